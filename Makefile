@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# mitmlab — top-level build.
+#
+# Targets: deps all test demo bench fuzz lint install clean
+# Overridable variables:
+#   CC        compiler (default cc; fuzz always uses clang)
+#   BUILD     build directory (default build; use another to build in parallel)
+#   SAN=1     build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   OPT       optimisation flags (default -O2)
+#   PREFIX    install prefix (default /usr/local)
+#   FUZZ_SECONDS  how long each fuzz harness runs in `make fuzz` (default 60)
+#   TESTS     subset of unit test names for `make unit` (default: all)
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2
+PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 60
+
+PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
+       libcyaml libpcap libnghttp2 libnetfilter_queue
+
+# Debian packages the build, the tests and the demo need (make deps installs the missing ones).
+DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
+       libnetfilter-queue-dev libcmocka-dev libjansson-dev libcyaml-dev libpcap-dev \
+       libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
+       iproute2 nftables iptables conntrack curl clang libclang-rt-14-dev cppcheck procps
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+         -Wpointer-arith -Wcast-qual -Werror
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -DMITMLAB_GIT=\"$(GIT_REV)\" $(OPT) -g $(WARN) -MMD -MP -Imitmlab $(PKG_CFLAGS)
+LDLIBS_BASE = $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+CFLAGS  += $(CFLAGS_BASE)
+LDLIBS  += $(LDLIBS_BASE)
+
+LIB_SRCS  = $(filter-out mitmlab/main.c,$(wildcard mitmlab/*.c))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  = $(BUILD)/obj/mitmlab/main.o
+LIB       = $(BUILD)/libmitmlab.a
+BIN       = $(BUILD)/bin/mitmlab
+
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TESTS    ?= $(UNIT_SRCS:tests/unit/%.c=%)
+
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all deps check-deps test unit integ demo bench fuzz fuzz-build lint install clean
+
+all: check-deps $(BIN)
+
+# Fail early with the fix when a library is missing, instead of a wall of compiler errors.
+check-deps:
+	@pkg-config --exists $(PKGS) || { \
+	  echo "mitmlab: missing build libraries: $$(for p in $(PKGS); do pkg-config --exists $$p || printf '%s ' $$p; done)"; \
+	  echo "mitmlab: run 'make deps' (as root) to install them from Debian"; exit 1; }
+
+# Install the Debian packages that are not installed yet; idempotent and quiet when nothing is missing.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "mitmlab: installing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "mitmlab: 'make deps' must run as root"; exit 1; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -Wno-missing-prototypes -c -o $@ $<
+
+# Unit tests: one cmocka program per module, run from the repository root (fixtures are relative).
+unit: all $(UNIT_BINS)
+	@fail=0; for t in $(TESTS); do \
+	  echo "== unit $$t"; $(BUILD)/tests/$$t || fail=1; done; \
+	[ $$fail = 0 ] || { echo "mitmlab: unit tests failed"; exit 1; }
+
+# Integration tests: each script builds its own namespaces and removes them (needs root).
+INTEG ?= $(sort $(wildcard tests/integ/test_*.sh))
+integ: all
+	@fail=0; pass=0; for t in $(INTEG); do \
+	  echo "== integ $$t"; if BUILD=$(BUILD) bash $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; done; \
+	echo "integration: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+test: deps
+	@$(MAKE) --no-print-directory unit integ
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/integ/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+# Fuzz harnesses (libFuzzer, clang) for every parser of untrusted input; each runs FUZZ_SECONDS.
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Imitmlab $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_SRCS = $(LIB_SRCS)
+fuzz-build: check-deps $(FUZZ_BINS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(LDLIBS_BASE)
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n tests/fixtures/fuzz/$$n 2>&1 | tail -n 12 || exit 1; done
+
+lint: check-deps
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -Imitmlab mitmlab analyzers tests/unit
+
+install: all
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mitmlab
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cmd — the subcommands of the one mitmlab binary. Each takes argc/argv with argv[0] = the
+ * subcommand name, parses its own options (getopt_long), and returns the process exit status:
+ * 0 success, 1 runtime failure, 2 usage error. Only main() exits.
+ */
+#ifndef MITMLAB_CMD_H
+#define MITMLAB_CMD_H
+
+int cmd_ca(int argc, char **argv);	/* mitmlab ca init --out DIR [--profile P] [--seed N] */
+int cmd_proxy(int argc, char **argv);	/* mitmlab proxy [options | -c FILE] */
+int cmd_bus(int argc, char **argv);	/* mitmlab bus --in EP --out EP [--record FILE] */
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * keypool — RSA keys generated ahead of need on a background thread, so that key generation
+ * never runs on a connection's path. A worker takes a ready key at once, or registers a
+ * request that completes on its own event base (the callback runs in the worker's thread)
+ * when the generator thread has made one. Requests can be cancelled when a connection dies.
+ * Requires evthread_use_pthreads() before the event bases are created.
+ */
+#ifndef MITMLAB_KEYPOOL_H
+#define MITMLAB_KEYPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+struct keypool;
+struct keypool_req;
+
+typedef void (*keypool_cb)(EVP_PKEY *key, void *arg);	/* key: caller owns it */
+
+/* Start a generator keeping up to target keys of bits/exponent ready. */
+struct keypool *keypool_new(int bits, unsigned long exponent, size_t target, char **cause);
+/* Stop the generator thread and free every key; outstanding requests must be cancelled. */
+void keypool_free(struct keypool *kp);
+/* A ready key (caller owns it) or NULL when the pool is empty right now. Never blocks. */
+EVP_PKEY *keypool_take(struct keypool *kp);
+/* Ask for a key delivered later by cb(key, arg) in base's thread. Returns a handle. */
+struct keypool_req *keypool_request(struct keypool *kp, struct event_base *base,
+    keypool_cb cb, void *arg);
+/* Cancel; after return cb will not run. Must be called from base's thread. */
+void keypool_cancel(struct keypool_req *req);
+/* Keys generated so far, keys ready now, and requests that had to wait. */
+void keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited);
+
+#endif

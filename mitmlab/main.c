@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * main — the mitmlab command line: finds the subcommand in a static table and runs it.
+ * Everything else (parsing options, doing the work) belongs to the cmd_* functions.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "version.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "ca",    cmd_ca,    "ca init --out DIR [--profile kz-2019|kz-2020|isca-2024|plain] [--seed N]" },
+	{ "proxy", cmd_proxy, "proxy [options | -c FILE]   the transparent interception engine" },
+	{ "bus",   cmd_bus,   "bus --in EP --out EP [--record FILE]   event forwarder and recorder" },
+};
+
+/* Print the list of subcommands. */
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mitmlab COMMAND [ARGS]   (mitmlab COMMAND --help for options)\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  mitmlab %s\n", commands[i].help);
+	fprintf(f, "  mitmlab version\n");
+}
+
+/* Dispatch to the subcommand. */
+int
+main(int argc, char **argv)
+{
+	char prog[64];
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("mitmlab %s (%s)\n", MITMLAB_VERSION, MITMLAB_GIT);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			snprintf(prog, sizeof(prog), "mitmlab %s", commands[i].name);
+			log_init(prog);
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "mitmlab: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pki — the mock national certificate authorities (`mitmlab ca init`) and loading them back
+ * for the engine. A CA directory holds PEM certificates and mode-0600 PEM keys plus ca.json,
+ * which names the issuing certificate and the chain the interceptor serves:
+ *   root.pem root.key       the national root
+ *   int-N.pem int-N.key     intermediates (N = 1..), oldest first
+ *   issuer.pem issuer.key   copies of the intermediate (or root) that signs forged leaves
+ *   chain.pem               what the interceptor sends after the leaf (issuer first, no root)
+ *   ca.json                 profile, names, validity, SHA-256s, which intermediate issues
+ * Profiles: kz-2019, kz-2020, isca-2024, plain (see KZ-FACTS.md). Every subject carries a lab
+ * marker. Keys are not derived from --seed (OpenSSL draws them); serials and dates are.
+ */
+#ifndef MITMLAB_PKI_H
+#define MITMLAB_PKI_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+struct pki_ca;
+
+/* Space-separated list of known CA profile names, for error messages. */
+const char *pki_profile_names(void);
+/* Create the CA files of profile under outdir (created 0700 if missing). now sets "today"
+ * for validity windows that follow the clock; seed makes serials reproducible. */
+int pki_ca_init(const char *outdir, const char *profile, uint64_t seed, time_t now,
+    char **cause);
+/* Load a CA directory made by pki_ca_init. NULL with *cause on error. */
+struct pki_ca *pki_ca_load(const char *dir, char **cause);
+void pki_ca_free(struct pki_ca *ca);
+/* Borrowed pointers, valid until pki_ca_free. */
+X509 *pki_ca_issuer(const struct pki_ca *ca);
+EVP_PKEY *pki_ca_issuer_key(const struct pki_ca *ca);
+X509 *pki_ca_root(const struct pki_ca *ca);
+/* Certificates to send after a forged leaf (issuer first, root excluded). */
+STACK_OF(X509) *pki_ca_chain(const struct pki_ca *ca);
+
+/* Helpers shared with the web PKI and the report. */
+/* SHA-256 of the certificate's DER. */
+int pki_cert_sha256(X509 *x, unsigned char out[32]);
+/* SHA-256 of the certificate's SubjectPublicKeyInfo DER (Chromium's SPKI block-list form). */
+int pki_spki_sha256(X509 *x, unsigned char out[32]);
+/* The certificate as a malloc'd PEM string. */
+char *pki_cert_pem(X509 *x);
+/* Read the first certificate of a PEM file / a whole PEM bundle. */
+X509 *pki_read_cert(const char *path, char **cause);
+STACK_OF(X509) *pki_read_certs(const char *path, char **cause);
+/* Read a PEM private key. */
+EVP_PKEY *pki_read_key(const char *path, char **cause);
+/* Generate an RSA key of bits with public exponent e, or an EC P-256 key when bits == 0. */
+EVP_PKEY *pki_keygen(int bits, unsigned long e, char **cause);
+
+#endif

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * util — time, hex, file and address helpers and the cause-string convention used by every
+ * module. Nothing here logs or exits; errors go back through char **cause.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* Wall-clock nanoseconds since the epoch. */
+uint64_t
+util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Monotonic nanoseconds. */
+uint64_t
+util_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Store a formatted reason in *cause; returns -1 so callers can "return util_cause(...)". */
+int
+util_cause(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) < 0)
+		*cause = NULL;
+	va_end(ap);
+	return -1;
+}
+
+/* Hex-encode. */
+char *
+util_hex(const unsigned char *buf, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[buf[i] >> 4];
+		out[2 * i + 1] = digits[buf[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+/* Slurp a file. */
+char *
+util_read_file(const char *path, size_t *len, char **cause)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		util_cause(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				fclose(f);
+				util_cause(cause, "%s: out of memory", path);
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		util_cause(cause, "%s: read error", path);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+/* Atomic write via a temporary file in the same directory. */
+int
+util_write_file(const char *path, const void *buf, size_t len, mode_t mode, char **cause)
+{
+	char tmp[PATH_MAX];
+	const char *p = buf;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
+		return util_cause(cause, "%s: path too long", path);
+	if ((fd = mkstemp(tmp)) == -1)
+		return util_cause(cause, "%s: %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	util_cause(cause, "%s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Create a directory and its parents. */
+int
+util_mkdirs(const char *path, mode_t mode, char **cause)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return util_cause(cause, "%s: path too long", path);
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return util_cause(cause, "%s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return util_cause(cause, "%s: %s", buf, strerror(errno));
+	return 0;
+}
+
+/* Address text and port of a sockaddr. */
+int
+util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)hostlen);
+		return ntohs(in->sin_port);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)hostlen);
+		return ntohs(in6->sin6_port);
+	}
+	snprintf(host, hostlen, "?");
+	return 0;
+}
+
+/* "ip:port" text of a sockaddr. */
+char *
+util_sa_str(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char host[UTIL_ADDRSTRLEN];
+	int port = util_sa_host(sa, host, sizeof(host));
+
+	if (sa->sa_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%d", host, port);
+	else
+		snprintf(out, outlen, "%s:%d", host, port);
+	return out;
+}
+
+/* Parse host:port. */
+int
+util_parse_hostport(const char *s, struct sockaddr_storage *ss, char **cause)
+{
+	char host[UTIL_ADDRSTRLEN];
+	const char *colon, *h = s;
+	size_t hl;
+	long long port;
+	char *c2 = NULL;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((colon = strrchr(s, ':')) == NULL)
+		return util_cause(cause, "\"%s\": expected ADDRESS:PORT", s);
+	hl = (size_t)(colon - s);
+	if (hl > 0 && s[0] == '[' && s[hl - 1] == ']') {
+		h = s + 1;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return util_cause(cause, "\"%s\": address too long", s);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (util_parse_ll(colon + 1, 0, 65535, &port, &c2) == -1) {
+		util_cause(cause, "\"%s\": bad port: %s", s, c2);
+		free(c2);
+		return -1;
+	}
+	if (hl == 0 || strcmp(host, "*") == 0) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		return sizeof(*in);
+	}
+	if (strchr(host, ':') != NULL) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return util_cause(cause, "\"%s\": not an IPv6 address", host);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		return sizeof(*in6);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return util_cause(cause, "\"%s\": not an IPv4 address", host);
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		return sizeof(*in);
+	}
+}
+
+/* Bounded integer parse. */
+int
+util_parse_ll(const char *s, long long min, long long max, long long *out, char **cause)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno != 0)
+		return util_cause(cause, "\"%s\" is not a number", s);
+	if (v < min || v > max)
+		return util_cause(cause, "%lld is out of range [%lld, %lld]", v, min, max);
+	*out = v;
+	return 0;
+}

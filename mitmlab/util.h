@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * util — small helpers shared by every module: time, hex, files, addresses and the
+ * "char **cause" error convention (a malloc'd human-readable reason the caller frees).
+ */
+#ifndef MITMLAB_UTIL_H
+#define MITMLAB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define UTIL_ADDRSTRLEN 64	/* "[ipv6]:port" fits */
+
+/* Nanoseconds since the Unix epoch (CLOCK_REALTIME). */
+uint64_t util_now_ns(void);
+/* Monotonic nanoseconds, for durations. */
+uint64_t util_mono_ns(void);
+/* Set *cause (if cause != NULL) to a malloc'd formatted message; always returns -1. */
+int util_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Lower-case hex of len bytes into out (needs 2*len+1 bytes); returns out. */
+char *util_hex(const unsigned char *buf, size_t len, char *out);
+/* Read a whole file into a NUL-terminated malloc'd buffer; *len gets the size (may be NULL). */
+char *util_read_file(const char *path, size_t *len, char **cause);
+/* Write buf to path atomically (temp file + rename) with the given mode. */
+int util_write_file(const char *path, const void *buf, size_t len, mode_t mode, char **cause);
+/* mkdir -p with mode for each created component. */
+int util_mkdirs(const char *path, mode_t mode, char **cause);
+/* Format an IPv4/IPv6 sockaddr as "ip" into host (UTIL_ADDRSTRLEN) and return the port. */
+int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
+/* Format an IPv4/IPv6 sockaddr as "ip:port" / "[ip]:port". */
+char *util_sa_str(const struct sockaddr *sa, char *out, size_t outlen);
+/* Parse "ip:port", "[ip6]:port" or ":port" (any address) into ss; returns socklen or -1. */
+int util_parse_hostport(const char *s, struct sockaddr_storage *ss, char **cause);
+/* Parse a decimal integer within [min, max]; -1 with *cause on error. */
+int util_parse_ll(const char *s, long long min, long long max, long long *out, char **cause);
+
+#endif
