@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * lab — builds and removes the lab network of lab.h with iproute2 and iptables (run as
+ * programs, never through a shell), writes /etc/netns/<ns>/hosts so real clients resolve lab
+ * names, starts programs inside namespaces (`ip netns exec`, with PR_SET_PDEATHSIG so nothing
+ * outlives a killed runner), and keeps a registry in /run/mitmlab so leftovers of a crashed
+ * run can be removed. The plan (names, addresses, routes) is computed before anything is made.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "log.h"
+#include "util.h"
+
+/* Run a command given as one string of space-separated words (no shell, no quoting: every
+ * word is ours). Captures stderr into the cause on failure. */
+static int __attribute__((format(printf, 2, 3)))
+lab_x(char **cause, const char *fmt, ...)
+{
+	char cmd[1024], err[512], *argv[64], *save = NULL, *w;
+	int pfd[2], status, n = 0;
+	ssize_t r;
+	size_t got = 0;
+	pid_t pid;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	char copy[1024];
+	snprintf(copy, sizeof(copy), "%s", cmd);
+	for (w = strtok_r(copy, " ", &save); w != NULL && n < 63; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return util_cause(cause, "pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return util_cause(cause, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		dup2(pfd[1], STDERR_FILENO);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		dprintf(STDERR_FILENO, "%s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (got < sizeof(err) - 1 && (r = read(pfd[0], err + got, sizeof(err) - 1 - got)) > 0)
+		got += (size_t)r;
+	err[got] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	err[strcspn(err, "\n")] = '\0';
+	log_debug("failed: %s: %s", cmd, err);
+	return util_cause(cause, "\"%s\" failed: %s", cmd, err[0] ? err : "non-zero exit");
+}
+
+/* Append a node to the plan. */
+static struct lab_node *
+lab_add(struct lab *lab, enum lab_role role, const char *name)
+{
+	struct lab_node *n, *nn;
+
+	if ((nn = realloc(lab->nodes, (lab->n_nodes + 1) * sizeof(*nn))) == NULL)
+		return NULL;
+	lab->nodes = nn;
+	n = &lab->nodes[lab->n_nodes++];
+	memset(n, 0, sizeof(*n));
+	n->role = role;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->ns, sizeof(n->ns), "ml%s-%s", lab->id, name);
+	return n;
+}
+
+/* Compute every node's name, namespace and address. */
+struct lab *
+lab_plan(const struct scenario *s, const char *id, char **cause)
+{
+	struct lab *lab;
+	struct lab_node *n;
+	char name[40];
+	unsigned i, hi = s->topology->hops_inside, ho = s->topology->hops_outside;
+	int k[2] = { 0, 0 };
+
+	if ((lab = calloc(1, sizeof(*lab))) == NULL) {
+		util_cause(cause, "out of memory");
+		return NULL;
+	}
+	snprintf(lab->id, sizeof(lab->id), "%s", id);
+	snprintf(lab->state_path, sizeof(lab->state_path), "%s/%s", LAB_STATE_DIR, id);
+	for (i = 0; i < hi + 1 + ho; i++) {
+		if (i < hi)
+			snprintf(name, sizeof(name), "ri%u", hi - i);
+		else if (i == hi)
+			snprintf(name, sizeof(name), "gw");
+		else
+			snprintf(name, sizeof(name), "ro%u", i - hi);
+		if ((n = lab_add(lab, i == hi ? LAB_GATEWAY : LAB_ROUTER, name)) == NULL)
+			goto oom;
+		n->hop = (int)i;
+	}
+	lab->n_chain = hi + 1 + ho;
+	lab->gw = hi;
+	for (i = 0; i < s->clients_count + s->origins_count; i++) {
+		int is_client = i < s->clients_count;
+		unsigned idx = is_client ? i : i - s->clients_count;
+		const char *side = is_client ? s->clients[idx].side : s->origins[idx].side;
+		snprintf(name, sizeof(name), "%c-%s", is_client ? 'c' : 'o',
+		    is_client ? s->clients[idx].name : s->origins[idx].name);
+		if ((n = lab_add(lab, is_client ? LAB_CLIENT : LAB_ORIGIN, name)) == NULL)
+			goto oom;
+		n->side = strcmp(side, "outside") == 0;
+		n->index = (int)idx;
+		k[n->side]++;
+		if (k[n->side] > 250) {
+			util_cause(cause, "more than 250 clients and origins on one side");
+			lab_free(lab);
+			return NULL;
+		}
+		snprintf(n->addr, sizeof(n->addr), "10.%d.%d.2", n->side + 1, k[n->side]);
+		snprintf(n->net, sizeof(n->net), "10.%d.%d.0/24", n->side + 1, k[n->side]);
+	}
+	return lab;
+oom:
+	util_cause(cause, "out of memory");
+	lab_free(lab);
+	return NULL;
+}
+
+/* Free a plan (does not remove anything: call lab_down first). */
+void
+lab_free(struct lab *lab)
+{
+	if (lab == NULL)
+		return;
+	free(lab->nodes);
+	free(lab);
+}
+
+/* Write the registry entry: runner PID and the namespaces, one per line. */
+static int
+lab_register(struct lab *lab, char **cause)
+{
+	char buf[16384];
+	size_t n = 0, i;
+
+	if (util_mkdirs(LAB_STATE_DIR, 0700, cause) == -1)
+		return -1;
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "pid %d\n", (int)getpid());
+	for (i = 0; i < lab->n_nodes && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "ns %s\n", lab->nodes[i].ns);
+	if (n >= sizeof(buf))
+		return util_cause(cause, "lab registry too large");
+	return util_write_file(lab->state_path, buf, n, 0600, cause);
+}
+
+/* Namespace, loopback, forwarding for one node. */
+static int
+lab_make_ns(const struct lab_node *n, char **cause)
+{
+	if (lab_x(cause, "ip netns add %s", n->ns) == -1 ||
+	    lab_x(cause, "ip -n %s link set lo up", n->ns) == -1)
+		return -1;
+	if (n->role == LAB_ROUTER || n->role == LAB_GATEWAY) {
+		if (lab_x(cause, "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1", n->ns) == -1 ||
+		    lab_x(cause, "ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=0", n->ns) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A veth pair between two namespaces with an address on each end. */
+static int
+lab_veth(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
+    const char *if_b, const char *addr_b, char **cause)
+{
+	if (lab_x(cause, "ip link add %s netns %s type veth peer name %s netns %s", if_a, ns_a,
+	    if_b, ns_b) == -1 ||
+	    lab_x(cause, "ip -n %s addr add %s dev %s", ns_a, addr_a, if_a) == -1 ||
+	    lab_x(cause, "ip -n %s addr add %s dev %s", ns_b, addr_b, if_b) == -1 ||
+	    lab_x(cause, "ip -n %s link set %s up", ns_a, if_a) == -1 ||
+	    lab_x(cause, "ip -n %s link set %s up", ns_b, if_b) == -1)
+		return -1;
+	return 0;
+}
+
+/* Routes of chain node i: inside nets and farther links via the previous node, outside via
+ * the next. */
+static int
+lab_chain_routes(struct lab *lab, size_t i, char **cause)
+{
+	const char *ns = lab->nodes[i].ns;
+	size_t j, last = lab->n_chain - 1;
+
+	if (i > 0 && lab_x(cause, "ip -n %s route add 10.1.0.0/16 via 10.255.%zu.1", ns, i - 1) == -1)
+		return -1;
+	if (i < last && lab_x(cause, "ip -n %s route add 10.2.0.0/16 via 10.255.%zu.2", ns, i) == -1)
+		return -1;
+	for (j = 0; j < last; j++) {
+		if (j + 1 < i && lab_x(cause, "ip -n %s route add 10.255.%zu.0/24 via 10.255.%zu.1",
+		    ns, j, i - 1) == -1)
+			return -1;
+		if (j > i && lab_x(cause, "ip -n %s route add 10.255.%zu.0/24 via 10.255.%zu.2",
+		    ns, j, i) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* /etc/netns/<ns>/hosts mapping every lab hostname to its origin (and a client's resolve:). */
+static int
+lab_hosts(const struct lab *lab, const struct lab_node *n, const struct scenario *s, char **cause)
+{
+	char dir[256], path[320], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	unsigned i, j, k;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/etc/netns/%s", n->ns);
+	if (util_mkdirs(dir, 0755, cause) == -1)
+		return -1;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return util_cause(cause, "open_memstream: %s", strerror(errno));
+	fprintf(f, "127.0.0.1\tlocalhost\n");
+	if (n->role == LAB_CLIENT) {
+		const struct scn_client *c = &s->clients[n->index];
+		for (k = 0; k < c->resolve_count; k++) {
+			const char *eq = strchr(c->resolve[k], '=');
+			const struct scn_origin *o = scenario_origin_named(s, eq + 1);
+			fprintf(f, "%s\t%.*s\n", lab_origin(lab, scenario_origin_index(s, o))->addr,
+			    (int)(eq - c->resolve[k]), c->resolve[k]);
+		}
+	}
+	for (i = 0; i < s->origins_count; i++) {
+		const char *a = lab_origin(lab, (int)i)->addr;
+		for (j = 0; j < s->origins[i].sites_count; j++) {
+			const struct scn_site *st = &s->origins[i].sites[j];
+			fprintf(f, "%s\t%s", a, st->host);
+			for (k = 0; k < st->aliases_count; k++)
+				fprintf(f, " %s", st->aliases[k]);
+			fprintf(f, "\n");
+		}
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	rc = util_write_file(path, buf, len, 0644, cause);
+	free(buf);
+	return rc;
+}
+
+/* Build the whole lab. */
+int
+lab_up(struct lab *lab, const struct scenario *s, char **cause)
+{
+	char a[64], b[64], ifa[32];
+	size_t i, last = lab->n_chain - 1;
+
+	if (lab_register(lab, cause) == -1)
+		return -1;
+	lab->up = 1;
+	for (i = 0; i < lab->n_nodes; i++)
+		if (lab_make_ns(&lab->nodes[i], cause) == -1)
+			goto fail;
+	for (i = 0; i < last; i++) {
+		char ia[32], ib[32];
+		snprintf(ia, sizeof(ia), "t%zua", i);
+		snprintf(ib, sizeof(ib), "t%zub", i);
+		snprintf(a, sizeof(a), "10.255.%zu.1/24", i);
+		snprintf(b, sizeof(b), "10.255.%zu.2/24", i);
+		if (lab_veth(lab->nodes[i].ns, ia, a, lab->nodes[i + 1].ns, ib, b, cause) == -1)
+			goto fail;
+	}
+	for (i = lab->n_chain; i < lab->n_nodes; i++) {
+		struct lab_node *n = &lab->nodes[i];
+		const struct lab_node *edge = &lab->nodes[n->side ? last : 0];
+		char gwaddr[40];
+		snprintf(ifa, sizeof(ifa), "m%zu", i);
+		snprintf(gwaddr, sizeof(gwaddr), "%.*s1", (int)(strlen(n->addr) - 1), n->addr);
+		snprintf(a, sizeof(a), "%s/24", gwaddr);
+		snprintf(b, sizeof(b), "%s/24", n->addr);
+		if (lab_veth(edge->ns, ifa, a, n->ns, "eth0", b, cause) == -1 ||
+		    lab_x(cause, "ip -n %s route add 10.0.0.0/8 via %s", n->ns, gwaddr) == -1)
+			goto fail;
+		if (n->role == LAB_CLIENT && lab_hosts(lab, n, s, cause) == -1)
+			goto fail;
+	}
+	for (i = 0; i < lab->n_chain; i++)
+		if (lab_chain_routes(lab, i, cause) == -1)
+			goto fail;
+	return 0;
+fail:
+	lab_down(lab);
+	return -1;
+}
+
+/* Divert TCP port 443 crossing the gateway to the engine on LAB_PROXY_PORT. */
+int
+lab_divert(struct lab *lab, const char *mode, char **cause)
+{
+	const char *ns = lab->nodes[lab->gw].ns;
+
+	if (strcmp(mode, "tproxy") == 0) {
+		if (lab_x(cause, "ip netns exec %s iptables -t mangle -N MITMLAB_DIVERT", ns) == -1 ||
+		    lab_x(cause, "ip netns exec %s iptables -t mangle -A MITMLAB_DIVERT -j MARK --set-mark 1", ns) == -1 ||
+		    lab_x(cause, "ip netns exec %s iptables -t mangle -A MITMLAB_DIVERT -j ACCEPT", ns) == -1 ||
+		    lab_x(cause, "ip netns exec %s iptables -t mangle -A PREROUTING -p tcp -m socket --transparent -j MITMLAB_DIVERT", ns) == -1 ||
+		    lab_x(cause, "ip netns exec %s iptables -t mangle -A PREROUTING -p tcp --dport 443 -j TPROXY --tproxy-mark 0x1/0x1 --on-port %d", ns, LAB_PROXY_PORT) == -1 ||
+		    lab_x(cause, "ip -n %s rule add fwmark 1 lookup 100", ns) == -1 ||
+		    lab_x(cause, "ip -n %s route add local 0.0.0.0/0 dev lo table 100", ns) == -1)
+			return -1;
+		return 0;
+	}
+	return lab_x(cause, "ip netns exec %s iptables -t nat -A PREROUTING -p tcp --dport 443 "
+	    "-j REDIRECT --to-ports %d", ns, LAB_PROXY_PORT);
+}
+
+/* Remove one namespace and its /etc/netns directory. */
+static void
+lab_remove_ns(const char *ns)
+{
+	char path[256];
+
+	lab_x(NULL, "ip netns del %s", ns);
+	snprintf(path, sizeof(path), "/etc/netns/%s/hosts", ns);
+	unlink(path);
+	snprintf(path, sizeof(path), "/etc/netns/%s", ns);
+	rmdir(path);
+}
+
+/* Tear the lab down. */
+void
+lab_down(struct lab *lab)
+{
+	size_t i;
+
+	if (lab == NULL || !lab->up)
+		return;
+	for (i = 0; i < lab->n_nodes; i++)
+		lab_remove_ns(lab->nodes[i].ns);
+	unlink(lab->state_path);
+	lab->up = 0;
+}
+
+/* Remove labs left by dead runners (or all). */
+int
+lab_gc(int all, int verbose)
+{
+	DIR *d;
+	struct dirent *de;
+	char path[512], *buf, *line, *save = NULL;
+	int removed = 0;
+
+	if ((d = opendir(LAB_STATE_DIR)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		long pid = 0;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, de->d_name);
+		if ((buf = util_read_file(path, NULL, NULL)) == NULL)
+			continue;
+		if (sscanf(buf, "pid %ld", &pid) != 1)
+			pid = 0;
+		if (!all && pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+			free(buf);
+			continue;
+		}
+		for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+			if (strncmp(line, "ns ", 3) == 0 && strncmp(line + 3, "ml", 2) == 0 &&
+			    strchr(line + 3, ' ') == NULL)
+				lab_remove_ns(line + 3);
+		free(buf);
+		unlink(path);
+		if (verbose)
+			log_info("removed lab %s (runner %ld %s)", de->d_name, pid,
+			    all ? "stopped on request" : "no longer running");
+		removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+/* Node by name. */
+const struct lab_node *
+lab_node(const struct lab *lab, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lab->n_nodes; i++)
+		if (strcmp(lab->nodes[i].name, name) == 0)
+			return &lab->nodes[i];
+	return NULL;
+}
+
+/* Member node of a role and scenario index. */
+static const struct lab_node *
+lab_member(const struct lab *lab, enum lab_role role, int i)
+{
+	size_t j;
+
+	for (j = lab->n_chain; j < lab->n_nodes; j++)
+		if (lab->nodes[j].role == role && lab->nodes[j].index == i)
+			return &lab->nodes[j];
+	return NULL;
+}
+
+/* Client node i. */
+const struct lab_node *
+lab_client(const struct lab *lab, int i)
+{
+	return lab_member(lab, LAB_CLIENT, i);
+}
+
+/* Origin node i. */
+const struct lab_node *
+lab_origin(const struct lab *lab, int i)
+{
+	return lab_member(lab, LAB_ORIGIN, i);
+}
+
+/* Fork, enter the namespace through `ip netns exec`, exec argv. */
+pid_t
+lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[], const char *log,
+    char **cause)
+{
+	char *av[80];
+	pid_t pid;
+	int i, fd;
+
+	(void)lab;
+	av[0] = (char *)"ip";
+	av[1] = (char *)"netns";
+	av[2] = (char *)"exec";
+	av[3] = (char *)(uintptr_t)n->ns;
+	for (i = 0; argv[i] != NULL && i < 75; i++)
+		av[4 + i] = argv[i];
+	av[4 + i] = NULL;
+	if ((pid = fork()) == -1) {
+		util_cause(cause, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (log != NULL && (fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(fd, STDIN_FILENO);
+		execvp("ip", av);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Run and wait, bounded. */
+int
+lab_run(const struct lab_node *n, char *const argv[], int timeout_ms, char **cause)
+{
+	pid_t pid = lab_spawn(NULL, n, argv, NULL, cause);
+	uint64_t end = util_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int status;
+
+	if (pid == -1)
+		return -1;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (util_mono_ns() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return util_cause(cause, "%s: timed out after %d ms", argv[0], timeout_ms);
+		}
+		usleep(5000);
+	}
+}
+
+struct lab_tharg {
+	char	  ns[64];
+	void	*(*fn)(void *);
+	void	 *arg;
+	int	  ok;
+	char	  err[200];
+	pthread_mutex_t mu;
+	pthread_cond_t	cv;
+	int	  started;
+};
+
+/* Thread entry: join the namespace, report, then run fn. */
+static void *
+lab_thread_main(void *p)
+{
+	struct lab_tharg *ta = p;
+	char path[128];
+	void *(*fn)(void *) = ta->fn;
+	void *arg = ta->arg;
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ta->ns);
+	ok = (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && setns(fd, CLONE_NEWNET) == 0;
+	if (!ok)
+		snprintf(ta->err, sizeof(ta->err), "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_lock(&ta->mu);
+	ta->ok = ok;
+	ta->started = 1;
+	pthread_cond_signal(&ta->cv);
+	pthread_mutex_unlock(&ta->mu);
+	return ok ? fn(arg) : NULL;
+}
+
+/* Start a thread inside a namespace. */
+int
+lab_thread(const struct lab_node *n, void *(*fn)(void *), void *arg, unsigned long *tid,
+    char **cause)
+{
+	struct lab_tharg ta;
+	pthread_t t;
+
+	memset(&ta, 0, sizeof(ta));
+	snprintf(ta.ns, sizeof(ta.ns), "%s", n->ns);
+	ta.fn = fn;
+	ta.arg = arg;
+	pthread_mutex_init(&ta.mu, NULL);
+	pthread_cond_init(&ta.cv, NULL);
+	if (pthread_create(&t, NULL, lab_thread_main, &ta) != 0)
+		return util_cause(cause, "pthread_create failed");
+	pthread_mutex_lock(&ta.mu);
+	while (!ta.started)
+		pthread_cond_wait(&ta.cv, &ta.mu);
+	pthread_mutex_unlock(&ta.mu);
+	pthread_mutex_destroy(&ta.mu);
+	pthread_cond_destroy(&ta.cv);
+	if (!ta.ok) {
+		pthread_join(t, NULL);
+		return util_cause(cause, "entering namespace: %s", ta.err);
+	}
+	*tid = (unsigned long)t;
+	return 0;
+}
+
+struct lab_probe {
+	char	 addr[64];
+	int	 port;
+	int	 timeout_ms;
+	int	 ok;
+};
+
+/* Thread body: try to connect until it works or time runs out. */
+static void *
+lab_probe_main(void *p)
+{
+	struct lab_probe *pr = p;
+	struct sockaddr_in sin;
+	uint64_t end = util_mono_ns() + (uint64_t)pr->timeout_ms * 1000000ull;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)pr->port);
+	inet_pton(AF_INET, pr->addr, &sin.sin_addr);
+	while (util_mono_ns() < end) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+			close(fd);
+			pr->ok = 1;
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* Wait for a listening port inside a namespace. */
+int
+lab_wait_port(const struct lab_node *n, const char *addr, int port, int timeout_ms)
+{
+	struct lab_probe pr;
+	unsigned long tid;
+
+	memset(&pr, 0, sizeof(pr));
+	snprintf(pr.addr, sizeof(pr.addr), "%s", addr);
+	pr.port = port;
+	pr.timeout_ms = timeout_ms;
+	if (lab_thread(n, lab_probe_main, &pr, &tid, NULL) == -1)
+		return -1;
+	pthread_join((pthread_t)tid, NULL);
+	return pr.ok ? 0 : -1;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * lab — the lab's network: network namespaces, veth links, addresses, routes, /etc/netns hosts
+ * files and the gateway's diversion rules, planned from a scenario and torn down again.
+ *
+ *   inside nets ── ri1 ── … ── riN ── gw ── ro1 ── … ── roM ── outside nets
+ *
+ * Every client and origin is a namespace of its own on a /24 hung off the first (inside) or
+ * last (outside) router of the chain: inside 10.1.K.0/24, outside 10.2.K.0/24, member .2, router
+ * .1; chain link I is 10.255.I.0/24 (.1 nearer the inside). No namespace has a link to the host
+ * or a default route: lab traffic cannot leave the lab. Namespace names are "ml<ID>-<node>",
+ * where ID is unique per run, and each lab is registered in /run/mitmlab/<ID> with the runner's
+ * PID so that `mitmlab lab down` can remove what a crashed runner left behind.
+ */
+#ifndef MITMLAB_LAB_H
+#define MITMLAB_LAB_H
+
+#include <sys/types.h>
+
+#include "scenario.h"
+
+#define LAB_STATE_DIR	"/run/mitmlab"
+#define LAB_PROXY_PORT	8443
+
+enum lab_role { LAB_ROUTER, LAB_GATEWAY, LAB_CLIENT, LAB_ORIGIN };
+
+struct lab_node {
+	enum lab_role	 role;
+	char		 name[40];	/* "gw", "ri1", "ro2", "c-<client>", "o-<origin>" */
+	char		 ns[64];	/* network namespace */
+	char		 addr[32];	/* member address (clients, origins) */
+	char		 net[40];	/* member /24 (clients, origins) */
+	int		 side;		/* 0 inside, 1 outside (members) */
+	int		 hop;		/* chain position (routers, gateway) */
+	int		 index;		/* scenario index (clients, origins) */
+};
+
+struct lab {
+	char		 id[24];
+	struct lab_node	*nodes;
+	size_t		 n_nodes;
+	size_t		 n_chain;	/* nodes[0..n_chain) is the router chain, inside first */
+	size_t		 gw;		/* index of the gateway in nodes */
+	int		 up;		/* namespaces exist */
+	char		 state_path[128];
+};
+
+/* Plan names and addresses for s (no side effects). id: unique, [a-z0-9], <= 10 chars. */
+struct lab *lab_plan(const struct scenario *s, const char *id, char **cause);
+void lab_free(struct lab *lab);
+/* Create everything; on failure removes what it made. */
+int lab_up(struct lab *lab, const struct scenario *s, char **cause);
+/* Divert port 443 on the gateway to the engine (REDIRECT or TPROXY rules). */
+int lab_divert(struct lab *lab, const char *mode, char **cause);
+/* Remove namespaces, hosts files and the state file. Idempotent, best effort. */
+void lab_down(struct lab *lab);
+/* Remove labs whose runner has died (or every lab when all != 0). Returns labs removed. */
+int lab_gc(int all, int verbose);
+/* Node by name, or NULL. */
+const struct lab_node *lab_node(const struct lab *lab, const char *name);
+/* The node of the client / origin with scenario index i. */
+const struct lab_node *lab_client(const struct lab *lab, int i);
+const struct lab_node *lab_origin(const struct lab *lab, int i);
+/* Start argv inside node's namespace (via `ip netns exec`), stdout+stderr to log (append).
+ * Returns the PID (the program itself: ip execs it) or -1. */
+pid_t lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[],
+    const char *log, char **cause);
+/* Run argv in node's namespace and wait (bounded by timeout_ms); returns exit status or -1. */
+int lab_run(const struct lab_node *n, char *const argv[], int timeout_ms, char **cause);
+/* Wait until addr:port accepts TCP inside node's namespace. */
+int lab_wait_port(const struct lab_node *n, const char *addr, int port, int timeout_ms);
+/* Run fn(arg) on a new thread that has entered node's namespace; returns the thread id. */
+int lab_thread(const struct lab_node *n, void *(*fn)(void *), void *arg, unsigned long *tid,
+    char **cause);
+
+#endif

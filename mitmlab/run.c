@@ -1,0 +1,932 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * run — the scenario runner of run.h. It owns the order of things and the clean-up; the
+ * pieces are elsewhere: scenario.c (validation), pki.c/webpki.c (certificates), lab.c
+ * (namespaces), bus.c (forwarder + events.jsonl), capture.c (pcaps), and the component
+ * programs (mitmlab origin / proxy / client / wrap) that it starts inside the namespaces.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/opensslv.h>
+
+#include "bus.h"
+#include "capture.h"
+#include "lab.h"
+#include "log.h"
+#include "pki.h"
+#include "run.h"
+#include "scenario.h"
+#include "util.h"
+#include "version.h"
+#include "webpki.h"
+
+#define RUN_MAX_PROCS	256
+#define RUN_MAX_CAPS	256
+#define RUN_CAP_BYTES	(256ull << 20)
+
+struct run_proc {
+	pid_t	 pid;
+	char	 what[64];
+	int	 role;		/* LAB_CLIENT / LAB_ORIGIN / LAB_GATEWAY */
+	int	 status;	/* -1 while running */
+};
+
+struct run {
+	const struct run_opts	*o;
+	struct scenario		*s;
+	struct lab		*lab;
+	char			 dir[PATH_MAX];
+	char			 self[PATH_MAX];
+	char			 bus_in[PATH_MAX + 16], bus_out[PATH_MAX + 16];
+	uint64_t		 seed;
+	struct bus		*bus;
+	pthread_t		 fwd;
+	int			 fwd_started;
+	volatile int		 fwd_stop;
+	struct run_proc		 procs[RUN_MAX_PROCS];
+	size_t			 n_procs;
+	struct capture		*caps[RUN_MAX_CAPS];
+	char			 cap_names[RUN_MAX_CAPS][64];
+	size_t			 n_caps;
+	uint64_t		 t_start, t_end;
+	json_t			*timings;
+};
+
+static volatile sig_atomic_t run_interrupted;
+
+/* SIGINT/SIGTERM: end the workload early; the normal stop path still runs. */
+static void
+run_on_signal(int sig)
+{
+	(void)sig;
+	run_interrupted = 1;
+}
+
+/* Progress line (unless quiet). */
+static void __attribute__((format(printf, 2, 3)))
+run_say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	double t = (double)(util_mono_ns() - r->t_start) / 1e9;
+
+	if (r->o->quiet)
+		return;
+	printf("[%6.1fs] ", t);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Path under the run directory. */
+static char *
+run_path(const struct run *r, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(buf, len, "%s/", r->dir);
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
+/* The forwarder thread: bus.in → bus.out, recording events.jsonl. */
+static void *
+run_forward_main(void *arg)
+{
+	struct run *r = arg;
+	char rec[PATH_MAX + 16], *cause = NULL;
+
+	run_path(r, rec, sizeof(rec), "events.jsonl");
+	if (bus_forward(r->bus_in, r->bus_out, rec, &r->fwd_stop, &cause) == -1) {
+		log_warnx("bus forwarder: %s", cause);
+		free(cause);
+	}
+	return NULL;
+}
+
+/* Make the run directory and copy the scenario into it. */
+static int
+run_mkdir(struct run *r, char **cause)
+{
+	char stamp[32], p[PATH_MAX + 64], *text;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t len;
+
+	if (r->o->out != NULL) {
+		snprintf(r->dir, sizeof(r->dir), "%s", r->o->out);
+	} else {
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(r->dir, sizeof(r->dir), "runs/%s-%s", r->s->name, stamp);
+		for (int i = 2; access(r->dir, F_OK) == 0 && i < 100; i++)
+			snprintf(r->dir, sizeof(r->dir), "runs/%s-%s-%d", r->s->name, stamp, i);
+	}
+	if (access(r->dir, F_OK) == 0 && r->o->out != NULL) {
+		run_path(r, p, sizeof(p), "events.jsonl");
+		if (access(p, F_OK) == 0)
+			return util_cause(cause, "%s already holds a run (events.jsonl); choose "
+			    "another --out", r->dir);
+	}
+	if (util_mkdirs(r->dir, 0755, cause) == -1 ||
+	    util_mkdirs(run_path(r, p, sizeof(p), "pki"), 0700, cause) == -1 ||
+	    util_mkdirs(run_path(r, p, sizeof(p), "capture"), 0755, cause) == -1 ||
+	    util_mkdirs(run_path(r, p, sizeof(p), "results"), 0755, cause) == -1 ||
+	    util_mkdirs(run_path(r, p, sizeof(p), "logs"), 0755, cause) == -1 ||
+	    util_mkdirs(run_path(r, p, sizeof(p), "conf"), 0755, cause) == -1)
+		return -1;
+	if ((text = util_read_file(r->s->path, &len, cause)) == NULL)
+		return -1;
+	if (util_write_file(run_path(r, p, sizeof(p), "scenario.yaml"), text, len, 0644, cause) == -1) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+/* National chain, web PKI, the browsers' block list and per-client trust bundles. */
+static int
+run_pki(struct run *r, char **cause)
+{
+	char p[PATH_MAX + 64], hex[65];
+	unsigned char spki[32];
+	X509 *root;
+
+	if (pki_ca_init(run_path(r, p, sizeof(p), "pki/national"), r->s->national_ca, r->seed,
+	    time(NULL), cause) == -1 ||
+	    webpki_create(run_path(r, p, sizeof(p), "pki/web"), r->s, r->seed, time(NULL), cause) == -1)
+		return -1;
+	if ((root = pki_read_cert(run_path(r, p, sizeof(p), "pki/national/root.pem"), cause)) == NULL)
+		return -1;
+	pki_spki_sha256(root, spki);
+	X509_free(root);
+	util_hex(spki, 32, hex);
+	snprintf(p, sizeof(p), "# SPKI SHA-256 of the national root, as browsers block it\n%s\n", hex);
+	{
+		char path[PATH_MAX + 64];
+		return util_write_file(run_path(r, path, sizeof(path), "pki/blocklist.txt"), p,
+		    strlen(p), 0644, cause);
+	}
+}
+
+/* Remember a started process. */
+static void
+run_track(struct run *r, pid_t pid, int role, const char *what)
+{
+	struct run_proc *p;
+
+	if (r->n_procs >= RUN_MAX_PROCS)
+		return;
+	p = &r->procs[r->n_procs++];
+	p->pid = pid;
+	p->role = role;
+	p->status = -1;
+	snprintf(p->what, sizeof(p->what), "%s", what);
+}
+
+/* Start a mitmlab subcommand in a node; argv without the program. */
+static pid_t
+run_start(struct run *r, const struct lab_node *n, int role, const char *what, json_t *args,
+    char **cause)
+{
+	char *argv[RUN_MAX_PROCS + 2], logp[PATH_MAX + 64];
+	size_t i, na = json_array_size(args);
+	pid_t pid;
+
+	if (na > RUN_MAX_PROCS)
+		return util_cause(cause, "%s: too many arguments", what);
+	argv[0] = r->self;
+	for (i = 0; i < na; i++)
+		argv[i + 1] = (char *)(uintptr_t)json_string_value(json_array_get(args, i));
+	argv[na + 1] = NULL;
+	run_path(r, logp, sizeof(logp), "logs/%s.log", what);
+	if ((pid = lab_spawn(r->lab, n, argv, logp, cause)) == -1)
+		return -1;
+	run_track(r, pid, role, what);
+	return pid;
+}
+
+/* Append strings to a JSON array of arguments. */
+static void
+run_arg(json_t *a, const char *s1, const char *s2)
+{
+	json_array_append_new(a, json_string(s1));
+	if (s2 != NULL)
+		json_array_append_new(a, json_string(s2));
+}
+
+/* Write an origin's configuration (origin_conf.h) and start it. */
+static int
+run_origin(struct run *r, int i, char **cause)
+{
+	const struct scn_origin *o = &r->s->origins[i];
+	const struct lab_node *n = lab_origin(r->lab, i);
+	json_t *conf = json_object(), *sites = json_array(), *args;
+	char p[PATH_MAX + 128], listen[64], id[64], what[64];
+	unsigned j, k;
+	int rc;
+
+	snprintf(listen, sizeof(listen), "%s:443", n->addr);
+	snprintf(id, sizeof(id), "origin.%s", o->name);
+	json_object_set_new(conf, "id", json_string(id));
+	json_object_set_new(conf, "bus", json_string(r->bus_in));
+	json_object_set_new(conf, "listen", json_pack("[s]", listen));
+	json_object_set_new(conf, "keylog", json_string(run_path(r, p, sizeof(p), "capture/keylog.txt")));
+	for (j = 0; j < o->sites_count; j++) {
+		const struct scn_site *st = &o->sites[j];
+		json_t *site = json_object(), *al = json_array(), *alpn = json_array();
+		for (k = 0; k < st->aliases_count; k++)
+			json_array_append_new(al, json_string(st->aliases[k]));
+		if (st->alpn_count == 0) {
+			json_array_append_new(alpn, json_string("h2"));
+			json_array_append_new(alpn, json_string("http/1.1"));
+		}
+		for (k = 0; k < st->alpn_count; k++)
+			json_array_append_new(alpn, json_string(st->alpn[k]));
+		json_object_set_new(site, "name", json_string(st->host));
+		json_object_set_new(site, "aliases", al);
+		json_object_set_new(site, "cert", json_string(run_path(r, p, sizeof(p), "pki/web/sites/%s.pem", st->host)));
+		json_object_set_new(site, "key", json_string(run_path(r, p, sizeof(p), "pki/web/sites/%s.key", st->host)));
+		json_object_set_new(site, "chain", json_string(run_path(r, p, sizeof(p), "pki/web/int.pem")));
+		if (j == 0)
+			json_object_set_new(site, "default_for", json_pack("[s]", listen));
+		json_object_set_new(site, "tls_min", json_string(st->tls_min));
+		json_object_set_new(site, "tls_max", json_string(st->tls_max));
+		json_object_set_new(site, "alpn", alpn);
+		json_object_set_new(site, "hsts", strcmp(st->hsts, "preload") == 0 ?
+		    json_string("preload") : json_boolean(strcmp(st->hsts, "on") == 0));
+		if (st->client_cert) {
+			json_object_set_new(site, "client_cert", json_string("required"));
+			json_object_set_new(site, "client_ca", json_string(run_path(r, p, sizeof(p), "pki/web/client-ca.pem")));
+		}
+		json_object_set_new(site, "body_bytes", json_integer((json_int_t)st->body_bytes));
+		json_array_append_new(sites, site);
+	}
+	json_object_set_new(conf, "sites", sites);
+	run_path(r, p, sizeof(p), "conf/origin-%s.json", o->name);
+	rc = json_dump_file(conf, p, JSON_INDENT(2));
+	json_decref(conf);
+	if (rc != 0)
+		return util_cause(cause, "%s: cannot write", p);
+	args = json_array();
+	run_arg(args, "origin", "-c");
+	run_arg(args, p, NULL);
+	snprintf(what, sizeof(what), "origin-%s", o->name);
+	rc = run_start(r, n, LAB_ORIGIN, what, args, cause) == -1 ? -1 : 0;
+	json_decref(args);
+	return rc;
+}
+
+/* Start the interception engine in the gateway. */
+static int
+run_gateway(struct run *r, char **cause)
+{
+	const struct scn_gateway *g = r->s->gateway;
+	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
+	json_t *a = json_array();
+	char p[PATH_MAX + 64], buf[64], lp[PATH_MAX + 64];
+	unsigned i;
+	int rc;
+
+	run_arg(a, "proxy", NULL);
+	snprintf(buf, sizeof(buf), "0.0.0.0:%d", LAB_PROXY_PORT);
+	run_arg(a, "--listen", buf);
+	run_arg(a, "--mode", g->mode);
+	snprintf(buf, sizeof(buf), "%u", g->workers);
+	run_arg(a, "--workers", buf);
+	run_arg(a, "--ca", run_path(r, p, sizeof(p), "pki/national"));
+	if (strcmp(g->chain, "expired") == 0)
+		run_arg(a, "--chain", run_path(r, p, sizeof(p), "pki/national/chain-expired.pem"));
+	run_arg(a, "--profile", g->forging);
+	run_arg(a, "--upstream-hello", g->upstream_hello);
+	run_arg(a, "--upstream-cafile", run_path(r, p, sizeof(p), "pki/web/root.pem"));
+	if (g->require_valid_upstream)
+		run_arg(a, "--require-valid-upstream", NULL);
+	for (i = 0; i < g->rules_count; i++)
+		run_arg(a, "--rule", g->rules[i]);
+	for (i = 0; i < r->s->target_names_count; i++)
+		run_arg(a, "--target", r->s->target_names[i]);
+	for (i = 0; i < g->target_dst_count; i++) {
+		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
+		run_arg(a, "--target-dst", o != NULL ?
+		    lab_origin(r->lab, scenario_origin_index(r->s, o))->net : g->target_dst[i]);
+	}
+	run_arg(a, "--default", g->default_action);
+	snprintf(buf, sizeof(buf), "%u", g->block_timeout_ms);
+	run_arg(a, "--block-timeout", buf);
+	for (i = 0; i < r->s->origins_count; i++)
+		run_arg(a, "--allow-upstream", lab_origin(r->lab, (int)i)->net);
+	run_arg(a, "--bus", r->bus_in);
+	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
+	run_arg(a, "--id", "proxy");
+	rc = run_start(r, gw, LAB_GATEWAY, "gateway", a, cause) == -1 ? -1 : 0;
+	json_decref(a);
+	if (rc == 0 && lab_wait_port(gw, "127.0.0.1", LAB_PROXY_PORT, 20000) == -1)
+		return util_cause(cause, "the interception engine did not start listening within "
+		    "20 s (see %s/logs/gateway.log)", r->dir);
+	return rc;
+}
+
+/* sha256/BASE64 pin of a site's real (web PKI) key. */
+static int
+run_pin(struct run *r, const char *host, char *out, size_t len, char **cause)
+{
+	char p[PATH_MAX + 300];
+	unsigned char spki[32], b64[64];
+	const struct scn_origin *o = scenario_origin_of(r->s, host);
+	unsigned j, k;
+	X509 *x;
+
+	/* the certificate file is named after the site's primary host */
+	for (j = 0; j < o->sites_count; j++) {
+		const struct scn_site *st = &o->sites[j];
+		int hit = strcasecmp(st->host, host) == 0;
+		for (k = 0; !hit && k < st->aliases_count; k++)
+			hit = strcasecmp(st->aliases[k], host) == 0;
+		if (hit)
+			break;
+	}
+	if ((x = pki_read_cert(run_path(r, p, sizeof(p), "pki/web/sites/%s.pem",
+	    o->sites[j].host), cause)) == NULL)
+		return -1;
+	pki_spki_sha256(x, spki);
+	X509_free(x);
+	EVP_EncodeBlock(b64, spki, 32);
+	snprintf(out, len, "%s=sha256/%s", host, b64);
+	return 0;
+}
+
+/* Trust bundle file for a client (the roots it trusts, concatenated). */
+static int
+run_bundle(struct run *r, const struct scn_client *c, char *out, size_t len, char **cause)
+{
+	char p[PATH_MAX + 64], *t;
+	FILE *f;
+	unsigned i;
+
+	run_path(r, out, len, "pki/trust-%s.pem", c->name);
+	if ((f = fopen(out, "w")) == NULL)
+		return util_cause(cause, "%s: %s", out, strerror(errno));
+	for (i = 0; i < (c->trust_count ? c->trust_count : 1); i++) {
+		const char *which = c->trust_count ? c->trust[i] : "web";
+		run_path(r, p, sizeof(p), strcmp(which, "web") == 0 ? "pki/web/root.pem" :
+		    "pki/national/root.pem");
+		if ((t = util_read_file(p, NULL, cause)) == NULL) {
+			fclose(f);
+			return -1;
+		}
+		fputs(t, f);
+		free(t);
+	}
+	return fclose(f) == 0 ? 0 : util_cause(cause, "%s: write failed", out);
+}
+
+/* Start one client (native load generator or a wrapped real client). */
+static int
+run_client(struct run *r, int i, char **cause)
+{
+	const struct scn_client *c = &r->s->clients[i];
+	const struct lab_node *n = lab_client(r->lab, i);
+	json_t *a = json_array();
+	char p[PATH_MAX + 64], buf[512], what[64];
+	unsigned j, count;
+	int native = strcmp(c->tool, "mitmlab") == 0, rc = -1;
+
+	count = (unsigned)((double)c->count * r->o->scale + 0.5);
+	if (count < 1)
+		count = 1;
+	run_arg(a, native ? "client" : "wrap", NULL);
+	if (!native)
+		run_arg(a, "--tool", c->tool);
+	for (j = 0; j < c->urls_count; j++)
+		run_arg(a, "--url", c->urls[j]);
+	snprintf(buf, sizeof(buf), "%u", count);
+	run_arg(a, "--count", buf);
+	snprintf(buf, sizeof(buf), "%u", c->timeout_ms);
+	run_arg(a, "--timeout-ms", buf);
+	snprintf(buf, sizeof(buf), "%u", r->s->duration_s * 1000);
+	run_arg(a, "--duration-ms", buf);
+	if (strcmp(c->http, "auto") != 0 || native)
+		run_arg(a, "--http", c->http);
+	if (c->ua != NULL)
+		run_arg(a, "--ua", c->ua);
+	for (j = 0; j < c->pins_count; j++) {
+		if (run_pin(r, c->pins[j], buf, sizeof(buf), cause) == -1)
+			goto out;
+		run_arg(a, "--pin", buf);
+	}
+	if (native) {
+		snprintf(buf, sizeof(buf), "%u", c->concurrency);
+		run_arg(a, "--concurrency", buf);
+		snprintf(buf, sizeof(buf), "%u", c->rate);
+		run_arg(a, "--rate", buf);
+		run_arg(a, "--hello", c->hello);
+		for (j = 0; j < (c->trust_count ? c->trust_count : 1); j++) {
+			const char *which = c->trust_count ? c->trust[j] : "web";
+			run_arg(a, "--trust", run_path(r, p, sizeof(p), strcmp(which, "web") == 0 ?
+			    "pki/web/root.pem" : "pki/national/root.pem"));
+		}
+		if (c->block_national)
+			run_arg(a, "--blocklist", run_path(r, p, sizeof(p), "pki/blocklist.txt"));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(r->seed + (uint64_t)i));
+		run_arg(a, "--seed", buf);
+		run_arg(a, "--keylog", run_path(r, p, sizeof(p), "capture/keylog.txt"));
+	} else {
+		if (run_bundle(r, c, p, sizeof(p), cause) == -1)
+			goto out;
+		run_arg(a, "--cafile", p);
+	}
+	run_arg(a, "--bus", r->bus_in);
+	snprintf(buf, sizeof(buf), "client.%s", c->name);
+	run_arg(a, "--id", buf);
+	snprintf(what, sizeof(what), "client-%s", c->name);
+	rc = run_start(r, n, LAB_CLIENT, what, a, cause) == -1 ? -1 : 0;
+out:
+	json_decref(a);
+	return rc;
+}
+
+/* Captures: each client and origin interface, both gateway sides. */
+static void
+run_captures(struct run *r)
+{
+	const struct lab *lab = r->lab;
+	char p[PATH_MAX + 64], *cause = NULL;
+	size_t i;
+
+	for (i = 0; i < lab->n_nodes && r->n_caps + 2 < RUN_MAX_CAPS; i++) {
+		const struct lab_node *n = &lab->nodes[i];
+		const char *ifs[2] = { NULL, NULL }, *names[2] = { NULL, NULL };
+		char nm[2][64];
+		int k;
+		if (n->role == LAB_CLIENT || n->role == LAB_ORIGIN) {
+			ifs[0] = "eth0";
+			snprintf(nm[0], sizeof(nm[0]), "%s-%s", n->role == LAB_CLIENT ? "client" :
+			    "origin", n->name + 2);
+			names[0] = nm[0];
+		} else if (n->role == LAB_GATEWAY) {
+			snprintf(nm[0], sizeof(nm[0]), "gateway-in");
+			snprintf(nm[1], sizeof(nm[1]), "gateway-out");
+			names[0] = nm[0];
+			names[1] = nm[1];
+			/* chain links: t<i-1>b toward the inside, t<i>a toward the outside; at an
+			 * end of the chain the member links m<k> are on that side */
+			static char in_if[16], out_if[16];
+			snprintf(in_if, sizeof(in_if), "t%zub", lab->gw - 1);
+			snprintf(out_if, sizeof(out_if), "t%zua", lab->gw);
+			ifs[0] = lab->gw > 0 ? in_if : NULL;
+			ifs[1] = lab->gw + 1 < lab->n_chain ? out_if : NULL;
+		}
+		for (k = 0; k < 2; k++) {
+			if (ifs[k] == NULL)
+				continue;
+			run_path(r, p, sizeof(p), "capture/%s.pcap", names[k]);
+			r->caps[r->n_caps] = capture_start(n, ifs[k], p, RUN_CAP_BYTES, &cause);
+			if (r->caps[r->n_caps] == NULL) {
+				log_warnx("capture %s: %s (continuing without it)", names[k], cause);
+				free(cause);
+				cause = NULL;
+				continue;
+			}
+			snprintf(r->cap_names[r->n_caps], sizeof(r->cap_names[0]), "%s", names[k]);
+			r->n_caps++;
+		}
+	}
+}
+
+/* Reap finished processes; returns how many of role are still running. */
+static int
+run_reap(struct run *r, int role)
+{
+	size_t i;
+	int running = 0, st;
+
+	for (i = 0; i < r->n_procs; i++) {
+		struct run_proc *p = &r->procs[i];
+		if (p->status == -1 && waitpid(p->pid, &st, WNOHANG) == p->pid) {
+			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			if (p->status != 0 && p->role != LAB_CLIENT)
+				log_warnx("%s exited with status %d (see %s/logs/%s.log)", p->what,
+				    p->status, r->dir, p->what);
+		}
+		if (p->status == -1 && p->role == role)
+			running++;
+	}
+	return running;
+}
+
+/* SIGTERM every process of role, wait up to grace_ms, then SIGKILL. */
+static void
+run_stop_role(struct run *r, int role, int grace_ms)
+{
+	uint64_t end = util_mono_ns() + (uint64_t)grace_ms * 1000000ull;
+	size_t i;
+
+	for (i = 0; i < r->n_procs; i++)
+		if (r->procs[i].role == role && r->procs[i].status == -1)
+			kill(r->procs[i].pid, SIGTERM);
+	while (run_reap(r, role) > 0 && util_mono_ns() < end)
+		usleep(20000);
+	for (i = 0; i < r->n_procs; i++)
+		if (r->procs[i].role == role && r->procs[i].status == -1) {
+			log_warnx("%s did not stop within %d ms; killing it", r->procs[i].what, grace_ms);
+			kill(r->procs[i].pid, SIGKILL);
+		}
+	while (run_reap(r, role) > 0)
+		usleep(10000);
+}
+
+/* Publish the lab's ground truth: where everything is. */
+static void
+run_publish_topology(struct run *r)
+{
+	json_t *ev = bus_event("lab.truth.topology"), *nodes = json_array();
+	size_t i;
+
+	for (i = 0; i < r->lab->n_nodes; i++) {
+		const struct lab_node *n = &r->lab->nodes[i];
+		static const char *roles[] = { "router", "gateway", "client", "origin" };
+		json_t *o = json_pack("{s:s, s:s, s:s}", "name", n->name, "role", roles[n->role],
+		    "ns", n->ns);
+		if (n->role == LAB_CLIENT || n->role == LAB_ORIGIN) {
+			json_object_set_new(o, "addr", json_string(n->addr));
+			json_object_set_new(o, "net", json_string(n->net));
+			json_object_set_new(o, "side", json_string(n->side ? "outside" : "inside"));
+		} else {
+			json_object_set_new(o, "hop", json_integer(n->hop));
+		}
+		json_array_append_new(nodes, o);
+	}
+	json_object_set_new(ev, "nodes", nodes);
+	json_object_set_new(ev, "gateway_hop", json_integer((json_int_t)r->lab->gw));
+	json_object_set_new(ev, "hops_inside", json_integer(r->s->topology->hops_inside));
+	json_object_set_new(ev, "hops_outside", json_integer(r->s->topology->hops_outside));
+	json_object_set_new(ev, "intercept", json_boolean(r->s->gateway->intercept));
+	bus_publish(r->bus, ev);
+}
+
+/* Publish the scenario as ground truth: targets, gateway settings, clients, origins. */
+static void
+run_publish_truth(struct run *r)
+{
+	const struct scenario *s = r->s;
+	const struct scn_gateway *g = s->gateway;
+	json_t *ev = bus_event("lab.truth.scenario"), *t = json_array(), *cl = json_array(),
+	    *or = json_array(), *rules = json_array();
+	unsigned i, j, k;
+
+	for (i = 0; i < s->target_names_count; i++)
+		json_array_append_new(t, json_string(s->target_names[i]));
+	for (i = 0; i < g->rules_count; i++)
+		json_array_append_new(rules, json_string(g->rules[i]));
+	for (i = 0; i < s->clients_count; i++) {
+		const struct scn_client *c = &s->clients[i];
+		json_t *tr = json_array(), *urls = json_array();
+		for (j = 0; j < c->trust_count; j++)
+			json_array_append_new(tr, json_string(c->trust[j]));
+		if (c->trust_count == 0)
+			json_array_append_new(tr, json_string("web"));
+		for (j = 0; j < c->urls_count; j++)
+			json_array_append_new(urls, json_string(c->urls[j]));
+		json_array_append_new(cl, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s}",
+		    "name", c->name, "src", "", "tool", c->tool, "side", c->side, "trust", tr,
+		    "block_national", c->block_national, "urls", urls,
+		    "addr", lab_client(r->lab, (int)i)->addr));
+		json_object_set_new(json_array_get(cl, i), "src",
+		    json_sprintf("client.%s", c->name));
+	}
+	for (i = 0; i < s->origins_count; i++) {
+		json_t *hosts = json_array();
+		for (j = 0; j < s->origins[i].sites_count; j++) {
+			const struct scn_site *st = &s->origins[i].sites[j];
+			json_array_append_new(hosts, json_string(st->host));
+			for (k = 0; k < st->aliases_count; k++)
+				json_array_append_new(hosts, json_string(st->aliases[k]));
+		}
+		json_array_append_new(or, json_pack("{s:s, s:s, s:s, s:o}", "name",
+		    s->origins[i].name, "addr", lab_origin(r->lab, (int)i)->addr, "side",
+		    s->origins[i].side, "hosts", hosts));
+	}
+	json_object_set_new(ev, "scenario", json_string(s->name));
+	json_object_set_new(ev, "intercept", json_boolean(g->intercept));
+	json_object_set_new(ev, "forging", json_string(g->forging));
+	json_object_set_new(ev, "upstream_hello", json_string(g->upstream_hello));
+	json_object_set_new(ev, "require_valid_upstream", json_boolean(g->require_valid_upstream));
+	json_object_set_new(ev, "default", json_string(g->default_action));
+	json_object_set_new(ev, "chain", json_string(g->chain));
+	json_object_set_new(ev, "targets", t);
+	json_object_set_new(ev, "rules", rules);
+	json_object_set_new(ev, "clients", cl);
+	json_object_set_new(ev, "origins", or);
+	bus_publish(r->bus, ev);
+}
+
+/* Remove private keys from pki/ unless --keep-keys. */
+static void
+run_strip_keys(struct run *r, const char *sub)
+{
+	char p[PATH_MAX + 64], f[PATH_MAX + 400];
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(run_path(r, p, sizeof(p), "%s", sub))) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l > 4 && strcmp(de->d_name + l - 4, ".key") == 0) {
+			snprintf(f, sizeof(f), "%s/%s", p, de->d_name);
+			unlink(f);
+		}
+	}
+	closedir(d);
+}
+
+/* Write manifest.json. */
+static void
+run_manifest(struct run *r)
+{
+	struct utsname u;
+	char p[PATH_MAX + 64], host[256] = "";
+	json_t *m, *caps = json_array();
+	size_t i;
+
+	uname(&u);
+	gethostname(host, sizeof(host) - 1);
+	for (i = 0; i < r->n_caps; i++)
+		json_array_append_new(caps, json_string(r->cap_names[i]));
+	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:f, s:b, s:s, s:{s:s, s:s, s:s}, "
+	    "s:{s:s, s:s, s:s}, s:I, s:I, s:f, s:o, s:s}",
+	    "v", 1, "scenario", r->s->name, "scenario_file", r->s->path,
+	    "mitmlab_version", MITMLAB_VERSION, "git", MITMLAB_GIT,
+	    "seed", (json_int_t)r->seed, "scale", r->o->scale, "keep_keys", r->o->keep_keys,
+	    "command", r->o->cmdline ? r->o->cmdline : "",
+	    "host", "name", host, "kernel", u.release, "machine", u.machine,
+	    "libraries", "openssl", OPENSSL_VERSION_TEXT, "libevent", "2.1", "zeromq", "4.3",
+	    "start_ns", (json_int_t)r->t_start, "end_ns", (json_int_t)r->t_end,
+	    "duration_s", (double)(r->t_end - r->t_start) / 1e9, "captures", caps,
+	    "lab_id", r->lab ? r->lab->id : "");
+	if (m != NULL) {
+		json_object_set(m, "timings", r->timings);
+		json_dump_file(m, run_path(r, p, sizeof(p), "manifest.json"), JSON_INDENT(2));
+		json_decref(m);
+	}
+}
+
+/* Summary from events.jsonl: flows by action, client outcomes, lost events. */
+static void
+run_summary(struct run *r)
+{
+	char p[PATH_MAX + 64], line[1 << 16];
+	json_t *actions = json_object(), *outcomes = json_object(), *ev;
+	const char *k;
+	json_t *v;
+	FILE *f;
+	long events = 0, gaps = -1;
+
+	if ((f = fopen(run_path(r, p, sizeof(p), "events.jsonl"), "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *t;
+		events++;
+		if ((ev = json_loads(line, 0, NULL)) == NULL)
+			continue;
+		t = json_string_value(json_object_get(ev, "t"));
+		if (t != NULL && strcmp(t, "proxy.conn.open") == 0) {
+			const char *a = json_string_value(json_object_get(ev, "action"));
+			if (a != NULL)
+				json_object_set_new(actions, a, json_integer(
+				    json_integer_value(json_object_get(actions, a)) + 1));
+		} else if (t != NULL && strcmp(t, "client.result") == 0) {
+			const char *src = json_string_value(json_object_get(ev, "src"));
+			const char *o = json_string_value(json_object_get(ev, "outcome"));
+			json_t *per;
+			if (src != NULL && o != NULL) {
+				if ((per = json_object_get(outcomes, src)) == NULL)
+					json_object_set_new(outcomes, src, per = json_object());
+				json_object_set_new(per, o, json_integer(
+				    json_integer_value(json_object_get(per, o)) + 1));
+			}
+		} else if (t != NULL && strcmp(t, "bus.stats") == 0) {
+			gaps = (long)json_integer_value(json_object_get(ev, "gaps"));
+		}
+		json_decref(ev);
+	}
+	fclose(f);
+	if (!r->o->quiet) {
+		printf("\n== %s: %ld events", r->s->name, events);
+		if (gaps >= 0)
+			printf(", %ld sequence gaps", gaps);
+		printf("\nflows at the gateway:");
+		if (json_object_size(actions) == 0)
+			printf(" none diverted");
+		json_object_foreach(actions, k, v)
+			printf(" %s=%lld", k, (long long)json_integer_value(v));
+		printf("\nclient outcomes:\n");
+		json_object_foreach(outcomes, k, v) {
+			const char *o;
+			json_t *n;
+			printf("  %-28s", k);
+			json_object_foreach(v, o, n)
+				printf(" %s=%lld", o, (long long)json_integer_value(n));
+			printf("\n");
+		}
+		printf("run directory: %s\n  events.jsonl, manifest.json, capture/, pki/, logs/\n",
+		    r->dir);
+	}
+	json_decref(actions);
+	json_decref(outcomes);
+}
+
+/* Stop everything that was started, in order, and remove the lab. */
+static void
+run_teardown(struct run *r)
+{
+	size_t i;
+	json_t *ev;
+
+	run_stop_role(r, LAB_CLIENT, 2000);
+	run_stop_role(r, LAB_GATEWAY, 10000);
+	run_stop_role(r, LAB_ORIGIN, 5000);
+	for (i = 0; i < r->n_caps; i++)
+		capture_stop(r->caps[i], NULL);
+	r->t_end = util_now_ns();
+	if (r->bus != NULL) {
+		ev = bus_event("lab.run.end");
+		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted));
+		bus_publish(r->bus, ev);
+		bus_close(r->bus);
+		r->bus = NULL;
+	}
+	if (r->fwd_started) {
+		usleep(300000);		/* let the forwarder take the last events */
+		r->fwd_stop = 1;
+		pthread_join(r->fwd, NULL);
+		r->fwd_started = 0;
+		unlink(r->bus_in + 6);		/* the ipc:// socket files */
+		unlink(r->bus_out + 6);
+	}
+	if (r->lab != NULL)
+		lab_down(r->lab);
+}
+
+/* Run a scenario end to end. */
+int
+run_scenario(const struct run_opts *o, char **rundir, char **cause)
+{
+	struct run *r;
+	struct sigaction sa;
+	char id[16], *err = NULL;
+	ssize_t n;
+	int rc = -1, i;
+	uint64_t deadline;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return util_cause(cause, "out of memory");
+	r->o = o;
+	r->t_start = util_mono_ns();
+	r->timings = json_object();
+	if ((r->s = scenario_load(o->scenario, cause)) == NULL)
+		goto out;
+	r->seed = o->seed ? o->seed : r->s->seed;
+	if ((n = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1)) < 0) {
+		util_cause(cause, "/proc/self/exe: %s", strerror(errno));
+		goto out;
+	}
+	r->self[n] = '\0';
+	if (geteuid() != 0) {
+		util_cause(cause, "mitmlab run needs root (it creates network namespaces)");
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	lab_gc(0, 1);
+	if (run_mkdir(r, cause) == -1)
+		goto out;
+	if (rundir != NULL)
+		*rundir = strdup(r->dir);
+	{
+		char abs[PATH_MAX];
+		if (realpath(r->dir, abs) != NULL)
+			snprintf(r->dir, sizeof(r->dir), "%s", abs);
+	}
+	run_say(r, "scenario %s (seed %llu) → %s", r->s->name, (unsigned long long)r->seed, r->dir);
+	if (run_pki(r, cause) == -1)
+		goto out;
+	json_object_set_new(r->timings, "pki_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
+	run_say(r, "PKI ready: national chain (%s) and web PKI", r->s->national_ca);
+	snprintf(id, sizeof(id), "%x%03x", (unsigned)getpid() & 0xfffff, (unsigned)(util_now_ns() / 1000) & 0xfff);
+	if ((r->lab = lab_plan(r->s, id, cause)) == NULL || lab_up(r->lab, r->s, cause) == -1)
+		goto out;
+	if (r->s->gateway->intercept && lab_divert(r->lab, r->s->gateway->mode, cause) == -1)
+		goto out;
+	run_say(r, "lab %s up: %zu namespaces, gateway %zu hop(s) from the inside edge", id,
+	    r->lab->n_nodes, r->lab->gw);
+	snprintf(r->bus_in, sizeof(r->bus_in), "ipc://%s/bus.in", r->dir);
+	snprintf(r->bus_out, sizeof(r->bus_out), "ipc://%s/bus.out", r->dir);
+	if (pthread_create(&r->fwd, NULL, run_forward_main, r) != 0) {
+		util_cause(cause, "cannot start the bus forwarder thread");
+		goto out;
+	}
+	r->fwd_started = 1;
+	if ((r->bus = bus_open(r->bus_in, "lab", 3000, cause)) == NULL)
+		goto out;
+	{
+		json_t *ev = bus_event("lab.run.start");
+		json_object_set_new(ev, "scenario", json_string(r->s->name));
+		json_object_set_new(ev, "seed", json_integer((json_int_t)r->seed));
+		json_object_set_new(ev, "scale", json_real(o->scale));
+		json_object_set_new(ev, "run_dir", json_string(r->dir));
+		bus_publish(r->bus, ev);
+	}
+	run_publish_topology(r);
+	run_publish_truth(r);
+	run_captures(r);
+	for (i = 0; i < (int)r->s->origins_count; i++)
+		if (run_origin(r, i, cause) == -1)
+			goto out;
+	for (i = 0; i < (int)r->s->origins_count; i++)
+		if (lab_wait_port(lab_origin(r->lab, i), lab_origin(r->lab, i)->addr, 443, 20000) == -1) {
+			util_cause(cause, "origin %s did not start listening within 20 s (see "
+			    "%s/logs/origin-%s.log)", r->s->origins[i].name, r->dir, r->s->origins[i].name);
+			goto out;
+		}
+	run_say(r, "%u origin(s) serving", r->s->origins_count);
+	if (r->s->gateway->intercept) {
+		if (run_gateway(r, cause) == -1)
+			goto out;
+		run_say(r, "gateway intercepting (%s, forging %s, %u target names)",
+		    r->s->gateway->mode, r->s->gateway->forging, r->s->target_names_count);
+	} else {
+		run_say(r, "gateway is a plain router (no interception)");
+	}
+	json_object_set_new(r->timings, "lab_ready_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
+	for (i = 0; i < (int)r->s->clients_count; i++)
+		if (run_client(r, i, cause) == -1)
+			goto out;
+	run_say(r, "%u client(s) started", r->s->clients_count);
+	deadline = util_mono_ns() + (uint64_t)r->s->duration_s * 1000000000ull;
+	{
+		uint64_t next = util_mono_ns() + 2000000000ull;
+		int left;
+		while ((left = run_reap(r, LAB_CLIENT)) > 0 && !run_interrupted &&
+		    util_mono_ns() < deadline) {
+			if (run_reap(r, LAB_GATEWAY) == 0 && r->s->gateway->intercept) {
+				log_warnx("the interception engine died; ending the workload");
+				break;
+			}
+			if (util_mono_ns() > next) {
+				run_say(r, "%d client(s) still running", left);
+				next += 2000000000ull;
+			}
+			usleep(20000);
+		}
+		if (left > 0 && util_mono_ns() >= deadline)
+			log_warnx("duration_s %u reached with %d client(s) running; stopping them",
+			    r->s->duration_s, left);
+	}
+	json_object_set_new(r->timings, "workload_done_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
+	rc = 0;
+out:
+	if (rc == -1 && r->s != NULL && cause != NULL && *cause != NULL)
+		log_warnx("stopping: %s", *cause);
+	run_teardown(r);
+	if (r->s != NULL && r->dir[0] != '\0' && r->lab != NULL) {
+		if (!o->keep_keys) {
+			run_strip_keys(r, "pki/national");
+			run_strip_keys(r, "pki/web/sites");
+		}
+		run_manifest(r);
+		if (rc == 0)
+			run_summary(r);
+	}
+	if (run_interrupted && rc == 0)
+		log_warnx("interrupted: the run directory holds what was recorded until then");
+	free(err);
+	json_decref(r->timings);
+	lab_free(r->lab);
+	scenario_free(r->s);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * run — `mitmlab run`: one scenario, end to end, into a run directory (DESIGN.md "Run
+ * directory"). Order: validate the scenario (nothing starts if it is broken), make the run
+ * directory and the PKI, build the lab, start the bus recorder and the captures, the origins,
+ * the gateway, then the clients; wait for the clients (bounded by duration_s); stop the
+ * gateway, the origins, the captures and the bus in that order; remove the lab; write
+ * manifest.json and print a summary. Ctrl-C or a dead component ends the workload early but
+ * still takes this path, so nothing the run created is left behind.
+ */
+#ifndef MITMLAB_RUN_H
+#define MITMLAB_RUN_H
+
+#include <stdint.h>
+
+struct run_opts {
+	const char	*scenario;	/* path of the scenario file */
+	const char	*out;		/* run directory (NULL: runs/<name>-<UTC stamp>) */
+	uint64_t	 seed;		/* 0: the scenario's */
+	double		 scale;		/* workload multiplier (default 1) */
+	int		 keep_keys;	/* keep private keys in pki/ */
+	int		 quiet;
+	const char	*cmdline;	/* as typed, for the manifest */
+};
+
+/* Run a scenario; returns 0 when the run completed (whatever the clients saw), -1 with
+ * *cause when the lab could not be run. *rundir gets the run directory (caller frees). */
+int run_scenario(const struct run_opts *o, char **rundir, char **cause);
+
+#endif

@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * scenario — the scenario file: libcyaml loads it against the schema below (types, required
+ * keys, unknown keys, sizes — its messages carry line and column, which we turn into
+ * "FILE:LINE: ..."), then scenario_check validates meaning (known profiles, names that refer to
+ * origins and sites, CIDRs, list files) and names the line with a small libyaml pass
+ * (scenario_line). Defaults are applied here so every later stage sees a complete scenario.
+ * It does not build anything: lab.c and run.c do.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cyaml/cyaml.h>
+#include <yaml.h>
+
+#include "forge.h"
+#include "pki.h"
+#include "scenario.h"
+#include "util.h"
+
+/* ---- schema ---- */
+
+static const cyaml_schema_value_t str_entry = {
+	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, 1024),
+};
+
+#define OPT (CYAML_FLAG_OPTIONAL)
+#define OPTP (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
+
+static const cyaml_schema_field_t site_fields[] = {
+	CYAML_FIELD_STRING_PTR("host", CYAML_FLAG_POINTER, struct scn_site, host, 1, 253),
+	CYAML_FIELD_SEQUENCE("aliases", OPTP, struct scn_site, aliases, &str_entry, 0, 256),
+	CYAML_FIELD_STRING_PTR("key", OPTP, struct scn_site, key, 1, 16),
+	CYAML_FIELD_STRING_PTR("tls_min", OPTP, struct scn_site, tls_min, 1, 8),
+	CYAML_FIELD_STRING_PTR("tls_max", OPTP, struct scn_site, tls_max, 1, 8),
+	CYAML_FIELD_SEQUENCE("alpn", OPTP, struct scn_site, alpn, &str_entry, 0, 8),
+	CYAML_FIELD_STRING_PTR("hsts", OPTP, struct scn_site, hsts, 1, 16),
+	CYAML_FIELD_BOOL("client_cert", OPT, struct scn_site, client_cert),
+	CYAML_FIELD_UINT("body_bytes", OPT, struct scn_site, body_bytes),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t site_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct scn_site, site_fields),
+};
+
+static const cyaml_schema_field_t origin_fields[] = {
+	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct scn_origin, name, 1, 24),
+	CYAML_FIELD_STRING_PTR("side", OPTP, struct scn_origin, side, 1, 16),
+	CYAML_FIELD_SEQUENCE("sites", CYAML_FLAG_POINTER, struct scn_origin, sites, &site_entry, 1, 64),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t origin_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct scn_origin, origin_fields),
+};
+
+static const cyaml_schema_field_t client_fields[] = {
+	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct scn_client, name, 1, 24),
+	CYAML_FIELD_STRING_PTR("side", OPTP, struct scn_client, side, 1, 16),
+	CYAML_FIELD_STRING_PTR("tool", OPTP, struct scn_client, tool, 1, 16),
+	CYAML_FIELD_SEQUENCE("trust", OPTP, struct scn_client, trust, &str_entry, 0, 4),
+	CYAML_FIELD_BOOL("block_national", OPT, struct scn_client, block_national),
+	CYAML_FIELD_SEQUENCE("pins", OPTP, struct scn_client, pins, &str_entry, 0, 64),
+	CYAML_FIELD_STRING_PTR("hello", OPTP, struct scn_client, hello, 1, 16),
+	CYAML_FIELD_STRING_PTR("ua", OPTP, struct scn_client, ua, 1, 512),
+	CYAML_FIELD_STRING_PTR("http", OPTP, struct scn_client, http, 1, 8),
+	CYAML_FIELD_SEQUENCE("urls", CYAML_FLAG_POINTER, struct scn_client, urls, &str_entry, 1, 256),
+	CYAML_FIELD_SEQUENCE("resolve", OPTP, struct scn_client, resolve, &str_entry, 0, 64),
+	CYAML_FIELD_UINT("count", OPT, struct scn_client, count),
+	CYAML_FIELD_UINT("concurrency", OPT, struct scn_client, concurrency),
+	CYAML_FIELD_UINT("rate", OPT, struct scn_client, rate),
+	CYAML_FIELD_UINT("timeout_ms", OPT, struct scn_client, timeout_ms),
+	CYAML_FIELD_END
+};
+static const cyaml_schema_value_t client_entry = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct scn_client, client_fields),
+};
+
+static const cyaml_schema_field_t gateway_fields[] = {
+	CYAML_FIELD_BOOL("intercept", OPT, struct scn_gateway, intercept),
+	CYAML_FIELD_STRING_PTR("mode", OPTP, struct scn_gateway, mode, 1, 16),
+	CYAML_FIELD_STRING_PTR("forging", OPTP, struct scn_gateway, forging, 1, 32),
+	CYAML_FIELD_STRING_PTR("upstream_hello", OPTP, struct scn_gateway, upstream_hello, 1, 16),
+	CYAML_FIELD_BOOL("require_valid_upstream", OPT, struct scn_gateway, require_valid_upstream),
+	CYAML_FIELD_STRING_PTR("chain", OPTP, struct scn_gateway, chain, 1, 16),
+	CYAML_FIELD_SEQUENCE("targets", OPTP, struct scn_gateway, targets, &str_entry, 0, 4096),
+	CYAML_FIELD_SEQUENCE("target_lists", OPTP, struct scn_gateway, target_lists, &str_entry, 0, 16),
+	CYAML_FIELD_SEQUENCE("target_dst", OPTP, struct scn_gateway, target_dst, &str_entry, 0, 256),
+	CYAML_FIELD_SEQUENCE("rules", OPTP, struct scn_gateway, rules, &str_entry, 0, 1024),
+	CYAML_FIELD_STRING_PTR("default", OPTP, struct scn_gateway, default_action, 1, 16),
+	CYAML_FIELD_UINT("block_timeout_ms", OPT, struct scn_gateway, block_timeout_ms),
+	CYAML_FIELD_UINT("workers", OPT, struct scn_gateway, workers),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t topology_fields[] = {
+	CYAML_FIELD_UINT("hops_inside", OPT, struct scn_topology, hops_inside),
+	CYAML_FIELD_UINT("hops_outside", OPT, struct scn_topology, hops_outside),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_field_t scenario_fields[] = {
+	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct scenario, name, 1, 40),
+	CYAML_FIELD_STRING_PTR("description", OPTP, struct scenario, description, 0, 4096),
+	CYAML_FIELD_UINT("seed", OPT, struct scenario, seed),
+	CYAML_FIELD_UINT("duration_s", OPT, struct scenario, duration_s),
+	CYAML_FIELD_STRING_PTR("national_ca", OPTP, struct scenario, national_ca, 1, 32),
+	CYAML_FIELD_STRING_PTR("web_key", OPTP, struct scenario, web_key, 1, 16),
+	CYAML_FIELD_MAPPING_PTR("topology", OPTP, struct scenario, topology, topology_fields),
+	CYAML_FIELD_MAPPING_PTR("gateway", OPTP, struct scenario, gateway, gateway_fields),
+	CYAML_FIELD_SEQUENCE("origins", CYAML_FLAG_POINTER, struct scenario, origins, &origin_entry, 1, 64),
+	CYAML_FIELD_SEQUENCE("clients", CYAML_FLAG_POINTER, struct scenario, clients, &client_entry, 1, 64),
+	CYAML_FIELD_SEQUENCE("analyzers", OPTP, struct scenario, analyzers, &str_entry, 0, 32),
+	CYAML_FIELD_IGNORE("schema", CYAML_FLAG_OPTIONAL),
+	CYAML_FIELD_END
+};
+
+static const cyaml_schema_value_t scenario_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct scenario, scenario_fields),
+};
+
+/* ---- libcyaml errors → "FILE:LINE: ..." ---- */
+
+struct scn_log {
+	char	msg[512];	/* the first error line */
+	size_t	line;		/* from "(line: N, column: M)" */
+};
+
+/* Collect libcyaml's error lines: the first names the problem, a later one the position. */
+static void
+scenario_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
+{
+	struct scn_log *lg = ctx;
+	char buf[512];
+	const char *p;
+	size_t n;
+
+	if (level < CYAML_LOG_ERROR)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	if ((p = strstr(buf, "(line: ")) != NULL && lg->line == 0)
+		lg->line = strtoul(p + 7, NULL, 10);
+	if (lg->msg[0] == '\0' && strncmp(buf, "Load: ", 6) == 0) {
+		n = strlen(buf + 6);
+		snprintf(lg->msg, sizeof(lg->msg), "%s", buf + 6);
+		if (n > 0 && lg->msg[n - 1] == '.')
+			lg->msg[n - 1] = '\0';
+	}
+}
+
+/* ---- line lookup for semantic errors ---- */
+
+struct scn_frame {
+	int	 seq;		/* 1: sequence, 0: mapping */
+	int	 index;		/* sequence index */
+	int	 want_key;	/* mapping: next scalar is a key */
+	char	 key[64];
+};
+
+/* Line (1-based) of the node at path ("gateway.forging", "clients[1].trust[0]"), or 0. */
+static size_t
+scenario_line(const char *file, const char *path)
+{
+	struct scn_frame st[32];
+	yaml_parser_t p;
+	yaml_event_t ev;
+	FILE *f;
+	char cur[256];
+	size_t line = 0, best = 0;
+	int depth = -1, done = 0, i;
+
+	if ((f = fopen(file, "rb")) == NULL)
+		return 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	while (!done && yaml_parser_parse(&p, &ev)) {
+		int is_value = 0, is_key = 0;
+		line = ev.start_mark.line + 1;
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+			if (depth >= 0 && !st[depth].seq && st[depth].want_key) {
+				snprintf(st[depth].key, sizeof(st[depth].key), "%s",
+				    (const char *)ev.data.scalar.value);
+				st[depth].want_key = 0;
+				is_key = 1;
+			} else
+				is_value = 1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			is_value = 1;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			if (depth >= 0) {
+				if (st[depth].seq)
+					st[depth].index++;
+				else
+					st[depth].want_key = 1;
+			}
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		if (is_key || is_value) {
+			/* the path of this node */
+			size_t n = 0;
+			cur[0] = '\0';
+			for (i = 1; i <= depth && n < sizeof(cur); i++) {
+				if (st[i - 1].seq)
+					n += (size_t)snprintf(cur + n, sizeof(cur) - n, "[%d]", st[i - 1].index);
+				else
+					n += (size_t)snprintf(cur + n, sizeof(cur) - n, "%s%s", n ? "." : "",
+					    st[i - 1].key);
+			}
+			if (depth >= 0 && n < sizeof(cur)) {
+				if (st[depth].seq && is_value)
+					snprintf(cur + n, sizeof(cur) - n, "[%d]", st[depth].index);
+				else if (!st[depth].seq)
+					snprintf(cur + n, sizeof(cur) - n, "%s%s", n ? "." : "", st[depth].key);
+			}
+			if (strcmp(cur, path) == 0 && (best == 0 || is_value))
+				best = line;
+		}
+		if (is_value && depth >= 0) {
+			if (ev.type == YAML_SCALAR_EVENT) {
+				if (st[depth].seq)
+					st[depth].index++;
+				else
+					st[depth].want_key = 1;
+			}
+		}
+		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
+		    depth + 1 < (int)(sizeof(st) / sizeof(st[0]))) {
+			depth++;
+			memset(&st[depth], 0, sizeof(st[depth]));
+			st[depth].seq = ev.type == YAML_SEQUENCE_START_EVENT;
+			st[depth].want_key = !st[depth].seq;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	return best;
+}
+
+/* Format a semantic error "FILE:LINE: msg" with the line of path; returns -1. */
+static int __attribute__((format(printf, 4, 5)))
+scenario_err(const struct scenario *s, char **cause, const char *path, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	size_t line = scenario_line(s->path, path);
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return util_cause(cause, "%s:%zu: %s", s->path, line, msg);
+	return util_cause(cause, "%s: %s: %s", s->path, path, msg);
+}
+
+/* ---- defaults and checks ---- */
+
+/* malloc'd copy of v when *field is NULL. */
+static void
+scenario_default(char **field, const char *v)
+{
+	if (*field == NULL)
+		*field = strdup(v);
+}
+
+/* Is v one of the space-separated words in list? */
+static int
+scenario_oneof(const char *v, const char *list)
+{
+	size_t n = strlen(v);
+	const char *p = list;
+
+	while ((p = strstr(p, v)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Check a string field against a word list, with the line and the choices in the message. */
+static int
+scenario_choice(const struct scenario *s, char **cause, const char *path, const char *v,
+    const char *what, const char *list)
+{
+	if (scenario_oneof(v, list))
+		return 0;
+	return scenario_err(s, cause, path, "unknown %s \"%s\" (known: %s)", what, v, list);
+}
+
+/* Lower-case hostname syntax (letters, digits, '-', '.', optional leading "*."). */
+static int
+scenario_hostname_ok(const char *h)
+{
+	size_t i;
+
+	if (strncmp(h, "*.", 2) == 0)
+		h += 2;
+	if (*h == '\0' || *h == '.' || strlen(h) > 253)
+		return 0;
+	for (i = 0; h[i] != '\0'; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
+		    h[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* Add a target name to the flattened list. */
+static int
+scenario_add_target(struct scenario *s, const char *name)
+{
+	char **n = realloc(s->target_names, (s->target_names_count + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return -1;
+	s->target_names = n;
+	if ((n[s->target_names_count] = strdup(name)) == NULL)
+		return -1;
+	s->target_names_count++;
+	return 0;
+}
+
+/* Read one list file of SNI patterns into the target list; errors name the list's line. */
+static int
+scenario_read_list(struct scenario *s, const char *rel, const char *ypath, char **cause)
+{
+	char path[4096], line[512];
+	FILE *f;
+	size_t lineno = 0;
+
+	if (rel[0] == '/')
+		snprintf(path, sizeof(path), "%s", rel);
+	else
+		snprintf(path, sizeof(path), "%s/%s", s->dir, rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return scenario_err(s, cause, ypath, "target list %s: %s (paths are relative to "
+		    "the scenario file)", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *e;
+		lineno++;
+		p += strspn(p, " \t");
+		if ((e = strchr(p, '#')) != NULL)
+			*e = '\0';
+		e = p + strlen(p);
+		while (e > p && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			*--e = '\0';
+		if (*p == '\0')
+			continue;
+		if (!scenario_hostname_ok(p)) {
+			fclose(f);
+			return util_cause(cause, "%s:%zu: \"%s\" is not a hostname pattern (use "
+			    "name.example or *.example, lower case)", path, lineno, p);
+		}
+		if (scenario_add_target(s, p) == -1) {
+			fclose(f);
+			return util_cause(cause, "out of memory");
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Defaults for the whole scenario. */
+static int
+scenario_defaults(struct scenario *s)
+{
+	unsigned i, j;
+
+	if (s->seed == 0)
+		s->seed = 1;
+	if (s->duration_s == 0)
+		s->duration_s = 60;
+	scenario_default(&s->national_ca, "kz-2019");
+	scenario_default(&s->web_key, "ecdsa");
+	if (s->topology == NULL && (s->topology = calloc(1, sizeof(*s->topology))) == NULL)
+		return -1;
+	if (s->gateway == NULL && (s->gateway = calloc(1, sizeof(*s->gateway))) == NULL)
+		return -1;
+	scenario_default(&s->gateway->mode, "redirect");
+	scenario_default(&s->gateway->forging, "kz2019");
+	scenario_default(&s->gateway->upstream_hello, "openssl");
+	scenario_default(&s->gateway->chain, "current");
+	scenario_default(&s->gateway->default_action, "splice");
+	if (s->gateway->block_timeout_ms == 0)
+		s->gateway->block_timeout_ms = 30000;
+	if (s->gateway->workers == 0)
+		s->gateway->workers = 1;
+	for (i = 0; i < s->origins_count; i++) {
+		struct scn_origin *o = &s->origins[i];
+		scenario_default(&o->side, "outside");
+		for (j = 0; j < o->sites_count; j++) {
+			struct scn_site *st = &o->sites[j];
+			scenario_default(&st->key, s->web_key);
+			scenario_default(&st->tls_min, "1.2");
+			scenario_default(&st->tls_max, "1.3");
+			scenario_default(&st->hsts, "off");
+			if (st->body_bytes == 0)
+				st->body_bytes = 2048;
+		}
+	}
+	for (i = 0; i < s->clients_count; i++) {
+		struct scn_client *c = &s->clients[i];
+		scenario_default(&c->side, "inside");
+		scenario_default(&c->tool, "mitmlab");
+		scenario_default(&c->hello, "browser");
+		scenario_default(&c->http, "auto");
+		if (c->count == 0)
+			c->count = 10;
+		if (c->concurrency == 0)
+			c->concurrency = 2;
+		if (c->timeout_ms == 0)
+			c->timeout_ms = 5000;
+	}
+	return 0;
+}
+
+/* Host part of an https URL into host (hostlen); -1 if not https://HOST[:PORT]/... */
+static int
+scenario_url_host(const char *url, char *host, size_t hostlen)
+{
+	const char *p, *e;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return -1;
+	p = url + 8;
+	e = p + strcspn(p, ":/");
+	if (e == p || (size_t)(e - p) >= hostlen)
+		return -1;
+	memcpy(host, p, (size_t)(e - p));
+	host[e - p] = '\0';
+	return 0;
+}
+
+/* Check one client entry. */
+static int
+scenario_check_client(const struct scenario *s, unsigned i, char **cause)
+{
+	const struct scn_client *c = &s->clients[i];
+	char path[128], host[256];
+	unsigned j, k;
+
+#define CPATH(field) (snprintf(path, sizeof(path), "clients[%u].%s", i, field), path)
+	if (scenario_choice(s, cause, CPATH("side"), c->side, "side", "inside outside") == -1 ||
+	    scenario_choice(s, cause, CPATH("tool"), c->tool, "client tool",
+		"mitmlab curl openssl") == -1 ||
+	    scenario_choice(s, cause, CPATH("hello"), c->hello, "hello profile",
+		"openssl browser") == -1 ||
+	    scenario_choice(s, cause, CPATH("http"), c->http, "http version", "auto 1.1 2") == -1)
+		return -1;
+	for (j = 0; j < c->trust_count; j++) {
+		snprintf(path, sizeof(path), "clients[%u].trust[%u]", i, j);
+		if (scenario_choice(s, cause, path, c->trust[j], "trust store", "web national") == -1)
+			return -1;
+	}
+	for (j = 0; j < c->urls_count; j++) {
+		snprintf(path, sizeof(path), "clients[%u].urls[%u]", i, j);
+		if (scenario_url_host(c->urls[j], host, sizeof(host)) == -1)
+			return scenario_err(s, cause, path, "\"%s\" is not an https://HOST/PATH URL",
+			    c->urls[j]);
+		for (k = 0; k < c->resolve_count; k++)
+			if (strncmp(c->resolve[k], host, strlen(host)) == 0 &&
+			    c->resolve[k][strlen(host)] == '=')
+				break;
+		if (k == c->resolve_count && scenario_origin_of(s, host) == NULL)
+			return scenario_err(s, cause, path, "no origin serves \"%s\" (add it to an "
+			    "origin's sites or aliases, or map it with resolve: [\"%s=ORIGIN\"])",
+			    host, host);
+	}
+	for (j = 0; j < c->resolve_count; j++) {
+		const char *eq = strchr(c->resolve[j], '=');
+		snprintf(path, sizeof(path), "clients[%u].resolve[%u]", i, j);
+		if (eq == NULL || scenario_origin_named(s, eq + 1) == NULL)
+			return scenario_err(s, cause, path, "\"%s\": expected HOST=ORIGIN with the "
+			    "name of an origin of this scenario", c->resolve[j]);
+	}
+	for (j = 0; j < c->pins_count; j++) {
+		snprintf(path, sizeof(path), "clients[%u].pins[%u]", i, j);
+		if (scenario_origin_of(s, c->pins[j]) == NULL)
+			return scenario_err(s, cause, path, "pin for \"%s\", which no origin serves",
+			    c->pins[j]);
+	}
+	if (c->concurrency > c->count && c->count > 0)
+		return scenario_err(s, cause, CPATH("concurrency"), "concurrency %u exceeds count %u",
+		    c->concurrency, c->count);
+	if (c->count > 1000000)
+		return scenario_err(s, cause, CPATH("count"), "count %u is over 1000000", c->count);
+#undef CPATH
+	return 0;
+}
+
+/* Check the gateway section. */
+static int
+scenario_check_gateway(struct scenario *s, char **cause)
+{
+	struct scn_gateway *g = s->gateway;
+	char path[128];
+	unsigned i;
+
+	if (scenario_choice(s, cause, "gateway.mode", g->mode, "gateway mode", "redirect tproxy") == -1 ||
+	    scenario_choice(s, cause, "gateway.upstream_hello", g->upstream_hello,
+		"upstream hello profile", "mirror openssl kz2019") == -1 ||
+	    scenario_choice(s, cause, "gateway.chain", g->chain, "served chain", "current expired") == -1 ||
+	    scenario_choice(s, cause, "gateway.default", g->default_action, "action",
+		"splice intercept block-reset block-timeout") == -1)
+		return -1;
+	if (forge_profile_find(g->forging) == NULL)
+		return scenario_err(s, cause, "gateway.forging", "unknown forging profile \"%s\" "
+		    "(known: %s)", g->forging, forge_profile_names());
+	for (i = 0; i < g->targets_count; i++) {
+		snprintf(path, sizeof(path), "gateway.targets[%u]", i);
+		if (!scenario_hostname_ok(g->targets[i]))
+			return scenario_err(s, cause, path, "\"%s\" is not a hostname pattern (use "
+			    "name.example or *.example, lower case)", g->targets[i]);
+		if (scenario_add_target(s, g->targets[i]) == -1)
+			return util_cause(cause, "out of memory");
+	}
+	for (i = 0; i < g->target_lists_count; i++) {
+		snprintf(path, sizeof(path), "gateway.target_lists[%u]", i);
+		if (scenario_read_list(s, g->target_lists[i], path, cause) == -1)
+			return -1;
+	}
+	for (i = 0; i < g->target_dst_count; i++) {
+		char a[64], *slash;
+		unsigned char buf[16];
+		snprintf(path, sizeof(path), "gateway.target_dst[%u]", i);
+		if (scenario_origin_named(s, g->target_dst[i]) != NULL)
+			continue;
+		snprintf(a, sizeof(a), "%s", g->target_dst[i]);
+		if ((slash = strchr(a, '/')) != NULL)
+			*slash = '\0';
+		if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
+			return scenario_err(s, cause, path, "\"%s\" is neither a CIDR nor an origin "
+			    "name", g->target_dst[i]);
+	}
+	for (i = 0; i < g->rules_count; i++) {
+		char act[32];
+		snprintf(path, sizeof(path), "gateway.rules[%u]", i);
+		if (sscanf(g->rules[i], "%31s", act) != 1 ||
+		    !scenario_oneof(act, "splice intercept block-reset block-timeout") ||
+		    (strstr(g->rules[i], " sni=") == NULL && strstr(g->rules[i], " dst=") == NULL))
+			return scenario_err(s, cause, path, "rule \"%s\": expected \"ACTION sni=PATTERN\" "
+			    "or \"ACTION dst=CIDR\", ACTION one of splice intercept block-reset "
+			    "block-timeout", g->rules[i]);
+	}
+	if (g->workers > 64)
+		return scenario_err(s, cause, "gateway.workers", "%u workers is over 64", g->workers);
+	return 0;
+}
+
+/* Meaning checks after the schema. */
+static int
+scenario_check(struct scenario *s, char **cause)
+{
+	char path[128];
+	unsigned i, j, k;
+	const char *n;
+
+	for (n = s->name; *n != '\0'; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '-'))
+			return scenario_err(s, cause, "name", "scenario name \"%s\": use lower-case "
+			    "letters, digits and '-'", s->name);
+	if (scenario_choice(s, cause, "national_ca", s->national_ca, "national CA profile",
+	    pki_profile_names()) == -1 ||
+	    scenario_choice(s, cause, "web_key", s->web_key, "key type", "ecdsa rsa") == -1)
+		return -1;
+	if (s->topology->hops_inside > 8 || s->topology->hops_outside > 8)
+		return scenario_err(s, cause, "topology", "at most 8 routers on each side");
+	if (s->duration_s > 3600)
+		return scenario_err(s, cause, "duration_s", "duration_s %u is over 3600", s->duration_s);
+	for (i = 0; i < s->origins_count; i++) {
+		struct scn_origin *o = &s->origins[i];
+		snprintf(path, sizeof(path), "origins[%u].side", i);
+		if (scenario_choice(s, cause, path, o->side, "side", "inside outside") == -1)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(s->origins[j].name, o->name) == 0) {
+				snprintf(path, sizeof(path), "origins[%u].name", i);
+				return scenario_err(s, cause, path, "origin name \"%s\" used twice", o->name);
+			}
+		for (j = 0; j < o->sites_count; j++) {
+			struct scn_site *st = &o->sites[j];
+			snprintf(path, sizeof(path), "origins[%u].sites[%u].host", i, j);
+			if (!scenario_hostname_ok(st->host) || st->host[0] == '*')
+				return scenario_err(s, cause, path, "\"%s\" is not a hostname", st->host);
+#define SPATH(f) (snprintf(path, sizeof(path), "origins[%u].sites[%u].%s", i, j, f), path)
+			if (scenario_choice(s, cause, SPATH("key"), st->key, "key type", "ecdsa rsa") == -1 ||
+			    scenario_choice(s, cause, SPATH("tls_min"), st->tls_min, "TLS version", "1.2 1.3") == -1 ||
+			    scenario_choice(s, cause, SPATH("tls_max"), st->tls_max, "TLS version", "1.2 1.3") == -1 ||
+			    scenario_choice(s, cause, SPATH("hsts"), st->hsts, "hsts", "off on preload") == -1)
+				return -1;
+			if (strcmp(st->tls_min, st->tls_max) > 0)
+				return scenario_err(s, cause, SPATH("tls_min"), "tls_min %s is above "
+				    "tls_max %s", st->tls_min, st->tls_max);
+			for (k = 0; k < st->alpn_count; k++)
+				if (!scenario_oneof(st->alpn[k], "h2 http/1.1"))
+					return scenario_err(s, cause, SPATH("alpn"), "unknown ALPN "
+					    "\"%s\" (known: h2 http/1.1)", st->alpn[k]);
+			if (st->body_bytes > 64ull * 1024 * 1024)
+				return scenario_err(s, cause, SPATH("body_bytes"), "body_bytes is over "
+				    "64 MiB");
+#undef SPATH
+		}
+	}
+	for (i = 0; i < s->clients_count; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(s->clients[j].name, s->clients[i].name) == 0) {
+				snprintf(path, sizeof(path), "clients[%u].name", i);
+				return scenario_err(s, cause, path, "client name \"%s\" used twice",
+				    s->clients[i].name);
+			}
+		if (scenario_check_client(s, i, cause) == -1)
+			return -1;
+	}
+	return scenario_check_gateway(s, cause);
+}
+
+static const cyaml_config_t scenario_cyaml_base = {
+	.log_level = CYAML_LOG_ERROR,
+	.log_fn = NULL,
+	.mem_fn = cyaml_mem,
+	.flags = CYAML_CFG_DEFAULT,
+};
+
+/* Load a scenario file. */
+struct scenario *
+scenario_load(const char *path, char **cause)
+{
+	cyaml_config_t cfg = scenario_cyaml_base;
+	struct scn_log lg;
+	struct scenario *s = NULL;
+	cyaml_err_t err;
+	char *d;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		util_cause(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	memset(&lg, 0, sizeof(lg));
+	cfg.log_fn = scenario_cyaml_log;
+	cfg.log_ctx = &lg;
+	err = cyaml_load_file(path, &cfg, &scenario_schema, (cyaml_data_t **)&s, NULL);
+	if (err != CYAML_OK) {
+		if (lg.line > 0)
+			util_cause(cause, "%s:%zu: %s", path, lg.line,
+			    lg.msg[0] ? lg.msg : cyaml_strerror(err));
+		else
+			util_cause(cause, "%s: %s", path, lg.msg[0] ? lg.msg : cyaml_strerror(err));
+		return NULL;
+	}
+	s->path = strdup(path);
+	d = strdup(path);
+	s->dir = (d != NULL) ? strdup(dirname(d)) : NULL;
+	free(d);
+	if (s->path == NULL || s->dir == NULL || scenario_defaults(s) == -1) {
+		scenario_free(s);
+		util_cause(cause, "out of memory");
+		return NULL;
+	}
+	if (scenario_check(s, cause) == -1) {
+		scenario_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Free a scenario and everything in it. */
+void
+scenario_free(struct scenario *s)
+{
+	unsigned i;
+
+	if (s == NULL)
+		return;
+	free(s->path);
+	free(s->dir);
+	for (i = 0; i < s->target_names_count; i++)
+		free(s->target_names[i]);
+	free(s->target_names);
+	s->path = s->dir = NULL;
+	s->target_names = NULL;
+	s->target_names_count = 0;
+	cyaml_free(&scenario_cyaml_base, &scenario_schema, s, 0);
+}
+
+/* Origin whose sites include host (as host or alias). */
+const struct scn_origin *
+scenario_origin_of(const struct scenario *s, const char *host)
+{
+	unsigned i, j, k;
+
+	for (i = 0; i < s->origins_count; i++)
+		for (j = 0; j < s->origins[i].sites_count; j++) {
+			const struct scn_site *st = &s->origins[i].sites[j];
+			if (strcasecmp(st->host, host) == 0)
+				return &s->origins[i];
+			for (k = 0; k < st->aliases_count; k++)
+				if (strcasecmp(st->aliases[k], host) == 0)
+					return &s->origins[i];
+		}
+	return NULL;
+}
+
+/* Origin by name. */
+const struct scn_origin *
+scenario_origin_named(const struct scenario *s, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < s->origins_count; i++)
+		if (strcmp(s->origins[i].name, name) == 0)
+			return &s->origins[i];
+	return NULL;
+}
+
+/* Position of o in the origin array. */
+int
+scenario_origin_index(const struct scenario *s, const struct scn_origin *o)
+{
+	if (o < s->origins || o >= s->origins + s->origins_count)
+		return -1;
+	return (int)(o - s->origins);
+}

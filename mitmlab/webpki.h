@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * webpki — the lab's mock PUBLIC web PKI: a root and an intermediate that the lab's clients
+ * trust as "the web", and one certificate per origin site (ECDSA P-256 or RSA-2048) with the
+ * site's host and aliases in its SAN. Files under DIR:
+ *   root.pem                     the web root (the "public store" of the lab)
+ *   int.pem                      the intermediate
+ *   sites/HOST.pem .key .chain.pem   leaf, key (0600), leaf + intermediate
+ *   client-ca.pem                root that origins requiring client certificates trust
+ * Keys of the CAs are kept only in memory: nothing in the lab needs to issue more later.
+ */
+#ifndef MITMLAB_WEBPKI_H
+#define MITMLAB_WEBPKI_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "scenario.h"
+
+/* Create the web PKI for every site of s under dir. */
+int webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now,
+    char **cause);
+
+#endif

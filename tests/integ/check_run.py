@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""check_run.py RUN_DIR — assert a scenario run's expected observables from events.jsonl.
+
+Expectations are derived from the run's own ground truth (the lab.truth.scenario event the
+runner publishes: targets, rules, gateway settings, clients and their trust) — never from
+logs. Checks:
+  * every event has the contract keys; per-source sequence numbers have no gaps; the bus
+    recorder saw no invalid message and counted no gap;
+  * the gateway's decision per flow is exactly what the targets/rules say (intercept only the
+    targeted SNI set, splice everything else, block what the rules block);
+  * every client connection ends with the outcome class its trust store implies;
+  * scenario specifics (kz-2019: the iqala.kz forged leaf is named iqala.kz; the interceptor's
+    upstream ClientHello is TLS 1.2 with 13 suites; vendor-block: blocked-root);
+  * no PEM private key anywhere in the run directory outside pki/;
+  * the lab's namespaces are gone.
+Prints one line per check and "N passed, M failed"; exits 1 on any failure.
+"""
+import json, os, re, subprocess, sys
+
+run = sys.argv[1]
+passed = failed = 0
+
+
+def check(desc, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"  ok   {desc}")
+    else:
+        failed += 1
+        print(f"  FAIL {desc}" + (f": {detail}" if detail else ""))
+
+
+events = [json.loads(l) for l in open(os.path.join(run, "events.jsonl"))]
+manifest = json.load(open(os.path.join(run, "manifest.json")))
+by = {}
+for e in events:
+    by.setdefault(e.get("t"), []).append(e)
+truth = (by.get("lab.truth.scenario") or [None])[0]
+check("ground truth recorded", truth is not None)
+if truth is None:
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1)
+name = truth["scenario"]
+
+# -- the bus: contract keys, no lost events
+bad = [e for e in events if not all(k in e for k in ("v", "t", "ts", "src"))]
+check("every event has v, t, ts, src", not bad, str(bad[:1]))
+seqs = {}
+for e in events:
+    if "seq" in e and e["src"] != "bus":
+        seqs.setdefault(e["src"], []).append(e["seq"])
+gaps = {s: l for s, l in seqs.items() if sorted(l) != list(range(len(l)))}
+check(f"no event lost: {len(seqs)} sources, sequence numbers without gaps", not gaps,
+      ", ".join(f"{s}: {len(l)} events, max seq {max(l)}" for s, l in gaps.items()))
+bs = by.get("bus.stats", [])
+check("recorder saw no invalid message and no gap",
+      bool(bs) and bs[-1].get("invalid", 0) == 0 and bs[-1].get("gaps", 0) == 0,
+      json.dumps(bs[-1]) if bs else "no bus.stats")
+starts, ends = by.get("lab.run.start", []), by.get("lab.run.end", [])
+check("run start and end recorded", len(starts) == 1 and len(ends) == 1)
+
+
+# -- the policy the scenario declares
+def pat_match(p, sni):
+    p, sni = p.lower(), (sni or "").lower()
+    return sni.endswith(p[1:]) and sni != p[2:] if p.startswith("*.") else p == sni
+
+
+def expected_action(sni):
+    if not truth["intercept"]:
+        return None
+    for r in truth["rules"]:
+        act, m = r.split(None, 1)
+        if m.startswith("sni=") and pat_match(m[4:], sni):
+            return act
+    if any(pat_match(t, sni) for t in truth["targets"]):
+        return "intercept"
+    return truth["default"]
+
+
+opens = by.get("proxy.conn.open", [])
+if not truth["intercept"]:
+    check("no interception at all (no proxy.* event)", not [e for e in events if e["t"].startswith("proxy.")])
+else:
+    wrong = [(e.get("sni"), e["action"], expected_action(e.get("sni"))) for e in opens
+             if e["action"] != expected_action(e.get("sni"))]
+    check(f"gateway decisions match the targets and rules ({len(opens)} flows)", opens and not wrong,
+          str(wrong[:5]))
+    inter = {e.get("sni") for e in opens if e["action"] == "intercept"}
+    exp = {e.get("sni") for e in opens if expected_action(e.get("sni")) == "intercept"}
+    check(f"exactly the targeted SNI set is intercepted ({len(inter)} names)", inter == exp,
+          f"intercepted {sorted(inter)} expected {sorted(exp)}")
+    closes = {e["flow"] for e in by.get("proxy.conn.close", [])}
+    check("every diverted flow was closed and accounted",
+          all(e["flow"] in closes for e in opens), f"{len(opens)} opens, {len(closes)} closes")
+
+
+# -- client outcomes from the trust each client has
+clients = {c["src"]: c for c in truth["clients"]}
+origin_hosts = {o["name"]: set(o["hosts"]) for o in truth["origins"]}
+
+
+def expected_outcome(c, sni, server_ip):
+    act = expected_action(sni)
+    own = [o for o in truth["origins"] if sni in o["hosts"]]
+    mismatch = bool(own) and server_ip not in [o["addr"] for o in own]
+    if act in ("block-timeout",):
+        return {"timeout"}
+    if act in ("block-reset",):
+        return {"reset"}
+    if act == "intercept":
+        if "national" not in c["trust"]:
+            return {"cert-untrusted"}
+        if truth["chain"] == "expired":
+            return {"cert-untrusted"}
+        if c["block_national"]:
+            return {"blocked-root"}
+        return {"hostname-mismatch"} if mismatch else {"ok"}
+    return {"hostname-mismatch"} if mismatch else {"ok"}
+
+
+results = by.get("client.result", [])
+want = sum(1 for c in truth["clients"])
+seen = {e["src"] for e in results}
+check(f"every client reported ({len(seen)}/{want})", seen == set(clients), str(set(clients) - seen))
+wrong = []
+for e in results:
+    c = clients.get(e["src"])
+    if c is None:
+        continue
+    exp = expected_outcome(c, e.get("sni"), (e.get("server") or {}).get("ip"))
+    if e.get("outcome") not in exp:
+        wrong.append((e["src"], e.get("sni"), e.get("outcome"), sorted(exp), e.get("error")))
+check(f"every client outcome is the one its trust implies ({len(results)} connections)",
+      results and not wrong, "; ".join(map(str, wrong[:6])) + (f" (+{len(wrong) - 6})" if len(wrong) > 6 else ""))
+if name == "baseline":
+    check("baseline: zero client failures", results and all(e["outcome"] == "ok" for e in results))
+if name == "vendor-block":
+    blocked = [e for e in results if expected_action(e.get("sni")) == "intercept"]
+    check("vendor-block: every intercepted flow fails as blocked-root",
+          blocked and all(e["outcome"] == "blocked-root" for e in blocked))
+    check("vendor-block: untargeted sites still work",
+          all(e["outcome"] == "ok" for e in results if expected_action(e.get("sni")) != "intercept"))
+
+
+def pem_field(pem, opt):
+    r = subprocess.run(["openssl", "x509", "-noout", opt], input=pem.encode(), capture_output=True)
+    return r.stdout.decode().strip()
+
+
+forges = by.get("proxy.forge", [])
+if name == "kz-2019":
+    iq = [o for o in truth["origins"] if o["name"] == "iqala"][0]["addr"]
+    fl = {e["flow"] for e in opens if e.get("sni") == "facebook.com" and e["dst"]["ip"] == iq}
+    f = [x for x in forges if x["flow"] in fl]
+    check("iqala.kz case: SNI facebook.com to the iqala.kz server was intercepted", bool(f))
+    check("iqala.kz case: the forged leaf is named iqala.kz",
+          bool(f) and all(re.search(r"CN ?= ?iqala\.kz", pem_field(x["forged_pem"], "-subject")) for x in f),
+          pem_field(f[0]["forged_pem"], "-subject") if f else "")
+    check("kz2019 forging: RSA-2048 keys with e=3",
+          forges and all(x.get("key_bits") == 2048 and x.get("key_exponent") == 3 for x in forges))
+    inter_up = {(e.get("upstream") or {}).get("ip"), } - {None}
+    hellos = [h for h in by.get("origin.hello", []) if (h.get("client") or {}).get("ip") in inter_up]
+    def ja3_fields(h):
+        return (h.get("ja3_str") or ",,").split(",")
+    check("origins saw the interceptor's kz2019 ClientHello (TLS 1.2, 13 suites)",
+          hellos and all(ja3_fields(h)[0] == "771" and len(ja3_fields(h)[1].split("-")) == 13 for h in hellos),
+          str([h.get("ja3_str") for h in hellos[:2]]))
+if name == "mitmproxy-like":
+    check("mitmproxy forging: leaf key is the CA's key", forges and all(x.get("key_strategy") == "ca" for x in forges))
+if name == "corporate":
+    keys = {pem_field(x["forged_pem"], "-pubkey") for x in forges}
+    check("sslsplit forging: one leaf key for every host", forges and len(keys) == 1, f"{len(keys)} keys")
+
+# -- private keys only in pki/
+leaks = []
+for root, dirs, files in os.walk(run):
+    if os.path.relpath(root, run).split(os.sep)[0] == "pki":
+        continue
+    for fn in files:
+        p = os.path.join(root, fn)
+        try:
+            if b"PRIVATE KEY-----" in open(p, "rb").read():
+                leaks.append(os.path.relpath(p, run))
+        except OSError:
+            pass
+check("no PEM private key outside pki/", not leaks, str(leaks))
+check("pki/ holds no private key without --keep-keys",
+      manifest.get("keep_keys") or not any(fn.endswith(".key") for _, _, fs in os.walk(os.path.join(run, "pki")) for fn in fs))
+
+# -- the lab is gone
+ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+check("the lab's namespaces are gone", f"ml{manifest['lab_id']}-" not in ns)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

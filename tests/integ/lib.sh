@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# lib.sh — shared helpers for integration tests: unique network namespaces, veth links,
+# processes started inside them (tracked by PID), assertions and cleanup by trap.
+# Source it from a test script; call ml_init first. Nothing here touches the host's own
+# network: every link is a veth pair between two namespaces this script created.
+
+ML_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ML_TOP/$BUILD ;; esac
+ML_BIN=$BUILD/bin/mitmlab
+ML_PASS=0
+ML_FAIL=0
+ML_NS=()
+ML_PIDS=()
+
+# ml_init NAME: unique id, temp dir, cleanup trap.
+ml_init() {
+	ML_ID=$(printf '%x%04x' $$ $((RANDOM)))
+	ML_TMP=$(mktemp -d "/tmp/mitmlab-$1.XXXXXX")
+	trap ml_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# ml_cleanup: stop the processes this test started (by PID), delete its namespaces and files.
+ml_cleanup() {
+	local p ns
+	for p in "${ML_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${ML_PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	for ns in "${ML_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	if [ -n "${ML_KEEP:-}" ]; then echo "kept $ML_TMP"; else rm -rf "$ML_TMP"; fi
+}
+
+# ml_ns SHORT: create namespace "ml<id><SHORT>" with loopback up; prints its name.
+ml_ns() {
+	local ns="ml${ML_ID}$1"
+	ip netns add "$ns"
+	ML_NS+=("$ns")
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+# ml_link NS_A IF_A ADDR_A/LEN NS_B IF_B ADDR_B/LEN: a veth pair between two namespaces.
+ml_link() {
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+	ip -n "$1" addr add "$3" dev "$2"
+	ip -n "$4" addr add "$6" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
+# ml_bg NS LOGNAME CMD...: run CMD in NS in the background, log to $ML_TMP/LOGNAME.log.
+ml_bg() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$ML_TMP/$log.log" 2>&1 &
+	ML_PIDS+=($!)
+	ML_LASTPID=$!
+}
+
+# ml_wait_port NS ADDR PORT [TRIES]: wait until a TCP port accepts in NS.
+ml_wait_port() {
+	local i
+	for ((i = 0; i < ${4:-50}; i++)); do
+		if ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "timeout waiting for $2:$3 in $1" >&2
+	return 1
+}
+
+# ml_wait_file FILE [TRIES]: wait until FILE exists.
+ml_wait_file() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done
+	echo "timeout waiting for $1" >&2
+	return 1
+}
+
+# ok DESC CMD...: run an assertion; count and report it.
+ok() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ML_PASS=$((ML_PASS + 1)); echo "  ok   $desc"
+	else
+		ML_FAIL=$((ML_FAIL + 1)); echo "  FAIL $desc"
+	fi
+}
+
+# ml_done: print the closing line and return the status.
+ml_done() {
+	echo "$ML_PASS passed, $ML_FAIL failed"
+	[ "$ML_FAIL" -eq 0 ]
+}
+
+# ml_webpki DIR HOST...: a mock public web PKI with the openssl CLI: root, intermediate, and a
+# leaf per "NAME[,SAN...]" argument (files DIR/NAME.pem, DIR/NAME.key, DIR/NAME.chain.pem).
+ml_webpki() {
+	local d=$1 spec name san
+	shift
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	    -subj "/C=XX/O=mitmlab web PKI/CN=Lab Web Root (LAB mock)" \
+	    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+	    -keyout "$d/root.key" -out "$d/root.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/C=XX/O=mitmlab web PKI/CN=Lab Web CA 1 (LAB mock)" \
+	    -keyout "$d/int.key" -out "$d/int.csr" 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$d/int.ext"
+	openssl x509 -req -in "$d/int.csr" -CA "$d/root.pem" -CAkey "$d/root.key" -CAcreateserial \
+	    -days 1825 -extfile "$d/int.ext" -out "$d/int.pem" 2>/dev/null
+	for spec in "$@"; do
+		name=${spec%%,*}
+		san=$(echo "$spec" | tr ',' '\n' | sed 's/^/DNS:/' | paste -sd, -)
+		openssl req -newkey rsa:2048 -nodes -subj "/C=XX/O=Lab Origin/CN=$name" \
+		    -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
+		printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nauthorityInfoAccess=OCSP;URI:http://ocsp.lab.invalid\n' "$san" >"$d/$name.ext"
+		openssl x509 -req -in "$d/$name.csr" -CA "$d/int.pem" -CAkey "$d/int.key" \
+		    -set_serial "0x$(openssl rand -hex 16)" -days 365 -extfile "$d/$name.ext" \
+		    -out "$d/$name.pem" 2>/dev/null
+		cat "$d/$name.pem" "$d/int.pem" >"$d/$name.chain.pem"
+	done
+}
