@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_engine.sh — the interception engine between namespaces, against third-party origins
+# (openssl s_server, nghttpd) and third-party clients (openssl s_client, curl).
+#
+#   client ns 10.77.1.2 ── 10.77.1.1 gateway ns 10.77.2.1 ── origin ns 10.77.2.2/.3/.4
+#                          (REDIRECT :443 → mitmlab proxy :8443, bus + recorder)
+#
+# Asserts: a targeted SNI gets a chain ending in the mock Qaznet root whose leaf obeys the kz2019
+# rules; an untargeted SNI gets the origin's certificate byte-identical; SNI facebook.com to a
+# server whose certificate is for iqala.kz yields a leaf named iqala.kz; TLS 1.3 and h2 pass
+# through; the bus carries proxy.conn.open / proxy.forge / proxy.conn.close / proxy.stats;
+# a destination outside --allow-upstream is refused; the key log has both legs.
+set -eu
+. "$(dirname "$0")/lib.sh"
+ml_init engine
+
+C=$(ml_ns c); G=$(ml_ns g); O=$(ml_ns o)
+ml_link "$C" c0 10.77.1.2/24 "$G" g0 10.77.1.1/24
+ml_link "$G" g1 10.77.2.1/24 "$O" o0 10.77.2.2/24
+ip -n "$O" addr add 10.77.2.3/24 dev o0
+ip -n "$O" addr add 10.77.2.4/24 dev o0
+ip -n "$C" route add default via 10.77.1.1
+ip -n "$O" route add default via 10.77.2.1
+ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+# A second, non-lab subnet behind the gateway: the engine must refuse to connect there.
+ip -n "$G" addr add 10.99.0.1/24 dev g1
+ip -n "$O" addr add 10.99.0.2/24 dev o0
+ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443
+
+W=$ML_TMP/web
+ml_webpki "$W" www.google.com,google.com iqala.kz example.org
+mkdir -p "$ML_TMP/docroot"; echo "hello from the lab origin" >"$ML_TMP/docroot/index.html"
+ml_bg "$O" nghttpd nghttpd -d "$ML_TMP/docroot" --address=10.77.2.2 443 "$W/www.google.com.key" "$W/www.google.com.pem"
+for pair in 10.77.2.3:iqala.kz 10.77.2.4:example.org 10.99.0.2:example.org; do
+	ip=${pair%%:*}; n=${pair#*:}
+	ml_bg "$O" "s_server-$ip" openssl s_server -quiet -www -accept "$ip:443" \
+	    -cert "$W/$n.pem" -key "$W/$n.key" -cert_chain "$W/int.pem"
+done
+
+ml_bg "$G" bus "$ML_BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" --record "$ML_TMP/events.jsonl"
+BUSPID=$ML_LASTPID
+"$ML_BIN" ca init --out "$ML_TMP/ca" --profile kz-2019 --seed 7 >/dev/null
+ml_bg "$G" proxy "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 2 --ca "$ML_TMP/ca" \
+    --profile kz2019 --target-list "$ML_TOP/scenarios/lists/kz-2019-domains.txt" \
+    --require-valid-upstream --upstream-cafile "$W/root.pem" --upstream-hello openssl \
+    --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt"
+PROXYPID=$ML_LASTPID
+ml_wait_port "$G" 127.0.0.1 8443
+for ip in 10.77.2.2 10.77.2.3 10.77.2.4; do ml_wait_port "$O" $ip 443; done
+
+# fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
+fetch() {
+	local n=$1 ip=$2; shift 2
+	ip netns exec "$C" timeout 10 openssl s_client -connect "$ip:443" -servername "$n" -showcerts "$@" \
+	    </dev/null >"$ML_TMP/$n.sclient" 2>&1 || true
+	awk '/BEGIN CERT/,/END CERT/' "$ML_TMP/$n.sclient" >"$ML_TMP/$n.chain"
+	openssl x509 -in "$ML_TMP/$n.chain" -out "$ML_TMP/$n.leaf" 2>/dev/null || true
+}
+der_sha() { openssl x509 -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
+field() { openssl x509 -in "$1" -noout "$2" 2>/dev/null | sed 's/^[^=]*=//'; }
+
+echo "-- targeted SNI (www.google.com): forged by the kz2019 rules"
+fetch www.google.com 10.77.2.2 -CAfile "$ML_TMP/ca/root.pem"
+L=$ML_TMP/www.google.com.leaf; O_L=$W/www.google.com.pem
+ok "chain verifies to the mock national root" grep -q "Verify return code: 0 (ok)" "$ML_TMP/www.google.com.sclient"
+ok "leaf issued by the mock intermediate" bash -c "openssl x509 -in '$L' -noout -issuer | grep -q 'CN *= *Security Certificate'"
+ok "root in the chain file is Qaznet (LAB)" bash -c "openssl x509 -in '$ML_TMP/ca/root.pem' -noout -subject | grep -q 'Qaznet Trust Network (LAB mock)'"
+ok "subject copied from the real certificate" [ "$(field "$L" -subject)" = "$(field "$O_L" -subject)" ]
+ok "SAN copied from the real certificate" [ "$(openssl x509 -in "$L" -noout -ext subjectAltName | tail -n +2)" = "$(openssl x509 -in "$O_L" -noout -ext subjectAltName | tail -n +2)" ]
+ok "RSA-2048 public key" bash -c "openssl x509 -in '$L' -noout -text | grep -q 'Public-Key: (2048 bit)'"
+ok "public exponent 3" bash -c "openssl x509 -in '$L' -noout -text | grep -q 'Exponent: 3 (0x3)'"
+ok "every extension but SAN removed" [ "$(openssl x509 -in "$L" -noout -text | grep -c 'X509v3 ')" = 1 ]
+shift_h() { echo $(( ($(date -ud "$(field "$O_L" "$1")" +%s) - $(date -ud "$(field "$L" "$1")" +%s)) / 3600 )); }
+ok "notBefore shifted 6 hours earlier" [ "$(shift_h -startdate)" = 6 ]
+ok "notAfter shifted 6 hours earlier" [ "$(shift_h -enddate)" = 6 ]
+ok "serial keeps all but the low 33 bits" python3 -c "
+import sys; a=int('$(field "$L" -serial)',16); b=int('$(field "$O_L" -serial)',16)
+sys.exit(0 if a>>33==b>>33 and a!=b else 1)"
+
+echo "-- untargeted SNI (example.org): spliced, certificate byte-identical"
+fetch example.org 10.77.2.4
+ok "leaf is the origin's certificate, byte for byte" [ "$(der_sha "$ML_TMP/example.org.leaf")" = "$(der_sha "$W/example.org.pem")" ]
+
+echo "-- SNI facebook.com to the server whose certificate is for iqala.kz"
+fetch facebook.com 10.77.2.3 -CAfile "$ML_TMP/ca/root.pem"
+ok "forged leaf is named after the server's certificate (CN=iqala.kz)" bash -c "openssl x509 -in '$ML_TMP/facebook.com.leaf' -noout -subject | grep -q 'CN *= *iqala.kz'"
+ok "and issued by the mock intermediate" bash -c "openssl x509 -in '$ML_TMP/facebook.com.leaf' -noout -issuer | grep -q 'Security Certificate'"
+
+echo "-- TLS 1.3 and h2 through the interceptor"
+fetch google.com 10.77.2.2 -tls1_3 -CAfile "$ML_TMP/ca/root.pem"
+ok "client leg negotiates TLS 1.3" grep -q "TLSv1.3" "$ML_TMP/google.com.sclient"
+out=$(ip netns exec "$C" curl -sS --max-time 10 --http2 --cacert "$ML_TMP/ca/root.pem" \
+    --resolve www.google.com:443:10.77.2.2 -w '%{http_version} %{http_code}' -o "$ML_TMP/body" https://www.google.com/ 2>&1 || true)
+ok "curl over h2 gets 200 through the interceptor ($out)" [ "$out" = "2 200" ]
+ok "body relayed intact" grep -q "hello from the lab origin" "$ML_TMP/body"
+out=$(ip netns exec "$C" curl -sS --max-time 10 --http1.1 --cacert "$W/root.pem" \
+    --resolve example.org:443:10.77.2.4 -o /dev/null -w '%{http_code}' https://example.org/ 2>&1 || true)
+ok "curl to the untargeted site trusts the real web root ($out)" [ "$out" = 200 ]
+
+echo "-- network safety: a destination outside --allow-upstream"
+ip netns exec "$C" ip route add 10.99.0.0/24 via 10.77.1.1
+fetch www.google.com-outside 10.99.0.2
+ok "no certificate from outside the lab subnets" [ ! -s "$ML_TMP/www.google.com-outside.chain" ]
+
+echo "-- engine survives garbage and keeps serving"
+ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true
+ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "GET / HTTP/1.0\r\n\r\n" >&3; sleep 0.3' 2>/dev/null || true
+fetch www.google.com 10.77.2.2 -CAfile "$ML_TMP/ca/root.pem"
+ok "proxy still alive and intercepting" bash -c "kill -0 $PROXYPID && grep -q 'Verify return code: 0' '$ML_TMP/www.google.com.sclient'"
+
+sleep 1.5   # at least one proxy.stats tick
+kill -TERM "$PROXYPID"; for _ in $(seq 50); do kill -0 "$PROXYPID" 2>/dev/null || break; sleep 0.1; done
+ok "proxy exits on SIGTERM" bash -c "! kill -0 $PROXYPID 2>/dev/null"
+sleep 0.5; kill -TERM "$BUSPID"; for _ in $(seq 50); do kill -0 "$BUSPID" 2>/dev/null || break; sleep 0.1; done
+
+echo "-- the recorded bus events"
+ok "events recorded" [ -s "$ML_TMP/events.jsonl" ]
+ok "events carry the contract keys and match what happened" python3 - "$ML_TMP/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+def fail(m): print("   ", m); sys.exit(1)
+for e in ev:
+    for k in ("v", "t", "ts", "src"):
+        if k not in e: fail(f"event without {k}: {e}")
+opens = [e for e in ev if e["t"] == "proxy.conn.open"]
+act = {}
+for e in opens: act.setdefault(e.get("sni"), set()).add(e["action"])
+if act.get("www.google.com") != {"intercept"}: fail(f"www.google.com actions {act.get('www.google.com')}")
+if act.get("example.org") != {"splice"}: fail(f"example.org actions {act.get('example.org')}")
+if "intercept" not in act.get("facebook.com", set()): fail("facebook.com not intercepted")
+if not any(e["action"] == "refuse" for e in opens): fail("no refused flow for the outside destination")
+forges = [e for e in ev if e["t"] == "proxy.forge"]
+if not forges: fail("no proxy.forge")
+for f in forges:
+    if f["profile"] != "kz2019" or f["key_exponent"] != 3 or f["key_bits"] != 2048: fail(f"forge {f}")
+    if "PRIVATE KEY" in json.dumps(f): fail("private key on the bus")
+    if not f["forged_pem"].startswith("-----BEGIN CERTIFICATE"): fail("no forged PEM")
+if not any(f["cache_hit"] for f in forges): fail("no cache hit on the repeated host")
+closes = [e for e in ev if e["t"] == "proxy.conn.close"]
+if len(closes) < len(opens): fail(f"{len(closes)} closes for {len(opens)} opens")
+icl = [c for c in closes if c["action"] == "intercept" and c["bytes_s2c"] > 0]
+if not icl: fail("no intercepted close with plaintext bytes")
+if not [e for e in ev if e["t"] == "proxy.stats"]: fail("no proxy.stats")
+seqs = {}
+for e in ev:
+    if "seq" in e: seqs.setdefault(e["src"], []).append(e["seq"])
+for s, l in seqs.items():
+    if l != list(range(len(l))): fail(f"sequence gap from {s}")
+PY
+ok "key log has secrets for both legs" bash -c "[ \$(grep -c CLIENT_HANDSHAKE_TRAFFIC_SECRET '$ML_TMP/keylog.txt') -ge 4 ]"
+ok "no private key outside pki/ in the bus record" bash -c "! grep -q 'PRIVATE KEY' '$ML_TMP/events.jsonl'"
+ml_done
