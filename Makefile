@@ -10,6 +10,8 @@
 #   PREFIX    install prefix (default /usr/local)
 #   FUZZ_SECONDS  how long each fuzz harness runs in `make fuzz` (default 60)
 #   TESTS     subset of unit test names for `make unit` (default: all)
+#   INTEG     subset of integration test scripts for `make integ` (default: all)
+#   V=1       print every compiler command
 
 CC      ?= cc
 BUILD   ?= build
@@ -77,29 +79,34 @@ deps:
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 
+Q = $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -Wno-missing-prototypes -c -o $@ $<
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -Wno-missing-prototypes -c -o $@ $<
 
 # Unit tests: one cmocka program per module, run from the repository root (fixtures are relative).
-unit: all $(UNIT_BINS)
+unit: all $(TESTS:%=$(BUILD)/tests/%)
 	@fail=0; for t in $(TESTS); do \
 	  echo "== unit $$t"; $(BUILD)/tests/$$t || fail=1; done; \
 	[ $$fail = 0 ] || { echo "mitmlab: unit tests failed"; exit 1; }

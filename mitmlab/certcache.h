@@ -23,13 +23,15 @@ struct certcache_stats {
 /* New cache holding at most capacity entries (>= 1). */
 struct certcache *certcache_new(size_t capacity);
 void certcache_free(struct certcache *cc);
-/* Key for (upstream cert, profile name). */
-void certcache_key(X509 *orig, const char *profile, unsigned char key[32]);
+/* Key for (upstream cert, profile name). -1 when the certificate cannot be DER-encoded
+ * (then do not cache it). */
+int certcache_key(X509 *orig, const char *profile, unsigned char key[32]);
 /* On a hit, *cert and *pkey get new references (caller frees) and the entry becomes most
  * recent; returns 1. Returns 0 on a miss. */
 int certcache_get(struct certcache *cc, const unsigned char key[32], X509 **cert,
     EVP_PKEY **pkey);
-/* Insert or replace; takes its own references to cert and pkey. Evicts the least recent. */
+/* Insert or replace; takes its own references to cert and pkey (pkey may be NULL). Evicts
+ * the least recent entry when full. */
 void certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
     EVP_PKEY *pkey);
 void certcache_stats(const struct certcache *cc, struct certcache_stats *st);

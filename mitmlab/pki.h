@@ -8,6 +8,9 @@
  *   issuer.pem issuer.key   copies of the intermediate (or root) that signs forged leaves
  *   chain.pem               what the interceptor sends after the leaf (issuer first, no root)
  *   ca.json                 profile, names, validity, SHA-256s, which intermediate issues
+ *   issuer-expired.pem/.key, chain-expired.pem   (isca-2024 only) the EXPIRED intermediate
+ *                           as issuer and served chain, to reproduce "kept serving EXPIRED
+ *                           intermediates"; pki_ca_load_expired loads this variant
  * Profiles: kz-2019, kz-2020, isca-2024, plain (see KZ-FACTS.md). Every subject carries a lab
  * marker. Keys are not derived from --seed (OpenSSL draws them); serials and dates are.
  */
@@ -24,12 +27,16 @@ struct pki_ca;
 
 /* Space-separated list of known CA profile names, for error messages. */
 const char *pki_profile_names(void);
-/* Create the CA files of profile under outdir (created 0700 if missing). now sets "today"
- * for validity windows that follow the clock; seed makes serials reproducible. */
+/* Create the CA files of profile under outdir (created 0700 if missing). now is the lab's
+ * reference time ("--date"): kz intermediates start at now, the isca-2024 current
+ * intermediate contains now and its predecessor has expired before it. Fixed roots keep
+ * their real dates. seed makes serials reproducible. */
 int pki_ca_init(const char *outdir, const char *profile, uint64_t seed, time_t now,
     char **cause);
 /* Load a CA directory made by pki_ca_init. NULL with *cause on error. */
 struct pki_ca *pki_ca_load(const char *dir, char **cause);
+/* Load the expired-issuer variant (issuer-expired.*, chain-expired.pem; isca-2024 only). */
+struct pki_ca *pki_ca_load_expired(const char *dir, char **cause);
 void pki_ca_free(struct pki_ca *ca);
 /* Borrowed pointers, valid until pki_ca_free. */
 X509 *pki_ca_issuer(const struct pki_ca *ca);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * keypool — one generator thread keeps `target` keys ready and serves waiting requests first.
+ * A request is an event created in the requester's base; the generator hands it a key under
+ * the pool lock and calls event_active(), which needs a thread-enabled libevent: the engine
+ * (and every test) must call evthread_use_pthreads() before creating its event bases. The
+ * callback then runs in the requester's thread. keypool_cancel takes the lock, so the
+ * generator either never sees the request again or has already delivered it; a delivered key
+ * whose callback has not run is freed by the cancel. Keys come from pki_keygen.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "keypool.h"
+#include "log.h"
+#include "pki.h"
+#include "util.h"
+
+enum keypool_state { KEYPOOL_WAITING, KEYPOOL_DELIVERED };
+
+struct keypool_req {
+	struct keypool		*kp;
+	struct event		*ev;
+	keypool_cb		 cb;
+	void			*arg;
+	EVP_PKEY		*key;		/* set on delivery, under kp->mu */
+	enum keypool_state	 state;
+	TAILQ_ENTRY(keypool_req) entry;
+};
+
+TAILQ_HEAD(keypool_reqs, keypool_req);
+
+struct keypool {
+	int			 bits;
+	unsigned long		 exponent;
+	size_t			 target;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	EVP_PKEY		**ready;	/* stack of target slots */
+	size_t			 nready;
+	struct keypool_reqs	 waiting;
+	int			 stop;
+	uint64_t		 generated, waited;
+};
+
+/* Hand key to req and wake its event base; called with kp->mu held. */
+static void
+keypool_deliver(struct keypool_req *req, EVP_PKEY *key)
+{
+	req->key = key;
+	req->state = KEYPOOL_DELIVERED;
+	event_active(req->ev, 0, 1);
+}
+
+/* Generator thread: make keys while requests wait or the pool is below target. */
+static void *
+keypool_main(void *arg)
+{
+	struct keypool *kp = arg;
+	struct keypool_req *req;
+	EVP_PKEY *key;
+	char *cause = NULL;
+
+	pthread_mutex_lock(&kp->mu);
+	for (;;) {
+		while (!kp->stop && kp->nready >= kp->target && TAILQ_EMPTY(&kp->waiting))
+			pthread_cond_wait(&kp->cv, &kp->mu);
+		if (kp->stop)
+			break;
+		pthread_mutex_unlock(&kp->mu);
+		key = pki_keygen(kp->bits, kp->exponent, &cause);
+		pthread_mutex_lock(&kp->mu);
+		if (key == NULL) {
+			log_warnx("keypool: %s", cause != NULL ? cause : "key generation failed");
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		kp->generated++;
+		if ((req = TAILQ_FIRST(&kp->waiting)) != NULL) {
+			TAILQ_REMOVE(&kp->waiting, req, entry);
+			keypool_deliver(req, key);
+		} else if (kp->nready < kp->target && !kp->stop) {
+			kp->ready[kp->nready++] = key;
+		} else {
+			EVP_PKEY_free(key);
+		}
+	}
+	pthread_mutex_unlock(&kp->mu);
+	return NULL;
+}
+
+/* Start a pool and its generator thread. */
+struct keypool *
+keypool_new(int bits, unsigned long exponent, size_t target, char **cause)
+{
+	struct keypool *kp;
+	int err;
+
+	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
+	    (kp->ready = calloc(target > 0 ? target : 1, sizeof(*kp->ready))) == NULL) {
+		free(kp);
+		util_cause(cause, "keypool: out of memory");
+		return NULL;
+	}
+	kp->bits = bits;
+	kp->exponent = exponent;
+	kp->target = target;
+	TAILQ_INIT(&kp->waiting);
+	pthread_mutex_init(&kp->mu, NULL);
+	pthread_cond_init(&kp->cv, NULL);
+	if ((err = pthread_create(&kp->thread, NULL, keypool_main, kp)) != 0) {
+		util_cause(cause, "keypool: pthread_create: %s", strerror(err));
+		pthread_cond_destroy(&kp->cv);
+		pthread_mutex_destroy(&kp->mu);
+		free(kp->ready);
+		free(kp);
+		return NULL;
+	}
+	return kp;
+}
+
+/* Stop and join the generator, free the ready keys. */
+void
+keypool_free(struct keypool *kp)
+{
+	size_t i;
+
+	if (kp == NULL)
+		return;
+	pthread_mutex_lock(&kp->mu);
+	kp->stop = 1;
+	pthread_cond_broadcast(&kp->cv);
+	pthread_mutex_unlock(&kp->mu);
+	pthread_join(kp->thread, NULL);
+	for (i = 0; i < kp->nready; i++)
+		EVP_PKEY_free(kp->ready[i]);
+	free(kp->ready);
+	pthread_cond_destroy(&kp->cv);
+	pthread_mutex_destroy(&kp->mu);
+	free(kp);
+}
+
+/* A ready key or NULL; wakes the generator to refill. */
+EVP_PKEY *
+keypool_take(struct keypool *kp)
+{
+	EVP_PKEY *key = NULL;
+
+	pthread_mutex_lock(&kp->mu);
+	if (kp->nready > 0) {
+		key = kp->ready[--kp->nready];
+		pthread_cond_signal(&kp->cv);
+	}
+	pthread_mutex_unlock(&kp->mu);
+	return key;
+}
+
+/* Event callback in the requester's thread: pass the key on and free the request. */
+static void
+keypool_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct keypool_req *req = arg;
+	struct keypool *kp = req->kp;
+	keypool_cb cb = req->cb;
+	void *cbarg = req->arg;
+	EVP_PKEY *key;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&kp->mu);
+	key = req->key;
+	req->key = NULL;
+	pthread_mutex_unlock(&kp->mu);
+	event_free(req->ev);
+	free(req);
+	cb(key, cbarg);
+}
+
+/* Register a request completed in base's thread (at once if a key is ready). */
+struct keypool_req *
+keypool_request(struct keypool *kp, struct event_base *base, keypool_cb cb, void *arg)
+{
+	struct keypool_req *req;
+
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return NULL;
+	req->kp = kp;
+	req->cb = cb;
+	req->arg = arg;
+	if ((req->ev = event_new(base, -1, 0, keypool_fire, req)) == NULL) {
+		free(req);
+		return NULL;
+	}
+	pthread_mutex_lock(&kp->mu);
+	if (kp->nready > 0) {
+		keypool_deliver(req, kp->ready[--kp->nready]);
+	} else {
+		req->state = KEYPOOL_WAITING;
+		TAILQ_INSERT_TAIL(&kp->waiting, req, entry);
+		kp->waited++;
+	}
+	pthread_cond_signal(&kp->cv);
+	pthread_mutex_unlock(&kp->mu);
+	return req;
+}
+
+/* Withdraw a request; its callback will not run and a delivered key is freed. */
+void
+keypool_cancel(struct keypool_req *req)
+{
+	struct keypool *kp;
+	EVP_PKEY *key = NULL;
+
+	if (req == NULL)
+		return;
+	kp = req->kp;
+	pthread_mutex_lock(&kp->mu);
+	if (req->state == KEYPOOL_WAITING)
+		TAILQ_REMOVE(&kp->waiting, req, entry);
+	key = req->key;
+	req->key = NULL;
+	pthread_mutex_unlock(&kp->mu);
+	event_free(req->ev);	/* removes it from the active queue: in base's thread */
+	EVP_PKEY_free(key);
+	free(req);
+}
+
+/* Counters. */
+void
+keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited)
+{
+	pthread_mutex_lock(&kp->mu);
+	if (generated != NULL)
+		*generated = kp->generated;
+	if (ready != NULL)
+		*ready = kp->nready;
+	if (waited != NULL)
+		*waited = kp->waited;
+	pthread_mutex_unlock(&kp->mu);
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_certcache — hit and miss, LRU eviction order, capacity 1, replacing an entry, the key
+ * derivation, and reference counting (the cache's references outlive the caller's; run under
+ * SAN=1 to see leaks or double frees).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "certcache.h"
+#include "pki.h"
+
+/* A distinct throw-away certificate (serial n). */
+static X509 *
+cert(long n)
+{
+	X509 *x = X509_new();
+
+	assert_non_null(x);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), n);
+	return x;
+}
+
+/* A key made of byte b. */
+static void
+key(unsigned char k[32], unsigned char b)
+{
+	memset(k, b, 32);
+}
+
+/* Whether key b is cached, and if so its serial. */
+static long
+lookup(struct certcache *cc, unsigned char b)
+{
+	unsigned char k[32];
+	X509 *x = NULL;
+	EVP_PKEY *pk = NULL;
+	long serial;
+
+	key(k, b);
+	if (!certcache_get(cc, k, &x, &pk))
+		return -1;
+	serial = ASN1_INTEGER_get(X509_get0_serialNumber(x));
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return serial;
+}
+
+/* Insert serial n under key b; the cache keeps its own reference. */
+static void
+put(struct certcache *cc, unsigned char b, long n, EVP_PKEY *pk)
+{
+	unsigned char k[32];
+	X509 *x = cert(n);
+
+	key(k, b);
+	certcache_put(cc, k, x, pk);
+	X509_free(x);
+}
+
+/* Miss, then hit with the stored certificate and key; stats count both. */
+static void
+test_hit_miss(void **state)
+{
+	struct certcache *cc = certcache_new(4);
+	EVP_PKEY *pk = pki_keygen(0, 0, NULL), *got = NULL;
+	struct certcache_stats st;
+	unsigned char k[32];
+	X509 *x = NULL;
+
+	(void)state;
+	assert_int_equal(lookup(cc, 1), -1);
+	put(cc, 1, 100, pk);
+	key(k, 1);
+	assert_int_equal(certcache_get(cc, k, &x, &got), 1);
+	assert_ptr_equal(got, pk);
+	assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(x)), 100);
+	X509_free(x);
+	EVP_PKEY_free(got);
+	EVP_PKEY_free(pk);	/* the cache still holds a reference */
+	assert_int_equal(lookup(cc, 1), 100);
+	certcache_stats(cc, &st);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.inserts, 1);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.capacity, 4);
+	certcache_free(cc);
+}
+
+/* The least recently used entry goes first; a get refreshes an entry. */
+static void
+test_lru_order(void **state)
+{
+	struct certcache *cc = certcache_new(3);
+	struct certcache_stats st;
+
+	(void)state;
+	put(cc, 1, 1, NULL);
+	put(cc, 2, 2, NULL);
+	put(cc, 3, 3, NULL);
+	assert_int_equal(lookup(cc, 1), 1);	/* order now 1,3,2 (most recent first) */
+	put(cc, 4, 4, NULL);			/* evicts 2 */
+	assert_int_equal(lookup(cc, 2), -1);
+	assert_int_equal(lookup(cc, 3), 3);
+	put(cc, 5, 5, NULL);			/* evicts 1 */
+	assert_int_equal(lookup(cc, 1), -1);
+	assert_int_equal(lookup(cc, 3), 3);
+	assert_int_equal(lookup(cc, 4), 4);
+	assert_int_equal(lookup(cc, 5), 5);
+	certcache_stats(cc, &st);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(st.entries, 3);
+	certcache_free(cc);
+}
+
+/* Capacity 1: every new key replaces the only entry. */
+static void
+test_capacity_one(void **state)
+{
+	struct certcache *cc = certcache_new(1);
+	int i;
+
+	(void)state;
+	assert_null(certcache_new(0));
+	for (i = 1; i <= 50; i++) {
+		put(cc, (unsigned char)i, i, NULL);
+		assert_int_equal(lookup(cc, (unsigned char)i), i);
+		if (i > 1)
+			assert_int_equal(lookup(cc, (unsigned char)(i - 1)), -1);
+	}
+	certcache_free(cc);
+}
+
+/* Putting an existing key replaces its value without growing or evicting. */
+static void
+test_replace(void **state)
+{
+	struct certcache *cc = certcache_new(2);
+	struct certcache_stats st;
+
+	(void)state;
+	put(cc, 1, 10, NULL);
+	put(cc, 2, 20, NULL);
+	put(cc, 1, 11, NULL);	/* 1 becomes most recent */
+	assert_int_equal(lookup(cc, 1), 11);
+	certcache_stats(cc, &st);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.evictions, 0);
+	put(cc, 3, 30, NULL);	/* evicts 2, the least recent */
+	assert_int_equal(lookup(cc, 2), -1);
+	assert_int_equal(lookup(cc, 1), 11);
+	certcache_free(cc);
+}
+
+/* Many keys colliding in a small table stay retrievable; evicted entries are freed. */
+static void
+test_many(void **state)
+{
+	struct certcache *cc = certcache_new(64);
+	unsigned char k[32];
+	X509 *x;
+	EVP_PKEY *pk;
+	int i, hits = 0;
+
+	(void)state;
+	for (i = 0; i < 1000; i++) {
+		memset(k, 0, 32);
+		k[31] = (unsigned char)i;
+		k[30] = (unsigned char)(i >> 8);	/* same bucket bytes: one long chain */
+		x = cert(i);
+		certcache_put(cc, k, x, NULL);
+		X509_free(x);
+	}
+	for (i = 0; i < 1000; i++) {
+		memset(k, 0, 32);
+		k[31] = (unsigned char)i;
+		k[30] = (unsigned char)(i >> 8);
+		if (certcache_get(cc, k, &x, &pk)) {
+			assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(x)), i);
+			assert_true(i >= 1000 - 64);
+			X509_free(x);
+			hits++;
+		}
+	}
+	assert_int_equal(hits, 64);
+	certcache_free(cc);
+}
+
+/* The key depends on both the certificate and the profile name. */
+static void
+test_key(void **state)
+{
+	X509 *a = cert(1), *b = cert(2), *bare = cert(3);
+	EVP_PKEY *pk = pki_keygen(0, 0, NULL);
+	unsigned char k1[32], k2[32], k3[32], k4[32];
+
+	(void)state;
+	assert_int_equal(certcache_key(bare, "kz2019", k1), -1);	/* not encodable */
+	X509_set_pubkey(a, pk);
+	X509_set_pubkey(b, pk);
+	assert_true(X509_sign(a, pk, EVP_sha256()) > 0);
+	assert_true(X509_sign(b, pk, EVP_sha256()) > 0);
+	assert_int_equal(certcache_key(a, "kz2019", k1), 0);
+	assert_int_equal(certcache_key(a, "kz2019", k2), 0);
+	assert_int_equal(certcache_key(a, "squid", k3), 0);
+	assert_int_equal(certcache_key(b, "kz2019", k4), 0);
+	assert_memory_equal(k1, k2, 32);
+	assert_memory_not_equal(k1, k3, 32);
+	assert_memory_not_equal(k1, k4, 32);
+	X509_free(a);
+	X509_free(b);
+	X509_free(bare);
+	EVP_PKEY_free(pk);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hit_miss),
+		cmocka_unit_test(test_lru_order),
+		cmocka_unit_test(test_capacity_one),
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_keypool — the generator fills the pool to target and refills after a take; a request
+ * completes on the caller's event base in the caller's thread with a key of the asked size;
+ * cancel before delivery and after delivery (callback pending) both stop the callback; free
+ * with keys ready or mid-generation. EC keys where the size does not matter, for speed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/bn.h>
+
+#include "keypool.h"
+
+struct got {
+	EVP_PKEY	*key;
+	int		 calls;
+	pthread_t	 thread;
+	struct event_base *base;
+};
+
+/* Request callback: remember the key and the thread, stop the loop. */
+static void
+on_key(EVP_PKEY *key, void *arg)
+{
+	struct got *g = arg;
+
+	g->key = key;
+	g->calls++;
+	g->thread = pthread_self();
+	event_base_loopbreak(g->base);
+}
+
+/* Wait up to 10 s for the pool to hold n ready keys. */
+static void
+wait_ready(struct keypool *kp, size_t n)
+{
+	size_t ready = 0;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		keypool_counts(kp, NULL, &ready, NULL);
+		if (ready >= n)
+			return;
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	fail_msg("pool never reached %zu ready keys (has %zu)", n, ready);
+}
+
+/* Run base for at most ms milliseconds (or until a loopbreak). */
+static void
+run_for(struct event_base *base, long ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+}
+
+/* The pool fills to target; take hands out a key and the pool refills. */
+static void
+test_take_refill(void **state)
+{
+	struct keypool *kp = keypool_new(0, 0, 3, NULL);
+	uint64_t generated = 0, waited = 1;
+	EVP_PKEY *k;
+
+	(void)state;
+	assert_non_null(kp);
+	wait_ready(kp, 3);
+	assert_non_null(k = keypool_take(kp));
+	assert_int_equal(EVP_PKEY_base_id(k), EVP_PKEY_EC);
+	EVP_PKEY_free(k);
+	wait_ready(kp, 3);
+	keypool_counts(kp, &generated, NULL, &waited);
+	assert_int_equal(generated, 4);
+	assert_int_equal(waited, 0);
+	keypool_free(kp);
+}
+
+/* An empty pool: the request waits, then completes in this thread with an RSA-1024 e=3 key. */
+static void
+test_request(void **state)
+{
+	struct keypool *kp = keypool_new(1024, 3, 0, NULL);
+	struct got g = { .base = event_base_new() };
+	BIGNUM *e = NULL;
+	uint64_t waited = 0;
+
+	(void)state;
+	assert_null(keypool_take(kp));
+	assert_non_null(keypool_request(kp, g.base, on_key, &g));
+	run_for(g.base, 20000);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(g.key);
+	assert_true(pthread_equal(g.thread, pthread_self()));
+	assert_int_equal(EVP_PKEY_get_bits(g.key), 1024);
+	assert_int_equal(EVP_PKEY_get_bn_param(g.key, "e", &e), 1);
+	assert_int_equal(BN_get_word(e), 3);
+	keypool_counts(kp, NULL, NULL, &waited);
+	assert_int_equal(waited, 1);
+	BN_free(e);
+	EVP_PKEY_free(g.key);
+	keypool_free(kp);
+	event_base_free(g.base);
+}
+
+/* A request served from ready keys still runs through the base, not inline. */
+static void
+test_request_ready(void **state)
+{
+	struct keypool *kp = keypool_new(0, 0, 1, NULL);
+	struct got g = { .base = event_base_new() };
+
+	(void)state;
+	wait_ready(kp, 1);
+	assert_non_null(keypool_request(kp, g.base, on_key, &g));
+	assert_int_equal(g.calls, 0);
+	run_for(g.base, 5000);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(g.key);
+	EVP_PKEY_free(g.key);
+	keypool_free(kp);
+	event_base_free(g.base);
+}
+
+/* Cancel before delivery and after delivery: the callback never runs, nothing leaks. */
+static void
+test_cancel(void **state)
+{
+	struct keypool *kp = keypool_new(0, 0, 0, NULL), *kp2 = keypool_new(0, 0, 1, NULL);
+	struct got g = { .base = event_base_new() };
+	struct keypool_req *r;
+
+	(void)state;
+	r = keypool_request(kp, g.base, on_key, &g);
+	keypool_cancel(r);
+	run_for(g.base, 200);
+	assert_int_equal(g.calls, 0);
+
+	wait_ready(kp2, 1);
+	r = keypool_request(kp2, g.base, on_key, &g);	/* delivered: its event is active */
+	keypool_cancel(r);				/* the key is freed here */
+	run_for(g.base, 200);
+	assert_int_equal(g.calls, 0);
+	keypool_free(kp);
+	keypool_free(kp2);
+	event_base_free(g.base);
+}
+
+/* Free with keys ready, and while the generator is busy. */
+static void
+test_free_pending(void **state)
+{
+	struct keypool *kp = keypool_new(0, 0, 4, NULL);
+	size_t ready = 0;
+
+	(void)state;
+	wait_ready(kp, 4);
+	keypool_counts(kp, NULL, &ready, NULL);
+	assert_int_equal(ready, 4);
+	keypool_free(kp);
+	kp = keypool_new(1024, 65537, 8, NULL);
+	keypool_free(kp);	/* joins a thread that may be mid-keygen */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_take_refill),
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_request_ready),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_free_pending),
+	};
+
+	evthread_use_pthreads();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
