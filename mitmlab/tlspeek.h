@@ -20,7 +20,7 @@
 #define TLSPEEK_MAX_VERSIONS	32
 #define TLSPEEK_MAX_PF		32
 #define TLSPEEK_MAX_ALPN	256	/* bytes of the ALPN extension's protocol list (wire form) */
-#define TLSPEEK_JA3_MAX		4096	/* JA3 string buffer */
+#define TLSPEEK_JA3_MAX		4864	/* JA3 string buffer: fits the longest JA3 the tables allow */
 #define TLSPEEK_JA4_LEN		37	/* "t13d1516h2_8daaf6152771_e5627efa2ab1" + NUL */
 
 enum tlspeek_status {
@@ -57,17 +57,22 @@ struct tlspeek_hello {
 	int	 has_early_data;
 };
 
-/* Parse buf[0..len). On TLSPEEK_OK *out is filled; on error *cause (may be NULL) says why. */
+/* Parse buf[0..len). On TLSPEEK_OK *out is filled; on NOT_TLS, MALFORMED or TOO_LARGE *cause
+ * (may be NULL; caller frees) says why. NEED_MORE sets no cause and allocates nothing. */
 enum tlspeek_status tlspeek_parse(const uint8_t *buf, size_t len, struct tlspeek_hello *out,
     char **cause);
 /* Non-zero for the RFC 8701 GREASE values (0x0a0a, 0x1a1a, ... 0xfafa). */
 int tlspeek_is_grease(uint16_t v);
 /* The JA3 string "SSLVersion,Ciphers,Extensions,Curves,PointFormats" (GREASE dropped) into
  * str (TLSPEEK_JA3_MAX bytes, may be NULL) and its MD5 as 32 hex chars into md5hex[33]. */
-void tlspeek_ja3(const struct tlspeek_hello *h, char *str, size_t strlen, char md5hex[33]);
+void tlspeek_ja3(const struct tlspeek_hello *h, char *str, size_t strsz, char md5hex[33]);
 /* JA4 (FoxIO, TCP: leading 't') into ja4[TLSPEEK_JA4_LEN]. */
 void tlspeek_ja4(const struct tlspeek_hello *h, char ja4[TLSPEEK_JA4_LEN]);
-/* The i-th ALPN protocol name as a NUL-terminated copy in out (outlen); -1 if none. */
+/* The i-th (from 0) ALPN protocol name as a NUL-terminated copy in out (outlen); returns its
+ * length, or -1 if there is no i-th name or it does not fit in outlen. */
 int tlspeek_alpn_at(const struct tlspeek_hello *h, size_t i, char *out, size_t outlen);
+
+/* The two-character JA4 version code of a TLS version ("13", "12", ..., "s3", "00" unknown). */
+const char *tlspeek_version_code(uint16_t v);
 
 #endif
