@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cmd_wrap — `mitmlab wrap`: real clients (curl, openssl s_client) as workload steps. Parses
+ * the options, then runs the tool once per connection (--count runs, cycling over the URLs in
+ * order, no new run after --duration-ms or a signal), classifies each run (wrap.c), publishes
+ * client.result per run and client.summary at the end, like `mitmlab client` does. Running a
+ * process is wrap_exec.c. Outcomes are observations, not failures: the exit status is 0 when
+ * every run could be started, 1 when a tool could not be run, 2 on a usage error.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "client_stats.h"
+#include "log.h"
+#include "util.h"
+#include "wrap.h"
+#include "wrap_exec.h"
+
+#define CMD_WRAP_MAX_URLS	64
+#define CMD_WRAP_MAX_PINS	32
+#define CMD_WRAP_MAX_CONNECT	32
+
+/* A --connect override. */
+struct cmd_wrap_connect {
+	char	host[CLIENT_URL_HOSTMAX];
+	char	ip[UTIL_ADDRSTRLEN];
+	int	port;
+};
+
+/* A --pin for one host. */
+struct cmd_wrap_pin {
+	char	host[CLIENT_URL_HOSTMAX];
+	const char *pin;
+};
+
+/* Everything the options say. */
+struct cmd_wrap_cfg {
+	enum wrap_tool tool;
+	int	tool_set;
+	struct client_url urls[CMD_WRAP_MAX_URLS];
+	size_t	nurls;
+	struct cmd_wrap_pin pins[CMD_WRAP_MAX_PINS];
+	size_t	npins;
+	struct cmd_wrap_connect connects[CMD_WRAP_MAX_CONNECT];
+	size_t	nconnects;
+	long long count, timeout_ms, duration_ms;
+	const char *cafile, *ua, *bus, *id;
+	enum wrap_http http;
+	int	summary, results, verbose;
+};
+
+static volatile sig_atomic_t cmd_wrap_stop;
+
+/* SIGINT/SIGTERM: start no new run. */
+static void
+cmd_wrap_signal(int sig)
+{
+	(void)sig;
+	cmd_wrap_stop = 1;
+}
+
+/* Print usage to f. */
+static void
+cmd_wrap_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mitmlab wrap --tool curl|openssl --url URL... [options]\n"
+	    "  --tool T          curl or openssl (s_client)\n"
+	    "  --url URL         https://HOST[:PORT][/PATH] (repeatable; runs cycle in order)\n"
+	    "  --count N         total runs (default 1)\n"
+	    "  --timeout-ms T    per run (default 5000)\n"
+	    "  --cafile FILE     PEM bundle: the whole trust store\n"
+	    "  --pin HOST=sha256//BASE64   SPKI pin (repeatable; curl --pinnedpubkey)\n"
+	    "  --http V          1.1, 2 or auto (default auto; openssl: auto = http/1.1)\n"
+	    "  --ua STRING       User-Agent\n"
+	    "  --connect HOST=IP[:PORT]    connect there instead of resolving HOST (repeatable)\n"
+	    "  --bus EP          publish client.result / client.summary to this forwarder input\n"
+	    "  --id NAME         component id on the bus (default wrap)\n"
+	    "  --duration-ms T   start no run after T ms (default 60000)\n"
+	    "  --summary         print the client.summary JSON on stdout at the end\n"
+	    "  --results         print every client.result JSON on stdout\n"
+	    "  --verbose         one line per run on stderr, and debug messages\n");
+}
+
+/* Parse HOST=sha256//BASE64. */
+static int
+cmd_wrap_add_pin(struct cmd_wrap_cfg *c, const char *s, char **cause)
+{
+	const char *eq = strchr(s, '=');
+
+	if (c->npins == CMD_WRAP_MAX_PINS)
+		return util_cause(cause, "at most %d --pin options", CMD_WRAP_MAX_PINS);
+	if (eq == NULL || eq == s || (size_t)(eq - s) >= CLIENT_URL_HOSTMAX ||
+	    strncmp(eq + 1, "sha256//", 8) != 0 || strlen(eq + 9) != 44)
+		return util_cause(cause, "--pin \"%s\": expected HOST=sha256//BASE64 (44 "
+		    "base64 characters)", s);
+	snprintf(c->pins[c->npins].host, CLIENT_URL_HOSTMAX, "%.*s", (int)(eq - s), s);
+	c->pins[c->npins++].pin = eq + 1;
+	return 0;
+}
+
+/* Parse HOST=IP[:PORT]. */
+static int
+cmd_wrap_add_connect(struct cmd_wrap_cfg *c, const char *s, char **cause)
+{
+	struct cmd_wrap_connect *e;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (c->nconnects == CMD_WRAP_MAX_CONNECT)
+		return util_cause(cause, "at most %d --connect options", CMD_WRAP_MAX_CONNECT);
+	e = &c->connects[c->nconnects];
+	if (client_url_parse_connect(s, e->host, &ss, &sl, &e->port, cause) == -1)
+		return -1;
+	util_sa_host((struct sockaddr *)&ss, e->ip, sizeof(e->ip));
+	c->nconnects++;
+	return 0;
+}
+
+/* Parse the options into c; 0 ok, 1 help printed, -1 error with *cause. */
+static int
+cmd_wrap_opts(int argc, char **argv, struct cmd_wrap_cfg *c, char **cause)
+{
+	static const struct option opts[] = {
+		{ "tool", required_argument, NULL, 't' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout-ms", required_argument, NULL, 'w' },
+		{ "cafile", required_argument, NULL, 'C' },
+		{ "pin", required_argument, NULL, 'P' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "ua", required_argument, NULL, 'A' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "bus", required_argument, NULL, 'b' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "duration-ms", required_argument, NULL, 'D' },
+		{ "summary", no_argument, NULL, 's' },
+		{ "results", no_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->count = 1;
+	c->timeout_ms = 5000;
+	c->duration_ms = 60000;
+	c->id = "wrap";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (wrap_tool_parse(optarg, &c->tool, cause) == -1)
+				return -1;
+			c->tool_set = 1;
+			break;
+		case 'u':
+			if (c->nurls == CMD_WRAP_MAX_URLS)
+				return util_cause(cause, "at most %d --url options", CMD_WRAP_MAX_URLS);
+			if (client_url_parse(optarg, &c->urls[c->nurls], cause) == -1)
+				return -1;
+			c->nurls++;
+			break;
+		case 'n':
+			if (util_parse_ll(optarg, 1, 1000000, &c->count, cause) == -1)
+				return -1;
+			break;
+		case 'w':
+			if (util_parse_ll(optarg, 1, 3600000, &c->timeout_ms, cause) == -1)
+				return -1;
+			break;
+		case 'D':
+			if (util_parse_ll(optarg, 1, 86400000, &c->duration_ms, cause) == -1)
+				return -1;
+			break;
+		case 'C': c->cafile = optarg; break;
+		case 'A': c->ua = optarg; break;
+		case 'b': c->bus = optarg; break;
+		case 'i': c->id = optarg; break;
+		case 's': c->summary = 1; break;
+		case 'r': c->results = 1; break;
+		case 'v': c->verbose = 1; break;
+		case 'P':
+			if (cmd_wrap_add_pin(c, optarg, cause) == -1)
+				return -1;
+			break;
+		case 'c':
+			if (cmd_wrap_add_connect(c, optarg, cause) == -1)
+				return -1;
+			break;
+		case 'H':
+			if (wrap_http_parse(optarg, &c->http, cause) == -1)
+				return -1;
+			break;
+		case 'h':
+			cmd_wrap_usage(stdout);
+			return 1;
+		default:
+			return util_cause(cause, "bad option (mitmlab wrap --help)");
+		}
+	}
+	if (optind < argc)
+		return util_cause(cause, "unexpected argument \"%s\"", argv[optind]);
+	if (!c->tool_set)
+		return util_cause(cause, "--tool is required (curl or openssl)");
+	if (c->nurls == 0)
+		return util_cause(cause, "at least one --url is required");
+	if (c->cafile != NULL && access(c->cafile, R_OK) == -1)
+		return util_cause(cause, "--cafile %s: cannot read it", c->cafile);
+	return 0;
+}
+
+/* The job for URL u. */
+static void
+cmd_wrap_job(const struct cmd_wrap_cfg *c, const struct client_url *u, struct wrap_job *j)
+{
+	size_t i;
+
+	memset(j, 0, sizeof(*j));
+	j->tool = c->tool;
+	j->u = u;
+	j->cafile = c->cafile;
+	j->ua = c->ua;
+	j->http = c->http;
+	j->timeout_ms = (long)c->timeout_ms;
+	for (i = 0; i < c->npins && j->npins < WRAP_PINS_MAX; i++)
+		if (strcasecmp(c->pins[i].host, u->host) == 0)
+			j->pins[j->npins++] = c->pins[i].pin;
+	for (i = 0; i < c->nconnects; i++)
+		if (strcasecmp(c->connects[i].host, u->host) == 0) {
+			j->connect_ip = c->connects[i].ip;
+			j->connect_port = c->connects[i].port;
+			break;
+		}
+}
+
+/* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
+static int
+cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
+    struct client_record *r, int *exit_code, char **cause)
+{
+	struct wrap_output o;
+	struct wrap_argv a;
+	struct wrap_job j;
+	char *req = NULL;
+	int rc;
+
+	cmd_wrap_job(c, u, &j);
+	client_result_init(r);
+	r->url = u->text;
+	r->sni = u->host;
+	r->ua = c->ua;
+	r->hello = wrap_tool_name(c->tool);
+	if (wrap_argv_build(&j, &a, cause) == -1)
+		return -1;
+	if (c->tool == WRAP_OPENSSL && (req = wrap_request(&j)) == NULL) {
+		wrap_argv_free(&a);
+		return util_cause(cause, "out of memory");
+	}
+	rc = wrap_exec_run(a.v, req, req != NULL ? strlen(req) : 0, wrap_deadline_ms(&j), &o,
+	    cause);
+	free(req);
+	wrap_argv_free(&a);
+	if (rc == -1)
+		return -1;
+	if (c->tool == WRAP_CURL)
+		wrap_curl_classify(&o, r);
+	else {
+		snprintf(r->server_ip, sizeof(r->server_ip), "%s",
+		    j.connect_ip != NULL ? j.connect_ip : u->host);
+		r->server_port = j.connect_port != 0 ? j.connect_port : u->port;
+		wrap_sclient_classify(&o, j.pins, j.npins, r);
+	}
+	*exit_code = o.exit_code;
+	if (c->verbose && o.errlen > 0)
+		log_debug("%s stderr: %.*s", wrap_tool_name(c->tool), (int)(o.errlen > 2000 ?
+		    2000 : o.errlen), o.err);
+	wrap_exec_free(&o);
+	return 0;
+}
+
+/* Print ev as one JSON line on stdout. */
+static void
+cmd_wrap_print(json_t *ev)
+{
+	char *s = json_dumps(ev, JSON_COMPACT);
+
+	if (s != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+}
+
+/* Catch SIGINT/SIGTERM (no new run starts) and ignore SIGPIPE (children get it back). */
+static void
+cmd_wrap_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cmd_wrap_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The run loop; -1 with *cause when a tool could not be run. */
+static int
+cmd_wrap_run(const struct cmd_wrap_cfg *c, struct bus *b, char **cause)
+{
+	struct client_stats st;
+	struct client_record r;
+	const char *stopped_by = "count";
+	uint64_t t0 = util_mono_ns();
+	long long i;
+	int exit_code = -1, rc = 0;
+	json_t *ev;
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < c->count; i++) {
+		if (cmd_wrap_stop) {
+			stopped_by = "signal";
+			break;
+		}
+		if ((util_mono_ns() - t0) / 1000000 >= (uint64_t)c->duration_ms) {
+			stopped_by = "duration";
+			break;
+		}
+		st.launched++;
+		if (cmd_wrap_once(c, &c->urls[(size_t)i % c->nurls], &r, &exit_code, cause) == -1) {
+			st.aborted++;
+			rc = -1;
+			stopped_by = "error";
+			break;
+		}
+		client_stats_add(&st, &r);
+		if (c->verbose)
+			log_info("%s %s %s (exit %d)%s%s", wrap_tool_name(c->tool), r.url,
+			    client_result_name(r.outcome), exit_code, r.error[0] ? ": " : "",
+			    r.error);
+		if ((ev = wrap_event(&r, c->tool, exit_code)) == NULL)
+			continue;
+		if (c->results)
+			cmd_wrap_print(ev);
+		bus_publish(b, ev);
+	}
+	ev = client_stats_summary(&st, util_mono_ns() - t0, stopped_by);
+	if (ev != NULL) {
+		json_object_set_new(ev, "tool", json_string(wrap_tool_name(c->tool)));
+		if (c->summary)
+			cmd_wrap_print(ev);
+		bus_publish(b, ev);
+	}
+	fflush(stdout);
+	client_stats_free(&st);
+	return rc;
+}
+
+/* mitmlab wrap: parse options, run, report. */
+int
+cmd_wrap(int argc, char **argv)
+{
+	struct cmd_wrap_cfg *c;
+	struct bus *b = NULL;
+	char *cause = NULL;
+	int rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory");
+		return 1;
+	}
+	if ((rc = cmd_wrap_opts(argc, argv, c, &cause)) != 0) {
+		if (rc == -1) {
+			log_warnx("%s", cause != NULL ? cause : "bad options");
+			free(cause);
+		}
+		free(c);
+		return rc == 1 ? 0 : 2;
+	}
+	log_set_debug(c->verbose);
+	cmd_wrap_signals();
+	if ((b = bus_open(c->bus, c->id, 1000, &cause)) == NULL) {
+		log_warnx("%s", cause != NULL ? cause : "cannot open the bus");
+		free(cause);
+		free(c);
+		return 1;
+	}
+	rc = cmd_wrap_run(c, b, &cause);
+	if (rc == -1) {
+		log_warnx("%s", cause != NULL ? cause : "run failed");
+		free(cause);
+	}
+	bus_close(b);
+	if (c->bus != NULL)
+		bus_zctx_term();
+	free(c);
+	return rc == -1 ? 1 : 0;
+}

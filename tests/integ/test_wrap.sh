@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_wrap — `mitmlab wrap` end to end on loopback only: openssl s_server -www on 127.0.0.1
+# high ports with a lab PKI made by the openssl CLI (root, intermediate, leaf for lab.test,
+# plus an unrelated root), then each tool (curl, openssl) must classify ok, cert-untrusted
+# (other root as trust store), hostname-mismatch (other name) and connect-failed (closed
+# port), and the client.result events must reach a `mitmlab bus` forwarder. Processes are
+# tracked by PID and stopped by the trap; no namespace and no other address is used.
+set -eu
+. "$(dirname "$0")/lib.sh"
+ml_init wrap
+BIN=$ML_BIN
+command -v curl >/dev/null && command -v jq >/dev/null && command -v openssl >/dev/null || {
+	echo "test_wrap: needs curl, jq and openssl"; exit 1; }
+
+ml_webpki "$ML_TMP/pki" lab.test
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=Unrelated Root (LAB mock)" -keyout "$ML_TMP/other.key" \
+    -out "$ML_TMP/other.pem" 2>/dev/null
+
+# wait_port PORT: until 127.0.0.1:PORT accepts (5 s at most).
+wait_port() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "timeout waiting for 127.0.0.1:$1" >&2
+	return 1
+}
+
+PORT=$((20000 + RANDOM % 20000))
+CLOSED=$((PORT + 1))
+openssl s_server -quiet -www -accept "127.0.0.1:$PORT" -cert "$ML_TMP/pki/lab.test.pem" \
+    -key "$ML_TMP/pki/lab.test.key" -cert_chain "$ML_TMP/pki/int.pem" \
+    >"$ML_TMP/s_server.log" 2>&1 &
+ML_PIDS+=($!)
+wait_port "$PORT"
+
+# The bus forwarder and a tail collecting client.result (optional: only if `bus` exists).
+BUS=0
+if "$BIN" bus --help >/dev/null 2>&1; then
+	BUS=1
+	"$BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" \
+	    --record "$ML_TMP/events.jsonl" >"$ML_TMP/bus.log" 2>&1 &
+	ML_PIDS+=($!)
+	ml_wait_file "$ML_TMP/bus.out"
+	"$BIN" bus --tail "ipc://$ML_TMP/bus.out" --topic client.result --count 8 \
+	    --timeout-ms 60000 >"$ML_TMP/tail.jsonl" 2>"$ML_TMP/tail.log" &
+	TAIL=$!
+	ML_PIDS+=($TAIL)
+	sleep 0.5
+fi
+busarg=()
+[ "$BUS" = 1 ] && busarg=(--bus "ipc://$ML_TMP/bus.in")
+
+# wrapsum TOOL CAFILE URL: one run, prints the client.summary JSON.
+wrapsum() {
+	"$BIN" wrap --tool "$1" --cafile "$2" --url "$3" --connect "lab.test=127.0.0.1" \
+	    --connect "other.test=127.0.0.1" --timeout-ms 5000 --summary --id "wrap-$1" \
+	    "${busarg[@]}" 2>>"$ML_TMP/wrap.log"
+}
+
+# outcome_is TOOL CAFILE URL OUTCOME: the run's only outcome is OUTCOME.
+outcome_is() {
+	local s
+	s=$(wrapsum "$1" "$2" "$3") || return 1
+	echo "$s" | jq -e --arg o "$4" '.counts[$o] == 1 and .completed == 1 and .tool != null' \
+	    >/dev/null || { echo "    got: $s" >&2; return 1; }
+}
+
+for tool in curl openssl; do
+	ok "$tool ok" outcome_is $tool "$ML_TMP/pki/root.pem" "https://lab.test:$PORT/" ok
+	ok "$tool cert-untrusted" outcome_is $tool "$ML_TMP/other.pem" \
+	    "https://lab.test:$PORT/" cert-untrusted
+	ok "$tool hostname-mismatch" outcome_is $tool "$ML_TMP/pki/root.pem" \
+	    "https://other.test:$PORT/" hostname-mismatch
+	ok "$tool connect-failed" outcome_is $tool "$ML_TMP/pki/root.pem" \
+	    "https://lab.test:$CLOSED/" connect-failed
+done
+
+# --count cycles over the URLs in order.
+cycle() {
+	"$BIN" wrap --tool curl --cafile "$ML_TMP/pki/root.pem" --count 3 \
+	    --url "https://lab.test:$PORT/" --url "https://lab.test:$CLOSED/" \
+	    --connect lab.test=127.0.0.1 --summary 2>>"$ML_TMP/wrap.log" |
+	    jq -e '.counts.ok == 2 and .counts["connect-failed"] == 1' >/dev/null
+}
+ok "count cycles over urls" cycle
+
+# A bad option is a usage error (exit 2).
+usage_err() { "$BIN" wrap --tool wget --url https://x.test/ 2>/dev/null; [ $? = 2 ]; }
+ok "unknown tool is a usage error" usage_err
+
+if [ "$BUS" = 1 ]; then
+	tail_done() {
+		local i
+		for ((i = 0; i < 100; i++)); do kill -0 "$TAIL" 2>/dev/null || return 0; sleep 0.1; done
+		return 1
+	}
+	ok "bus tail got 8 client.result" tail_done
+	has_events() {
+		[ "$(jq -s 'map(select(.t == "client.result")) | length' "$ML_TMP/tail.jsonl")" = 8 ] &&
+		jq -s -e 'map(select(.tool == "curl")) | length == 4' "$ML_TMP/tail.jsonl" >/dev/null &&
+		jq -s -e 'map(select(.tool == "openssl" and .flow == null)) | length == 4' \
+		    "$ML_TMP/tail.jsonl" >/dev/null &&
+		jq -s -e 'map(select(.tool == "curl" and .outcome == "ok"))[0].flow |
+		    test("^127\\.0\\.0\\.1:[0-9]+>127\\.0\\.0\\.1:[0-9]+$")' "$ML_TMP/tail.jsonl" >/dev/null &&
+		jq -s -e 'map(select(.tool == "openssl" and .outcome == "ok"))[0] |
+		    (.chain_sha256 | length) == 2 and .leaf_subject == "CN=lab.test,O=Lab Origin,C=XX"' \
+		    "$ML_TMP/tail.jsonl" >/dev/null
+	}
+	ok "client.result events have tool, flow and chain" has_events
+else
+	echo "  skip bus checks (no 'mitmlab bus')"
+fi
+
+ml_done
