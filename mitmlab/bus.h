@@ -6,45 +6,83 @@
  * message [topic, json] with the required keys "v" (BUS_SCHEMA_VERSION), "t" (topic), "ts" (ns
  * since the epoch), "src" (component id) and "seq" (per-source sequence number, from 0, so a
  * reader can prove that nothing was lost). Publishing never blocks: when the queue to the
- * forwarder is full the event is dropped and counted (bus_dropped), and the sequence number is
- * still consumed so the gap is visible. One struct bus per thread (ZeroMQ sockets are not
- * thread-safe); the ZeroMQ context is shared.
+ * forwarder is full, or no forwarder has subscribed yet, the event is dropped and counted
+ * (bus_dropped), and the sequence number is still consumed so the gap is visible. One struct
+ * bus per thread (ZeroMQ sockets are not thread-safe); the ZeroMQ context is shared.
+ * The forwarder subscribes to everything on its input as soon as it binds, so a publisher gets
+ * a subscription as soon as it connects and the recorder sees every event; it validates every
+ * message (busmsg.h), drops and counts invalid ones, and at shutdown records a "bus.stats"
+ * event with the counts and the per-source sequence gaps.
  */
 #ifndef MITMLAB_BUS_H
 #define MITMLAB_BUS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
 #define BUS_SCHEMA_VERSION 1
+#define BUS_SNDHWM_DEFAULT 100000	/* events queued per publisher; env MITMLAB_BUS_HWM */
+#define BUS_LINGER_MS 2000		/* bus_close waits at most this long to flush */
 
 struct bus;
 
-/* The process-wide ZeroMQ context (created on first use). */
+/* The process-wide ZeroMQ context (created on first use; thread-safe). */
 void *bus_zctx(void);
-/* Terminate the context at exit, after every bus_close. */
+/* Terminate the context at exit, after every bus_close and bus_forward has returned. */
 void bus_zctx_term(void);
 /*
  * Connect a publisher for component src to endpoint (the forwarder's input, e.g.
  * "ipc:///run/dir/bus.in"). Waits at most wait_ms for the forwarder's subscription so that
- * early events are not lost to the ZeroMQ slow-joiner effect. endpoint NULL gives a disabled
- * bus on which bus_publish only frees the event. Copies src and endpoint.
+ * early events are not lost to the ZeroMQ slow-joiner effect; returns the bus even when none
+ * came (bus_subscribed tells). endpoint NULL gives a disabled bus on which bus_publish only
+ * frees the event. The send queue holds MITMLAB_BUS_HWM events (default BUS_SNDHWM_DEFAULT).
+ * Copies src and endpoint.
  */
 struct bus *bus_open(const char *endpoint, const char *src, int wait_ms, char **cause);
+/* bus_open with an explicit send queue length (sndhwm > 0 events). */
+struct bus *bus_open_hwm(const char *endpoint, const char *src, int wait_ms, int sndhwm,
+    char **cause);
+/* Close, flushing queued events for at most BUS_LINGER_MS. NULL is a no-op. */
 void bus_close(struct bus *b);
-/* A new event object with "t" = topic (the other required keys are added by bus_publish). */
+/* A new event object {"v":BUS_SCHEMA_VERSION, "t":topic, "ts":now}; NULL if out of memory. */
 json_t *bus_event(const char *topic);
 /* Stamp v/ts/src/seq (ts only if absent) and send; steals the reference to ev. Returns 0 if
- * sent, -1 if dropped (counted). */
+ * sent, -1 if dropped (counted; an event without a string "t" is dropped too). */
 int bus_publish(struct bus *b, json_t *ev);
 uint64_t bus_sent(const struct bus *b);
 uint64_t bus_dropped(const struct bus *b);
 const char *bus_src(const struct bus *b);
+/* Non-zero once the forwarder's subscription has arrived (a disabled bus: 1). */
+int bus_subscribed(struct bus *b);
 
-/* Run the forwarder (XSUB bind in_ep, XPUB bind out_ep) until *stop becomes non-zero or a
- * signal interrupts; when record_path is non-NULL, append every event as one line to it. */
+/* What a forwarder saw; filled when bus_forward_ex returns. */
+struct bus_fwd_stats {
+	uint64_t received;	/* messages read on the input side (valid or not) */
+	uint64_t forwarded;	/* valid messages handed to the output side */
+	uint64_t recorded;	/* lines written to the record file */
+	uint64_t invalid;	/* messages dropped by validation (busmsg.h) */
+	uint64_t sources;	/* distinct src values tracked */
+	uint64_t gaps;		/* seq discontinuities, all sources */
+	uint64_t missing;	/* events the gaps say were lost */
+};
+
+/* Run the forwarder (XSUB bind in_ep, XPUB bind out_ep) until *stop becomes non-zero (checked
+ * at least every 100 ms and after every signal); when record_path is non-NULL, append every
+ * valid event as one line to it, then the final "bus.stats" event. */
 int bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, char **cause);
+/* bus_forward that also returns the counts in *stats (may be NULL). */
+int bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
+    volatile int *stop, struct bus_fwd_stats *stats, char **cause);
+
+/*
+ * Subscribe to endpoint (a forwarder's output) for the given topic prefixes (none: all) and
+ * write each valid event as one JSON line to out, until count events (0: no limit), timeout_ms
+ * since the start (0: no limit) or *stop. Returns the number of events written, -1 on error.
+ */
+long bus_tail(const char *endpoint, const char *const *topics, int ntopics, long count,
+    long timeout_ms, FILE *out, volatile int *stop, char **cause);
 
 #endif

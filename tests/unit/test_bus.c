@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_bus — the event bus end to end over ipc:// in a fresh temporary directory: a forwarder
+ * in a thread, publishers (bus_open) and raw ZeroMQ peers, SUB readers and the record file.
+ * Asserts what a reader observes: order, seq, required keys, no slow-joiner loss, topic
+ * filtering, counted drops that never block, invalid messages kept out of the record, and the
+ * gaps reported by bus.stats. Also a table test of busmsg_validate.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "bus.h"
+#include "busmsg.h"
+#include "util.h"
+
+#define WAIT_MS 3000		/* upper bound for any single wait in these tests */
+
+struct fwd {
+	char in[300], out[300], rec[300];
+	int record;
+	volatile int stop;
+	int rc;
+	struct bus_fwd_stats st;
+	pthread_t th;
+};
+
+struct env {
+	char dir[256];
+	struct fwd fwd;
+};
+
+/* Forwarder thread body. */
+static void *
+fwd_main(void *arg)
+{
+	struct fwd *f = arg;
+	char *cause = NULL;
+
+	f->rc = bus_forward_ex(f->in, f->out, f->record ? f->rec : NULL, &f->stop, &f->st, &cause);
+	if (f->rc == -1)
+		fprintf(stderr, "forwarder: %s\n", cause);
+	free(cause);
+	return NULL;
+}
+
+/* Start the forwarder of e (recording if asked). */
+static void
+fwd_start(struct env *e, int record)
+{
+	struct fwd *f = &e->fwd;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->in, sizeof(f->in), "ipc://%s/bus.in", e->dir);
+	snprintf(f->out, sizeof(f->out), "ipc://%s/bus.out", e->dir);
+	snprintf(f->rec, sizeof(f->rec), "%s/events.jsonl", e->dir);
+	f->record = record;
+	assert_int_equal(pthread_create(&f->th, NULL, fwd_main, f), 0);
+}
+
+/* Stop and join the forwarder; asserts it ran cleanly. */
+static void
+fwd_stop(struct env *e)
+{
+	e->fwd.stop = 1;
+	assert_int_equal(pthread_join(e->fwd.th, NULL), 0);
+	assert_int_equal(e->fwd.rc, 0);
+}
+
+/* Fresh temporary directory per test. */
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	snprintf(e->dir, sizeof(e->dir), "/tmp/mitmlab-test-bus.XXXXXX");
+	if (mkdtemp(e->dir) == NULL) {
+		free(e);
+		return -1;
+	}
+	*state = e;
+	return 0;
+}
+
+/* Remove the temporary directory and its files. */
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+	struct dirent *d;
+	char p[600];
+	DIR *dp;
+
+	if ((dp = opendir(e->dir)) != NULL) {
+		while ((d = readdir(dp)) != NULL) {
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", e->dir, d->d_name);
+			unlink(p);
+		}
+		closedir(dp);
+	}
+	rmdir(e->dir);
+	free(e);
+	return 0;
+}
+
+/* A SUB socket on the forwarder's output for prefix. */
+static void *
+sub_open(struct env *e, const char *prefix)
+{
+	void *s = zmq_socket(bus_zctx(), ZMQ_SUB);
+	int zero = 0, tmo = WAIT_MS;
+
+	assert_non_null(s);
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
+	zmq_setsockopt(s, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+	assert_int_equal(zmq_connect(s, e->fwd.out), 0);
+	return s;
+}
+
+/* Receive one [topic, json] pair (bounded by RCVTIMEO); returns the parsed event or NULL. */
+static json_t *
+sub_recv(void *s)
+{
+	char topic[256], body[65536];
+	int tn, bn;
+
+	if ((tn = zmq_recv(s, topic, sizeof(topic) - 1, 0)) < 0)
+		return NULL;
+	if ((bn = zmq_recv(s, body, sizeof(body) - 1, 0)) < 0)
+		return NULL;
+	assert_int_equal(busmsg_validate(topic, (size_t)tn, body, (size_t)bn, NULL), 0);
+	return json_loadb(body, (size_t)bn, 0, NULL);
+}
+
+/* Publish probes from a separate source until the SUB reader sees one: the subscription has
+ * then reached the forwarder's output. Leftover probes are drained by the caller's filter. */
+static void
+sub_sync(struct env *e, void *s, const char *topic)
+{
+	struct bus *p = bus_open(e->fwd.in, "probe", WAIT_MS, NULL);
+	zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+	int i, seen = 0;
+	json_t *ev;
+
+	assert_non_null(p);
+	for (i = 0; i < 300 && !seen; i++) {
+		bus_publish(p, bus_event(topic));
+		if (zmq_poll(&it, 1, 10) == 1)
+			seen = 1;
+	}
+	assert_true(seen);
+	bus_close(p);
+	/* Drain the probes (they all arrived before anything the caller sends next). */
+	while (zmq_poll(&it, 1, 200) == 1 && (ev = sub_recv(s)) != NULL)
+		json_decref(ev);
+}
+
+/* Read the record file into an array of parsed lines; asserts each line is one JSON object. */
+static json_t *
+rec_read(struct env *e)
+{
+	char *buf, *line, *save = NULL;
+	json_t *arr = json_array(), *ev;
+	size_t len;
+
+	buf = util_read_file(e->fwd.rec, &len, NULL);
+	assert_non_null(buf);
+	assert_true(len == 0 || buf[len - 1] == '\n');
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		ev = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+		assert_non_null(ev);
+		assert_true(json_is_object(ev));
+		json_array_append_new(arr, ev);
+	}
+	free(buf);
+	return arr;
+}
+
+/* Raw XPUB peer on the forwarder's input, returned once the forwarder has subscribed. */
+static void *
+raw_open(struct env *e)
+{
+	void *s = zmq_socket(bus_zctx(), ZMQ_XPUB);
+	zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+	int linger = 1000;
+	char b[8];
+
+	assert_non_null(s);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_connect(s, e->fwd.in), 0);
+	assert_int_equal(zmq_poll(&it, 1, WAIT_MS), 1);
+	assert_true(zmq_recv(s, b, sizeof(b), 0) >= 1 && b[0] == 1);
+	return s;
+}
+
+/* Send n string frames as one message. */
+static void
+raw_send(void *s, int n, ...)
+{
+	const char *f;
+	va_list ap;
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		f = va_arg(ap, const char *);
+		assert_true(zmq_send(s, f, strlen(f), i < n - 1 ? ZMQ_SNDMORE : 0) >= 0);
+	}
+	va_end(ap);
+}
+
+/* Integer member of an object (asserts presence). */
+static long long
+jint(const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	assert_true(json_is_integer(v));
+	return (long long)json_integer_value(v);
+}
+
+/* Table test of the validator. */
+static void
+test_validate_table(void **state)
+{
+	static const struct {
+		const char *topic, *body;
+		int ok;
+	} t[] = {
+		{ "proxy.forge", "{\"v\":1,\"t\":\"proxy.forge\",\"ts\":5,\"src\":\"p0\",\"seq\":0}", 1 },
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"x\",\"seq\":9,\"k\":[1,{}]}", 1 },
+		{ "a", "{\"v\":1,\"t\":\"b\",\"ts\":1,\"src\":\"x\",\"seq\":0}", 0 },	/* mismatch */
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"x\"}", 0 },		/* no seq */
+		{ "a", "{\"v\":2,\"t\":\"a\",\"ts\":1,\"src\":\"x\",\"seq\":0}", 0 },	/* version */
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1.5,\"src\":\"x\",\"seq\":0}", 0 },	/* real ts */
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"\",\"seq\":0}", 0 },	/* empty src */
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"x y\",\"seq\":0}", 0 },
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"x\",\"seq\":-1}", 0 },
+		{ "a", "{\"v\":1,\"t\":\"a\",\"t\":\"a\",\"ts\":1,\"src\":\"x\",\"seq\":0}", 0 },
+		{ "a", "[1,2]", 0 },
+		{ "a", "not json", 0 },
+		{ "a", "{\"v\":1,\"t\":\"a\",\"ts\":1,\"src\":\"x\",\"seq\":0} x", 0 },
+		{ "a..b", "{\"v\":1,\"t\":\"a..b\",\"ts\":1,\"src\":\"x\",\"seq\":0}", 0 },
+		{ "a.", "{\"v\":1,\"t\":\"a.\",\"ts\":1,\"src\":\"x\",\"seq\":0}", 0 },
+		{ "", "{}", 0 },
+	};
+	const char *mismatch = "{\"v\":1,\"t\":\"b\",\"ts\":1,\"src\":\"eng-3\",\"seq\":0}";
+	char *cause;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cause = NULL;
+		rc = busmsg_validate(t[i].topic, strlen(t[i].topic), t[i].body, strlen(t[i].body),
+		    &cause);
+		if ((rc == 0) != t[i].ok)
+			fail_msg("row %zu: rc %d cause %s", i, rc, cause ? cause : "-");
+		assert_true(t[i].ok ? cause == NULL : cause != NULL);
+		free(cause);
+	}
+	/* The cause names the src when it is readable. */
+	cause = NULL;
+	busmsg_validate("a", 1, mismatch, strlen(mismatch), &cause);
+	assert_non_null(strstr(cause, "eng-3"));
+	free(cause);
+}
+
+/* A disabled bus swallows events; bus_event carries v, t and ts. */
+static void
+test_disabled_and_event(void **state)
+{
+	struct bus *b = bus_open(NULL, "off", 0, NULL);
+	json_t *ev = bus_event("x.y");
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(jint(ev, "v"), BUS_SCHEMA_VERSION);
+	assert_string_equal(json_string_value(json_object_get(ev, "t")), "x.y");
+	assert_true(jint(ev, "ts") > 0);
+	assert_int_equal(bus_publish(b, ev), 0);
+	assert_int_equal(bus_sent(b), 0);
+	assert_int_equal(bus_dropped(b), 0);
+	bus_close(b);
+	assert_null(bus_open(NULL, "has space", 0, NULL));
+}
+
+/* N events published right after bus_open reach a SUB reader in order, seq 0..N-1. */
+static void
+test_order_and_seq(void **state)
+{
+	struct env *e = *state;
+	enum { N = 2000 };
+	struct bus *b;
+	json_t *ev;
+	void *s;
+	int i;
+
+	fwd_start(e, 0);
+	s = sub_open(e, "test.");
+	sub_sync(e, s, "test.probe");
+	b = bus_open(e->fwd.in, "t1", WAIT_MS, NULL);
+	assert_true(bus_subscribed(b));
+	for (i = 0; i < N; i++) {
+		ev = bus_event("test.ev");
+		json_object_set_new(ev, "i", json_integer(i));
+		assert_int_equal(bus_publish(b, ev), 0);
+	}
+	assert_int_equal(bus_sent(b), N);
+	assert_int_equal(bus_dropped(b), 0);
+	for (i = 0; i < N; i++) {
+		ev = sub_recv(s);
+		assert_non_null(ev);
+		assert_string_equal(json_string_value(json_object_get(ev, "src")), "t1");
+		assert_string_equal(json_string_value(json_object_get(ev, "t")), "test.ev");
+		assert_int_equal(jint(ev, "v"), BUS_SCHEMA_VERSION);
+		assert_true(jint(ev, "ts") > 0);
+		assert_int_equal(jint(ev, "seq"), i);
+		assert_int_equal(jint(ev, "i"), i);
+		json_decref(ev);
+	}
+	zmq_close(s);
+	bus_close(b);
+	fwd_stop(e);
+	assert_int_equal(e->fwd.st.invalid, 0);
+	assert_int_equal(e->fwd.st.gaps, 0);
+}
+
+/* With no analyzer attached, the recorder still gets every event sent right after bus_open,
+ * from several publishers; bus.stats closes the record and reports no gap. */
+static void
+test_record_no_slow_joiner(void **state)
+{
+	struct env *e = *state;
+	enum { N = 500, P = 3 };
+	struct bus *b[P];
+	char src[16];
+	json_t *arr, *last, *srcs;
+	long long next[P] = { 0 };
+	size_t k;
+	int i, j;
+
+	fwd_start(e, 1);
+	for (j = 0; j < P; j++) {
+		snprintf(src, sizeof(src), "pub%d", j);
+		b[j] = bus_open(e->fwd.in, src, WAIT_MS, NULL);
+		assert_non_null(b[j]);
+		for (i = 0; i < N; i++)
+			assert_int_equal(bus_publish(b[j], bus_event("proxy.conn.open")), 0);
+	}
+	for (j = 0; j < P; j++)
+		bus_close(b[j]);
+	/* Give the in-flight events a bounded moment; the forwarder also drains at stop. */
+	usleep(200000);
+	fwd_stop(e);
+	arr = rec_read(e);
+	assert_int_equal(json_array_size(arr), P * N + 1);
+	assert_int_equal(e->fwd.st.recorded, P * N + 1);
+	/* Sources interleave; within each source the record is in seq order with no hole. */
+	for (k = 0; k < P * N; k++) {
+		json_t *ev = json_array_get(arr, k);
+		const char *sp = json_string_value(json_object_get(ev, "src"));
+
+		assert_int_equal(busmsg_check(ev, NULL, 0, NULL), 0);
+		j = sp[3] - '0';
+		assert_true(strncmp(sp, "pub", 3) == 0 && j >= 0 && j < P);
+		assert_int_equal(jint(ev, "seq"), next[j]++);
+	}
+	for (j = 0; j < P; j++)
+		assert_int_equal(next[j], N);
+	last = json_array_get(arr, P * N);
+	assert_string_equal(json_string_value(json_object_get(last, "t")), "bus.stats");
+	assert_string_equal(json_string_value(json_object_get(last, "src")), "bus");
+	assert_int_equal(jint(last, "received"), P * N);
+	assert_int_equal(jint(last, "recorded"), P * N);
+	assert_int_equal(jint(last, "invalid"), 0);
+	assert_int_equal(jint(last, "gaps"), 0);
+	srcs = json_object_get(last, "sources");
+	assert_int_equal(json_object_size(srcs), P);
+	assert_int_equal(jint(json_object_get(srcs, "pub1"), "max_seq"), N - 1);
+	assert_int_equal(jint(json_object_get(srcs, "pub1"), "count"), N);
+	json_decref(arr);
+}
+
+/* Topic filtering happens on the forwarder's output (XPUB) side. */
+static void
+test_topic_filter(void **state)
+{
+	struct env *e = *state;
+	struct bus *b;
+	json_t *ev;
+	void *s;
+	int i, got = 0, end = 0;
+
+	fwd_start(e, 0);
+	s = sub_open(e, "proxy.");
+	sub_sync(e, s, "proxy.probe");
+	b = bus_open(e->fwd.in, "mix", WAIT_MS, NULL);
+	for (i = 0; i < 20; i++)
+		bus_publish(b, bus_event(i % 2 ? "proxy.forge" : "client.result"));
+	bus_publish(b, bus_event("proxy.end"));
+	for (i = 0; i < 50 && !end; i++) {
+		const char *t;
+
+		ev = sub_recv(s);
+		assert_non_null(ev);
+		t = json_string_value(json_object_get(ev, "t"));
+		assert_true(strncmp(t, "proxy.", 6) == 0);
+		end = strcmp(t, "proxy.end") == 0;
+		got++;
+		json_decref(ev);
+	}
+	assert_true(end);
+	assert_int_equal(got, 11);
+	zmq_close(s);
+	bus_close(b);
+	fwd_stop(e);
+	assert_int_equal(e->fwd.st.invalid, 0);
+}
+
+/* No forwarder at all: publishing never blocks and every event is a counted drop. */
+static void
+test_drop_no_forwarder(void **state)
+{
+	struct env *e = *state;
+	enum { N = 100000 };
+	char ep[300];
+	struct bus *b;
+	uint64_t t0, ms;
+	int i;
+
+	snprintf(ep, sizeof(ep), "ipc://%s/nobody", e->dir);
+	t0 = util_mono_ns();
+	b = bus_open_hwm(ep, "lonely", 50, 10, NULL);
+	assert_non_null(b);
+	assert_false(bus_subscribed(b));
+	for (i = 0; i < N; i++)
+		assert_int_equal(bus_publish(b, bus_event("proxy.conn.open")), -1);
+	ms = (util_mono_ns() - t0) / 1000000;
+	assert_true(ms < 5000);
+	assert_int_equal(bus_dropped(b), N);
+	assert_int_equal(bus_sent(b), 0);
+	bus_close(b);
+}
+
+/* A stalled forwarder (subscribes, never reads): the queue fills, then drops are counted and
+ * bus_publish keeps returning at once. */
+static void
+test_drop_stalled(void **state)
+{
+	struct env *e = *state;
+	enum { N = 400000 };
+	void *x = zmq_socket(bus_zctx(), ZMQ_XSUB);
+	int hwm = 10, zero = 0, i, n = 0, ev;
+	size_t evlen = sizeof(ev);
+	unsigned char all = 1;
+	char ep[300];
+	struct bus *b;
+	uint64_t t0;
+
+	snprintf(ep, sizeof(ep), "ipc://%s/stalled", e->dir);
+	zmq_setsockopt(x, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(x, ZMQ_LINGER, &zero, sizeof(zero));
+	assert_int_equal(zmq_bind(x, ep), 0);
+	assert_int_equal(zmq_send(x, &all, 1, 0), 1);
+	b = bus_open_hwm(ep, "stall", 0, 10, NULL);
+	/* A bound socket attaches new peers only inside its own calls: poke it (ZMQ_EVENTS reads
+	 * nothing) until its subscription has reached the publisher. */
+	for (i = 0; i < WAIT_MS && !bus_subscribed(b); i++) {
+		zmq_getsockopt(x, ZMQ_EVENTS, &ev, &evlen);
+		usleep(1000);
+	}
+	assert_true(bus_subscribed(b));
+	t0 = util_mono_ns();
+	for (i = 0; i < N && util_mono_ns() - t0 < 10000000000ull; i++, n++)
+		bus_publish(b, bus_event("proxy.conn.open"));
+	assert_true(util_mono_ns() - t0 < 10000000000ull);
+	assert_true(bus_sent(b) > 0);
+	assert_true(bus_dropped(b) > 0);
+	assert_int_equal(bus_sent(b) + bus_dropped(b), n);
+	bus_close(b);
+	zmq_close(x);
+}
+
+/* Invalid messages are counted and kept out of the record and the output. */
+static void
+test_invalid_not_recorded(void **state)
+{
+	struct env *e = *state;
+	json_t *arr, *last;
+	void *r;
+
+	fwd_start(e, 1);
+	r = raw_open(e);
+	raw_send(r, 2, "a.b", "{\"v\":1,\"t\":\"a.b\",\"ts\":1,\"src\":\"raw\",\"seq\":0}");
+	raw_send(r, 1, "a.b");						/* 1 frame */
+	raw_send(r, 3, "a.b", "{}", "x");					/* 3 frames */
+	raw_send(r, 2, "a.c", "{\"v\":1,\"t\":\"a.b\",\"ts\":1,\"src\":\"raw\",\"seq\":1}");
+	raw_send(r, 2, "a.b", "{\"v\":1,\"t\":\"a.b\",");			/* not JSON */
+	raw_send(r, 2, "a.b", "{\"v\":1,\"t\":\"a.b\",\"src\":\"raw\",\"seq\":1}"); /* no ts */
+	/* Valid, with raw line breaks: recorded as one line. */
+	raw_send(r, 2, "a.b", "{\"v\":1,\n\"t\":\"a.b\",\r\n\"ts\":1,\"src\":\"raw\",\"seq\":1}");
+	zmq_close(r);
+	usleep(200000);
+	fwd_stop(e);
+	assert_int_equal(e->fwd.st.received, 7);
+	assert_int_equal(e->fwd.st.invalid, 5);
+	assert_int_equal(e->fwd.st.forwarded, 2);
+	arr = rec_read(e);
+	assert_int_equal(json_array_size(arr), 3);
+	assert_int_equal(jint(json_array_get(arr, 0), "seq"), 0);
+	assert_int_equal(jint(json_array_get(arr, 1), "seq"), 1);
+	last = json_array_get(arr, 2);
+	assert_string_equal(json_string_value(json_object_get(last, "t")), "bus.stats");
+	assert_int_equal(jint(last, "invalid"), 5);
+	assert_int_equal(jint(last, "received"), 7);
+	assert_int_equal(jint(last, "gaps"), 0);
+	json_decref(arr);
+}
+
+/* Skipped sequence numbers show up as gaps in bus.stats, per source. */
+static void
+test_stats_gaps(void **state)
+{
+	struct env *e = *state;
+	static const int seqs[] = { 0, 1, 3, 4, 7 };
+	json_t *arr, *last, *g;
+	char body[200];
+	size_t i;
+	void *r;
+
+	fwd_start(e, 1);
+	r = raw_open(e);
+	for (i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		snprintf(body, sizeof(body),
+		    "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"gappy\",\"seq\":%d}", seqs[i]);
+		raw_send(r, 2, "g.ev", body);
+	}
+	raw_send(r, 2, "g.ev", "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"late\",\"seq\":2}");
+	zmq_close(r);
+	usleep(200000);
+	fwd_stop(e);
+	assert_int_equal(e->fwd.st.gaps, 3);
+	assert_int_equal(e->fwd.st.missing, 5);
+	arr = rec_read(e);
+	last = json_array_get(arr, json_array_size(arr) - 1);
+	assert_int_equal(jint(last, "gaps"), 3);
+	g = json_object_get(json_object_get(last, "sources"), "gappy");
+	assert_int_equal(jint(g, "gaps"), 2);
+	assert_int_equal(jint(g, "missing"), 3);
+	assert_int_equal(jint(g, "max_seq"), 7);
+	assert_int_equal(jint(g, "count"), 5);
+	g = json_object_get(json_object_get(last, "sources"), "late");
+	assert_int_equal(jint(g, "missing"), 2);
+	json_decref(arr);
+}
+
+struct tailarg {
+	const char *ep;
+	FILE *out;
+	long got;
+};
+
+/* bus_tail in a thread. */
+static void *
+tail_main(void *arg)
+{
+	struct tailarg *t = arg;
+	const char *topics[] = { "tail." };
+
+	t->got = bus_tail(t->ep, topics, 1, 3, WAIT_MS, t->out, NULL, NULL);
+	return NULL;
+}
+
+/* bus_tail prints count matching events as JSON lines and returns. */
+static void
+test_tail(void **state)
+{
+	struct env *e = *state;
+	struct tailarg t;
+	struct bus *b;
+	pthread_t th;
+	char line[4096];
+	json_t *ev;
+	int i, lines = 0, joined = 0;
+
+	fwd_start(e, 0);
+	t.ep = e->fwd.out;
+	t.out = tmpfile();
+	t.got = -2;
+	assert_int_equal(pthread_create(&th, NULL, tail_main, &t), 0);
+	b = bus_open(e->fwd.in, "tailer", WAIT_MS, NULL);
+	/* The tail's subscription arrives at an unknown moment: keep publishing, bounded. */
+	for (i = 0; i < 300 && !joined; i++) {
+		bus_publish(b, bus_event(i % 2 ? "tail.x" : "other.x"));
+		usleep(10000);
+		joined = pthread_tryjoin_np(th, NULL) == 0;
+	}
+	if (!joined)
+		pthread_join(th, NULL);	/* bus_tail ends by itself after WAIT_MS */
+	assert_int_equal(t.got, 3);
+	rewind(t.out);
+	while (fgets(line, sizeof(line), t.out) != NULL) {
+		ev = json_loads(line, 0, NULL);
+		assert_non_null(ev);
+		assert_string_equal(json_string_value(json_object_get(ev, "t")), "tail.x");
+		json_decref(ev);
+		lines++;
+	}
+	assert_int_equal(lines, 3);
+	fclose(t.out);
+	bus_close(b);
+	fwd_stop(e);
+}
+
+/* Run the tests, then terminate the shared context. */
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_validate_table),
+		cmocka_unit_test(test_disabled_and_event),
+		cmocka_unit_test_setup_teardown(test_order_and_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_no_slow_joiner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topic_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_no_forwarder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_stalled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_not_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tail, setup, teardown),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	bus_zctx_term();
+	return rc;
+}
