@@ -1,0 +1,254 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# test_origin — `mitmlab origin` on loopback (127.0.0.1 and 127.0.0.2, a free high port): makes
+# a throwaway web PKI with the openssl CLI (root, intermediate, leaves, a client certificate),
+# starts one origin with five sites and checks, with curl (HTTP/1.1 and HTTP/2) and
+# openssl s_client: per-site dispatch by SNI and alias, body sizes, HSTS, the default_for rule
+# for unknown SNI, a TLS 1.3-only site, a client-certificate-required site, 4 MiB bodies
+# intact on h1 and h2, /echo, keep-alive, malformed and oversized requests, survival of a
+# non-TLS client, and a clean SIGTERM exit. Kills only the PID it started; no namespaces.
+# Env: BUILD (default build) for $BUILD/bin/mitmlab, or MITMLAB for another binary.
+set -eu
+
+BUILD=${BUILD:-build}
+MITMLAB=${MITMLAB:-$BUILD/bin/mitmlab}
+T=$(mktemp -d /tmp/mitmlab-test-origin.XXXXXX)
+PID=
+BUSPID=
+pass=0
+fail=0
+
+# stop PID: SIGTERM one process this script started and reap it.
+stop() {
+	if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+		kill -TERM "$1" 2>/dev/null || true
+		wait "$1" 2>/dev/null || true
+	fi
+}
+cleanup() {
+	stop "$PID"
+	stop "$BUSPID"
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ok() { pass=$((pass + 1)); echo "ok   - $1"; }
+nok() { fail=$((fail + 1)); echo "FAIL - $1"; }
+# check DESCRIPTION COMMAND...: pass if the command succeeds.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
+
+[ -x "$MITMLAB" ] || { echo "test_origin: no binary at $MITMLAB (run make BUILD=$BUILD)"; exit 1; }
+MITMLAB=$(cd "$(dirname "$MITMLAB")" && pwd)/$(basename "$MITMLAB")	# absolute: the PKI step cds
+"$MITMLAB" origin --help >/dev/null 2>&1 ||
+	{ echo "test_origin: $MITMLAB has no origin command (cmd_origin missing from main.c)"; exit 1; }
+
+# --- a throwaway web PKI --------------------------------------------------------------------
+ec() { echo "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"; }
+cd "$T"
+# shellcheck disable=SC2046
+openssl req -x509 $(ec) -keyout root.key -out root.pem -days 30 -subj "/CN=mitmlab LAB web root" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+# shellcheck disable=SC2046
+openssl req $(ec) -keyout int.key -out int.csr -subj "/CN=mitmlab LAB web intermediate" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >int.ext
+openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 30 \
+	-extfile int.ext -out int.pem 2>/dev/null
+# leaf NAME SIGNER [ALIAS...]: NAME.pem / NAME.key signed by SIGNER
+leaf() {
+	local n=$1 signer=$2 san="DNS:$1" a
+	shift 2
+	for a in "$@"; do san="$san,DNS:$a"; done
+	# shellcheck disable=SC2046
+	openssl req $(ec) -keyout "$n.key" -out "$n.csr" -subj "/CN=$n" 2>/dev/null
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" >"$n.ext"
+	openssl x509 -req -in "$n.csr" -CA "$signer.pem" -CAkey "$signer.key" -CAcreateserial \
+		-days 30 -extfile "$n.ext" -out "$n.pem" 2>/dev/null
+}
+leaf www.google.com root google.com
+leaf iqala.kz int
+leaf tls13.lab root
+leaf mtls.lab root
+leaf bulk.lab root
+leaf client root
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BIG=4194304
+# Events are checked when the bus forwarder is in this binary (optional).
+BUSKEY=
+if "$MITMLAB" bus --help >/dev/null 2>&1; then
+	"$MITMLAB" bus --in "ipc://$T/bus.in" --out "ipc://$T/bus.out" --record "$T/events.jsonl" \
+		--pidfile "$T/bus.pid" 2>"$T/bus.log" &
+	BUSPID=$!
+	for _ in $(seq 1 100); do [ -s "$T/bus.pid" ] && break; sleep 0.05; done
+	BUSKEY="\"bus\": \"ipc://$T/bus.in\","
+fi
+cat >origin.json <<EOF
+{"id": "origin-test", $BUSKEY
+ "listen": ["127.0.0.1:$PORT", "127.0.0.2:$PORT"],
+ "handshake_timeout": 5, "idle_timeout": 10,
+ "sites": [
+  {"name": "www.google.com", "aliases": ["google.com"], "cert": "$T/www.google.com.pem",
+   "key": "$T/www.google.com.key", "hsts": "preload", "body_bytes": 1000},
+  {"name": "iqala.kz", "cert": "$T/iqala.kz.pem", "key": "$T/iqala.kz.key", "chain": "$T/int.pem",
+   "default_for": ["127.0.0.2:$PORT"], "body_bytes": 2345},
+  {"name": "tls13.lab", "cert": "$T/tls13.lab.pem", "key": "$T/tls13.lab.key", "tls_min": "1.3",
+   "body_bytes": 13},
+  {"name": "mtls.lab", "cert": "$T/mtls.lab.pem", "key": "$T/mtls.lab.key", "client_cert": "required",
+   "client_ca": "$T/root.pem", "body_bytes": 77},
+  {"name": "bulk.lab", "cert": "$T/bulk.lab.pem", "key": "$T/bulk.lab.key", "body_bytes": $BIG,
+   "hsts": true}
+ ]}
+EOF
+cd - >/dev/null
+
+"$MITMLAB" origin -c "$T/origin.json" --check >/dev/null 2>"$T/check.log" &&
+	ok "--check accepts the configuration" || { nok "--check: $(cat "$T/check.log")"; }
+"$MITMLAB" origin -c "$T/origin.json" --pidfile "$T/pid" 2>"$T/origin.log" &
+PID=$!
+for _ in $(seq 1 100); do [ -s "$T/pid" ] && break; sleep 0.05; done
+check "origin writes its pid file" test -s "$T/pid"
+
+# fetch NAME PATH CURLOPTS...: body to $T/body, headers to $T/hdr, prints the HTTP version
+fetch() {
+	local n=$1 p=$2
+	shift 2
+	curl -sS --max-time 20 --cacert "$T/root.pem" --resolve "$n:$PORT:127.0.0.1" \
+		-A "mitmlab-test/1" -D "$T/hdr" -o "$T/body" -w '%{http_version}' "$@" "https://$n:$PORT$p"
+}
+hdr() { grep -i "^$1:" "$T/hdr" | head -n1 | cut -d: -f2- | tr -d '\r' | sed 's/^ *//'; }
+size() { stat -c %s "$T/body"; }
+
+for proto in http1.1 http2; do
+	want=$([ $proto = http2 ] && echo 2 || echo 1.1)
+	for spec in www.google.com:1000 google.com:1000 iqala.kz:2345 tls13.lab:13; do
+		n=${spec%%:*} sz=${spec#*:}
+		site=$([ "$n" = google.com ] && echo www.google.com || echo "$n")
+		v=$(fetch "$n" / --$proto 2>"$T/err") || v="error: $(cat "$T/err")"
+		check "$proto $n: HTTP/$want, X-Mitmlab-Site $site, $sz bytes (got $v, $(hdr x-mitmlab-site), $(size))" \
+			test "$v" = "$want" -a "$(hdr x-mitmlab-site)" = "$site" -a "$(size)" = "$sz"
+	done
+	fetch www.google.com / --$proto >/dev/null 2>&1 || true
+	check "$proto: HSTS preload on www.google.com" \
+		test "$(hdr strict-transport-security)" = "max-age=31536000; includeSubDomains; preload"
+	fetch iqala.kz / --$proto >/dev/null 2>&1 || true
+	check "$proto: no HSTS on iqala.kz" test -z "$(hdr strict-transport-security)"
+
+	v=$(fetch bulk.lab / --$proto 2>"$T/err") || v="error: $(cat "$T/err")"
+	want_sum=$(yes 'mitmlab-origin-body-0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' | head -c $BIG | sha256sum)
+	check "$proto: 4 MiB body intact (size $(size), HTTP/$v)" \
+		test "$(size)" = $BIG -a "$(sha256sum <"$T/body")" = "$want_sum"
+	check "$proto: HSTS without preload on bulk.lab" \
+		test "$(hdr strict-transport-security)" = "max-age=31536000; includeSubDomains"
+
+	fetch www.google.com /echo --$proto >/dev/null 2>&1 || true
+	check "$proto: /echo reports SNI, UA and a JA3" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["sni"] == "www.google.com" and e["ua"] == "mitmlab-test/1", e
+assert len(e["ja3"] or "") == 32 and (e["ja4"] or "").startswith("t1"), e
+assert e["proto"] == sys.argv[2], e
+' "$T/body" "$([ $proto = http2 ] && echo h2 || echo http/1.1)"
+done
+
+# Keep-alive: two requests, one connection.
+n=$(curl -sS --max-time 10 --http1.1 --cacert "$T/root.pem" --resolve "www.google.com:$PORT:127.0.0.1" \
+	-o /dev/null -o /dev/null -w '%{num_connects}' \
+	"https://www.google.com:$PORT/a" "https://www.google.com:$PORT/b" 2>/dev/null || echo x)
+check "http1.1 keep-alive reuses the connection (num_connects $n)" test "$n" = 10
+
+# Unknown SNI: the address's default_for site, else the first site.
+subject() {
+	openssl s_client -connect "$1:$PORT" -servername "$2" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null | sed 's/^subject= *//; s/ //g'
+}
+check "SNI facebook.com on 127.0.0.2 gets the default_for cert (CN=iqala.kz)" \
+	test "$(subject 127.0.0.2 facebook.com)" = "CN=iqala.kz"
+check "SNI facebook.com on 127.0.0.1 gets the first site's cert" \
+	test "$(subject 127.0.0.1 facebook.com)" = "CN=www.google.com"
+check "SNI tls13.lab on 127.0.0.2 still gets tls13.lab" \
+	test "$(subject 127.0.0.2 tls13.lab)" = "CN=tls13.lab"
+
+# TLS 1.3-only site.
+check "tls13.lab refuses TLS 1.2" bash -c "! openssl s_client -connect 127.0.0.1:$PORT \
+	-servername tls13.lab -tls1_2 </dev/null >/dev/null 2>&1"
+check "tls13.lab accepts TLS 1.3" bash -c "openssl s_client -connect 127.0.0.1:$PORT \
+	-servername tls13.lab -tls1_3 </dev/null >/dev/null 2>&1"
+check "www.google.com accepts TLS 1.2" bash -c "openssl s_client -connect 127.0.0.1:$PORT \
+	-servername www.google.com -tls1_2 </dev/null >/dev/null 2>&1"
+
+# Client certificate required.
+check "mtls.lab fails without a client certificate" bash -c "! curl -sS --max-time 10 \
+	--cacert $T/root.pem --resolve mtls.lab:$PORT:127.0.0.1 -o /dev/null https://mtls.lab:$PORT/ 2>/dev/null"
+v=$(fetch mtls.lab /echo --cert "$T/client.pem" --key "$T/client.key" 2>"$T/err") || v="error: $(cat "$T/err")"
+check "mtls.lab succeeds with a client certificate ($v)" \
+	test "$(hdr x-mitmlab-site)" = mtls.lab -a "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_cert"])' "$T/body" 2>/dev/null)" = True
+
+# Malformed and oversized requests get 400 / 431, and the server lives on.
+raw() {
+	timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" -servername www.google.com \
+		-alpn http/1.1 2>/dev/null | head -n1 | tr -d '\r'
+}
+r=$(printf 'GARBAGE\r\n\r\n' | raw || true)
+check "malformed request line gets 400 ($r)" test "${r%% *}" = HTTP/1.1 -a "$(echo "$r" | cut -d' ' -f2)" = 400
+r=$( (printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 20000 /dev/zero | tr '\0' a; printf '\r\n\r\n') | raw || true)
+check "oversized header gets 431 ($r)" test "$(echo "$r" | cut -d' ' -f2)" = 431
+r=$(printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' | raw || true)
+check "chunked request body gets 501 ($r)" test "$(echo "$r" | cut -d' ' -f2)" = 501
+# A client that is not TLS at all, and one that sends half a ClientHello and leaves.
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && exec 3>&-) 2>/dev/null || true
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' >&3 && exec 3>&-) 2>/dev/null || true
+v=$(fetch www.google.com / --http2 2>/dev/null) || v=error
+check "origin survives non-TLS and truncated hellos (then HTTP/$v)" test "$v" = 2 -a "$(size)" = 1000
+# A client that connects and says nothing is closed at the handshake timeout (5 s).
+t0=$(date +%s)
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT" && timeout 9 cat <&3 >/dev/null) 2>/dev/null || true
+t1=$(date +%s)
+check "silent client closed by the handshake timeout ($((t1 - t0)) s)" test $((t1 - t0)) -ge 4 -a $((t1 - t0)) -le 7
+check "origin process still running" kill -0 "$PID"
+
+# SIGTERM: stop, exit 0, pid file removed.
+kill -TERM "$PID"
+rc=0
+wait "$PID" || rc=$?
+PID=
+check "SIGTERM exits 0 (rc $rc)" test "$rc" = 0
+check "pid file removed at exit" test ! -e "$T/pid"
+
+if [ -n "$BUSPID" ]; then
+	sleep 0.3
+	stop "$BUSPID"
+	BUSPID=
+	check "events: origin.hello and origin.request as specified" python3 -c '
+import json, re, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+hello = [e for e in ev if e["t"] == "origin.hello"]
+req = [e for e in ev if e["t"] == "origin.request"]
+flow = re.compile(r"^127\.0\.0\.1:\d+>127\.0\.0\.[12]:\d+$")
+keys = {"flow", "client", "local", "sni", "site", "ja3", "ja3_str", "ja4", "hello_version",
+        "version", "cipher", "alpn", "ua", "client_cert", "error"}
+assert hello and req, "no origin events"
+for e in hello:
+    assert keys <= set(e), keys - set(e)
+    assert e["src"] == "origin-test" and flow.match(e["flow"]), e
+g = [e for e in hello if e["sni"] == "www.google.com" and e["ua"] == "mitmlab-test/1"]
+assert g and all(len(e["ja3"]) == 32 and e["version"] and e["cipher"] for e in g), g[:1]
+assert any(e["alpn"] == "h2" for e in g) and any(e["alpn"] == "http/1.1" for e in g)
+assert any(e["sni"] == "tls13.lab" and e["error"] for e in hello), "no failed handshake"
+assert any(e["sni"] == "mtls.lab" and e["client_cert"] for e in hello)
+assert any(e["sni"] == "facebook.com" and e["site"] == "iqala.kz" for e in hello)
+b = [e for e in req if e["site"] == "bulk.lab"]
+assert b and all(e["bytes"] == 4194304 and e["status"] == 200 for e in b), b
+assert any(e["path"] == "/echo" and e["ua"] == "mitmlab-test/1" for e in req)
+assert any(e["status"] == 400 for e in req) and any(e["status"] == 431 for e in req)
+assert any(e["error"] and "timeout" in e["error"] for e in hello), "no timeout hello"
+assert any(e["t"] == "origin.stop" for e in ev)
+' "$T/events.jsonl"
+fi
+
+if [ "$fail" != 0 ]; then
+	echo "--- origin log"
+	tail -n 30 "$T/origin.log" || true
+fi
+echo "test_origin: $pass passed, $fail failed"
+[ "$fail" = 0 ]
