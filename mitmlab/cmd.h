@@ -10,5 +10,11 @@
 int cmd_ca(int argc, char **argv);	/* mitmlab ca init --out DIR [--profile P] [--seed N] */
 int cmd_proxy(int argc, char **argv);	/* mitmlab proxy [options | -c FILE] */
 int cmd_bus(int argc, char **argv);	/* mitmlab bus --in EP --out EP [--record FILE] */
+int cmd_run(int argc, char **argv);	/* mitmlab run SCENARIO.yaml [options] */
+int cmd_check(int argc, char **argv);	/* mitmlab check SCENARIO.yaml... */
+int cmd_lab(int argc, char **argv);	/* mitmlab lab gc|down */
+int cmd_origin(int argc, char **argv);	/* mitmlab origin -c FILE.json | --listen --site */
+int cmd_client(int argc, char **argv);	/* mitmlab client --url URL... */
+int cmd_wrap(int argc, char **argv);	/* mitmlab wrap --tool curl|openssl --url URL... */
 
 #endif

@@ -20,6 +20,12 @@ static const struct command commands[] = {
 	{ "ca",    cmd_ca,    "ca init --out DIR [--profile kz-2019|kz-2020|isca-2024|plain] [--seed N]" },
 	{ "proxy", cmd_proxy, "proxy [options | -c FILE]   the transparent interception engine" },
 	{ "bus",   cmd_bus,   "bus --in EP --out EP [--record FILE]   event forwarder and recorder" },
+	{ "origin", cmd_origin, "origin -c FILE.json | --listen ADDR:PORT --site NAME,CERT,KEY   the lab's web" },
+	{ "client", cmd_client, "client --url URL... [options]   load generator (the client vantage)" },
+	{ "wrap",  cmd_wrap,  "wrap --tool curl|openssl --url URL...   real clients as workload steps" },
+	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]" },
+	{ "check", cmd_check, "check SCENARIO.yaml...   validate scenarios without running them" },
+	{ "lab",   cmd_lab,   "lab gc|down   remove labs left by crashed runs" },
 };
 
 /* Print the list of subcommands. */
