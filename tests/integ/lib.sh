@@ -33,13 +33,15 @@ ml_cleanup() {
 	if [ -n "${ML_KEEP:-}" ]; then echo "kept $ML_TMP"; else rm -rf "$ML_TMP"; fi
 }
 
-# ml_ns SHORT: create namespace "ml<id><SHORT>" with loopback up; prints its name.
+# ml_ns VAR SHORT: create namespace "ml<id><SHORT>" with loopback up, register it for
+# cleanup and store its name in VAR (not printed: $(…) would run in a subshell and the
+# registration would be lost).
 ml_ns() {
-	local ns="ml${ML_ID}$1"
-	ip netns add "$ns"
+	local ns="ml${ML_ID}$2"
 	ML_NS+=("$ns")
+	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	printf -v "$1" '%s' "$ns"
 }
 
 # ml_link NS_A IF_A ADDR_A/LEN NS_B IF_B ADDR_B/LEN: a veth pair between two namespaces.

@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conn — lifecycle of one diverted connection: accept (original destination, --allow-upstream,
+ * --max-conns), the policy decision after the ClientHello peek, the single timer, the
+ * proxy.conn.open / proxy.conn.close events and conn_close(), the only place that frees a
+ * connection. The protocol steps are in peek.c, dial.c, splice.c, intercept.c and leaf.c.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <jansson.h>
+
+#include "bus.h"
+#include "conn.h"
+#include "dial.h"
+#include "keypool.h"
+#include "log.h"
+#include "peek.h"
+#include "proxy.h"
+#include "splice.h"
+#include "worker.h"
+
+/* Phase names for logs. */
+const char *
+conn_phase_name(enum conn_phase p)
+{
+	static const char *const names[] = { "peek", "dial", "upstream-tls", "keywait",
+	    "client-tls", "relay", "block" };
+
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
+}
+
+/* Original destination of an accepted socket (REDIRECT: conntrack; TPROXY: local address). */
+static int
+conn_origdst(struct conn *c, int mode, char **cause)
+{
+	socklen_t len = sizeof(c->dsa);
+	int r;
+
+	if (mode == CONFIG_MODE_TPROXY)
+		r = getsockname(c->cfd, (struct sockaddr *)&c->dsa, &len);
+	else if (c->csa.ss_family == AF_INET6)
+		r = getsockopt(c->cfd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &c->dsa, &len);
+	else
+		r = getsockopt(c->cfd, SOL_IP, SO_ORIGINAL_DST, &c->dsa, &len);
+	if (r == -1)
+		return util_cause(cause, "no original destination (%s): not a diverted flow?",
+		    strerror(errno));
+	c->dsalen = len;
+	return 0;
+}
+
+/* Accept a client connection. */
+void
+conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct proxy *px = w->px;
+	struct conn *c;
+	char cs[UTIL_ADDRSTRLEN], ds[UTIL_ADDRSTRLEN], *cause = NULL;
+	int one = 1;
+
+	if (atomic_fetch_add(&px->active, 1) >= (unsigned)px->cfg->max_conns) {
+		atomic_fetch_sub(&px->active, 1);
+		w->st.refused_over_limit++;
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		atomic_fetch_sub(&px->active, 1);
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->cfd = fd;
+	c->ufd = -1;
+	c->t_start = util_mono_ns();
+	memcpy(&c->csa, sa, salen < sizeof(c->csa) ? salen : sizeof(c->csa));
+	relay_link(&c->client, &c->upstream, c, NULL, "client", "upstream");
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->active++;
+	w->st.accepted++;
+	evutil_make_socket_nonblocking(fd);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (conn_origdst(c, px->cfg->mode, &cause) == -1) {
+		snprintf(c->flow, sizeof(c->flow), "%s>?", util_sa_str(sa, cs, sizeof(cs)));
+		log_warnx("%s: %s", c->flow, cause);
+		c->refused = 1;
+		c->opened = 1;	/* nothing to report as a flow */
+		conn_close(c, "refused", cause);
+		free(cause);
+		return;
+	}
+	snprintf(c->flow, sizeof(c->flow), "%s>%s", util_sa_str(sa, cs, sizeof(cs)),
+	    util_sa_str((struct sockaddr *)&c->dsa, ds, sizeof(ds)));
+	if (!policy_allowed(px->pol, (struct sockaddr *)&c->dsa)) {
+		util_sa_host((struct sockaddr *)&c->dsa, ds, sizeof(ds));
+		snprintf(c->why, sizeof(c->why), "destination %s outside --allow-upstream", ds);
+		log_warnx("%s: refused: %s", c->flow, c->why);
+		c->refused = c->decided = 1;
+		conn_publish_open(c);
+		conn_close(c, "refused", c->why);
+		return;
+	}
+	conn_timer(c, px->cfg->handshake_ms);
+	if (peek_start(c) == -1)
+		conn_settle(c);
+}
+
+/* Decide by policy and start the action. */
+void
+conn_decide(struct conn *c)
+{
+	struct proxy *px = c->w->px;
+	const char *sni = NULL;
+	size_t n;
+
+	if (c->hello != NULL && c->hello->has_sni)
+		sni = c->hello->sni;
+	c->action = policy_decide(px->pol, sni, (struct sockaddr *)&c->dsa, c->why,
+	    sizeof(c->why));
+	c->decided = 1;
+	if (c->hello == NULL && c->action == POLICY_INTERCEPT) {
+		n = strlen(c->why);
+		snprintf(c->why + n, sizeof(c->why) - n, "; no ClientHello (%s) → splice",
+		    c->hello_err);
+		c->action = POLICY_SPLICE;
+	}
+	log_debug("%s: %s (%s)", c->flow, policy_action_name(c->action), c->why);
+	switch (c->action) {
+	case POLICY_BLOCK_RESET:
+		splice_block_reset(c);
+		break;
+	case POLICY_BLOCK_TIMEOUT:
+		splice_block_hold(c);
+		break;
+	case POLICY_SPLICE:
+	case POLICY_INTERCEPT:
+		c->phase = CONN_DIAL;
+		dial_start(c);
+		break;
+	}
+}
+
+/* {"ip":..,"port":..} of a sockaddr. */
+static json_t *
+conn_addr_json(const struct sockaddr_storage *ss)
+{
+	char host[UTIL_ADDRSTRLEN];
+	int port = util_sa_host((const struct sockaddr *)ss, host, sizeof(host));
+
+	return json_pack("{s:s,s:i}", "ip", host, "port", port);
+}
+
+/* The ClientHello fields of proxy.conn.open. */
+static void
+conn_hello_json(struct conn *c, json_t *ev)
+{
+	char ja3s[TLSPEEK_JA3_MAX], md5[33], ja4[TLSPEEK_JA4_LEN], name[256], ver[8];
+	json_t *alpn = json_array();
+	size_t i;
+
+	if (c->hello == NULL) {
+		json_object_set_new(ev, "ja3", json_null());
+		json_object_set_new(ev, "ja3_str", json_null());
+		json_object_set_new(ev, "ja4", json_null());
+		json_object_set_new(ev, "alpn", alpn);
+		json_object_set_new(ev, "hello_version", json_null());
+		json_object_set_new(ev, "hello_error", json_string(c->hello_err));
+		return;
+	}
+	tlspeek_ja3(c->hello, ja3s, sizeof(ja3s), md5);
+	tlspeek_ja4(c->hello, ja4);
+	for (i = 0; tlspeek_alpn_at(c->hello, i, name, sizeof(name)) >= 0; i++)
+		json_array_append_new(alpn, json_string(name));
+	snprintf(ver, sizeof(ver), "0x%04x", c->hello->max_version);
+	json_object_set_new(ev, "ja3", json_string(md5));
+	json_object_set_new(ev, "ja3_str", json_string(ja3s));
+	json_object_set_new(ev, "ja4", json_string(ja4));
+	json_object_set_new(ev, "alpn", alpn);
+	json_object_set_new(ev, "hello_version", json_string(ver));
+	snprintf(ver, sizeof(ver), "0x%04x", c->hello->record_version);
+	json_object_set_new(ev, "hello_record_version", json_string(ver));
+}
+
+/* Publish proxy.conn.open once the final action is known. */
+void
+conn_publish_open(struct conn *c)
+{
+	json_t *ev;
+	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+
+	if (c->opened)
+		return;
+	c->opened = 1;
+	if ((ev = bus_event("proxy.conn.open")) == NULL)
+		return;
+	json_object_set_new(ev, "flow", json_string(c->flow));
+	json_object_set_new(ev, "client", conn_addr_json(&c->csa));
+	json_object_set_new(ev, "dst", conn_addr_json(&c->dsa));
+	if (c->upstream_connected)
+		json_object_set_new(ev, "upstream", conn_addr_json(&c->usa));
+	json_object_set_new(ev, "sni", sni ? json_string(sni) : json_null());
+	json_object_set_new(ev, "action", json_string(c->refused ? "refuse" :
+	    policy_action_name(c->action)));
+	json_object_set_new(ev, "why", json_string(c->why));
+	conn_hello_json(c, ev);
+	json_object_set_new(ev, "mode", json_string(config_mode_name(c->w->px->cfg->mode)));
+	worker_publish(c->w, ev);
+}
+
+/* The single timer fired: handshake timeout, block end, or idle check. */
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t last, now, idle;
+
+	(void)fd;
+	(void)what;
+	if (c->phase == CONN_BLOCK) {
+		conn_close(c, "blocked", NULL);
+		return;
+	}
+	if (c->phase != CONN_RELAY) {
+		char err[64];
+		snprintf(err, sizeof(err), "no progress in phase %s", conn_phase_name(c->phase));
+		conn_close(c, "timeout-handshake", err);
+		return;
+	}
+	last = c->client.last_ns > c->upstream.last_ns ? c->client.last_ns : c->upstream.last_ns;
+	now = util_mono_ns();
+	idle = (uint64_t)c->w->px->cfg->idle_ms * 1000000ull;
+	if (now - last >= idle) {
+		conn_close(c, "timeout-idle", NULL);
+		return;
+	}
+	conn_timer(c, (int)((idle - (now - last)) / 1000000ull) + 1);
+}
+
+/* Arm the timer. */
+void
+conn_timer(struct conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (c->ev_timer == NULL)
+		c->ev_timer = evtimer_new(c->w->base, conn_timer_cb, c);
+	if (c->ev_timer != NULL)
+		evtimer_add(c->ev_timer, &tv);
+}
+
+/* The relay is over: close. */
+static void
+conn_relay_done(struct relay_half *h, const char *reason, const char *err)
+{
+	conn_close(h->owner, reason, err);
+}
+
+/* Start relaying. */
+void
+conn_relay(struct conn *c)
+{
+	c->phase = CONN_RELAY;
+	c->client.done = c->upstream.done = conn_relay_done;
+	relay_start(&c->client);
+	conn_timer(c, c->w->px->cfg->idle_ms);
+}
+
+/* Mark for termination. */
+void
+conn_term(struct conn *c, const char *reason, const char *err)
+{
+	if (c->term_reason != NULL)
+		return;
+	c->term_reason = reason;
+	c->term_err = err != NULL ? strdup(err) : NULL;
+}
+
+/* Close if marked. */
+int
+conn_settle(struct conn *c)
+{
+	char *err;
+
+	if (c->term_reason == NULL)
+		return 0;
+	err = c->term_err;
+	c->term_err = NULL;
+	conn_close(c, c->term_reason, err);
+	free(err);
+	return 1;
+}
+
+/* Publish proxy.conn.close. */
+static void
+conn_publish_close(struct conn *c, const char *reason, const char *err)
+{
+	json_t *ev;
+	uint64_t now = util_mono_ns();
+
+	if ((ev = bus_event("proxy.conn.close")) == NULL)
+		return;
+	json_object_set_new(ev, "flow", json_string(c->flow));
+	json_object_set_new(ev, "action", c->refused ? json_string("refuse") : c->decided ?
+	    json_string(policy_action_name(c->action)) : json_null());
+	json_object_set_new(ev, "bytes_c2s", json_integer((json_int_t)c->client.nread));
+	json_object_set_new(ev, "bytes_s2c", json_integer((json_int_t)c->upstream.nread));
+	json_object_set_new(ev, "hs_client_us", json_integer((json_int_t)c->hs_client_us));
+	json_object_set_new(ev, "hs_upstream_us", json_integer((json_int_t)c->hs_upstream_us));
+	json_object_set_new(ev, "duration_us", json_integer((json_int_t)((now - c->t_start) /
+	    1000)));
+	json_object_set_new(ev, "reason", json_string(reason));
+	json_object_set_new(ev, "error", err ? json_string(err) : json_null());
+	json_object_set_new(ev, "phase", json_string(conn_phase_name(c->phase)));
+	worker_publish(c->w, ev);
+}
+
+/* Free one half: send close_notify on a clean TLS end, then free the bufferevent (and fd). */
+static void
+conn_free_half(struct relay_half *h, int clean)
+{
+	SSL *ssl;
+
+	if (h->bev == NULL)
+		return;
+	if (clean && (ssl = bufferevent_openssl_get_ssl(h->bev)) != NULL &&
+	    SSL_is_init_finished(ssl))
+		(void)SSL_shutdown(ssl);
+	bufferevent_free(h->bev);
+	h->bev = NULL;
+}
+
+/* The only way out. */
+void
+conn_close(struct conn *c, const char *reason, const char *err)
+{
+	struct worker *w = c->w;
+	struct linger lg = { 1, 0 };
+	int clean = strncmp(reason, "eof-", 4) == 0;
+
+	if (!c->opened && c->decided)
+		conn_publish_open(c);
+	conn_publish_close(c, reason, err);
+	log_debug("%s: close %s%s%s", c->flow, reason, err ? ": " : "", err ? err : "");
+	if (c->kreq != NULL)
+		keypool_cancel(c->kreq);
+	if (c->ev_peek != NULL)
+		event_free(c->ev_peek);
+	if (c->ev_dial != NULL)
+		event_free(c->ev_dial);
+	if (c->ev_timer != NULL)
+		event_free(c->ev_timer);
+	if (c->rst && c->cfd >= 0 && c->client.bev == NULL)
+		setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_free_half(&c->client, clean);
+	conn_free_half(&c->upstream, clean);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->ufd >= 0)
+		close(c->ufd);
+	X509_free(c->orig_leaf);
+	X509_free(c->forged);
+	EVP_PKEY_free(c->leafkey);
+	free(c->hello);
+	free(c->term_err);
+	w->st.bytes_c2s += c->client.nread;
+	w->st.bytes_s2c += c->upstream.nread;
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->active--;
+	atomic_fetch_sub(&w->px->active, 1);
+	free(c);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conn — one diverted client connection inside the engine: two symmetric halves (client side,
+ * upstream side, see relay.h), the original destination, the peeked ClientHello, the policy
+ * decision and the timers. conn.c owns the lifecycle: accept, original destination, decision,
+ * the proxy.conn.open / proxy.conn.close events and the ONE way out, conn_close(). The steps
+ * live beside it: peek.c (ClientHello), dial.c (upstream TCP), splice.c (splice and block),
+ * intercept.c (both TLS legs), leaf.c (the forged certificate). Helpers that fail only mark the
+ * connection (conn_term); the libevent callback that called them finishes with conn_settle(),
+ * which closes a marked connection last.
+ */
+#ifndef MITMLAB_CONN_H
+#define MITMLAB_CONN_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "policy.h"
+#include "relay.h"
+#include "tlspeek.h"
+#include "util.h"
+
+struct worker;
+struct keypool_req;
+
+enum conn_phase {
+	CONN_PEEK,		/* waiting for the ClientHello */
+	CONN_DIAL,		/* upstream TCP connect in progress */
+	CONN_UP_TLS,		/* upstream TLS handshake */
+	CONN_KEYWAIT,		/* parked until the keypool delivers a key */
+	CONN_CLIENT_TLS,	/* client-facing TLS handshake */
+	CONN_RELAY,		/* relaying */
+	CONN_BLOCK,		/* block-timeout: holding silently */
+};
+
+struct conn {
+	struct worker		*w;
+	TAILQ_ENTRY(conn)	 entry;
+	enum conn_phase		 phase;
+	struct relay_half	 client, upstream;
+	int			 cfd, ufd;	/* raw fds until a bufferevent owns them */
+	struct sockaddr_storage	 csa, dsa, usa;	/* client, original destination, upstream local */
+	socklen_t		 dsalen;
+	char			 flow[2 * UTIL_ADDRSTRLEN + 2];
+	enum policy_action	 action;
+	int			 refused, decided, opened, rst, upstream_connected;
+	char			 why[384];
+	struct tlspeek_hello	*hello;		/* NULL until parsed */
+	char			 hello_err[128];
+	struct event		*ev_peek, *ev_dial, *ev_timer;
+	struct keypool_req	*kreq;
+	X509			*orig_leaf, *forged;
+	EVP_PKEY		*leafkey;
+	unsigned char		 alpn_sel[256];	/* origin's ALPN choice, wire form; [0] = 0: none */
+	uint64_t		 t_start, t_up_start, t_client_start, t_key_wait;
+	uint64_t		 hs_upstream_us, hs_client_us;
+	int			 key_waited, tried_intercept;
+	/* termination mark set by nested helpers */
+	const char		*term_reason;
+	char			*term_err;
+};
+
+/* Take a freshly accepted client socket (takes ownership of fd); closes it on failure. */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen);
+/* The only way out: publish proxy.conn.close, free everything, count it. */
+void conn_close(struct conn *c, const char *reason, const char *err);
+/* Mark c for termination (first mark wins); copies err. */
+void conn_term(struct conn *c, const char *reason, const char *err);
+/* Close c if marked; returns 1 if it was closed (c is gone). */
+int conn_settle(struct conn *c);
+/* Apply the policy to the peeked flow and start the chosen action. */
+void conn_decide(struct conn *c);
+/* Publish proxy.conn.open (once). */
+void conn_publish_open(struct conn *c);
+/* Arm the connection's single timer for ms milliseconds (phase decides what it means). */
+void conn_timer(struct conn *c, int ms);
+/* Both halves have bufferevents: start relaying and the idle timer. */
+void conn_relay(struct conn *c);
+/* "peek", "dial", ... for logs. */
+const char *conn_phase_name(enum conn_phase p);
+
+#endif

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * intercept — drives an intercepted flow through both TLS handshakes on OpenSSL bufferevents
+ * (BUFFEREVENT_SSL_CONNECTING upstream, BUFFEREVENT_SSL_ACCEPTING towards the client) and
+ * publishes proxy.upstream. Until the relay starts, an event on either leg ends the connection
+ * with a reason naming the leg ("upstream-tls", "client-tls", "eof-upstream", ...).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <jansson.h>
+#include <openssl/err.h>
+
+#include "bus.h"
+#include "conn.h"
+#include "dial.h"
+#include "intercept.h"
+#include "leaf.h"
+#include "proxy.h"
+#include "tlsserver.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* Error text for an event on an OpenSSL bufferevent. */
+static const char *
+intercept_err(struct bufferevent *bev, short what, char *buf, size_t len)
+{
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, len);
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	} else if (what & BEV_EVENT_EOF)
+		snprintf(buf, len, "connection closed");
+	else if (err != 0)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
+	else
+		snprintf(buf, len, "TLS error");
+	return buf;
+}
+
+/* Wrap fd in an OpenSSL bufferevent that owns fd and ssl; NULL frees ssl. */
+static struct bufferevent *
+intercept_bev(struct conn *c, int *fdp, SSL *ssl, enum bufferevent_ssl_state st,
+    bufferevent_event_cb cb)
+{
+	struct bufferevent *bev;
+
+	bev = bufferevent_openssl_socket_new(c->w->base, *fdp, ssl, st,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	*fdp = -1;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_setwatermark(bev, EV_READ, 0, RELAY_HIGH);
+	bufferevent_setcb(bev, NULL, NULL, cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return bev;
+}
+
+/* Publish proxy.upstream for the finished upstream handshake. */
+static void
+intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
+{
+	static const char *const verdicts[] = { "intercept", "splice", "refuse" };
+	json_t *ev = bus_event("proxy.upstream");
+
+	if (ev == NULL)
+		return;
+	json_object_set_new(ev, "flow", json_string(c->flow));
+	json_object_set_new(ev, "hello", json_string(config_hello_name(
+	    c->w->px->cfg->upstream_hello)));
+	upstream_describe(ssl, ev);
+	json_object_set_new(ev, "verdict", json_string(verdicts[v]));
+	json_object_set_new(ev, "hs_upstream_us", json_integer((json_int_t)c->hs_upstream_us));
+	worker_publish(c->w, ev);
+}
+
+/* Append "; text" to c->why. */
+static void
+intercept_why(struct conn *c, const char *text)
+{
+	size_t n = strlen(c->why);
+
+	snprintf(c->why + n, sizeof(c->why) - n, "; %s", text);
+}
+
+/* The upstream handshake finished: judge it, then forge or fall back. */
+static void
+intercept_upstream_done(struct conn *c)
+{
+	struct proxy *px = c->w->px;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->upstream.bev);
+	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	const unsigned char *alpn = NULL;
+	unsigned alen = 0;
+	enum upstream_verdict v;
+	char why[256] = "";
+
+	c->hs_upstream_us = (util_mono_ns() - c->t_up_start) / 1000;
+	v = upstream_check(ssl, sni, px->verify, px->cfg->require_valid, why, sizeof(why));
+	intercept_publish_upstream(c, ssl, v);
+	if (v == UPSTREAM_SPLICE) {
+		intercept_why(c, why);
+		bufferevent_free(c->upstream.bev);
+		c->upstream.bev = NULL;
+		c->action = POLICY_SPLICE;
+		dial_start(c);
+		return;
+	}
+	if (v == UPSTREAM_REFUSE) {
+		intercept_why(c, why);
+		conn_publish_open(c);
+		conn_term(c, "upstream-verify", why);
+		return;
+	}
+	SSL_get0_alpn_selected(ssl, &alpn, &alen);
+	c->alpn_sel[0] = (unsigned char)alen;
+	if (alen > 0)
+		memcpy(c->alpn_sel + 1, alpn, alen);
+	if ((c->orig_leaf = SSL_get1_peer_certificate(ssl)) == NULL) {
+		conn_term(c, "upstream-tls", "the origin sent no certificate");
+		return;
+	}
+	conn_publish_open(c);
+	if (leaf_get(c) == 1)
+		intercept_leaf_ready(c);
+}
+
+/* Upstream leg event before the relay runs. */
+static void
+intercept_up_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char eb[256];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		intercept_upstream_done(c);
+		conn_settle(c);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->phase != CONN_UP_TLS) {
+		c->upstream.eof = 1;	/* the relay delivers what the origin sent, then closes */
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	intercept_err(bev, what, eb, sizeof(eb));
+	if (c->phase == CONN_UP_TLS)
+		conn_close(c, "upstream-tls", eb);
+	else
+		conn_close(c, (what & BEV_EVENT_EOF) ? "eof-upstream" : "error", eb);
+}
+
+/* Client leg event before the relay runs. */
+static void
+intercept_client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	char eb[256];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->hs_client_us = (util_mono_ns() - c->t_client_start) / 1000;
+		c->w->st.handshakes++;
+		conn_relay(c);
+		return;
+	}
+	conn_close(c, "client-tls", intercept_err(bev, what, eb, sizeof(eb)));
+}
+
+/* Start the upstream TLS handshake. */
+void
+intercept_connected(struct conn *c)
+{
+	struct worker *w = c->w;
+	char *cause = NULL;
+	SSL *ssl;
+
+	c->tried_intercept = 1;
+	if ((ssl = upstream_ssl_new(w->up_ctx, w->px->cfg->upstream_hello, c->hello,
+	    &cause)) == NULL) {
+		conn_term(c, "error", cause);
+		free(cause);
+		return;
+	}
+	c->phase = CONN_UP_TLS;
+	c->t_up_start = util_mono_ns();
+	c->upstream.bev = intercept_bev(c, &c->ufd, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    intercept_up_eventcb);
+	if (c->upstream.bev == NULL)
+		conn_term(c, "error", "cannot create the upstream TLS bufferevent");
+}
+
+/* Start the client-facing handshake with the forged leaf. */
+void
+intercept_leaf_ready(struct conn *c)
+{
+	struct worker *w = c->w;
+	char *cause = NULL;
+	SSL *ssl;
+
+	ssl = tlsserver_ssl_new(w->down_ctx, c->forged, c->leafkey, w->px->chain, c->alpn_sel,
+	    &cause);
+	if (ssl == NULL) {
+		conn_term(c, "forge-failed", cause);
+		free(cause);
+		return;
+	}
+	c->phase = CONN_CLIENT_TLS;
+	c->t_client_start = util_mono_ns();
+	c->client.bev = intercept_bev(c, &c->cfd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    intercept_client_eventcb);
+	if (c->client.bev == NULL)
+		conn_term(c, "error", "cannot create the client TLS bufferevent");
+}

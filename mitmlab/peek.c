@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * peek — ClientHello peek on the raw client socket (EV_READ|EV_ET|EV_PERSIST, MSG_PEEK into the
+ * worker's scratch buffer, tlspeek_parse). A complete hello, or input that is not / cannot be a
+ * ClientHello (NOT_TLS, MALFORMED, TOO_LARGE), ends the peek and goes to the policy decision;
+ * the latter decide on the destination alone. Parsing is tlspeek's job.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "log.h"
+#include "peek.h"
+#include "worker.h"
+
+/* What went wrong with the hello, short, into c->hello_err. */
+static void
+peek_fail(struct conn *c, enum tlspeek_status st, const char *cause)
+{
+	const char *what = st == TLSPEEK_NOT_TLS ? "not TLS" : st == TLSPEEK_TOO_LARGE ?
+	    "hello too large" : "malformed hello";
+
+	snprintf(c->hello_err, sizeof(c->hello_err), "%s%s%s", what, cause ? ": " : "",
+	    cause ? cause : "");
+	free(c->hello);
+	c->hello = NULL;
+}
+
+/* Non-zero if the client has already sent its FIN (a partial hello will never complete). */
+static int
+peek_client_done(int fd)
+{
+	struct pollfd pfd = { fd, POLLRDHUP, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* New bytes on the client socket: try to parse the hello. */
+static void
+peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t *buf = c->w->peekbuf;
+	enum tlspeek_status st;
+	char *cause = NULL;
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, buf, TLSPEEK_MAX_BYTES, MSG_PEEK);
+	if (n == 0) {
+		conn_close(c, "eof-client", "closed before a ClientHello");
+		return;
+	}
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(c, "error", strerror(errno));
+		return;
+	}
+	st = tlspeek_parse(buf, (size_t)n, c->hello, &cause);
+	if (st == TLSPEEK_NEED_MORE) {
+		if ((size_t)n < TLSPEEK_MAX_BYTES) {
+			if (peek_client_done(fd))
+				conn_close(c, "eof-client", "closed in the middle of a ClientHello");
+			return;
+		}
+		st = TLSPEEK_TOO_LARGE;
+	}
+	if (st != TLSPEEK_OK)
+		peek_fail(c, st, cause);
+	free(cause);
+	event_free(c->ev_peek);
+	c->ev_peek = NULL;
+	conn_decide(c);
+	conn_settle(c);
+}
+
+/* Register the edge-triggered peek. */
+int
+peek_start(struct conn *c)
+{
+	c->phase = CONN_PEEK;
+	if ((c->hello = calloc(1, sizeof(*c->hello))) == NULL) {
+		conn_term(c, "error", "out of memory");
+		return -1;
+	}
+	c->ev_peek = event_new(c->w->base, c->cfd, EV_READ | EV_ET | EV_PERSIST, peek_cb, c);
+	if (c->ev_peek == NULL || event_add(c->ev_peek, NULL) == -1) {
+		conn_term(c, "error", "cannot watch the client socket");
+		return -1;
+	}
+	return 0;
+}

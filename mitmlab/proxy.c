@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * proxy — process setup and teardown for `mitmlab proxy`: compile the policy, resolve the
+ * forging profile and verification, load the national CA and chain when a rule can intercept,
+ * prepare the per-process key or the keypool, open the key log, bind one SO_REUSEPORT listener
+ * per worker (IP_TRANSPARENT in tproxy mode), start the workers and wait for SIGTERM/SIGINT,
+ * then drain them (bounded by PROXY_DRAIN_MS) and free everything. Only cmd_proxy exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "bus.h"
+#include "forge.h"
+#include "keylog.h"
+#include "keypool.h"
+#include "log.h"
+#include "pki.h"
+#include "policy.h"
+#include "proxy.h"
+#include "worker.h"
+
+/* Compile rules, target lists, default and --allow-upstream into px->pol. */
+static int
+proxy_policy(struct proxy *px, char **cause)
+{
+	const struct config *cfg = px->cfg;
+	enum policy_action def;
+	size_t i;
+
+	if ((px->pol = policy_new()) == NULL)
+		return util_cause(cause, "out of memory");
+	for (i = 0; i < cfg->nrules; i++) {
+		const struct config_rule *r = &cfg->rules[i];
+		if (r->kind == CONFIG_RULE_LIST ? policy_load_list(px->pol, r->text, cause) :
+		    policy_add_rule(px->pol, r->text, r->origin, cause))
+			return -1;
+	}
+	if (policy_action_parse(cfg->default_action, &def) == -1)
+		return util_cause(cause, "--default: unknown action \"%s\" (known: intercept, "
+		    "splice, block-reset, block-timeout)", cfg->default_action);
+	policy_set_default(px->pol, def);
+	for (i = 0; i < cfg->nallow; i++)
+		if (policy_add_allow(px->pol, cfg->allow[i], "--allow-upstream", cause) == -1)
+			return -1;
+	if (policy_nallow(px->pol) == 0)
+		return util_cause(cause, "--allow-upstream CIDR is required: the lab's own origin "
+		    "subnets (the engine never connects anywhere else)");
+	return 0;
+}
+
+/* Profile, CA, chain and keys: everything interception needs. */
+static int
+proxy_pki(struct proxy *px, char **cause)
+{
+	const struct config *cfg = px->cfg;
+	enum forge_keymode km;
+
+	if ((px->fp = forge_profile_find(cfg->profile)) == NULL)
+		return util_cause(cause, "--profile: unknown forging profile \"%s\" (known: %s)",
+		    cfg->profile, forge_profile_names());
+	px->verify = cfg->upstream_verify == -1 ? forge_profile_verifies_upstream(px->fp) :
+	    cfg->upstream_verify;
+	if (!policy_can_intercept(px->pol))
+		return 0;
+	if (cfg->upstream_verify == -1 && px->verify && cfg->upstream_cafile == NULL) {
+		log_info("profile %s verifies upstream, but there is no --upstream-cafile: "
+		    "upstream verification off", cfg->profile);
+		px->verify = 0;
+	}
+	if (cfg->ca_dir == NULL)
+		return util_cause(cause, "--ca DIR is needed: a rule or the default intercepts "
+		    "(make one with `mitmlab ca init --out DIR`)");
+	if ((px->verify || cfg->require_valid) && cfg->upstream_cafile == NULL)
+		return util_cause(cause, "%s needs --upstream-cafile FILE (the lab's web roots)%s",
+		    cfg->require_valid ? "--require-valid-upstream" : "upstream verification",
+		    cfg->require_valid ? "" : "; or give --upstream-verify off");
+	if ((px->ca = pki_ca_load(cfg->ca_dir, cause)) == NULL)
+		return -1;
+	if (cfg->chain != NULL) {
+		if ((px->chain = pki_read_certs(cfg->chain, cause)) == NULL)
+			return -1;
+		px->chain_owned = 1;
+	} else
+		px->chain = pki_ca_chain(px->ca);
+	km = forge_profile_keymode(px->fp);
+	if (km == FORGE_KEY_PER_PROCESS && (px->proc_key = pki_keygen(
+	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp), cause)) == NULL)
+		return -1;
+	if (km == FORGE_KEY_PER_HOST && cfg->keypool > 0 && (px->kp = keypool_new(
+	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp),
+	    (size_t)cfg->keypool, cause)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode). */
+static int
+proxy_listen_socket(const struct config *cfg, char **cause)
+{
+	struct sockaddr_storage ss;
+	int len, fd, one = 1;
+
+	if ((len = util_parse_hostport(cfg->listen, &ss, cause)) == -1)
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return util_cause(cause, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
+		goto fail;
+	if (cfg->mode == CONFIG_MODE_TPROXY && (ss.ss_family == AF_INET6 ?
+	    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) :
+	    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))) == -1)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 1024) == -1)
+		goto fail;
+	return fd;
+fail:
+	util_cause(cause, "--listen %s: %s", cfg->listen, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Create and start the workers. */
+static int
+proxy_workers(struct proxy *px, char **cause)
+{
+	int i, fd;
+
+	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (px->nworkers < 1)
+		px->nworkers = 1;
+	if ((px->workers = calloc((size_t)px->nworkers, sizeof(*px->workers))) == NULL)
+		return util_cause(cause, "out of memory");
+	for (i = 0; i < px->nworkers; i++) {
+		if ((fd = proxy_listen_socket(px->cfg, cause)) == -1)
+			return -1;
+		if ((px->workers[i] = worker_new(px, i, fd, cause)) == NULL)
+			return -1;
+	}
+	for (i = 0; i < px->nworkers; i++)
+		if (worker_start(px->workers[i], cause) == -1)
+			return -1;
+	return 0;
+}
+
+/* Write the pid file. */
+static int
+proxy_pidfile(const char *path, char **cause)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	return util_write_file(path, buf, (size_t)n, 0644, cause);
+}
+
+/* Free everything; workers are joined first. */
+static void
+proxy_free(struct proxy *px)
+{
+	int i;
+
+	for (i = 0; px->workers != NULL && i < px->nworkers; i++)
+		worker_free(px->workers[i]);
+	free(px->workers);
+	if (px->kp != NULL)
+		keypool_free(px->kp);
+	EVP_PKEY_free(px->proc_key);
+	if (px->chain_owned)
+		sk_X509_pop_free(px->chain, X509_free);
+	if (px->ca != NULL)
+		pki_ca_free(px->ca);
+	policy_free(px->pol);
+	keylog_close();
+	bus_zctx_term();
+}
+
+/* Block the stop signals in every thread (workers inherit the mask); ignore SIGPIPE. */
+static void
+proxy_signals(sigset_t *set)
+{
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Run the engine. */
+int
+proxy_run(const struct config *cfg, char **cause)
+{
+	struct proxy px;
+	sigset_t set;
+	int sig = 0, i, rc = -1;
+
+	memset(&px, 0, sizeof(px));
+	px.cfg = cfg;
+	atomic_init(&px.active, 0);
+	proxy_signals(&set);
+	if (evthread_use_pthreads() == -1) {
+		util_cause(cause, "evthread_use_pthreads failed");
+		goto out;
+	}
+	if (proxy_policy(&px, cause) == -1 || proxy_pki(&px, cause) == -1)
+		goto out;
+	if (cfg->keylog != NULL && keylog_open(cfg->keylog, cause) == -1)
+		goto out;
+	if (proxy_workers(&px, cause) == -1)
+		goto stop;
+	if (cfg->pidfile != NULL && proxy_pidfile(cfg->pidfile, cause) == -1)
+		goto stop;
+	log_info("listening on %s (%s mode, %d workers, profile %s, %zu rules, default %s)",
+	    cfg->listen, config_mode_name(cfg->mode), px.nworkers, cfg->profile,
+	    policy_nrules(px.pol), cfg->default_action);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("signal %d: draining for at most %d ms", sig, PROXY_DRAIN_MS);
+	rc = 0;
+stop:
+	for (i = 0; px.workers != NULL && i < px.nworkers; i++)
+		if (px.workers[i] != NULL)
+			worker_stop(px.workers[i]);
+out:
+	proxy_free(&px);
+	if (cfg->pidfile != NULL && rc == 0)
+		unlink(cfg->pidfile);
+	return rc;
+}

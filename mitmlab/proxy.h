@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * proxy — the `mitmlab proxy` process: checks the configuration against itself, loads what every
+ * worker shares read-only (policy, CA, chain, forging profile, per-process key, keypool, key
+ * log), binds one SO_REUSEPORT listener per worker, runs the workers (worker.c) and turns
+ * SIGTERM/SIGINT into a bounded drain. The struct is shared read-only by the workers, except
+ * the atomic connection count (--max-conns is per process) and the stop flag.
+ */
+#ifndef MITMLAB_PROXY_H
+#define MITMLAB_PROXY_H
+
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+
+struct policy;
+struct pki_ca;
+struct forge_profile;
+struct keypool;
+struct worker;
+
+#define PROXY_DRAIN_MS 5000	/* grace for open connections after SIGTERM */
+
+struct proxy {
+	const struct config	   *cfg;
+	struct policy		   *pol;
+	struct pki_ca		   *ca;
+	STACK_OF(X509)		   *chain;	/* served after the leaf */
+	int			    chain_owned;
+	const struct forge_profile *fp;
+	int			    verify;	/* --upstream-verify resolved */
+	EVP_PKEY		   *proc_key;	/* FORGE_KEY_PER_PROCESS */
+	struct keypool		   *kp;		/* FORGE_KEY_PER_HOST */
+	int			    nworkers;
+	struct worker		  **workers;
+	atomic_uint		    active;	/* open connections, all workers */
+};
+
+/* Run the engine until SIGTERM/SIGINT; 0 on a clean exit, -1 with *cause on setup errors. */
+int proxy_run(const struct config *cfg, char **cause);
+
+#endif

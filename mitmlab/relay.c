@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * relay — the byte pump between two bufferevents (relayd relay_read style): every callback gets
+ * a half and writes to half->peer, so no callback works out its direction. Backpressure uses
+ * the peer's write low-watermark: its write callback fires when its output has drained to
+ * RELAY_HIGH / 2, and re-enables reading on this side. EOF: the closing side's input is moved
+ * over, then the peer's output is flushed (write low-watermark 0) before done() is called.
+ * Frees nothing and never touches a half after calling done().
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+
+#include "relay.h"
+#include "util.h"
+
+/* Link the halves. */
+void
+relay_link(struct relay_half *a, struct relay_half *b, void *owner, relay_done_cb done,
+    const char *aname, const char *bname)
+{
+	a->peer = b;
+	b->peer = a;
+	a->owner = b->owner = owner;
+	a->done = b->done = done;
+	a->name = aname;
+	b->name = bname;
+}
+
+/* Bytes queued for writing on h. */
+size_t
+relay_pending(const struct relay_half *h)
+{
+	if (h->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(h->bev));
+}
+
+/* Tell the owner once that the relay is over; h may be freed on return. */
+static void
+relay_end(struct relay_half *h, const char *reason, const char *err)
+{
+	if (h->ended || h->peer->ended)
+		return;
+	h->ended = 1;
+	h->done(h, reason, err);
+}
+
+/* Reason text for EOF on h. */
+static const char *
+relay_eof_reason(const struct relay_half *h)
+{
+	return strcmp(h->name, "client") == 0 ? "eof-client" : "eof-upstream";
+}
+
+/* Move h's input to the peer's output; pause h when the peer is full. */
+static void
+relay_move(struct relay_half *h)
+{
+	struct evbuffer *in = bufferevent_get_input(h->bev);
+	struct evbuffer *out = bufferevent_get_output(h->peer->bev);
+	size_t n = evbuffer_get_length(in);
+
+	if (n == 0)
+		return;
+	evbuffer_add_buffer(out, in);
+	h->nread += n;
+	h->last_ns = util_mono_ns();
+	if (evbuffer_get_length(out) >= RELAY_HIGH && !h->paused) {
+		bufferevent_disable(h->bev, EV_READ);
+		h->paused = 1;
+	}
+}
+
+/* Data arrived on h. */
+static void
+relay_readcb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	relay_move(arg);
+}
+
+/* h's output drained to its low-watermark: resume the peer, or finish a pending EOF. */
+static void
+relay_writecb(struct bufferevent *bev, void *arg)
+{
+	struct relay_half *h = arg, *peer = h->peer;
+
+	if (peer->eof) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			relay_end(peer, relay_eof_reason(peer), NULL);
+		return;
+	}
+	if (peer->paused) {
+		peer->paused = 0;
+		bufferevent_enable(peer->bev, EV_READ);
+		relay_move(peer);
+	}
+}
+
+/* Text for an error event on bev. */
+static const char *
+relay_error_text(struct bufferevent *bev, char *buf, size_t len)
+{
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, len);
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	} else if (err != 0)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
+	else
+		snprintf(buf, len, "connection error");
+	return buf;
+}
+
+/* EOF, error or timeout on h. */
+static void
+relay_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay_half *h = arg;
+	char eb[256];
+
+	if (what & BEV_EVENT_EOF) {
+		relay_move(h);
+		h->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		if (relay_pending(h->peer) == 0) {
+			relay_end(h, relay_eof_reason(h), NULL);
+			return;
+		}
+		bufferevent_setwatermark(h->peer->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(h->peer->bev, EV_WRITE);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		relay_end(h, "error", relay_error_text(bev, eb, sizeof(eb)));
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		relay_end(h, "timeout-idle", NULL);
+}
+
+/* Start relaying on both halves. */
+void
+relay_start(struct relay_half *a)
+{
+	struct relay_half *h = a;
+	int i;
+
+	for (i = 0; i < 2; i++, h = h->peer) {
+		h->last_ns = util_mono_ns();
+		bufferevent_setcb(h->bev, relay_readcb, relay_writecb, relay_eventcb, h);
+		bufferevent_setwatermark(h->bev, EV_WRITE, RELAY_HIGH / 2, 0);
+		bufferevent_enable(h->bev, EV_READ | EV_WRITE);
+	}
+	relay_move(a);
+	relay_move(a->peer);
+	for (i = 0; i < 2; i++, h = h->peer)	/* a side that closed before the relay ran */
+		if (h->eof)
+			bufferevent_trigger_event(h->bev, BEV_EVENT_EOF, BEV_TRIG_DEFER_CALLBACKS);
+}

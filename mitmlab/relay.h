@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * relay — move bytes between the two halves of a connection, both ways, with backpressure: a
+ * half stops reading while its peer's output buffer holds RELAY_HIGH bytes or more and resumes
+ * when that buffer drains to RELAY_HIGH / 2. When one side reaches EOF, the other side's output
+ * is flushed, then the owner is told through done(). Works on any bufferevent (socket, OpenSSL,
+ * pair), so it is tested without sockets. It never frees anything: the owner does, in done().
+ */
+#ifndef MITMLAB_RELAY_H
+#define MITMLAB_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#define RELAY_HIGH (256 * 1024)
+
+struct relay_half;
+/* The relay is over for h's owner: reason "eof-<name>", "error" (err set) or "timeout-idle". */
+typedef void (*relay_done_cb)(struct relay_half *h, const char *reason, const char *err);
+
+struct relay_half {
+	struct bufferevent *bev;	/* owned by the owner, not by the relay */
+	struct relay_half  *peer;
+	void		   *owner;
+	const char	   *name;	/* "client" or "upstream" */
+	relay_done_cb	    done;
+	uint64_t	    nread;	/* bytes read from this side and passed to the peer */
+	uint64_t	    last_ns;	/* monotonic time of the last read on this side */
+	int		    paused;	/* reading stopped by backpressure */
+	int		    eof;	/* this side has closed */
+	int		    ended;	/* done() was called for this pair */
+};
+
+/* Link two halves to each other and to owner; names are static strings. */
+void relay_link(struct relay_half *a, struct relay_half *b, void *owner, relay_done_cb done,
+    const char *aname, const char *bname);
+/* Install the relay callbacks on both bufferevents and start moving bytes, including any
+ * input already buffered. Both halves must have a bev. */
+void relay_start(struct relay_half *a);
+/* Bytes waiting in h's output buffer. */
+size_t relay_pending(const struct relay_half *h);
+
+#endif

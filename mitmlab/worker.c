@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * worker — one engine thread (worker.h): the accept callback with a back-off when accept()
+ * fails (EMFILE), the one-second proxy.stats timer, and the drain on stop: stop accepting, let
+ * connections finish for PROXY_DRAIN_MS, close the rest with reason "shutdown", publish final
+ * stats, leave the loop. Everything a connection does is conn.c's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "certcache.h"
+#include "conn.h"
+#include "keypool.h"
+#include "log.h"
+#include "proxy.h"
+#include "tlsserver.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* Publish on this worker's bus with the "worker" key. */
+void
+worker_publish(struct worker *w, json_t *ev)
+{
+	json_object_set_new(ev, "worker", json_string(w->name));
+	bus_publish(w->bus, ev);
+}
+
+/* Resident set size in KiB from /proc/self/statm. */
+static long
+worker_rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Publish proxy.stats. */
+static void
+worker_publish_stats(struct worker *w, int final)
+{
+	struct rusage ru;
+	uint64_t gen = 0, waited = 0;
+	size_t ready = 0;
+	json_t *ev = bus_event("proxy.stats");
+
+	if (ev == NULL)
+		return;
+	getrusage(RUSAGE_SELF, &ru);
+	if (w->px->kp != NULL)
+		keypool_counts(w->px->kp, &gen, &ready, &waited);
+	json_object_set_new(ev, "active", json_integer(w->active));
+	json_object_set_new(ev, "accepted", json_integer((json_int_t)w->st.accepted));
+	json_object_set_new(ev, "handshakes", json_integer((json_int_t)w->st.handshakes));
+	json_object_set_new(ev, "forges", json_integer((json_int_t)w->st.forges));
+	json_object_set_new(ev, "cache_hits", json_integer((json_int_t)w->st.cache_hits));
+	json_object_set_new(ev, "cache_misses", json_integer((json_int_t)w->st.cache_misses));
+	json_object_set_new(ev, "bytes_c2s", json_integer((json_int_t)w->st.bytes_c2s));
+	json_object_set_new(ev, "bytes_s2c", json_integer((json_int_t)w->st.bytes_s2c));
+	json_object_set_new(ev, "cpu_s", json_real((double)ru.ru_utime.tv_sec +
+	    (double)ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
+	json_object_set_new(ev, "rss_kb", json_integer(worker_rss_kb()));
+	json_object_set_new(ev, "bus_dropped", json_integer((json_int_t)bus_dropped(w->bus)));
+	json_object_set_new(ev, "bus_sent", json_integer((json_int_t)bus_sent(w->bus)));
+	json_object_set_new(ev, "refused_over_limit",
+	    json_integer((json_int_t)w->st.refused_over_limit));
+	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)gen));
+	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ready));
+	json_object_set_new(ev, "keys_waited", json_integer((json_int_t)w->st.keys_waited));
+	if (final)
+		json_object_set_new(ev, "final", json_true());
+	worker_publish(w, ev);
+}
+
+/* Close what is left, publish the final stats and leave the loop. */
+static void
+worker_finish(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_close(c, "shutdown", NULL);
+	worker_publish_stats(w, 1);
+	event_base_loopexit(w->base, NULL);
+}
+
+/* Every second: stats, and the drain check. */
+static void
+worker_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->draining) {
+		if (w->active == 0 || util_mono_ns() >= w->drain_deadline)
+			worker_finish(w);
+		return;
+	}
+	worker_publish_stats(w, 0);
+}
+
+/* Stop accepting and start draining (runs in the worker's thread). */
+static void
+worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	if (w->draining)
+		return;
+	if (w->lis != NULL) {
+		evconnlistener_free(w->lis);
+		w->lis = NULL;
+	}
+	w->draining = 1;
+	w->drain_deadline = util_mono_ns() + PROXY_DRAIN_MS * 1000000ull;
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->phase == CONN_PEEK || c->phase == CONN_BLOCK)
+			conn_close(c, "shutdown", NULL);
+	}
+	if (w->active == 0)
+		worker_finish(w);
+}
+
+/* A new client connection. */
+static void
+worker_accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	(void)lis;
+	conn_accept(arg, fd, sa, (socklen_t)salen);
+}
+
+/* Re-enable accepting after a back-off. */
+static void
+worker_relisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->lis != NULL)
+		evconnlistener_enable(w->lis);
+}
+
+/* accept() failed (e.g. out of descriptors): back off 100 ms instead of spinning. */
+static void
+worker_accept_error_cb(struct evconnlistener *lis, void *arg)
+{
+	struct timeval tv = { 0, 100000 };
+	struct worker *w = arg;
+
+	log_warn("%s: accept", w->name);
+	evconnlistener_disable(lis);
+	event_base_once(w->base, -1, EV_TIMEOUT, worker_relisten_cb, w, &tv);
+}
+
+/* Per-thread objects that can fail. */
+static int
+worker_setup(struct worker *w, char **cause)
+{
+	const struct config *cfg = w->px->cfg;
+	struct timeval sec = { 1, 0 };
+	char src[160];
+
+	if ((w->base = event_base_new()) == NULL)
+		return util_cause(cause, "event_base_new failed");
+	if ((w->cache = certcache_new((size_t)cfg->cache_size)) == NULL)
+		return util_cause(cause, "certcache_new failed");
+	snprintf(src, sizeof(src), "%s.%s", cfg->id, w->name);
+	if ((w->bus = bus_open(cfg->bus, src, cfg->bus ? 1000 : 0, cause)) == NULL)
+		return -1;
+	if ((w->up_ctx = upstream_ctx_new(cfg->upstream_hello, cfg->upstream_cafile,
+	    cause)) == NULL)
+		return -1;
+	if ((w->down_ctx = tlsserver_ctx_new(cause)) == NULL)
+		return -1;
+	w->lis = evconnlistener_new(w->base, worker_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0,
+	    w->lfd);
+	if (w->lis == NULL)
+		return util_cause(cause, "evconnlistener_new failed");
+	w->lfd = -1;
+	evconnlistener_set_error_cb(w->lis, worker_accept_error_cb);
+	w->ev_stats = event_new(w->base, -1, EV_PERSIST, worker_stats_cb, w);
+	w->ev_stop = event_new(w->base, -1, 0, worker_stop_cb, w);
+	if (w->ev_stats == NULL || w->ev_stop == NULL || event_add(w->ev_stats, &sec) == -1)
+		return util_cause(cause, "cannot create worker events");
+	return 0;
+}
+
+/* New worker (not started). */
+struct worker *
+worker_new(struct proxy *px, int idx, int lfd, char **cause)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		close(lfd);
+		util_cause(cause, "out of memory");
+		return NULL;
+	}
+	w->px = px;
+	w->idx = idx;
+	w->lfd = lfd;
+	TAILQ_INIT(&w->conns);
+	snprintf(w->name, sizeof(w->name), "w%d", idx);
+	if (worker_setup(w, cause) == -1) {
+		worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Thread body. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+/* Start the thread. */
+int
+worker_start(struct worker *w, char **cause)
+{
+	int err;
+
+	if ((err = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+		return util_cause(cause, "pthread_create: %s", strerror(err));
+	w->started = 1;
+	return 0;
+}
+
+/* Ask the worker to drain (thread-safe). */
+void
+worker_stop(struct worker *w)
+{
+	if (w->ev_stop != NULL)
+		event_active(w->ev_stop, EV_TIMEOUT, 0);
+}
+
+/* Join and free. */
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	if (w->lis != NULL)
+		evconnlistener_free(w->lis);
+	if (w->lfd >= 0)
+		close(w->lfd);
+	if (w->ev_stats != NULL)
+		event_free(w->ev_stats);
+	if (w->ev_stop != NULL)
+		event_free(w->ev_stop);
+	SSL_CTX_free(w->up_ctx);
+	SSL_CTX_free(w->down_ctx);
+	if (w->cache != NULL)
+		certcache_free(w->cache);
+	bus_close(w->bus);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}

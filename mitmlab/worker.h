@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * worker — one shared-nothing engine thread: its own event base, SO_REUSEPORT listener,
+ * certificate cache, bus publisher (component id NAME.wN) and SSL_CTX objects for both legs.
+ * It accepts connections, publishes proxy.stats every second, and drains on stop. Nothing in
+ * here is touched by another thread except through worker_stop() (event_active is thread-safe
+ * once evthread_use_pthreads() has run).
+ */
+#ifndef MITMLAB_WORKER_H
+#define MITMLAB_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "conn.h"
+#include "tlspeek.h"
+
+struct proxy;
+struct bus;
+struct certcache;
+
+struct worker_stats {
+	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
+	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
+};
+
+struct worker {
+	int			 idx;
+	struct proxy		*px;
+	pthread_t		 thread;
+	int			 started;
+	int			 lfd;		/* listening socket, handed to the listener */
+	struct event_base	*base;
+	struct evconnlistener	*lis;
+	struct certcache	*cache;
+	struct bus		*bus;
+	SSL_CTX			*up_ctx, *down_ctx;
+	struct event		*ev_stats, *ev_stop;
+	int			 draining;
+	uint64_t		 drain_deadline;
+	struct worker_stats	 st;
+	unsigned		 active;
+	TAILQ_HEAD(, conn)	 conns;
+	char			 name[16];	/* "w0" */
+	uint8_t			 peekbuf[TLSPEEK_MAX_BYTES];
+};
+
+/* Build a worker around listening socket lfd (takes ownership); NULL with *cause. */
+struct worker *worker_new(struct proxy *px, int idx, int lfd, char **cause);
+/* Start its thread. */
+int worker_start(struct worker *w, char **cause);
+/* Ask it to stop accepting and drain (any thread). */
+void worker_stop(struct worker *w);
+/* Wait for its thread, then free it. */
+void worker_free(struct worker *w);
+/* Publish ev (steals it) on the worker's bus, adding "worker". */
+void worker_publish(struct worker *w, json_t *ev);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_relay — relay.c without sockets: two bufferevent pairs stand for the client and upstream
+ * connections (the test holds the far ends). Bytes flow both ways and are counted; backpressure
+ * pauses the sending side while the receiver does not read and resumes when it does; EOF on one
+ * side is reported only after the other side's output has been flushed; errors are reported.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "relay.h"
+
+struct env {
+	struct event_base  *base;
+	struct bufferevent *cpair[2], *upair[2];	/* [0] the test's end, [1] the relay's */
+	struct relay_half   client, upstream;
+	const char	   *reason;
+	struct relay_half  *done_half;
+	int		    ndone;
+};
+
+/* Record the done call. */
+static void
+done_cb(struct relay_half *h, const char *reason, const char *err)
+{
+	struct env *e = h->owner;
+
+	(void)err;
+	e->reason = reason;
+	e->done_half = h;
+	e->ndone++;
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	int opt = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	e->base = event_base_new();
+	assert_int_equal(bufferevent_pair_new(e->base, opt, e->cpair), 0);
+	assert_int_equal(bufferevent_pair_new(e->base, opt, e->upair), 0);
+	e->client.bev = e->cpair[1];
+	e->upstream.bev = e->upair[1];
+	relay_link(&e->client, &e->upstream, e, done_cb, "client", "upstream");
+	relay_start(&e->client);
+	bufferevent_enable(e->cpair[0], EV_READ | EV_WRITE);
+	bufferevent_enable(e->upair[0], EV_READ | EV_WRITE);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (e->cpair[i] != NULL)
+			bufferevent_free(e->cpair[i]);
+		if (e->upair[i] != NULL)
+			bufferevent_free(e->upair[i]);
+	}
+	event_base_free(e->base);
+	free(e);
+	return 0;
+}
+
+/* Run the loop a bounded number of times. */
+static void
+spin(struct env *e)
+{
+	int i;
+
+	for (i = 0; i < 50; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+}
+
+/* Bytes waiting at the test's end of a pair. */
+static size_t
+inlen(struct bufferevent *bev)
+{
+	return evbuffer_get_length(bufferevent_get_input(bev));
+}
+
+static void
+test_both_ways(void **state)
+{
+	struct env *e = *state;
+	char buf[64] = "";
+
+	bufferevent_write(e->cpair[0], "GET / HTTP/1.1\r\n\r\n", 18);
+	spin(e);
+	assert_int_equal(inlen(e->upair[0]), 18);
+	bufferevent_read(e->upair[0], buf, sizeof(buf) - 1);
+	assert_string_equal(buf, "GET / HTTP/1.1\r\n\r\n");
+	bufferevent_write(e->upair[0], "HTTP/1.1 200 OK\r\n", 17);
+	spin(e);
+	assert_int_equal(inlen(e->cpair[0]), 17);
+	assert_int_equal(e->client.nread, 18);
+	assert_int_equal(e->upstream.nread, 17);
+	assert_int_equal(e->ndone, 0);
+}
+
+static void
+test_backpressure(void **state)
+{
+	struct env *e = *state;
+	static char chunk[64 * 1024];
+	size_t total = 0;
+	int i;
+
+	memset(chunk, 'x', sizeof(chunk));
+	bufferevent_disable(e->upair[0], EV_READ);	/* the origin stops reading */
+	for (i = 0; i < 8; i++) {			/* 512 KiB > RELAY_HIGH */
+		bufferevent_write(e->cpair[0], chunk, sizeof(chunk));
+		total += sizeof(chunk);
+		spin(e);
+	}
+	assert_int_equal(e->client.paused, 1);
+	assert_true(relay_pending(&e->upstream) >= RELAY_HIGH);
+	/* the client side is no longer read: the rest waits in the test's output */
+	assert_true(evbuffer_get_length(bufferevent_get_output(e->cpair[0])) > 0);
+	assert_true(e->client.nread < total);
+	bufferevent_enable(e->upair[0], EV_READ);	/* the origin reads again */
+	for (i = 0; i < 40 && inlen(e->upair[0]) < total; i++) {
+		spin(e);
+		evbuffer_drain(bufferevent_get_input(e->upair[0]), 0);
+	}
+	assert_int_equal(inlen(e->upair[0]), total);
+	assert_int_equal(e->client.paused, 0);
+	assert_int_equal(e->client.nread, total);
+}
+
+static void
+test_eof_flushes_first(void **state)
+{
+	struct env *e = *state;
+
+	bufferevent_disable(e->upair[0], EV_READ);
+	bufferevent_write(e->cpair[0], "last words", 10);
+	spin(e);
+	bufferevent_flush(e->cpair[0], EV_WRITE, BEV_FINISHED);	/* client EOF */
+	spin(e);
+	assert_int_equal(e->client.eof, 1);
+	assert_int_equal(e->ndone, 0);		/* "last words" not delivered yet */
+	bufferevent_enable(e->upair[0], EV_READ);
+	spin(e);
+	assert_int_equal(inlen(e->upair[0]), 10);
+	assert_int_equal(e->ndone, 1);
+	assert_string_equal(e->reason, "eof-client");
+	assert_ptr_equal(e->done_half, &e->client);
+}
+
+static void
+test_eof_upstream(void **state)
+{
+	struct env *e = *state;
+
+	bufferevent_write(e->upair[0], "bye", 3);
+	bufferevent_flush(e->upair[0], EV_WRITE, BEV_FINISHED);
+	spin(e);
+	assert_int_equal(inlen(e->cpair[0]), 3);
+	assert_int_equal(e->ndone, 1);
+	assert_string_equal(e->reason, "eof-upstream");
+	assert_ptr_equal(e->done_half, &e->upstream);
+}
+
+static void
+test_start_moves_buffered_input(void **state)
+{
+	struct env *e = *state;
+	struct env e2;
+	int opt = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	(void)e;
+	memset(&e2, 0, sizeof(e2));
+	e2.base = event_base_new();
+	bufferevent_pair_new(e2.base, opt, e2.cpair);
+	bufferevent_pair_new(e2.base, opt, e2.upair);
+	bufferevent_enable(e2.upair[1], EV_READ);
+	bufferevent_enable(e2.cpair[0], EV_READ | EV_WRITE);
+	bufferevent_enable(e2.upair[0], EV_READ | EV_WRITE);
+	bufferevent_write(e2.upair[0], "early", 5);	/* arrives before the relay runs */
+	spin(&e2);
+	assert_int_equal(inlen(e2.upair[1]), 5);
+	e2.client.bev = e2.cpair[1];
+	e2.upstream.bev = e2.upair[1];
+	relay_link(&e2.client, &e2.upstream, &e2, done_cb, "client", "upstream");
+	relay_start(&e2.client);
+	spin(&e2);
+	assert_int_equal(inlen(e2.cpair[0]), 5);
+	assert_int_equal(e2.upstream.nread, 5);
+	bufferevent_free(e2.cpair[0]);
+	bufferevent_free(e2.cpair[1]);
+	bufferevent_free(e2.upair[0]);
+	bufferevent_free(e2.upair[1]);
+	event_base_free(e2.base);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eof_flushes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eof_upstream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_moves_buffered_input, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
