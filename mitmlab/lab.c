@@ -230,7 +230,27 @@ lab_chain_routes(struct lab *lab, size_t i, char **cause)
 	return 0;
 }
 
-/* /etc/netns/<ns>/hosts mapping every lab hostname to its origin (and a client's resolve:). */
+/* /etc/netns/<ns>/{resolv.conf,nsswitch.conf}: names come only from the hosts file, so no
+ * program in the lab ever sends a DNS query (the host's resolver is not lab territory). */
+static int
+lab_no_dns(const char *dir, char **cause)
+{
+	static const char resolv[] = "# mitmlab lab: no DNS; lab names come from /etc/hosts\n"
+	    "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+	static const char nss[] = "# mitmlab lab: files only, never DNS\n"
+	    "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"
+	    "networks: files\nprotocols: files\nservices: files\n";
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	if (util_write_file(path, resolv, sizeof(resolv) - 1, 0644, cause) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/nsswitch.conf", dir);
+	return util_write_file(path, nss, sizeof(nss) - 1, 0644, cause);
+}
+
+/* /etc/netns/<ns>/hosts mapping every lab hostname to its origin (and a client's resolve:),
+ * plus the no-DNS resolver files. */
 static int
 lab_hosts(const struct lab *lab, const struct lab_node *n, const struct scenario *s, char **cause)
 {
@@ -241,7 +261,7 @@ lab_hosts(const struct lab *lab, const struct lab_node *n, const struct scenario
 	int rc;
 
 	snprintf(dir, sizeof(dir), "/etc/netns/%s", n->ns);
-	if (util_mkdirs(dir, 0755, cause) == -1)
+	if (util_mkdirs(dir, 0755, cause) == -1 || lab_no_dns(dir, cause) == -1)
 		return -1;
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return util_cause(cause, "open_memstream: %s", strerror(errno));
@@ -305,9 +325,10 @@ lab_up(struct lab *lab, const struct scenario *s, char **cause)
 		if (lab_veth(edge->ns, ifa, a, n->ns, "eth0", b, cause) == -1 ||
 		    lab_x(cause, "ip -n %s route add 10.0.0.0/8 via %s", n->ns, gwaddr) == -1)
 			goto fail;
-		if (n->role == LAB_CLIENT && lab_hosts(lab, n, s, cause) == -1)
-			goto fail;
 	}
+	for (i = 0; i < lab->n_nodes; i++)
+		if (lab_hosts(lab, &lab->nodes[i], s, cause) == -1)
+			goto fail;
 	for (i = 0; i < lab->n_chain; i++)
 		if (lab_chain_routes(lab, i, cause) == -1)
 			goto fail;
@@ -342,11 +363,15 @@ lab_divert(struct lab *lab, const char *mode, char **cause)
 static void
 lab_remove_ns(const char *ns)
 {
+	static const char *files[] = { "hosts", "resolv.conf", "nsswitch.conf" };
 	char path[256];
+	size_t i;
 
 	lab_x(NULL, "ip netns del %s", ns);
-	snprintf(path, sizeof(path), "/etc/netns/%s/hosts", ns);
-	unlink(path);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "/etc/netns/%s/%s", ns, files[i]);
+		unlink(path);
+	}
 	snprintf(path, sizeof(path), "/etc/netns/%s", ns);
 	rmdir(path);
 }
@@ -447,19 +472,26 @@ pid_t
 lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[], const char *log,
     char **cause)
 {
-	char *av[80];
+	char **av;
+	size_t na = 0, i;
 	pid_t pid;
-	int i, fd;
+	int fd;
 
 	(void)lab;
+	while (argv[na] != NULL)
+		na++;
+	if ((av = calloc(na + 5, sizeof(*av))) == NULL) {
+		util_cause(cause, "out of memory");
+		return -1;
+	}
 	av[0] = (char *)"ip";
 	av[1] = (char *)"netns";
 	av[2] = (char *)"exec";
 	av[3] = (char *)(uintptr_t)n->ns;
-	for (i = 0; argv[i] != NULL && i < 75; i++)
+	for (i = 0; i < na; i++)
 		av[4 + i] = argv[i];
-	av[4 + i] = NULL;
 	if ((pid = fork()) == -1) {
+		free(av);
 		util_cause(cause, "fork: %s", strerror(errno));
 		return -1;
 	}
@@ -475,6 +507,7 @@ lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[], c
 		execvp("ip", av);
 		_exit(127);
 	}
+	free(av);
 	return pid;
 }
 
@@ -567,48 +600,70 @@ lab_thread(const struct lab_node *n, void *(*fn)(void *), void *arg, unsigned lo
 }
 
 struct lab_probe {
-	char	 addr[64];
 	int	 port;
 	int	 timeout_ms;
+	pid_t	 pid;		/* give up early when this process has exited (0: none) */
 	int	 ok;
 };
 
-/* Thread body: try to connect until it works or time runs out. */
+/* Is a TCP socket LISTENing on port in this thread's namespace? (/proc/thread-self/net) */
+static int
+lab_listening(int port)
+{
+	static const char *files[] = { "/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6" };
+	char line[512];
+	unsigned lport, state;
+	size_t i;
+	FILE *f;
+	int found = 0;
+
+	for (i = 0; i < 2 && !found; i++) {
+		if ((f = fopen(files[i], "r")) == NULL)
+			continue;
+		while (!found && fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &state) == 2 &&
+			    lport == (unsigned)port && state == 0x0A)
+				found = 1;
+		fclose(f);
+	}
+	return found;
+}
+
+/* Thread body: poll the listen table until the port shows up or time runs out. */
 static void *
 lab_probe_main(void *p)
 {
 	struct lab_probe *pr = p;
-	struct sockaddr_in sin;
 	uint64_t end = util_mono_ns() + (uint64_t)pr->timeout_ms * 1000000ull;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)pr->port);
-	inet_pton(AF_INET, pr->addr, &sin.sin_addr);
 	while (util_mono_ns() < end) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
-			close(fd);
+		if (lab_listening(pr->port)) {
 			pr->ok = 1;
 			break;
 		}
-		if (fd >= 0)
-			close(fd);
+		if (pr->pid > 0) {
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)pr->pid, &si, WEXITED | WNOHANG | WNOWAIT) == -1 ||
+			    si.si_pid != 0)
+				break;		/* the process we wait for is gone (not reaped here) */
+		}
 		usleep(20000);
 	}
 	return NULL;
 }
 
-/* Wait for a listening port inside a namespace. */
+/* Wait until a TCP port is in LISTEN state inside a namespace, without connecting to it
+ * (a probe connection would show up as a flow in the lab's events). */
 int
-lab_wait_port(const struct lab_node *n, const char *addr, int port, int timeout_ms)
+lab_wait_port(const struct lab_node *n, int port, pid_t pid, int timeout_ms)
 {
 	struct lab_probe pr;
 	unsigned long tid;
 
 	memset(&pr, 0, sizeof(pr));
-	snprintf(pr.addr, sizeof(pr.addr), "%s", addr);
 	pr.port = port;
+	pr.pid = pid;
 	pr.timeout_ms = timeout_ms;
 	if (lab_thread(n, lab_probe_main, &pr, &tid, NULL) == -1)
 		return -1;

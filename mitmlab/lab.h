@@ -67,8 +67,9 @@ pid_t lab_spawn(const struct lab *lab, const struct lab_node *n, char *const arg
     const char *log, char **cause);
 /* Run argv in node's namespace and wait (bounded by timeout_ms); returns exit status or -1. */
 int lab_run(const struct lab_node *n, char *const argv[], int timeout_ms, char **cause);
-/* Wait until addr:port accepts TCP inside node's namespace. */
-int lab_wait_port(const struct lab_node *n, const char *addr, int port, int timeout_ms);
+/* Wait until a TCP port is listening inside node's namespace (read from the namespace's
+ * socket table; nothing connects). Gives up early if process pid (0: none) exits. */
+int lab_wait_port(const struct lab_node *n, int port, pid_t pid, int timeout_ms);
 /* Run fn(arg) on a new thread that has entered node's namespace; returns the thread id. */
 int lab_thread(const struct lab_node *n, void *(*fn)(void *), void *arg, unsigned long *tid,
     char **cause);

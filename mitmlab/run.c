@@ -60,15 +60,19 @@ struct run {
 	int			 fwd_started;
 	volatile int		 fwd_stop;
 	struct run_proc		 procs[RUN_MAX_PROCS];
+	pid_t			 origin_pids[64];
 	size_t			 n_procs;
 	struct capture		*caps[RUN_MAX_CAPS];
 	char			 cap_names[RUN_MAX_CAPS][64];
 	size_t			 n_caps;
-	uint64_t		 t_start, t_end;
+	uint64_t		 t_start;	/* monotonic, for progress and timings */
+	uint64_t		 wall_start, wall_end;	/* ns since the epoch, for the manifest */
 	json_t			*timings;
 };
 
 static volatile sig_atomic_t run_interrupted;
+
+static int run_reap(struct run *r, int role);
 
 /* SIGINT/SIGTERM: end the workload early; the normal stop path still runs. */
 static void
@@ -246,6 +250,7 @@ run_origin(struct run *r, int i, char **cause)
 	unsigned j, k;
 	int rc;
 
+
 	snprintf(listen, sizeof(listen), "%s:443", n->addr);
 	snprintf(id, sizeof(id), "origin.%s", o->name);
 	json_object_set_new(conf, "id", json_string(id));
@@ -292,9 +297,9 @@ run_origin(struct run *r, int i, char **cause)
 	run_arg(args, "origin", "-c");
 	run_arg(args, p, NULL);
 	snprintf(what, sizeof(what), "origin-%s", o->name);
-	rc = run_start(r, n, LAB_ORIGIN, what, args, cause) == -1 ? -1 : 0;
+	r->origin_pids[i] = run_start(r, n, LAB_ORIGIN, what, args, cause);
 	json_decref(args);
-	return rc;
+	return r->origin_pids[i] == -1 ? -1 : 0;
 }
 
 /* Start the interception engine in the gateway. */
@@ -306,7 +311,7 @@ run_gateway(struct run *r, char **cause)
 	json_t *a = json_array();
 	char p[PATH_MAX + 64], buf[64], lp[PATH_MAX + 64];
 	unsigned i;
-	int rc;
+	pid_t pid;
 
 	run_arg(a, "proxy", NULL);
 	snprintf(buf, sizeof(buf), "0.0.0.0:%d", LAB_PROXY_PORT);
@@ -324,8 +329,19 @@ run_gateway(struct run *r, char **cause)
 		run_arg(a, "--require-valid-upstream", NULL);
 	for (i = 0; i < g->rules_count; i++)
 		run_arg(a, "--rule", g->rules[i]);
-	for (i = 0; i < r->s->target_names_count; i++)
-		run_arg(a, "--target", r->s->target_names[i]);
+	if (r->s->target_names_count > 0) {
+		/* every target pattern, in scenario order, through one list file */
+		FILE *f = fopen(run_path(r, p, sizeof(p), "conf/targets.txt"), "w");
+		if (f == NULL) {
+			json_decref(a);
+			return util_cause(cause, "%s: %s", p, strerror(errno));
+		}
+		fprintf(f, "# SNI patterns the gateway intercepts (scenario targets + target_lists)\n");
+		for (i = 0; i < r->s->target_names_count; i++)
+			fprintf(f, "%s\n", r->s->target_names[i]);
+		fclose(f);
+		run_arg(a, "--target-list", p);
+	}
 	for (i = 0; i < g->target_dst_count; i++) {
 		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
 		run_arg(a, "--target-dst", o != NULL ?
@@ -339,12 +355,15 @@ run_gateway(struct run *r, char **cause)
 	run_arg(a, "--bus", r->bus_in);
 	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
 	run_arg(a, "--id", "proxy");
-	rc = run_start(r, gw, LAB_GATEWAY, "gateway", a, cause) == -1 ? -1 : 0;
+	pid = run_start(r, gw, LAB_GATEWAY, "gateway", a, cause);
 	json_decref(a);
-	if (rc == 0 && lab_wait_port(gw, "127.0.0.1", LAB_PROXY_PORT, 20000) == -1)
-		return util_cause(cause, "the interception engine did not start listening within "
-		    "20 s (see %s/logs/gateway.log)", r->dir);
-	return rc;
+	if (pid == -1)
+		return -1;
+	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, 20000) == -1)
+		return util_cause(cause, "the interception engine is not listening (it %s; see "
+		    "%s/logs/gateway.log)", run_reap(r, LAB_GATEWAY) == 0 ? "exited" :
+		    "did not start within 20 s", r->dir);
+	return 0;
 }
 
 /* sha256/BASE64 pin of a site's real (web PKI) key. */
@@ -682,8 +701,8 @@ run_manifest(struct run *r)
 	    "command", r->o->cmdline ? r->o->cmdline : "",
 	    "host", "name", host, "kernel", u.release, "machine", u.machine,
 	    "libraries", "openssl", OPENSSL_VERSION_TEXT, "libevent", "2.1", "zeromq", "4.3",
-	    "start_ns", (json_int_t)r->t_start, "end_ns", (json_int_t)r->t_end,
-	    "duration_s", (double)(r->t_end - r->t_start) / 1e9, "captures", caps,
+	    "start_ns", (json_int_t)r->wall_start, "end_ns", (json_int_t)r->wall_end,
+	    "duration_s", (double)(r->wall_end - r->wall_start) / 1e9, "captures", caps,
 	    "lab_id", r->lab ? r->lab->id : "");
 	if (m != NULL) {
 		json_object_set(m, "timings", r->timings);
@@ -769,7 +788,7 @@ run_teardown(struct run *r)
 	run_stop_role(r, LAB_ORIGIN, 5000);
 	for (i = 0; i < r->n_caps; i++)
 		capture_stop(r->caps[i], NULL);
-	r->t_end = util_now_ns();
+	r->wall_end = util_now_ns();
 	if (r->bus != NULL) {
 		ev = bus_event("lab.run.end");
 		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted));
@@ -804,6 +823,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		return util_cause(cause, "out of memory");
 	r->o = o;
 	r->t_start = util_mono_ns();
+	r->wall_start = util_now_ns();
 	r->timings = json_object();
 	if ((r->s = scenario_load(o->scenario, cause)) == NULL)
 		goto out;
@@ -867,8 +887,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		if (run_origin(r, i, cause) == -1)
 			goto out;
 	for (i = 0; i < (int)r->s->origins_count; i++)
-		if (lab_wait_port(lab_origin(r->lab, i), lab_origin(r->lab, i)->addr, 443, 20000) == -1) {
-			util_cause(cause, "origin %s did not start listening within 20 s (see "
+		if (lab_wait_port(lab_origin(r->lab, i), 443, r->origin_pids[i], 20000) == -1) {
+			util_cause(cause, "origin %s is not listening on port 443 (see "
 			    "%s/logs/origin-%s.log)", r->s->origins[i].name, r->dir, r->s->origins[i].name);
 			goto out;
 		}
