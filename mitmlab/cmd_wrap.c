@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,24 @@ cmd_wrap_job(const struct cmd_wrap_cfg *c, const struct client_url *u, struct wr
 		}
 }
 
+
+/* The address s_client will connect to for host (the same resolver, files in the lab), as
+ * text into out; empty when it does not resolve. */
+static void
+cmd_wrap_resolve(const char *host, char *out, size_t outlen)
+{
+	struct addrinfo hints, *res = NULL;
+
+	out[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || res == NULL)
+		return;
+	util_sa_host(res->ai_addr, out, outlen);
+	freeaddrinfo(res);
+}
+
 /* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
 static int
 cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
@@ -273,8 +292,10 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	if (c->tool == WRAP_CURL)
 		wrap_curl_classify(&o, r);
 	else {
-		snprintf(r->server_ip, sizeof(r->server_ip), "%s",
-		    j.connect_ip != NULL ? j.connect_ip : u->host);
+		if (j.connect_ip != NULL)
+			snprintf(r->server_ip, sizeof(r->server_ip), "%s", j.connect_ip);
+		else
+			cmd_wrap_resolve(u->host, r->server_ip, sizeof(r->server_ip));
 		r->server_port = j.connect_port != 0 ? j.connect_port : u->port;
 		wrap_sclient_classify(&o, j.pins, j.npins, r);
 	}

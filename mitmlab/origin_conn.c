@@ -189,7 +189,14 @@ origin_conn_close(struct origin_conn *c, const char *reason)
 		event_free(c->peek_ev);
 	free(c->peek_buf);
 	if (c->bev != NULL) {
-		/* Without a close_notify: the socket closes with the bufferevent. */
+		/* A finished TLS session ends with close_notify, as real servers do (clients such
+		 * as s_client report a bare EOF as an error); best effort, never blocks. */
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL && SSL_is_init_finished(ssl) &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+			SSL_shutdown(ssl);
+			ERR_clear_error();
+		}
 		bufferevent_free(c->bev);
 	} else {
 		if (c->ssl != NULL)
