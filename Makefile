@@ -9,6 +9,7 @@
 #   OPT       optimisation flags (default -O2)
 #   PREFIX    install prefix (default /usr/local)
 #   FUZZ_SECONDS  how long each fuzz harness runs in `make fuzz` (default 60)
+#   FUZZ      subset of fuzz harness names for `make fuzz` (default: all)
 #   TESTS     subset of unit test names for `make unit` (default: all)
 #   INTEG     subset of integration test scripts for `make integ` (default: all)
 #   V=1       print every compiler command
@@ -26,7 +27,8 @@ PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
 DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
        libnetfilter-queue-dev libcmocka-dev libjansson-dev libcyaml-dev libpcap-dev \
        libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
-       iproute2 nftables iptables conntrack curl clang libclang-rt-14-dev cppcheck procps
+       iproute2 nftables iptables conntrack curl clang libclang-rt-14-dev cppcheck procps \
+       chromium
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -56,7 +58,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TESTS    ?= $(UNIT_SRCS:tests/unit/%.c=%)
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ     ?= $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_BINS = $(FUZZ:%=$(BUILD)/fuzz/%)
 
 .PHONY: all deps check-deps test unit integ demo bench fuzz fuzz-build lint install clean
 
@@ -152,4 +155,74 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
+# ---- analyzers (issue #4) ------------------------------------------------------------------
+# The analyzer SDK (analyzers/mitmlab-analyzer.h + analyzers/lib/*.c, plus the pure bus-message,
+# util and vantage objects it needs) as $(BUILD)/analyzers/lib/libmitmlab-analyzer.a with a
+# pkg-config file, and every C analyzer analyzers/<name>/*.c as $(BUILD)/analyzers/<name>
+# (the {bin} directory of analyzer manifests). Script analyzers need no build.
+AN_LIB_SRCS = $(wildcard analyzers/lib/*.c)
+AN_LIB_OBJS = $(AN_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/mitmlab/busmsg.o \
+              $(BUILD)/obj/mitmlab/util.o $(BUILD)/obj/mitmlab/vantage.o
+AN_LIB  = $(BUILD)/analyzers/lib/libmitmlab-analyzer.a
+AN_PC   = $(BUILD)/analyzers/mitmlab-analyzer.pc
+AN_C    = $(sort $(patsubst analyzers/%/,%,$(dir $(filter-out analyzers/lib/%,$(wildcard analyzers/*/*.c)))))
+AN_BINS = $(AN_C:%=$(BUILD)/analyzers/%)
+AN_LIBS = $(shell pkg-config --libs jansson libzmq 2>/dev/null)
+AN_VERSION = $(shell sed -n 's/^\#define MITMLAB_VERSION "\(.*\)"/\1/p' mitmlab/version.h)
+
+.PHONY: analyzers install-analyzers
+all: analyzers
+analyzers: $(AN_LIB) $(AN_PC) $(AN_BINS)
+
+$(BUILD)/obj/analyzers/%.o: CFLAGS += -Ianalyzers -Ianalyzers/lib
+
+$(AN_LIB): $(AN_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(AN_PC): Makefile mitmlab/version.h
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	  'Name: mitmlab-analyzer' 'Description: mitmlab analyzer SDK (event bus client, verdicts)' \
+	  'Version: $(AN_VERSION)' 'Requires: jansson libzmq' 'Cflags: -I$${includedir}' \
+	  'Libs: -L$${libdir} -lmitmlab-analyzer' >$@
+
+# One link rule per C analyzer: its own objects plus the SDK library.
+define AN_BIN_RULE
+$(BUILD)/analyzers/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard analyzers/$(1)/*.c)) $(AN_LIB)
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(V),,echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(AN_LIB) $(AN_LIBS)
+endef
+$(foreach a,$(AN_C),$(eval $(call AN_BIN_RULE,$(a))))
+
+install: install-analyzers
+install-analyzers: analyzers
+	install -D -m 0644 analyzers/mitmlab-analyzer.h $(DESTDIR)$(PREFIX)/include/mitmlab-analyzer.h
+	install -D -m 0644 $(AN_LIB) $(DESTDIR)$(PREFIX)/lib/libmitmlab-analyzer.a
+	install -D -m 0644 $(AN_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/mitmlab-analyzer.pc
+	@for b in $(AN_C); do install -D -m 0755 $(BUILD)/analyzers/$$b \
+	  $(DESTDIR)$(PREFIX)/libexec/mitmlab/analyzers/$$b || exit 1; done
+	@for d in analyzers/*/analyzer.json; do n=$$(basename $$(dirname $$d)); \
+	  for f in analyzers/$$n/*; do case $$f in *.c|*.h) ;; *) install -D -m 0644 $$f \
+	    $(DESTDIR)$(PREFIX)/share/mitmlab/analyzers/$$n/$$(basename $$f) || exit 1;; esac; done; done
+	install -D -m 0644 analyzers/README.md $(DESTDIR)$(PREFIX)/share/mitmlab/analyzers/README.md
+# ---- end of analyzers ----------------------------------------------------------------------
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- VM (issue #8) -----------------------------------------------------------------------------
+# `make vm` builds the Debian 12 VM image (vm/build/mitmlab.img; cached base, see vm/README.md);
+# `make vm-test` boots it and runs + checks the baseline scenario inside (slow under TCG).
+# Host packages the VM path needs are in vm/Makefile's VM_DEB_PKGS (`make -C vm deps`).
+# `make test VM=1` adds vm-test to `make test`.
+.PHONY: vm vm-test
+vm:
+	@$(MAKE) --no-print-directory -C vm image
+vm-test:
+	@$(MAKE) --no-print-directory -C vm test
+ifeq ($(VM),1)
+test: vm-test
+endif
+# ---- end VM ------------------------------------------------------------------------------------

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * truth — the ground-truth analyzer (proxy vantage). Per client connection (one client.result
+ * = one flow) it says whether the interception engine intercepted it: yes when a
+ * proxy.conn.open for the same "flow" (CLIENTIP:CPORT>DSTIP:DPORT, the same id on both
+ * vantages) has action "intercept"; spliced, blocked, refused and undiverted flows are no.
+ * Because the bus interleaves sources, a proxy event may arrive after the client's result, so
+ * verdicts are held until lab.run.end and published then, in client.result order, with
+ * confidence 1 and "at" = the ts of the proxy.conn.open (intercepted) or of the client.result.
+ * `mitmlab compare` scores every detector against these verdicts.
+ */
+#include <string.h>
+
+#include "mitmlab-analyzer.h"
+
+struct truth {
+	json_t *opens;		/* flow -> proxy.conn.open */
+	json_t *flows;		/* client.result events, in order */
+	json_t *seen;		/* flow -> true (client flows already listed) */
+	json_t *actions;	/* action -> count over client flows */
+};
+
+/* Remember proxy.conn.open per flow and client.result in order. */
+static int
+truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
+{
+	struct truth *t = arg;
+	const char *flow = json_string_value(json_object_get(ev, "flow"));
+
+	(void)a;
+	(void)src;
+	if (flow == NULL)
+		return 0;
+	if (strcmp(topic, "proxy.conn.open") == 0 && json_object_get(t->opens, flow) == NULL)
+		json_object_set(t->opens, flow, ev);
+	else if (strcmp(topic, "client.result") == 0 && json_object_get(t->seen, flow) == NULL) {
+		json_object_set_new(t->seen, flow, json_true());
+		json_array_append(t->flows, ev);
+	}
+	return 0;
+}
+
+/* One verdict per client flow, then the summary. */
+static int
+truth_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	struct truth *t = arg;
+	size_t i;
+	json_t *cr;
+	long intercepted = 0, proxy_only = 0;
+	const char *flow;
+	json_t *open;
+
+	(void)complete;
+	json_array_foreach(t->flows, i, cr) {
+		const char *action;
+		int yes;
+		flow = json_string_value(json_object_get(cr, "flow"));
+		open = json_object_get(t->opens, flow);
+		action = open != NULL ? json_string_value(json_object_get(open, "action")) : NULL;
+		yes = action != NULL && strcmp(action, "intercept") == 0;
+		intercepted += yes;
+		action = action != NULL ? action : "none";
+		json_object_set_new(t->actions, action, json_integer(
+		    json_integer_value(json_object_get(t->actions, action)) + 1));
+		analyzer_verdict_at(a, flow, yes, 1.0, yes ? "proxy-intercept" : "no-intercept",
+		    json_pack("{s:s, s:O*, s:O*, s:O*}", "action", action,
+		    "sni", json_object_get(cr, "sni"), "client", json_object_get(cr, "src"),
+		    "outcome", json_object_get(cr, "outcome")),
+		    (int64_t)json_integer_value(json_object_get(yes ? open : cr, "ts")));
+	}
+	json_object_foreach(t->opens, flow, open)
+		if (json_object_get(t->seen, flow) == NULL)
+			proxy_only++;
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:O}",
+	    "flows", (json_int_t)json_array_size(t->flows), "intercepted", (json_int_t)intercepted,
+	    "proxy_only", (json_int_t)proxy_only, "actions", t->actions));
+	return 0;
+}
+
+/* Entry point. */
+int
+main(int argc, char **argv)
+{
+	struct truth t = { json_object(), json_array(), json_object(), json_object() };
+	struct analyzer_def def = { "truth", ANALYZER_PROXY | ANALYZER_CLIENT, truth_event,
+	    truth_end, &t };
+	int rc = analyzer_main(&def, argc, argv);
+
+	json_decref(t.opens);
+	json_decref(t.flows);
+	json_decref(t.seen);
+	json_decref(t.actions);
+	return rc;
+}

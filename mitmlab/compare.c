@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * compare — detector comparison (compare.h): replay (replay.c) per run, read the result files,
+ * score (score.c), and format the table, compare.json and compare.csv.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "amanifest.h"
+#include "compare.h"
+#include "replay.h"
+#include "score.h"
+#include "util.h"
+
+#define COMPARE_MAX 64
+
+/* The scenario name of a run: lab.run.start's "scenario" (the first one found). */
+static void
+compare_scenario(const char *run, char *out, size_t len)
+{
+	char path[PATH_MAX + 32], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(out, len, "unknown");
+	snprintf(path, sizeof(path), "%.4000s/events.jsonl", run);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (getline(&line, &cap, f) != -1) {
+		json_t *ev;
+		const char *s;
+		if (strstr(line, "\"lab.run.start\"") == NULL)
+			continue;
+		if ((ev = json_loads(line, 0, NULL)) != NULL &&
+		    (s = json_string_value(json_object_get(ev, "scenario"))) != NULL) {
+			snprintf(out, len, "%s", s);
+			json_decref(ev);
+			break;
+		}
+		json_decref(ev);
+	}
+	free(line);
+	fclose(f);
+}
+
+/* Base name of a path without trailing slashes. */
+static void
+compare_base(const char *path, char *out, size_t len)
+{
+	char tmp[PATH_MAX];
+	size_t n;
+	const char *b;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	n = strlen(tmp);
+	while (n > 1 && tmp[n - 1] == '/')
+		tmp[--n] = '\0';
+	b = strrchr(tmp, '/');
+	snprintf(out, len, "%s", b != NULL ? b + 1 : tmp);
+}
+
+/* A results file. */
+static json_t *
+compare_load(const char *dir, const char *name, char **cause)
+{
+	char path[PATH_MAX + 64];
+	json_error_t err;
+	json_t *r;
+
+	snprintf(path, sizeof(path), "%.4000s/%s.json", dir, name);
+	if ((r = json_load_file(path, 0, &err)) == NULL)
+		util_cause(cause, "%s: %s", path, err.text);
+	return r;
+}
+
+/* "%.3f" or "-". */
+static const char *
+compare_fmt(char *buf, size_t len, const json_t *v, const char *fmt)
+{
+	if (!json_is_number(v))
+		return "-";
+	snprintf(buf, len, fmt, json_number_value(v));
+	return buf;
+}
+
+/* One table line and one CSV line. */
+static void
+compare_emit(const json_t *row, FILE *csv, int quiet)
+{
+	static const char *const rk[] = { "precision", "recall", "f1", "fpr", "ttd_ms" };
+	char b[5][32];
+	const char *s[5];
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		s[i] = compare_fmt(b[i], sizeof(b[i]), json_object_get(row, rk[i]),
+		    i == 4 ? "%.1f" : "%.3f");
+	if (!quiet)
+		printf("%-16s %-16s %6lld %5lld %5lld %5lld %5lld %5lld %6s %6s %6s %6s %9s  %s\n",
+		    json_string_value(json_object_get(row, "detector")),
+		    json_string_value(json_object_get(row, "scenario")),
+		    (long long)json_integer_value(json_object_get(row, "flows")),
+		    (long long)json_integer_value(json_object_get(row, "positives")),
+		    (long long)json_integer_value(json_object_get(row, "tp")),
+		    (long long)json_integer_value(json_object_get(row, "fp")),
+		    (long long)json_integer_value(json_object_get(row, "tn")),
+		    (long long)json_integer_value(json_object_get(row, "fn")),
+		    s[0], s[1], s[2], s[3], s[4],
+		    json_string_value(json_object_get(row, "status")));
+	fprintf(csv, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s\n",
+	    json_string_value(json_object_get(row, "detector")),
+	    json_string_value(json_object_get(row, "run")),
+	    json_string_value(json_object_get(row, "scenario")),
+	    json_string_value(json_object_get(row, "status")),
+	    (long long)json_integer_value(json_object_get(row, "flows")),
+	    (long long)json_integer_value(json_object_get(row, "positives")),
+	    (long long)json_integer_value(json_object_get(row, "tp")),
+	    (long long)json_integer_value(json_object_get(row, "fp")),
+	    (long long)json_integer_value(json_object_get(row, "tn")),
+	    (long long)json_integer_value(json_object_get(row, "fn")),
+	    (long long)json_integer_value(json_object_get(row, "unmatched")),
+	    strcmp(s[0], "-") ? s[0] : "", strcmp(s[1], "-") ? s[1] : "",
+	    strcmp(s[2], "-") ? s[2] : "", strcmp(s[3], "-") ? s[3] : "",
+	    strcmp(s[4], "-") ? s[4] : "");
+}
+
+/* Score every detector on one run; rows appended; baseline counts accumulated. */
+static int
+compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
+    const char *run, json_t *runs, json_t *rows, json_t *base, char **cause)
+{
+	const char *names[COMPARE_MAX + 1];
+	char scen[128], bn[PATH_MAX], dir[PATH_MAX * 2];
+	struct replay_opts ro;
+	json_t *truth, *tv, *empty;
+	struct score s;
+	size_t i;
+	int rc = -1;
+
+	compare_scenario(run, scen, sizeof(scen));
+	compare_base(run, bn, sizeof(bn));
+	snprintf(dir, sizeof(dir), "%.4000s/results/%s", o->out_dir, bn);
+	names[0] = "truth";
+	for (i = 0; i < ndet; i++)
+		names[i + 1] = dets[i];
+	memset(&ro, 0, sizeof(ro));
+	ro.run_dir = run;
+	ro.names = names;
+	ro.n = ndet + 1;
+	ro.out_dir = dir;
+	if (!o->quiet)
+		fprintf(stderr, "compare: replaying %s (%s) to %zu analyzer(s)\n", run, scen, ro.n);
+	if (util_mkdirs(dir, 0755, cause) == -1 || replay_run(&ro, cause) == -1)
+		return -1;
+	if ((truth = compare_load(dir, "truth", cause)) == NULL)
+		return -1;
+	empty = json_array();
+	tv = json_object_get(truth, "verdicts");
+	if (json_is_null(json_object_get(truth, "result"))) {
+		util_cause(cause, "%s: the truth analyzer delivered no result (see %s/"
+		    "analyzer-truth.log)", run, dir);
+		goto out;
+	}
+	if (score_compute(tv, empty, &s, cause) == -1)
+		goto out;
+	json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I, s:I}", "run", bn, "path", run,
+	    "scenario", scen, "flows", (json_int_t)s.flows, "intercepted",
+	    (json_int_t)s.positives));
+	for (i = 0; i < ndet; i++) {
+		json_t *r = compare_load(dir, dets[i], NULL), *row;
+		const char *status = json_string_value(json_object_get(json_object_get(r,
+		    "delivery"), "status"));
+		if (score_compute(tv, r != NULL ? json_object_get(r, "verdicts") : empty, &s,
+		    NULL) == -1)
+			score_compute(tv, empty, &s, NULL);
+		row = score_json(&s);
+		json_object_set_new(row, "detector", json_string(dets[i]));
+		json_object_set_new(row, "run", json_string(bn));
+		json_object_set_new(row, "scenario", json_string(scen));
+		json_object_set_new(row, "status", json_string(status != NULL ? status : "missing"));
+		json_array_append_new(rows, row);
+		if (strcmp(scen, "baseline") == 0) {
+			json_t *b = json_object_get(base, dets[i]);
+			if (b == NULL)
+				json_object_set_new(base, dets[i], b = json_pack("{s:I, s:I}", "fp",
+				    (json_int_t)0, "negatives", (json_int_t)0));
+			json_object_set_new(b, "fp", json_integer(json_integer_value(
+			    json_object_get(b, "fp")) + s.fp));
+			json_object_set_new(b, "negatives", json_integer(json_integer_value(
+			    json_object_get(b, "negatives")) + s.fp + s.tn));
+		}
+		json_decref(r);
+	}
+	rc = 0;
+out:
+	json_decref(empty);
+	json_decref(truth);
+	return rc;
+}
+
+/* The comparison. */
+int
+compare_run(const struct compare_opts *o0, char **cause)
+{
+	struct compare_opts o = *o0;
+	char **found = NULL, path[PATH_MAX + 32];
+	const char *const *dets = o.detectors;
+	size_t ndet = o.ndet, i;
+	int nfound = 0, rc = -1;
+	json_t *runs = json_array(), *rows = json_array(), *base = json_object(), *doc = NULL;
+	json_t *bfpr = json_object(), *row, *b;
+	const char *k;
+	FILE *csv = NULL;
+
+	if (o.out_dir == NULL)
+		o.out_dir = ".";
+	if (o.nruns == 0) {
+		util_cause(cause, "no run directory given");
+		goto out;
+	}
+	if (ndet == 0) {
+		if ((nfound = amanifest_list(AMANIFEST_DETECTOR, &found, cause)) == -1)
+			goto out;
+		if (nfound == 0) {
+			util_cause(cause, "no detector found (set MITMLAB_ANALYZERS or name one with "
+			    "--detector)");
+			goto out;
+		}
+		dets = (const char *const *)found;
+		ndet = (size_t)nfound;
+	}
+	if (ndet > COMPARE_MAX) {
+		util_cause(cause, "at most %d detectors", COMPARE_MAX);
+		goto out;
+	}
+	for (i = 0; i < ndet; i++)
+		if (strcmp(dets[i], "truth") == 0) {
+			util_cause(cause, "\"truth\" is the ground truth, not a detector");
+			goto out;
+		}
+	if (util_mkdirs(o.out_dir, 0755, cause) == -1)
+		goto out;
+	for (i = 0; i < o.nruns; i++)
+		if (compare_one(&o, dets, ndet, o.runs[i], runs, rows, base, cause) == -1)
+			goto out;
+	json_object_foreach(base, k, b) {
+		long fp = (long)json_integer_value(json_object_get(b, "fp"));
+		long neg = (long)json_integer_value(json_object_get(b, "negatives"));
+		json_object_set_new(bfpr, k, neg > 0 ? json_real((double)fp / (double)neg) :
+		    json_null());
+	}
+	doc = json_pack("{s:i, s:O, s:O, s:O}", "v", 1, "runs", runs, "rows", rows,
+	    "baseline_fpr", bfpr);
+	snprintf(path, sizeof(path), "%.4000s/compare.json", o.out_dir);
+	if (doc == NULL || json_dump_file(doc, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+		util_cause(cause, "%s: cannot write", path);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%.4000s/compare.csv", o.out_dir);
+	if ((csv = fopen(path, "w")) == NULL) {
+		util_cause(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fprintf(csv, "detector,run,scenario,status,flows,positives,tp,fp,tn,fn,unmatched,"
+	    "precision,recall,f1,fpr,ttd_ms\n");
+	if (!o.quiet)
+		printf("%-16s %-16s %6s %5s %5s %5s %5s %5s %6s %6s %6s %6s %9s  %s\n", "detector",
+		    "scenario", "flows", "pos", "TP", "FP", "TN", "FN", "prec", "recall", "F1", "FPR",
+		    "TTD(ms)", "status");
+	json_array_foreach(rows, i, row)
+		compare_emit(row, csv, o.quiet);
+	if (!o.quiet) {
+		json_object_foreach(bfpr, k, b)
+			printf("baseline false-positive rate of %s: %s\n", k, json_is_number(b) ?
+			    (snprintf(path, sizeof(path), "%.4f", json_number_value(b)), path) : "-");
+		printf("wrote %s/compare.json and compare.csv\n", o.out_dir);
+	}
+	rc = fclose(csv) == 0 ? 0 : util_cause(cause, "compare.csv: write failed");
+	csv = NULL;
+out:
+	if (csv != NULL)
+		fclose(csv);
+	for (i = 0; i < (size_t)(nfound > 0 ? nfound : 0); i++)
+		free(found[i]);
+	free(found);
+	json_decref(doc);
+	json_decref(runs);
+	json_decref(rows);
+	json_decref(base);
+	json_decref(bfpr);
+	return rc;
+}

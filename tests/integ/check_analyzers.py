@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""check_analyzers.py — checks for test_analyzers.sh, each computed from events.jsonl on its own.
+
+  same A B            result files of two replays are identical except "meta"
+  isolation DIR       example-py (client vantage) saw no proxy.* / lab.truth.* topic
+  compare CMP RUN...  compare.json's truth figures and example-py's TP/FP/TN/FN equal counts
+                      computed here from each run's events.jsonl
+Prints one line per failure and exits 1 if any.
+"""
+import glob
+import json
+import os
+import sys
+
+WEB_PKI = "mitmlab web PKI"
+CERT_ERRORS = {"cert-untrusted", "blocked-root", "pin-mismatch", "hostname-mismatch"}
+bad = []
+
+
+def load(p):
+    with open(p) as f:
+        return json.load(f)
+
+
+def same(a, b):
+    names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(a, "*.json")))
+    if not names:
+        bad.append(f"no result files in {a}")
+    for n in names:
+        x, y = load(os.path.join(a, n)), load(os.path.join(b, n))
+        x.pop("meta", None)
+        y.pop("meta", None)
+        if x != y:
+            bad.append(f"{n}: differs between {a} and {b}")
+
+
+def isolation(d):
+    r = load(os.path.join(d, "example-py.json"))
+    seen = (r.get("result") or {}).get("topics_seen")
+    if not seen:
+        bad.append("example-py recorded no topics")
+        return
+    leak = [t for t in seen if t.startswith("proxy.") or t.startswith("lab.truth.")]
+    if leak:
+        bad.append(f"example-py saw ground truth: {leak}")
+    other = [t for t in seen if not (t.startswith("client.") or t.startswith("lab.run."))]
+    if other:
+        bad.append(f"example-py saw topics outside its vantage: {other}")
+
+
+def expected(run):
+    """flows, positives and example-py's confusion matrix, from events.jsonl alone."""
+    ev = [json.loads(l) for l in open(os.path.join(run, "events.jsonl")) if l.strip()]
+    inter = {e["flow"] for e in ev if e["t"] == "proxy.conn.open" and e.get("action") == "intercept"}
+    flows, said = {}, {}
+    for e in ev:
+        if e["t"] == "client.result" and e.get("flow") and e["flow"] not in flows:
+            flows[e["flow"]] = e["flow"] in inter
+        if e["t"] == "client.result" and e.get("flow"):
+            root = e.get("root_subject") or ""
+            said[e["flow"]] = bool((root and WEB_PKI not in root) or
+                                   (not root and e.get("outcome") in CERT_ERRORS))
+    m = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+    for f, truly in flows.items():
+        s = said.get(f, False)
+        m["tp" if truly and s else "fn" if truly else "fp" if s else "tn"] += 1
+    return len(flows), sum(flows.values()), m
+
+
+def compare(cmp, runs):
+    doc = load(os.path.join(cmp, "compare.json"))
+    for run in runs:
+        base = os.path.basename(run.rstrip("/"))
+        n, pos, m = expected(run)
+        info = [r for r in doc["runs"] if r["run"] == base]
+        if not info or info[0]["flows"] != n or info[0]["intercepted"] != pos:
+            bad.append(f"{base}: compare says {info} but events.jsonl has {n} flows, {pos} intercepted")
+        rows = [r for r in doc["rows"] if r["run"] == base and r["detector"] == "example-py"]
+        if len(rows) != 1:
+            bad.append(f"{base}: {len(rows)} example-py rows")
+            continue
+        got = {k: rows[0][k] for k in m}
+        if got != m:
+            bad.append(f"{base}: example-py {got} but events.jsonl gives {m}")
+        for r in doc["rows"]:
+            if r["run"] == base and r["tp"] + r["fn"] != pos or r["run"] == base and r["fp"] + r["tn"] != n - pos:
+                bad.append(f"{base}: {r['detector']} row does not add up to {n} flows / {pos} positives")
+        if info and info[0]["scenario"] == "baseline":
+            fpr = doc["baseline_fpr"].get("example-py")
+            want = m["fp"] / n if n else None
+            if (fpr is None) != (want is None) or (fpr is not None and abs(fpr - want) > 1e-9):
+                bad.append(f"baseline_fpr of example-py {fpr}, expected {want}")
+    csv = open(os.path.join(cmp, "compare.csv")).read().splitlines()
+    if len(csv) != 1 + len(doc["rows"]):
+        bad.append(f"compare.csv has {len(csv) - 1} rows, compare.json {len(doc['rows'])}")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "same":
+        same(sys.argv[2], sys.argv[3])
+    elif cmd == "isolation":
+        isolation(sys.argv[2])
+    elif cmd == "compare":
+        compare(sys.argv[2], sys.argv[3:])
+    for b in bad:
+        print(b)
+    sys.exit(1 if bad else 0)
