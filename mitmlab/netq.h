@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * netq — the packet plane (`mitmlab netq`, DESIGN.md "Packet plane"): a libnetfilter_queue
+ * handler in the gateway namespace that sees the TCP packets of the queued ports before the
+ * engine does. On each SYN it decides diversion (netq_conf_divert) and marks the packet, which
+ * the divert rules (netq_rules.h) turn into CONNMARK + REDIRECT/TPROXY; flows not diverted
+ * never reach the engine. It records each flow's packet signals (netq_flow.h) and publishes
+ * them from the network vantage (src "net"): one "net.flow" per flow when its signals are
+ * final (both sides sent data, a side closed, or the flow left the table), one "net.impair"
+ * per impaired flow, and "net.stats" every stats period. It applies the impairments
+ * (netq_impair.h): drops with the seeded generator, delays through a bounded hold queue
+ * (never sleeping), RST and HTTP-302 injection through a raw socket, silence after the hello.
+ *
+ * Bounds: a fixed flow table with LRU eviction, signals from the first NETQ_FLOW_PKTS packets
+ * per direction, at most one net.flow and one net.impair per flow and a token bucket of
+ * events_per_s on both; net.stats reports what was suppressed and what the bus dropped.
+ * Verdicts: plain accepts within one read burst go out as one batch verdict while no packet
+ * is held; marks, drops and released holds get their own.
+ */
+#ifndef MITMLAB_NETQ_H
+#define MITMLAB_NETQ_H
+
+#include "netq_conf.h"
+
+/* Run the handler until *stop becomes non-zero (checked at least every stats period and after
+ * every signal). -1 with *cause if the queue cannot be opened or fails. */
+int netq_run(const struct netq_conf *c, volatile int *stop, char **cause);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * netq_flow — fixed-size flow table with chained hashing over slot indexes and an LRU list
+ * (netq_flow.h). All memory is allocated by netq_flow_table_new; nothing grows afterwards.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "netq_flow.h"
+
+#define NETQ_FLOW_NIL (-1)
+
+struct netq_flow_table {
+	struct netq_flow *slots;
+	int32_t	*buckets;
+	size_t	 nbuckets;	/* power of two */
+	size_t	 max, count;
+	int32_t	 free_head;	/* free slots chained through hnext */
+	int32_t	 lru_head;	/* most recently used */
+	int32_t	 lru_tail;	/* least recently used */
+	uint64_t evictions;
+	netq_flow_cb *cb;
+	void	*arg;
+};
+
+/* Hash of the four-tuple. */
+static size_t
+netq_flow_hash(const struct netq_flow_table *t, uint32_t cip, uint16_t cport, uint32_t sip,
+    uint16_t sport)
+{
+	uint64_t h = 1469598103934665603ULL;
+	uint64_t k = ((uint64_t)cip << 32 | sip) ^ ((uint64_t)cport << 16 | sport) * 0x9e3779b97f4a7c15ULL;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		h ^= (k >> (i * 8)) & 0xff;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h ^ (h >> 29)) & (t->nbuckets - 1);
+}
+
+/* Create the table. */
+struct netq_flow_table *
+netq_flow_table_new(size_t max, netq_flow_cb *cb, void *arg)
+{
+	struct netq_flow_table *t;
+	size_t i;
+
+	if (max == 0 || max > (1u << 24))
+		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	for (t->nbuckets = 16; t->nbuckets < max * 2; t->nbuckets *= 2)
+		;
+	t->slots = calloc(max, sizeof(*t->slots));
+	t->buckets = malloc(t->nbuckets * sizeof(*t->buckets));
+	if (t->slots == NULL || t->buckets == NULL) {
+		netq_flow_table_free(t);
+		return NULL;
+	}
+	for (i = 0; i < t->nbuckets; i++)
+		t->buckets[i] = NETQ_FLOW_NIL;
+	for (i = 0; i < max; i++)
+		t->slots[i].hnext = i + 1 < max ? (int32_t)(i + 1) : NETQ_FLOW_NIL;
+	t->free_head = 0;
+	t->lru_head = t->lru_tail = NETQ_FLOW_NIL;
+	t->max = max;
+	t->cb = cb;
+	t->arg = arg;
+	return t;
+}
+
+/* Free the table (no callbacks). */
+void
+netq_flow_table_free(struct netq_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->slots);
+	free(t->buckets);
+	free(t);
+}
+
+/* Unlink slot i from the LRU list. */
+static void
+netq_flow_lru_unlink(struct netq_flow_table *t, int32_t i)
+{
+	struct netq_flow *f = &t->slots[i];
+
+	if (f->lprev != NETQ_FLOW_NIL)
+		t->slots[f->lprev].lnext = f->lnext;
+	else
+		t->lru_head = f->lnext;
+	if (f->lnext != NETQ_FLOW_NIL)
+		t->slots[f->lnext].lprev = f->lprev;
+	else
+		t->lru_tail = f->lprev;
+	f->lprev = f->lnext = NETQ_FLOW_NIL;
+}
+
+/* Put slot i at the head of the LRU list. */
+static void
+netq_flow_lru_push(struct netq_flow_table *t, int32_t i)
+{
+	struct netq_flow *f = &t->slots[i];
+
+	f->lprev = NETQ_FLOW_NIL;
+	f->lnext = t->lru_head;
+	if (t->lru_head != NETQ_FLOW_NIL)
+		t->slots[t->lru_head].lprev = i;
+	t->lru_head = i;
+	if (t->lru_tail == NETQ_FLOW_NIL)
+		t->lru_tail = i;
+}
+
+/* Remove slot i from its bucket, the LRU list and the table, after the callback. */
+static void
+netq_flow_remove(struct netq_flow_table *t, int32_t i, const char *why)
+{
+	struct netq_flow *f = &t->slots[i];
+	int32_t *pp;
+
+	if (t->cb != NULL)
+		t->cb(f, why, t->arg);
+	pp = &t->buckets[netq_flow_hash(t, f->cip, f->cport, f->sip, f->sport)];
+	while (*pp != NETQ_FLOW_NIL && *pp != i)
+		pp = &t->slots[*pp].hnext;
+	if (*pp == i)
+		*pp = f->hnext;
+	netq_flow_lru_unlink(t, i);
+	memset(f, 0, sizeof(*f));
+	f->hnext = t->free_head;
+	t->free_head = i;
+	t->count--;
+}
+
+/* Find or create a flow. */
+struct netq_flow *
+netq_flow_get(struct netq_flow_table *t, uint32_t cip, uint16_t cport, uint32_t sip,
+    uint16_t sport, uint64_t now_ns, int create, int *created)
+{
+	size_t h = netq_flow_hash(t, cip, cport, sip, sport);
+	struct netq_flow *f;
+	int32_t i;
+
+	if (created != NULL)
+		*created = 0;
+	for (i = t->buckets[h]; i != NETQ_FLOW_NIL; i = t->slots[i].hnext) {
+		f = &t->slots[i];
+		if (f->cip == cip && f->sip == sip && f->cport == cport && f->sport == sport) {
+			netq_flow_lru_unlink(t, i);
+			netq_flow_lru_push(t, i);
+			f->last_ns = now_ns;
+			return f;
+		}
+	}
+	if (!create)
+		return NULL;
+	if (t->free_head == NETQ_FLOW_NIL) {
+		t->evictions++;
+		netq_flow_remove(t, t->lru_tail, "evict");
+	}
+	i = t->free_head;
+	f = &t->slots[i];
+	t->free_head = f->hnext;
+	memset(f, 0, sizeof(*f));
+	f->cip = cip;
+	f->sip = sip;
+	f->cport = cport;
+	f->sport = sport;
+	f->first_ns = f->last_ns = now_ns;
+	f->impair = -1;
+	f->hnext = t->buckets[h];
+	t->buckets[h] = i;
+	f->lprev = f->lnext = NETQ_FLOW_NIL;
+	netq_flow_lru_push(t, i);
+	t->count++;
+	if (created != NULL)
+		*created = 1;
+	return f;
+}
+
+/* Expire idle flows from the LRU end. */
+size_t
+netq_flow_expire(struct netq_flow_table *t, uint64_t now_ns, uint64_t idle_ns, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && t->lru_tail != NETQ_FLOW_NIL &&
+	    t->slots[t->lru_tail].last_ns + idle_ns < now_ns) {
+		netq_flow_remove(t, t->lru_tail, "idle");
+		n++;
+	}
+	return n;
+}
+
+/* Remove every flow. */
+void
+netq_flow_clear(struct netq_flow_table *t)
+{
+	size_t bound = t->max;
+
+	while (t->lru_tail != NETQ_FLOW_NIL && bound-- > 0)
+		netq_flow_remove(t, t->lru_tail, "exit");
+}
+
+/* Flows in the table. */
+size_t
+netq_flow_count(const struct netq_flow_table *t)
+{
+	return t->count;
+}
+
+/* Flows evicted for space so far. */
+uint64_t
+netq_flow_evictions(const struct netq_flow_table *t)
+{
+	return t->evictions;
+}
+
+/* Direction of a packet. */
+int
+netq_flow_c2s(const struct netq_sig_pkt *p)
+{
+	if ((p->flags & NETQ_SIG_SYN) != 0)
+		return (p->flags & NETQ_SIG_ACK) == 0;
+	return p->dport < p->sport;
+}
+
+/* Record a packet's signals. */
+void
+netq_flow_note(struct netq_flow *f, const struct netq_sig_pkt *p, int c2s, uint64_t now_ns)
+{
+	struct netq_flow_side *s = c2s ? &f->c : &f->s;
+	int hs = (p->flags & NETQ_SIG_SYN) != 0 && ((p->flags & NETQ_SIG_ACK) != 0) != c2s;
+
+	if (s->pkts == 0) {
+		s->ttl = s->ttl_min = s->ttl_max = p->ttl;
+		s->window = p->window;
+		s->df = p->df;
+	}
+	s->pkts++;
+	s->bytes += p->ip_len;
+	if (s->pkts <= NETQ_FLOW_PKTS) {
+		if (p->ttl < s->ttl_min)
+			s->ttl_min = p->ttl;
+		if (p->ttl > s->ttl_max)
+			s->ttl_max = p->ttl;
+		if (s->n_ipid < NETQ_FLOW_PKTS)
+			s->ipid[s->n_ipid++] = p->ipid;
+	}
+	if (hs && !s->have_hs) {
+		s->have_hs = 1;
+		s->opts = p->opts;
+		s->window = p->window;
+		s->hs_ns = now_ns;
+		s->ttl = p->ttl;
+	}
+	if (p->payload_len > 0 && s->data_ns == 0) {
+		s->data_ns = now_ns;
+		s->data_len = (uint32_t)p->payload_len;
+	}
+	if (p->flags & NETQ_SIG_FIN)
+		s->fin = 1;
+	if (p->flags & NETQ_SIG_RST)
+		s->rst = 1;
+}
+
+/* Are the flow's signals final? */
+int
+netq_flow_complete(const struct netq_flow *f)
+{
+	if (f->c.fin || f->c.rst || f->s.fin || f->s.rst)
+		return 1;
+	return f->c.data_ns != 0 && f->s.data_ns != 0;
+}

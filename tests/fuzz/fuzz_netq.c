@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * fuzz_netq — libFuzzer harness for the packet plane's parser of untrusted bytes (netq_sig.h):
+ * parse the input as an IPv4/TCP packet and, when it parses, run every inference the handler
+ * runs on it (direction, flow notes, IP ID class, HTTP sniff) and rebuild the RST / 302
+ * answers, checking the invariants callers rely on (payload inside the input, terminated
+ * layout and host strings, built packets that parse back with valid checksums). Seeds:
+ * tests/fixtures/fuzz/fuzz_netq (a SYN, a ClientHello segment, an HTTP GET).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netq_flow.h"
+#include "netq_impair.h"
+#include "netq_sig.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One input. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct netq_flow f;
+	uint8_t a[NETQ_IMPAIR_PKT], b[NETQ_IMPAIR_PKT];
+	struct netq_sig_pkt p, q;
+	char host[64], id[NETQ_SIG_FLOWID];
+	size_t la, lb;
+	int c2s;
+
+	if (netq_sig_parse(data, size, &p) != NETQ_SIG_OK)
+		return 0;
+	if (p.payload < data || p.payload + p.payload_len > data + size ||
+	    memchr(p.opts.layout, '\0', sizeof(p.opts.layout)) == NULL)
+		abort();
+	c2s = netq_flow_c2s(&p);
+	memset(&f, 0, sizeof(f));
+	netq_flow_note(&f, &p, c2s, 1);
+	netq_flow_note(&f, &p, !c2s, 2);
+	(void)netq_flow_complete(&f);
+	(void)netq_sig_ipid_class(f.c.ipid, f.c.n_ipid);
+	netq_sig_flow_id(p.src, p.sport, p.dst, p.dport, id);
+	if (netq_sig_http_request(p.payload, p.payload_len, host, sizeof(host)) &&
+	    memchr(host, '\0', sizeof(host)) == NULL)
+		abort();
+	netq_impair_rst_pair(&p, a, &la, b, &lb);
+	if (netq_sig_parse(a, la, &q) != NETQ_SIG_OK || netq_sig_ip_csum(a, 20) != 0 ||
+	    netq_sig_tcp_csum(q.src, q.dst, a + 20, la - 20) != 0)
+		abort();
+	la = netq_impair_redirect(&p, "http://warning.lab/install", a, sizeof(a));
+	if (la == 0 || netq_sig_parse(a, la, &q) != NETQ_SIG_OK || q.payload_len != la - 40)
+		abort();
+	return 0;
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_netq.sh — the packet plane (`mitmlab netq`) in a gateway namespace between its own
+# clients and origins, asserted from the recorded net.* events and what the clients saw.
+#
+#   client c1 10.78.1.2 (on path) ──┐
+#                                   gateway g (netq + NFQUEUE rules, "engine" on :8443)
+#   client c2 10.78.4.2 (off path) ─┘   │ 10.78.2.1
+#                                   router r 10.78.2.2 / 10.78.3.1
+#                                       │
+#                                   origin o 10.78.3.2 .3 .4 .5 (openssl s_server :443,
+#                                   python http.server :80)
+#
+# The "engine" is an openssl s_server on the gateway's :8443 with its own certificate, so a
+# client can tell a diverted flow (engine.lab) from a routed one (origin.lab) by the certificate.
+# Asserts: TTL / hop fields (client 0 hops, server 1 hop across r); only flows to the target
+# CIDR from the on-path network are diverted; reset → client sees a reset, timeout → timeout,
+# redirect → 302 with Location, delay → slower connect; the flow table bound holds under a
+# burst; net.stats reports the handler's packets/s under a bounded bulk load (printed);
+# fail-closed stops traffic when the handler dies, fail-open lets it through untouched.
+set -eu
+. "$(dirname "$0")/lib.sh"
+ml_init netq
+
+ml_ns C1 c1; ml_ns C2 c2; ml_ns G g; ml_ns R r; ml_ns O o
+ml_link "$C1" c0 10.78.1.2/24 "$G" g0 10.78.1.1/24
+ml_link "$C2" c0 10.78.4.2/24 "$G" g2 10.78.4.1/24
+ml_link "$G" g1 10.78.2.1/24 "$R" r0 10.78.2.2/24
+ml_link "$R" r1 10.78.3.1/24 "$O" o0 10.78.3.2/24
+for a in 3 4 5; do ip -n "$O" addr add 10.78.3.$a/24 dev o0; done
+ip -n "$C1" route add default via 10.78.1.1
+ip -n "$C2" route add default via 10.78.4.1
+ip -n "$G" route add 10.78.3.0/24 via 10.78.2.2
+ip -n "$R" route add 10.78.0.0/16 via 10.78.2.1
+ip -n "$O" route add default via 10.78.3.1
+ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
+
+W=$ML_TMP/web
+ml_webpki "$W" origin.lab engine.lab
+mkdir -p "$ML_TMP/www"; truncate -s 1G "$ML_TMP/www/big.bin"; echo hi >"$ML_TMP/www/index.html"
+# one s_server per address: s_server serves one connection at a time, and the timeout
+# impairment leaves its server half-open on purpose
+for a in 2 3 4 5; do
+	ml_bg "$O" "origin$a" openssl s_server -quiet -www -accept "10.78.3.$a:443" -cert "$W/origin.lab.pem" -key "$W/origin.lab.key" -cert_chain "$W/int.pem"
+done
+ml_bg "$O" http python3 -m http.server 80 --bind 10.78.3.4 --directory "$ML_TMP/www"
+ml_bg "$G" engine openssl s_server -quiet -www -accept 8443 -cert "$W/engine.lab.pem" -key "$W/engine.lab.key" -cert_chain "$W/int.pem"
+ml_bg "$G" bus "$ML_BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" --record "$ML_TMP/events.jsonl"
+BUSPID=$ML_LASTPID
+ml_wait_port "$O" 10.78.3.2 443; ml_wait_port "$O" 10.78.3.4 80; ml_wait_port "$G" 127.0.0.1 8443
+
+NETQ_ARGS=(--bus "ipc://$ML_TMP/bus.in" --install-rules --divert-dst 10.78.3.2/32 --on-path 10.78.1.0/24
+    --impair "reset sni=reset.lab" --impair "timeout sni=timeout.lab"
+    --impair "redirect:http://warning.lab/install-certificate sni=plain.lab"
+    --impair "delay:250 dst=10.78.3.5/32" --max-flows 64 --idle-s 2 --stats-ms 500 --seed 7)
+# start_netq LOG ARGS...: run the handler in the gateway, wait for its rules.
+start_netq() {
+	local log=$1; shift
+	ml_bg "$G" "$log" "$ML_BIN" netq "$@"
+	NETQPID=$ML_LASTPID
+	for _ in $(seq 50); do ip netns exec "$G" iptables -t mangle -S MITMLAB_NETQ 2>/dev/null | grep -q NFQUEUE && break; sleep 0.1; done
+	sleep 0.3
+}
+# cert_cn IP SNI [CLIENTNS]: the CN of the certificate the client gets.
+cert_cn() {
+	ip netns exec "${3:-$C1}" timeout 5 openssl s_client -connect "$1:443" -servername "$2" </dev/null 2>/dev/null |
+	    openssl x509 -noout -subject 2>/dev/null | sed -n 's/.*CN *= *//p'
+}
+# curl_c1 ARGS...: curl from c1; prints "rc=N" and the write-out.
+curl_c1() { ip netns exec "$C1" curl -sS -k "$@" 2>"$ML_TMP/curl.err"; echo " rc=$?"; }
+
+start_netq netq "${NETQ_ARGS[@]}"
+ok "netq running" kill -0 "$NETQPID"
+
+echo "-- diversion at SYN time by destination and client network"
+ok "on-path client to the target CIDR is diverted (engine.lab)" [ "$(cert_cn 10.78.3.2 a.lab)" = engine.lab ]
+ok "on-path client to another destination is routed (origin.lab)" [ "$(cert_cn 10.78.3.3 b.lab)" = origin.lab ]
+ok "off-path client to the target CIDR is routed (origin.lab)" [ "$(cert_cn 10.78.3.2 c.lab "$C2")" = origin.lab ]
+
+echo "-- impairments"
+out=$(curl_c1 --max-time 5 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
+ok "reset after the ClientHello: client sees a reset ($out; $(head -c 80 "$ML_TMP/curl.err"))" \
+    bash -c "grep -qi 'reset' '$ML_TMP/curl.err'"
+t0=$(date +%s%N)
+out=$(curl_c1 --max-time 2 --resolve timeout.lab:443:10.78.3.4 https://timeout.lab/)
+t1=$(date +%s%N)
+ok "timeout after the ClientHello: client times out ($out)" bash -c "[[ '$out' == *rc=28 ]] && [ $(( (t1 - t0) / 1000000 )) -ge 1900 ]"
+out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' --resolve plain.lab:80:10.78.3.4 http://plain.lab/)
+ok "plain HTTP to a target: 302 to the certificate page ($out)" [ "$out" = "302 http://warning.lab/install-certificate rc=0" ]
+out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code}' http://10.78.3.4/index.html)
+ok "plain HTTP to a non-target passes ($out)" [ "$out" = "200 rc=0" ]
+tc=$(ip netns exec "$C1" curl -sk -o /dev/null --max-time 10 -w '%{time_connect}' https://10.78.3.5/ || true)
+tc3=$(ip netns exec "$C1" curl -sk -o /dev/null --max-time 10 -w '%{time_connect}' https://10.78.3.3/ || true)
+ok "delay 250 ms per packet: connect takes >= 0.45 s ($tc s vs $tc3 s undelayed)" \
+    python3 -c "import sys; sys.exit(0 if float('$tc') >= 0.45 and float('$tc3') < 0.2 else 1)"
+
+echo "-- flow table bound under a burst of 150 connections (max 64 flows)"
+ip netns exec "$C1" bash -c 'for i in $(seq 150); do (exec 3<>/dev/tcp/10.78.3.3/443) 2>/dev/null; done'
+
+echo "-- bounded load for the handler's packets/s (bulk HTTP for 4 s, segmentation offload off)"
+# MSS-sized packets from the sender, so the count is packets on the wire, not GSO batches
+ip -n "$O" link set o0 gso_max_size 1500 2>/dev/null || true
+ip netns exec "$C1" curl -s -o /dev/null --max-time 4 -w '%{size_download} %{speed_download}\n' http://10.78.3.4/big.bin >"$ML_TMP/bulk.txt" || true
+ip -n "$O" link set o0 gso_max_size 65536 2>/dev/null || true
+sleep 1.2
+
+echo "-- fail-closed: kill the handler (no --queue-bypass)"
+{ kill -KILL "$NETQPID"; wait "$NETQPID"; } 2>/dev/null || true; sleep 0.3
+out=$(curl_c1 --max-time 2 -o /dev/null -w '%{http_code}' https://10.78.3.3/)
+ok "traffic stops without the handler ($out)" bash -c "[[ '$out' == *rc=28 ]]"
+ip netns exec "$G" "$ML_BIN" netq --remove-rules
+ok "rules removed" bash -c "! ip netns exec '$G' iptables -t mangle -S MITMLAB_NETQ 2>/dev/null"
+
+echo "-- fail-open: kill the handler (--queue-bypass)"
+start_netq netq2 --bus "ipc://$ML_TMP/bus.in" --install-rules --fail-open --divert-dst 10.78.3.2/32
+ok "with the handler, the target is diverted" [ "$(cert_cn 10.78.3.2 d.lab)" = engine.lab ]
+{ kill -KILL "$NETQPID"; wait "$NETQPID"; } 2>/dev/null || true; sleep 0.3
+ok "queue rule carries --queue-bypass" bash -c "ip netns exec '$G' iptables -t mangle -S MITMLAB_NETQ | grep -q queue-bypass"
+ok "without the handler, traffic flows untouched (origin.lab, not diverted)" [ "$(cert_cn 10.78.3.2 e.lab)" = origin.lab ]
+ip netns exec "$G" "$ML_BIN" netq --remove-rules --fail-open
+
+sleep 0.5; kill -TERM "$BUSPID"; for _ in $(seq 50); do kill -0 "$BUSPID" 2>/dev/null || break; sleep 0.1; done
+
+echo "-- the recorded net.* events"
+ok "events recorded" [ -s "$ML_TMP/events.jsonl" ]
+ok "net.* events match what happened" python3 - "$ML_TMP/events.jsonl" "$ML_TMP/bulk.txt" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+net = [e for e in ev if e["t"].startswith("net.")]
+def fail(m): print("   ", m); sys.exit(1)
+for e in net:
+    if e["src"] != "net": fail(f"src {e['src']}")
+flows = [e for e in net if e["t"] == "net.flow"]
+def by(dst, cli="10.78.1.2"):
+    return [f for f in flows if f["flow"].startswith(cli + ":") and f["flow"].endswith(">" + dst)]
+routed = [f for f in by("10.78.3.3:443") if f["server"]["pkts"] > 0 and "syn" in f["client"]]
+if not routed: fail("no net.flow for the routed flow")
+f = routed[0]
+if f["client_hops"] != 0 or f["client_ttl"] != 64: fail(f"client ttl {f['client_ttl']} hops {f['client_hops']}")
+if f["server_hops"] != 1 or f["server_ttl"] != 63: fail(f"server ttl {f['server_ttl']} hops {f['server_hops']}")
+for side, hs in (("client", "syn"), ("server", "synack")):
+    s = f[side]
+    if hs not in s or "mss" not in s[hs] or "wscale" not in s[hs]: fail(f"{side} {hs} options missing: {s}")
+    if s["ipid"] not in ("zero", "incrementing", "random", "constant", "unknown"): fail(f"ipid {s['ipid']}")
+for k in ("syn_synack_us", "synack_data_us", "data_reply_us"):
+    if k not in f: fail(f"{k} missing: {f}")
+if f["client"]["first_data_bytes"] < 100: fail("client first data is not a ClientHello")
+if f["name"] != "b.lab": fail(f"name {f.get('name')}")
+div = by("10.78.3.2:443")
+if not div or not all(x["diverted"] for x in div): fail(f"target flows not diverted: {div}")
+if any(x["diverted"] for x in by("10.78.3.3:443")): fail("non-target flow diverted")
+off = by("10.78.3.2:443", "10.78.4.2")
+if not off or any(x["diverted"] or x["on_path"] for x in off): fail(f"off-path flow diverted: {off}")
+imp = {e["action"]: e for e in net if e["t"] == "net.impair"}
+for a, n in (("reset", "reset.lab"), ("timeout", "timeout.lab"), ("redirect", "plain.lab"), ("delay", None)):
+    if a not in imp: fail(f"no net.impair {a}")
+    if n and imp[a].get("name") != n: fail(f"impair {a} name {imp[a].get('name')}")
+stats = [e for e in net if e["t"] == "net.stats"]
+if len(stats) < 3: fail("too few net.stats")
+last = max(stats, key=lambda e: e["pkts"])
+v = last["verdicts"]
+if v["mark"] < 1 or v["drop"] < 1 or v["hold"] < 1 or v["release"] != v["hold"]: fail(f"verdicts {v}")
+if last["injected"] < 3 or last["inject_errors"] != 0: fail(f"injected {last['injected']}")
+if max(s["flows"] for s in stats) > 64: fail("flow table exceeded its bound")
+if last["flows_evicted"] < 1: fail("no eviction under the burst")
+pps = max(s["pkts_per_s"] for s in stats)
+bulk = open(sys.argv[2]).read().split()
+print(f"    handler peak: {pps} packets/s (net.stats); bulk {bulk}")
+PY
+ml_done
