@@ -16,5 +16,9 @@ int cmd_lab(int argc, char **argv);	/* mitmlab lab gc|down */
 int cmd_origin(int argc, char **argv);	/* mitmlab origin -c FILE.json | --listen --site */
 int cmd_client(int argc, char **argv);	/* mitmlab client --url URL... */
 int cmd_wrap(int argc, char **argv);	/* mitmlab wrap --tool curl|openssl --url URL... */
+int cmd_netq(int argc, char **argv);	/* mitmlab netq [options]   the packet plane (gateway ns) */
+int cmd_report(int argc, char **argv);	/* mitmlab report RUN_DIR [--format html|md|json] [--out FILE] */
+int cmd_replay(int argc, char **argv);	/* mitmlab replay RUN_DIR --analyzer NAME... [--out DIR] */
+int cmd_compare(int argc, char **argv);	/* mitmlab compare RUN_DIR... [--detector NAME...] [--out DIR] */
 
 #endif

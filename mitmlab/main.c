@@ -23,9 +23,13 @@ static const struct command commands[] = {
 	{ "origin", cmd_origin, "origin -c FILE.json | --listen ADDR:PORT --site NAME,CERT,KEY   the lab's web" },
 	{ "client", cmd_client, "client --url URL... [options]   load generator (the client vantage)" },
 	{ "wrap",  cmd_wrap,  "wrap --tool curl|openssl --url URL...   real clients as workload steps" },
+	{ "netq",  cmd_netq,  "netq [options]   the packet plane: NFQUEUE diversion, signals, impairments" },
 	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]" },
 	{ "check", cmd_check, "check SCENARIO.yaml...   validate scenarios without running them" },
 	{ "lab",   cmd_lab,   "lab gc|down   remove labs left by crashed runs" },
+	{ "report", cmd_report, "report RUN_DIR [--format html|md|json] [--out FILE]   evidence report of a run" },
+	{ "replay", cmd_replay, "replay RUN_DIR --analyzer NAME... [--out DIR]   run analyzers on a recorded run" },
+	{ "compare", cmd_compare, "compare RUN_DIR... [--detector NAME...] [--out DIR]   score detectors against the ground truth" },
 };
 
 /* Print the list of subcommands. */

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * report — gathers a run directory into the report model: reads events.jsonl (grouped by
+ * topic), manifest.json, scenario.yaml, pki/national (ca.json and the PEM certificates) and
+ * results/<name>.json, asks report_flows for the event-derived sections and report_cert for the
+ * certificate facts, writes the summary sentences, and writes the rendered files. Rendering
+ * is report_md.c / report_html.c (charts: report_chart.c); the pcapng is evidence.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "evidence.h"
+#include "log.h"
+#include "pki.h"
+#include "report.h"
+#include "report_cert.h"
+#include "report_flows.h"
+#include "util.h"
+#include "version.h"
+
+/* A growable string for the summary sentences. */
+static void
+report_sentence(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Append one formatted sentence to arr. */
+static void
+report_sentence(json_t *arr, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0) {
+		json_array_append_new(arr, json_string(s));
+		free(s);
+	}
+	va_end(ap);
+}
+
+/* events.jsonl grouped by topic: {"topic": [event...]} (new reference). */
+static json_t *
+report_load_events(const char *run_dir, json_int_t *bad, char **cause)
+{
+	char path[4200], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	json_t *by, *e, *a;
+	const char *t;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+	if ((f = fopen(path, "r")) == NULL) {
+		util_cause(cause, "%s: %s (is %s a run directory?)", path, strerror(errno),
+		    run_dir);
+		return NULL;
+	}
+	by = json_object();
+	*bad = 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (n == 1 && line[0] == '\n')
+			continue;
+		if ((e = json_loadb(line, (size_t)n, 0, NULL)) == NULL ||
+		    (t = json_string_value(json_object_get(e, "t"))) == NULL) {
+			json_decref(e);
+			(*bad)++;
+			continue;
+		}
+		if ((a = json_object_get(by, t)) == NULL)
+			json_object_set_new(by, t, a = json_array());
+		json_array_append_new(a, e);
+	}
+	free(line);
+	fclose(f);
+	return by;
+}
+
+/* Load a JSON file; NULL when absent or invalid (*err gets the parse error, may be NULL). */
+static json_t *
+report_load_json(const char *path, char **err)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (err != NULL)
+		*err = NULL;
+	if ((j = json_load_file(path, 0, &je)) == NULL && err != NULL && errno != ENOENT)
+		if (asprintf(err, "%s:%d: %s", path, je.line, je.text) < 0)
+			*err = NULL;
+	return j;
+}
+
+/* The national CA section from pki/national. */
+static json_t *
+report_national(const char *run_dir)
+{
+	char dir[4200], path[4400], *bl;
+	json_t *out = json_object(), *certs = json_array(), *ca, *facts;
+	const json_t *c;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/pki/national", run_dir);
+	snprintf(path, sizeof(path), "%s/ca.json", dir);
+	ca = report_load_json(path, NULL);
+	json_object_set_new(out, "profile", json_incref(json_object_get(ca, "profile")) ?: json_null());
+	json_object_set_new(out, "issuer_role", json_incref(json_object_get(ca, "issuer")) ?: json_null());
+	json_object_set_new(out, "note", json_incref(json_object_get(ca, "note")) ?: json_null());
+	json_array_foreach(json_object_get(ca, "certs"), i, c) {
+		const char *file = json_string_value(json_object_get(c, "cert"));
+		X509 *x;
+
+		if (file == NULL || strchr(file, '/') != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+		if ((x = pki_read_cert(path, NULL)) == NULL)
+			continue;
+		facts = report_cert_facts(x);
+		X509_free(x);
+		json_object_set_new(facts, "role", json_incref(json_object_get(c, "role")) ?:
+		    json_string("?"));
+		json_object_set_new(facts, "file", json_sprintf("pki/national/%s", file));
+		json_object_set_new(facts, "expired_at_date",
+		    json_incref(json_object_get(c, "expired_at_date")) ?: json_null());
+		json_array_append_new(certs, facts);
+	}
+	if (ca == NULL) {
+		/* No ca.json: fall back to root.pem. */
+		X509 *x;
+
+		snprintf(path, sizeof(path), "%s/root.pem", dir);
+		if ((x = pki_read_cert(path, NULL)) != NULL) {
+			facts = report_cert_facts(x);
+			json_object_set_new(facts, "role", json_string("root"));
+			json_object_set_new(facts, "file", json_string("pki/national/root.pem"));
+			json_array_append_new(certs, facts);
+			X509_free(x);
+		}
+	}
+	json_object_set_new(out, "certs", certs);
+	snprintf(path, sizeof(path), "%s/pki/blocklist.txt", run_dir);
+	if ((bl = util_read_file(path, NULL, NULL)) != NULL) {
+		json_t *spkis = json_array();
+		char *save = NULL, *l;
+
+		for (l = strtok_r(bl, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
+			if (l[0] != '#' && strlen(l) == 64)
+				json_array_append_new(spkis, json_string(l));
+		json_object_set_new(out, "lab_blocklist_spki", spkis);
+		free(bl);
+	}
+	json_decref(ca);
+	return out;
+}
+
+/* results/<name>.json and analysis.result events, as found. */
+static json_t *
+report_detection(const char *run_dir, const json_t *by)
+{
+	char dir[4200], path[4500], *err;
+	json_t *files = json_array(), *out, *compare = NULL, *j;
+	struct dirent **ents = NULL;
+	int n, i;
+	const json_t *ar = json_object_get(by, "analysis.result");
+
+	snprintf(dir, sizeof(dir), "%s/results", run_dir);
+	n = scandir(dir, &ents, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *nm = ents[i]->d_name;
+		size_t l = strlen(nm);
+
+		if (l > 5 && strcmp(nm + l - 5, ".json") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, nm);
+			if ((j = report_load_json(path, &err)) == NULL) {
+				json_array_append_new(files, json_pack("{s:s,s:s}", "file", nm,
+				    "error", err ? err : "unreadable"));
+				free(err);
+			} else if (strcmp(nm, "compare.json") == 0) {
+				compare = j;
+			} else {
+				json_array_append_new(files, json_pack("{s:s,s:o}", "file", nm,
+				    "data", j));
+			}
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	if (compare == NULL) {
+		snprintf(path, sizeof(path), "%s/compare.json", run_dir);
+		compare = report_load_json(path, NULL);
+	}
+	out = json_object();
+	json_object_set_new(out, "results", files);
+	json_object_set_new(out, "analysis_results", ar ? json_incref((json_t *)(uintptr_t)ar) :
+	    json_array());
+	json_object_set_new(out, "compare", compare ? compare : json_null());
+	json_object_set_new(out, "none", json_boolean(json_array_size(files) == 0 &&
+	    json_array_size(ar) == 0 && compare == NULL));
+	return out;
+}
+
+/* ns since the epoch as ISO-8601 UTC, or null. */
+static json_t *
+report_iso(double ns)
+{
+	char buf[40];
+	time_t t = (time_t)(ns / 1e9);
+	struct tm tm;
+
+	if (ns <= 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/* SHA-256 hex of a file into a new JSON string, or null. */
+static json_t *
+report_file_sha256(const char *path)
+{
+	unsigned char d[32];
+	unsigned int n = 32;
+	char hex[65], *buf;
+	size_t len;
+	json_t *j = json_null();
+
+	if ((buf = util_read_file(path, &len, NULL)) == NULL)
+		return j;
+	if (EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) == 1)
+		j = json_string(util_hex(d, 32, hex));
+	free(buf);
+	return j;
+}
+
+/* The reproducibility section from manifest.json (and the run events when it lacks times). */
+static json_t *
+report_repro(const char *run_dir, const json_t *by)
+{
+	static const char *const copy[] = { "scenario", "scenario_file", "mitmlab_version", "git",
+	    "seed", "scale", "command", "host", "libraries", "lab_id", "timings", "keep_keys",
+	    "captures" };
+	char path[4200];
+	json_t *m, *out = json_object();
+	const json_t *st = json_array_get(json_object_get(by, "lab.run.start"), 0);
+	const json_t *en = json_array_get(json_object_get(by, "lab.run.end"), 0);
+	double s, e;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", run_dir);
+	m = report_load_json(path, NULL);
+	json_object_set_new(out, "manifest", json_boolean(m != NULL));
+	for (i = 0; i < sizeof(copy) / sizeof(copy[0]); i++)
+		json_object_set_new(out, copy[i], json_incref(json_object_get(m, copy[i])) ?:
+		    json_null());
+	snprintf(path, sizeof(path), "%s/scenario.yaml", run_dir);
+	json_object_set_new(out, "scenario_sha256", report_file_sha256(path));
+	snprintf(path, sizeof(path), "%s/events.jsonl", run_dir);
+	json_object_set_new(out, "events_sha256", report_file_sha256(path));
+	s = json_number_value(json_object_get(m, "start_ns"));
+	e = json_number_value(json_object_get(m, "end_ns"));
+	/* A manifest time before 2001 is not a wall-clock time: use the recorded events. */
+	if (s > 1e18 && e >= s) {
+		json_object_set_new(out, "times_from", json_string("manifest.json"));
+	} else {
+		s = json_number_value(json_object_get(st, "ts"));
+		e = json_number_value(json_object_get(en, "ts"));
+		json_object_set_new(out, "times_from", json_string("events (lab.run.start/end)"));
+	}
+	json_object_set_new(out, "start", report_iso(s));
+	json_object_set_new(out, "end", report_iso(e));
+	json_object_set_new(out, "duration_s", s > 0 && e >= s ? json_real((e - s) / 1e9) :
+	    json_null());
+	json_object_set_new(out, "report_generator", json_pack("{s:s,s:s,s:s}", "version",
+	    MITMLAB_VERSION, "git", MITMLAB_GIT, "openssl", OpenSSL_version(OPENSSL_VERSION)));
+	json_object_set_new(out, "bus", json_incref(json_array_get(json_object_get(by,
+	    "bus.stats"), 0)) ?: json_null());
+	json_decref(m);
+	return out;
+}
+
+/* "a, b and c" of an object of counters {"k": n} as "n k" items. */
+static void
+report_counts_str(const json_t *counts, char *buf, size_t len)
+{
+	const char *k;
+	json_t *v;
+	size_t off = 0, i = 0, n = json_object_size(counts);
+
+	buf[0] = '\0';
+	json_object_foreach((json_t *)(uintptr_t)counts, k, v) {
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%lld %s",
+			    i == 0 ? "" : i + 1 == n ? " and " : ", ",
+			    (long long)json_integer_value(v), k);
+		i++;
+	}
+}
+
+/* The summary: sentences generated from the other sections. */
+static json_t *
+report_summary(const json_t *model)
+{
+	const json_t *hosts = json_object_get(model, "hosts");
+	const json_t *forged = json_object_get(model, "forged");
+	const json_t *fp = json_object_get(model, "fingerprints");
+	const json_t *det = json_object_get(model, "detection");
+	const json_t *brk = json_object_get(model, "breakage");
+	const json_t *perf = json_object_get(model, "performance");
+	const json_t *nat = json_array_get(json_object_get(json_object_get(model,
+	    "national_ca"), "certs"), 0);
+	const json_t *v, *added;
+	json_t *s = json_array();
+	char buf[2048];
+	const char *k;
+	size_t i;
+	json_int_t iflows = json_integer_value(json_object_get(hosts, "intercepted_flows"));
+
+	if (!json_is_true(json_object_get(hosts, "engine_events"))) {
+		report_sentence(s, "Nothing was intercepted: the interception engine recorded no "
+		    "flow (interception %s in the scenario), so all %lld client connections went "
+		    "directly to the origins.", json_is_true(json_object_get(hosts,
+		    "intercept_enabled")) ? "was ON but the engine published nothing" : "is off",
+		    (long long)json_integer_value(json_object_get(brk, "total")));
+	} else {
+		buf[0] = '\0';
+		json_object_foreach((json_t *)(uintptr_t)json_object_get(forged, "profiles"), k, v) {
+			size_t l = strlen(buf);
+
+			snprintf(buf + l, sizeof(buf) - l, "%s%s", l ? ", " : "", k);
+		}
+		report_sentence(s, "The gateway diverted %lld flows and intercepted %lld of them "
+		    "for %lld distinct server names (the scenario targets %zu names); it issued "
+		    "%lld forged certificates (%lld distinct leaves) with forging profile %s.",
+		    (long long)json_integer_value(json_object_get(hosts, "flows")),
+		    (long long)iflows,
+		    (long long)json_integer_value(json_object_get(hosts, "intercepted_names")),
+		    json_array_size(json_object_get(hosts, "targets")),
+		    (long long)json_integer_value(json_object_get(forged, "count")),
+		    (long long)json_integer_value(json_object_get(forged, "distinct")),
+		    buf[0] ? buf : json_string_value(json_object_get(hosts, "forging")) ?: "?");
+		if (json_object_size(json_object_get(forged, "keys")) > 0) {
+			report_counts_str(json_object_get(forged, "keys"), buf, sizeof(buf));
+			report_sentence(s, "Forged leaf keys: %s.", buf);
+		}
+	}
+	if (nat != NULL)
+		report_sentence(s, "The national root is %s; browsers block it by SPKI SHA-256 "
+		    "%s (base64 %s).", json_string_value(json_object_get(nat, "subject")) ?: "?",
+		    json_string_value(json_object_get(nat, "spki_sha256")) ?: "?",
+		    json_string_value(json_object_get(nat, "spki_sha256_b64")) ?: "?");
+	v = json_array_get(json_object_get(fp, "interceptor"), 0);
+	if (v != NULL)
+		report_sentence(s, "Origins saw the interceptor's own ClientHello (JA3 %s, JA4 %s) "
+		    "on intercepted flows; it %s any client's.",
+		    json_string_value(json_object_get(v, "ja3")) ?: "?",
+		    json_string_value(json_object_get(v, "ja4")) ?: "?",
+		    json_is_true(json_object_get(fp, "interceptor_matches_a_client")) ?
+		    "matches" : "matches none of");
+	if (json_is_true(json_object_get(det, "none"))) {
+		report_sentence(s, "Detection: no analyzer was run on this run (results/ holds no "
+		    "result and events.jsonl no analysis.result).");
+	} else {
+		buf[0] = '\0';
+		json_array_foreach(json_object_get(det, "results"), i, v) {
+			size_t l = strlen(buf);
+
+			snprintf(buf + l, sizeof(buf) - l, "%s%s", i ? ", " : "",
+			    json_string_value(json_object_get(v, "file")));
+		}
+		report_sentence(s, "Detection: %zu analyzer result file(s)%s%s, %zu analysis.result "
+		    "event(s)%s.", json_array_size(json_object_get(det, "results")),
+		    buf[0] ? " — " : "", buf,
+		    json_array_size(json_object_get(det, "analysis_results")),
+		    json_is_null(json_object_get(det, "compare")) ? "" : ", and a detector comparison");
+	}
+	json_object_foreach((json_t *)(uintptr_t)json_object_get(brk, "by_client"), k, v) {
+		report_counts_str(v, buf, sizeof(buf));
+		report_sentence(s, "Client %s: %s.", k, buf);
+	}
+	added = json_object_get(perf, "added_latency");
+	if (json_is_object(added))
+		report_sentence(s, "Interception added %.1f ms to the median TLS handshake and "
+		    "%.1f ms to the median total request time (intercepted vs %s flows).",
+		    json_number_value(json_object_get(added, "handshake_p50_us")) / 1000.0,
+		    json_number_value(json_object_get(added, "total_p50_us")) / 1000.0,
+		    json_string_value(json_object_get(added, "against")));
+	return s;
+}
+
+/* Build the model. */
+json_t *
+report_build(const char *run_dir, char **cause)
+{
+	json_t *by, *m;
+	json_int_t bad;
+	const json_t *truth;
+	const char *rd = strrchr(run_dir, '/');
+	char title[512];
+	struct stat st;
+
+	if (stat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		util_cause(cause, "%s: not a directory", run_dir);
+		return NULL;
+	}
+	if ((by = report_load_events(run_dir, &bad, cause)) == NULL)
+		return NULL;
+	truth = json_array_get(json_object_get(by, "lab.truth.scenario"), 0);
+	while (rd != NULL && rd[1] == '\0' && rd > run_dir)	/* trailing slash */
+		rd = NULL;
+	rd = rd ? rd + 1 : run_dir;
+	snprintf(title, sizeof(title), "mitmlab report: %s (%s)",
+	    json_string_value(json_object_get(truth, "scenario")) ?: "unknown scenario", rd);
+	m = json_pack("{s:i,s:s,s:s,s:o}", "schema", REPORT_SCHEMA, "title", title,
+	    "run_dir", run_dir, "generated", report_iso((double)util_now_ns()));
+	json_object_set_new(m, "events", json_pack("{s:I,s:I}", "invalid_lines", bad,
+	    "topics", (json_int_t)json_object_size(by)));
+	json_object_set_new(m, "national_ca", report_national(run_dir));
+	json_object_set_new(m, "forged", report_flows_forged(by, REPORT_FORGED_SAMPLES));
+	json_object_set_new(m, "hosts", report_flows_hosts(by));
+	json_object_set_new(m, "fingerprints", report_flows_fingerprints(by));
+	json_object_set_new(m, "detection", report_detection(run_dir, by));
+	json_object_set_new(m, "breakage", report_flows_breakage(by));
+	json_object_set_new(m, "performance", report_flows_performance(by));
+	json_object_set_new(m, "reproducibility", report_repro(run_dir, by));
+	json_object_set_new(m, "evidence", evidence_describe(run_dir));
+	json_object_set_new(m, "summary", report_summary(m));
+	json_decref(by);
+	return m;
+}
+
+/* Parse a --format value. */
+int
+report_format_parse(const char *s, enum report_format *fmt, char **cause)
+{
+	if (strcmp(s, "json") == 0)
+		*fmt = REPORT_JSON;
+	else if (strcmp(s, "md") == 0 || strcmp(s, "markdown") == 0)
+		*fmt = REPORT_MD;
+	else if (strcmp(s, "html") == 0)
+		*fmt = REPORT_HTML;
+	else
+		return util_cause(cause, "unknown format \"%s\" (known: html, md, json)", s);
+	return 0;
+}
+
+/* File name of a format inside the run directory. */
+const char *
+report_format_file(enum report_format fmt)
+{
+	return fmt == REPORT_JSON ? "report.json" : fmt == REPORT_MD ? "report.md" :
+	    "report.html";
+}
+
+/* Render in one format. */
+char *
+report_render(const json_t *model, enum report_format fmt, char **cause)
+{
+	char *s;
+
+	switch (fmt) {
+	case REPORT_JSON:
+		if ((s = json_dumps(model, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+			util_cause(cause, "cannot serialise the report model");
+		return s;
+	case REPORT_MD:
+		return report_md_render(model, cause);
+	case REPORT_HTML:
+		return report_html_render(model, cause);
+	}
+	util_cause(cause, "unknown format");
+	return NULL;
+}
+
+/* Render and write, refusing key material. */
+int
+report_write(const json_t *model, enum report_format fmt, const char *path, char **cause)
+{
+	char *s = report_render(model, fmt, cause);
+	int rv;
+
+	if (s == NULL)
+		return -1;
+	if (strstr(s, "PRIVATE KEY") != NULL) {
+		free(s);
+		return util_cause(cause, "%s: the rendered report contains \"PRIVATE KEY\": "
+		    "refusing to write it", path);
+	}
+	rv = util_write_file(path, s, strlen(s), 0644, cause);
+	free(s);
+	return rv;
+}
+
+/* Evidence, then the three reports, into the run directory. */
+int
+report_write_all(const char *run_dir, char **cause)
+{
+	static const enum report_format fmts[] = { REPORT_JSON, REPORT_MD, REPORT_HTML };
+	char path[4200], *ecause = NULL;
+	json_t *m, *ev = NULL;
+	size_t i;
+
+	if (evidence_write(run_dir, &ev, &ecause) != 0) {
+		log_warnx("evidence: %s", ecause);
+		ev = json_pack("{s:n,s:s}", "file", "error", ecause ? ecause : "failed");
+		free(ecause);
+	}
+	if ((m = report_build(run_dir, cause)) == NULL) {
+		json_decref(ev);
+		return -1;
+	}
+	if (ev != NULL)
+		json_object_set_new(m, "evidence", ev);
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", run_dir, report_format_file(fmts[i]));
+		if (report_write(m, fmts[i], path, cause) != 0) {
+			json_decref(m);
+			return -1;
+		}
+	}
+	json_decref(m);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * report — `mitmlab report`: everything a run directory holds, gathered into one JSON model
+ * ("schema": REPORT_SCHEMA) and rendered as report.json, report.md and one self-contained
+ * report.html (inline CSS and SVG charts), plus capture/evidence.pcapng (evidence.h).
+ *
+ * Model sections (report.json, stable keys): "summary" (sentences and counts), "national_ca"
+ * (certificates with SHA-256, SPKI SHA-256 hex/base64, OneCRL entries, Chromium block-list
+ * file name, PEM), "forged" (sampled original vs forged leaves, field by field), "hosts"
+ * (targets, observed names and decisions, triggers), "fingerprints" (interceptor's upstream
+ * hello vs the clients'), "detection" (results/<name>.json and analysis.result, as found),
+ * "breakage" (client x site outcome matrix), "performance" (handshake/total time
+ * distributions, proxy.stats series), "reproducibility" (manifest), "evidence".
+ * No rendered output may contain the text "PRIVATE KEY": the writers refuse.
+ */
+#ifndef MITMLAB_REPORT_H
+#define MITMLAB_REPORT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define REPORT_SCHEMA		1
+#define REPORT_FORGED_SAMPLES	5	/* distinct hosts shown original vs forged */
+
+enum report_format { REPORT_JSON, REPORT_MD, REPORT_HTML };
+
+/* Build the model of run_dir (new reference); NULL with *cause when it is no run directory. */
+json_t *report_build(const char *run_dir, char **cause);
+/* Render the model in fmt into a malloc'd NUL-terminated string; NULL with *cause. */
+char *report_render(const json_t *model, enum report_format fmt, char **cause);
+/* Render and write one file (refuses any text containing "PRIVATE KEY"). */
+int report_write(const json_t *model, enum report_format fmt, const char *path, char **cause);
+/* Everything, as the runner should call it at the end of a run: report.json, report.md,
+ * report.html in run_dir and capture/evidence.pcapng. */
+int report_write_all(const char *run_dir, char **cause);
+/* Parse "json" / "md" / "html". */
+int report_format_parse(const char *s, enum report_format *fmt, char **cause);
+/* The file name of a format in a run directory ("report.json", ...). */
+const char *report_format_file(enum report_format fmt);
+
+/* Renderers (report_md.c, report_html.c); malloc'd strings or NULL with *cause. */
+char *report_md_render(const json_t *model, char **cause);
+char *report_html_render(const json_t *model, char **cause);
+
+#endif

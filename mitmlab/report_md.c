@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * report_md — the report model as Markdown (GitHub-flavoured tables). Same sections as the
+ * HTML page; charts are replaced by their numbers (timing percentiles), and analyzer results
+ * are shown as JSON blocks because their shape belongs to the analyzers. Table cells have '|'
+ * and newlines escaped.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+/* Write s escaped for a table cell. */
+static void
+report_md_cell(FILE *f, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		if (*s == '|')
+			fputs("\\|", f);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* A JSON value as cell text. */
+static void
+report_md_val(FILE *f, const json_t *v)
+{
+	char *s;
+
+	if (v == NULL || json_is_null(v))
+		fputs("—", f);
+	else if (json_is_string(v))
+		report_md_cell(f, json_string_value(v));
+	else if (json_is_integer(v))
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		fprintf(f, "%.4g", json_real_value(v));
+	else if (json_is_boolean(v))
+		fputs(json_is_true(v) ? "yes" : "no", f);
+	else if ((s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
+		fputc('`', f);
+		report_md_cell(f, s);
+		fputc('`', f);
+		free(s);
+	}
+}
+
+/* A fenced JSON block. */
+static void
+report_md_json(FILE *f, const json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	fprintf(f, "```json\n%s\n```\n\n", s ? s : "null");
+	free(s);
+}
+
+/* A key/value row. */
+static void
+report_md_kv(FILE *f, const char *k, const json_t *v)
+{
+	fprintf(f, "| %s | ", k);
+	report_md_val(f, v);
+	fputs(" |\n", f);
+}
+
+/* Section 2. */
+static void
+report_md_national(FILE *f, const json_t *m)
+{
+	const json_t *c;
+	size_t i;
+
+	fputs("## 2. National root and intermediates\n\n", f);
+	json_array_foreach(json_object_get(json_object_get(m, "national_ca"), "certs"), i, c) {
+		fprintf(f, "### %s: %s\n\n| field | value |\n|---|---|\n", i ? "Intermediate" : "Root",
+		    json_string_value(json_object_get(c, "subject")) ?: "?");
+		report_md_kv(f, "role", json_object_get(c, "role"));
+		report_md_kv(f, "issuer", json_object_get(c, "issuer"));
+		report_md_kv(f, "serial", json_object_get(c, "serial"));
+		report_md_kv(f, "notBefore", json_object_get(c, "not_before"));
+		report_md_kv(f, "notAfter", json_object_get(c, "not_after"));
+		report_md_kv(f, "SHA-256 (certificate)", json_object_get(c, "sha256"));
+		report_md_kv(f, "SHA-256 (SPKI), hex", json_object_get(c, "spki_sha256"));
+		report_md_kv(f, "SHA-256 (SPKI), base64", json_object_get(c, "spki_sha256_b64"));
+		report_md_kv(f, "Chromium block-list file", json_object_get(c, "chromium_blocklist_file"));
+		fputs("\nMozilla OneCRL entries:\n\n", f);
+		report_md_json(f, json_object_get(c, "onecrl"));
+		fprintf(f, "```\n%s```\n\n", json_string_value(json_object_get(c, "pem")) ?: "");
+	}
+}
+
+/* Section 3. */
+static void
+report_md_forged(FILE *f, const json_t *m)
+{
+	const json_t *fg = json_object_get(m, "forged"), *s, *r;
+	size_t i, j;
+
+	fputs("## 3. Forged certificates\n\n", f);
+	if (json_array_size(json_object_get(fg, "samples")) == 0) {
+		fputs("No forged certificate was recorded.\n\n", f);
+		return;
+	}
+	fprintf(f, "%lld forged-certificate events, %lld distinct forged leaves.\n\n",
+	    (long long)json_integer_value(json_object_get(fg, "count")),
+	    (long long)json_integer_value(json_object_get(fg, "distinct")));
+	json_array_foreach(json_object_get(fg, "samples"), i, s) {
+		fputs("### SNI ", f);
+		report_md_val(f, json_object_get(s, "sni"));
+		fputs(" → ", f);
+		report_md_val(f, json_object_get(s, "server"));
+		fputs("\n\n|  | field | original | forged |\n|---|---|---|---|\n", f);
+		json_array_foreach(json_object_get(s, "diff"), j, r) {
+			fprintf(f, "| %s | ", json_is_true(json_object_get(r, "differs")) ? "≠" : "");
+			report_md_val(f, json_object_get(r, "name"));
+			fputs(" | ", f);
+			report_md_val(f, json_object_get(r, "orig"));
+			fputs(" | ", f);
+			report_md_val(f, json_object_get(r, "forged"));
+			fputs(" |\n", f);
+		}
+		fputs("\n", f);
+	}
+}
+
+/* Fingerprint groups. */
+static void
+report_md_fp(FILE *f, const char *title, const json_t *g)
+{
+	const json_t *e;
+	size_t i;
+
+	fprintf(f, "**%s**\n\n", title);
+	if (json_array_size(g) == 0) {
+		fputs("none recorded\n\n", f);
+		return;
+	}
+	fputs("| who | flows | JA3 | JA4 | version |\n|---|---|---|---|---|\n", f);
+	json_array_foreach(g, i, e) {
+		fputs("| ", f);
+		report_md_val(f, json_object_get(e, "who"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(e, "count"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(e, "ja3"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(e, "ja4"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(e, "hello_version"));
+		fputs(" |\n", f);
+	}
+	fputs("\n", f);
+}
+
+/* Section 4. */
+static void
+report_md_hosts(FILE *f, const json_t *m)
+{
+	const json_t *h = json_object_get(m, "hosts"), *fp = json_object_get(m, "fingerprints");
+	const json_t *o;
+	size_t i;
+
+	fputs("## 4. Targeted and untargeted hosts\n\n| setting | value |\n|---|---|\n", f);
+	report_md_kv(f, "interception in the scenario", json_object_get(h, "intercept_enabled"));
+	report_md_kv(f, "forging profile", json_object_get(h, "forging"));
+	report_md_kv(f, "default action", json_object_get(h, "default_action"));
+	report_md_kv(f, "targets", json_object_get(h, "targets"));
+	report_md_kv(f, "rules", json_object_get(h, "rules"));
+	report_md_kv(f, "untargeted lab hosts", json_object_get(h, "untargeted_hosts"));
+	fputs("\n| SNI | targeted | actions | why | servers |\n|---|---|---|---|---|\n", f);
+	json_array_foreach(json_object_get(h, "observed"), i, o) {
+		fputs("| ", f);
+		report_md_val(f, json_object_get(o, "sni"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(o, "targeted"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(o, "actions"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(o, "why"));
+		fputs(" | ", f);
+		report_md_val(f, json_object_get(o, "servers"));
+		fputs(" |\n", f);
+	}
+	fputs("\nTrigger conditions observed:\n\n", f);
+	report_md_json(f, json_object_get(h, "triggers"));
+	report_md_fp(f, "Interceptor → origin (intercepted flows)", json_object_get(fp, "interceptor"));
+	report_md_fp(f, "Clients → origin", json_object_get(fp, "clients_at_origin"));
+	report_md_fp(f, "Clients → interceptor", json_object_get(fp, "clients_at_proxy"));
+}
+
+/* Timing statistics table. */
+static void
+report_md_stats(FILE *f, const char *title, const json_t *groups)
+{
+	const json_t *g, *st;
+	const char *gk, *k;
+
+	fprintf(f, "**%s** (ms)\n\n| group | metric | n | p50 | p90 | p99 | max |\n"
+	    "|---|---|---|---|---|---|---|\n", title);
+	json_object_foreach((json_t *)(uintptr_t)groups, gk, g) {
+		json_object_foreach((json_t *)(uintptr_t)g, k, st) {
+			fprintf(f, "| %s | %s | %lld | %.2f | %.2f | %.2f | %.2f |\n", gk, k,
+			    (long long)json_integer_value(json_object_get(st, "n")),
+			    json_number_value(json_object_get(st, "p50")) / 1000.0,
+			    json_number_value(json_object_get(st, "p90")) / 1000.0,
+			    json_number_value(json_object_get(st, "p99")) / 1000.0,
+			    json_number_value(json_object_get(st, "max")) / 1000.0);
+		}
+	}
+	fputs("\n", f);
+}
+
+/* Section 5. */
+static void
+report_md_results(FILE *f, const json_t *m)
+{
+	const json_t *d = json_object_get(m, "detection"), *b = json_object_get(m, "breakage");
+	const json_t *perf = json_object_get(m, "performance"), *r, *c, *s;
+	size_t i, j;
+
+	fputs("## 5. Detection, breakage and cost\n\n### Detection\n\n", f);
+	if (json_is_true(json_object_get(d, "none")))
+		fputs("No detector was run on this run.\n\n", f);
+	json_array_foreach(json_object_get(d, "results"), i, r) {
+		fprintf(f, "**results/%s**\n\n", json_string_value(json_object_get(r, "file")));
+		report_md_json(f, json_object_get(r, "data") ?: json_object_get(r, "error"));
+	}
+	if (json_array_size(json_object_get(d, "analysis_results")) > 0) {
+		fputs("**analysis.result events**\n\n", f);
+		report_md_json(f, json_object_get(d, "analysis_results"));
+	}
+	if (json_object_get(d, "compare") != NULL && !json_is_null(json_object_get(d, "compare"))) {
+		fputs("**Detector comparison**\n\n", f);
+		report_md_json(f, json_object_get(d, "compare"));
+	}
+	fputs("### Breakage matrix\n\n| client \\ site |", f);
+	json_array_foreach(json_object_get(b, "sites"), j, s) {
+		fputs(" ", f);
+		report_md_val(f, s);
+		fputs(" |", f);
+	}
+	fputs("\n|---|", f);
+	for (j = 0; j < json_array_size(json_object_get(b, "sites")); j++)
+		fputs("---|", f);
+	fputs("\n", f);
+	json_array_foreach(json_object_get(b, "clients"), i, c) {
+		const json_t *row = json_object_get(json_object_get(b, "cells"), json_string_value(c));
+
+		fputs("| ", f);
+		report_md_val(f, c);
+		fputs(" |", f);
+		json_array_foreach(json_object_get(b, "sites"), j, s) {
+			const json_t *cell = json_object_get(row, json_string_value(s)), *v;
+			const char *k;
+			int first = 1;
+
+			fputs(" ", f);
+			json_object_foreach((json_t *)(uintptr_t)cell, k, v) {
+				fprintf(f, "%s%s ×%lld", first ? "" : ", ", k,
+				    (long long)json_integer_value(v));
+				first = 0;
+			}
+			fputs(" |", f);
+		}
+		fputs("\n", f);
+	}
+	fputs("\n### Added latency and throughput\n\n", f);
+	if (json_is_object(json_object_get(perf, "added_latency"))) {
+		const json_t *a = json_object_get(perf, "added_latency");
+
+		fprintf(f, "Median handshake %+.2f ms, median total %+.2f ms (intercepted vs %s).\n\n",
+		    json_number_value(json_object_get(a, "handshake_p50_us")) / 1000.0,
+		    json_number_value(json_object_get(a, "total_p50_us")) / 1000.0,
+		    json_string_value(json_object_get(a, "against")));
+	}
+	report_md_stats(f, "Client timings by path", json_object_get(perf, "by_path"));
+	report_md_stats(f, "Client timings by client", json_object_get(perf, "by_client"));
+	fprintf(f, "proxy.stats samples: %zu (charts in report.html).\n\n",
+	    json_array_size(json_object_get(perf, "proxy_series")));
+}
+
+/* Section 6. */
+static void
+report_md_repro(FILE *f, const json_t *m)
+{
+	static const char *const keys[] = { "scenario", "scenario_file", "scenario_sha256",
+	    "events_sha256", "mitmlab_version", "git", "seed", "scale", "command", "host",
+	    "libraries", "lab_id", "start", "end", "duration_s", "times_from",
+	    "report_generator" };
+	const json_t *r = json_object_get(m, "reproducibility");
+	size_t i;
+
+	fputs("## 6. Reproducibility\n\n| item | value |\n|---|---|\n", f);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		report_md_kv(f, keys[i], json_object_get(r, keys[i]));
+	fputs("\n### Evidence\n\n", f);
+	report_md_json(f, json_object_get(m, "evidence"));
+}
+
+/* The whole document. */
+char *
+report_md_render(const json_t *m, char **cause)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	const json_t *s;
+
+	if (f == NULL) {
+		util_cause(cause, "open_memstream failed");
+		return NULL;
+	}
+	fprintf(f, "# %s\n\nRun directory `%s`, generated %s, report schema %lld. "
+	    "LAB run with MOCK certificate authorities.\n\n## 1. Summary\n\n",
+	    json_string_value(json_object_get(m, "title")) ?: "mitmlab report",
+	    json_string_value(json_object_get(m, "run_dir")) ?: "?",
+	    json_string_value(json_object_get(m, "generated")) ?: "?",
+	    (long long)json_integer_value(json_object_get(m, "schema")));
+	json_array_foreach(json_object_get(m, "summary"), i, s)
+		fprintf(f, "- %s\n", json_string_value(s));
+	fputs("\n", f);
+	report_md_national(f, m);
+	report_md_forged(f, m);
+	report_md_hosts(f, m);
+	report_md_results(f, m);
+	report_md_repro(f, m);
+	if (fclose(f) != 0) {
+		free(buf);
+		util_cause(cause, "cannot render Markdown");
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_report.sh — `mitmlab report` on a real run: the kz-2019 scenario when the interception
+# engine produces proxy.forge events, else the baseline run plus a synthetic interception
+# overlay (report_synth.py) for the forged-certificate and interception sections (printed as
+# such). Checks the national root's SPKI SHA-256 against openssl, the OneCRL entry decoded
+# back to the root's issuer and serial, the Chromium block-list file name, that tshark shows
+# decrypted HTTP from capture/evidence.pcapng with no key-log option, that headless Chromium
+# renders report.html (non-blank PNG, expected title), that the HTML loads nothing external,
+# --format/--out, the refusal to embed "PRIVATE KEY", and no PEM private key outside pki/.
+set -u
+. "$(dirname "$0")/lib.sh"
+ml_init report
+
+# run SCENARIO DIR: mitmlab run, quietly.
+run() {
+	"$ML_BIN" run "$ML_TOP/scenarios/$1.yaml" --out "$2" --quiet >"$2.out" 2>&1
+}
+
+KZ=0
+if run kz-2019 "$ML_TMP/kz" && grep -q '"t": *"proxy.forge"' "$ML_TMP/kz/events.jsonl"; then
+	RUN=$ML_TMP/kz
+	KZ=1
+	echo "-- on a kz-2019 run (engine available)"
+else
+	echo "-- kz-2019 unavailable (engine not ready: $(tail -n 1 "$ML_TMP/kz.out" 2>/dev/null)); using baseline"
+	run baseline "$ML_TMP/base" || { ok "mitmlab run baseline" false; ml_done; exit 1; }
+	RUN=$ML_TMP/base
+fi
+
+ok "mitmlab report RUN_DIR writes report.json, report.md, report.html" \
+	"$ML_BIN" report "$RUN" >/dev/null
+for f in report.json report.md report.html capture/evidence.pcapng; do
+	ok "$f exists and is not empty" [ -s "$RUN/$f" ]
+done
+ok "report.json has schema 1" python3 -c "import json,sys; sys.exit(json.load(open('$RUN/report.json'))['schema'] != 1)"
+
+# -- the national root: SPKI SHA-256 (hex, base64), Chromium file name, OneCRL
+ROOT=$RUN/pki/national/root.pem
+# jq_root A.B.0.C: a value of the root's entry in report.json.
+jq_root() {
+	python3 -c "import json,sys
+v = json.load(open(sys.argv[1]))['national_ca']['certs'][0]
+for k in sys.argv[2].split('.'): v = v[int(k)] if k.isdigit() else v[k]
+print(v)" "$RUN/report.json" "$1"
+}
+spki_hex=$(openssl x509 -in "$ROOT" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+spki_b64=$(openssl x509 -in "$ROOT" -pubkey -noout | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)
+cert_hex=$(openssl x509 -in "$ROOT" -outform DER | sha256sum | cut -d' ' -f1)
+ok "root SPKI SHA-256 (hex) equals openssl's" [ "$(jq_root spki_sha256)" = "$spki_hex" ]
+ok "root SPKI SHA-256 (base64) equals openssl's" [ "$(jq_root spki_sha256_b64)" = "$spki_b64" ]
+ok "Chromium block-list file name is the certificate's SHA-256 + .pem" \
+	[ "$(jq_root chromium_blocklist_file)" = "$cert_hex.pem" ]
+ok "report.html shows the SPKI hash" grep -q "$spki_hex" "$RUN/report.html"
+ok "report.md shows the SPKI base64" grep -qF "$spki_b64" "$RUN/report.md"
+jq_root onecrl.0.issuerName | base64 -d >"$ML_TMP/issuer.der"
+openssl asn1parse -inform DER -in "$ML_TMP/issuer.der" >"$ML_TMP/issuer.txt" 2>&1
+issuer_cn=$(openssl x509 -in "$ROOT" -noout -issuer -nameopt sep_multiline,sname | sed -n 's/^ *CN=//p')
+ok "OneCRL issuerName parses as DER (asn1parse)" grep -q "SEQUENCE" "$ML_TMP/issuer.txt"
+ok "OneCRL issuerName decodes to the root's issuer CN ($issuer_cn)" grep -qF "$issuer_cn" "$ML_TMP/issuer.txt"
+# The issuer Name DER must be byte-identical to the one inside the certificate.
+openssl x509 -in "$ROOT" -noout -issuer -nameopt RFC2253 >/dev/null
+python3 - "$ROOT" "$ML_TMP/issuer.der" <<'EOF' && ok "OneCRL issuerName is the certificate's issuer DER" true || ok "OneCRL issuerName is the certificate's issuer DER" false
+import subprocess, sys
+der = subprocess.run(["openssl", "x509", "-in", sys.argv[1], "-outform", "DER"], capture_output=True).stdout
+name = open(sys.argv[2], "rb").read()
+sys.exit(0 if len(name) > 10 and name[0] == 0x30 and name in der else 1)
+EOF
+serial_report=$(jq_root onecrl.0.serialNumber | base64 -d | od -An -tx1 | tr -d ' \n' | tr a-f A-F | sed 's/^00//')
+serial_cert=$(openssl x509 -in "$ROOT" -noout -serial | cut -d= -f2 | sed 's/^00//')
+ok "OneCRL serialNumber decodes to the root's serial ($serial_cert)" [ "$serial_report" = "$serial_cert" ]
+printf "\\x02\\x$(printf %02x "$(jq_root onecrl.0.serialNumber | base64 -d | wc -c)")" >"$ML_TMP/serial.der"
+jq_root onecrl.0.serialNumber | base64 -d >>"$ML_TMP/serial.der"
+ok "OneCRL serialNumber is INTEGER content (asn1parse of 02 len content)" \
+	bash -c "openssl asn1parse -inform DER -in '$ML_TMP/serial.der' | grep -q 'INTEGER *:$serial_cert'"
+
+# -- evidence.pcapng: decrypted HTTP with no key-log option
+EV=$RUN/capture/evidence.pcapng
+tshark -r "$EV" -Y 'http.request || http2.type == 1' -T fields -e ip.src -e ip.dst \
+	-e http.host -e http2.headers.authority >"$ML_TMP/http.txt" 2>/dev/null
+ok "tshark shows HTTP requests in clear from evidence.pcapng ($(wc -l <"$ML_TMP/http.txt") packets)" [ -s "$ML_TMP/http.txt" ]
+if [ $KZ = 1 ]; then
+	targets=$(python3 -c "import json
+for l in open('$RUN/events.jsonl'):
+  e=json.loads(l)
+  if e['t']=='proxy.conn.open' and e['action']=='intercept' and e.get('sni'): print(e['sni'])" | sort -u)
+	hit=0
+	for t in $targets; do grep -qw "$t" "$ML_TMP/http.txt" && hit=1; done
+	ok "decrypted requests include intercepted flows' names" [ $hit = 1 ]
+fi
+ok "evidence.pcapng holds no PEM private key" bash -c "! grep -qa 'PRIVATE KEY-----' '$EV'"
+
+# -- the HTML: self-contained and rendered by headless Chromium
+H=$RUN/report.html
+ok "report.html loads nothing external (no src/href URL, link, script, @import)" \
+	bash -c "! grep -Eqi '(src|href)=\"(https?:|//)|<link|<script|@import|url\\((https?:|//)' '$H'"
+ok "report.html has print CSS" grep -q '@media print' "$H"
+ok "report.html embeds SVG charts" grep -q '<svg' "$H"
+if command -v chromium >/dev/null; then
+	CHR=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+	    --disable-background-networking --disable-component-update --disable-sync
+	    --user-data-dir="$ML_TMP/chr" --window-size=1280,2000)
+	timeout 90 "${CHR[@]}" --screenshot="$ML_TMP/report.png" "file://$H" >/dev/null 2>&1
+	ok "Chromium rendered a PNG (> 40 KB)" [ "$(stat -c %s "$ML_TMP/report.png" 2>/dev/null || echo 0)" -gt 40000 ]
+	python3 - "$ML_TMP/report.png" <<'EOF' && ok "the PNG is not blank" true || ok "the PNG is not blank" false
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n"
+i, idat = 8, b""
+while i < len(d):
+    n, t = struct.unpack(">I4s", d[i:i + 8])
+    if t == b"IDAT":
+        idat += d[i + 8:i + 8 + n]
+    i += 12 + n
+raw = zlib.decompress(idat)
+sys.exit(0 if len(set(raw)) > 32 else 1)
+EOF
+	timeout 90 "${CHR[@]}" --dump-dom "file://$H" >"$ML_TMP/dom.html" 2>/dev/null
+	want="mitmlab report: $([ $KZ = 1 ] && echo kz-2019 || echo baseline)"
+	ok "Chromium's DOM has the title \"$want\"" grep -q "<title>$want" "$ML_TMP/dom.html"
+else
+	ok "chromium installed (apt-get install chromium)" false
+fi
+
+# -- one format, --out
+ok "--format md --out FILE writes only that file" \
+	"$ML_BIN" report "$RUN" --format md --out "$ML_TMP/only.md"
+ok "  ... and it is Markdown" grep -q '^## 2. National root' "$ML_TMP/only.md"
+ok "--format json --out - writes JSON to stdout" \
+	bash -c "'$ML_BIN' report '$RUN' --format json --out - | python3 -c 'import json,sys; json.load(sys.stdin)'"
+ok "unknown --format is a usage error (2)" bash -c "'$ML_BIN' report '$RUN' --format pdf 2>/dev/null; [ \$? = 2 ]"
+ok "a missing run directory fails (1)" bash -c "'$ML_BIN' report '$ML_TMP/nope' 2>/dev/null; [ \$? = 1 ]"
+
+# -- refuse key material: an analyzer result that carries a PEM private key
+mkdir -p "$RUN/results"
+printf '{"note": "-----BEGIN PRIVATE KEY-----"}\n' >"$RUN/results/evil.json"
+ok "report refuses to embed a \"PRIVATE KEY\" text" \
+	bash -c "! '$ML_BIN' report '$RUN' --format html --out '$ML_TMP/evil.html' 2>'$ML_TMP/evil.err' && grep -q 'PRIVATE KEY' '$ML_TMP/evil.err' && [ ! -e '$ML_TMP/evil.html' ]"
+rm -f "$RUN/results/evil.json"
+# an analyzer result is rendered generically
+printf '{"analyzer": "demo", "detected": true, "flows": [{"flow": "a", "score": 0.9}]}\n' >"$RUN/results/demo.json"
+"$ML_BIN" report "$RUN" --format html --out "$ML_TMP/demo.html"
+ok "results/<analyzer>.json is rendered" grep -q 'results/demo.json' "$ML_TMP/demo.html"
+rm -f "$RUN/results/demo.json"
+
+# -- interception sections (on kz-2019, or on a synthetic overlay of the baseline run)
+if [ $KZ = 0 ]; then
+	cp -a "$RUN" "$ML_TMP/synth"
+	python3 "$ML_TOP/tests/integ/report_synth.py" "$ML_TMP/synth"
+	"$ML_BIN" report "$ML_TMP/synth" >/dev/null
+	S=$ML_TMP/synth
+	echo "-- interception sections on a SYNTHETIC overlay (report_synth.py)"
+else
+	S=$RUN
+fi
+python3 - "$S/report.json" <<'EOF' >"$ML_TMP/forged.txt"
+import json, sys
+m = json.load(open(sys.argv[1]))
+s = m["forged"]["samples"]
+print(len(s), len({x["sni"] for x in s}),
+      all(any(r["differs"] for r in x["diff"]) for x in s),
+      any(r["name"] == "key exponent" and r["forged"] == "3" and r["differs"] for x in s for r in x["diff"]),
+      len(m["fingerprints"]["interceptor"]), m["hosts"]["intercepted_flows"])
+EOF
+read -r nsamp ndist alldiff e3 nint iflows <"$ML_TMP/forged.txt"
+ok "forged samples: $nsamp, up to 5 distinct hosts" [ "$nsamp" -ge 1 -a "$nsamp" -le 5 -a "$ndist" = "$nsamp" ]
+ok "every sample marks differences" [ "$alldiff" = True ]
+ok "the diff shows the forged key's exponent 3" [ "$e3" = True ]
+ok "interceptor's upstream fingerprint found ($nint) on $iflows intercepted flows" [ "$nint" -ge 1 -a "$iflows" -ge 1 ]
+ok "report.html marks differing fields" grep -q 'class="diff"' "$S/report.html"
+
+# -- no PEM private key outside pki/
+ok "no PEM private key in the run directory outside pki/" \
+	bash -c "! grep -rlaE 'PRIVATE KEY-----' --exclude-dir=pki '$RUN' '$S'"
+ml_done

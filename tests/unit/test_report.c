@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_report — the pure parts of the report: base64, the OneCRL entries (decoded back to the
+ * certificate's issuer Name DER and serial content octets, including a serial that needs a
+ * leading zero), the SPKI SHA-256 in base64 and the Chromium file name, certificate fields,
+ * field-by-field diffing, target matching, percentiles, and the refusal to write any text
+ * containing "PRIVATE KEY". Certificates are generated in the test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "pki.h"
+#include "report.h"
+#include "report_cert.h"
+#include "report_flows.h"
+#include "util.h"
+
+/* A self-signed certificate with serial 0x8001 (high bit set: DER content 00 80 01) and a SAN. */
+static X509 *
+make_cert(void)
+{
+	EVP_PKEY *k = pki_keygen(0, 0, NULL);
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	assert_non_null(k);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 0x8001);
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"KZ", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Test Root", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, k);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:a.example,DNS:b.example");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+	return x;
+}
+
+/* Decode base64 into a malloc'd buffer; *len gets the length without padding. */
+static unsigned char *
+unb64(const char *s, int *len)
+{
+	size_t n = strlen(s);
+	unsigned char *out = malloc(n + 1);
+	int pad = (n > 0 && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
+
+	*len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n) - pad;
+	return out;
+}
+
+/* Base64 against known vectors. */
+static void
+test_b64(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = report_cert_b64((const unsigned char *)"abc", 3);
+	assert_string_equal(s, "YWJj");
+	free(s);
+	s = report_cert_b64((const unsigned char *)"ab", 2);
+	assert_string_equal(s, "YWI=");
+	free(s);
+	s = report_cert_b64((const unsigned char *)"", 0);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+/* OneCRL issuer + serial decodes back to the issuer DER and the serial content octets. */
+static void
+test_onecrl(void **state)
+{
+	X509 *x = make_cert();
+	json_t *e = report_cert_onecrl_issuer_serial(x), *k = report_cert_onecrl_subject_key(x);
+	unsigned char *der = NULL, *got, d[32];
+	int dlen, glen;
+	char *b;
+
+	(void)state;
+	dlen = i2d_X509_NAME(X509_get_issuer_name(x), &der);
+	got = unb64(json_string_value(json_object_get(e, "issuerName")), &glen);
+	assert_int_equal(glen, dlen);
+	assert_memory_equal(got, der, (size_t)dlen);
+	assert_int_equal(got[0], 0x30);			/* a SEQUENCE (Name) */
+	free(got);
+	OPENSSL_free(der);
+	got = unb64(json_string_value(json_object_get(e, "serialNumber")), &glen);
+	assert_int_equal(glen, 3);
+	assert_memory_equal(got, "\x00\x80\x01", 3);	/* INTEGER content, sign byte kept */
+	free(got);
+	assert_int_equal(pki_spki_sha256(x, d), 0);
+	b = report_cert_b64(d, 32);
+	assert_string_equal(json_string_value(json_object_get(k, "pubKeyHash")), b);
+	free(b);
+	json_decref(e);
+	json_decref(k);
+	X509_free(x);
+}
+
+/* Facts: SPKI hex and base64 agree, Chromium file name, fields and no key material. */
+static void
+test_facts(void **state)
+{
+	X509 *x = make_cert();
+	json_t *f = report_cert_facts(x), *fl;
+	unsigned char d[32];
+	char hex[65], file[80], *b;
+	const json_t *v;
+	size_t i;
+	int san = 0, ext = 0;
+
+	(void)state;
+	assert_int_equal(pki_spki_sha256(x, d), 0);
+	assert_string_equal(json_string_value(json_object_get(f, "spki_sha256")), util_hex(d, 32, hex));
+	b = report_cert_b64(d, 32);
+	assert_string_equal(json_string_value(json_object_get(f, "spki_sha256_b64")), b);
+	free(b);
+	assert_int_equal(pki_cert_sha256(x, d), 0);
+	snprintf(file, sizeof(file), "%s.pem", util_hex(d, 32, hex));
+	assert_string_equal(json_string_value(json_object_get(f, "chromium_blocklist_file")), file);
+	assert_string_equal(json_string_value(json_object_get(f, "serial")), "8001");
+	assert_string_equal(json_string_value(json_object_get(f, "subject")), "CN=Test Root,C=KZ");
+	fl = json_object_get(f, "fields");
+	json_array_foreach(fl, i, v) {
+		const char *n = json_string_value(json_object_get(v, "name"));
+
+		if (strcmp(n, "SAN") == 0) {
+			assert_string_equal(json_string_value(json_object_get(v, "value")),
+			    "DNS:a.example, DNS:b.example");
+			san = 1;
+		}
+		if (strcmp(n, "ext: X509v3 Subject Alternative Name") == 0)
+			ext = 1;
+		if (strcmp(n, "key type") == 0)
+			assert_string_equal(json_string_value(json_object_get(v, "value")), "EC");
+	}
+	assert_true(san && ext);
+	assert_non_null(strstr(json_string_value(json_object_get(f, "pem")), "BEGIN CERTIFICATE"));
+	assert_null(strstr(json_string_value(json_object_get(f, "pem")), "PRIVATE"));
+	json_decref(f);
+	X509_free(x);
+}
+
+/* Diff: equal rows unmarked, changed marked, one-sided rows null on the other side and
+ * forged-only fields placed after their forged-side predecessor. */
+static void
+test_diff(void **state)
+{
+	json_t *a = json_loads("[{\"name\":\"subject\",\"value\":\"CN=x\"},"
+	    "{\"name\":\"key bits\",\"value\":\"256\"},{\"name\":\"ext: A\",\"value\":\"v\"}]", 0, NULL);
+	json_t *b = json_loads("[{\"name\":\"subject\",\"value\":\"CN=x\"},"
+	    "{\"name\":\"key bits\",\"value\":\"2048\"},{\"name\":\"key exponent\",\"value\":\"3\"}]",
+	    0, NULL);
+	json_t *d = report_cert_diff(a, b);
+	const char *names[] = { "subject", "key bits", "key exponent", "ext: A" };
+	const int differs[] = { 0, 1, 1, 1 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(json_array_size(d), 4);
+	for (i = 0; i < 4; i++) {
+		json_t *r = json_array_get(d, i);
+
+		assert_string_equal(json_string_value(json_object_get(r, "name")), names[i]);
+		assert_int_equal(json_is_true(json_object_get(r, "differs")), differs[i]);
+	}
+	assert_true(json_is_null(json_object_get(json_array_get(d, 2), "orig")));
+	assert_true(json_is_null(json_object_get(json_array_get(d, 3), "forged")));
+	json_decref(a);
+	json_decref(b);
+	json_decref(d);
+}
+
+/* Target patterns and percentiles. */
+static void
+test_match_stats(void **state)
+{
+	json_t *v = json_array(), *s;
+	int i;
+
+	(void)state;
+	assert_true(report_flows_match("google.com", "GOOGLE.com"));
+	assert_false(report_flows_match("google.com", "www.google.com"));
+	assert_true(report_flows_match("*.google.com", "mail.google.com"));
+	assert_false(report_flows_match("*.google.com", "google.com"));
+	assert_false(report_flows_match(NULL, "x"));
+	for (i = 100; i >= 1; i--)
+		json_array_append_new(v, json_integer(i));
+	s = report_flows_stats(v);
+	assert_int_equal(json_integer_value(json_object_get(s, "n")), 100);
+	assert_true(json_number_value(json_object_get(s, "p50")) == 50);
+	assert_true(json_number_value(json_object_get(s, "p99")) == 99);
+	assert_true(json_number_value(json_object_get(s, "max")) == 100);
+	json_decref(s);
+	json_decref(v);
+}
+
+/* The writers refuse anything that contains "PRIVATE KEY", in every format. */
+static void
+test_refuse_private_key(void **state)
+{
+	json_t *m = json_pack("{s:i,s:s,s:[s]}", "schema", 1, "title", "t",
+	    "summary", "-----BEGIN PRIVATE KEY-----");
+	char tmpl[] = "/tmp/test_report.XXXXXX", path[64], *cause = NULL;
+	enum report_format f;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	for (f = REPORT_JSON; f <= REPORT_HTML; f++) {
+		snprintf(path, sizeof(path), "%s/r", tmpl);
+		assert_int_equal(report_write(m, f, path, &cause), -1);
+		assert_non_null(strstr(cause, "PRIVATE KEY"));
+		free(cause);
+		cause = NULL;
+		assert_int_not_equal(access(path, F_OK), 0);
+	}
+	rmdir(tmpl);
+	json_decref(m);
+}
+
+/* Format names. */
+static void
+test_formats(void **state)
+{
+	enum report_format f;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(report_format_parse("md", &f, NULL), 0);
+	assert_int_equal(f, REPORT_MD);
+	assert_string_equal(report_format_file(f), "report.md");
+	assert_int_equal(report_format_parse("pdf", &f, &cause), -1);
+	assert_non_null(strstr(cause, "html, md, json"));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_onecrl),
+		cmocka_unit_test(test_facts),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_match_stats),
+		cmocka_unit_test(test_refuse_private_key),
+		cmocka_unit_test(test_formats),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
