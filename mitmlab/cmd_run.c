@@ -26,6 +26,8 @@ cmd_run_usage(FILE *f)
 	    "  --seed N      override the scenario's seed\n"
 	    "  --scale X     multiply every client's connection count (0.01 .. 1000)\n"
 	    "  --keep-keys   keep private keys in DIR/pki (mode 0600); default: removed\n"
+	    "  --analyzer NAME  run this analyzer live too (repeatable; results/NAME.json)\n"
+	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
 	    "  --quiet       no progress lines\n");
 }
 
@@ -59,19 +61,33 @@ cmd_run(int argc, char **argv)
 		{ "scale", required_argument, NULL, 'x' },
 		{ "keep-keys", no_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "analyzer", required_argument, NULL, 'a' },
+		{ "no-report", no_argument, NULL, 'R' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct run_opts o;
+	const char *an[64];
 	char *cause = NULL, *dir = NULL, *end;
 	long long seed;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
 	o.scale = 1.0;
+	o.analyzers = an;
 	while ((c = getopt_long(argc, argv, "o:s:x:kqdh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (o.n_analyzers >= sizeof(an) / sizeof(an[0])) {
+				fprintf(stderr, "mitmlab run: at most 64 --analyzer options\n");
+				return 2;
+			}
+			an[o.n_analyzers++] = optarg;
+			break;
+		case 'R':
+			o.no_report = 1;
+			break;
 		case 'o':
 			o.out = optarg;
 			break;

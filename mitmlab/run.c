@@ -27,9 +27,13 @@
 
 #include "bus.h"
 #include "capture.h"
+#include "harness.h"
 #include "lab.h"
 #include "log.h"
+#include "netq_conf.h"
+#include "netq_rules.h"
 #include "pki.h"
+#include "report.h"
 #include "run.h"
 #include "scenario.h"
 #include "util.h"
@@ -56,6 +60,7 @@ struct run {
 	char			 bus_in[PATH_MAX + 16], bus_out[PATH_MAX + 16];
 	uint64_t		 seed;
 	struct bus		*bus;
+	struct harness		*harness;	/* live analyzers (NULL: none) */
 	pthread_t		 fwd;
 	int			 fwd_started;
 	volatile int		 fwd_stop;
@@ -300,6 +305,122 @@ run_origin(struct run *r, int i, char **cause)
 	r->origin_pids[i] = run_start(r, n, LAB_ORIGIN, what, args, cause);
 	json_decref(args);
 	return r->origin_pids[i] == -1 ? -1 : 0;
+}
+
+/* Fill the packet plane's configuration from the scenario (diversion and path CIDRs). */
+static int
+run_netq_conf(struct run *r, struct netq_conf *c, char **cause)
+{
+	const struct scn_gateway *g = r->s->gateway;
+	unsigned i, k;
+
+	netq_conf_init(c);
+	c->proxy_port = LAB_PROXY_PORT;
+	c->fail_open = g->fail_open;
+	snprintf(c->mode, sizeof(c->mode), "%s", g->mode);
+	for (i = 0; i < g->target_dst_count; i++) {
+		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
+		if (netq_conf_add_cidr(c, 'd', o != NULL ? lab_origin(r->lab,
+		    scenario_origin_index(r->s, o))->net : g->target_dst[i], cause) == -1)
+			return -1;
+	}
+	/* intercepting by SNI needs every on-path flow at the engine; dst targets narrow it */
+	c->divert_all = g->intercept && g->target_dst_count == 0;
+	for (i = 0; i < g->on_path_count; i++) {
+		const char *cidr = g->on_path[i];
+		for (k = 0; k < r->s->clients_count; k++)
+			if (strcmp(r->s->clients[k].name, g->on_path[i]) == 0)
+				cidr = lab_client(r->lab, (int)k)->net;
+		if (netq_conf_add_cidr(c, 'p', cidr, cause) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct run_qprobe {
+	int	 timeout_ms;
+	int	 ok;
+};
+
+/* Thread in the gateway namespace: wait until NFQUEUE 0 has a listener. */
+static void *
+run_qprobe_main(void *arg)
+{
+	struct run_qprobe *q = arg;
+	uint64_t end = util_mono_ns() + (uint64_t)q->timeout_ms * 1000000ull;
+	char line[256];
+	unsigned num;
+	FILE *f;
+
+	while (!q->ok && util_mono_ns() < end) {
+		if ((f = fopen("/proc/thread-self/net/netfilter/nfnetlink_queue", "r")) != NULL) {
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (sscanf(line, "%u", &num) == 1 && num == 0)
+					q->ok = 1;
+			fclose(f);
+		}
+		if (!q->ok)
+			usleep(20000);
+	}
+	return NULL;
+}
+
+/* Install the packet plane's rules and start `mitmlab netq` in the gateway. */
+static int
+run_packet_plane(struct run *r, char **cause)
+{
+	const struct scn_gateway *g = r->s->gateway;
+	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
+	struct netq_conf c;
+	struct run_qprobe q = { 10000, 0 };
+	unsigned long tid;
+	json_t *a = json_array();
+	char buf[64];
+	size_t i;
+	unsigned k;
+	pid_t pid;
+	int rc = -1;
+
+	if (run_netq_conf(r, &c, cause) == -1 || netq_rules_install(gw->ns, &c, cause) == -1)
+		goto out;
+	run_arg(a, "netq", NULL);
+	run_arg(a, "--bus", r->bus_in);
+	run_arg(a, "--mode", g->mode);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->seed);
+	run_arg(a, "--seed", buf);
+	if (c.divert_all)
+		run_arg(a, "--divert-all", NULL);
+	for (i = 0; i < g->target_dst_count; i++) {
+		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
+		run_arg(a, "--divert-dst", o != NULL ? lab_origin(r->lab,
+		    scenario_origin_index(r->s, o))->net : g->target_dst[i]);
+	}
+	for (i = 0; i < g->on_path_count; i++) {
+		const char *cidr = g->on_path[i];
+		for (k = 0; k < r->s->clients_count; k++)
+			if (strcmp(r->s->clients[k].name, g->on_path[i]) == 0)
+				cidr = lab_client(r->lab, (int)k)->net;
+		run_arg(a, "--on-path", cidr);
+	}
+	for (i = 0; i < g->impair_count; i++)
+		run_arg(a, "--impair", g->impair[i]);
+	if (g->fail_open)
+		run_arg(a, "--fail-open", NULL);
+	if ((pid = run_start(r, gw, LAB_GATEWAY, "netq", a, cause)) == -1)
+		goto out;
+	if (lab_thread(gw, run_qprobe_main, &q, &tid, cause) == -1)
+		goto out;
+	pthread_join((pthread_t)tid, NULL);
+	if (!q.ok) {
+		util_cause(cause, "the packet plane did not bind its queue within 10 s (see "
+		    "%s/logs/netq.log)", r->dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(a);
+	netq_conf_free(&c);
+	return rc;
 }
 
 /* Start the interception engine in the gateway. */
@@ -575,6 +696,25 @@ run_stop_role(struct run *r, int role, int grace_ms)
 		usleep(10000);
 }
 
+/* Start the scenario's analyzers and those given with --analyzer (live, via the harness). */
+static int
+run_analyzers(struct run *r, char **cause)
+{
+	const char *names[96];
+	size_t n = 0, i;
+
+	for (i = 0; i < r->s->analyzers_count && n < 64; i++)
+		names[n++] = r->s->analyzers[i];
+	for (i = 0; i < r->o->n_analyzers && n < 96; i++)
+		names[n++] = r->o->analyzers[i];
+	if (n == 0)
+		return 0;
+	if ((r->harness = harness_start(r->dir, r->bus_in, r->bus_out, names, n, cause)) == NULL)
+		return -1;
+	run_say(r, "%zu analyzer(s) attached", n);
+	return 0;
+}
+
 /* Publish the lab's ground truth: where everything is. */
 static void
 run_publish_topology(struct run *r)
@@ -655,6 +795,16 @@ run_publish_truth(struct run *r)
 	json_object_set_new(ev, "chain", json_string(g->chain));
 	json_object_set_new(ev, "targets", t);
 	json_object_set_new(ev, "rules", rules);
+	{
+		json_t *td = json_array();
+		for (i = 0; i < g->target_dst_count; i++) {
+			const struct scn_origin *o = scenario_origin_named(s, g->target_dst[i]);
+			json_array_append_new(td, json_string(o != NULL ? lab_origin(r->lab,
+			    scenario_origin_index(s, o))->net : g->target_dst[i]));
+		}
+		json_object_set_new(ev, "target_dst", td);
+		json_object_set_new(ev, "packet_plane", json_boolean(g->packet_plane));
+	}
 	json_object_set_new(ev, "clients", cl);
 	json_object_set_new(ev, "origins", or);
 	bus_publish(r->bus, ev);
@@ -796,6 +946,15 @@ run_teardown(struct run *r)
 		bus_close(r->bus);
 		r->bus = NULL;
 	}
+	if (r->harness != NULL) {
+		char *cause = NULL;
+		int missing = harness_stop(r->harness, &cause);
+		r->harness = NULL;
+		if (missing != 0)
+			log_warnx("analyzers: %s", missing > 0 ? "some delivered no result (see "
+			    "results/)" : cause);
+		free(cause);
+	}
 	if (r->fwd_started) {
 		usleep(300000);		/* let the forwarder take the last events */
 		r->fwd_stop = 1;
@@ -859,7 +1018,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	snprintf(id, sizeof(id), "%x%03x", (unsigned)getpid() & 0xfffff, (unsigned)(util_now_ns() / 1000) & 0xfff);
 	if ((r->lab = lab_plan(r->s, id, cause)) == NULL || lab_up(r->lab, r->s, cause) == -1)
 		goto out;
-	if (r->s->gateway->intercept && lab_divert(r->lab, r->s->gateway->mode, cause) == -1)
+	if (r->s->gateway->intercept && !r->s->gateway->packet_plane &&
+	    lab_divert(r->lab, r->s->gateway->mode, cause) == -1)
 		goto out;
 	run_say(r, "lab %s up: %zu namespaces, gateway %zu hop(s) from the inside edge", id,
 	    r->lab->n_nodes, r->lab->gw);
@@ -871,6 +1031,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	}
 	r->fwd_started = 1;
 	if ((r->bus = bus_open(r->bus_in, "lab", 3000, cause)) == NULL)
+		goto out;
+	if (run_analyzers(r, cause) == -1)
 		goto out;
 	{
 		json_t *ev = bus_event("lab.run.start");
@@ -893,6 +1055,11 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			goto out;
 		}
 	run_say(r, "%u origin(s) serving", r->s->origins_count);
+	if (r->s->gateway->packet_plane) {
+		if (run_packet_plane(r, cause) == -1)
+			goto out;
+		run_say(r, "packet plane on (%s)", r->s->gateway->fail_open ? "fail-open" : "fail-closed");
+	}
 	if (r->s->gateway->intercept) {
 		if (run_gateway(r, cause) == -1)
 			goto out;
@@ -940,6 +1107,14 @@ out:
 		run_manifest(r);
 		if (rc == 0)
 			run_summary(r);
+		if (rc == 0 && !o->no_report) {
+			char *rcause = NULL;
+			if (report_write_all(r->dir, &rcause) == -1)
+				log_warnx("report: %s", rcause);
+			else if (!o->quiet)
+				printf("report: %s/report.html\n", r->dir);
+			free(rcause);
+		}
 	}
 	if (run_interrupted && rc == 0)
 		log_warnx("interrupted: the run directory holds what was recorded until then");

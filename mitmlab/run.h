@@ -21,6 +21,9 @@ struct run_opts {
 	int		 keep_keys;	/* keep private keys in pki/ */
 	int		 quiet;
 	const char	*cmdline;	/* as typed, for the manifest */
+	const char *const *analyzers;	/* --analyzer NAME… (added to the scenario's list) */
+	size_t		 n_analyzers;
+	int		 no_report;	/* skip report.{json,md,html} and evidence.pcapng */
 };
 
 /* Run a scenario; returns 0 when the run completed (whatever the clients saw), -1 with

@@ -95,6 +95,10 @@ static const cyaml_schema_field_t gateway_fields[] = {
 	CYAML_FIELD_STRING_PTR("default", OPTP, struct scn_gateway, default_action, 1, 16),
 	CYAML_FIELD_UINT("block_timeout_ms", OPT, struct scn_gateway, block_timeout_ms),
 	CYAML_FIELD_UINT("workers", OPT, struct scn_gateway, workers),
+	CYAML_FIELD_BOOL("packet_plane", OPT, struct scn_gateway, packet_plane),
+	CYAML_FIELD_BOOL("fail_open", OPT, struct scn_gateway, fail_open),
+	CYAML_FIELD_SEQUENCE("on_path", OPTP, struct scn_gateway, on_path, &str_entry, 0, 64),
+	CYAML_FIELD_SEQUENCE("impair", OPTP, struct scn_gateway, impair, &str_entry, 0, 256),
 	CYAML_FIELD_END
 };
 
@@ -561,6 +565,36 @@ scenario_check_gateway(struct scenario *s, char **cause)
 	}
 	if (g->workers > 64)
 		return scenario_err(s, cause, "gateway.workers", "%u workers is over 64", g->workers);
+	for (i = 0; i < g->on_path_count; i++) {
+		unsigned char buf[16];
+		char a[64], *slash;
+		unsigned k;
+		int known = 0;
+		snprintf(path, sizeof(path), "gateway.on_path[%u]", i);
+		for (k = 0; k < s->clients_count; k++)
+			known |= strcmp(s->clients[k].name, g->on_path[i]) == 0;
+		snprintf(a, sizeof(a), "%s", g->on_path[i]);
+		if ((slash = strchr(a, '/')) != NULL)
+			*slash = '\0';
+		if (!known && inet_pton(AF_INET, a, buf) != 1)
+			return scenario_err(s, cause, path, "\"%s\" is neither a client name nor an "
+			    "IPv4 CIDR", g->on_path[i]);
+	}
+	for (i = 0; i < g->impair_count; i++) {
+		char act[48];
+		snprintf(path, sizeof(path), "gateway.impair[%u]", i);
+		if (sscanf(g->impair[i], "%47s", act) != 1 ||
+		    (strncmp(act, "drop:", 5) != 0 && strncmp(act, "delay:", 6) != 0 &&
+		    strcmp(act, "reset") != 0 && strcmp(act, "timeout") != 0 &&
+		    strncmp(act, "redirect:", 9) != 0) ||
+		    (strstr(g->impair[i], " sni=") == NULL && strstr(g->impair[i], " dst=") == NULL))
+			return scenario_err(s, cause, path, "impairment \"%s\": expected \"ACTION "
+			    "sni=PATTERN\" or \"ACTION dst=CIDR\", ACTION one of drop:P delay:MS reset "
+			    "timeout redirect:URL", g->impair[i]);
+	}
+	if ((g->on_path_count || g->impair_count || g->fail_open) && !g->packet_plane)
+		return scenario_err(s, cause, "gateway", "on_path, impair and fail_open need "
+		    "packet_plane: true");
 	return 0;
 }
 

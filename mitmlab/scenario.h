@@ -74,6 +74,12 @@ struct scn_gateway {
 	char	 *default_action;	/* splice | intercept | block-reset | block-timeout */
 	uint32_t  block_timeout_ms;
 	uint32_t  workers;		/* default 1 */
+	bool	  packet_plane;		/* run `mitmlab netq`: SYN-time diversion + net.* signals */
+	bool	  fail_open;		/* packet plane: traffic flows untouched if netq dies */
+	char	**on_path;		/* client names or CIDRs on the interceptor's path (all) */
+	unsigned  on_path_count;
+	char	**impair;		/* packet-plane impairments, as for mitmlab netq --impair */
+	unsigned  impair_count;
 };
 
 struct scn_topology {

@@ -60,6 +60,16 @@ check("recorder saw no invalid message and no gap",
       json.dumps(bs[-1]) if bs else "no bus.stats")
 starts, ends = by.get("lab.run.start", []), by.get("lab.run.end", [])
 check("run start and end recorded", len(starts) == 1 and len(ends) == 1)
+if truth.get("target_dst") and truth.get("packet_plane"):
+    outside = [e for e in by.get("proxy.conn.open", []) if not in_dst_targets(e["dst"]["ip"])]
+    check("only flows to the targeted destinations reached the engine", not outside,
+          str([(e.get("sni"), e["dst"]["ip"]) for e in outside[:3]]))
+    nf = by.get("net.flow", [])
+    div = {e["flow"] for e in nf if e.get("diverted")}
+    check("the packet plane diverted exactly the flows to targeted destinations",
+          nf and all(bool(e.get("diverted")) == in_dst_targets(e["flow"].split(">")[1].rsplit(":", 1)[0])
+                     for e in nf if e["flow"].split(">")[1].endswith(":443") and e.get("on_path", True)),
+          f"{len(div)} diverted of {len(nf)}")
 
 
 # -- the policy the scenario declares
@@ -68,9 +78,22 @@ def pat_match(p, sni):
     return sni.endswith(p[1:]) and sni != p[2:] if p.startswith("*.") else p == sni
 
 
-def expected_action(sni):
+import ipaddress
+
+
+def in_dst_targets(ip):
+    return any(ipaddress.ip_address(ip) in ipaddress.ip_network(c) for c in truth.get("target_dst", []))
+
+
+def expected_action(sni, dst_ip=None):
     if not truth["intercept"]:
         return None
+    if truth.get("target_dst") and truth.get("packet_plane"):
+        # diversion by destination at SYN time: only those flows reach the engine
+        if dst_ip is not None and not in_dst_targets(dst_ip):
+            return None
+        if dst_ip is not None:
+            return "intercept"
     for r in truth["rules"]:
         act, m = r.split(None, 1)
         if m.startswith("sni=") and pat_match(m[4:], sni):
@@ -84,12 +107,12 @@ opens = by.get("proxy.conn.open", [])
 if not truth["intercept"]:
     check("no interception at all (no proxy.* event)", not [e for e in events if e["t"].startswith("proxy.")])
 else:
-    wrong = [(e.get("sni"), e["action"], expected_action(e.get("sni"))) for e in opens
-             if e["action"] != expected_action(e.get("sni"))]
+    wrong = [(e.get("sni"), e["action"], expected_action(e.get("sni"), e["dst"]["ip"])) for e in opens
+             if e["action"] != expected_action(e.get("sni"), e["dst"]["ip"])]
     check(f"gateway decisions match the targets and rules ({len(opens)} flows)", opens and not wrong,
           str(wrong[:5]))
     inter = {e.get("sni") for e in opens if e["action"] == "intercept"}
-    exp = {e.get("sni") for e in opens if expected_action(e.get("sni")) == "intercept"}
+    exp = {e.get("sni") for e in opens if expected_action(e.get("sni"), e["dst"]["ip"]) == "intercept"}
     check(f"exactly the targeted SNI set is intercepted ({len(inter)} names)", inter == exp,
           f"intercepted {sorted(inter)} expected {sorted(exp)}")
     closes = {e["flow"] for e in by.get("proxy.conn.close", [])}
@@ -103,7 +126,7 @@ origin_hosts = {o["name"]: set(o["hosts"]) for o in truth["origins"]}
 
 
 def expected_outcome(c, sni, server_ip):
-    act = expected_action(sni)
+    act = expected_action(sni, server_ip)
     own = [o for o in truth["origins"] if sni in o["hosts"]]
     mismatch = bool(own) and server_ip is not None and server_ip not in [o["addr"] for o in own]
     if act in ("block-timeout",):
