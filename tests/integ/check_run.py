@@ -60,16 +60,6 @@ check("recorder saw no invalid message and no gap",
       json.dumps(bs[-1]) if bs else "no bus.stats")
 starts, ends = by.get("lab.run.start", []), by.get("lab.run.end", [])
 check("run start and end recorded", len(starts) == 1 and len(ends) == 1)
-if truth.get("target_dst") and truth.get("packet_plane"):
-    outside = [e for e in by.get("proxy.conn.open", []) if not in_dst_targets(e["dst"]["ip"])]
-    check("only flows to the targeted destinations reached the engine", not outside,
-          str([(e.get("sni"), e["dst"]["ip"]) for e in outside[:3]]))
-    nf = by.get("net.flow", [])
-    div = {e["flow"] for e in nf if e.get("diverted")}
-    check("the packet plane diverted exactly the flows to targeted destinations",
-          nf and all(bool(e.get("diverted")) == in_dst_targets(e["flow"].split(">")[1].rsplit(":", 1)[0])
-                     for e in nf if e["flow"].split(">")[1].endswith(":443") and e.get("on_path", True)),
-          f"{len(div)} diverted of {len(nf)}")
 
 
 # -- the policy the scenario declares
@@ -104,6 +94,17 @@ def expected_action(sni, dst_ip=None):
 
 
 opens = by.get("proxy.conn.open", [])
+if truth.get("target_dst") and truth.get("packet_plane"):
+    outside = [e for e in by.get("proxy.conn.open", []) if not in_dst_targets(e["dst"]["ip"])]
+    check("only flows to the targeted destinations reached the engine", not outside,
+          str([(e.get("sni"), e["dst"]["ip"]) for e in outside[:3]]))
+    nf = by.get("net.flow", [])
+    div = {e["flow"] for e in nf if e.get("diverted")}
+    check("the packet plane diverted exactly the flows to targeted destinations",
+          nf and all(bool(e.get("diverted")) == in_dst_targets(e["flow"].split(">")[1].rsplit(":", 1)[0])
+                     for e in nf if e["flow"].split(">")[1].endswith(":443") and e.get("on_path", True)
+                     and e["flow"].split(":")[0] in {c["addr"] for c in truth["clients"]}),
+          f"{len(div)} diverted of {len(nf)}")
 if not truth["intercept"]:
     check("no interception at all (no proxy.* event)", not [e for e in events if e["t"].startswith("proxy.")])
 else:

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ml_init scenarios
-SCENARIOS=${SCENARIOS:-"baseline kz-2019 vendor-block corporate mitmproxy-like isca-2024 kz-2020"}
+SCENARIOS=${SCENARIOS:-"baseline kz-2019 vendor-block corporate mitmproxy-like isca-2024 kz-2020 dst-target"}
 for s in $SCENARIOS; do
 	echo "-- scenario $s"
 	start=$(date +%s)
