@@ -149,7 +149,7 @@ scenario_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
 	if ((p = strstr(buf, "(line: ")) != NULL && lg->line == 0)
-		lg->line = strtoul(p + 7, NULL, 10);
+		lg->line = strtoul(p + 7, NULL, 10) + 1;	/* libcyaml counts from 0 */
 	if (lg->msg[0] == '\0' && strncmp(buf, "Load: ", 6) == 0) {
 		n = strlen(buf + 6);
 		snprintf(lg->msg, sizeof(lg->msg), "%s", buf + 6);
@@ -167,25 +167,29 @@ struct scn_frame {
 	char	 key[64];
 };
 
-/* Line (1-based) of the node at path ("gateway.forging", "clients[1].trust[0]"), or 0. */
-static size_t
-scenario_line(const char *file, const char *path)
+/* Called for every key and value node: its path ("gateway.forging", "clients[1].trust[0]"),
+ * the scalar value (NULL for a key or a collection) and its 1-based line. Non-zero stops. */
+typedef int (*scenario_walk_cb)(const char *path, const char *value, size_t line, void *ctx);
+
+/* Walk the YAML file's nodes with libyaml (a second, tiny pass next to libcyaml's, for the
+ * things its schema cannot say: lines of semantic errors and strict booleans). */
+static void
+scenario_walk(const char *file, scenario_walk_cb cb, void *ctx)
 {
 	struct scn_frame st[32];
 	yaml_parser_t p;
 	yaml_event_t ev;
 	FILE *f;
 	char cur[256];
-	size_t line = 0, best = 0;
 	int depth = -1, done = 0, i;
 
 	if ((f = fopen(file, "rb")) == NULL)
-		return 0;
+		return;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_file(&p, f);
 	while (!done && yaml_parser_parse(&p, &ev)) {
 		int is_value = 0, is_key = 0;
-		line = ev.start_mark.line + 1;
+		size_t line = ev.start_mark.line + 1;
 		switch (ev.type) {
 		case YAML_SCALAR_EVENT:
 			if (depth >= 0 && !st[depth].seq && st[depth].want_key) {
@@ -217,7 +221,6 @@ scenario_line(const char *file, const char *path)
 			break;
 		}
 		if (is_key || is_value) {
-			/* the path of this node */
 			size_t n = 0;
 			cur[0] = '\0';
 			for (i = 1; i <= depth && n < sizeof(cur); i++) {
@@ -233,16 +236,15 @@ scenario_line(const char *file, const char *path)
 				else if (!st[depth].seq)
 					snprintf(cur + n, sizeof(cur) - n, "%s%s", n ? "." : "", st[depth].key);
 			}
-			if (strcmp(cur, path) == 0 && (best == 0 || is_value))
-				best = line;
+			if (cb(cur, is_value && ev.type == YAML_SCALAR_EVENT ?
+			    (const char *)ev.data.scalar.value : NULL, line, ctx))
+				done = 1;
 		}
-		if (is_value && depth >= 0) {
-			if (ev.type == YAML_SCALAR_EVENT) {
-				if (st[depth].seq)
-					st[depth].index++;
-				else
-					st[depth].want_key = 1;
-			}
+		if (is_value && depth >= 0 && ev.type == YAML_SCALAR_EVENT) {
+			if (st[depth].seq)
+				st[depth].index++;
+			else
+				st[depth].want_key = 1;
 		}
 		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
 		    depth + 1 < (int)(sizeof(st) / sizeof(st[0]))) {
@@ -255,7 +257,65 @@ scenario_line(const char *file, const char *path)
 	}
 	yaml_parser_delete(&p);
 	fclose(f);
-	return best;
+}
+
+struct scn_find {
+	const char	*path;
+	size_t		 line;
+};
+
+/* Walk callback: remember the line of the wanted path (the value's line wins). */
+static int
+scenario_find_cb(const char *path, const char *value, size_t line, void *ctx)
+{
+	struct scn_find *fd = ctx;
+
+	(void)value;
+	if (strcmp(path, fd->path) == 0)
+		fd->line = line;
+	return 0;
+}
+
+/* Line (1-based) of the node at path, or 0. */
+static size_t
+scenario_line(const char *file, const char *path)
+{
+	struct scn_find fd = { path, 0 };
+
+	scenario_walk(file, scenario_find_cb, &fd);
+	return fd.line;
+}
+
+struct scn_bool {
+	char	msg[512];
+};
+
+/* Walk callback: a boolean key must hold a YAML boolean word (libcyaml takes anything that
+ * is not false-ish as true, so "intercept: maybe" would silently mean true). */
+static int
+scenario_bool_cb(const char *path, const char *value, size_t line, void *ctx)
+{
+	static const char *keys[] = { "intercept", "require_valid_upstream", "client_cert",
+	    "block_national", "packet_plane", "fail_open" };
+	static const char *words[] = { "true", "false", "yes", "no", "on", "off", "True", "False" };
+	struct scn_bool *b = ctx;
+	const char *leaf = strrchr(path, '.');
+	size_t i, j;
+
+	if (value == NULL)
+		return 0;
+	leaf = leaf != NULL ? leaf + 1 : path;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(leaf, keys[i]) != 0)
+			continue;
+		for (j = 0; j < sizeof(words) / sizeof(words[0]); j++)
+			if (strcmp(value, words[j]) == 0)
+				return 0;
+		snprintf(b->msg, sizeof(b->msg), "%zu: %s: \"%s\" is not a boolean (use true or "
+		    "false)", line, keys[i], value);
+		return 1;
+	}
+	return 0;
 }
 
 /* Format a semantic error "FILE:LINE: msg" with the line of path; returns -1. */
@@ -698,6 +758,21 @@ scenario_load(const char *path, char **cause)
 			    lg.msg[0] ? lg.msg : cyaml_strerror(err));
 		else
 			util_cause(cause, "%s: %s", path, lg.msg[0] ? lg.msg : cyaml_strerror(err));
+		return NULL;
+	}
+	if (s != NULL) {
+		struct scn_bool b = { "" };
+		scenario_walk(path, scenario_bool_cb, &b);
+		if (b.msg[0] != '\0') {
+			util_cause(cause, "%s:%s", path, b.msg);
+			cyaml_free(&scenario_cyaml_base, &scenario_schema, s, 0);
+			return NULL;
+		}
+	}
+	if (s == NULL) {
+		/* an empty or null document loads "successfully" with nothing in it */
+		util_cause(cause, "%s: the file holds no scenario (expected a mapping with at least "
+		    "name, origins and clients; see scenarios/README.md)", path);
 		return NULL;
 	}
 	s->path = strdup(path);

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_scenario — the scenario loader: every shipped scenario loads with its defaults
+ * applied; each broken variant is rejected with "FILE:LINE: what" naming the right line and
+ * the fix; the target list file is read in order. Variants are written to a temp directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+
+static char tmpdir[64];
+
+/* Write text as DIR/name and return the path (static buffer). */
+static const char *
+write_tmp(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static const char *base =
+    "name: t\n"				/* 1 */
+    "gateway:\n"			/* 2 */
+    "  intercept: true\n"		/* 3 */
+    "  forging: kz2019\n"		/* 4 */
+    "  target_lists: [list.txt]\n"	/* 5 */
+    "origins:\n"			/* 6 */
+    "  - name: g\n"			/* 7 */
+    "    sites:\n"			/* 8 */
+    "      - host: www.google.com\n"	/* 9 */
+    "        aliases: [google.com]\n"	/* 10 */
+    "clients:\n"			/* 11 */
+    "  - name: u\n"			/* 12 */
+    "    trust: [web, national]\n"	/* 13 */
+    "    urls: [https://google.com/]\n";	/* 14 */
+
+/* Replace the first occurrence of from with to in base, load, expect the message. */
+static void
+expect_error(const char *from, const char *to, const char *want)
+{
+	char text[4096], *cause = NULL;
+	const char *p = strstr(base, from), *path;
+	struct scenario *s;
+
+	assert_non_null(p);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - base), base, to, p + strlen(from));
+	path = write_tmp("bad.yaml", text);
+	s = scenario_load(path, &cause);
+	if (s != NULL || cause == NULL || strstr(cause, want) == NULL)
+		fail_msg("for \"%s\" → \"%s\": got \"%s\", want \"%s\"", from, to,
+		    cause ? cause : "(loaded)", want);
+	free(cause);
+	scenario_free(s);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_scenario.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_tmp("list.txt", "# two names\nmail.google.com\n\n*.youtube.com  # wildcard\n");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The minimal file loads, defaults are applied, the list is read in order. */
+static void
+test_defaults(void **state)
+{
+	char *cause = NULL;
+	struct scenario *s;
+
+	(void)state;
+	s = scenario_load(write_tmp("ok.yaml", base), &cause);
+	assert_non_null(s);
+	assert_string_equal(s->gateway->mode, "redirect");
+	assert_string_equal(s->gateway->default_action, "splice");
+	assert_string_equal(s->clients[0].tool, "mitmlab");
+	assert_int_equal(s->clients[0].count, 10);
+	assert_string_equal(s->origins[0].side, "outside");
+	assert_string_equal(s->origins[0].sites[0].hsts, "off");
+	assert_int_equal(s->target_names_count, 2);
+	assert_string_equal(s->target_names[0], "mail.google.com");
+	assert_string_equal(s->target_names[1], "*.youtube.com");
+	assert_ptr_equal(scenario_origin_of(s, "GOOGLE.com"), &s->origins[0]);
+	assert_null(scenario_origin_of(s, "example.org"));
+	scenario_free(s);
+}
+
+/* Every shipped scenario is valid. */
+static void
+test_shipped(void **state)
+{
+	static const char *names[] = { "baseline", "kz-2019", "kz-2020", "isca-2024", "corporate",
+	    "mitmproxy-like", "vendor-block", "dst-target" };
+	char path[128], *cause = NULL;
+	struct scenario *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "scenarios/%s.yaml", names[i]);
+		s = scenario_load(path, &cause);
+		if (s == NULL)
+			fail_msg("%s: %s", path, cause);
+		assert_string_equal(s->name, names[i]);
+		scenario_free(s);
+	}
+	s = scenario_load("scenarios/kz-2019.yaml", &cause);
+	assert_int_equal(s->target_names_count, 37);	/* KZ-FACTS.md: 37 domains */
+	scenario_free(s);
+}
+
+/* Broken variants name the line and the fix. */
+static void
+test_errors(void **state)
+{
+	(void)state;
+	expect_error("forging: kz2019", "forging: kz2091",
+	    ":4: unknown forging profile \"kz2091\" (known: kz2019");
+	expect_error("trust: [web, national]", "trust: [web, natoinal]",
+	    ":13: unknown trust store \"natoinal\" (known: web national)");
+	expect_error("https://google.com/", "https://nosuch.kz/", ":14: no origin serves \"nosuch.kz\"");
+	expect_error("    urls:", "    urlz:", ":14: Unexpected key: urlz");
+	expect_error("  intercept: true", "  intercept: maybe", ":3:");
+	expect_error("[list.txt]", "[nolist.txt]", ":5: target list");
+	expect_error("name: t\n", "name: T!\n", ":1: scenario name \"T!\"");
+	expect_error("  - name: u\n", "  - name: u\n    side: middle\n", "unknown side \"middle\"");
+	expect_error("gateway:\n", "gateway:\n  impair: [\"reset sni=x.y\"]\n",
+	    "need packet_plane: true");
+}
+
+/* A list file with a bad entry names the list's own line. */
+static void
+test_list_error(void **state)
+{
+	char *cause = NULL;
+	struct scenario *s;
+
+	(void)state;
+	write_tmp("list.txt", "ok.example\nNot A Host\n");
+	s = scenario_load(write_tmp("ok.yaml", base), &cause);
+	assert_null(s);
+	assert_non_null(strstr(cause, "list.txt:2: \"Not A Host\" is not a hostname pattern"));
+	free(cause);
+	write_tmp("list.txt", "mail.google.com\n");
+}
+
+/* An empty file is an error, not a crash (found by fuzz_scenario). */
+static void
+test_empty(void **state)
+{
+	char *cause = NULL;
+
+	(void)state;
+	assert_null(scenario_load(write_tmp("empty.yaml", ""), &cause));
+	assert_non_null(strstr(cause, "holds no scenario"));
+	free(cause);
+	cause = NULL;
+	assert_null(scenario_load(write_tmp("null.yaml", "~\n"), &cause));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_list_error),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
