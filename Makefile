@@ -25,7 +25,7 @@ PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
 
 # Debian packages the build, the tests and the demo need (make deps installs the missing ones).
 DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
-       libnetfilter-queue-dev libcmocka-dev libjansson-dev libcyaml-dev libpcap-dev \
+       libnetfilter-queue-dev libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev libpcap-dev \
        libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
        iproute2 nftables iptables conntrack curl clang libclang-rt-14-dev cppcheck procps \
        chromium
@@ -130,7 +130,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@BUILD=$(BUILD) bash tests/bench/run.sh
+	@BUILD=$(BUILD) QUICK=$(QUICK) OUT=$(OUT) bash tests/bench/run.sh
 
 # Fuzz harnesses (libFuzzer, clang) for every parser of untrusted input; each runs FUZZ_SECONDS.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -Imitmlab $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
@@ -167,7 +167,7 @@ AN_LIB  = $(BUILD)/analyzers/lib/libmitmlab-analyzer.a
 AN_PC   = $(BUILD)/analyzers/mitmlab-analyzer.pc
 AN_C    = $(sort $(patsubst analyzers/%/,%,$(dir $(filter-out analyzers/lib/%,$(wildcard analyzers/*/*.c)))))
 AN_BINS = $(AN_C:%=$(BUILD)/analyzers/%)
-AN_LIBS = $(shell pkg-config --libs jansson libzmq 2>/dev/null)
+AN_LIBS = $(shell pkg-config --libs jansson libzmq libcrypto 2>/dev/null)
 AN_VERSION = $(shell sed -n 's/^\#define MITMLAB_VERSION "\(.*\)"/\1/p' mitmlab/version.h)
 
 .PHONY: analyzers install-analyzers
