@@ -101,9 +101,10 @@ amanifest_vantages(struct amanifest *m, const json_t *root, const char *file, ch
 			    "(not a string)");
 		m->vantages |= b;
 	}
-	if ((m->vantages & VANTAGE_PROXY) && m->role != AMANIFEST_TRUTH)
+	/* Measures (throughput) read the engine's own counters; they give no verdicts to score. */
+	if ((m->vantages & VANTAGE_PROXY) && m->role == AMANIFEST_DETECTOR)
 		return util_cause(cause, "%s: vantage \"proxy\" is ground truth; only an analyzer "
-		    "with \"role\": \"truth\" may ask for it", file);
+		    "with \"role\": \"truth\" or \"measure\" may ask for it", file);
 	return 0;
 }
 
@@ -290,7 +291,8 @@ out:
 
 /* Replace every {key} in s by its value into out. */
 static int
-amanifest_expand(const char *s, const char *run_dir, char *out, size_t len, char **cause)
+amanifest_expand(const char *s, const char *run_dir, const char *baseline, char *out,
+    size_t len, char **cause)
 {
 	size_t used = 0;
 	const char *val;
@@ -304,6 +306,8 @@ amanifest_expand(const char *s, const char *run_dir, char *out, size_t len, char
 			kl = 5, val = amanifest_bindir();
 		if (kl == 0 && strncmp(s, "{run}", 5) == 0)
 			kl = 5, val = run_dir != NULL ? run_dir : ".";
+		if (kl == 0 && strncmp(s, "{baseline}", 10) == 0)
+			kl = 10, val = baseline;
 		if (kl == 0) {
 			if (used + 1 >= len)
 				return util_cause(cause, "argument too long: %.64s", s);
@@ -323,9 +327,17 @@ amanifest_expand(const char *s, const char *run_dir, char *out, size_t len, char
 	return 0;
 }
 
-/* Expanded argv. */
+/* Expanded argv; {baseline} from the environment. */
 char **
 amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause)
+{
+	return amanifest_argv_base(m, run_dir, NULL, cause);
+}
+
+/* Expanded argv with a baseline run directory ("" when there is none). */
+char **
+amanifest_argv_base(const struct amanifest *m, const char *run_dir, const char *baseline,
+    char **cause)
 {
 	char **argv = calloc(m->argc + 1, sizeof(*argv)), buf[PATH_MAX * 2], tmp[PATH_MAX * 2];
 	size_t i;
@@ -334,6 +346,8 @@ amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause)
 		util_cause(cause, "out of memory");
 		return NULL;
 	}
+	if (baseline == NULL && (baseline = getenv("MITMLAB_BASELINE")) == NULL)
+		baseline = "";
 	for (i = 0; i < m->argc; i++) {
 		/* {dir} first (textually), then the others. */
 		const char *s = m->argv[i], *p;
@@ -350,7 +364,7 @@ amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause)
 		if (used + strlen(s) >= sizeof(tmp))
 			goto toolong;
 		memcpy(tmp + used, s, strlen(s) + 1);
-		if (amanifest_expand(tmp, run_dir, buf, sizeof(buf), cause) != 0 ||
+		if (amanifest_expand(tmp, run_dir, baseline, buf, sizeof(buf), cause) != 0 ||
 		    (argv[i] = strdup(buf)) == NULL) {
 			amanifest_argv_free(argv);
 			return NULL;

@@ -52,6 +52,9 @@ void amanifest_free(struct amanifest *m);
 /* The argv with {dir}, {bin} and {run} expanded (malloc'd, NULL-terminated; free with
  * amanifest_argv_free); NULL with *cause when an expansion does not fit PATH_MAX. */
 char **amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause);
+/* amanifest_argv with {baseline} = baseline (NULL: $MITMLAB_BASELINE, else ""). */
+char **amanifest_argv_base(const struct amanifest *m, const char *run_dir, const char *baseline,
+    char **cause);
 void amanifest_argv_free(char **argv);
 /* Names of every analyzer found in the search path, sorted, the first occurrence of a name
  * winning; of role `role` only when role >= 0. Returns the count (names malloc'd, free each

@@ -511,5 +511,6 @@ client_conn_free(struct client_conn *c)
 		SSL_free(c->ssl);
 	if (c->fd != -1)
 		close(c->fd);
+	client_result_free(&c->r);
 	free(c);
 }

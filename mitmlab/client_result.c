@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509_vfy.h>
@@ -78,6 +79,33 @@ client_result_init(struct client_record *r)
 	r->t_connect_us = r->t_handshake_us = r->t_first_byte_us = r->t_total_us = -1;
 }
 
+/* Free the PEM copies. */
+void
+client_result_free(struct client_record *r)
+{
+	size_t i;
+
+	for (i = 0; i < CLIENT_CHAIN_MAX; i++) {
+		free(r->chain_pem[i]);
+		r->chain_pem[i] = NULL;
+	}
+}
+
+/* Copy one certificate's PEM into the record. */
+int
+client_result_set_pem(struct client_record *r, size_t i, const char *pem, size_t len)
+{
+	char *c;
+
+	if (i >= CLIENT_CHAIN_MAX || (c = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(c, pem, len);
+	c[len] = '\0';
+	free(r->chain_pem[i]);
+	r->chain_pem[i] = c;
+	return 0;
+}
+
 /* First error wins. */
 void
 client_result_error(struct client_record *r, const char *fmt, ...)
@@ -110,12 +138,14 @@ json_t *
 client_result_event(const struct client_record *r)
 {
 	json_t *ev = bus_event("client.result");
-	json_t *chain = json_array(), *spki = json_array();
+	json_t *chain = json_array(), *spki = json_array(), *pem = json_array();
 	size_t i;
 
 	for (i = 0; i < r->nchain; i++) {
 		json_array_append_new(chain, json_string(r->chain_sha256[i]));
 		json_array_append_new(spki, json_string(r->chain_spki_sha256[i]));
+		if (r->chain_pem[i] != NULL)
+			json_array_append_new(pem, json_string(r->chain_pem[i]));
 	}
 	json_object_set_new(ev, "flow", client_result_str(r->flow));
 	json_object_set_new(ev, "client", json_pack("{s:s,s:i}", "ip", r->client_ip,
@@ -129,6 +159,7 @@ client_result_event(const struct client_record *r)
 	json_object_set_new(ev, "verify_error", client_result_str(r->verify_error));
 	json_object_set_new(ev, "chain_sha256", chain);
 	json_object_set_new(ev, "chain_spki_sha256", spki);
+	json_object_set_new(ev, "chain_pem", pem);	/* public certificates as sent */
 	json_object_set_new(ev, "leaf_spki_sha256",
 	    r->nchain > 0 ? json_string(r->chain_spki_sha256[0]) : json_null());
 	json_object_set_new(ev, "leaf_subject", client_result_str(r->leaf_subject));

@@ -89,6 +89,7 @@ struct client_record {
 	size_t	nchain;
 	char	chain_sha256[CLIENT_CHAIN_MAX][65];
 	char	chain_spki_sha256[CLIENT_CHAIN_MAX][65];
+	char	*chain_pem[CLIENT_CHAIN_MAX];	/* owned PEM of what the server sent, or NULL */
 	char	leaf_subject[256], leaf_issuer[256], root_subject[256];
 	char	version[16], cipher[64], alpn[32];
 	char	location[512];
@@ -102,6 +103,10 @@ const char *client_result_name(enum client_outcome o);
 enum client_outcome client_result_classify(const struct client_facts *f);
 /* Initialise a record (times -1, verify_err -1). */
 void client_result_init(struct client_record *r);
+/* Free what the record owns (chain_pem); the record can be reused after init. */
+void client_result_free(struct client_record *r);
+/* Store a copy of the PEM of chain certificate i (replacing any); -1 on allocation failure. */
+int client_result_set_pem(struct client_record *r, size_t i, const char *pem, size_t len);
 /* Set r->error unless one is already set (the first cause wins). */
 void client_result_error(struct client_record *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

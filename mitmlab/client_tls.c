@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "client_tls.h"
@@ -133,8 +134,15 @@ client_tls_verify_cb(X509_STORE_CTX *xs, void *arg)
 	/* What the server sent, leaf first (a TLS client's untrusted set starts with the leaf). */
 	n = sent != NULL ? sk_X509_num(sent) : 0;
 	r->nchain = 0;
+	client_result_free(r);
 	for (i = 0; i < n && r->nchain < CLIENT_CHAIN_MAX; i++) {
-		X509 *x = sk_X509_value(sent, i);
+		X509 *x = sent != NULL ? sk_X509_value(sent, i) : NULL;
+		BIO *pb = BIO_new(BIO_s_mem());
+		char *pd;
+		long pl;
+		if (pb != NULL && PEM_write_bio_X509(pb, x) == 1 && (pl = BIO_get_mem_data(pb, &pd)) > 0)
+			client_result_set_pem(r, r->nchain, pd, (size_t)pl);
+		BIO_free(pb);
 		if (pki_cert_sha256(x, h) == 0)
 			util_hex(h, 32, r->chain_sha256[r->nchain]);
 		if (pki_spki_sha256(x, h) == 0)

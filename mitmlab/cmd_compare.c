@@ -19,10 +19,12 @@ static void
 cmd_compare_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mitmlab compare RUN_DIR... [--detector NAME[,NAME...]]... [--out DIR] [--quiet]\n"
+	    "usage: mitmlab compare RUN_DIR... [--detector NAME[,NAME...]]... [--out DIR]\n"
+	    "       [--baseline DIR] [--quiet]\n"
 	    "  replays each run to the ground truth (analyzer \"truth\") and to each detector\n"
 	    "  (default: every analyzer with role \"detector\"), scores them and writes\n"
-	    "  DIR/compare.json, DIR/compare.csv and DIR/results/<run>/ (default DIR: .)\n");
+	    "  DIR/compare.json, DIR/compare.csv and DIR/results/<run>/ (default DIR: .);\n"
+	    "  {baseline} in manifests = --baseline DIR, else the first run of scenario baseline\n");
 }
 
 /* Entry point. */
@@ -32,6 +34,7 @@ cmd_compare(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "detector", required_argument, NULL, 'D' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -44,7 +47,7 @@ cmd_compare(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.detectors = dets;
-	while ((c = getopt_long(argc, argv, "D:o:qdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:o:b:qdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			save = NULL;
@@ -60,6 +63,9 @@ cmd_compare(int argc, char **argv)
 			break;
 		case 'o':
 			o.out_dir = optarg;
+			break;
+		case 'b':
+			o.baseline = optarg;
 			break;
 		case 'q':
 			o.quiet = 1;

@@ -23,7 +23,8 @@ static void
 cmd_replay_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mitmlab replay RUN_DIR --analyzer NAME[,NAME...]... [--out DIR] [--quiet]\n"
+	    "usage: mitmlab replay RUN_DIR --analyzer NAME[,NAME...]... [--out DIR] [--baseline DIR]\n"
+	    "  [--quiet]\n"
 	    "  feeds RUN_DIR/events.jsonl through a fresh bus to the analyzers and writes\n"
 	    "  DIR/<name>.json (default RUN_DIR/results); analyzers: analyzers/README.md\n");
 }
@@ -77,6 +78,7 @@ cmd_replay(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "analyzer", required_argument, NULL, 'a' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -89,7 +91,7 @@ cmd_replay(int argc, char **argv)
 	int c, quiet = 0, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "a:o:qdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:o:b:qdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (cmd_replay_names(optarg, names, &n) == -1) {
@@ -99,6 +101,9 @@ cmd_replay(int argc, char **argv)
 			break;
 		case 'o':
 			o.out_dir = optarg;
+			break;
+		case 'b':
+			o.baseline = optarg;
 			break;
 		case 'q':
 			quiet = 1;

@@ -154,6 +154,7 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 	ro.names = names;
 	ro.n = ndet + 1;
 	ro.out_dir = dir;
+	ro.baseline = o->baseline;
 	if (!o->quiet)
 		fprintf(stderr, "compare: replaying %s (%s) to %zu analyzer(s)\n", run, scen, ro.n);
 	if (util_mkdirs(dir, 0755, cause) == -1 || replay_run(&ro, cause) == -1)
@@ -246,6 +247,12 @@ compare_run(const struct compare_opts *o0, char **cause)
 		}
 	if (util_mkdirs(o.out_dir, 0755, cause) == -1)
 		goto out;
+	for (i = 0; i < o.nruns && o.baseline == NULL; i++) {
+		char scen[128];
+		compare_scenario(o.runs[i], scen, sizeof(scen));
+		if (strcmp(scen, "baseline") == 0)
+			o.baseline = o.runs[i];
+	}
 	for (i = 0; i < o.nruns; i++)
 		if (compare_one(&o, dets, ndet, o.runs[i], runs, rows, base, cause) == -1)
 			goto out;

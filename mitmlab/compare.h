@@ -20,6 +20,7 @@ struct compare_opts {
 	const char *const	*detectors;	/* none: every analyzer with role "detector" */
 	size_t			 ndet;
 	const char		*out_dir;	/* default "." */
+	const char		*baseline;	/* {baseline}; NULL: the first run of scenario baseline */
 	int			 quiet;
 };
 

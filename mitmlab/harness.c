@@ -56,6 +56,7 @@ struct harness_an {
 struct harness {
 	char	 run_dir[PATH_MAX], sock_dir[PATH_MAX], results_dir[PATH_MAX], log_dir[PATH_MAX];
 	char	 bus_in[HARNESS_EP_MAX], bus_out[HARNESS_EP_MAX], mode[16];
+	char	 baseline[PATH_MAX];	/* {baseline}; "" = none given */
 	struct harness_an *an;
 	size_t	 n;
 	void	*sub;
@@ -335,7 +336,8 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 	int logfd, outfd, nullfd;
 	pid_t pid;
 
-	if ((argv = amanifest_argv(&a->m, h->run_dir, cause)) == NULL)
+	if ((argv = amanifest_argv_base(&a->m, h->run_dir, h->baseline[0] != '\0' ? h->baseline :
+	    NULL, cause)) == NULL)
 		return -1;
 	if ((env = harness_envp(h, a)) == NULL) {
 		amanifest_argv_free(argv);
@@ -500,7 +502,8 @@ struct harness *
 harness_start(const char *run_dir, const char *bus_in, const char *bus_out,
     const char *const *names, size_t n, char **cause)
 {
-	struct harness_opts o = { run_dir, bus_in, bus_out, NULL, NULL, NULL, "live", names, n };
+	struct harness_opts o = { run_dir, bus_in, bus_out, NULL, NULL, NULL, "live", names, n,
+	    NULL };
 
 	return harness_start_opts(&o, cause);
 }
@@ -535,6 +538,8 @@ harness_start_opts(const struct harness_opts *o, char **cause)
 	snprintf(h->bus_in, sizeof(h->bus_in), "%s", o->bus_in);
 	snprintf(h->bus_out, sizeof(h->bus_out), "%s", o->bus_out);
 	snprintf(h->mode, sizeof(h->mode), "%s", o->mode ? o->mode : "live");
+	if (o->baseline != NULL)
+		snprintf(h->baseline, sizeof(h->baseline), "%s", o->baseline);
 	for (i = 0; i < h->n; i++) {
 		struct harness_an *a = &h->an[i];
 		a->status = -1;

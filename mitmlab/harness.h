@@ -54,6 +54,7 @@ struct harness_opts {
 	const char *mode;		/* "live" or "replay", recorded in "meta" */
 	const char *const *names;	/* analyzer names (manifests) */
 	size_t n;
+	const char *baseline;		/* {baseline}: a baseline run directory; NULL: none */
 };
 
 /* Start the analyzers of a live run with the defaults above (sock_dir = run_dir,

@@ -231,6 +231,7 @@ replay_run(const struct replay_opts *o, char **cause)
 	ho.mode = "replay";
 	ho.names = o->names;
 	ho.n = o->n;
+	ho.baseline = o->baseline;
 	if ((h = harness_start_opts(&ho, cause)) == NULL)
 		goto out;
 	if (replay_feed(events, pub, set, h, cause) == -1)

@@ -22,6 +22,7 @@ struct replay_opts {
 	const char *const	*names;		/* analyzers */
 	size_t			 n;
 	const char		*out_dir;	/* NULL: RUN_DIR/results */
+	const char		*baseline;	/* {baseline} for the analyzers; NULL: none */
 };
 
 /* Replay and write OUT_DIR/<name>.json per analyzer. Returns the number of analyzers that

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * detect-chain — a client-vantage detector: per client.result, what the certificate chain the
+ * server sent says about a middlebox. Each signal is reported separately in the verdict's
+ * evidence ("signals": {name: detail}); the flow is called intercepted when any strong signal
+ * fires:
+ *   root-not-public       the chain (chain_pem) does not verify to the public store (the lab
+ *                         web PKI: --store FILE, anchors first), time ignored
+ *   issuer-not-public     no chain_pem (a wrapped tool): leaf_issuer / root_subject is not a
+ *                         name of the public store
+ *   verify-untrusted      the client's own verification failed with an issuer-class error
+ *   known-interception    a subject or issuer on the known-interception list (--patterns)
+ *   leaf-key-is-issuer    the leaf's SPKI equals its issuer's (mitmproxy)
+ *   shared-leaf-key       one leaf SPKI under several distinct leaf subjects in the run
+ *                         (sslsplit's single key; distinct SNIs are counted in the evidence)
+ *   rsa-e3                leaf RSA public exponent 3 (kz-2019)
+ *   stripped-extensions   the leaf's only extension is subjectAltName
+ *   validity-shifted      the leaf's validity differs from a clean view of the same host: a
+ *                         spliced flow of this run (notBefore/notAfter) or the baseline run
+ *                         (--baseline DIR: the validity period's length, since each run makes
+ *                         its own web PKI)
+ * Verdicts are held until lab.run.end (shared keys and clean views need the whole run) and
+ * published in client.result order with "at" = the client.result's ts. Deterministic.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "anrun.h"
+#include "chainsig.h"
+#include "mitmlab-analyzer.h"
+
+struct dchain {
+	X509_STORE *store;
+	json_t	*store_names;	/* array of subject strings of the public store */
+	struct chainsig_patterns pats;
+	json_t	*flows;		/* client.result events in order */
+	json_t	*seen;		/* flow -> true */
+	json_t	*clean;		/* sni -> {nb, na} from spliced flows of this run */
+	json_t	*base;		/* sni -> duration (s) from the baseline run */
+	json_t	*spki;		/* leaf spki -> {subjects: {..}, snis: {..}} */
+	json_t	*counts;	/* signal -> flows it fired on */
+	long	 flagged;
+};
+
+/* Add every certificate of a PEM file to the store; the first is also an anchor name. */
+static int
+dchain_store_file(struct dchain *d, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+	char name[256];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		X509_STORE_add_cert(d->store, x);
+		chainsig_name(X509_get_subject_name(x), name, sizeof(name));
+		json_array_append_new(d->store_names, json_string(name));
+		X509_free(x);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Non-zero when name is one of the public store's subjects. */
+static int
+dchain_public_name(const struct dchain *d, const char *name)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(d->store_names, i, s) {
+		if (strcmp(json_string_value(s), name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The chain_pem of a client.result, parsed (NULL when absent). */
+static STACK_OF(X509) *
+dchain_chain(const json_t *cr)
+{
+	const json_t *arr = json_object_get(cr, "chain_pem");
+	const char *pem[16];
+	size_t i, n = 0;
+	json_t *x;
+
+	json_array_foreach(arr, i, x) {
+		if (n < 16 && json_is_string(x))
+			pem[n++] = json_string_value(x);
+	}
+	return n > 0 ? chainsig_parse(pem, n) : NULL;
+}
+
+/* Set key in obj (an object of sets) to true. */
+static void
+dchain_set_add(json_t *obj, const char *set, const char *key)
+{
+	json_t *s = json_object_get(obj, set);
+
+	if (s == NULL)
+		json_object_set_new(obj, set, s = json_object());
+	if (key != NULL)
+		json_object_set_new(s, key, json_true());
+}
+
+/* First pass over one flow: clean views and SPKI sharing. */
+static void
+dchain_learn(struct dchain *d, const json_t *cr)
+{
+	const char *sni = json_string_value(json_object_get(cr, "sni"));
+	const char *leafk = json_string_value(json_object_get(cr, "leaf_spki_sha256"));
+	STACK_OF(X509) *sk = dchain_chain(cr);
+	struct chainsig_leaf lf;
+	json_t *e;
+
+	if (sk == NULL)
+		return;
+	if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0) {
+		if (leafk != NULL) {
+			if ((e = json_object_get(d->spki, leafk)) == NULL)
+				json_object_set_new(d->spki, leafk, e = json_object());
+			dchain_set_add(e, "subjects", lf.subject);
+			dchain_set_add(e, "snis", sni);
+		}
+		if (sni != NULL && json_object_get(d->clean, sni) == NULL &&
+		    chainsig_leads_to(sk, d->store, NULL, 0) == 1)
+			json_object_set_new(d->clean, sni, json_pack("{s:I, s:I}", "nb",
+			    (json_int_t)lf.not_before, "na", (json_int_t)lf.not_after));
+	}
+	chainsig_free(sk);
+}
+
+/* Record one signal in sig and the run's counts. */
+static void
+dchain_signal(struct dchain *d, json_t *sig, const char *name, json_t *detail)
+{
+	json_object_set_new(sig, name, detail != NULL ? detail : json_true());
+	json_object_set_new(d->counts, name, json_integer(json_integer_value(
+	    json_object_get(d->counts, name)) + 1));
+}
+
+/* Name matching for chains we only know by strings (wrapped tools). */
+static void
+dchain_strings(struct dchain *d, const json_t *cr, json_t *sig)
+{
+	const char *names[2] = { json_string_value(json_object_get(cr, "leaf_issuer")),
+	    json_string_value(json_object_get(cr, "root_subject")) };
+	const char *ve = json_string_value(json_object_get(cr, "verify_error"));
+	const char *m;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if ((m = chainsig_patterns_match(&d->pats, names[i])) != NULL &&
+		    json_object_get(sig, "known-interception") == NULL)
+			dchain_signal(d, sig, "known-interception", json_pack("{s:s, s:s}", "name",
+			    names[i], "pattern", m));
+	if (json_object_get(sig, "root-not-public") == NULL &&
+	    json_array_size(json_object_get(cr, "chain_pem")) == 0) {
+		const char *n = names[1] != NULL ? names[1] : names[0];
+		if (n != NULL && *n != '\0' && !dchain_public_name(d, n) &&
+		    json_array_size(d->store_names) > 0)
+			dchain_signal(d, sig, "issuer-not-public", json_pack("{s:s}", "name", n));
+	}
+	if (chainsig_issuer_error(ve))
+		dchain_signal(d, sig, "verify-untrusted", json_pack("{s:s, s:O*}", "verify_error",
+		    ve, "outcome", json_object_get(cr, "outcome")));
+}
+
+/* Every chain signal of one flow into sig. */
+static void
+dchain_judge(struct dchain *d, const json_t *cr, json_t *sig)
+{
+	const char *sni = json_string_value(json_object_get(cr, "sni"));
+	const json_t *spk = json_object_get(cr, "chain_spki_sha256");
+	const char *k0 = json_string_value(json_array_get(spk, 0));
+	const char *k1 = json_string_value(json_array_get(spk, 1));
+	STACK_OF(X509) *sk = dchain_chain(cr);
+	struct chainsig_leaf lf, c;
+	char why[160];
+	const char *m;
+	json_t *e, *ref;
+	int i;
+
+	if (k0 != NULL && k1 != NULL && strcmp(k0, k1) == 0)
+		dchain_signal(d, sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
+	if (sk != NULL) {
+		if (chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
+			dchain_signal(d, sig, "root-not-public", json_pack("{s:s}", "why", why));
+		for (i = 0; i < sk_X509_num(sk); i++) {
+			if (chainsig_describe(sk_X509_value(sk, i), &c) == -1)
+				continue;
+			if (((m = chainsig_patterns_match(&d->pats, c.issuer)) != NULL ||
+			    (m = chainsig_patterns_match(&d->pats, c.subject)) != NULL) &&
+			    json_object_get(sig, "known-interception") == NULL)
+				dchain_signal(d, sig, "known-interception", json_pack("{s:s, s:s, s:i}",
+				    "name", c.issuer, "pattern", m, "depth", i));
+		}
+		if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0) {
+			if (lf.rsa_exponent == 3)
+				dchain_signal(d, sig, "rsa-e3", json_pack("{s:i}", "e", 3));
+			if (lf.only_san)
+				dchain_signal(d, sig, "stripped-extensions", json_pack("{s:i}",
+				    "extensions", lf.next));
+			e = k0 != NULL ? json_object_get(d->spki, k0) : NULL;
+			if (json_object_size(json_object_get(e, "subjects")) >= 2)
+				dchain_signal(d, sig, "shared-leaf-key", json_pack("{s:s, s:I, s:I}",
+				    "spki", k0, "subjects", (json_int_t)json_object_size(
+				    json_object_get(e, "subjects")), "snis", (json_int_t)json_object_size(
+				    json_object_get(e, "snis"))));
+			ref = sni != NULL ? json_object_get(d->clean, sni) : NULL;
+			if (ref != NULL && (json_integer_value(json_object_get(ref, "nb")) !=
+			    lf.not_before || json_integer_value(json_object_get(ref, "na")) !=
+			    lf.not_after))
+				dchain_signal(d, sig, "validity-shifted", json_pack("{s:s, s:I, s:I}",
+				    "against", "spliced flow of this run", "not_before_shift_s",
+				    (json_int_t)(lf.not_before - json_integer_value(json_object_get(ref,
+				    "nb"))), "not_after_shift_s", (json_int_t)(lf.not_after -
+				    json_integer_value(json_object_get(ref, "na")))));
+			else if (ref == NULL && sni != NULL &&
+			    (ref = json_object_get(d->base, sni)) != NULL &&
+			    json_integer_value(ref) != lf.not_after - lf.not_before)
+				dchain_signal(d, sig, "validity-shifted", json_pack("{s:s, s:I, s:I}",
+				    "against", "baseline run", "period_s",
+				    (json_int_t)(lf.not_after - lf.not_before), "baseline_period_s",
+				    json_integer_value(ref)));
+		}
+		chainsig_free(sk);
+	}
+	dchain_strings(d, cr, sig);
+}
+
+/* Keep client.result events (the first per flow). */
+static int
+dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
+{
+	struct dchain *d = arg;
+	const char *flow = json_string_value(json_object_get(ev, "flow"));
+
+	(void)a;
+	(void)src;
+	if (strcmp(topic, "client.result") != 0 || flow == NULL ||
+	    json_object_get(d->seen, flow) != NULL)
+		return 0;
+	json_object_set_new(d->seen, flow, json_true());
+	json_array_append(d->flows, ev);
+	return 0;
+}
+
+/* Learn, then judge every flow. */
+static int
+dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	struct dchain *d = arg;
+	size_t i;
+	json_t *cr;
+
+	(void)complete;	/* every signal above is strong: one is enough */
+	json_array_foreach(d->flows, i, cr) {
+		dchain_learn(d, cr);
+	}
+	json_array_foreach(d->flows, i, cr) {
+		json_t *sig = json_object();
+		int yes;
+		const char *first;
+		yes = (dchain_judge(d, cr, sig), json_object_size(sig) > 0);
+		first = yes ? json_object_iter_key(json_object_iter(sig)) : "chain-clean";
+		d->flagged += yes;
+		analyzer_verdict_at(a, json_string_value(json_object_get(cr, "flow")), yes,
+		    yes ? 0.6 + 0.1 * (double)json_object_size(sig) : 0.7, first,
+		    json_pack("{s:o, s:O*, s:O*, s:O*, s:O*}", "signals", sig, "sni",
+		    json_object_get(cr, "sni"), "client", json_object_get(cr, "src"), "outcome",
+		    json_object_get(cr, "outcome"), "leaf_issuer", json_object_get(cr,
+		    "leaf_issuer")), (int64_t)json_integer_value(json_object_get(cr, "ts")));
+	}
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I}", "flows",
+	    (json_int_t)json_array_size(d->flows), "flagged", (json_int_t)d->flagged, "signals",
+	    d->counts, "public_store_certs", (json_int_t)json_array_size(d->store_names),
+	    "baseline_hosts", (json_int_t)json_object_size(d->base)));
+	return 0;
+}
+
+/* Baseline: validity period per SNI of leaves that verify to the public store. */
+static int
+dchain_base(json_t *ev, void *arg)
+{
+	struct dchain *d = arg;
+	const char *sni = json_string_value(json_object_get(ev, "sni"));
+	STACK_OF(X509) *sk;
+	struct chainsig_leaf lf;
+
+	if (sni == NULL || json_object_get(d->base, sni) != NULL ||
+	    (sk = dchain_chain(ev)) == NULL)
+		return 0;
+	if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0)
+		json_object_set_new(d->base, sni, json_integer(lf.not_after - lf.not_before));
+	chainsig_free(sk);
+	return 0;
+}
+
+/* Options: --store FILE (repeatable), --patterns FILE, --baseline DIR. */
+static int
+dchain_opts(struct dchain *d, int argc, char **argv)
+{
+	const char *base = anrun_baseline_arg(argc, argv);
+	char *why = NULL;
+	int i;
+
+	for (i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--store") == 0 && dchain_store_file(d, argv[i + 1]) < 0)
+			fprintf(stderr, "detect-chain: %s: cannot read the public store\n", argv[i + 1]);
+		if (strcmp(argv[i], "--patterns") == 0 &&
+		    chainsig_patterns_load(&d->pats, argv[i + 1]) == -1) {
+			fprintf(stderr, "detect-chain: %s: cannot read the pattern list\n", argv[i + 1]);
+			return -1;
+		}
+	}
+	if (base != NULL && anrun_events(base, "client.result", dchain_base, d, &why) == -1) {
+		fprintf(stderr, "detect-chain: baseline: %s\n", why != NULL ? why : "unreadable");
+		free(why);
+	}
+	return 0;
+}
+
+/* Entry point. */
+int
+main(int argc, char **argv)
+{
+	struct dchain d;
+	struct analyzer_def def = { "detect-chain", ANALYZER_CLIENT, dchain_event, dchain_end, &d };
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.store = X509_STORE_new();
+	d.store_names = json_array();
+	d.flows = json_array();
+	d.seen = json_object();
+	d.clean = json_object();
+	d.base = json_object();
+	d.spki = json_object();
+	d.counts = json_object();
+	if (d.store != NULL && dchain_opts(&d, argc, argv) == 0)
+		rc = analyzer_main(&def, argc, argv);
+	X509_STORE_free(d.store);
+	chainsig_patterns_free(&d.pats);
+	json_decref(d.store_names);
+	json_decref(d.flows);
+	json_decref(d.seen);
+	json_decref(d.clean);
+	json_decref(d.base);
+	json_decref(d.spki);
+	json_decref(d.counts);
+	return rc;
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * detect-fingerprint — an origin-vantage detector after Durumeric et al. (NDSS 2017) and
+ * Cloudflare's MITMEngine: the HTTP User-Agent claims one client, the ClientHello that reached
+ * the server belongs to another. Fingerprints are LEARNED from a baseline run (--baseline DIR,
+ * the manifest's {baseline}): User-Agent -> the JA3 and JA4 values the origins saw with it, and
+ * every JA3/JA4 seen at all. Per origin.hello:
+ *   ua-hello-mismatch   the UA is known to the baseline and neither JA3 nor JA4 is one of its
+ *   fingerprint-unknown the UA is absent (no request came: origin.hello's ua is only known
+ *                       once one does) or unknown, and neither JA3 nor JA4 was ever seen
+ *   grade-f             the cipher list offers NULL / EXPORT / anonymous / DES suites
+ *   grade-below-baseline (evidence only) the list grades worse than anything the UA's
+ *                       baseline hellos offered
+ * Any of the first three means intercepted. The cipher-list grade (A/B/C/F, MITMEngine's) is
+ * in every verdict's evidence.
+ * Verdicts are about client flows: an origin.hello with the client's own 4-tuple maps
+ * directly; one from a middlebox's upstream leg (the engine connects from its own address)
+ * maps to the not yet mapped client.result for the same server address and SNI that started
+ * before the hello's ts and ended closest to it (origin.hello is published once the request
+ * came or the connection ended; the client vantage is read for this mapping only). Hellos no client
+ * flow maps to keep their own flow id. Held until lab.run.end; deterministic.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anrun.h"
+#include "fpgrade.h"
+#include "mitmlab-analyzer.h"
+
+#define DFP_UNTIMED_NS	60000000000LL	/* a client flow without t_total_us: open up to 60 s */
+
+struct dfp {
+	json_t	*ua;		/* baseline: ua -> {ja3: {}, ja4: {}, grade: "B"} */
+	json_t	*ja3, *ja4;	/* baseline: every value seen */
+	long	 base_hellos;
+	json_t	*hellos;	/* origin.hello events in order */
+	json_t	*results;	/* client.result events in order */
+	json_t	*used;		/* client flow -> true once mapped */
+	json_t	*counts;	/* signal -> count */
+	long	 flagged, mapped;
+};
+
+/* Learn one baseline origin.hello. */
+static int
+dfp_learn(json_t *ev, void *arg)
+{
+	struct dfp *d = arg;
+	const char *ua = json_string_value(json_object_get(ev, "ua"));
+	const char *j3 = json_string_value(json_object_get(ev, "ja3"));
+	const char *j4 = json_string_value(json_object_get(ev, "ja4"));
+	const char *js = json_string_value(json_object_get(ev, "ja3_str"));
+	json_t *u;
+	char g = fpgrade_ja3(js), gs[2] = { g, '\0' };
+	const char *old;
+
+	if (j3 == NULL && j4 == NULL)
+		return 0;
+	d->base_hellos++;
+	if (j3 != NULL)
+		json_object_set_new(d->ja3, j3, json_true());
+	if (j4 != NULL)
+		json_object_set_new(d->ja4, j4, json_true());
+	if (ua == NULL)
+		return 0;
+	if ((u = json_object_get(d->ua, ua)) == NULL)
+		json_object_set_new(d->ua, ua, u = json_pack("{s:{}, s:{}}", "ja3", "ja4"));
+	if (j3 != NULL)
+		json_object_set_new(json_object_get(u, "ja3"), j3, json_true());
+	if (j4 != NULL)
+		json_object_set_new(json_object_get(u, "ja4"), j4, json_true());
+	old = json_string_value(json_object_get(u, "grade"));
+	if (g != 0 && (old == NULL || fpgrade_worse(g, old[0])))
+		json_object_set_new(u, "grade", json_string(gs));
+	return 0;
+}
+
+/* Keep origin.hello and client.result events. */
+static int
+dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
+{
+	struct dfp *d = arg;
+
+	(void)a;
+	(void)src;
+	if (json_string_value(json_object_get(ev, "flow")) == NULL)
+		return 0;
+	if (strcmp(topic, "origin.hello") == 0)
+		json_array_append(d->hellos, ev);
+	else if (strcmp(topic, "client.result") == 0)
+		json_array_append(d->results, ev);
+	return 0;
+}
+
+/* "IP:PORT" of an {ip, port} object into out. */
+static void
+dfp_addr(const json_t *o, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%lld", json_string_value(json_object_get(o, "ip")) != NULL ?
+	    json_string_value(json_object_get(o, "ip")) : "?",
+	    (long long)json_integer_value(json_object_get(o, "port")));
+}
+
+/* The client flow an origin hello belongs to (see the header comment). */
+static const char *
+dfp_map(struct dfp *d, const json_t *h)
+{
+	const char *flow = json_string_value(json_object_get(h, "flow"));
+	const char *sni = json_string_value(json_object_get(h, "sni"));
+	int64_t ts = json_integer_value(json_object_get(h, "ts")), best_cost = 0;
+	const char *best = NULL;
+	char local[96], dst[96];
+	size_t i;
+	json_t *cr;
+
+	dfp_addr(json_object_get(h, "local"), local, sizeof(local));
+	json_array_foreach(d->results, i, cr) {	/* the client's own 4-tuple (TPROXY, direct) */
+		const char *cf = json_string_value(json_object_get(cr, "flow"));
+		if (strcmp(cf, flow) == 0)
+			return json_object_get(d->used, cf) == NULL ? cf : NULL;
+	}
+	json_array_foreach(d->results, i, cr) {
+		const char *cf = json_string_value(json_object_get(cr, "flow"));
+		const char *cs = json_string_value(json_object_get(cr, "sni"));
+		int64_t end = json_integer_value(json_object_get(cr, "ts")), start, cost;
+		json_t *tt = json_object_get(cr, "t_total_us");
+		if (json_object_get(d->used, cf) != NULL ||
+		    (sni != NULL) != (cs != NULL) || (sni != NULL && strcmp(sni, cs) != 0))
+			continue;
+		dfp_addr(json_object_get(cr, "server"), dst, sizeof(dst));
+		if (strcmp(dst, local) != 0)
+			continue;
+		start = json_is_integer(tt) ? end - json_integer_value(tt) * 1000 :
+		    end - DFP_UNTIMED_NS;
+		if (start > ts)
+			continue;
+		cost = end > ts ? end - ts : ts - end;
+		if (best == NULL || cost < best_cost) {
+			best = cf;
+			best_cost = cost;
+		}
+	}
+	return best;
+}
+
+/* Count a signal. */
+static void
+dfp_count(struct dfp *d, json_t *sig, const char *name, json_t *detail)
+{
+	json_object_set_new(sig, name, detail != NULL ? detail : json_true());
+	json_object_set_new(d->counts, name, json_integer(json_integer_value(
+	    json_object_get(d->counts, name)) + 1));
+}
+
+/* Judge one hello into sig; returns non-zero when intercepted. */
+static int
+dfp_judge(struct dfp *d, const json_t *h, json_t *sig, char *grade)
+{
+	const char *ua = json_string_value(json_object_get(h, "ua"));
+	const char *j3 = json_string_value(json_object_get(h, "ja3"));
+	const char *j4 = json_string_value(json_object_get(h, "ja4"));
+	json_t *u = ua != NULL ? json_object_get(d->ua, ua) : NULL;
+	const char *bg;
+	int yes = 0;
+
+	*grade = fpgrade_ja3(json_string_value(json_object_get(h, "ja3_str")));
+	if (u != NULL) {
+		if ((j3 == NULL || json_object_get(json_object_get(u, "ja3"), j3) == NULL) &&
+		    (j4 == NULL || json_object_get(json_object_get(u, "ja4"), j4) == NULL)) {
+			dfp_count(d, sig, "ua-hello-mismatch", json_pack("{s:s, s:s*, s:s*, s:O}",
+			    "ua_family", fpgrade_ua_family(ua), "ja3", j3, "ja4", j4,
+			    "baseline_ja4", json_object_get(u, "ja4")));
+			yes = 1;
+		}
+		bg = json_string_value(json_object_get(u, "grade"));
+		if (bg != NULL && fpgrade_worse(*grade, bg[0]))
+			dfp_count(d, sig, "grade-below-baseline", json_pack("{s:s}", "baseline", bg));
+	} else if ((j3 == NULL || json_object_get(d->ja3, j3) == NULL) &&
+	    (j4 == NULL || json_object_get(d->ja4, j4) == NULL)) {
+		dfp_count(d, sig, "fingerprint-unknown", json_pack("{s:s*, s:s*, s:b}", "ja3", j3,
+		    "ja4", j4, "ua_known", ua != NULL));
+		yes = 1;
+	}
+	if (*grade == 'F') {
+		dfp_count(d, sig, "grade-f", NULL);
+		yes = 1;
+	}
+	return yes;
+}
+
+/* Map, judge and publish. */
+static int
+dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	struct dfp *d = arg;
+	json_t *h, *grades = json_object();
+	size_t i;
+
+	(void)complete;
+	json_array_foreach(d->hellos, i, h) {
+		json_t *sig = json_object();
+		const char *cf = d->base_hellos > 0 ? dfp_map(d, h) : NULL;
+		const char *flow = cf != NULL ? cf : json_string_value(json_object_get(h, "flow"));
+		char grade, gs[2];
+		int yes;
+
+		if (d->base_hellos == 0) {	/* nothing learned: no basis for a verdict */
+			json_decref(sig);
+			continue;
+		}
+		if (cf != NULL) {
+			json_object_set_new(d->used, cf, json_true());
+			d->mapped++;
+		}
+		yes = dfp_judge(d, h, sig, &grade);
+		gs[0] = grade != 0 ? grade : '?';
+		gs[1] = '\0';
+		json_object_set_new(grades, gs, json_integer(json_integer_value(
+		    json_object_get(grades, gs)) + 1));
+		d->flagged += yes;
+		analyzer_verdict_at(a, flow, yes, yes ? 0.9 : 0.6, yes ?
+		    json_object_iter_key(json_object_iter(sig)) : "hello-matches-baseline",
+		    json_pack("{s:o, s:s, s:O*, s:O*, s:O*, s:O*, s:s*}", "signals", sig, "grade", gs,
+		    "ja3", json_object_get(h, "ja3"), "ja4", json_object_get(h, "ja4"), "ua",
+		    json_object_get(h, "ua"), "sni", json_object_get(h, "sni"), "origin_flow",
+		    cf != NULL ? json_string_value(json_object_get(h, "flow")) : NULL),
+		    (int64_t)json_integer_value(json_object_get(h, "ts")));
+	}
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O, "
+	    "s:o}", "hellos", (json_int_t)json_array_size(d->hellos), "mapped",
+	    (json_int_t)d->mapped, "flagged", (json_int_t)d->flagged, "baseline_hellos",
+	    (json_int_t)d->base_hellos, "baseline_uas", (json_int_t)json_object_size(d->ua),
+	    "baseline_ja4", (json_int_t)json_object_size(d->ja4), "signals", d->counts,
+	    "grades", grades));
+	if (d->base_hellos == 0)
+		json_object_set_new(result, "warning", json_string("no baseline fingerprints "
+		    "(give --baseline DIR); no verdicts"));
+	return 0;
+}
+
+/* Entry point. */
+int
+main(int argc, char **argv)
+{
+	struct dfp d;
+	struct analyzer_def def = { "detect-fingerprint", ANALYZER_ORIGIN | ANALYZER_CLIENT,
+	    dfp_event, dfp_end, &d };
+	const char *base = anrun_baseline_arg(argc, argv);
+	char *why = NULL;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	d.ua = json_object();
+	d.ja3 = json_object();
+	d.ja4 = json_object();
+	d.hellos = json_array();
+	d.results = json_array();
+	d.used = json_object();
+	d.counts = json_object();
+	if (base != NULL && anrun_events(base, "origin.hello", dfp_learn, &d, &why) == -1) {
+		fprintf(stderr, "detect-fingerprint: baseline: %s\n", why != NULL ? why : "?");
+		free(why);
+	}
+	rc = analyzer_main(&def, argc, argv);
+	json_decref(d.ua);
+	json_decref(d.ja3);
+	json_decref(d.ja4);
+	json_decref(d.hellos);
+	json_decref(d.results);
+	json_decref(d.used);
+	json_decref(d.counts);
+	return rc;
+}

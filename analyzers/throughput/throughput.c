@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * throughput — a measure (proxy vantage, role "measure": it reads the engine's own events,
+ * which is ground truth, so it gives no verdicts and is never scored). From proxy.conn.open /
+ * proxy.conn.close / proxy.forge / proxy.stats and client.result it reports:
+ *   handshakes/s           client-side TLS handshakes the engine completed (intercepted flows)
+ *   forged certificates/s  proxy.forge without a cache hit; cache hit ratio over all forges
+ *   plaintext bytes/s      bytes_c2s and bytes_s2c of intercepted flows (decrypted relay)
+ *   added latency          client t_handshake_us and t_first_byte_us of intercepted flows
+ *                          against every flow of the baseline run (--baseline DIR):
+ *                          p50/p95/p99 of each and the difference of the p50s
+ *   cpu_s per 1000 conns   the last proxy.stats cpu_s of every worker over connections accepted
+ *   series                 per second since the first proxy event: opens, intercepts, forges,
+ *                          closes, bytes each way
+ * The window is the first proxy.conn.open to the last proxy.conn.close (ts). Deterministic.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anrun.h"
+#include "mitmlab-analyzer.h"
+#include "tpstat.h"
+
+#define TP_SERIES_MAX	3600
+
+struct tp {
+	json_t	*actions;	/* flow -> action of proxy.conn.open */
+	json_t	*workers;	/* worker -> last proxy.stats */
+	json_t	*results;	/* client.result of this run */
+	json_t	*base;		/* client.result of the baseline */
+	json_t	*series;	/* array of per-second objects */
+	int64_t	 t0, t_first, t_last;
+	long	 opens, intercepts, closes_i, forges, cache_hits, hs;
+	double	 c2s, s2c, forge_us;
+};
+
+/* The series bucket of ts (created on demand), or NULL past the limit. */
+static json_t *
+tp_bucket(struct tp *t, int64_t ts)
+{
+	int64_t s;
+
+	if (t->t0 == 0)
+		t->t0 = ts;
+	s = (ts - t->t0) / 1000000000LL;
+	if (s < 0 || s >= TP_SERIES_MAX)
+		return NULL;
+	while ((int64_t)json_array_size(t->series) <= s)
+		json_array_append_new(t->series, json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I}",
+		    "s", (json_int_t)json_array_size(t->series), "opens", 0, "intercepts", 0,
+		    "forges", 0, "closes", 0, "bytes_c2s", (json_int_t)0, "bytes_s2c",
+		    (json_int_t)0));
+	return json_array_get(t->series, (size_t)s);
+}
+
+/* Add n to bucket[key]. */
+static void
+tp_add(json_t *b, const char *key, json_int_t n)
+{
+	if (b != NULL)
+		json_object_set_new(b, key, json_integer(json_integer_value(json_object_get(b,
+		    key)) + n));
+}
+
+/* Handle proxy events and keep client results. */
+static int
+tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
+{
+	struct tp *t = arg;
+	const char *flow = json_string_value(json_object_get(ev, "flow"));
+	const char *act = json_string_value(json_object_get(ev, "action"));
+	int64_t ts = json_integer_value(json_object_get(ev, "ts"));
+	json_t *b;
+
+	(void)a;
+	if (strcmp(topic, "client.result") == 0) {
+		json_array_append(t->results, ev);
+		return 0;
+	}
+	if (strncmp(topic, "proxy.", 6) != 0)
+		return 0;
+	if (strcmp(topic, "proxy.stats") == 0) {
+		const char *w = json_string_value(json_object_get(ev, "worker"));
+		json_object_set(t->workers, w != NULL ? w : src, ev);
+		return 0;
+	}
+	b = tp_bucket(t, ts);
+	if (strcmp(topic, "proxy.conn.open") == 0) {
+		if (t->t_first == 0)
+			t->t_first = ts;
+		t->opens++;
+		tp_add(b, "opens", 1);
+		if (flow != NULL && act != NULL)
+			json_object_set_new(t->actions, flow, json_string(act));
+		if (act != NULL && strcmp(act, "intercept") == 0) {
+			t->intercepts++;
+			tp_add(b, "intercepts", 1);
+		}
+	} else if (strcmp(topic, "proxy.forge") == 0) {
+		t->forges++;
+		t->forge_us += json_number_value(json_object_get(ev, "forge_us"));
+		if (json_is_true(json_object_get(ev, "cache_hit")))
+			t->cache_hits++;
+		else
+			tp_add(b, "forges", 1);
+	} else if (strcmp(topic, "proxy.conn.close") == 0) {
+		t->t_last = ts;
+		tp_add(b, "closes", 1);
+		if (act != NULL && strcmp(act, "intercept") == 0) {
+			json_int_t c = json_integer_value(json_object_get(ev, "bytes_c2s"));
+			json_int_t s = json_integer_value(json_object_get(ev, "bytes_s2c"));
+			t->closes_i++;
+			if (json_integer_value(json_object_get(ev, "hs_client_us")) > 0)
+				t->hs++;
+			t->c2s += (double)c;
+			t->s2c += (double)s;
+			tp_add(b, "bytes_c2s", c);
+			tp_add(b, "bytes_s2c", s);
+		}
+	}
+	return 0;
+}
+
+/* Percentiles of one client timing over results (only intercepted flows when actions). */
+static json_t *
+tp_pcts(const json_t *results, const json_t *actions, const char *key, double *p50)
+{
+	double *v = calloc(json_array_size(results) + 1, sizeof(*v));
+	size_t i, n = 0;
+	json_t *cr, *o;
+
+	json_array_foreach(results, i, cr) {
+		const char *flow = json_string_value(json_object_get(cr, "flow"));
+		const char *act = flow != NULL && actions != NULL ?
+		    json_string_value(json_object_get(actions, flow)) : NULL;
+		json_t *x = json_object_get(cr, key);
+		if (actions != NULL && (act == NULL || strcmp(act, "intercept") != 0))
+			continue;
+		if (json_is_integer(x) && v != NULL)
+			v[n++] = (double)json_integer_value(x);
+	}
+	*p50 = tpstat_percentile(v, n, 50);
+	o = json_pack("{s:I, s:f, s:f, s:f}", "n", (json_int_t)n, "p50_us", *p50, "p95_us",
+	    tpstat_percentile(v, n, 95), "p99_us", tpstat_percentile(v, n, 99));
+	free(v);
+	return o;
+}
+
+/* Baseline client.result. */
+static int
+tp_learn(json_t *ev, void *arg)
+{
+	json_array_append(((struct tp *)arg)->base, ev);
+	return 0;
+}
+
+/* The report. */
+static int
+tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	static const char *const keys[] = { "t_handshake_us", "t_first_byte_us" };
+	struct tp *t = arg;
+	double secs = t->t_last > t->t_first ? (double)(t->t_last - t->t_first) / 1e9 : 0;
+	double cpu = 0, accepted = 0, pi, pb;
+	json_t *lat = json_object(), *w;
+	const char *k;
+	size_t i;
+
+	(void)a;
+	(void)complete;
+	json_object_foreach(t->workers, k, w) {
+		cpu += json_number_value(json_object_get(w, "cpu_s"));
+		accepted += (double)json_integer_value(json_object_get(w, "accepted"));
+	}
+	for (i = 0; i < 2; i++) {
+		json_t *o = json_pack("{s:o}", "intercepted", tp_pcts(t->results, t->actions,
+		    keys[i], &pi));
+		if (json_array_size(t->base) > 0) {
+			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &pb));
+			json_object_set_new(o, "added_p50_us", json_real(pi - pb));
+		}
+		json_object_set_new(lat, keys[i], o);
+	}
+	json_object_set_new(result, "summary", json_pack("{s:f, s:I, s:I, s:I, s:f, s:f, s:f, "
+	    "s:o, s:f, s:f, s:f, s:o, s:f, s:I, s:I}",
+	    "window_s", secs, "connections", (json_int_t)t->opens, "intercepted",
+	    (json_int_t)t->intercepts, "handshakes", (json_int_t)t->hs,
+	    "handshakes_per_s", tpstat_rate((double)t->hs, secs),
+	    "forged_per_s", tpstat_rate((double)(t->forges - t->cache_hits), secs),
+	    "forge_us_mean", tpstat_rate(t->forge_us, (double)t->forges),
+	    "cache_hit_ratio", t->forges > 0 ? json_real((double)t->cache_hits /
+	    (double)t->forges) : json_null(),
+	    "plaintext_c2s_bytes_per_s", tpstat_rate(t->c2s, secs),
+	    "plaintext_s2c_bytes_per_s", tpstat_rate(t->s2c, secs),
+	    "cpu_s", cpu, "latency", lat,
+	    "cpu_s_per_1000_conns", tpstat_rate(cpu * 1000, accepted),
+	    "workers", (json_int_t)json_object_size(t->workers),
+	    "baseline_flows", (json_int_t)json_array_size(t->base)));
+	json_object_set(result, "series", t->series);
+	return 0;
+}
+
+/* Entry point. */
+int
+main(int argc, char **argv)
+{
+	struct tp t;
+	struct analyzer_def def = { "throughput", ANALYZER_PROXY | ANALYZER_CLIENT, tp_event,
+	    tp_end, &t };
+	const char *base = anrun_baseline_arg(argc, argv);
+	char *why = NULL;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.actions = json_object();
+	t.workers = json_object();
+	t.results = json_array();
+	t.base = json_array();
+	t.series = json_array();
+	if (base != NULL && anrun_events(base, "client.result", tp_learn, &t, &why) == -1) {
+		fprintf(stderr, "throughput: baseline: %s\n", why != NULL ? why : "?");
+		free(why);
+	}
+	rc = analyzer_main(&def, argc, argv);
+	json_decref(t.actions);
+	json_decref(t.workers);
+	json_decref(t.results);
+	json_decref(t.base);
+	json_decref(t.series);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tpstat — percentiles and rates for the throughput measure (tpstat.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "tpstat.h"
+
+/* qsort order for doubles. */
+static int
+tpstat_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile. */
+double
+tpstat_percentile(double *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), tpstat_cmp);
+	if (p <= 0)
+		return v[0];
+	rank = (size_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
+/* A rate. */
+double
+tpstat_rate(double count, double seconds)
+{
+	return seconds > 0 ? count / seconds : 0;
+}
