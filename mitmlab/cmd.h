@@ -10,6 +10,7 @@
 int cmd_ca(int argc, char **argv);	/* mitmlab ca init --out DIR [--profile P] [--seed N] */
 int cmd_proxy(int argc, char **argv);	/* mitmlab proxy [options | -c FILE] */
 int cmd_bus(int argc, char **argv);	/* mitmlab bus --in EP --out EP [--record FILE] */
+int cmd_probe(int argc, char **argv);	/* mitmlab probe ttl --host NAME --connect IP[:PORT] */
 int cmd_run(int argc, char **argv);	/* mitmlab run SCENARIO.yaml [options] */
 int cmd_check(int argc, char **argv);	/* mitmlab check SCENARIO.yaml... */
 int cmd_lab(int argc, char **argv);	/* mitmlab lab gc|down */

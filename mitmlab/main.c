@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "client", cmd_client, "client --url URL... [options]   load generator (the client vantage)" },
 	{ "wrap",  cmd_wrap,  "wrap --tool curl|openssl --url URL...   real clients as workload steps" },
 	{ "netq",  cmd_netq,  "netq [options]   the packet plane: NFQUEUE diversion, signals, impairments" },
+	{ "probe", cmd_probe, "probe ttl --host NAME --connect IP[:PORT] [options]   localise an interceptor (TTL-limited hellos)" },
 	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]" },
 	{ "check", cmd_check, "check SCENARIO.yaml...   validate scenarios without running them" },
 	{ "lab",   cmd_lab,   "lab gc|down   remove labs left by crashed runs" },

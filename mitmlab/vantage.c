@@ -15,7 +15,7 @@ static const struct {
 	const char *name;
 	const char *prefix[2];
 } vantage_table[] = {
-	{ VANTAGE_CLIENT, "client", { "client.", NULL } },
+	{ VANTAGE_CLIENT, "client", { "client.", "probe." } },	/* probe.*: active probes from a client */
 	{ VANTAGE_ORIGIN, "origin", { "origin.", NULL } },
 	{ VANTAGE_NET,    "net",    { "net.", NULL } },
 	{ VANTAGE_PROXY,  "proxy",  { "proxy.", "lab.truth." } },

@@ -28,6 +28,8 @@ test_allows_table(void **state)
 		{ VANTAGE_CLIENT, "client", 0 },
 		{ VANTAGE_CLIENT, "client.", 0 },
 		{ VANTAGE_CLIENT, "analysis.verdict", 0 },
+		{ VANTAGE_CLIENT, "probe.ttl", 1 },
+		{ VANTAGE_NET, "probe.ttl", 0 },
 		{ VANTAGE_CLIENT, "bus.stats", 0 },
 		{ VANTAGE_ORIGIN, "origin.hello", 1 },
 		{ VANTAGE_NET, "net.pkt", 1 },
@@ -59,11 +61,12 @@ test_prefixes(void **state)
 
 	(void)state;
 	n = vantage_prefixes(VANTAGE_CLIENT, p, VANTAGE_MAX_PREFIXES);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_string_equal(p[0], "lab.run.");
 	assert_string_equal(p[1], "client.");
+	assert_string_equal(p[2], "probe.");
 	n = vantage_prefixes(VANTAGE_ALL, p, VANTAGE_MAX_PREFIXES);
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_int_equal(vantage_prefixes(VANTAGE_ALL, p, 2), 2);
 }
 

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * detect-path — a detector on path signals (vantages net + client) against a baseline run
+ * given as --baseline DIR (the manifest passes {baseline}): per destination, fewer server hops
+ * in net.flow than in the baseline (an interceptor that terminates TCP is nearer than the
+ * server) and a client handshake much slower than the baseline's median. Verdicts are held
+ * until lab.run.end (net.flow is published when a flow ends, after client.result) and then
+ * published per flow in first-seen order; probe.ttl events (client vantage) are summarised as
+ * "localised". Without a baseline it publishes no verdicts and says so in the result. The
+ * comparisons themselves are dpath.c's.
+ */
+#include <stdlib.h>
+
+#include "anrun.h"
+#include "dpath.h"
+#include "mitmlab-analyzer.h"
+
+/* Feed a baseline event to the tables. */
+static int
+detect_path_learn(json_t *ev, void *arg)
+{
+	dpath_baseline(arg, ev);
+	return 0;
+}
+
+/* Remember the run's events. */
+static int
+detect_path_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
+{
+	(void)a;
+	(void)topic;
+	(void)src;
+	dpath_observe(arg, ev);
+	return 0;
+}
+
+/* Publish the held verdicts and the summary. */
+static int
+detect_path_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	json_t *verdicts = dpath_judge(arg), *v;
+	size_t i;
+
+	(void)complete;
+	json_array_foreach(verdicts, i, v) {
+		json_t *at = json_object_get(v, "at");
+		analyzer_verdict_at(a, json_string_value(json_object_get(v, "flow")),
+		    json_is_true(json_object_get(v, "intercepted")),
+		    json_number_value(json_object_get(v, "confidence")),
+		    json_string_value(json_object_get(v, "signal")),
+		    json_incref(json_object_get(v, "evidence")),
+		    json_is_integer(at) ? (int64_t)json_integer_value(at) : 0);
+	}
+	json_decref(verdicts);
+	json_object_set_new(result, "summary", dpath_summary(arg));
+	return 0;
+}
+
+/* Entry point: load the baseline, then run. */
+int
+main(int argc, char **argv)
+{
+	struct dpath *d = dpath_new();
+	struct analyzer_def def = { "detect-path", ANALYZER_NET | ANALYZER_CLIENT,
+	    detect_path_event, detect_path_end, d };
+	struct analyzer *a;
+	const char *base;
+	char *cause = NULL;
+	int rc, nargs;
+	char **args;
+
+	if (d == NULL)
+		return 1;
+	if ((a = analyzer_open(&def, argc, argv, &cause)) == NULL) {
+		fprintf(stderr, "detect-path: %s\n", cause != NULL ? cause : "cannot start");
+		free(cause);
+		dpath_free(d);
+		return 1;
+	}
+	args = analyzer_args(a, &nargs);
+	if ((base = anrun_baseline_arg(nargs, args)) == NULL)
+		analyzer_log(a, 0, "no baseline run (--baseline DIR): no verdicts, probe.ttl only");
+	else if (anrun_events(base, "", detect_path_learn, d, &cause) < 0) {
+		analyzer_log(a, 0, "baseline %s: %s", base, cause != NULL ? cause : "unreadable");
+		free(cause);
+	} else
+		analyzer_log(a, 0, "baseline %s: %ld path events", base, dpath_baseline_events(d));
+	rc = analyzer_run(a) == 0 ? 0 : 1;
+	analyzer_close(a);
+	dpath_free(d);
+	return rc;
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * dpath — baseline-versus-run comparison of path signals for the detect-path analyzer (see
+ * dpath.h): server hop distance (net.flow server_hops) and TLS handshake time (client.result
+ * t_handshake_us) per destination, joined per flow at the end, plus the probe.ttl
+ * localisations passed through to the summary. Every table is a jansson object.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dpath.h"
+
+struct dpath {
+	json_t	*base_hops;	/* key -> smallest server_hops in the baseline */
+	json_t	*base_hs;	/* key -> [t_handshake_us...] */
+	long	 base_events;
+	json_t	*flows;		/* flow -> {net: net.flow, client: client.result} */
+	json_t	*order;		/* flows in first-seen order */
+	json_t	*probes;	/* probe.ttl summaries */
+	long	 n_hops, n_rtt;	/* verdicts decided by each signal */
+};
+
+/* Hops: fewer than the baseline means something nearer answered for the server. */
+int
+dpath_hops_cmp(int base_hops, int run_hops, double *conf, const char **signal)
+{
+	if (base_hops < 0 || run_hops < 0) {
+		*conf = 0;
+		*signal = "no-hops";
+		return -1;
+	}
+	if (run_hops < base_hops) {
+		*conf = 0.9;
+		*signal = "server-hops-shortened";
+		return 1;
+	}
+	*conf = run_hops == base_hops ? 0.7 : 0.4;
+	*signal = run_hops == base_hops ? "server-hops-same" : "server-hops-longer";
+	return 0;
+}
+
+/* Handshake: inflated when both the ratio and the difference are large. */
+int
+dpath_rtt_cmp(double base_median_us, double run_us, double *conf, const char **signal)
+{
+	if (base_median_us <= 0 || run_us <= 0) {
+		*conf = 0;
+		*signal = "no-handshake-time";
+		return -1;
+	}
+	if (run_us >= base_median_us * DPATH_RTT_RATIO && run_us - base_median_us >=
+	    DPATH_RTT_MIN_US) {
+		*conf = 0.6;
+		*signal = "handshake-inflated";
+		return 1;
+	}
+	*conf = 0.5;
+	*signal = "handshake-normal";
+	return 0;
+}
+
+/* qsort comparator for doubles. */
+static int
+dpath_dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of a JSON array of numbers. */
+double
+dpath_median(const json_t *arr)
+{
+	size_t i, n = json_array_size(arr);
+	double *v, m;
+
+	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		v[i] = json_number_value(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), dpath_dcmp);
+	m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	free(v);
+	return m;
+}
+
+/* New, empty. */
+struct dpath *
+dpath_new(void)
+{
+	struct dpath *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->base_hops = json_object();
+	d->base_hs = json_object();
+	d->flows = json_object();
+	d->order = json_array();
+	d->probes = json_array();
+	return d;
+}
+
+/* Free; NULL is a no-op. */
+void
+dpath_free(struct dpath *d)
+{
+	if (d == NULL)
+		return;
+	json_decref(d->base_hops);
+	json_decref(d->base_hs);
+	json_decref(d->flows);
+	json_decref(d->order);
+	json_decref(d->probes);
+	free(d);
+}
+
+/* The destination part of a flow id ("C:P>D:Q" -> "D:Q"), or NULL. */
+static const char *
+dpath_dst(const json_t *ev)
+{
+	const char *flow = json_string_value(json_object_get(ev, "flow")), *gt;
+
+	return flow != NULL && (gt = strchr(flow, '>')) != NULL ? gt + 1 : NULL;
+}
+
+/* The destination's name: client.result sni, net.flow name. */
+static const char *
+dpath_name(const json_t *ev)
+{
+	const char *n = json_string_value(json_object_get(ev, "sni"));
+
+	if (n == NULL || *n == '\0')
+		n = json_string_value(json_object_get(ev, "name"));
+	return n != NULL && *n != '\0' ? n : NULL;
+}
+
+/* Is this topic t? */
+static int
+dpath_is(const json_t *ev, const char *t)
+{
+	const char *topic = json_string_value(json_object_get(ev, "t"));
+
+	return topic != NULL && strcmp(topic, t) == 0;
+}
+
+/* Keep the smallest hop count under key. */
+static void
+dpath_min_hops(json_t *tab, const char *key, json_int_t hops)
+{
+	json_t *cur;
+
+	if (key == NULL)
+		return;
+	cur = json_object_get(tab, key);
+	if (cur == NULL || json_integer_value(cur) > hops)
+		json_object_set_new(tab, key, json_integer(hops));
+}
+
+/* Add a handshake sample under key (bounded). */
+static void
+dpath_add_hs(json_t *tab, const char *key, double us)
+{
+	json_t *arr;
+
+	if (key == NULL)
+		return;
+	if ((arr = json_object_get(tab, key)) == NULL) {
+		arr = json_array();
+		json_object_set_new(tab, key, arr);
+	}
+	if (json_array_size(arr) < DPATH_SAMPLES)
+		json_array_append_new(arr, json_real(us));
+}
+
+/* Learn a baseline event. */
+void
+dpath_baseline(struct dpath *d, const json_t *ev)
+{
+	json_t *v;
+
+	if (dpath_is(ev, "net.flow") && json_is_integer(v = json_object_get(ev, "server_hops"))) {
+		dpath_min_hops(d->base_hops, dpath_name(ev), json_integer_value(v));
+		dpath_min_hops(d->base_hops, dpath_dst(ev), json_integer_value(v));
+		d->base_events++;
+	} else if (dpath_is(ev, "client.result") &&
+	    json_is_number(v = json_object_get(ev, "t_handshake_us")) && json_number_value(v) > 0) {
+		dpath_add_hs(d->base_hs, dpath_name(ev), json_number_value(v));
+		dpath_add_hs(d->base_hs, dpath_dst(ev), json_number_value(v));
+		d->base_events++;
+	}
+}
+
+/* Baseline events learnt. */
+long
+dpath_baseline_events(const struct dpath *d)
+{
+	return d->base_events;
+}
+
+/* Remember a run event. */
+void
+dpath_observe(struct dpath *d, json_t *ev)
+{
+	const char *flow = json_string_value(json_object_get(ev, "flow")), *slot;
+	json_t *f;
+
+	if (dpath_is(ev, "probe.ttl")) {
+		json_array_append_new(d->probes, json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, "
+		    "s:O*, s:O*}", "host", json_object_get(ev, "host"),
+		    "sni", json_object_get(ev, "sni"), "src", json_object_get(ev, "src"),
+		    "injection_hop", json_object_get(ev, "injection_hop"),
+		    "server_hop", json_object_get(ev, "server_hop"),
+		    "hops_before_server", json_object_get(ev, "hops_before_server"),
+		    "untargeted_terminated_hop", json_object_get(ev, "untargeted_terminated_hop"),
+		    "control_injected", json_object_get(ev, "control_injected")));
+		return;
+	}
+	if (dpath_is(ev, "net.flow"))
+		slot = "net";
+	else if (dpath_is(ev, "client.result"))
+		slot = "client";
+	else
+		return;
+	if (flow == NULL)
+		return;
+	if ((f = json_object_get(d->flows, flow)) == NULL) {
+		f = json_object();
+		json_object_set_new(d->flows, flow, f);
+		json_array_append_new(d->order, json_string(flow));
+	}
+	if (json_object_get(f, slot) == NULL)
+		json_object_set(f, slot, ev);	/* a reference, not modified */
+}
+
+/* A baseline value under the name of ev, else its destination. */
+static json_t *
+dpath_base(json_t *tab, const json_t *ev)
+{
+	const char *name = ev != NULL ? dpath_name(ev) : NULL, *dst = ev != NULL ?
+	    dpath_dst(ev) : NULL;
+	json_t *v = name != NULL ? json_object_get(tab, name) : NULL;
+
+	return v != NULL ? v : dst != NULL ? json_object_get(tab, dst) : NULL;
+}
+
+/* One flow's verdict. */
+static json_t *
+dpath_flow(struct dpath *d, const char *flow, json_t *f)
+{
+	json_t *net = json_object_get(f, "net"), *cl = json_object_get(f, "client");
+	json_t *bh = dpath_base(d->base_hops, net != NULL ? net : cl);
+	json_t *bs = dpath_base(d->base_hs, cl != NULL ? cl : net);
+	json_t *rh = json_object_get(net, "server_hops"), *rs = json_object_get(cl,
+	    "t_handshake_us"), *ev;
+	int hops, rtt, yes, unseen;
+	double hc, rc, base_med = dpath_median(bs), conf;
+	const char *hsig, *rsig, *sig;
+
+	hops = dpath_hops_cmp(bh != NULL ? (int)json_integer_value(bh) : -1,
+	    json_is_integer(rh) ? (int)json_integer_value(rh) : -1, &hc, &hsig);
+	rtt = dpath_rtt_cmp(base_med, json_number_value(rs), &rc, &rsig);
+	/* The path saw the client's packets but none of the server's, yet the client finished
+	 * a handshake: something at or before the observer terminated TCP for a server it saw in
+	 * the baseline. Evidence only: a transparent proxy terminates spliced flows too, so this
+	 * says "TCP terminated", not "TLS intercepted"; the handshake time decides. */
+	unseen = hops < 0 && bh != NULL && net != NULL && !json_is_integer(rh) &&
+	    json_is_integer(json_object_get(net, "client_hops")) && json_number_value(rs) > 0;
+	if (cl == NULL || (hops < 0 && rtt < 0 && !unseen))
+		return NULL;	/* verdicts are about client flows (the proxy's own are not) */
+
+	/* Hops are the stronger signal: a same-hops path with an inflated handshake stays "not
+	 * intercepted"; the handshake decides only when hops are unknown. */
+	if (hops == 1) {
+		yes = 1, conf = hc, sig = hsig;
+		d->n_hops++;
+	} else if (rtt == 1 && hops != 0) {
+		yes = 1, conf = rc, sig = rsig;
+		d->n_rtt++;
+	} else if (hops == 0) {
+		yes = 0, conf = hc, sig = hsig;
+		d->n_hops++;
+	} else if (rtt == 0) {
+		yes = 0, conf = rc, sig = rsig;
+		d->n_rtt++;
+	} else {
+		yes = 0, conf = 0.3, sig = "server-unseen";
+	}
+	ev = json_pack("{s:s, s:b, s:f, s:s, s:{s:O*, s:O*, s:O*, s:f, s:s, s:s}, s:O*}",
+	    "flow", flow, "intercepted", yes, "confidence", conf, "signal", sig, "evidence",
+	    "server_hops", rh, "baseline_server_hops", bh, "t_handshake_us", rs,
+	    "baseline_handshake_median_us", base_med, "hops", hsig, "handshake", rsig,
+	    "at", json_object_get(net != NULL ? net : cl, "ts"));
+	if (ev != NULL && unseen)
+		json_object_set_new(json_object_get(ev, "evidence"), "server_unseen", json_true());
+	return ev;
+}
+
+/* Verdicts for every flow that has a baseline to compare with. */
+json_t *
+dpath_judge(struct dpath *d)
+{
+	json_t *out = json_array(), *v, *f;
+	size_t i;
+
+	json_array_foreach(d->order, i, v) {
+		const char *flow = json_string_value(v);
+		json_t *verdict;
+		if ((f = json_object_get(d->flows, flow)) == NULL)
+			continue;
+		if ((verdict = dpath_flow(d, flow, f)) != NULL)
+			json_array_append_new(out, verdict);
+	}
+	return out;
+}
+
+/* Summary for the result. */
+json_t *
+dpath_summary(const struct dpath *d)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}",
+	    "baseline_events", (json_int_t)d->base_events,
+	    "baseline_destinations", (json_int_t)(json_object_size(d->base_hops) +
+	    json_object_size(d->base_hs)), "flows", (json_int_t)json_array_size(d->order),
+	    "by_hops", (json_int_t)d->n_hops, "by_handshake", (json_int_t)d->n_rtt,
+	    "localised", d->probes);
+}
