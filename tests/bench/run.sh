@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# run.sh — `make bench` (issue #7): mitmlab side by side with sslsplit, mitmproxy (mitmdump,
+# transparent) and Squid ssl-bump, plus direct and plain-relay rows, in one netns lab:
+#
+#   client ns 10.88.1.2 ── 10.88.1.1 gateway ns 10.88.2.1 ── origin ns 10.88.2.2 (nginx)
+#   (h2load, cpu 0)        REDIRECT :443 → :8443, the proxy pinned to cpu 1      (cpu 0)
+#
+# Per row: new TLS 1.3 handshakes/s (h2load, one request per connection), proxy CPU-s per 1000
+# handshakes, bulk MB/s (1 MiB GETs), proxy CPU-s per GB, peak RSS, added latency (p50/p99 of a
+# new connection + GET); medians of REPS repetitions. CPU = utime+stime of the proxy's process
+# tree from /proc before/after; peak RSS = VmHWM summed over the tree. Extras: mitmlab with a
+# cold cache (distinct SNI), kz2019 forging rate and first-connection latency, RSS per idle
+# intercepted connection at IDLE_N connections, netq packets/s, `openssl speed`.
+# Environment: QUICK=1 (about 2 min), OUT=DIR (default bench/results/<UTC stamp>), BUILD.
+set -eu
+. "$(dirname "$0")/../integ/lib.sh"
+HERE=$ML_TOP/tests/bench
+QUICK=${QUICK:-}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${OUT:-$ML_TOP/bench/results/$STAMP}
+case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
+if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
+	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=60; COLD_N=300; KZ_N=64; IDLE_N=2000; T=25
+else
+	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=300; COLD_N=1000; KZ_N=200; IDLE_N=10000; T=60
+fi
+HS_C=16       # concurrent h2load clients for the handshake rate
+BULK_C=4      # concurrent connections for bulk
+PCPU=1        # the proxy's core; client and origin share core 0
+ulimit -n 65536 2>/dev/null || ulimit -n 20000
+mkdir -p "$OUT"
+log() { echo "bench: $(date +%T) $*" >&2; }
+
+# ---- packages (idempotent: only what is missing) ----
+declare -A NA=()
+need=()
+for p in nginx nghttp2-client sslsplit mitmproxy squid-openssl python3 iptables; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	log "installing ${need[*]}"
+	avail=()
+	for p in "${need[@]}"; do
+		if apt-cache show "$p" >/dev/null 2>&1; then avail+=("$p"); else NA[$p]="package $p not in Debian 12's archive"; fi
+	done
+	[ ${#avail[@]} -gt 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${avail[@]}" >/dev/null ||
+	    log "apt-get install failed for some of: ${avail[*]}"
+fi
+command -v h2load >/dev/null && command -v nginx >/dev/null || { echo "bench: h2load and nginx are required" >&2; exit 1; }
+
+ml_init bench
+NSHOSTS=()
+bench_cleanup() {
+	iptables_off 2>/dev/null || true
+	for d in "${NSHOSTS[@]}"; do rm -rf "$d"; done
+	ml_cleanup
+}
+trap bench_cleanup EXIT
+chmod 755 "$ML_TMP"
+
+# ---- lab ----
+ml_ns C c; ml_ns G g; ml_ns O o
+ml_link "$C" c0 10.88.1.2/24 "$G" g0 10.88.1.1/24
+ml_link "$G" g1 10.88.2.1/24 "$O" o0 10.88.2.2/24
+ip -n "$C" route add default via 10.88.1.1
+ip -n "$O" route add default via 10.88.2.1
+ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+OIP=10.88.2.2
+HOST=www.bench.lab
+# names for h2load (ip netns exec bind-mounts /etc/netns/NS/hosts over /etc/hosts)
+for ns in "$C" "$G"; do
+	mkdir -p "/etc/netns/$ns"; NSHOSTS+=("/etc/netns/$ns")
+	printf '127.0.0.1 localhost\n%s %s bench.lab\n' "$OIP" "$HOST" >"/etc/netns/$ns/hosts"
+done
+cp "/etc/netns/$G/hosts" "$ML_TMP/hosts"
+iptables_on() { ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443; }
+iptables_off() { ip netns exec "$G" iptables -t nat -D PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443; }
+
+# ECDSA P-256 web PKI: root → leaf for the origin (*.bench.lab), and the interceptors' CA
+W=$ML_TMP/web; mkdir -p "$W"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/O=mitmlab bench/CN=Bench Web Root (LAB mock)" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$W/root.key" -out "$W/root.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=Lab Origin/CN=$HOST" \
+    -keyout "$W/leaf.key" -out "$W/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:%s,DNS:*.bench.lab,DNS:bench.lab\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' "$HOST" >"$W/leaf.ext"
+openssl x509 -req -in "$W/leaf.csr" -CA "$W/root.pem" -CAkey "$W/root.key" -set_serial 0x$(openssl rand -hex 16) \
+    -days 365 -extfile "$W/leaf.ext" -out "$W/leaf.pem" 2>/dev/null
+"$ML_BIN" ca init --out "$ML_TMP/ca" --profile plain --seed 7 >/dev/null       # ECDSA P-256
+"$ML_BIN" ca init --out "$ML_TMP/kzca" --profile kz-2019 --seed 7 >/dev/null
+ICA=$ML_TMP/ca/issuer.pem; IKEY=$ML_TMP/ca/issuer.key
+openssl ecparam -name prime256v1 -genkey -noout -out "$ML_TMP/leafkey.pem" 2>/dev/null   # sslsplit -K
+
+# origin: nginx, TLS 1.3 only, one worker on core 0
+D=$ML_TMP/www; mkdir -p "$D" "$ML_TMP/nginx"
+echo "hello from the bench origin" >"$D/index.html"
+head -c 1048576 /dev/urandom >"$D/1m.bin"
+cat >"$ML_TMP/nginx.conf" <<NG
+user root;
+worker_processes 1;
+worker_cpu_affinity 01;
+worker_rlimit_nofile 65536;
+pid $ML_TMP/nginx.pid;
+error_log $ML_TMP/nginx-error.log warn;
+events { worker_connections 30000; }
+http {
+  access_log off;
+  client_body_temp_path $ML_TMP/nginx/body; proxy_temp_path $ML_TMP/nginx/proxy;
+  fastcgi_temp_path $ML_TMP/nginx/fcgi; uwsgi_temp_path $ML_TMP/nginx/uwsgi; scgi_temp_path $ML_TMP/nginx/scgi;
+  types { application/octet-stream bin; text/html html; }
+  sendfile on; keepalive_requests 100000; client_header_timeout 600s; keepalive_timeout 600s;
+  server {
+    listen $OIP:443 ssl; listen $OIP:80;
+    ssl_certificate $W/leaf.pem; ssl_certificate_key $W/leaf.key;
+    ssl_protocols TLSv1.3; ssl_ecdh_curve X25519:prime256v1; ssl_session_tickets off; ssl_session_cache off;
+    root $D;
+  }
+}
+NG
+ml_bg "$O" nginx taskset -c 0 nginx -e "$ML_TMP/nginx-error.log" -c "$ML_TMP/nginx.conf" -g "daemon off;"
+ml_wait_port "$O" $OIP 443
+
+# ---- measurement helpers ----
+H2="ip netns exec $C timeout $T taskset -c 0 h2load --h1"
+procstat() { python3 "$HERE/procstat.py" "$1"; }
+# h2 NAME ARGS...: run h2load, keep its output in $ML_TMP/NAME.h2
+h2() { local n=$1; shift; $H2 "$@" >"$ML_TMP/$n.h2" 2>&1 || true; }
+# h2parse FILE: "seconds bytes succeeded"
+h2parse() {
+	local f=$1 s b ok
+	s=$(sed -n 's/^finished in \([0-9.]*\)\(m\?s\),.*/\1 \2/p' "$f" | awk '{print ($2=="ms") ? $1/1000 : $1}')
+	b=$(sed -n 's/^traffic: .*(\([0-9]*\)) total.*/\1/p' "$f")
+	ok=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$f")
+	echo "${s:-0} ${b:-0} ${ok:-0}"
+}
+RES=$ML_TMP/rows.jsonl; : >"$RES"
+# measure ROW PID: handshakes, bulk and latency, REPS times; appends JSON lines to $RES
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+cpu_of() { if [ "$1" = 0 ]; then echo 0; else procstat "$1" | cut -d' ' -f1; fi; }
+measure() {
+	local row=$1 pid=$2 r c0 c1 st s b ok n
+	# handshakes per repetition: about HS_SECS seconds at the warm-up's rate, within [100, HS_N]
+	read -r s b ok <<<"$(h2parse "$ML_TMP/$row-warm.h2")"
+	n=$(awk -v s="$s" -v ok="$ok" -v t="$HS_SECS" -v max="$HS_N" 'BEGIN { n = (s > 0) ? int(ok / s * t) : max; if (n < 100) n = 100; if (n > max) n = max; print n }')
+	for ((r = 1; r <= REPS; r++)); do
+		# one request per connection: every connection is a new full TLS 1.3 handshake on both legs
+		c0=$(cpu_of "$pid")
+		h2 "$row-hs$r" -n "$n" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+		c1=$(cpu_of "$pid")
+		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
+		echo "{\"row\":\"$row\",\"kind\":\"hs\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"n\":$n,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+		c0=$(cpu_of "$pid")
+		h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
+		c1=$(cpu_of "$pid")
+		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-bulk$r.h2")"
+		echo "{\"row\":\"$row\",\"kind\":\"bulk\",\"rep\":$r,\"secs\":$s,\"bytes\":$b,\"ok\":$ok,\"n\":$BULK_N,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+		st=$(ip netns exec "$C" timeout $T taskset -c 0 python3 "$HERE/client.py" lat $OIP "$HOST" "$LAT_N" || echo '{}')
+		[ -n "$st" ] || st='{}'
+		echo "{\"row\":\"$row\",\"kind\":\"lat\",\"rep\":$r,\"r\":$st}" >>"$RES"
+	done
+	if [ "$pid" != 0 ]; then
+		st=$(procstat "$pid")
+		echo "{\"row\":\"$row\",\"kind\":\"mem\",\"hwm_kib\":$(echo "$st" | cut -d' ' -f2),\"procs\":$(echo "$st" | cut -d' ' -f4)}" >>"$RES"
+	fi
+}
+na() { echo "{\"row\":\"$1\",\"kind\":\"na\",\"why\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$2")}" >>"$RES"; log "$1: not measured: $2"; }
+# stop PID: TERM, wait, KILL
+stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# warm ROW: a few connections through the proxy (cert cache warm, check it works); 0 if ok
+warm() {
+	h2 "$1-warm" -n 40 -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+	read -r s b ok <<<"$(h2parse "$ML_TMP/$1-warm.h2")"
+	[ "${ok:-0}" -ge 36 ]
+}
+PSTART=
+# start_proxy ROW NAME CMD...: run the proxy in the gateway on core PCPU, wait for :8443
+start_proxy() {
+	local row=$1 ; shift
+	ml_bg "$G" "$row" taskset -c $PCPU "$@"
+	PSTART=$ML_LASTPID
+	ml_wait_port "$G" 127.0.0.1 8443 150 || { stop "$PSTART"; return 1; }
+}
+# run_row ROW CMD...: start, warm, measure, stop
+run_row() {
+	local row=$1; shift
+	log "row $row"
+	if ! start_proxy "$row" "$@"; then na "$row" "did not start: $(tail -n 3 "$ML_TMP/$row.log" | tr '\n' ' ')"; return 0; fi
+	if ! warm "$row"; then na "$row" "no traffic through it: $(grep -m1 -i 'error\|fail' "$ML_TMP/$row-warm.h2" "$ML_TMP/$row.log" | head -c 200)"; stop "$PSTART"; return 0; fi
+	measure "$row" "$PSTART"
+	stop "$PSTART"
+}
+
+# ---- openssl speed (one core) ----
+log "openssl speed"
+SP=$ML_TMP/speed.txt
+{ taskset -c $PCPU openssl speed -seconds 1 ecdhx25519 2>/dev/null | grep -i 'X25519' | tail -1
+  taskset -c $PCPU openssl speed -seconds 1 ecdsap256 2>/dev/null | grep -i 'nistp256' | tail -1
+  taskset -c $PCPU openssl speed -seconds 1 -evp aes-128-gcm -bytes 16384 2>/dev/null | grep -i 'aes-128-gcm' | tail -1; } >"$SP" || true
+
+# ---- rows ----
+log "row direct"
+warm direct || true
+measure direct 0
+iptables_on
+run_row relay "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --default splice --allow-upstream 10.88.2.0/24
+MLARGS=(--listen 0.0.0.0:8443 --workers 1 --allow-upstream 10.88.2.0/24 --default intercept --max-conns 100000 --idle-timeout 600000)
+run_row mitmlab "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on
+if command -v sslsplit >/dev/null; then
+	run_row sslsplit sslsplit -k "$IKEY" -c "$ICA" -K "$ML_TMP/leafkey.pem" https 0.0.0.0 8443
+else na sslsplit "${NA[sslsplit]:-sslsplit not installed}"; fi
+if command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ]; then
+	SQ=$ML_TMP/squid; mkdir -p "$SQ"; cp "$ICA" "$SQ/ca.pem"; cp "$IKEY" "$SQ/ca.key"; cp "$W/root.pem" "$SQ/root.pem"; cp "$ML_TMP/hosts" "$SQ/hosts"
+	/usr/lib/squid/security_file_certgen -c -s "$SQ/ssl_db" -M 16MB >/dev/null
+	chown -R proxy:proxy "$SQ" 2>/dev/null || true
+	cat >"$SQ/squid.conf" <<SQC
+http_port 127.0.0.1:3128
+https_port 0.0.0.0:8443 intercept ssl-bump tls-cert=$SQ/ca.pem tls-key=$SQ/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=16MB
+sslcrtd_program /usr/lib/squid/security_file_certgen -s $SQ/ssl_db -M 16MB
+sslcrtd_children 5 startup=1 idle=1
+acl step1 at_step SslBump1
+ssl_bump peek step1
+ssl_bump bump all
+tls_outgoing_options cafile=$SQ/root.pem
+http_access allow all
+cache deny all
+cache_mem 8 MB
+access_log none
+cache_store_log none
+cache_log $SQ/cache.log
+pid_filename $SQ/squid.pid
+coredump_dir $SQ
+hosts_file $SQ/hosts
+dns_nameservers 127.0.0.1
+shutdown_lifetime 1 seconds
+max_filedescriptors 65536
+SQC
+	run_row squid squid -N -f "$SQ/squid.conf"
+else na squid "${NA[squid-openssl]:-squid-openssl not installed}"; fi
+if command -v mitmdump >/dev/null; then
+	MP=$ML_TMP/mitmproxy; mkdir -p "$MP"; cat "$IKEY" "$ICA" >"$MP/mitmproxy-ca.pem"
+	run_row mitmproxy mitmdump -q --mode transparent --listen-port 8443 --set confdir="$MP" \
+	    --set ssl_verify_upstream_trusted_ca="$W/root.pem" --set connection_strategy=eager
+else na mitmproxy "${NA[mitmproxy]:-mitmproxy not installed}"; fi
+
+# ---- mitmlab extras: cold cache (distinct SNI), kz2019 forging, idle connections ----
+log "mitmlab cold cache"
+if start_proxy mitmlab-cold "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on; then
+	c0=$(procstat "$PSTART" | cut -d' ' -f1)
+	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$COLD_N" 4 c || echo '{}')
+	c1=$(procstat "$PSTART" | cut -d' ' -f1)
+	echo "{\"row\":\"mitmlab-cold\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+	stop "$PSTART"
+fi
+log "mitmlab kz2019 forging"
+if start_proxy mitmlab-kz "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"; then
+	sleep 3   # let the key pool fill
+	c0=$(procstat "$PSTART" | cut -d' ' -f1)
+	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$KZ_N" 4 kz || echo '{}')
+	c1=$(procstat "$PSTART" | cut -d' ' -f1)
+	echo "{\"row\":\"mitmlab-kz2019\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+	stop "$PSTART"
+fi
+log "mitmlab idle connections ($IDLE_N)"
+if start_proxy mitmlab-idle "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on; then
+	warm mitmlab-idle || true
+	r0=$(procstat "$PSTART" | cut -d' ' -f3)
+	rm -f "$ML_TMP/idle.ready"
+	ip netns exec "$C" bash -c "ulimit -n 65536; exec timeout 300 taskset -c 0 python3 '$HERE/client.py' idle $OIP $HOST $IDLE_N 240 '$ML_TMP/idle.ready'" >"$ML_TMP/idle.log" 2>&1 &
+	IDLEPID=$!; ML_PIDS+=($IDLEPID)
+	for _ in $(seq 2400); do [ -s "$ML_TMP/idle.ready" ] && break; kill -0 $IDLEPID 2>/dev/null || break; sleep 0.1; done
+	sleep 2
+	r1=$(procstat "$PSTART" | cut -d' ' -f3)
+	nopen=$(cat "$ML_TMP/idle.ready" 2>/dev/null || echo 0)
+	echo "{\"row\":\"mitmlab-idle\",\"kind\":\"idle\",\"conns\":${nopen:-0},\"rss0_kib\":$r0,\"rss1_kib\":$r1}" >>"$RES"
+	stop "$IDLEPID"; stop "$PSTART"
+fi
+iptables_off
+
+# ---- packet plane: netq packets/s under a bounded bulk load (plain HTTP, MSS-sized packets) ----
+log "netq packets/s"
+ml_bg "$G" bus "$ML_BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" --record "$ML_TMP/events.jsonl"
+BUSPID=$ML_LASTPID
+ml_bg "$G" netq taskset -c $PCPU "$ML_BIN" netq --bus "ipc://$ML_TMP/bus.in" --install-rules --stats-ms 500 --ports 80
+NETQPID=$ML_LASTPID
+for _ in $(seq 50); do ip netns exec "$G" iptables -t mangle -S MITMLAB_NETQ 2>/dev/null | grep -q NFQUEUE && break; sleep 0.1; done
+sleep 0.5
+ip -n "$O" link set o0 gso_max_size 1500 2>/dev/null || true
+ip netns exec "$O" ethtool -K o0 tso off gso off >/dev/null 2>&1 || true
+c0=$(procstat "$NETQPID" | cut -d' ' -f1)
+h2 netq-bulk -n "$BULK_N" -c 1 "http://$OIP/1m.bin"
+c1=$(procstat "$NETQPID" | cut -d' ' -f1)
+read -r s b ok <<<"$(h2parse "$ML_TMP/netq-bulk.h2")"
+sleep 1.2
+stop "$NETQPID"; ip netns exec "$G" "$ML_BIN" netq --remove-rules 2>/dev/null || true
+sleep 0.3; stop "$BUSPID"
+echo "{\"row\":\"netq\",\"kind\":\"netq\",\"secs\":$s,\"bytes\":$b,\"cpu\":$(sub "$c1" "$c0"),\"events\":\"$ML_TMP/events.jsonl\"}" >>"$RES"
+
+# ---- summary ----
+cp "$RES" "$OUT/raw.jsonl"
+python3 "$HERE/summarize.py" "$RES" "$SP" "$OUT" "${QUICK:+quick}" "$REPS" "$HS_C" "$BULK_C"

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+# summarize.py ROWS.jsonl SPEED.txt OUTDIR QUICK REPS HS_C BULK_C — medians per row, ratios to
+# direct and sslsplit, the `openssl speed` bound; writes OUTDIR/bench.json and bench.md, prints
+# the Markdown. Missing numbers are shown as "n/a" with the reason, never estimated.
+import json, os, platform, re, socket, statistics, sys, time
+
+rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
+recs = [json.loads(l) for l in open(rows_f) if l.strip()]
+ORDER = ["direct", "relay", "mitmlab", "sslsplit", "squid", "mitmproxy"]
+LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
+         "mitmlab": "mitmlab (ECDSA P-256, cache warm)", "sslsplit": "sslsplit 0.5.5",
+         "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}
+
+def med(v):
+    v = [x for x in v if x is not None]
+    return statistics.median(v) if v else None
+
+def row_stats(name):
+    r = [x for x in recs if x["row"] == name]
+    na = [x["why"] for x in r if x["kind"] == "na"]
+    if na:
+        return {"row": name, "measured": False, "why": na[0]}
+    hs = [x for x in r if x["kind"] == "hs" and x["secs"] > 0 and x["ok"] > 0]
+    bk = [x for x in r if x["kind"] == "bulk" and x["secs"] > 0 and x["bytes"] > 0]
+    lt = [x["r"] for x in r if x["kind"] == "lat" and x["r"].get("ok")]
+    mem = [x for x in r if x["kind"] == "mem"]
+    proxy = name != "direct"
+    s = {"row": name, "measured": bool(hs or bk), "reps": len(hs),
+         "hs_per_s": med([x["ok"] / x["secs"] for x in hs]),
+         "hs_fail": sum(x["n"] - x["ok"] for x in hs),
+         "cpu_per_1000_hs": med([x["cpu"] / x["ok"] * 1000 for x in hs]) if proxy else None,
+         "bulk_MBps": med([x["bytes"] / 1e6 / x["secs"] for x in bk]),
+         "cpu_per_GB": med([x["cpu"] / (x["bytes"] / 1e9) for x in bk]) if proxy else None,
+         "peak_rss_MiB": mem[0]["hwm_kib"] / 1024 if mem else None,
+         "procs": mem[0]["procs"] if mem else None,
+         "lat_p50_ms": med([x["p50_ms"] for x in lt]), "lat_p99_ms": med([x["p99_ms"] for x in lt])}
+    if not s["measured"]:
+        s["why"] = "no successful load run (see the run's logs)"
+    return s
+
+def speed():
+    d = {}
+    try:
+        t = open(speed_f).read()
+    except OSError:
+        return d
+    m = re.search(r"X25519\)\s+\S+\s+([\d.]+)", t)
+    if m: d["x25519_per_s"] = float(m.group(1))
+    m = re.search(r"nistp256\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", t)
+    if m: d["p256_sign_per_s"], d["p256_verify_per_s"] = float(m.group(1)), float(m.group(2))
+    m = re.search(r"(?i)aes-128-gcm\s+([\d.]+)k", t)
+    if m: d["aes128gcm_MBps"] = float(m.group(1)) * 1000 / 1e6
+    if len(d) == 4:
+        # per intercepted flow: 2 X25519 ops per leg, one P-256 sign (client leg), two verifies
+        # (upstream CertificateVerify + the leaf's signature in the chain check)
+        t = 4 / d["x25519_per_s"] + 1 / d["p256_sign_per_s"] + 2 / d["p256_verify_per_s"]
+        d["bound_hs_per_s"] = 1 / t
+        d["bound_relay_MBps"] = d["aes128gcm_MBps"] / 2      # decrypt + re-encrypt
+    return d
+
+rows = [row_stats(n) for n in ORDER]
+by = {r["row"]: r for r in rows}
+def ratio(a, b):
+    return a / b if a is not None and b else None
+for r in rows:
+    if not r["measured"]:
+        continue
+    d, s = by["direct"], by["sslsplit"]
+    r["hs_vs_direct"] = ratio(r["hs_per_s"], d.get("hs_per_s"))
+    r["MBps_vs_direct"] = ratio(r["bulk_MBps"], d.get("bulk_MBps"))
+    r["cpu_hs_vs_sslsplit"] = ratio(r["cpu_per_1000_hs"], s.get("cpu_per_1000_hs"))
+    r["cpu_GB_vs_sslsplit"] = ratio(r["cpu_per_GB"], s.get("cpu_per_GB"))
+    if r["lat_p50_ms"] is not None and d.get("lat_p50_ms") is not None:
+        r["added_p50_ms"] = r["lat_p50_ms"] - d["lat_p50_ms"]
+        r["p99_vs_direct"] = ratio(r["lat_p99_ms"], d["lat_p99_ms"])
+
+extra = {}
+for x in recs:
+    if x["kind"] == "cold" and x["r"].get("ok"):
+        c = x["r"]
+        extra[x["row"]] = {"conns": c["ok"], "of": c["n"], "cpu_per_1000": x["cpu"] / c["ok"] * 1000,
+                           "per_s": c["ok"] / c["wall_s"], "p50_ms": c["p50_ms"], "p99_ms": c["p99_ms"],
+                           "first_ms": c["first_ms"]}
+    elif x["kind"] == "idle":
+        extra["idle"] = {"conns": x["conns"], "rss_before_kib": x["rss0_kib"], "rss_after_kib": x["rss1_kib"],
+                         "kib_per_conn": (x["rss1_kib"] - x["rss0_kib"]) / x["conns"] if x["conns"] else None}
+    elif x["kind"] == "netq":
+        pps = None
+        try:
+            st = [json.loads(l) for l in open(x["events"]) if '"net.stats"' in l]
+            pps = max((e.get("pkts_per_s", 0) for e in st), default=None)
+        except OSError:
+            pass
+        extra["netq"] = {"pkts_per_s_peak": pps, "MBps": x["bytes"] / 1e6 / x["secs"] if x["secs"] else None,
+                         "cpu_s": x["cpu"], "cpu_per_GB": x["cpu"] / (x["bytes"] / 1e9) if x["bytes"] else None}
+
+sp = speed()
+meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": socket.gethostname(),
+        "kernel": platform.release(), "cpus": os.cpu_count(), "quick": bool(quick), "reps": int(reps),
+        "hs_clients": int(hs_c), "bulk_clients": int(bulk_c),
+        "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")}
+doc = {"meta": meta, "rows": rows, "extra": extra, "openssl_speed": sp}
+os.makedirs(out, exist_ok=True)
+json.dump(doc, open(os.path.join(out, "bench.json"), "w"), indent=2)
+
+def f(v, fmt="{:.0f}"):
+    return "—" if v is None else fmt.format(v)
+L = []
+L.append(f"mitmlab bench {meta['date_utc']} on {meta['host']} ({meta['cpu_model']}, {meta['cpus']} CPUs, "
+         f"Linux {meta['kernel']}){' QUICK' if quick else ''}; medians of {reps} reps; proxy pinned to cpu 1, "
+         f"client + nginx origin on cpu 0; TLS 1.3, ECDSA P-256, X25519, HTTP/1.1 (h2load --h1)")
+L.append("")
+L.append("| row | new hs/s | ×direct | proxy CPU-s/1000 hs | ×sslsplit | bulk MB/s | ×direct | proxy CPU-s/GB | ×sslsplit | peak RSS MiB | latency p50 / p99 ms |")
+L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    if not r["measured"]:
+        L.append(f"| {LABEL[r['row']]} | not measured: {r.get('why','')} |||||||||| ")
+        continue
+    L.append(f"| {LABEL[r['row']]} | {f(r['hs_per_s'])} | {f(r.get('hs_vs_direct'),'{:.2f}')} | "
+             f"{f(r['cpu_per_1000_hs'],'{:.2f}')} | {f(r.get('cpu_hs_vs_sslsplit'),'{:.2f}')} | {f(r['bulk_MBps'])} | "
+             f"{f(r.get('MBps_vs_direct'),'{:.2f}')} | {f(r['cpu_per_GB'],'{:.2f}')} | {f(r.get('cpu_GB_vs_sslsplit'),'{:.2f}')} | "
+             f"{f(r['peak_rss_MiB'],'{:.1f}')} | {f(r['lat_p50_ms'],'{:.2f}')} / {f(r['lat_p99_ms'],'{:.2f}')} |")
+L.append("")
+m = by["mitmlab"]
+if m["measured"]:
+    L.append(f"- mitmlab vs targets: CPU/1000 hs (warm) {f(m['cpu_per_1000_hs'],'{:.2f}')} s (target ≤ 1.6); "
+             f"CPU/GB {f(m['cpu_per_GB'],'{:.2f}')} s (≤ 3.0); added latency p50 {f(m.get('added_p50_ms'),'{:+.2f}')} ms (≤ +2), "
+             f"p99 {f(m.get('p99_vs_direct'),'{:.2f}')}× direct (≤ 2×)")
+c = extra.get("mitmlab-cold")
+if c:
+    L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
+k = extra.get("mitmlab-kz2019")
+if k:
+    L.append(f"- kz2019 (RSA-2048 e=3 per host, key pool 32): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
+             f"{k['cpu_per_1000']:.0f} CPU-s/1000; first-connection latency for a new host p50 {f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms "
+             f"(median of the first 8 new hosts: {f(k['first_ms'],'{:.1f}')} ms)")
+i = extra.get("idle")
+if i:
+    L.append(f"- idle intercepted connections: {i['conns']} open, RSS {i['rss_before_kib']/1024:.1f} → {i['rss_after_kib']/1024:.1f} MiB = "
+             f"{f(i['kib_per_conn'],'{:.1f}')} KiB per connection (target ≤ 30 KiB at 10k)")
+n = extra.get("netq")
+if n:
+    L.append(f"- packet plane (mitmlab netq, all port-80 packets queued, MSS-sized): peak {f(n['pkts_per_s_peak'])} packets/s (net.stats), "
+             f"{f(n['MBps'])} MB/s bulk HTTP through it, {f(n['cpu_per_GB'],'{:.2f}')} CPU-s/GB")
+if sp:
+    L.append(f"- openssl speed (cpu 1): X25519 {f(sp.get('x25519_per_s'))}/s, P-256 sign {f(sp.get('p256_sign_per_s'))}/s verify "
+             f"{f(sp.get('p256_verify_per_s'))}/s, AES-128-GCM {f(sp.get('aes128gcm_MBps'))} MB/s (16 KiB) → bound about "
+             f"{f(sp.get('bound_hs_per_s'))} intercepted hs/s and {f(sp.get('bound_relay_MBps'))} MB/s relayed on one core")
+md = "\n".join(L) + "\n"
+open(os.path.join(out, "bench.md"), "w").write(md)
+print(md)
+print(f"written: {out}/bench.json {out}/bench.md")
