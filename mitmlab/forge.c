@@ -29,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "forge.h"
+#include "pki.h"
 #include "log.h"
 #include "util.h"
 
@@ -226,20 +227,6 @@ forge_copy_ext(X509 *x, X509 *orig, int nid)
 	if (i < 0)
 		return 0;
 	return X509_add_ext(x, X509_get_ext(orig, i), -1) ? 1 : -1;
-}
-
-/* Add an extension from OpenSSL config text with ctx. */
-static int
-forge_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value)
-{
-	X509_EXTENSION *ext;
-	int ok;
-
-	if ((ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL)
-		return -1;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -1;
 }
 
 /* authorityKeyIdentifier with keyid only: the issuer's SKI, or SHA-1 of its public key
@@ -548,17 +535,17 @@ forge_body_sslsplit(X509 *x, X509 *orig, const char *sni, X509 *issuer, EVP_PKEY
 	if (forge_serial_sslsplit(x, orig, cause) == -1)
 		return -1;
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	if (forge_add_ext(&ctx, x, NID_subject_key_identifier, "hash") == -1 ||
-	    forge_add_ext(&ctx, x, NID_authority_key_identifier, "keyid,issuer:always") == -1)
+	if (pki_add_ext(&ctx, x, NID_subject_key_identifier, "hash") == -1 ||
+	    pki_add_ext(&ctx, x, NID_authority_key_identifier, "keyid,issuer:always") == -1)
 		return util_cause(cause, "SKI/AKI: %s", log_ssl_reason());
 	if ((rv = forge_copy_ext(x, orig, NID_basic_constraints)) == 0)
-		rv = forge_add_ext(&ctx, x, NID_basic_constraints, "CA:FALSE");
-	if (rv == -1 || forge_add_ext(&ctx, x, NID_key_usage,
+		rv = pki_add_ext(&ctx, x, NID_basic_constraints, "CA:FALSE");
+	if (rv == -1 || pki_add_ext(&ctx, x, NID_key_usage,
 	    EVP_PKEY_base_id(key) == EVP_PKEY_RSA ? "digitalSignature,keyEncipherment" :
 	    "digitalSignature") == -1)
 		return util_cause(cause, "basicConstraints/keyUsage: %s", log_ssl_reason());
 	if ((rv = forge_copy_ext(x, orig, NID_ext_key_usage)) == 0)
-		rv = forge_add_ext(&ctx, x, NID_ext_key_usage, "serverAuth");
+		rv = pki_add_ext(&ctx, x, NID_ext_key_usage, "serverAuth");
 	if (rv == -1 || forge_san_sslsplit(x, orig, sni) == -1)
 		return util_cause(cause, "EKU/SAN: %s", log_ssl_reason());
 	return 0;
@@ -577,7 +564,7 @@ forge_body_mitmproxy(X509 *x, X509 *orig, const char *sni, X509 *issuer, time_t 
 	if (forge_serial_random(x, cause) == -1)
 		return -1;
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	if (forge_add_ext(&ctx, x, NID_ext_key_usage, "serverAuth") == -1)
+	if (pki_add_ext(&ctx, x, NID_ext_key_usage, "serverAuth") == -1)
 		return util_cause(cause, "EKU: %s", log_ssl_reason());
 	if (forge_names_mitmproxy(x, orig, sni, cause) == -1)
 		return -1;

@@ -317,7 +317,7 @@ pki_serial(uint64_t seed, const char *role, ASN1_INTEGER *out)
 }
 
 /* Add one extension from its OpenSSL config text. */
-static int
+int
 pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value)
 {
 	X509_EXTENSION *ext;
@@ -442,7 +442,7 @@ pki_time_str(const ASN1_TIME *t, char *out, size_t len)
 }
 
 /* RFC 2253 text of a name (UTF-8 kept). */
-static char *
+char *
 pki_name_str(const X509_NAME *n)
 {
 	BIO *b;
@@ -454,6 +454,16 @@ pki_name_str(const X509_NAME *n)
 		s = pki_bio_str(b);
 	BIO_free(b);
 	return s;
+}
+
+/* RFC 2253 text of a name into out (truncated to outlen; empty on failure). */
+void
+pki_name_text(const X509_NAME *n, char *out, size_t outlen)
+{
+	char *s = pki_name_str(n);
+
+	snprintf(out, outlen, "%s", s != NULL ? s : "");
+	free(s);
 }
 
 /* The ca.json description of one certificate. */

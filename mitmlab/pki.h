@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 struct pki_ca;
 
@@ -57,6 +58,11 @@ X509 *pki_read_cert(const char *path, char **cause);
 STACK_OF(X509) *pki_read_certs(const char *path, char **cause);
 /* Read a PEM private key. */
 EVP_PKEY *pki_read_key(const char *path, char **cause);
+/* RFC 2253 text of a name (the form every vantage publishes), malloc'd / into a buffer. */
+char *pki_name_str(const X509_NAME *n);
+void pki_name_text(const X509_NAME *n, char *out, size_t outlen);
+/* Add one extension to x from its OpenSSL config text ("critical,CA:TRUE"); 0 or -1. */
+int pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value);
 /* Generate an RSA key of bits with public exponent e, or an EC P-256 key when bits == 0. */
 EVP_PKEY *pki_keygen(int bits, unsigned long e, char **cause);
 

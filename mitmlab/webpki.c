@@ -72,13 +72,9 @@ webpki_issue(const char *cn, const char *org, EVP_PKEY *key, const struct webpki
 	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL || !X509_set_pubkey(x, key))
 		goto fail;
 	X509V3_set_ctx(&ctx, ca != NULL ? ca->cert : x, x, NULL, NULL, 0);
-	for (i = 0; nids[i] != NID_undef; i++) {
-		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nids[i], vals[i]);
-		int ok = e != NULL && X509_add_ext(x, e, -1);
-		X509_EXTENSION_free(e);
-		if (!ok)
+	for (i = 0; nids[i] != NID_undef; i++)
+		if (pki_add_ext(&ctx, x, nids[i], vals[i]) == -1)
 			goto fail;
-	}
 	if (X509_sign(x, ca != NULL ? ca->key : key, EVP_sha256()) <= 0)
 		goto fail;
 	X509_NAME_free(name);
