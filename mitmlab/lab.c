@@ -26,56 +26,20 @@
 
 #include "lab.h"
 #include "log.h"
+#include "proc.h"
 #include "util.h"
 
-/* Run a command given as one string of space-separated words (no shell, no quoting: every
- * word is ours). Captures stderr into the cause on failure. */
+/* Format a command line and run it (proc_run: no shell, stderr into the cause). */
 static int __attribute__((format(printf, 2, 3)))
 lab_x(char **cause, const char *fmt, ...)
 {
-	char cmd[1024], err[512], *argv[64], *save = NULL, *w;
-	int pfd[2], status, n = 0;
-	ssize_t r;
-	size_t got = 0;
-	pid_t pid;
+	char cmd[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	char copy[1024];
-	snprintf(copy, sizeof(copy), "%s", cmd);
-	for (w = strtok_r(copy, " ", &save); w != NULL && n < 63; w = strtok_r(NULL, " ", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return util_cause(cause, "pipe: %s", strerror(errno));
-	if ((pid = fork()) == -1) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return util_cause(cause, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDERR_FILENO);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0)
-			dup2(devnull, STDOUT_FILENO);
-		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "%s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (got < sizeof(err) - 1 && (r = read(pfd[0], err + got, sizeof(err) - 1 - got)) > 0)
-		got += (size_t)r;
-	err[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	err[strcspn(err, "\n")] = '\0';
-	log_debug("failed: %s: %s", cmd, err);
-	return util_cause(cause, "\"%s\" failed: %s", cmd, err[0] ? err : "non-zero exit");
+	return proc_run(cmd, cause);
 }
 
 /* Append a node to the plan. */
