@@ -290,25 +290,30 @@ fail:
 	return NULL;
 }
 
-/* Serial = first 16 bytes of SHA-256(seed as 8 big-endian bytes || role), positive. */
-static int
-pki_serial(uint64_t seed, const char *role, ASN1_INTEGER *out)
+/* Serial = first 16 bytes of SHA-256(seed as 8 big-endian bytes || label), positive and
+ * always 16 bytes long: the same seed and label give the same serial. */
+int
+pki_serial(uint64_t seed, const char *label, ASN1_INTEGER *out)
 {
-	unsigned char buf[8 + 16], md[32];
-	unsigned int n = 32;
-	size_t rl = strlen(role);
+	unsigned char be[8], md[32];
+	EVP_MD_CTX *ctx;
 	BIGNUM *bn;
-	int i, rv;
+	int i, rv = -1;
 
 	for (i = 0; i < 8; i++)
-		buf[i] = (unsigned char)(seed >> (56 - 8 * i));
-	if (rl > 16)
-		rl = 16;
-	memcpy(buf + 8, role, rl);
-	if (EVP_Digest(buf, 8 + rl, md, &n, EVP_sha256(), NULL) != 1)
+		be[i] = (unsigned char)(seed >> (56 - 8 * i));
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, be, sizeof(be)) == 1 &&
+	    EVP_DigestUpdate(ctx, label, strlen(label)) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, NULL) == 1)
+		rv = 0;
+	EVP_MD_CTX_free(ctx);
+	if (rv == -1)
 		return -1;
 	md[0] &= 0x7f;
-	md[0] |= 0x40;		/* positive and always 16 bytes long */
+	md[0] |= 0x40;
 	if ((bn = BN_bin2bn(md, 16, NULL)) == NULL)
 		return -1;
 	rv = BN_to_ASN1_INTEGER(bn, out) != NULL ? 0 : -1;

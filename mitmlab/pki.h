@@ -58,6 +58,8 @@ X509 *pki_read_cert(const char *path, char **cause);
 STACK_OF(X509) *pki_read_certs(const char *path, char **cause);
 /* Read a PEM private key. */
 EVP_PKEY *pki_read_key(const char *path, char **cause);
+/* Reproducible serial for (seed, label) into out (SHA-256 based, 16 bytes, positive). */
+int pki_serial(uint64_t seed, const char *label, ASN1_INTEGER *out);
 /* RFC 2253 text of a name (the form every vantage publishes), malloc'd / into a buffer. */
 char *pki_name_str(const X509_NAME *n);
 void pki_name_text(const X509_NAME *n, char *out, size_t outlen);

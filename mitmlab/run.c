@@ -177,7 +177,7 @@ run_mkdir(struct run *r, char **cause)
 static int
 run_pki(struct run *r, char **cause)
 {
-	char p[PATH_MAX + 64], hex[65];
+	char p[PATH_MAX + 64], hex[65], line[160];
 	unsigned char spki[32];
 	X509 *root;
 
@@ -190,12 +190,10 @@ run_pki(struct run *r, char **cause)
 	pki_spki_sha256(root, spki);
 	X509_free(root);
 	util_hex(spki, 32, hex);
-	snprintf(p, sizeof(p), "# SPKI SHA-256 of the national root, as browsers block it\n%s\n", hex);
-	{
-		char path[PATH_MAX + 64];
-		return util_write_file(run_path(r, path, sizeof(path), "pki/blocklist.txt"), p,
-		    strlen(p), 0644, cause);
-	}
+	snprintf(line, sizeof(line), "# SPKI SHA-256 of the national root, as browsers block it\n"
+	    "%s\n", hex);
+	return util_write_file(run_path(r, p, sizeof(p), "pki/blocklist.txt"), line, strlen(line),
+	    0644, cause);
 }
 
 /* Remember a started process. */
@@ -242,6 +240,30 @@ run_arg(json_t *a, const char *s1, const char *s2)
 	json_array_append_new(a, json_string(s1));
 	if (s2 != NULL)
 		json_array_append_new(a, json_string(s2));
+}
+
+/* A scenario name that may be an origin's or a client's, as a CIDR: the member's /24, or the
+ * text itself when it names no member (already a CIDR — scenario_load checked). */
+static const char *
+run_cidr(const struct run *r, const char *name)
+{
+	const struct scn_origin *o = scenario_origin_named(r->s, name);
+	unsigned k;
+
+	if (o != NULL)
+		return lab_origin(r->lab, scenario_origin_index(r->s, o))->net;
+	for (k = 0; k < r->s->clients_count; k++)
+		if (strcmp(r->s->clients[k].name, name) == 0)
+			return lab_client(r->lab, (int)k)->net;
+	return name;
+}
+
+/* Path of the root a trust store name stands for ("web" or "national"). */
+static char *
+run_trust_root(const struct run *r, const char *which, char *buf, size_t len)
+{
+	return run_path(r, buf, len, strcmp(which, "web") == 0 ? "pki/web/root.pem" :
+	    "pki/national/root.pem");
 }
 
 /* Write an origin's configuration (origin_conf.h) and start it. */
@@ -312,28 +334,20 @@ static int
 run_netq_conf(struct run *r, struct netq_conf *c, char **cause)
 {
 	const struct scn_gateway *g = r->s->gateway;
-	unsigned i, k;
+	unsigned i;
 
 	netq_conf_init(c);
 	c->proxy_port = LAB_PROXY_PORT;
 	c->fail_open = g->fail_open;
 	snprintf(c->mode, sizeof(c->mode), "%s", g->mode);
-	for (i = 0; i < g->target_dst_count; i++) {
-		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
-		if (netq_conf_add_cidr(c, 'd', o != NULL ? lab_origin(r->lab,
-		    scenario_origin_index(r->s, o))->net : g->target_dst[i], cause) == -1)
+	for (i = 0; i < g->target_dst_count; i++)
+		if (netq_conf_add_cidr(c, 'd', run_cidr(r, g->target_dst[i]), cause) == -1)
 			return -1;
-	}
 	/* intercepting by SNI needs every on-path flow at the engine; dst targets narrow it */
 	c->divert_all = g->intercept && g->target_dst_count == 0;
-	for (i = 0; i < g->on_path_count; i++) {
-		const char *cidr = g->on_path[i];
-		for (k = 0; k < r->s->clients_count; k++)
-			if (strcmp(r->s->clients[k].name, g->on_path[i]) == 0)
-				cidr = lab_client(r->lab, (int)k)->net;
-		if (netq_conf_add_cidr(c, 'p', cidr, cause) == -1)
+	for (i = 0; i < g->on_path_count; i++)
+		if (netq_conf_add_cidr(c, 'p', run_cidr(r, g->on_path[i]), cause) == -1)
 			return -1;
-	}
 	return 0;
 }
 
@@ -377,7 +391,6 @@ run_packet_plane(struct run *r, char **cause)
 	json_t *a = json_array();
 	char buf[64];
 	size_t i;
-	unsigned k;
 	pid_t pid;
 	int rc = -1;
 
@@ -390,18 +403,10 @@ run_packet_plane(struct run *r, char **cause)
 	run_arg(a, "--seed", buf);
 	if (c.divert_all)
 		run_arg(a, "--divert-all", NULL);
-	for (i = 0; i < g->target_dst_count; i++) {
-		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
-		run_arg(a, "--divert-dst", o != NULL ? lab_origin(r->lab,
-		    scenario_origin_index(r->s, o))->net : g->target_dst[i]);
-	}
-	for (i = 0; i < g->on_path_count; i++) {
-		const char *cidr = g->on_path[i];
-		for (k = 0; k < r->s->clients_count; k++)
-			if (strcmp(r->s->clients[k].name, g->on_path[i]) == 0)
-				cidr = lab_client(r->lab, (int)k)->net;
-		run_arg(a, "--on-path", cidr);
-	}
+	for (i = 0; i < g->target_dst_count; i++)
+		run_arg(a, "--divert-dst", run_cidr(r, g->target_dst[i]));
+	for (i = 0; i < g->on_path_count; i++)
+		run_arg(a, "--on-path", run_cidr(r, g->on_path[i]));
 	for (i = 0; i < g->impair_count; i++)
 		run_arg(a, "--impair", g->impair[i]);
 	if (g->fail_open)
@@ -463,11 +468,8 @@ run_gateway(struct run *r, char **cause)
 		fclose(f);
 		run_arg(a, "--target-list", p);
 	}
-	for (i = 0; i < g->target_dst_count; i++) {
-		const struct scn_origin *o = scenario_origin_named(r->s, g->target_dst[i]);
-		run_arg(a, "--target-dst", o != NULL ?
-		    lab_origin(r->lab, scenario_origin_index(r->s, o))->net : g->target_dst[i]);
-	}
+	for (i = 0; i < g->target_dst_count; i++)
+		run_arg(a, "--target-dst", run_cidr(r, g->target_dst[i]));
 	run_arg(a, "--default", g->default_action);
 	snprintf(buf, sizeof(buf), "%u", g->block_timeout_ms);
 	run_arg(a, "--block-timeout", buf);
@@ -493,21 +495,11 @@ run_pin(struct run *r, const char *host, char *out, size_t len, char **cause)
 {
 	char p[PATH_MAX + 300];
 	unsigned char spki[32], b64[64];
-	const struct scn_origin *o = scenario_origin_of(r->s, host);
-	unsigned j, k;
+	const struct scn_site *st = scenario_site_of(r->s, host, NULL);	/* checked at load */
 	X509 *x;
 
-	/* the certificate file is named after the site's primary host */
-	for (j = 0; j < o->sites_count; j++) {
-		const struct scn_site *st = &o->sites[j];
-		int hit = strcasecmp(st->host, host) == 0;
-		for (k = 0; !hit && k < st->aliases_count; k++)
-			hit = strcasecmp(st->aliases[k], host) == 0;
-		if (hit)
-			break;
-	}
-	if ((x = pki_read_cert(run_path(r, p, sizeof(p), "pki/web/sites/%s.pem",
-	    o->sites[j].host), cause)) == NULL)
+	if ((x = pki_read_cert(run_path(r, p, sizeof(p), "pki/web/sites/%s.pem", st->host),
+	    cause)) == NULL)
 		return -1;
 	pki_spki_sha256(x, spki);
 	X509_free(x);
@@ -527,11 +519,9 @@ run_bundle(struct run *r, const struct scn_client *c, char *out, size_t len, cha
 	run_path(r, out, len, "pki/trust-%s.pem", c->name);
 	if ((f = fopen(out, "w")) == NULL)
 		return util_cause(cause, "%s: %s", out, strerror(errno));
-	for (i = 0; i < (c->trust_count ? c->trust_count : 1); i++) {
-		const char *which = c->trust_count ? c->trust[i] : "web";
-		run_path(r, p, sizeof(p), strcmp(which, "web") == 0 ? "pki/web/root.pem" :
-		    "pki/national/root.pem");
-		if ((t = util_read_file(p, NULL, cause)) == NULL) {
+	for (i = 0; i < c->trust_count; i++) {
+		if ((t = util_read_file(run_trust_root(r, c->trust[i], p, sizeof(p)), NULL,
+		    cause)) == NULL) {
 			fclose(f);
 			return -1;
 		}
@@ -581,11 +571,8 @@ run_client(struct run *r, int i, char **cause)
 		snprintf(buf, sizeof(buf), "%u", c->rate);
 		run_arg(a, "--rate", buf);
 		run_arg(a, "--hello", c->hello);
-		for (j = 0; j < (c->trust_count ? c->trust_count : 1); j++) {
-			const char *which = c->trust_count ? c->trust[j] : "web";
-			run_arg(a, "--trust", run_path(r, p, sizeof(p), strcmp(which, "web") == 0 ?
-			    "pki/web/root.pem" : "pki/national/root.pem"));
-		}
+		for (j = 0; j < c->trust_count; j++)
+			run_arg(a, "--trust", run_trust_root(r, c->trust[j], p, sizeof(p)));
 		if (c->block_national)
 			run_arg(a, "--blocklist", run_path(r, p, sizeof(p), "pki/blocklist.txt"));
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(r->seed + (uint64_t)i));
@@ -617,7 +604,7 @@ run_captures(struct run *r)
 	for (i = 0; i < lab->n_nodes && r->n_caps + 2 < RUN_MAX_CAPS; i++) {
 		const struct lab_node *n = &lab->nodes[i];
 		const char *ifs[2] = { NULL, NULL }, *names[2] = { NULL, NULL };
-		char nm[2][64];
+		char nm[2][64], in_if[32], out_if[32];
 		int k;
 		if (n->role == LAB_CLIENT || n->role == LAB_ORIGIN) {
 			ifs[0] = "eth0";
@@ -631,7 +618,6 @@ run_captures(struct run *r)
 			names[1] = nm[1];
 			/* chain links: t<i-1>b toward the inside, t<i>a toward the outside; at an
 			 * end of the chain the member links m<k> are on that side */
-			static char in_if[16], out_if[16];
 			snprintf(in_if, sizeof(in_if), "t%zub", lab->gw - 1);
 			snprintf(out_if, sizeof(out_if), "t%zua", lab->gw);
 			ifs[0] = lab->gw > 0 ? in_if : NULL;
@@ -763,16 +749,12 @@ run_publish_truth(struct run *r)
 		json_t *tr = json_array(), *urls = json_array();
 		for (j = 0; j < c->trust_count; j++)
 			json_array_append_new(tr, json_string(c->trust[j]));
-		if (c->trust_count == 0)
-			json_array_append_new(tr, json_string("web"));
 		for (j = 0; j < c->urls_count; j++)
 			json_array_append_new(urls, json_string(c->urls[j]));
-		json_array_append_new(cl, json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:s}",
-		    "name", c->name, "src", "", "tool", c->tool, "side", c->side, "trust", tr,
-		    "block_national", c->block_national, "urls", urls,
+		json_array_append_new(cl, json_pack("{s:s, s:o, s:s, s:s, s:o, s:b, s:o, s:s}",
+		    "name", c->name, "src", json_sprintf("client.%s", c->name), "tool", c->tool,
+		    "side", c->side, "trust", tr, "block_national", c->block_national, "urls", urls,
 		    "addr", lab_client(r->lab, (int)i)->addr));
-		json_object_set_new(json_array_get(cl, i), "src",
-		    json_sprintf("client.%s", c->name));
 	}
 	for (i = 0; i < s->origins_count; i++) {
 		json_t *hosts = json_array();
@@ -797,11 +779,8 @@ run_publish_truth(struct run *r)
 	json_object_set_new(ev, "rules", rules);
 	{
 		json_t *td = json_array();
-		for (i = 0; i < g->target_dst_count; i++) {
-			const struct scn_origin *o = scenario_origin_named(s, g->target_dst[i]);
-			json_array_append_new(td, json_string(o != NULL ? lab_origin(r->lab,
-			    scenario_origin_index(s, o))->net : g->target_dst[i]));
-		}
+		for (i = 0; i < g->target_dst_count; i++)
+			json_array_append_new(td, json_string(run_cidr(r, g->target_dst[i])));
 		json_object_set_new(ev, "target_dst", td);
 		json_object_set_new(ev, "packet_plane", json_boolean(g->packet_plane));
 	}

@@ -485,6 +485,12 @@ scenario_defaults(struct scenario *s)
 		scenario_default(&c->tool, "mitmlab");
 		scenario_default(&c->hello, "browser");
 		scenario_default(&c->http, "auto");
+		if (c->trust_count == 0) {
+			if ((c->trust = calloc(1, sizeof(*c->trust))) == NULL ||
+			    (c->trust[0] = strdup("web")) == NULL)
+				return -1;
+			c->trust_count = 1;
+		}
 		if (c->count == 0)
 			c->count = 10;
 		if (c->concurrency == 0)
@@ -810,22 +816,34 @@ scenario_free(struct scenario *s)
 	cyaml_free(&scenario_cyaml_base, &scenario_schema, s, 0);
 }
 
-/* Origin whose sites include host (as host or alias). */
-const struct scn_origin *
-scenario_origin_of(const struct scenario *s, const char *host)
+/* The site serving host (as its host or an alias) and, in *o, its origin; NULL if none. */
+const struct scn_site *
+scenario_site_of(const struct scenario *s, const char *host, const struct scn_origin **o)
 {
 	unsigned i, j, k;
 
 	for (i = 0; i < s->origins_count; i++)
 		for (j = 0; j < s->origins[i].sites_count; j++) {
 			const struct scn_site *st = &s->origins[i].sites[j];
-			if (strcasecmp(st->host, host) == 0)
-				return &s->origins[i];
-			for (k = 0; k < st->aliases_count; k++)
-				if (strcasecmp(st->aliases[k], host) == 0)
-					return &s->origins[i];
+			int hit = strcasecmp(st->host, host) == 0;
+			for (k = 0; !hit && k < st->aliases_count; k++)
+				hit = strcasecmp(st->aliases[k], host) == 0;
+			if (hit) {
+				if (o != NULL)
+					*o = &s->origins[i];
+				return st;
+			}
 		}
 	return NULL;
+}
+
+/* Origin whose sites include host (as host or alias). */
+const struct scn_origin *
+scenario_origin_of(const struct scenario *s, const char *host)
+{
+	const struct scn_origin *o = NULL;
+
+	return scenario_site_of(s, host, &o) != NULL ? o : NULL;
 }
 
 /* Origin by name. */

@@ -38,7 +38,7 @@ struct scn_client {
 	char	 *name;
 	char	 *side;			/* inside | outside (default inside) */
 	char	 *tool;			/* mitmlab | curl | openssl (default mitmlab) */
-	char	**trust;		/* web | national (default web) */
+	char	**trust;		/* web | national (default: [web], set by scenario_load) */
 	unsigned  trust_count;
 	bool	  block_national;	/* carry the browsers' block-list entry for the national root */
 	char	**pins;			/* HOST (pin the site's real web-PKI key) */
@@ -112,6 +112,9 @@ struct scenario {
 /* Load, apply defaults and validate. NULL with *cause = "FILE:LINE: what (fix)" on error. */
 struct scenario *scenario_load(const char *path, char **cause);
 void scenario_free(struct scenario *s);
+/* The site serving host (site host or alias), its origin in *o (may be NULL); or NULL. */
+const struct scn_site *scenario_site_of(const struct scenario *s, const char *host,
+    const struct scn_origin **o);
 /* The origin a host (site host or alias) belongs to, or NULL. */
 const struct scn_origin *scenario_origin_of(const struct scenario *s, const char *host);
 const struct scn_origin *scenario_origin_named(const struct scenario *s, const char *name);

@@ -27,29 +27,6 @@ struct webpki_ca {
 	EVP_PKEY	*key;
 };
 
-/* Serial from SHA-256(seed || label), 16 bytes, positive. */
-static int
-webpki_serial(X509 *x, uint64_t seed, const char *label)
-{
-	unsigned char buf[8 + 256], md[32];
-	unsigned int mdlen = sizeof(md);
-	size_t l = strlen(label) > 256 ? 256 : strlen(label);
-	BIGNUM *bn;
-	int i, ok;
-
-	for (i = 0; i < 8; i++)
-		buf[i] = (unsigned char)(seed >> (56 - 8 * i));
-	memcpy(buf + 8, label, l);
-	if (EVP_Digest(buf, 8 + l, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return -1;
-	md[0] = (md[0] & 0x7f) | 0x01;
-	if ((bn = BN_bin2bn(md, 16, NULL)) == NULL)
-		return -1;
-	ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
-	BN_free(bn);
-	return ok ? 0 : -1;
-}
-
 /* Build and sign one certificate. exts: NULL-terminated pairs of (nid as text, value). */
 static X509 *
 webpki_issue(const char *cn, const char *org, EVP_PKEY *key, const struct webpki_ca *ca,
@@ -65,7 +42,7 @@ webpki_issue(const char *cn, const char *org, EVP_PKEY *key, const struct webpki
 	    !X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"XX", -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)org, -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_version(x, X509_VERSION_3) || webpki_serial(x, seed, cn) == -1 ||
+	    !X509_set_version(x, X509_VERSION_3) || pki_serial(seed, cn, X509_get_serialNumber(x)) == -1 ||
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, ca != NULL ? X509_get_subject_name(ca->cert) : name) ||
 	    ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
