@@ -840,6 +840,13 @@ run_manifest(struct run *r)
 	}
 }
 
+/* obj[key] += 1 for a JSON object of counters. */
+static void
+run_count(json_t *obj, const char *key)
+{
+	json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + 1));
+}
+
 /* Summary from events.jsonl: flows by action, client outcomes, lost events. */
 static void
 run_summary(struct run *r)
@@ -862,8 +869,7 @@ run_summary(struct run *r)
 		if (t != NULL && strcmp(t, "proxy.conn.open") == 0) {
 			const char *a = json_string_value(json_object_get(ev, "action"));
 			if (a != NULL)
-				json_object_set_new(actions, a, json_integer(
-				    json_integer_value(json_object_get(actions, a)) + 1));
+				run_count(actions, a);
 		} else if (t != NULL && strcmp(t, "client.result") == 0) {
 			const char *src = json_string_value(json_object_get(ev, "src"));
 			const char *o = json_string_value(json_object_get(ev, "outcome"));
@@ -871,8 +877,7 @@ run_summary(struct run *r)
 			if (src != NULL && o != NULL) {
 				if ((per = json_object_get(outcomes, src)) == NULL)
 					json_object_set_new(outcomes, src, per = json_object());
-				json_object_set_new(per, o, json_integer(
-				    json_integer_value(json_object_get(per, o)) + 1));
+				run_count(per, o);
 			}
 		} else if (t != NULL && strcmp(t, "bus.stats") == 0) {
 			gaps = (long)json_integer_value(json_object_get(ev, "gaps"));
