@@ -76,24 +76,6 @@ client_tls_keylog_cb(const SSL *ssl, const char *line)
 	}
 }
 
-/* RFC 2253 text of a name into out. */
-static void
-client_tls_name(const X509_NAME *n, char *out, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long l;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		l = BIO_get_mem_data(b, &p);
-		snprintf(out, len, "%.*s", (int)l, p);
-	}
-	BIO_free(b);
-}
-
 /* If any certificate of sk is block-listed, describe it into r and return 1. */
 static int
 client_tls_check_blocked(struct client_tls *t, STACK_OF(X509) *sk, struct client_record *r)
@@ -108,7 +90,7 @@ client_tls_check_blocked(struct client_tls *t, STACK_OF(X509) *sk, struct client
 		X509 *x = sk_X509_value(sk, i);
 		if (pki_spki_sha256(x, h) == -1 || !client_trust_blocked(t->blocklist, h))
 			continue;
-		client_tls_name(X509_get_subject_name(x), subj, sizeof(subj));
+		pki_name_text(X509_get_subject_name(x), subj, sizeof(subj));
 		client_result_error(r, "certificate \"%s\" has block-listed SPKI %s", subj,
 		    util_hex(h, 32, hex));
 		r->f.blocked = 1;
@@ -150,8 +132,8 @@ client_tls_verify_cb(X509_STORE_CTX *xs, void *arg)
 		r->nchain++;
 	}
 	if (leaf != NULL) {
-		client_tls_name(X509_get_subject_name(leaf), r->leaf_subject, sizeof(r->leaf_subject));
-		client_tls_name(X509_get_issuer_name(leaf), r->leaf_issuer, sizeof(r->leaf_issuer));
+		pki_name_text(X509_get_subject_name(leaf), r->leaf_subject, sizeof(r->leaf_subject));
+		pki_name_text(X509_get_issuer_name(leaf), r->leaf_issuer, sizeof(r->leaf_issuer));
 	}
 	ok = X509_verify_cert(xs);
 	err = X509_STORE_CTX_get_error(xs);
@@ -170,7 +152,7 @@ client_tls_verify_cb(X509_STORE_CTX *xs, void *arg)
 		return 0;
 	}
 	if (chain != NULL && sk_X509_num(chain) > 0)
-		client_tls_name(X509_get_subject_name(sk_X509_value(chain, sk_X509_num(chain) - 1)),
+		pki_name_text(X509_get_subject_name(sk_X509_value(chain, sk_X509_num(chain) - 1)),
 		    r->root_subject, sizeof(r->root_subject));
 	if (t->pins != NULL && r->sni != NULL && client_trust_pin_count(t->pins, r->sni) > 0) {
 		for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)

@@ -264,24 +264,6 @@ wrap_deadline_ms(const struct wrap_job *j)
 	return j->tool == WRAP_CURL ? j->timeout_ms + WRAP_CURL_GRACE_MS : j->timeout_ms;
 }
 
-/* RFC 2253 text of a name (as client_tls does). */
-static void
-wrap_name(const X509_NAME *n, char *out, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long l;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		l = BIO_get_mem_data(b, &p);
-		snprintf(out, len, "%.*s", (int)l, p);
-	}
-	BIO_free(b);
-}
-
 /* Hash every PEM certificate in text into r. */
 size_t
 wrap_chain_pem(const char *text, size_t len, struct client_record *r)
@@ -303,9 +285,9 @@ wrap_chain_pem(const char *text, size_t len, struct client_record *r)
 				memset(h, 0, sizeof(h));
 			util_hex(h, 32, r->chain_spki_sha256[r->nchain]);
 			if (r->nchain == 0) {
-				wrap_name(X509_get_subject_name(x), r->leaf_subject,
+				pki_name_text(X509_get_subject_name(x), r->leaf_subject,
 				    sizeof(r->leaf_subject));
-				wrap_name(X509_get_issuer_name(x), r->leaf_issuer,
+				pki_name_text(X509_get_issuer_name(x), r->leaf_issuer,
 				    sizeof(r->leaf_issuer));
 			}
 			r->nchain++;

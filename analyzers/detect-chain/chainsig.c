@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "chainsig.h"
+#include "pki.h"
 
 /* Parse PEM certificates into a stack. */
 STACK_OF(X509) *
@@ -54,24 +55,6 @@ chainsig_free(STACK_OF(X509) *sk)
 		sk_X509_pop_free(sk, X509_free);
 }
 
-/* Name in the client.result format. */
-void
-chainsig_name(const X509_NAME *n, char *out, size_t len)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long l;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-		l = BIO_get_mem_data(b, &p);
-		snprintf(out, len, "%.*s", (int)l, p);
-	}
-	BIO_free(b);
-}
-
 /* ASN1_TIME to seconds since the epoch. */
 static int64_t
 chainsig_time(const ASN1_TIME *t)
@@ -101,8 +84,8 @@ chainsig_describe(X509 *x, struct chainsig_leaf *out)
 	out->only_san = out->next == 1 && X509_get_ext_by_NID(x, NID_subject_alt_name, -1) == 0;
 	out->not_before = chainsig_time(X509_get0_notBefore(x));
 	out->not_after = chainsig_time(X509_get0_notAfter(x));
-	chainsig_name(X509_get_subject_name(x), out->subject, sizeof(out->subject));
-	chainsig_name(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
+	pki_name_text(X509_get_subject_name(x), out->subject, sizeof(out->subject));
+	pki_name_text(X509_get_issuer_name(x), out->issuer, sizeof(out->issuer));
 	ERR_clear_error();
 	return 0;
 }

@@ -36,8 +36,6 @@ STACK_OF(X509) *chainsig_parse(const char *const *pem, size_t n);
 void chainsig_free(STACK_OF(X509) *sk);
 /* Facts of one certificate; 0, or -1 when it cannot be read. */
 int chainsig_describe(X509 *x, struct chainsig_leaf *out);
-/* A name as client.result writes it ("CN=...,O=...,C=..."). */
-void chainsig_name(const X509_NAME *n, char *out, size_t len);
 /* 1 when chain (leaf first, as sent) verifies to an anchor of store, ignoring time and
  * purpose; 0 when it does not, with the OpenSSL reason in why; -1 on error. */
 int chainsig_leads_to(STACK_OF(X509) *chain, X509_STORE *store, char *why, size_t len);

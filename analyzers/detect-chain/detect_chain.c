@@ -32,6 +32,7 @@
 #include "anrun.h"
 #include "chainsig.h"
 #include "mitmlab-analyzer.h"
+#include "pki.h"
 
 struct dchain {
 	X509_STORE *store;
@@ -59,7 +60,7 @@ dchain_store_file(struct dchain *d, const char *path)
 		return -1;
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
 		X509_STORE_add_cert(d->store, x);
-		chainsig_name(X509_get_subject_name(x), name, sizeof(name));
+		pki_name_text(X509_get_subject_name(x), name, sizeof(name));
 		json_array_append_new(d->store_names, json_string(name));
 		X509_free(x);
 		n++;
@@ -308,8 +309,6 @@ dchain_base(json_t *ev, void *arg)
 static int
 dchain_opts(struct dchain *d, int argc, char **argv)
 {
-	const char *base = anrun_baseline_arg(argc, argv);
-	char *why = NULL;
 	int i;
 
 	for (i = 1; i + 1 < argc; i++) {
@@ -321,10 +320,7 @@ dchain_opts(struct dchain *d, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (base != NULL && anrun_events(base, "client.result", dchain_base, d, &why) == -1) {
-		fprintf(stderr, "detect-chain: baseline: %s\n", why != NULL ? why : "unreadable");
-		free(why);
-	}
+	anrun_baseline(argc, argv, "client.result", dchain_base, d, "detect-chain");
 	return 0;
 }
 
