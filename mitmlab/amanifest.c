@@ -39,6 +39,20 @@ amanifest_name_ok(const char *name)
 	return 1;
 }
 
+/* Split a comma list of analyzer names (option text) into names[*n..max). */
+int
+amanifest_names(char *list, const char **names, size_t max, size_t *n)
+{
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (*n >= max)
+			return -1;
+		names[(*n)++] = tok;
+	}
+	return 0;
+}
+
 /* Free owned strings. */
 void
 amanifest_free(struct amanifest *m)
@@ -327,16 +341,9 @@ amanifest_expand(const char *s, const char *run_dir, const char *baseline, char 
 	return 0;
 }
 
-/* Expanded argv; {baseline} from the environment. */
-char **
-amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause)
-{
-	return amanifest_argv_base(m, run_dir, NULL, cause);
-}
-
 /* Expanded argv with a baseline run directory ("" when there is none). */
 char **
-amanifest_argv_base(const struct amanifest *m, const char *run_dir, const char *baseline,
+amanifest_argv(const struct amanifest *m, const char *run_dir, const char *baseline,
     char **cause)
 {
 	char **argv = calloc(m->argc + 1, sizeof(*argv)), buf[PATH_MAX * 2], tmp[PATH_MAX * 2];

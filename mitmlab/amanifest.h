@@ -41,6 +41,9 @@ struct amanifest {
 
 /* Non-zero when name is a valid analyzer name ([a-z0-9][a-z0-9_-]{0,31}). */
 int amanifest_name_ok(const char *name);
+/* Append the names of a comma list ("a,b") to names[*n..max): pointers into list, which is
+ * modified; empty items are skipped. 0, or -1 when more than max names in all. */
+int amanifest_names(char *list, const char **names, size_t max, size_t *n);
 /* Parse manifest text; dir is recorded in m->dir, file names the source in errors
  * ("file: what"). Returns 0, or -1 with *cause. m is filled either way (free it). */
 int amanifest_parse(const char *text, const char *dir, const char *file, struct amanifest *m,
@@ -49,11 +52,10 @@ int amanifest_parse(const char *text, const char *dir, const char *file, struct 
 int amanifest_load(const char *name, struct amanifest *m, char **cause);
 /* Free the strings m owns (m itself is the caller's). */
 void amanifest_free(struct amanifest *m);
-/* The argv with {dir}, {bin} and {run} expanded (malloc'd, NULL-terminated; free with
- * amanifest_argv_free); NULL with *cause when an expansion does not fit PATH_MAX. */
-char **amanifest_argv(const struct amanifest *m, const char *run_dir, char **cause);
-/* amanifest_argv with {baseline} = baseline (NULL: $MITMLAB_BASELINE, else ""). */
-char **amanifest_argv_base(const struct amanifest *m, const char *run_dir, const char *baseline,
+/* The argv with {dir}, {bin}, {run} and {baseline} = baseline (NULL: $MITMLAB_BASELINE, else
+ * "") expanded (malloc'd, NULL-terminated; free with amanifest_argv_free); NULL with *cause
+ * when an expansion does not fit PATH_MAX. */
+char **amanifest_argv(const struct amanifest *m, const char *run_dir, const char *baseline,
     char **cause);
 void amanifest_argv_free(char **argv);
 /* Names of every analyzer found in the search path, sorted, the first occurrence of a name

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amanifest.h"
 #include "cmd.h"
 #include "compare.h"
 #include "log.h"
@@ -42,7 +43,7 @@ cmd_compare(int argc, char **argv)
 	};
 	const char *dets[CMD_COMPARE_MAX];
 	struct compare_opts o;
-	char *cause = NULL, *save, *tok;
+	char *cause = NULL;
 	int c;
 
 	memset(&o, 0, sizeof(o));
@@ -50,15 +51,10 @@ cmd_compare(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "D:o:b:qdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
-			save = NULL;
-			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
-			    tok = strtok_r(NULL, ",", &save)) {
-				if (o.ndet >= CMD_COMPARE_MAX) {
-					fprintf(stderr, "mitmlab compare: at most %d detectors\n",
-					    CMD_COMPARE_MAX);
-					return 2;
-				}
-				dets[o.ndet++] = tok;
+			if (amanifest_names(optarg, dets, CMD_COMPARE_MAX, &o.ndet) == -1) {
+				fprintf(stderr, "mitmlab compare: at most %d detectors\n",
+				    CMD_COMPARE_MAX);
+				return 2;
 			}
 			break;
 		case 'o':

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "amanifest.h"
 #include "cmd.h"
 #include "log.h"
 #include "replay.h"
@@ -27,20 +28,6 @@ cmd_replay_usage(FILE *f)
 	    "  [--quiet]\n"
 	    "  feeds RUN_DIR/events.jsonl through a fresh bus to the analyzers and writes\n"
 	    "  DIR/<name>.json (default RUN_DIR/results); analyzers: analyzers/README.md\n");
-}
-
-/* Split a comma list into names (pointers into s, which is modified). */
-static int
-cmd_replay_names(char *s, const char **names, size_t *n)
-{
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (*n >= CMD_REPLAY_MAX)
-			return -1;
-		names[(*n)++] = tok;
-	}
-	return 0;
 }
 
 /* Print one line per analyzer from its result file. */
@@ -94,7 +81,7 @@ cmd_replay(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "a:o:b:qdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (cmd_replay_names(optarg, names, &n) == -1) {
+			if (amanifest_names(optarg, names, CMD_REPLAY_MAX, &n) == -1) {
 				fprintf(stderr, "mitmlab replay: at most %d analyzers\n", CMD_REPLAY_MAX);
 				return 2;
 			}

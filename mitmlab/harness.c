@@ -336,7 +336,7 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 	int logfd, outfd, nullfd;
 	pid_t pid;
 
-	if ((argv = amanifest_argv_base(&a->m, h->run_dir, h->baseline[0] != '\0' ? h->baseline :
+	if ((argv = amanifest_argv(&a->m, h->run_dir, h->baseline[0] != '\0' ? h->baseline :
 	    NULL, cause)) == NULL)
 		return -1;
 	if ((env = harness_envp(h, a)) == NULL) {

@@ -65,18 +65,19 @@ test_good_and_expand(void **state)
 	(void)state;
 	assert_int_equal(amanifest_parse("{\"name\":\"t-1\",\"role\":\"truth\",\"kind\":\"bus\","
 	    "\"vantages\":[\"proxy\",\"client\"],\"command\":[\"{dir}/x.py\",\"--run={run}\","
-	    "\"{dir}{dir}\"]}", "/a/b", "f", &m, &cause), 0);
+	    "\"{dir}{dir}\",\"--baseline={baseline}\"]}", "/a/b", "f", &m, &cause), 0);
 	assert_string_equal(m.name, "t-1");
 	assert_int_equal(m.role, AMANIFEST_TRUTH);
 	assert_int_equal(m.kind, AMANIFEST_BUS);
 	assert_int_equal(m.vantages, VANTAGE_PROXY | VANTAGE_CLIENT);
-	assert_int_equal(m.argc, 3);
-	argv = amanifest_argv(&m, "/runs/r1", &cause);
+	assert_int_equal(m.argc, 4);
+	argv = amanifest_argv(&m, "/runs/r1", "/runs/base", &cause);
 	assert_non_null(argv);
 	assert_string_equal(argv[0], "/a/b/x.py");
 	assert_string_equal(argv[1], "--run=/runs/r1");
 	assert_string_equal(argv[2], "/a/b/a/b");
-	assert_null(argv[3]);
+	assert_string_equal(argv[3], "--baseline=/runs/base");
+	assert_null(argv[4]);
 	amanifest_argv_free(argv);
 	amanifest_free(&m);
 	assert_int_equal(amanifest_parse("{\"name\":\"c\",\"kind\":\"capture\",\"vantages\":"
@@ -88,6 +89,24 @@ test_good_and_expand(void **state)
 	assert_false(amanifest_name_ok("-x"));
 	assert_false(amanifest_name_ok("a/b"));
 	assert_false(amanifest_name_ok(""));
+}
+
+/* Comma lists of names: appended across calls, empty items skipped, bounded. */
+static void
+test_names(void **state)
+{
+	char a[] = "truth,,detect-chain", b[] = "x,y";
+	const char *names[3];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(amanifest_names(a, names, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "truth");
+	assert_string_equal(names[1], "detect-chain");
+	assert_int_equal(amanifest_names(b, names, 3, &n), -1);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[2], "x");
 }
 
 static void
@@ -129,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_bad_table),
 		cmocka_unit_test(test_good_and_expand),
 		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
