@@ -184,14 +184,9 @@ main(int argc, char **argv)
 {
 	struct brk b = { json_object(), json_object(), json_object(), 0 };
 	struct analyzer_def def = { "breakage", ANALYZER_CLIENT, brk_event, brk_end, &b };
-	const char *base = anrun_baseline_arg(argc, argv);
-	char *why = NULL;
 	int rc;
 
-	if (base != NULL && anrun_events(base, "client.result", brk_learn, &b, &why) == -1) {
-		fprintf(stderr, "breakage: baseline: %s\n", why != NULL ? why : "?");
-		free(why);
-	}
+	anrun_baseline(argc, argv, "client.result", brk_learn, &b, "breakage");
 	rc = analyzer_main(&def, argc, argv);
 	json_decref(b.run);
 	json_decref(b.base);

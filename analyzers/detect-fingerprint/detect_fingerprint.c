@@ -245,8 +245,6 @@ main(int argc, char **argv)
 	struct dfp d;
 	struct analyzer_def def = { "detect-fingerprint", ANALYZER_ORIGIN | ANALYZER_CLIENT,
 	    dfp_event, dfp_end, &d };
-	const char *base = anrun_baseline_arg(argc, argv);
-	char *why = NULL;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -257,10 +255,7 @@ main(int argc, char **argv)
 	d.results = json_array();
 	d.used = json_object();
 	d.counts = json_object();
-	if (base != NULL && anrun_events(base, "origin.hello", dfp_learn, &d, &why) == -1) {
-		fprintf(stderr, "detect-fingerprint: baseline: %s\n", why != NULL ? why : "?");
-		free(why);
-	}
+	anrun_baseline(argc, argv, "origin.hello", dfp_learn, &d, "detect-fingerprint");
 	rc = analyzer_main(&def, argc, argv);
 	json_decref(d.ua);
 	json_decref(d.ja3);

@@ -60,3 +60,21 @@ anrun_baseline_arg(int argc, char **argv)
 	}
 	return NULL;
 }
+
+/* Learn from the --baseline run, reporting a failure on stderr. */
+long
+anrun_baseline(int argc, char **argv, const char *prefix, anrun_fn fn, void *arg,
+    const char *who)
+{
+	const char *base = anrun_baseline_arg(argc, argv);
+	char *why = NULL;
+	long n;
+
+	if (base == NULL)
+		return 0;
+	if ((n = anrun_events(base, prefix, fn, arg, &why)) == -1) {
+		fprintf(stderr, "%s: baseline: %s\n", who, why != NULL ? why : "unreadable");
+		free(why);
+	}
+	return n;
+}

@@ -22,4 +22,10 @@ long anrun_events(const char *run_dir, const char *prefix, anrun_fn fn, void *ar
 /* The "--baseline=DIR" / "--baseline DIR" value among args, or NULL when absent or empty. */
 const char *anrun_baseline_arg(int argc, char **argv);
 
+/* Feed the events under prefix of the baseline named among args (anrun_baseline_arg) to fn.
+ * Returns the number fed, 0 without a baseline, -1 when it cannot be read — reported on stderr
+ * as "who: baseline: cause", the analyzer then runs without it. */
+long anrun_baseline(int argc, char **argv, const char *prefix, anrun_fn fn, void *arg,
+    const char *who);
+
 #endif

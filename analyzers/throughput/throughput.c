@@ -208,8 +208,6 @@ main(int argc, char **argv)
 	struct tp t;
 	struct analyzer_def def = { "throughput", ANALYZER_PROXY | ANALYZER_CLIENT, tp_event,
 	    tp_end, &t };
-	const char *base = anrun_baseline_arg(argc, argv);
-	char *why = NULL;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -218,10 +216,7 @@ main(int argc, char **argv)
 	t.results = json_array();
 	t.base = json_array();
 	t.series = json_array();
-	if (base != NULL && anrun_events(base, "client.result", tp_learn, &t, &why) == -1) {
-		fprintf(stderr, "throughput: baseline: %s\n", why != NULL ? why : "?");
-		free(why);
-	}
+	anrun_baseline(argc, argv, "client.result", tp_learn, &t, "throughput");
 	rc = analyzer_main(&def, argc, argv);
 	json_decref(t.actions);
 	json_decref(t.workers);
