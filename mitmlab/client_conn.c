@@ -130,6 +130,24 @@ client_conn_finish(struct client_conn *c)
 	c->p.done(c, c->p.arg);
 }
 
+/* Mark the HTTP exchange broken, why being the first error (the caller finishes). */
+static void
+client_conn_malformed(struct client_conn *c, const char *why)
+{
+	c->r.f.http_malformed = 1;
+	client_result_error(&c->r, "%s", why);
+}
+
+/* Wait for the socket when OpenSSL's error e asks to; 1 when it did. */
+static int
+client_conn_retry(struct client_conn *c, int e)
+{
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return 0;
+	client_conn_wait(c, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+	return 1;
+}
+
 /* Record a failed SSL call (rc, with the errno it left) and finish. */
 static void
 client_conn_ssl_fail(struct client_conn *c, int rc, int sys, const char *what)
@@ -169,8 +187,7 @@ client_conn_flush(struct client_conn *c)
 		while ((n = client_h2_pending(&c->s2, &data)) > 0)
 			evbuffer_add(c->out, data, (size_t)n);
 		if (n < 0) {
-			c->r.f.http_malformed = 1;
-			client_result_error(&c->r, "%s", c->s2.error);
+			client_conn_malformed(c, c->s2.error);
 			client_conn_finish(c);
 			return -1;
 		}
@@ -189,17 +206,10 @@ client_conn_flush(struct client_conn *c)
 			client_conn_progress(c);
 			continue;
 		}
-		switch (SSL_get_error(c->ssl, rc)) {
-		case SSL_ERROR_WANT_WRITE:
-			client_conn_wait(c, EV_WRITE);
+		if (client_conn_retry(c, SSL_get_error(c->ssl, rc)))
 			return 0;
-		case SSL_ERROR_WANT_READ:
-			client_conn_wait(c, EV_READ);
-			return 0;
-		default:
-			client_conn_ssl_fail(c, rc, sys, "write");
-			return -1;
-		}
+		client_conn_ssl_fail(c, rc, sys, "write");
+		return -1;
 	}
 	return 1;
 }
@@ -208,15 +218,10 @@ client_conn_flush(struct client_conn *c)
 static void
 client_conn_http_done(struct client_conn *c)
 {
-	if (c->h2) {
-		if (c->s2.failed) {
-			c->r.f.http_malformed = 1;
-			client_result_error(&c->r, "%s", c->s2.error);
-		}
-	} else if (c->h1.state == CLIENT_H1_ERROR) {
-		c->r.f.http_malformed = 1;
-		client_result_error(&c->r, "%s", c->h1.error);
-	}
+	if (c->h2 && c->s2.failed)
+		client_conn_malformed(c, c->s2.error);
+	else if (!c->h2 && c->h1.state == CLIENT_H1_ERROR)
+		client_conn_malformed(c, c->h1.error);
 	if (!c->r.f.http_malformed && !c->r.f.eof)
 		c->stage = CLIENT_STAGE_DONE;
 	client_conn_finish(c);
@@ -227,7 +232,7 @@ static void
 client_conn_http(struct client_conn *c)
 {
 	unsigned char buf[16384];
-	int rc, sys, fl;
+	int rc, sys, fl, e;
 
 	for (;;) {
 		if ((fl = client_conn_flush(c)) == -1)
@@ -253,30 +258,22 @@ client_conn_http(struct client_conn *c)
 			}
 			continue;
 		}
-		switch (SSL_get_error(c->ssl, rc)) {
-		case SSL_ERROR_WANT_READ:
-			client_conn_wait(c, EV_READ);
+		if (client_conn_retry(c, e = SSL_get_error(c->ssl, rc)))
 			return;
-		case SSL_ERROR_WANT_WRITE:
-			client_conn_wait(c, EV_WRITE);
-			return;
-		case SSL_ERROR_ZERO_RETURN:
-			if (!c->h2 && client_h1_eof(&c->h1) == 0) {
-				client_conn_http_done(c);
-				return;
-			}
-			if (!c->h2 && c->h1.state == CLIENT_H1_ERROR) {
-				c->r.f.http_malformed = 1;
-				client_result_error(&c->r, "%s", c->h1.error);
-			}
-			c->r.f.eof = 1;
-			client_result_error(&c->r, "server closed before the response was complete");
-			client_conn_finish(c);
-			return;
-		default:
+		if (e != SSL_ERROR_ZERO_RETURN) {
 			client_conn_ssl_fail(c, rc, sys, "read");
 			return;
 		}
+		if (!c->h2 && client_h1_eof(&c->h1) == 0) {
+			client_conn_http_done(c);
+			return;
+		}
+		if (!c->h2 && c->h1.state == CLIENT_H1_ERROR)
+			client_conn_malformed(c, c->h1.error);
+		c->r.f.eof = 1;
+		client_result_error(&c->r, "server closed before the response was complete");
+		client_conn_finish(c);
+		return;
 	}
 }
 
@@ -284,7 +281,7 @@ client_conn_http(struct client_conn *c)
 static void
 client_conn_request(struct client_conn *c)
 {
-	char req[CLIENT_URL_PATHMAX + 1024];
+	char req[CLIENT_URL_PATHMAX + 1024], why[128];
 	char *cause = NULL;
 	int n;
 
@@ -296,16 +293,15 @@ client_conn_request(struct client_conn *c)
 		c->h2 = 1;
 		if (client_h2_start(&c->s2, c->p.url->authority, c->p.url->path, c->p.ua,
 		    &cause) == -1) {
-			c->r.f.http_malformed = 1;
-			client_result_error(&c->r, "%s", cause);
+			client_conn_malformed(c, cause);
 			free(cause);
 			client_conn_finish(c);
 			return;
 		}
 	} else if (strcmp(c->p.http, "2") == 0) {
-		c->r.f.http_malformed = 1;
-		client_result_error(&c->r, "--http 2 but the server did not negotiate h2 (ALPN %s)",
+		snprintf(why, sizeof(why), "--http 2 but the server did not negotiate h2 (ALPN %s)",
 		    c->r.alpn[0] != '\0' ? c->r.alpn : "none");
+		client_conn_malformed(c, why);
 		client_conn_finish(c);
 		return;
 	} else {
@@ -313,8 +309,7 @@ client_conn_request(struct client_conn *c)
 		n = client_h1_request(req, sizeof(req), c->p.url->path, c->p.url->authority,
 		    c->p.ua);
 		if (n < 0) {
-			c->r.f.http_malformed = 1;
-			client_result_error(&c->r, "request too long");
+			client_conn_malformed(c, "request too long");
 			client_conn_finish(c);
 			return;
 		}
@@ -338,17 +333,8 @@ client_conn_handshake(struct client_conn *c)
 		client_conn_request(c);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		client_conn_wait(c, EV_READ);
-		return;
-	case SSL_ERROR_WANT_WRITE:
-		client_conn_wait(c, EV_WRITE);
-		return;
-	default:
+	if (!client_conn_retry(c, SSL_get_error(c->ssl, rc)))
 		client_conn_ssl_fail(c, rc, sys, "handshake");
-		return;
-	}
 }
 
 /* TCP connect completed (or failed). */

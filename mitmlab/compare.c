@@ -89,45 +89,37 @@ compare_fmt(char *buf, size_t len, const json_t *v, const char *fmt)
 	return buf;
 }
 
-/* One table line and one CSV line. */
+/* One table line and one CSV line (the CSV leaves undefined ratios empty instead of "-"). */
 static void
 compare_emit(const json_t *row, FILE *csv, int quiet)
 {
 	static const char *const rk[] = { "precision", "recall", "f1", "fpr", "ttd_ms" };
+	static const char *const ik[] = { "flows", "positives", "tp", "fp", "tn", "fn",
+	    "unmatched" };
 	char b[5][32];
-	const char *s[5];
+	const char *s[5], *c[5];
+	long long v[7];
 	size_t i;
 
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 5; i++) {
 		s[i] = compare_fmt(b[i], sizeof(b[i]), json_object_get(row, rk[i]),
 		    i == 4 ? "%.1f" : "%.3f");
+		c[i] = s[i] == b[i] ? s[i] : "";
+	}
+	for (i = 0; i < 7; i++)
+		v[i] = (long long)json_integer_value(json_object_get(row, ik[i]));
 	if (!quiet)
 		printf("%-16s %-16s %6lld %5lld %5lld %5lld %5lld %5lld %6s %6s %6s %6s %9s  %s\n",
 		    json_string_value(json_object_get(row, "detector")),
 		    json_string_value(json_object_get(row, "scenario")),
-		    (long long)json_integer_value(json_object_get(row, "flows")),
-		    (long long)json_integer_value(json_object_get(row, "positives")),
-		    (long long)json_integer_value(json_object_get(row, "tp")),
-		    (long long)json_integer_value(json_object_get(row, "fp")),
-		    (long long)json_integer_value(json_object_get(row, "tn")),
-		    (long long)json_integer_value(json_object_get(row, "fn")),
-		    s[0], s[1], s[2], s[3], s[4],
+		    v[0], v[1], v[2], v[3], v[4], v[5], s[0], s[1], s[2], s[3], s[4],
 		    json_string_value(json_object_get(row, "status")));
 	fprintf(csv, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s\n",
 	    json_string_value(json_object_get(row, "detector")),
 	    json_string_value(json_object_get(row, "run")),
 	    json_string_value(json_object_get(row, "scenario")),
 	    json_string_value(json_object_get(row, "status")),
-	    (long long)json_integer_value(json_object_get(row, "flows")),
-	    (long long)json_integer_value(json_object_get(row, "positives")),
-	    (long long)json_integer_value(json_object_get(row, "tp")),
-	    (long long)json_integer_value(json_object_get(row, "fp")),
-	    (long long)json_integer_value(json_object_get(row, "tn")),
-	    (long long)json_integer_value(json_object_get(row, "fn")),
-	    (long long)json_integer_value(json_object_get(row, "unmatched")),
-	    strcmp(s[0], "-") ? s[0] : "", strcmp(s[1], "-") ? s[1] : "",
-	    strcmp(s[2], "-") ? s[2] : "", strcmp(s[3], "-") ? s[3] : "",
-	    strcmp(s[4], "-") ? s[4] : "");
+	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], c[0], c[1], c[2], c[3], c[4]);
 }
 
 /* Score every detector on one run; rows appended; baseline counts accumulated. */
