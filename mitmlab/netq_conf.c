@@ -111,15 +111,3 @@ netq_conf_divert(const struct netq_conf *c, uint32_t src, uint32_t dst, uint16_t
 		return 0;
 	return c->divert_all || netq_conf_in(c->dst, c->n_dst, dst);
 }
-
-/* A queued port? */
-int
-netq_conf_port(const struct netq_conf *c, uint16_t port)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_ports; i++)
-		if (c->ports[i] == port)
-			return 1;
-	return 0;
-}

@@ -57,7 +57,5 @@ int netq_conf_set_ports(struct netq_conf *c, const char *list, char **cause);
 int netq_conf_on_path(const struct netq_conf *c, uint32_t src);
 /* Non-zero if a SYN src→dst:dport (host order) is to be diverted to the engine. */
 int netq_conf_divert(const struct netq_conf *c, uint32_t src, uint32_t dst, uint16_t dport);
-/* Non-zero if port is one of the queued ports. */
-int netq_conf_port(const struct netq_conf *c, uint16_t port);
 
 #endif

@@ -158,21 +158,6 @@ netq_sig_parse(const uint8_t *buf, size_t len, struct netq_sig_pkt *p)
 	return NETQ_SIG_OK;
 }
 
-/* Name of a status. */
-const char *
-netq_sig_status_name(enum netq_sig_status st)
-{
-	switch (st) {
-	case NETQ_SIG_OK:		return "ok";
-	case NETQ_SIG_TRUNCATED:	return "truncated";
-	case NETQ_SIG_MALFORMED:	return "malformed";
-	case NETQ_SIG_NOT_TCP:		return "not-tcp";
-	case NETQ_SIG_NOT_IPV4:		return "not-ipv4";
-	case NETQ_SIG_FRAGMENT:		return "fragment";
-	}
-	return "?";
-}
-
 /* Guess the initial TTL. */
 int
 netq_sig_ttl_initial(uint8_t ttl)

@@ -67,8 +67,6 @@ struct netq_sig_pkt {
 enum netq_sig_status netq_sig_parse(const uint8_t *buf, size_t len, struct netq_sig_pkt *p);
 /* Parse the TCP options area opt[0..len) into *o. 0, or -1 if an option overruns. */
 int netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o);
-/* A short name of a status ("ok", "truncated", ...). */
-const char *netq_sig_status_name(enum netq_sig_status st);
 
 /* The initial TTL a sender most likely used: the smallest of 64, 128, 255 not below ttl. */
 int netq_sig_ttl_initial(uint8_t ttl);

@@ -188,8 +188,9 @@ test_divert(void **state)
 	assert_false(netq_conf_divert(&c, 0x0a040002, 0x0a090002, 443));
 	assert_int_equal(netq_conf_add_cidr(&c, 'd', "::/0", NULL), -1);
 	assert_int_equal(netq_conf_set_ports(&c, "443,8080", NULL), 0);
-	assert_true(netq_conf_port(&c, 8080));
-	assert_false(netq_conf_port(&c, 80));
+	assert_int_equal(c.n_ports, 2);
+	assert_int_equal(c.ports[0], 443);
+	assert_int_equal(c.ports[1], 8080);
 	assert_int_equal(netq_conf_set_ports(&c, "0", NULL), -1);
 	netq_conf_free(&c);
 }
