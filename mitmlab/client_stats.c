@@ -11,6 +11,7 @@
 
 #include "bus.h"
 #include "client_stats.h"
+#include "util.h"
 
 /* qsort comparator for uint64_t. */
 static int
@@ -21,23 +22,14 @@ client_stats_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile. */
+/* Nearest-rank percentile (sorts v). */
 uint64_t
 client_stats_percentile(uint64_t *v, size_t n, double p)
 {
-	size_t rank;
-
 	if (n == 0)
 		return 0;
 	qsort(v, n, sizeof(*v), client_stats_cmp);
-	if (p <= 0)
-		return v[0];
-	rank = (size_t)ceil(p / 100.0 * (double)n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return v[rank - 1];
+	return v[util_rank(n, p)];
 }
 
 /* Append to a series. */

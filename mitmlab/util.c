@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -253,6 +254,22 @@ util_parse_hostport(const char *s, struct sockaddr_storage *ss, char **cause)
 		in->sin_port = htons((uint16_t)port);
 		return sizeof(*in);
 	}
+}
+
+/* Nearest-rank index: ceil(p/100 * n), clamped to [1, n], minus one. */
+size_t
+util_rank(size_t n, double p)
+{
+	size_t rank;
+
+	if (n == 0 || p <= 0)
+		return 0;
+	rank = (size_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return rank - 1;
 }
 
 /* Bounded integer parse. */

@@ -33,6 +33,8 @@ int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
 char *util_sa_str(const struct sockaddr *sa, char *out, size_t outlen);
 /* Parse "ip:port", "[ip6]:port" or ":port" (any address) into ss; returns socklen or -1. */
 int util_parse_hostport(const char *s, struct sockaddr_storage *ss, char **cause);
+/* Nearest-rank percentile p (0..100) of n sorted samples: the index to read (n > 0). */
+size_t util_rank(size_t n, double p);
 /* Parse a decimal integer within [min, max]; -1 with *cause on error. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out, char **cause);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "tpstat.h"
+#include "util.h"
 
 /* qsort order for doubles. */
 static int
@@ -16,23 +17,14 @@ tpstat_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile. */
+/* Nearest-rank percentile (sorts v). */
 double
 tpstat_percentile(double *v, size_t n, double p)
 {
-	size_t rank;
-
 	if (n == 0)
 		return 0;
 	qsort(v, n, sizeof(*v), tpstat_cmp);
-	if (p <= 0)
-		return v[0];
-	rank = (size_t)ceil(p / 100.0 * (double)n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return v[rank - 1];
+	return v[util_rank(n, p)];
 }
 
 /* A rate. */
