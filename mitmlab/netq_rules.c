@@ -4,16 +4,13 @@
  * (netq_rules.h). Builds the text first (unit-tested), then runs each command with fork and
  * execvp, capturing its stderr for the error message.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "netq_rules.h"
+#include "proc.h"
 #include "util.h"
 
 /* Append one formatted command if there is room. */
@@ -91,50 +88,17 @@ netq_rules_commands(const struct netq_conf *c, int install, char cmds[][NETQ_RUL
 	return (int)n;
 }
 
-/* Run one command (split on spaces) in ns; -1 with *cause carrying its stderr. */
+/* Run one command in ns (NULL: here) through proc_run. */
 static int
 netq_rules_exec(const char *ns, const char *cmd, char **cause)
 {
-	char line[NETQ_RULES_CMDLEN + 128], err[512], *argv[48], *save = NULL, *w;
-	int pfd[2], status, n = 0, devnull;
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
+	char line[NETQ_RULES_CMDLEN + 128];
+	int n = ns != NULL ? snprintf(line, sizeof(line), "ip netns exec %s %s", ns, cmd) :
+	    snprintf(line, sizeof(line), "%s", cmd);
 
-	if (ns != NULL)
-		snprintf(line, sizeof(line), "ip netns exec %s %s", ns, cmd);
-	else
-		snprintf(line, sizeof(line), "%s", cmd);
-	for (w = strtok_r(line, " ", &save); w != NULL && n < 47; w = strtok_r(NULL, " ", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return util_cause(cause, "pipe: %s", strerror(errno));
-	if ((pid = fork()) == -1) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return util_cause(cause, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[1], STDERR_FILENO);
-		if ((devnull = open("/dev/null", O_RDWR)) >= 0)
-			dup2(devnull, STDOUT_FILENO);
-		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "%s: %s", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	while (got < sizeof(err) - 1 &&
-	    (r = read(pfd[0], err + got, sizeof(err) - 1 - got)) > 0)
-		got += (size_t)r;
-	err[got] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	err[strcspn(err, "\n")] = '\0';
-	return util_cause(cause, "\"%s\" failed: %s", cmd, err[0] ? err : "non-zero exit");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return util_cause(cause, "command too long: %.60s", cmd);
+	return proc_run(line, cause);
 }
 
 /* Install. */
