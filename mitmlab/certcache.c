@@ -3,7 +3,7 @@
  * certcache — a bounded LRU of forged certificates for one worker thread. Entries sit in a
  * chained hash table (power-of-two buckets, at least twice the capacity, indexed by the key's
  * first bytes, which are already a SHA-256) and on a doubly linked recency list, so get, put
- * and eviction are O(1). Entries hold their own references to the certificate and key.
+ * and eviction are O(1). Entries hold their own references to the certificate, key and facts.
  * No locking: the engine keeps one cache per worker. Forging is the caller's job.
  */
 #include <stdlib.h>
@@ -17,6 +17,7 @@ struct certcache_entry {
 	unsigned char		 key[32];
 	X509			*cert;
 	EVP_PKEY		*pkey;
+	json_t			*facts;
 	struct certcache_entry	*hnext;			/* bucket chain */
 	struct certcache_entry	*prev, *next;		/* recency: head = most recent */
 };
@@ -56,6 +57,7 @@ certcache_entry_free(struct certcache_entry *e)
 {
 	X509_free(e->cert);
 	EVP_PKEY_free(e->pkey);
+	json_decref(e->facts);
 	free(e);
 }
 
@@ -75,9 +77,9 @@ certcache_free(struct certcache *cc)
 	free(cc);
 }
 
-/* SHA-256(orig DER || profile). */
+/* SHA-256(orig DER || profile || NUL || sni). */
 int
-certcache_key(X509 *orig, const char *profile, unsigned char key[32])
+certcache_key(X509 *orig, const char *profile, const char *sni, unsigned char key[32])
 {
 	unsigned char *der = NULL;
 	unsigned int n = 32;
@@ -89,7 +91,8 @@ certcache_key(X509 *orig, const char *profile, unsigned char key[32])
 	if ((mc = EVP_MD_CTX_new()) != NULL)
 		ok = EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1 &&
 		    EVP_DigestUpdate(mc, der, (size_t)len) == 1 &&
-		    EVP_DigestUpdate(mc, profile, strlen(profile)) == 1 &&
+		    EVP_DigestUpdate(mc, profile, strlen(profile) + 1) == 1 &&
+		    (sni == NULL || EVP_DigestUpdate(mc, sni, strlen(sni)) == 1) &&
 		    EVP_DigestFinal_ex(mc, key, &n) == 1;
 	EVP_MD_CTX_free(mc);
 	OPENSSL_free(der);
@@ -145,10 +148,26 @@ certcache_push_head(struct certcache *cc, struct certcache_entry *e)
 		cc->tail = e;
 }
 
+/* Set (*e)'s references to new ones of cert, pkey and facts. */
+static void
+certcache_set(struct certcache_entry *e, X509 *cert, EVP_PKEY *pkey, json_t *facts)
+{
+	X509_up_ref(cert);
+	if (pkey != NULL)
+		EVP_PKEY_up_ref(pkey);
+	json_incref(facts);
+	X509_free(e->cert);
+	EVP_PKEY_free(e->pkey);
+	json_decref(e->facts);
+	e->cert = cert;
+	e->pkey = pkey;
+	e->facts = facts;
+}
+
 /* Look up; on a hit hand out new references and mark the entry most recent. */
 int
 certcache_get(struct certcache *cc, const unsigned char key[32], X509 **cert,
-    EVP_PKEY **pkey)
+    EVP_PKEY **pkey, json_t **facts)
 {
 	struct certcache_entry *e = *certcache_slot(cc, key);
 
@@ -161,12 +180,13 @@ certcache_get(struct certcache *cc, const unsigned char key[32], X509 **cert,
 	certcache_push_head(cc, e);
 	X509_up_ref(e->cert);
 	*cert = e->cert;
-	if (e->pkey != NULL)
-		EVP_PKEY_up_ref(e->pkey);
-	if (pkey != NULL)
+	if (pkey != NULL) {
+		if (e->pkey != NULL)
+			EVP_PKEY_up_ref(e->pkey);
 		*pkey = e->pkey;
-	else
-		EVP_PKEY_free(e->pkey);
+	}
+	if (facts != NULL)
+		*facts = json_incref(e->facts);
 	return 1;
 }
 
@@ -186,10 +206,10 @@ certcache_evict(struct certcache *cc)
 	cc->st.evictions++;
 }
 
-/* Insert or replace key's entry with new references to cert and pkey. */
+/* Insert or replace key's entry with new references to cert, pkey and facts. */
 void
 certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
-    EVP_PKEY *pkey)
+    EVP_PKEY *pkey, json_t *facts)
 {
 	struct certcache_entry *e, **pp;
 
@@ -197,13 +217,7 @@ certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
 		return;
 	pp = certcache_slot(cc, key);
 	if ((e = *pp) != NULL) {
-		X509_up_ref(cert);
-		if (pkey != NULL)
-			EVP_PKEY_up_ref(pkey);
-		X509_free(e->cert);
-		EVP_PKEY_free(e->pkey);
-		e->cert = cert;
-		e->pkey = pkey;
+		certcache_set(e, cert, pkey, facts);
 		certcache_unlink(cc, e);
 		certcache_push_head(cc, e);
 		cc->st.inserts++;
@@ -216,11 +230,7 @@ certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return;		/* a cache that cannot grow just misses later */
 	memcpy(e->key, key, 32);
-	X509_up_ref(cert);
-	if (pkey != NULL)
-		EVP_PKEY_up_ref(pkey);
-	e->cert = cert;
-	e->pkey = pkey;
+	certcache_set(e, cert, pkey, facts);
 	e->hnext = *pp;
 	*pp = e;
 	certcache_push_head(cc, e);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * certcache — bounded LRU of forged certificates and their keys, keyed by a 32-byte digest
- * (SHA-256 over the upstream certificate's DER and the forging profile name). One cache per
- * worker thread: no locking. O(1) get/put (hash table + doubly linked list).
+ * certcache — bounded LRU of forged certificates, their keys and the facts computed once when
+ * they were forged (a JSON object the caller defines), keyed by a 32-byte digest (SHA-256 over
+ * the upstream certificate's DER, the forging profile name and the SNI). One cache per worker
+ * thread: no locking. O(1) get/put (hash table + doubly linked list).
  */
 #ifndef MITMLAB_CERTCACHE_H
 #define MITMLAB_CERTCACHE_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -23,17 +25,18 @@ struct certcache_stats {
 /* New cache holding at most capacity entries (>= 1). */
 struct certcache *certcache_new(size_t capacity);
 void certcache_free(struct certcache *cc);
-/* Key for (upstream cert, profile name). -1 when the certificate cannot be DER-encoded
- * (then do not cache it). */
-int certcache_key(X509 *orig, const char *profile, unsigned char key[32]);
-/* On a hit, *cert and *pkey get new references (caller frees) and the entry becomes most
- * recent; returns 1. Returns 0 on a miss. */
+/* Key for (upstream cert, profile name, SNI or NULL): profiles that name the SNI in the
+ * forged certificate must not hand one host's forgery to another. -1 when the certificate
+ * cannot be DER-encoded (then do not cache it). */
+int certcache_key(X509 *orig, const char *profile, const char *sni, unsigned char key[32]);
+/* On a hit, *cert, *pkey and *facts get new references (caller frees; pkey and facts may be
+ * NULL: not wanted) and the entry becomes most recent; returns 1. Returns 0 on a miss. */
 int certcache_get(struct certcache *cc, const unsigned char key[32], X509 **cert,
-    EVP_PKEY **pkey);
-/* Insert or replace; takes its own references to cert and pkey (pkey may be NULL). Evicts
- * the least recent entry when full. */
+    EVP_PKEY **pkey, json_t **facts);
+/* Insert or replace; takes its own references to cert, pkey and facts (both may be NULL).
+ * Evicts the least recent entry when full. */
 void certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
-    EVP_PKEY *pkey);
+    EVP_PKEY *pkey, json_t *facts);
 void certcache_stats(const struct certcache *cc, struct certcache_stats *st);
 
 #endif

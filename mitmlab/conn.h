@@ -55,10 +55,12 @@ struct conn {
 	struct keypool_req	*kreq;
 	X509			*orig_leaf, *forged;
 	EVP_PKEY		*leafkey;
+	unsigned char		 cache_key[32];	/* certcache key of orig_leaf; valid if cacheable */
+	int			 cacheable;
 	unsigned char		 alpn_sel[256];	/* origin's ALPN choice, wire form; [0] = 0: none */
-	uint64_t		 t_start, t_up_start, t_client_start, t_key_wait;
+	uint64_t		 t_start, t_up_start, t_client_start;
 	uint64_t		 hs_upstream_us, hs_client_us;
-	int			 key_waited, tried_intercept;
+	int			 key_waited;
 	/* termination mark set by nested helpers */
 	const char		*term_reason;
 	char			*term_err;

@@ -12,7 +12,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <jansson.h>
-#include <openssl/err.h>
 
 #include "bus.h"
 #include "conn.h"
@@ -23,26 +22,6 @@
 #include "tlsserver.h"
 #include "upstream.h"
 #include "worker.h"
-
-/* Error text for an event on an OpenSSL bufferevent. */
-static const char *
-intercept_err(struct bufferevent *bev, short what, char *buf, size_t len)
-{
-	unsigned long e = bufferevent_get_openssl_error(bev);
-	int err = EVUTIL_SOCKET_ERROR();
-
-	if (e != 0) {
-		ERR_error_string_n(e, buf, len);
-		while (bufferevent_get_openssl_error(bev) != 0)
-			;
-	} else if (what & BEV_EVENT_EOF)
-		snprintf(buf, len, "connection closed");
-	else if (err != 0)
-		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
-	else
-		snprintf(buf, len, "TLS error");
-	return buf;
-}
 
 /* Wrap fd in an OpenSSL bufferevent that owns fd and ssl; NULL frees ssl. */
 static struct bufferevent *
@@ -151,7 +130,7 @@ intercept_up_eventcb(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ);
 		return;
 	}
-	intercept_err(bev, what, eb, sizeof(eb));
+	relay_error_text(bev, what, eb, sizeof(eb));
 	if (c->phase == CONN_UP_TLS)
 		conn_close(c, "upstream-tls", eb);
 	else
@@ -171,7 +150,7 @@ intercept_client_eventcb(struct bufferevent *bev, short what, void *arg)
 		conn_relay(c);
 		return;
 	}
-	conn_close(c, "client-tls", intercept_err(bev, what, eb, sizeof(eb)));
+	conn_close(c, "client-tls", relay_error_text(bev, what, eb, sizeof(eb)));
 }
 
 /* Start the upstream TLS handshake. */
@@ -182,7 +161,6 @@ intercept_connected(struct conn *c)
 	char *cause = NULL;
 	SSL *ssl;
 
-	c->tried_intercept = 1;
 	if ((ssl = upstream_ssl_new(w->up_ctx, w->px->cfg->upstream_hello, c->hello,
 	    &cause)) == NULL) {
 		conn_term(c, "error", cause);

@@ -2,7 +2,9 @@
 /*
  * leaf — cache, key and forge steps of interception. The per-worker certcache needs no lock;
  * the keypool request is the only cross-thread handoff, and it is cancelled by conn_close()
- * if the connection dies while parked. Certificate forging itself is forge.c's job.
+ * if the connection dies while parked. The cache keeps, with each forged certificate, the
+ * proxy.forge facts (PEMs, hashes, key size), so a hit costs one hash of the upstream
+ * certificate and no encoding. Certificate forging itself is forge.c's job.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -31,42 +33,56 @@ leaf_strategy(enum forge_keymode m)
 	    "per-process" : "ca";
 }
 
-/* Certificate PEM and SHA-256 hex into ev under the given keys. */
+/* Certificate PEM and SHA-256 hex into facts under the given keys. */
 static void
-leaf_cert_json(json_t *ev, const char *pemkey, const char *shakey, X509 *x)
+leaf_cert_json(json_t *facts, const char *pemkey, const char *shakey, X509 *x)
 {
 	unsigned char sha[32];
 	char hex[65], *pem = pki_cert_pem(x);
 
-	json_object_set_new(ev, pemkey, pem ? json_string(pem) : json_null());
+	json_object_set_new(facts, pemkey, pem ? json_string(pem) : json_null());
 	free(pem);
 	if (pki_cert_sha256(x, sha) == 0)
-		json_object_set_new(ev, shakey, json_string(util_hex(sha, 32, hex)));
+		json_object_set_new(facts, shakey, json_string(util_hex(sha, 32, hex)));
 	else
-		json_object_set_new(ev, shakey, json_null());
+		json_object_set_new(facts, shakey, json_null());
 }
 
-/* Publish proxy.forge. */
+/* The proxy.forge fields that depend only on the forged certificate (computed once per
+ * forgery and cached with it): both PEMs and SHA-256s, key bits and RSA exponent. */
+static json_t *
+leaf_facts(X509 *orig, X509 *forged, EVP_PKEY *key)
+{
+	json_t *facts = json_object();
+	BIGNUM *e = NULL;
+
+	if (facts == NULL)
+		return NULL;
+	leaf_cert_json(facts, "orig_pem", "orig_sha256", orig);
+	leaf_cert_json(facts, "forged_pem", "forged_sha256", forged);
+	json_object_set_new(facts, "key_bits", json_integer(EVP_PKEY_get_bits(key)));
+	if (EVP_PKEY_is_a(key, "RSA") &&
+	    EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) == 1)
+		json_object_set_new(facts, "key_exponent", json_integer((json_int_t)BN_get_word(e)));
+	else
+		json_object_set_new(facts, "key_exponent", json_null());
+	BN_free(e);
+	return facts;
+}
+
+/* Publish proxy.forge with the forgery's facts (may be NULL: out of memory). */
 static void
-leaf_publish(struct conn *c, int hit, uint64_t forge_us)
+leaf_publish(struct conn *c, json_t *facts, int hit, uint64_t forge_us)
 {
 	const struct forge_profile *fp = c->w->px->fp;
 	json_t *ev = bus_event("proxy.forge");
-	BIGNUM *e = NULL;
 
 	if (ev == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "profile", json_string(forge_profile_name(fp)));
-	leaf_cert_json(ev, "orig_pem", "orig_sha256", c->orig_leaf);
-	leaf_cert_json(ev, "forged_pem", "forged_sha256", c->forged);
-	json_object_set_new(ev, "key_bits", json_integer(EVP_PKEY_get_bits(c->leafkey)));
-	if (EVP_PKEY_is_a(c->leafkey, "RSA") &&
-	    EVP_PKEY_get_bn_param(c->leafkey, OSSL_PKEY_PARAM_RSA_E, &e) == 1)
-		json_object_set_new(ev, "key_exponent", json_integer((json_int_t)BN_get_word(e)));
-	else
-		json_object_set_new(ev, "key_exponent", json_null());
-	BN_free(e);
+	if (facts != NULL)
+		json_object_update(ev, facts);
 	json_object_set_new(ev, "key_strategy", json_string(leaf_strategy(
 	    forge_profile_keymode(fp))));
 	json_object_set_new(ev, "cache_hit", json_boolean(hit));
@@ -82,9 +98,9 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 	struct worker *w = c->w;
 	struct proxy *px = w->px;
 	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
-	unsigned char ck[32];
 	uint64_t t0 = util_mono_ns();
 	char *cause = NULL;
+	json_t *facts;
 	X509 *x;
 
 	x = forge_cert(px->fp, c->orig_leaf, sni, key, pki_ca_issuer(px->ca),
@@ -95,12 +111,14 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 		free(cause);
 		return -1;
 	}
-	certcache_key(c->orig_leaf, forge_profile_name(px->fp), ck);
-	certcache_put(w->cache, ck, x, key);
+	facts = leaf_facts(c->orig_leaf, x, key);
+	if (c->cacheable)
+		certcache_put(w->cache, c->cache_key, x, key, facts);
 	c->forged = x;
 	c->leafkey = key;
 	w->st.forges++;
-	leaf_publish(c, 0, (util_mono_ns() - t0) / 1000);
+	leaf_publish(c, facts, 0, (util_mono_ns() - t0) / 1000);
+	json_decref(facts);
 	return 1;
 }
 
@@ -157,14 +175,18 @@ leaf_get(struct conn *c)
 {
 	struct worker *w = c->w;
 	struct proxy *px = w->px;
-	unsigned char ck[32];
+	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
 	EVP_PKEY *key = NULL;
+	json_t *facts = NULL;
 	int parked = 0;
 
-	certcache_key(c->orig_leaf, forge_profile_name(px->fp), ck);
-	if (certcache_get(w->cache, ck, &c->forged, &c->leafkey)) {
+	c->cacheable = certcache_key(c->orig_leaf, forge_profile_name(px->fp), sni,
+	    c->cache_key) == 0;
+	if (c->cacheable && certcache_get(w->cache, c->cache_key, &c->forged, &c->leafkey,
+	    &facts)) {
 		w->st.cache_hits++;
-		leaf_publish(c, 1, 0);
+		leaf_publish(c, facts, 1, 0);
+		json_decref(facts);
 		return 1;
 	}
 	w->st.cache_misses++;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * leaf — the forged certificate for an intercepted flow: certcache lookup by (origin leaf,
- * forging profile), else a key by the profile's strategy (per host from the keypool — possibly
+ * forging profile, SNI), else a key by the profile's strategy (per host from the keypool — possibly
  * parking the connection until the generator thread delivers —, one per process, or the CA's
  * own) and forge_cert() under the national issuer. Publishes proxy.forge for hits and misses.
  */

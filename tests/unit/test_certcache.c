@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_certcache — hit and miss, LRU eviction order, capacity 1, replacing an entry, the key
- * derivation, and reference counting (the cache's references outlive the caller's; run under
- * SAN=1 to see leaks or double frees).
+ * derivation (certificate, profile, SNI), the stored facts, and reference counting (the
+ * cache's references outlive the caller's; run under SAN=1 to see leaks or double frees).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "certcache.h"
@@ -44,7 +45,7 @@ lookup(struct certcache *cc, unsigned char b)
 	long serial;
 
 	key(k, b);
-	if (!certcache_get(cc, k, &x, &pk))
+	if (!certcache_get(cc, k, &x, &pk, NULL))
 		return -1;
 	serial = ASN1_INTEGER_get(X509_get0_serialNumber(x));
 	X509_free(x);
@@ -60,7 +61,7 @@ put(struct certcache *cc, unsigned char b, long n, EVP_PKEY *pk)
 	X509 *x = cert(n);
 
 	key(k, b);
-	certcache_put(cc, k, x, pk);
+	certcache_put(cc, k, x, pk, NULL);
 	X509_free(x);
 }
 
@@ -78,7 +79,7 @@ test_hit_miss(void **state)
 	assert_int_equal(lookup(cc, 1), -1);
 	put(cc, 1, 100, pk);
 	key(k, 1);
-	assert_int_equal(certcache_get(cc, k, &x, &got), 1);
+	assert_int_equal(certcache_get(cc, k, &x, &got, NULL), 1);
 	assert_ptr_equal(got, pk);
 	assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(x)), 100);
 	X509_free(x);
@@ -175,14 +176,14 @@ test_many(void **state)
 		k[31] = (unsigned char)i;
 		k[30] = (unsigned char)(i >> 8);	/* same bucket bytes: one long chain */
 		x = cert(i);
-		certcache_put(cc, k, x, NULL);
+		certcache_put(cc, k, x, NULL, NULL);
 		X509_free(x);
 	}
 	for (i = 0; i < 1000; i++) {
 		memset(k, 0, 32);
 		k[31] = (unsigned char)i;
 		k[30] = (unsigned char)(i >> 8);
-		if (certcache_get(cc, k, &x, &pk)) {
+		if (certcache_get(cc, k, &x, &pk, NULL)) {
 			assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(x)), i);
 			assert_true(i >= 1000 - 64);
 			X509_free(x);
@@ -202,22 +203,57 @@ test_key(void **state)
 	unsigned char k1[32], k2[32], k3[32], k4[32];
 
 	(void)state;
-	assert_int_equal(certcache_key(bare, "kz2019", k1), -1);	/* not encodable */
+	assert_int_equal(certcache_key(bare, "kz2019", NULL, k1), -1);	/* not encodable */
 	X509_set_pubkey(a, pk);
 	X509_set_pubkey(b, pk);
 	assert_true(X509_sign(a, pk, EVP_sha256()) > 0);
 	assert_true(X509_sign(b, pk, EVP_sha256()) > 0);
-	assert_int_equal(certcache_key(a, "kz2019", k1), 0);
-	assert_int_equal(certcache_key(a, "kz2019", k2), 0);
-	assert_int_equal(certcache_key(a, "squid", k3), 0);
-	assert_int_equal(certcache_key(b, "kz2019", k4), 0);
+	assert_int_equal(certcache_key(a, "kz2019", "a.test", k1), 0);
+	assert_int_equal(certcache_key(a, "kz2019", "a.test", k2), 0);
+	assert_int_equal(certcache_key(a, "squid", "a.test", k3), 0);
+	assert_int_equal(certcache_key(b, "kz2019", "a.test", k4), 0);
 	assert_memory_equal(k1, k2, 32);
 	assert_memory_not_equal(k1, k3, 32);
 	assert_memory_not_equal(k1, k4, 32);
+	/* another SNI (or none) on the same certificate is another entry */
+	assert_int_equal(certcache_key(a, "kz2019", "b.test", k2), 0);
+	assert_memory_not_equal(k1, k2, 32);
+	assert_int_equal(certcache_key(a, "kz2019", NULL, k2), 0);
+	assert_memory_not_equal(k1, k2, 32);
+	/* the profile and SNI do not run together: ("ab", "c") differs from ("a", "bc") */
+	assert_int_equal(certcache_key(a, "ab", "c", k3), 0);
+	assert_int_equal(certcache_key(a, "a", "bc", k4), 0);
+	assert_memory_not_equal(k3, k4, 32);
 	X509_free(a);
 	X509_free(b);
 	X509_free(bare);
 	EVP_PKEY_free(pk);
+}
+
+/* The facts stored with an entry come back as a new reference and outlive the caller's. */
+static void
+test_facts(void **state)
+{
+	struct certcache *cc = certcache_new(2);
+	json_t *facts = json_pack("{s:i}", "key_bits", 2048), *got = NULL;
+	unsigned char k[32];
+	X509 *x = cert(7), *gx = NULL;
+
+	(void)state;
+	key(k, 9);
+	certcache_put(cc, k, x, NULL, facts);
+	json_decref(facts);	/* the cache still holds a reference */
+	X509_free(x);
+	assert_int_equal(certcache_get(cc, k, &gx, NULL, &got), 1);
+	assert_non_null(got);
+	assert_int_equal(json_integer_value(json_object_get(got, "key_bits")), 2048);
+	json_decref(got);
+	X509_free(gx);
+	put(cc, 9, 8, NULL);	/* replacing drops the old facts */
+	assert_int_equal(certcache_get(cc, k, &gx, NULL, &got), 1);
+	assert_null(got);
+	X509_free(gx);
+	certcache_free(cc);
 }
 
 int
@@ -230,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
