@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #define RELAY_HIGH (256 * 1024)
+#define RELAY_CHUNK (64 * 1024)	/* most bytes one read or write pass moves per side */
 
 struct relay_half;
 /* The relay is over for h's owner: reason "eof-<name>", "error" (err set) or "timeout-idle". */
@@ -40,6 +41,9 @@ void relay_link(struct relay_half *a, struct relay_half *b, void *owner, relay_d
 /* Install the relay callbacks on both bufferevents and start moving bytes, including any
  * input already buffered. Both halves must have a bev. */
 void relay_start(struct relay_half *a);
+/* Text for an EOF or error event on any bufferevent (OpenSSL's error queue, drained, then
+ * errno); written into buf, which is returned. */
+const char *relay_error_text(struct bufferevent *bev, short what, char *buf, size_t len);
 /* Bytes waiting in h's output buffer. */
 size_t relay_pending(const struct relay_half *h);
 
