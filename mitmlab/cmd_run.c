@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "amanifest.h"
 #include "cmd.h"
 #include "lab.h"
 #include "log.h"
@@ -26,7 +27,7 @@ cmd_run_usage(FILE *f)
 	    "  --seed N      override the scenario's seed\n"
 	    "  --scale X     multiply every client's connection count (0.01 .. 1000)\n"
 	    "  --keep-keys   keep private keys in DIR/pki (mode 0600); default: removed\n"
-	    "  --analyzer NAME  run this analyzer live too (repeatable; results/NAME.json)\n"
+	    "  --analyzer NAME[,NAME]  run analyzers live too (repeatable; results/NAME.json)\n"
 	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
 	    "  --quiet       no progress lines\n");
 }
@@ -78,12 +79,13 @@ cmd_run(int argc, char **argv)
 	o.analyzers = an;
 	while ((c = getopt_long(argc, argv, "o:s:x:kqdh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'a':
-			if (o.n_analyzers >= sizeof(an) / sizeof(an[0])) {
-				fprintf(stderr, "mitmlab run: at most 64 --analyzer options\n");
+		case 'a':	/* NAME or NAME,NAME… as for replay and compare */
+			if (amanifest_names(optarg, an, sizeof(an) / sizeof(an[0]),
+			    &o.n_analyzers) == -1) {
+				fprintf(stderr, "mitmlab run: at most %zu analyzers\n",
+				    sizeof(an) / sizeof(an[0]));
 				return 2;
 			}
-			an[o.n_analyzers++] = optarg;
 			break;
 		case 'R':
 			o.no_report = 1;
