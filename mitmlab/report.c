@@ -28,12 +28,77 @@
 #include "util.h"
 #include "version.h"
 
-/* A growable string for the summary sentences. */
-static void
-report_sentence(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define H	"mono hash"
+
+const struct report_row report_rows_cert[] = {
+	{ "role", "role", NULL }, { "file", "file", "mono" }, { "subject", "subject", NULL },
+	{ "issuer", "issuer", NULL }, { "serial", "serial", H },
+	{ "notBefore", "not_before", NULL }, { "notAfter", "not_after", NULL },
+	{ "SHA-256 (certificate)", "sha256", H }, { "SHA-256 (SPKI), hex", "spki_sha256", H },
+	{ "SHA-256 (SPKI), base64", "spki_sha256_b64", H },
+	{ "Chromium block-list file", "chromium_blocklist_file", H }, { NULL, NULL, NULL }
+};
+const struct report_row report_rows_hosts[] = {
+	{ "interception in the scenario", "intercept_enabled", NULL },
+	{ "engine recorded flows", "engine_events", NULL },
+	{ "forging profile", "forging", NULL }, { "default action", "default_action", NULL },
+	{ "upstream ClientHello", "upstream_hello", NULL },
+	{ "requires a valid upstream certificate", "require_valid_upstream", NULL },
+	{ "targets", "targets", NULL }, { "rules", "rules", NULL },
+	{ "untargeted lab hosts", "untargeted_hosts", NULL }, { NULL, NULL, NULL }
+};
+const struct report_row report_rows_repro[] = {
+	{ "scenario", "scenario", NULL }, { "scenario_file", "scenario_file", NULL },
+	{ "scenario_sha256", "scenario_sha256", H }, { "events_sha256", "events_sha256", H },
+	{ "mitmlab_version", "mitmlab_version", NULL }, { "git", "git", NULL },
+	{ "seed", "seed", NULL }, { "scale", "scale", NULL }, { "command", "command", NULL },
+	{ "keep_keys", "keep_keys", NULL }, { "lab_id", "lab_id", NULL },
+	{ "start", "start", NULL }, { "end", "end", NULL }, { "duration_s", "duration_s", NULL },
+	{ "times_from", "times_from", NULL }, { "host", "host", NULL },
+	{ "libraries", "libraries", NULL }, { "timings", "timings", NULL },
+	{ "report generator", "report_generator", NULL }, { NULL, NULL, NULL }
+};
+const struct report_row report_cols_observed[] = {
+	{ "SNI", "sni", NULL }, { "targeted", "targeted", NULL },
+	{ "actions (flows)", "actions", NULL }, { "why", "why", NULL },
+	{ "servers", "servers", NULL }, { NULL, NULL, NULL }
+};
+const struct report_row report_cols_fp[] = {
+	{ "who", "who", NULL }, { "flows", "count", "num" }, { "JA3", "ja3", "mono" },
+	{ "JA4", "ja4", "mono" }, { "hello version", "hello_version", NULL },
+	{ "JA3 string", "ja3_str", H }, { NULL, NULL, NULL }
+};
+const struct report_row report_rows_fp_groups[] = {
+	{ "Interceptor → origin (intercepted flows)", "interceptor", NULL },
+	{ "Clients → origin (spliced / direct flows)", "clients_at_origin", NULL },
+	{ "Clients → interceptor (as the engine parsed them)", "clients_at_proxy", NULL },
+	{ NULL, NULL, NULL }
+};
+const struct report_row report_cols_diff[] = {
+	{ "field", "name", NULL }, { "original", "orig", "hash" }, { "forged", "forged", "hash" },
+	{ NULL, NULL, NULL }
+};
+const struct report_row report_cols_stats[] = {
+	{ "n", "n", "num" }, { "min", "min", "num" }, { "p50", "p50", "num" },
+	{ "p90", "p90", "num" }, { "p99", "p99", "num" }, { "max", "max", "num" },
+	{ "mean", "mean", "num" }, { NULL, NULL, NULL }
+};
+
+/* One timing statistic as text. */
+const char *
+report_stat_text(const json_t *stats, const char *key, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(stats, key);
+
+	if (strcmp(key, "n") == 0 || v == NULL)
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, len, "%.2f", json_number_value(v) / 1000.0);
+	return buf;
+}
 
 /* Append one formatted sentence to arr. */
-static void
+static void __attribute__((format(printf, 2, 3)))
 report_sentence(json_t *arr, const char *fmt, ...)
 {
 	va_list ap;
@@ -99,52 +164,54 @@ report_load_json(const char *path, char **err)
 	return j;
 }
 
-/* The national CA section from pki/national. */
+/* Append the facts of pki/national/file with its role (new reference), if it reads. */
+static void
+report_national_cert(json_t *certs, const char *dir, const char *file, json_t *role,
+    json_t *expired)
+{
+	char path[4400];
+	json_t *facts;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((x = pki_read_cert(path, NULL)) == NULL) {
+		json_decref(role);
+		json_decref(expired);
+		return;
+	}
+	facts = report_cert_facts(x);
+	X509_free(x);
+	json_object_set_new(facts, "role", role);
+	json_object_set_new(facts, "file", json_sprintf("pki/national/%s", file));
+	if (expired != NULL)
+		json_object_set_new(facts, "expired_at_date", expired);
+	json_array_append_new(certs, facts);
+}
+
+/* The national CA section from pki/national (ca.json, or root.pem alone without it). */
 static json_t *
 report_national(const char *run_dir)
 {
 	char dir[4200], path[4400], *bl;
-	json_t *out = json_object(), *certs = json_array(), *ca, *facts;
+	json_t *out, *certs = json_array(), *ca;
 	const json_t *c;
 	size_t i;
 
 	snprintf(dir, sizeof(dir), "%s/pki/national", run_dir);
 	snprintf(path, sizeof(path), "%s/ca.json", dir);
 	ca = report_load_json(path, NULL);
-	json_object_set_new(out, "profile", json_incref(json_object_get(ca, "profile")) ?: json_null());
-	json_object_set_new(out, "issuer_role", json_incref(json_object_get(ca, "issuer")) ?: json_null());
-	json_object_set_new(out, "note", json_incref(json_object_get(ca, "note")) ?: json_null());
+	out = json_pack("{s:O?,s:O?,s:O?}", "profile", json_object_get(ca, "profile"),
+	    "issuer_role", json_object_get(ca, "issuer"), "note", json_object_get(ca, "note"));
 	json_array_foreach(json_object_get(ca, "certs"), i, c) {
 		const char *file = json_string_value(json_object_get(c, "cert"));
-		X509 *x;
 
-		if (file == NULL || strchr(file, '/') != NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, file);
-		if ((x = pki_read_cert(path, NULL)) == NULL)
-			continue;
-		facts = report_cert_facts(x);
-		X509_free(x);
-		json_object_set_new(facts, "role", json_incref(json_object_get(c, "role")) ?:
-		    json_string("?"));
-		json_object_set_new(facts, "file", json_sprintf("pki/national/%s", file));
-		json_object_set_new(facts, "expired_at_date",
-		    json_incref(json_object_get(c, "expired_at_date")) ?: json_null());
-		json_array_append_new(certs, facts);
+		if (file != NULL && strchr(file, '/') == NULL)
+			report_national_cert(certs, dir, file,
+			    json_incref(json_object_get(c, "role")) ?: json_string("?"),
+			    json_incref(json_object_get(c, "expired_at_date")) ?: json_null());
 	}
-	if (ca == NULL) {
-		/* No ca.json: fall back to root.pem. */
-		X509 *x;
-
-		snprintf(path, sizeof(path), "%s/root.pem", dir);
-		if ((x = pki_read_cert(path, NULL)) != NULL) {
-			facts = report_cert_facts(x);
-			json_object_set_new(facts, "role", json_string("root"));
-			json_object_set_new(facts, "file", json_string("pki/national/root.pem"));
-			json_array_append_new(certs, facts);
-			X509_free(x);
-		}
-	}
+	if (ca == NULL)
+		report_national_cert(certs, dir, "root.pem", json_string("root"), NULL);
 	json_object_set_new(out, "certs", certs);
 	snprintf(path, sizeof(path), "%s/pki/blocklist.txt", run_dir);
 	if ((bl = util_read_file(path, NULL, NULL)) != NULL) {

@@ -43,4 +43,23 @@ const char *report_format_file(enum report_format fmt);
 char *report_md_render(const json_t *model, char **cause);
 char *report_html_render(const json_t *model, char **cause);
 
+/*
+ * What both renderers show, defined once in report.c: a row of a key/value table or a column
+ * of a table of objects is a label, the model key and an HTML cell class (may be NULL).
+ * Arrays end with a NULL label.
+ */
+struct report_row {
+	const char	*label, *key, *cls;
+};
+extern const struct report_row report_rows_cert[];	/* national_ca.certs[i] */
+extern const struct report_row report_rows_hosts[];	/* hosts */
+extern const struct report_row report_rows_repro[];	/* reproducibility */
+extern const struct report_row report_cols_observed[];	/* hosts.observed[] */
+extern const struct report_row report_cols_fp[];	/* a fingerprint group */
+extern const struct report_row report_rows_fp_groups[];	/* fingerprints: label = title */
+extern const struct report_row report_cols_diff[];	/* forged.samples[].diff[] */
+extern const struct report_row report_cols_stats[];	/* a timing statistics object */
+/* One timing statistic as text: the count as an integer, times (us) in ms with 2 decimals. */
+const char *report_stat_text(const json_t *stats, const char *key, char *buf, size_t len);
+
 #endif

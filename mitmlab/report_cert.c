@@ -161,21 +161,6 @@ report_cert_bio_str(BIO *b)
 	return s;
 }
 
-/* RFC 2253-style one-line name; malloc'd. */
-static char *
-report_cert_name_str(const X509_NAME *n)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL;
-
-	if (b == NULL)
-		return NULL;
-	if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
-		s = report_cert_bio_str(b);
-	BIO_free(b);
-	return s;
-}
-
 /* ASN1_TIME as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
 static const char *
 report_cert_time(const ASN1_TIME *t, char out[32])
@@ -334,13 +319,13 @@ static json_t *
 report_cert_fields(X509 *x)
 {
 	json_t *f = json_array();
-	char tb[32], *s;
+	char tb[32];
 	int nid;
 
 	if (f == NULL)
 		return NULL;
-	report_cert_field_own(f, "subject", report_cert_name_str(X509_get_subject_name(x)));
-	report_cert_field_own(f, "issuer", report_cert_name_str(X509_get_issuer_name(x)));
+	report_cert_field_own(f, "subject", pki_name_str(X509_get_subject_name(x)));
+	report_cert_field_own(f, "issuer", pki_name_str(X509_get_issuer_name(x)));
 	report_cert_field_own(f, "serial", report_cert_serial_hex(x));
 	report_cert_field(f, "notBefore", report_cert_time(X509_get0_notBefore(x), tb));
 	report_cert_field(f, "notAfter", report_cert_time(X509_get0_notAfter(x), tb));
@@ -349,15 +334,14 @@ report_cert_fields(X509 *x)
 	nid = X509_get_signature_nid(x);
 	report_cert_field(f, "signature algorithm", nid != NID_undef ? OBJ_nid2ln(nid) : "?");
 	report_cert_key_fields(f, x);
-	s = report_cert_san(x);
-	report_cert_field_own(f, "SAN", s);
+	report_cert_field_own(f, "SAN", report_cert_san(x));
 	report_cert_ext_fields(f, x);
 	return f;
 }
 
-/* The value of field name in a fields array, or NULL. */
-static const json_t *
-report_cert_lookup(const json_t *fields, const char *name)
+/* Index of field name in a fields array, or -1. */
+static long
+report_cert_index(const json_t *fields, const char *name)
 {
 	const json_t *f;
 	size_t i;
@@ -366,19 +350,31 @@ report_cert_lookup(const json_t *fields, const char *name)
 		const char *n = json_string_value(json_object_get(f, "name"));
 
 		if (n != NULL && strcmp(n, name) == 0)
-			return json_object_get(f, "value");
+			return (long)i;
 	}
-	return NULL;
+	return -1;
+}
+
+/* The value of field name in a fields array, or NULL. */
+static const json_t *
+report_cert_lookup(const json_t *fields, const char *name)
+{
+	long i = report_cert_index(fields, name);
+
+	return i < 0 ? NULL : json_object_get(json_array_get(fields, (size_t)i), "value");
 }
 
 /* Everything the report shows about one certificate. */
 json_t *
 report_cert_facts(X509 *x)
 {
+	static const char *const top[][2] = { { "subject", "subject" }, { "issuer", "issuer" },
+	    { "serial", "serial" }, { "notBefore", "not_before" }, { "notAfter", "not_after" } };
 	unsigned char d[32];
-	char hex[65], file[80], *pem, *b64;
+	char hex[65], file[80], *pem;
 	json_t *o = json_object(), *fields;
 	const json_t *v;
+	size_t i;
 
 	if (o == NULL)
 		return NULL;
@@ -390,22 +386,14 @@ report_cert_facts(X509 *x)
 	}
 	if (pki_spki_sha256(x, d) == 0) {
 		json_object_set_new(o, "spki_sha256", json_string(util_hex(d, 32, hex)));
-		b64 = report_cert_b64(d, 32);
-		report_cert_set_own(o, "spki_sha256_b64", b64);
+		report_cert_set_own(o, "spki_sha256_b64", report_cert_b64(d, 32));
 	}
 	json_object_set_new(o, "onecrl", json_pack("[oo]",
 	    report_cert_onecrl_issuer_serial(x), report_cert_onecrl_subject_key(x)));
 	if ((fields = report_cert_fields(x)) != NULL) {
-		if ((v = report_cert_lookup(fields, "subject")) != NULL)
-			json_object_set(o, "subject", (json_t *)(uintptr_t)v);
-		if ((v = report_cert_lookup(fields, "issuer")) != NULL)
-			json_object_set(o, "issuer", (json_t *)(uintptr_t)v);
-		if ((v = report_cert_lookup(fields, "serial")) != NULL)
-			json_object_set(o, "serial", (json_t *)(uintptr_t)v);
-		if ((v = report_cert_lookup(fields, "notBefore")) != NULL)
-			json_object_set(o, "not_before", (json_t *)(uintptr_t)v);
-		if ((v = report_cert_lookup(fields, "notAfter")) != NULL)
-			json_object_set(o, "not_after", (json_t *)(uintptr_t)v);
+		for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+			if ((v = report_cert_lookup(fields, top[i][0])) != NULL)
+				json_object_set(o, top[i][1], (json_t *)(uintptr_t)v);
 		json_object_set_new(o, "fields", fields);
 	}
 	if ((pem = pki_cert_pem(x)) != NULL && strstr(pem, "PRIVATE KEY") == NULL)
@@ -424,22 +412,6 @@ report_cert_diff_row(json_t *out, const char *name, const json_t *a, const json_
 	json_array_append_new(out, json_pack("{s:s,s:O,s:O,s:b}", "name", name,
 	    "orig", a != NULL ? a : json_null(), "forged", b != NULL ? b : json_null(),
 	    "differs", differs));
-}
-
-/* Index of field name in a fields array, or -1. */
-static long
-report_cert_index(const json_t *fields, const char *name)
-{
-	const json_t *f;
-	size_t i;
-
-	json_array_foreach(fields, i, f) {
-		const char *n = json_string_value(json_object_get(f, "name"));
-
-		if (n != NULL && strcmp(n, name) == 0)
-			return (long)i;
-	}
-	return -1;
 }
 
 /* Emit the forged-only fields of b with index in [from, to). */

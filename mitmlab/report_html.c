@@ -35,7 +35,8 @@ static const char report_html_css[] =
 "pre.pem{font-size:10.5px;line-height:1.25}"
 "tr.diff td{background:#fff4d6}tr.diff td.mark{color:#b35900;font-weight:bold}"
 "td.mark{width:1.4em;text-align:center}"
-"table.cmp{width:100%;table-layout:fixed}table.cmp th.f{width:17%}table.cmp th.m{width:1.4em}"
+"table.cmp{width:100%;table-layout:fixed}table.cmp th:nth-child(2){width:17%}"
+"table.cmp th.m{width:1.4em}"
 ".summary li{margin:.25em 0}"
 ".grid td{text-align:center;font-size:12px;min-width:70px}"
 ".legend span{display:inline-block;padding:2px 8px;margin:2px;border-radius:3px;font-size:12px}"
@@ -199,15 +200,65 @@ report_html_json(FILE *f, const json_t *j, int depth)
 	json_decref(keys);
 }
 
-/* A key/value row. */
+/* One table cell: scalars as text, JSON as nested tables; true is marked "yes". */
 static void
-report_html_kv(FILE *f, const char *label, const json_t *v, const char *cls)
+report_html_td(FILE *f, const json_t *v, const char *cls)
 {
-	fprintf(f, "<tr><th>");
-	report_html_esc(f, label);
-	fprintf(f, "</th><td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-	report_html_val(f, v);
-	fputs("</td></tr>", f);
+	if (cls == NULL && json_is_true(v))
+		cls = "yes";
+	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+	report_html_json(f, v, 3);
+	fputs("</td>", f);
+}
+
+/* Key/value rows of o's members, one per entry of r (the caller opens the table). */
+static void
+report_html_rows(FILE *f, const json_t *o, const struct report_row *r)
+{
+	for (; r->label != NULL; r++) {
+		fputs("<tr><th>", f);
+		report_html_esc(f, r->label);
+		fputs("</th>", f);
+		report_html_td(f, json_object_get(o, r->key), r->cls);
+		fputs("</tr>", f);
+	}
+}
+
+/* The cells of o, one per column of c. */
+static void
+report_html_cells(FILE *f, const json_t *o, const struct report_row *c)
+{
+	for (; c->label != NULL; c++)
+		report_html_td(f, json_object_get(o, c->key), c->cls);
+}
+
+/* The header cells of columns c. */
+static void
+report_html_head(FILE *f, const struct report_row *c)
+{
+	for (; c->label != NULL; c++) {
+		fputs("<th>", f);
+		report_html_esc(f, c->label);
+		fputs("</th>", f);
+	}
+}
+
+/* An array of objects as a table with columns c. */
+static void
+report_html_table(FILE *f, const json_t *a, const struct report_row *c)
+{
+	const json_t *o;
+	size_t i;
+
+	fputs("<table><tr>", f);
+	report_html_head(f, c);
+	fputs("</tr>", f);
+	json_array_foreach(a, i, o) {
+		fputs("<tr>", f);
+		report_html_cells(f, o, c);
+		fputs("</tr>", f);
+	}
+	fputs("</table>", f);
 }
 
 /* 1. Summary. */
@@ -256,19 +307,7 @@ report_html_national(FILE *f, const json_t *m)
 		fprintf(f, "<h3>%s: ", i == 0 ? "Root" : "Intermediate");
 		report_html_esc(f, report_html_str(c, "subject"));
 		fputs("</h3><table>", f);
-		report_html_kv(f, "role", json_object_get(c, "role"), NULL);
-		report_html_kv(f, "file", json_object_get(c, "file"), "mono");
-		report_html_kv(f, "subject", json_object_get(c, "subject"), NULL);
-		report_html_kv(f, "issuer", json_object_get(c, "issuer"), NULL);
-		report_html_kv(f, "serial", json_object_get(c, "serial"), "mono hash");
-		report_html_kv(f, "notBefore", json_object_get(c, "not_before"), NULL);
-		report_html_kv(f, "notAfter", json_object_get(c, "not_after"), NULL);
-		report_html_kv(f, "SHA-256 (certificate)", json_object_get(c, "sha256"), "mono hash");
-		report_html_kv(f, "SHA-256 (SPKI), hex", json_object_get(c, "spki_sha256"), "mono hash");
-		report_html_kv(f, "SHA-256 (SPKI), base64", json_object_get(c, "spki_sha256_b64"),
-		    "mono hash");
-		report_html_kv(f, "Chromium block-list file", json_object_get(c,
-		    "chromium_blocklist_file"), "mono hash");
+		report_html_rows(f, c, report_rows_cert);
 		fputs("<tr><th>OneCRL (issuer + serial)</th><td>", f);
 		report_html_pre_json(f, json_array_get(json_object_get(c, "onecrl"), 0));
 		fputs("</td></tr><tr><th>OneCRL (subject + key)</th><td>", f);
@@ -315,19 +354,16 @@ report_html_forged(FILE *f, const json_t *m)
 		report_html_get(f, s, "flow");
 		fputs(", profile ", f);
 		report_html_get(f, s, "profile");
-		fputs(")</span></h3><table class=\"cmp\"><tr><th class=\"m\"></th>"
-		    "<th class=\"f\">field</th><th>original</th><th>forged</th></tr>", f);
+		fputs(")</span></h3><table class=\"cmp\"><tr><th class=\"m\"></th>", f);
+		report_html_head(f, report_cols_diff);
+		fputs("</tr>", f);
 		json_array_foreach(json_object_get(s, "diff"), j, row) {
 			int d = json_is_true(json_object_get(row, "differs"));
 
-			fprintf(f, "<tr%s><td class=\"mark\">%s</td><th>", d ? " class=\"diff\"" : "",
+			fprintf(f, "<tr%s><td class=\"mark\">%s</td>", d ? " class=\"diff\"" : "",
 			    d ? "≠" : "");
-			report_html_get(f, row, "name");
-			fputs("</th><td class=\"hash\">", f);
-			report_html_get(f, row, "orig");
-			fputs("</td><td class=\"hash\">", f);
-			report_html_get(f, row, "forged");
-			fputs("</td></tr>", f);
+			report_html_cells(f, row, report_cols_diff);
+			fputs("</tr>", f);
 		}
 		fputs("<tr><td></td><th>SHA-256</th><td class=\"mono hash\">", f);
 		report_html_get(f, json_object_get(s, "orig"), "sha256");
@@ -338,80 +374,19 @@ report_html_forged(FILE *f, const json_t *m)
 	fputs("</section>\n", f);
 }
 
-/* Fingerprint groups as a table. */
-static void
-report_html_fp_table(FILE *f, const char *title, const json_t *groups)
-{
-	const json_t *g;
-	size_t i;
-
-	fputs("<h3>", f);
-	report_html_esc(f, title);
-	fputs("</h3>", f);
-	if (json_array_size(groups) == 0) {
-		fputs("<p class=\"note\">none recorded</p>", f);
-		return;
-	}
-	fputs("<table><tr><th>who</th><th>flows</th><th>JA3</th><th>JA4</th><th>hello "
-	    "version</th><th>JA3 string</th></tr>", f);
-	json_array_foreach(groups, i, g) {
-		fputs("<tr><td>", f);
-		report_html_get(f, g, "who");
-		fputs("</td><td class=\"num\">", f);
-		report_html_get(f, g, "count");
-		fputs("</td><td class=\"mono\">", f);
-		report_html_get(f, g, "ja3");
-		fputs("</td><td class=\"mono\">", f);
-		report_html_get(f, g, "ja4");
-		fputs("</td><td>", f);
-		report_html_get(f, g, "hello_version");
-		fputs("</td><td class=\"mono hash\">", f);
-		report_html_get(f, g, "ja3_str");
-		fputs("</td></tr>", f);
-	}
-	fputs("</table>", f);
-}
-
 /* 4. Targeted and untargeted hosts, triggers, fingerprints. */
 static void
 report_html_hosts(FILE *f, const json_t *m)
 {
 	const json_t *h = json_object_get(m, "hosts"), *fp = json_object_get(m, "fingerprints");
-	const json_t *o, *mt;
-	size_t i;
+	const json_t *mt;
+	const struct report_row *g;
 
 	fputs("<section id=\"hosts\"><h2>4. Targeted and untargeted hosts</h2><table>", f);
-	report_html_kv(f, "interception in the scenario", json_object_get(h, "intercept_enabled"), NULL);
-	report_html_kv(f, "engine recorded flows", json_object_get(h, "engine_events"), NULL);
-	report_html_kv(f, "forging profile", json_object_get(h, "forging"), NULL);
-	report_html_kv(f, "default action", json_object_get(h, "default_action"), NULL);
-	report_html_kv(f, "upstream ClientHello", json_object_get(h, "upstream_hello"), NULL);
-	report_html_kv(f, "requires a valid upstream certificate",
-	    json_object_get(h, "require_valid_upstream"), NULL);
-	fputs("<tr><th>targets</th><td>", f);
-	report_html_json(f, json_object_get(h, "targets"), 4);
-	fputs("</td></tr><tr><th>rules</th><td>", f);
-	report_html_json(f, json_object_get(h, "rules"), 4);
-	fputs("</td></tr><tr><th>untargeted lab hosts</th><td>", f);
-	report_html_json(f, json_object_get(h, "untargeted_hosts"), 4);
-	fputs("</td></tr></table><h3>Names observed and what the gateway did</h3>", f);
-	fputs("<table><tr><th>SNI</th><th>targeted</th><th>actions (flows)</th><th>why</th>"
-	    "<th>servers</th></tr>", f);
-	json_array_foreach(json_object_get(h, "observed"), i, o) {
-		fputs("<tr><td>", f);
-		report_html_get(f, o, "sni");
-		fprintf(f, "</td><td class=\"%s\">", json_is_true(json_object_get(o, "targeted")) ?
-		    "yes" : "");
-		report_html_get(f, o, "targeted");
-		fputs("</td><td>", f);
-		report_html_json(f, json_object_get(o, "actions"), 4);
-		fputs("</td><td>", f);
-		report_html_json(f, json_object_get(o, "why"), 4);
-		fputs("</td><td>", f);
-		report_html_json(f, json_object_get(o, "servers"), 4);
-		fputs("</td></tr>", f);
-	}
-	fputs("</table><h3>Trigger conditions observed</h3>", f);
+	report_html_rows(f, h, report_rows_hosts);
+	fputs("</table><h3>Names observed and what the gateway did</h3>", f);
+	report_html_table(f, json_object_get(h, "observed"), report_cols_observed);
+	fputs("<h3>Trigger conditions observed</h3>", f);
 	if (json_array_size(json_object_get(h, "triggers")) == 0)
 		fputs("<p class=\"note\">No engine decision recorded.</p>", f);
 	else
@@ -423,12 +398,15 @@ report_html_hosts(FILE *f, const json_t *m)
 		fprintf(f, " The interceptor's JA3 <span class=\"%s\">%s</span> a client's.",
 		    json_is_true(mt) ? "no" : "yes", json_is_true(mt) ? "matches" : "matches none of");
 	fputs("</p>", f);
-	report_html_fp_table(f, "Interceptor → origin (intercepted flows)",
-	    json_object_get(fp, "interceptor"));
-	report_html_fp_table(f, "Clients → origin (spliced / direct flows)",
-	    json_object_get(fp, "clients_at_origin"));
-	report_html_fp_table(f, "Clients → interceptor (as the engine parsed them)",
-	    json_object_get(fp, "clients_at_proxy"));
+	for (g = report_rows_fp_groups; g->label != NULL; g++) {
+		fputs("<h3>", f);
+		report_html_esc(f, g->label);
+		fputs("</h3>", f);
+		if (json_array_size(json_object_get(fp, g->key)) == 0)
+			fputs("<p class=\"note\">none recorded</p>", f);
+		else
+			report_html_table(f, json_object_get(fp, g->key), report_cols_fp);
+	}
 	fputs("</section>\n", f);
 }
 
@@ -618,16 +596,15 @@ out:
 static void
 report_html_stats(FILE *f, const char *title, const json_t *groups)
 {
-	static const char *const cols[] = { "n", "min", "p50", "p90", "p99", "max", "mean" };
+	const struct report_row *c;
 	const json_t *g, *st;
 	const char *gk, *k;
-	size_t i;
+	char buf[32];
 
 	fputs("<h3>", f);
 	report_html_esc(f, title);
 	fputs(" (milliseconds)</h3><table><tr><th>group</th><th>metric</th>", f);
-	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		fprintf(f, "<th>%s</th>", cols[i]);
+	report_html_head(f, report_cols_stats);
 	fputs("</tr>", f);
 	json_object_foreach((json_t *)(uintptr_t)groups, gk, g) {
 		json_object_foreach((json_t *)(uintptr_t)g, k, st) {
@@ -636,16 +613,9 @@ report_html_stats(FILE *f, const char *title, const json_t *groups)
 			fputs("</td><td>", f);
 			report_html_esc(f, k);
 			fputs("</td>", f);
-			for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-				const json_t *v = json_object_get(st, cols[i]);
-
-				if (i == 0 || v == NULL)
-					fprintf(f, "<td class=\"num\">%lld</td>",
-					    (long long)json_integer_value(v));
-				else
-					fprintf(f, "<td class=\"num\">%.2f</td>",
-					    json_number_value(v) / 1000.0);
-			}
+			for (c = report_cols_stats; c->label != NULL; c++)
+				fprintf(f, "<td class=\"num\">%s</td>",
+				    report_stat_text(st, c->key, buf, sizeof(buf)));
 			fputs("</tr>", f);
 		}
 	}
@@ -715,25 +685,9 @@ report_html_results(FILE *f, const json_t *m)
 static void
 report_html_repro(FILE *f, const json_t *m)
 {
-	static const char *const keys[] = { "scenario", "scenario_file", "scenario_sha256",
-	    "events_sha256", "mitmlab_version", "git", "seed", "scale", "command", "keep_keys",
-	    "lab_id", "start", "end", "duration_s", "times_from" };
-	const json_t *r = json_object_get(m, "reproducibility");
-	size_t i;
-
 	fputs("<section id=\"reproducibility\"><h2>6. Reproducibility</h2><table>", f);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		report_html_kv(f, keys[i], json_object_get(r, keys[i]),
-		    strstr(keys[i], "sha256") ? "mono hash" : NULL);
-	fputs("<tr><th>host</th><td>", f);
-	report_html_json(f, json_object_get(r, "host"), 3);
-	fputs("</td></tr><tr><th>libraries</th><td>", f);
-	report_html_json(f, json_object_get(r, "libraries"), 3);
-	fputs("</td></tr><tr><th>timings</th><td>", f);
-	report_html_json(f, json_object_get(r, "timings"), 3);
-	fputs("</td></tr><tr><th>report generator</th><td>", f);
-	report_html_json(f, json_object_get(r, "report_generator"), 3);
-	fputs("</td></tr></table><h3>Evidence</h3>", f);
+	report_html_rows(f, json_object_get(m, "reproducibility"), report_rows_repro);
+	fputs("</table><h3>Evidence</h3>", f);
 	report_html_json(f, json_object_get(m, "evidence"), 1);
 	fputs("</section>\n", f);
 }

@@ -61,13 +61,63 @@ report_md_json(FILE *f, const json_t *j)
 	free(s);
 }
 
-/* A key/value row. */
+/* A key/value table of o's members, one row per entry of rows. */
 static void
-report_md_kv(FILE *f, const char *k, const json_t *v)
+report_md_rows(FILE *f, const char *head, const json_t *o, const struct report_row *r)
 {
-	fprintf(f, "| %s | ", k);
-	report_md_val(f, v);
-	fputs(" |\n", f);
+	fprintf(f, "| %s | value |\n|---|---|\n", head);
+	for (; r->label != NULL; r++) {
+		fprintf(f, "| %s | ", r->label);
+		report_md_val(f, json_object_get(o, r->key));
+		fputs(" |\n", f);
+	}
+	fputs("\n", f);
+}
+
+/* The rest of a table row: one cell per column, then the line end. */
+static void
+report_md_cells(FILE *f, const json_t *o, const struct report_row *c)
+{
+	for (; c->label != NULL; c++) {
+		fputc(' ', f);
+		report_md_val(f, json_object_get(o, c->key));
+		fputs(" |", f);
+	}
+	fputs("\n", f);
+}
+
+/* A header row after lead ("|" or "|  |"): the column labels and the separator line. */
+static void
+report_md_head(FILE *f, const char *lead, const struct report_row *c)
+{
+	const struct report_row *h;
+	const char *p;
+
+	fputs(lead, f);
+	for (h = c; h->label != NULL; h++)
+		fprintf(f, " %s |", h->label);
+	fputs("\n|", f);
+	for (p = lead + 1; *p != '\0'; p++)
+		if (*p == '|')
+			fputs("---|", f);
+	for (h = c; h->label != NULL; h++)
+		fputs("---|", f);
+	fputs("\n", f);
+}
+
+/* An array of objects as a table with columns c. */
+static void
+report_md_table(FILE *f, const json_t *a, const struct report_row *c)
+{
+	const json_t *o;
+	size_t i;
+
+	report_md_head(f, "|", c);
+	json_array_foreach(a, i, o) {
+		fputc('|', f);
+		report_md_cells(f, o, c);
+	}
+	fputs("\n", f);
 }
 
 /* Section 2. */
@@ -79,18 +129,10 @@ report_md_national(FILE *f, const json_t *m)
 
 	fputs("## 2. National root and intermediates\n\n", f);
 	json_array_foreach(json_object_get(json_object_get(m, "national_ca"), "certs"), i, c) {
-		fprintf(f, "### %s: %s\n\n| field | value |\n|---|---|\n", i ? "Intermediate" : "Root",
+		fprintf(f, "### %s: %s\n\n", i ? "Intermediate" : "Root",
 		    json_string_value(json_object_get(c, "subject")) ?: "?");
-		report_md_kv(f, "role", json_object_get(c, "role"));
-		report_md_kv(f, "issuer", json_object_get(c, "issuer"));
-		report_md_kv(f, "serial", json_object_get(c, "serial"));
-		report_md_kv(f, "notBefore", json_object_get(c, "not_before"));
-		report_md_kv(f, "notAfter", json_object_get(c, "not_after"));
-		report_md_kv(f, "SHA-256 (certificate)", json_object_get(c, "sha256"));
-		report_md_kv(f, "SHA-256 (SPKI), hex", json_object_get(c, "spki_sha256"));
-		report_md_kv(f, "SHA-256 (SPKI), base64", json_object_get(c, "spki_sha256_b64"));
-		report_md_kv(f, "Chromium block-list file", json_object_get(c, "chromium_blocklist_file"));
-		fputs("\nMozilla OneCRL entries:\n\n", f);
+		report_md_rows(f, "field", c, report_rows_cert);
+		fputs("Mozilla OneCRL entries:\n\n", f);
 		report_md_json(f, json_object_get(c, "onecrl"));
 		fprintf(f, "```\n%s```\n\n", json_string_value(json_object_get(c, "pem")) ?: "");
 	}
@@ -116,102 +158,55 @@ report_md_forged(FILE *f, const json_t *m)
 		report_md_val(f, json_object_get(s, "sni"));
 		fputs(" → ", f);
 		report_md_val(f, json_object_get(s, "server"));
-		fputs("\n\n|  | field | original | forged |\n|---|---|---|---|\n", f);
+		fputs("\n\n", f);
+		report_md_head(f, "|  |", report_cols_diff);
 		json_array_foreach(json_object_get(s, "diff"), j, r) {
-			fprintf(f, "| %s | ", json_is_true(json_object_get(r, "differs")) ? "≠" : "");
-			report_md_val(f, json_object_get(r, "name"));
-			fputs(" | ", f);
-			report_md_val(f, json_object_get(r, "orig"));
-			fputs(" | ", f);
-			report_md_val(f, json_object_get(r, "forged"));
-			fputs(" |\n", f);
+			fprintf(f, "| %s |", json_is_true(json_object_get(r, "differs")) ? "≠" : "");
+			report_md_cells(f, r, report_cols_diff);
 		}
 		fputs("\n", f);
 	}
-}
-
-/* Fingerprint groups. */
-static void
-report_md_fp(FILE *f, const char *title, const json_t *g)
-{
-	const json_t *e;
-	size_t i;
-
-	fprintf(f, "**%s**\n\n", title);
-	if (json_array_size(g) == 0) {
-		fputs("none recorded\n\n", f);
-		return;
-	}
-	fputs("| who | flows | JA3 | JA4 | version |\n|---|---|---|---|---|\n", f);
-	json_array_foreach(g, i, e) {
-		fputs("| ", f);
-		report_md_val(f, json_object_get(e, "who"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(e, "count"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(e, "ja3"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(e, "ja4"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(e, "hello_version"));
-		fputs(" |\n", f);
-	}
-	fputs("\n", f);
 }
 
 /* Section 4. */
 static void
 report_md_hosts(FILE *f, const json_t *m)
 {
-	const json_t *h = json_object_get(m, "hosts"), *fp = json_object_get(m, "fingerprints");
-	const json_t *o;
-	size_t i;
+	const json_t *fp = json_object_get(m, "fingerprints");
+	const json_t *h = json_object_get(m, "hosts");
+	const struct report_row *g;
 
-	fputs("## 4. Targeted and untargeted hosts\n\n| setting | value |\n|---|---|\n", f);
-	report_md_kv(f, "interception in the scenario", json_object_get(h, "intercept_enabled"));
-	report_md_kv(f, "forging profile", json_object_get(h, "forging"));
-	report_md_kv(f, "default action", json_object_get(h, "default_action"));
-	report_md_kv(f, "targets", json_object_get(h, "targets"));
-	report_md_kv(f, "rules", json_object_get(h, "rules"));
-	report_md_kv(f, "untargeted lab hosts", json_object_get(h, "untargeted_hosts"));
-	fputs("\n| SNI | targeted | actions | why | servers |\n|---|---|---|---|---|\n", f);
-	json_array_foreach(json_object_get(h, "observed"), i, o) {
-		fputs("| ", f);
-		report_md_val(f, json_object_get(o, "sni"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(o, "targeted"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(o, "actions"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(o, "why"));
-		fputs(" | ", f);
-		report_md_val(f, json_object_get(o, "servers"));
-		fputs(" |\n", f);
-	}
-	fputs("\nTrigger conditions observed:\n\n", f);
+	fputs("## 4. Targeted and untargeted hosts\n\n", f);
+	report_md_rows(f, "setting", h, report_rows_hosts);
+	report_md_table(f, json_object_get(h, "observed"), report_cols_observed);
+	fputs("Trigger conditions observed:\n\n", f);
 	report_md_json(f, json_object_get(h, "triggers"));
-	report_md_fp(f, "Interceptor → origin (intercepted flows)", json_object_get(fp, "interceptor"));
-	report_md_fp(f, "Clients → origin", json_object_get(fp, "clients_at_origin"));
-	report_md_fp(f, "Clients → interceptor", json_object_get(fp, "clients_at_proxy"));
+	for (g = report_rows_fp_groups; g->label != NULL; g++) {
+		fprintf(f, "**%s**\n\n", g->label);
+		if (json_array_size(json_object_get(fp, g->key)) == 0)
+			fputs("none recorded\n\n", f);
+		else
+			report_md_table(f, json_object_get(fp, g->key), report_cols_fp);
+	}
 }
 
 /* Timing statistics table. */
 static void
 report_md_stats(FILE *f, const char *title, const json_t *groups)
 {
+	const struct report_row *c;
 	const json_t *g, *st;
 	const char *gk, *k;
+	char buf[32];
 
-	fprintf(f, "**%s** (ms)\n\n| group | metric | n | p50 | p90 | p99 | max |\n"
-	    "|---|---|---|---|---|---|---|\n", title);
+	fprintf(f, "**%s** (ms)\n\n", title);
+	report_md_head(f, "| group | metric |", report_cols_stats);
 	json_object_foreach((json_t *)(uintptr_t)groups, gk, g) {
 		json_object_foreach((json_t *)(uintptr_t)g, k, st) {
-			fprintf(f, "| %s | %s | %lld | %.2f | %.2f | %.2f | %.2f |\n", gk, k,
-			    (long long)json_integer_value(json_object_get(st, "n")),
-			    json_number_value(json_object_get(st, "p50")) / 1000.0,
-			    json_number_value(json_object_get(st, "p90")) / 1000.0,
-			    json_number_value(json_object_get(st, "p99")) / 1000.0,
-			    json_number_value(json_object_get(st, "max")) / 1000.0);
+			fprintf(f, "| %s | %s |", gk, k);
+			for (c = report_cols_stats; c->label != NULL; c++)
+				fprintf(f, " %s |", report_stat_text(st, c->key, buf, sizeof(buf)));
+			fputs("\n", f);
 		}
 	}
 	fputs("\n", f);
@@ -290,17 +285,9 @@ report_md_results(FILE *f, const json_t *m)
 static void
 report_md_repro(FILE *f, const json_t *m)
 {
-	static const char *const keys[] = { "scenario", "scenario_file", "scenario_sha256",
-	    "events_sha256", "mitmlab_version", "git", "seed", "scale", "command", "host",
-	    "libraries", "lab_id", "start", "end", "duration_s", "times_from",
-	    "report_generator" };
-	const json_t *r = json_object_get(m, "reproducibility");
-	size_t i;
-
-	fputs("## 6. Reproducibility\n\n| item | value |\n|---|---|\n", f);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		report_md_kv(f, keys[i], json_object_get(r, keys[i]));
-	fputs("\n### Evidence\n\n", f);
+	fputs("## 6. Reproducibility\n\n", f);
+	report_md_rows(f, "item", json_object_get(m, "reproducibility"), report_rows_repro);
+	fputs("### Evidence\n\n", f);
 	report_md_json(f, json_object_get(m, "evidence"));
 }
 

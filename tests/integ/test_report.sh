@@ -53,13 +53,14 @@ ok "Chromium block-list file name is the certificate's SHA-256 + .pem" \
 	[ "$(jq_root chromium_blocklist_file)" = "$cert_hex.pem" ]
 ok "report.html shows the SPKI hash" grep -q "$spki_hex" "$RUN/report.html"
 ok "report.md shows the SPKI base64" grep -qF "$spki_b64" "$RUN/report.md"
+ok "report.md and report.html name the Chromium block-list file" \
+	bash -c "grep -qF '$cert_hex.pem' '$RUN/report.md' && grep -qF '$cert_hex.pem' '$RUN/report.html'"
 jq_root onecrl.0.issuerName | base64 -d >"$ML_TMP/issuer.der"
 openssl asn1parse -inform DER -in "$ML_TMP/issuer.der" >"$ML_TMP/issuer.txt" 2>&1
 issuer_cn=$(openssl x509 -in "$ROOT" -noout -issuer -nameopt sep_multiline,sname | sed -n 's/^ *CN=//p')
 ok "OneCRL issuerName parses as DER (asn1parse)" grep -q "SEQUENCE" "$ML_TMP/issuer.txt"
 ok "OneCRL issuerName decodes to the root's issuer CN ($issuer_cn)" grep -qF "$issuer_cn" "$ML_TMP/issuer.txt"
 # The issuer Name DER must be byte-identical to the one inside the certificate.
-openssl x509 -in "$ROOT" -noout -issuer -nameopt RFC2253 >/dev/null
 python3 - "$ROOT" "$ML_TMP/issuer.der" <<'EOF' && ok "OneCRL issuerName is the certificate's issuer DER" true || ok "OneCRL issuerName is the certificate's issuer DER" false
 import subprocess, sys
 der = subprocess.run(["openssl", "x509", "-in", sys.argv[1], "-outform", "DER"], capture_output=True).stdout
@@ -123,8 +124,11 @@ else
 fi
 
 # -- one format, --out
-ok "--format md --out FILE writes only that file" \
+touch "$ML_TMP/before-only"
+ok "--format md --out FILE writes that file" \
 	"$ML_BIN" report "$RUN" --format md --out "$ML_TMP/only.md"
+ok "  ... and no report in the run directory" \
+	[ -z "$(find "$RUN" -maxdepth 1 -name 'report.*' -newer "$ML_TMP/before-only")" ]
 ok "  ... and it is Markdown" grep -q '^## 2. National root' "$ML_TMP/only.md"
 ok "--format json --out - writes JSON to stdout" \
 	bash -c "'$ML_BIN' report '$RUN' --format json --out - | python3 -c 'import json,sys; json.load(sys.stdin)'"
@@ -140,7 +144,8 @@ rm -f "$RUN/results/evil.json"
 # an analyzer result is rendered generically
 printf '{"analyzer": "demo", "detected": true, "flows": [{"flow": "a", "score": 0.9}]}\n' >"$RUN/results/demo.json"
 "$ML_BIN" report "$RUN" --format html --out "$ML_TMP/demo.html"
-ok "results/<analyzer>.json is rendered" grep -q 'results/demo.json' "$ML_TMP/demo.html"
+ok "results/<analyzer>.json is rendered (its flows as a table)" \
+	bash -c "grep -q 'results/demo.json' '$ML_TMP/demo.html' && grep -q '<th>score</th>' '$ML_TMP/demo.html'"
 rm -f "$RUN/results/demo.json"
 
 # -- interception sections (on kz-2019, or on a synthetic overlay of the baseline run)

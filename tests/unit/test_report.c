@@ -238,6 +238,34 @@ test_refuse_private_key(void **state)
 	json_decref(m);
 }
 
+/* Both renderers show every row of the shared certificate table, with its value. */
+static void
+test_render_rows(void **state)
+{
+	X509 *x = make_cert();
+	json_t *m = json_pack("{s:i,s:{s:[o]}}", "schema", 1, "national_ca", "certs",
+	    report_cert_facts(x));
+	const json_t *c = json_array_get(json_object_get(json_object_get(m, "national_ca"),
+	    "certs"), 0);
+	const struct report_row *r;
+	char *out[2];
+	int i;
+
+	(void)state;
+	out[0] = report_md_render(m, NULL);
+	out[1] = report_html_render(m, NULL);
+	for (i = 0; i < 2; i++) {
+		assert_non_null(out[i]);
+		for (r = report_rows_cert; r->label != NULL; r++)
+			assert_non_null(strstr(out[i], r->label));
+		assert_non_null(strstr(out[i], json_string_value(json_object_get(c,
+		    "spki_sha256_b64"))));
+		free(out[i]);
+	}
+	json_decref(m);
+	X509_free(x);
+}
+
 /* Format names. */
 static void
 test_formats(void **state)
@@ -264,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_match_stats),
 		cmocka_unit_test(test_refuse_private_key),
+		cmocka_unit_test(test_render_rows),
 		cmocka_unit_test(test_formats),
 	};
 
