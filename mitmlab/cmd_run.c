@@ -28,6 +28,7 @@ cmd_run_usage(FILE *f)
 	    "  --scale X     multiply every client's connection count (0.01 .. 1000)\n"
 	    "  --keep-keys   keep private keys in DIR/pki (mode 0600); default: removed\n"
 	    "  --analyzer NAME[,NAME]  run analyzers live too (repeatable; results/NAME.json)\n"
+	    "  --baseline DIR   baseline run for analyzers that learn from one ({baseline})\n"
 	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
 	    "  --quiet       no progress lines\n");
 }
@@ -64,6 +65,7 @@ cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "analyzer", required_argument, NULL, 'a' },
 		{ "no-report", no_argument, NULL, 'R' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -89,6 +91,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'R':
 			o.no_report = 1;
+			break;
+		case 'b':
+			o.baseline = optarg;
 			break;
 		case 'o':
 			o.out = optarg;

@@ -695,7 +695,9 @@ run_analyzers(struct run *r, char **cause)
 		names[n++] = r->o->analyzers[i];
 	if (n == 0)
 		return 0;
-	if ((r->harness = harness_start(r->dir, r->bus_in, r->bus_out, names, n, cause)) == NULL)
+	struct harness_opts ho = { .run_dir = r->dir, .bus_in = r->bus_in, .bus_out = r->bus_out,
+	    .mode = "live", .names = names, .n = n, .baseline = r->o->baseline };
+	if ((r->harness = harness_start_opts(&ho, cause)) == NULL)
 		return -1;
 	run_say(r, "%zu analyzer(s) attached", n);
 	return 0;

@@ -23,6 +23,7 @@ struct run_opts {
 	const char	*cmdline;	/* as typed, for the manifest */
 	const char *const *analyzers;	/* --analyzer NAME… (added to the scenario's list) */
 	size_t		 n_analyzers;
+	const char	*baseline;	/* a baseline run directory for {baseline} (NULL: none) */
 	int		 no_report;	/* skip report.{json,md,html} and evidence.pcapng */
 };
 
