@@ -771,6 +771,14 @@ run_publish_truth(struct run *r)
 		    s->origins[i].side, "hosts", hosts));
 	}
 	json_object_set_new(ev, "scenario", json_string(s->name));
+	{
+		json_t *an = json_array();
+		for (i = 0; i < s->analyzers_count; i++)
+			json_array_append_new(an, json_string(s->analyzers[i]));
+		for (i = 0; i < r->o->n_analyzers; i++)
+			json_array_append_new(an, json_string(r->o->analyzers[i]));
+		json_object_set_new(ev, "analyzers", an);
+	}
 	json_object_set_new(ev, "intercept", json_boolean(g->intercept));
 	json_object_set_new(ev, "forging", json_string(g->forging));
 	json_object_set_new(ev, "upstream_hello", json_string(g->upstream_hello));

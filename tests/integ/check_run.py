@@ -200,6 +200,25 @@ if name == "corporate":
     keys = {pem_field(x["forged_pem"], "-pubkey") for x in forges}
     check("sslsplit forging: one leaf key for every host", forges and len(keys) == 1, f"{len(keys)} keys")
 
+# -- analyzers that ran live delivered their results
+for a in truth.get("analyzers", []):
+    path = os.path.join(run, "results", a + ".json")
+    res = json.load(open(path)) if os.path.exists(path) else {}
+    check(f"live analyzer {a} delivered results/{a}.json",
+          (res.get("delivery") or {}).get("status") == "ok", str(res.get("delivery")))
+if "truth" in truth.get("analyzers", []) and os.path.exists(os.path.join(run, "results", "truth.json")):
+    tv = json.load(open(os.path.join(run, "results", "truth.json"))).get("verdicts", [])
+    client_flows = {e.get("flow") for e in results} - {None}	# s_client runs have no flow id
+    n_int = len({e["flow"] for e in opens if e["action"] == "intercept"} & client_flows)
+    check(f"truth analyzer: {n_int} intercepted client flows, as the engine says",
+          sum(1 for v in tv if v.get("intercepted")) == n_int)
+if "detect-chain" in truth.get("analyzers", []):
+    dv = {v["flow"]: v for v in json.load(open(os.path.join(run, "results", "detect-chain.json"))).get("verdicts", [])}
+    noroot = {c["src"] for c in truth["clients"] if "national" not in c["trust"] and c["tool"] == "mitmlab"}
+    miss = [e["flow"] for e in results if e["src"] in noroot and expected_action(e.get("sni"), (e.get("server") or {}).get("ip")) == "intercept"
+            and not (dv.get(e["flow"]) or {}).get("intercepted")]
+    check("detect-chain flags every intercepted flow of clients without the national root", not miss, str(miss[:3]))
+
 # -- private keys only in pki/
 leaks = []
 for root, dirs, files in os.walk(run):
