@@ -147,6 +147,7 @@ fuzz: deps
 
 lint: check-deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --library=tests/cppcheck.cfg \
 	  --suppress=missingIncludeSystem --std=c11 -D_GNU_SOURCE -Imitmlab mitmlab analyzers tests/unit
 
 install: all
