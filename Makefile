@@ -122,7 +122,7 @@ integ: all
 	echo "integration: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 test: deps
-	@$(MAKE) --no-print-directory unit integ
+	@$(MAKE) --no-print-directory lint unit integ
 
 demo: deps
 	@$(MAKE) --no-print-directory all
