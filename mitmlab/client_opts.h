@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * client_opts — the configuration of `mitmlab client`: one static table of options (name,
- * type, bounds, default, help) read by one parser from a config file (-c FILE: "name value"
+ * type, bounds, default, help) that opttab.c reads from a config file (-c FILE: "name value"
  * lines, '#' comments) and from the command line (--name value). Repeatable options append.
  */
 #ifndef MITMLAB_CLIENT_OPTS_H
@@ -9,17 +9,14 @@
 
 #include <stdio.h>
 
-struct client_list {
-	char	**v;
-	size_t	n;
-};
+#include "opttab.h"
 
 struct client_config {
-	struct client_list url, connect, trust, blocklist, pin;
+	struct opttab_list url, connect, trust, blocklist, pin;
 	long long count, concurrency, rate, duration_ms, timeout_ms, seed;
 	int	seed_set;		/* --seed given: random URL order, else round-robin */
 	char	*http, *ua, *hello, *tls_max, *bus, *id, *keylog;
-	int	summary, results, verbose;
+	int	summary, results, verbose, help;
 };
 
 #define CLIENT_UA_BROWSER "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 " \

@@ -5,12 +5,14 @@
  * and --help, so the two syntaxes can never drift apart. Errors name the place: "FILE:LINE: ..."
  * for files, "--name: ..." for the command line. Checking values against each other (a CA is
  * needed when a rule can intercept, ...) is left to the engine; rules are kept as text, in order,
- * with where they came from, and compiled by policy.c.
+ * with where they came from, and compiled by policy.c. The parsing itself is opttab.c.
  */
 #ifndef MITMLAB_CONFIG_H
 #define MITMLAB_CONFIG_H
 
 #include <stdio.h>
+
+#include "opttab.h"
 
 enum config_mode { CONFIG_MODE_REDIRECT, CONFIG_MODE_TPROXY };
 enum config_hello { CONFIG_HELLO_OPENSSL, CONFIG_HELLO_MIRROR, CONFIG_HELLO_KZ2019 };
@@ -37,8 +39,10 @@ struct config {
 	struct config_rule *rules;
 	size_t	 nrules;
 	char	*default_action;
-	char	**allow;		/* --allow-upstream CIDRs */
-	size_t	 nallow;
+	union {				/* --allow-upstream CIDRs */
+		struct opttab_list allow_list;
+		struct { char **allow; size_t nallow; };
+	};
 	char	*bus;
 	char	*id;
 	char	*keylog;

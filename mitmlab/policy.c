@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "opttab.h"
 #include "policy.h"
 #include "util.h"
 
@@ -254,40 +255,24 @@ bad:
 	return -1;
 }
 
+/* One target-list line: an SNI pattern to intercept. */
+static int
+policy_list_line(void *arg, char *line, const char *origin, char **cause)
+{
+	char spec[600];
+
+	if (strpbrk(line, " \t") != NULL || strlen(line) > 300)
+		return util_cause(cause, "%s: bad SNI pattern \"%.300s\" (one pattern per line)",
+		    origin, line);
+	snprintf(spec, sizeof(spec), "intercept sni=%s", line);
+	return policy_add_rule(arg, spec, origin, cause);
+}
+
 /* Load a target list: one SNI pattern per line. */
 int
 policy_load_list(struct policy *p, const char *path, char **cause)
 {
-	char *buf, *line, *next, *hash, *e, origin[512], spec[600];
-	unsigned lineno = 0;
-	int rc = 0;
-
-	if ((buf = util_read_file(path, NULL, cause)) == NULL)
-		return -1;
-	for (line = buf; line != NULL && rc == 0; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		while (isspace((unsigned char)*line))
-			line++;
-		e = line + strlen(line);
-		while (e > line && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*line == '\0')
-			continue;
-		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
-		if (strpbrk(line, " \t") != NULL || strlen(line) > 300) {
-			rc = util_cause(cause, "%s: bad SNI pattern \"%.300s\" (one pattern per "
-			    "line)", origin, line);
-			break;
-		}
-		snprintf(spec, sizeof(spec), "intercept sni=%s", line);
-		rc = policy_add_rule(p, spec, origin, cause);
-	}
-	free(buf);
-	return rc;
+	return opttab_lines(path, policy_list_line, p, cause);
 }
 
 /* Add an allowed upstream subnet. */
