@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_run — `mitmlab run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]`,
- * `mitmlab check SCENARIO.yaml` (validate only) and `mitmlab lab gc` (remove what crashed
- * runs left). Option parsing and messages only; run.c does the work.
+ * `mitmlab check SCENARIO.yaml` (validate only), and the option parser `mitmlab lab up`
+ * shares. Option parsing and messages only; run.c does the work.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "amanifest.h"
 #include "cmd.h"
-#include "lab.h"
 #include "log.h"
 #include "run.h"
 #include "scenario.h"
@@ -33,8 +32,108 @@ cmd_run_usage(FILE *f)
 	    "  --quiet       no progress lines\n");
 }
 
-/* Join argv for the manifest. */
-static char *
+/*
+ * The options `mitmlab run` and `mitmlab lab up` share, parsed into o (an: storage for the
+ * analyzer names, n_an slots). lab: accept --max-s (lab up). Returns -1 to go on (optind is
+ * the scenario), or the exit status (0 after --help, 2 on a usage error).
+ */
+int
+cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t n_an, int lab,
+    void (*usage)(FILE *))
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "scale", required_argument, NULL, 'x' },
+		{ "keep-keys", no_argument, NULL, 'k' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "analyzer", required_argument, NULL, 'a' },
+		{ "no-report", no_argument, NULL, 'R' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "max-s", required_argument, NULL, 'm' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *prog = lab ? "mitmlab lab up" : "mitmlab run";
+	char *cause = NULL, *end;
+	long long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->scale = 1.0;
+	o->analyzers = an;
+	o->interactive = lab;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:s:x:kqdh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':	/* NAME or NAME,NAME… as for replay and compare */
+			if (amanifest_names(optarg, an, n_an, &o->n_analyzers) == -1) {
+				fprintf(stderr, "%s: at most %zu analyzers\n", prog, n_an);
+				return 2;
+			}
+			break;
+		case 'R':
+			o->no_report = 1;
+			break;
+		case 'b':
+			o->baseline = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 's':
+		case 'm':
+			if (c == 'm' && !lab) {
+				usage(stderr);
+				return 2;
+			}
+			if (util_parse_ll(optarg, c == 's' ? 1 : 0, c == 's' ? (long long)1 << 62 :
+			    7 * 86400, &v, &cause) == -1) {
+				fprintf(stderr, "%s: --%s: %s\n", prog, c == 's' ? "seed" : "max-s", cause);
+				free(cause);
+				return 2;
+			}
+			if (c == 's')
+				o->seed = (uint64_t)v;
+			else
+				o->max_s = (unsigned)v;
+			break;
+		case 'x':
+			o->scale = strtod(optarg, &end);
+			if (*end != '\0' || o->scale < 0.01 || o->scale > 1000) {
+				fprintf(stderr, "%s: --scale \"%s\": use a number from 0.01 to 1000\n",
+				    prog, optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			o->keep_keys = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'd':
+			log_set_debug(1);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	o->scenario = argv[optind];
+	return -1;
+}
+
+/* Join argv for the manifest ("mitmlab" + words). */
+char *
 cmd_run_cmdline(int argc, char **argv)
 {
 	size_t len = 16;
@@ -57,92 +156,25 @@ cmd_run_cmdline(int argc, char **argv)
 int
 cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "scale", required_argument, NULL, 'x' },
-		{ "keep-keys", no_argument, NULL, 'k' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "analyzer", required_argument, NULL, 'a' },
-		{ "no-report", no_argument, NULL, 'R' },
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct run_opts o;
 	const char *an[64];
-	char *cause = NULL, *dir = NULL, *end;
-	long long seed;
-	int c, rc;
+	char *cause = NULL, *dir = NULL, *cmdline;
+	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.scale = 1.0;
-	o.analyzers = an;
-	while ((c = getopt_long(argc, argv, "o:s:x:kqdh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':	/* NAME or NAME,NAME… as for replay and compare */
-			if (amanifest_names(optarg, an, sizeof(an) / sizeof(an[0]),
-			    &o.n_analyzers) == -1) {
-				fprintf(stderr, "mitmlab run: at most %zu analyzers\n",
-				    sizeof(an) / sizeof(an[0]));
-				return 2;
-			}
-			break;
-		case 'R':
-			o.no_report = 1;
-			break;
-		case 'b':
-			o.baseline = optarg;
-			break;
-		case 'o':
-			o.out = optarg;
-			break;
-		case 's':
-			if (util_parse_ll(optarg, 1, (long long)1 << 62, &seed, &cause) == -1) {
-				fprintf(stderr, "mitmlab run: --seed: %s\n", cause);
-				free(cause);
-				return 2;
-			}
-			o.seed = (uint64_t)seed;
-			break;
-		case 'x':
-			o.scale = strtod(optarg, &end);
-			if (*end != '\0' || o.scale < 0.01 || o.scale > 1000) {
-				fprintf(stderr, "mitmlab run: --scale \"%s\": use a number from 0.01 to 1000\n", optarg);
-				return 2;
-			}
-			break;
-		case 'k':
-			o.keep_keys = 1;
-			break;
-		case 'q':
-			o.quiet = 1;
-			break;
-		case 'd':
-			log_set_debug(1);
-			break;
-		case 'h':
-			cmd_run_usage(stdout);
-			return 0;
-		default:
-			cmd_run_usage(stderr);
-			return 2;
-		}
+	cmdline = cmd_run_cmdline(argc, argv);	/* before getopt permutes argv */
+	if ((rc = cmd_run_opts(argc, argv, &o, an, sizeof(an) / sizeof(an[0]), 0,
+	    cmd_run_usage)) != -1) {
+		free(cmdline);
+		return rc;
 	}
-	if (optind != argc - 1) {
-		cmd_run_usage(stderr);
-		return 2;
-	}
-	o.scenario = argv[optind];
-	o.cmdline = cmd_run_cmdline(argc, argv);
+	o.cmdline = cmdline;
 	rc = run_scenario(&o, &dir, &cause);
 	if (rc == -1) {
 		fprintf(stderr, "mitmlab run: %s\n", cause ? cause : "failed");
 		free(cause);
 	}
 	free(dir);
-	free((char *)(uintptr_t)o.cmdline);
+	free(cmdline);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -172,25 +204,4 @@ cmd_check(int argc, char **argv)
 		scenario_free(s);
 	}
 	return bad ? 1 : 0;
-}
-
-/* mitmlab lab gc|down: remove labs left behind. */
-int
-cmd_lab(int argc, char **argv)
-{
-	int n;
-
-	if (argc >= 2 && strcmp(argv[1], "gc") == 0) {
-		n = lab_gc(0, 1);
-		printf("removed %d lab(s) of runs no longer running\n", n);
-		return 0;
-	}
-	if (argc >= 2 && strcmp(argv[1], "down") == 0) {
-		n = lab_gc(1, 1);
-		printf("removed %d lab(s)\n", n);
-		return 0;
-	}
-	fprintf(stderr, "usage: mitmlab lab gc     remove labs whose runner died\n"
-	    "       mitmlab lab down   remove every mitmlab lab on this host\n");
-	return 2;
 }

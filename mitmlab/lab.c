@@ -124,21 +124,169 @@ lab_free(struct lab *lab)
 	free(lab);
 }
 
-/* Write the registry entry: runner PID and the namespaces, one per line. */
+static const char *const lab_role_names[] = { "router", "gateway", "client", "origin" };
+
+/* Write the registry entry: the runner's PID, what the lab is, and its namespaces, one per
+ * line ("ns NS" lines are what `lab gc` removes; "node" lines are for `lab ls|exec`). */
 static int
 lab_register(struct lab *lab, char **cause)
 {
-	char buf[16384];
-	size_t n = 0, i;
+	char *buf;
+	size_t cap = 8192 + lab->n_nodes * 256, n = 0, i;
+	int rc;
 
 	if (util_mkdirs(LAB_STATE_DIR, 0700, cause) == -1)
 		return -1;
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "pid %d\n", (int)getpid());
-	for (i = 0; i < lab->n_nodes && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "ns %s\n", lab->nodes[i].ns);
-	if (n >= sizeof(buf))
-		return util_cause(cause, "lab registry too large");
-	return util_write_file(lab->state_path, buf, n, 0600, cause);
+	if ((buf = malloc(cap)) == NULL)
+		return util_cause(cause, "out of memory");
+	n += (size_t)snprintf(buf + n, cap - n, "pid %d\nscenario %s\ninteractive %d\ndir %s\n",
+	    (int)getpid(), lab->scenario[0] ? lab->scenario : "-", lab->interactive,
+	    lab->run_dir[0] ? lab->run_dir : "-");
+	for (i = 0; i < lab->n_nodes && n < cap; i++) {
+		const struct lab_node *nd = &lab->nodes[i];
+		n += (size_t)snprintf(buf + n, cap - n, "ns %s\nnode %s %s %s %s\n", nd->ns,
+		    nd->name, nd->ns, nd->addr[0] ? nd->addr : "-", lab_role_names[nd->role]);
+	}
+	rc = n >= cap ? util_cause(cause, "lab registry too large") :
+	    util_write_file(lab->state_path, buf, n, 0600, cause);
+	free(buf);
+	return rc;
+}
+
+/* Is a process running? A zombie (state Z in /proc/PID/stat) is not. */
+int
+lab_pid_alive(long pid)
+{
+	char path[64], *buf, *p;
+	int alive;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((buf = util_read_file(path, NULL, NULL)) == NULL)
+		return 1;
+	alive = (p = strrchr(buf, ')')) == NULL || (p[1] != '\0' && p[2] != 'Z' && p[2] != 'X');
+	free(buf);
+	return alive;
+}
+
+/* Parse one registry file into e; -1 when it is not a registry entry. */
+static int
+lab_entry_parse(struct lab_entry *e, const char *id, char *buf)
+{
+	char *line, *save = NULL;
+	struct lab_node *nn;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%.23s", id);
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char name[40], ns[64], addr[32], role[16];
+		size_t r;
+		if (sscanf(line, "pid %ld", &e->pid) == 1 || sscanf(line, "interactive %d", &e->interactive) == 1)
+			continue;
+		if (strncmp(line, "scenario ", 9) == 0) {
+			snprintf(e->scenario, sizeof(e->scenario), "%s", line + 9);
+			continue;
+		}
+		if (strncmp(line, "dir ", 4) == 0) {
+			snprintf(e->run_dir, sizeof(e->run_dir), "%s", line + 4);
+			continue;
+		}
+		if (sscanf(line, "node %39s %63s %31s %15s", name, ns, addr, role) != 4)
+			continue;
+		if ((nn = realloc(e->nodes, (e->n_nodes + 1) * sizeof(*nn))) == NULL)
+			return -1;
+		e->nodes = nn;
+		nn = &e->nodes[e->n_nodes++];
+		memset(nn, 0, sizeof(*nn));
+		snprintf(nn->name, sizeof(nn->name), "%s", name);
+		snprintf(nn->ns, sizeof(nn->ns), "%s", ns);
+		snprintf(nn->addr, sizeof(nn->addr), "%s", strcmp(addr, "-") == 0 ? "" : addr);
+		for (r = 0; r < sizeof(lab_role_names) / sizeof(lab_role_names[0]); r++)
+			if (strcmp(role, lab_role_names[r]) == 0)
+				nn->role = (enum lab_role)r;
+	}
+	if (e->pid <= 0)
+		return -1;
+	e->alive = lab_pid_alive(e->pid);
+	return 0;
+}
+
+static int
+lab_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lab_entry *)a)->id, ((const struct lab_entry *)b)->id);
+}
+
+/* Every registered lab. */
+struct lab_entry *
+lab_list(size_t *n, char **cause)
+{
+	DIR *d;
+	struct dirent *de;
+	struct lab_entry *v = NULL, *nv;
+	char path[512], *buf;
+
+	*n = 0;
+	if ((d = opendir(LAB_STATE_DIR)) == NULL) {
+		if (errno != ENOENT)
+			util_cause(cause, "%s: %s", LAB_STATE_DIR, strerror(errno));
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, de->d_name);
+		if ((buf = util_read_file(path, NULL, NULL)) == NULL)
+			continue;
+		if ((nv = realloc(v, (*n + 1) * sizeof(*nv))) == NULL) {
+			free(buf);
+			break;
+		}
+		v = nv;
+		if (lab_entry_parse(&v[*n], de->d_name, buf) == 0)
+			(*n)++;
+		else
+			free(v[*n].nodes);
+		free(buf);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), lab_entry_cmp);
+	if (*n == 0) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+void
+lab_list_free(struct lab_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; e != NULL && i < n; i++)
+		free(e[i].nodes);
+	free(e);
+}
+
+/* A node of a registered lab by name. */
+const struct lab_node *
+lab_entry_node(const struct lab_entry *e, const char *name)
+{
+	char alt[2][48];
+	size_t i, k;
+
+	snprintf(alt[0], sizeof(alt[0]), "c-%s", name);
+	snprintf(alt[1], sizeof(alt[1]), "o-%s", name);
+	for (i = 0; i < e->n_nodes; i++)
+		if (strcmp(e->nodes[i].name, name) == 0)
+			return &e->nodes[i];
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < e->n_nodes; i++)
+			if (strcmp(e->nodes[i].name, alt[k]) == 0)
+				return &e->nodes[i];
+	return NULL;
 }
 
 /* Namespace, loopback, forwarding for one node. */
@@ -374,7 +522,7 @@ lab_gc(int all, int verbose)
 			continue;
 		if (sscanf(buf, "pid %ld", &pid) != 1)
 			pid = 0;
-		if (!all && pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+		if (!all && lab_pid_alive(pid)) {
 			free(buf);
 			continue;
 		}
@@ -391,6 +539,39 @@ lab_gc(int all, int verbose)
 	}
 	closedir(d);
 	return removed;
+}
+
+/* Stop one lab: ask its runner to end (SIGTERM: it stops its components, records and removes
+ * the namespaces), wait, and remove by force what a runner that did not end left behind. */
+int
+lab_stop(const struct lab_entry *e, int timeout_ms)
+{
+	char path[512];
+	size_t i;
+	int waited = 0, clean = 0;
+
+	if (e->alive && kill((pid_t)e->pid, SIGTERM) == 0) {
+		while (lab_pid_alive(e->pid) && waited < timeout_ms) {
+			usleep(50000);
+			waited += 50;
+		}
+		if (lab_pid_alive(e->pid)) {
+			log_warnx("lab %s: runner %ld did not end within %d s; killing it", e->id,
+			    e->pid, timeout_ms / 1000);
+			kill((pid_t)e->pid, SIGKILL);
+		} else {
+			clean = 1;
+		}
+	}
+	for (i = 0; i < e->n_nodes; i++)
+		if (strncmp(e->nodes[i].ns, "ml", 2) == 0)
+			lab_remove_ns(e->nodes[i].ns);
+	snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, e->id);
+	if (!clean || access(path, F_OK) == 0) {
+		lab_gc(0, 0);	/* namespaces listed only as "ns" lines by older runners */
+		unlink(path);
+	}
+	return clean ? 0 : 1;
 }
 
 /* Node by name. */

@@ -43,6 +43,22 @@ struct lab {
 	size_t		 gw;		/* index of the gateway in nodes */
 	int		 up;		/* namespaces exist */
 	char		 state_path[128];
+	/* For the registry (set by the runner before lab_up; read by `lab ls|exec|down`). */
+	char		 run_dir[4096];
+	char		 scenario[64];
+	int		 interactive;	/* `lab up`: held until `lab down` */
+};
+
+/* One lab as its registry entry describes it. */
+struct lab_entry {
+	char		 id[24];
+	long		 pid;		/* the runner holding it */
+	int		 alive;		/* the runner is running */
+	int		 interactive;
+	char		 scenario[64];
+	char		 run_dir[4096];
+	struct lab_node	*nodes;		/* role, name, ns, addr (routers: addr "") */
+	size_t		 n_nodes;
 };
 
 /* Plan names and addresses for s (no side effects). id: unique, [a-z0-9], <= 10 chars. */
@@ -56,6 +72,18 @@ int lab_divert(struct lab *lab, const char *mode, char **cause);
 void lab_down(struct lab *lab);
 /* Remove labs whose runner has died (or every lab when all != 0). Returns labs removed. */
 int lab_gc(int all, int verbose);
+/* Every registered lab, sorted by id; *n gets the count. NULL with *n 0 when there is none
+ * (or on error, with *cause). */
+struct lab_entry *lab_list(size_t *n, char **cause);
+void lab_list_free(struct lab_entry *e, size_t n);
+/* A registered node by name: exact, or the client / origin called name ("c-NAME", "o-NAME"). */
+const struct lab_node *lab_entry_node(const struct lab_entry *e, const char *name);
+/* Is a process running (a zombie is not)? */
+int lab_pid_alive(long pid);
+/* Stop a lab: SIGTERM its runner and wait up to timeout_ms for it to tear the lab down (and
+ * write its run directory), then SIGKILL and remove what is left. 0 when the runner ended on
+ * its own, 1 when it had to be killed or was already gone. */
+int lab_stop(const struct lab_entry *e, int timeout_ms);
 /* Node by name, or NULL. */
 const struct lab_node *lab_node(const struct lab *lab, const char *name);
 /* The node of the client / origin with scenario index i. */

@@ -27,7 +27,7 @@ static const struct command commands[] = {
 	{ "probe", cmd_probe, "probe ttl --host NAME --connect IP[:PORT] [options]   localise an interceptor (TTL-limited hellos)" },
 	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]" },
 	{ "check", cmd_check, "check SCENARIO.yaml...   validate scenarios without running them" },
-	{ "lab",   cmd_lab,   "lab gc|down   remove labs left by crashed runs" },
+	{ "lab",   cmd_lab,   "lab up SCENARIO.yaml | exec NODE -- CMD | ls | down [ID...] | gc   the interactive lab" },
 	{ "report", cmd_report, "report RUN_DIR [--format html|md|json] [--out FILE]   evidence report of a run" },
 	{ "replay", cmd_replay, "replay RUN_DIR --analyzer NAME... [--out DIR]   run analyzers on a recorded run" },
 	{ "compare", cmd_compare, "compare RUN_DIR... [--detector NAME...] [--out DIR]   score detectors against the ground truth" },

@@ -845,6 +845,7 @@ run_manifest(struct run *r)
 	    "lab_id", r->lab ? r->lab->id : "");
 	if (m != NULL) {
 		json_object_set(m, "timings", r->timings);
+		json_object_set_new(m, "interactive", json_boolean(r->o->interactive));
 		json_dump_file(m, run_path(r, p, sizeof(p), "manifest.json"), JSON_INDENT(2));
 		json_decref(m);
 	}
@@ -961,6 +962,29 @@ run_teardown(struct run *r)
 		lab_down(r->lab);
 }
 
+/* `lab up`: the lab serves; hold it until asked to end (or the gateway dies, or max_s). */
+static void
+run_hold(struct run *r)
+{
+	uint64_t deadline = r->o->max_s ? util_mono_ns() + (uint64_t)r->o->max_s * 1000000000ull : 0;
+
+	run_say(r, "lab %s is up and held: `mitmlab lab exec --lab %s NODE -- CMD`, "
+	    "`mitmlab lab down %s` ends it", r->lab->id, r->lab->id, r->lab->id);
+	if (r->o->ready != NULL)
+		r->o->ready(r->o->ready_arg, r->dir, r->lab->id);
+	while (!run_interrupted) {
+		if (r->s->gateway->intercept && run_reap(r, LAB_GATEWAY) == 0) {
+			log_warnx("the interception engine died; ending the lab");
+			break;
+		}
+		if (deadline != 0 && util_mono_ns() >= deadline) {
+			log_info("lab held for --max-s %u s; ending it", r->o->max_s);
+			break;
+		}
+		usleep(100000);
+	}
+}
+
 /* Run a scenario end to end. */
 int
 run_scenario(const struct run_opts *o, char **rundir, char **cause)
@@ -1010,7 +1034,12 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	json_object_set_new(r->timings, "pki_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
 	run_say(r, "PKI ready: national chain (%s) and web PKI", r->s->national_ca);
 	snprintf(id, sizeof(id), "%x%03x", (unsigned)getpid() & 0xfffff, (unsigned)(util_now_ns() / 1000) & 0xfff);
-	if ((r->lab = lab_plan(r->s, id, cause)) == NULL || lab_up(r->lab, r->s, cause) == -1)
+	if ((r->lab = lab_plan(r->s, id, cause)) == NULL)
+		goto out;
+	snprintf(r->lab->run_dir, sizeof(r->lab->run_dir), "%s", r->dir);
+	snprintf(r->lab->scenario, sizeof(r->lab->scenario), "%s", r->s->name);
+	r->lab->interactive = o->interactive;
+	if (lab_up(r->lab, r->s, cause) == -1)
 		goto out;
 	if (r->s->gateway->intercept && !r->s->gateway->packet_plane &&
 	    lab_divert(r->lab, r->s->gateway->mode, cause) == -1)
@@ -1063,6 +1092,11 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		run_say(r, "gateway is a plain router (no interception)");
 	}
 	json_object_set_new(r->timings, "lab_ready_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
+	if (o->interactive) {
+		run_hold(r);
+		rc = 0;
+		goto out;
+	}
 	for (i = 0; i < (int)r->s->clients_count; i++)
 		if (run_client(r, i, cause) == -1)
 			goto out;
@@ -1110,7 +1144,7 @@ out:
 			free(rcause);
 		}
 	}
-	if (run_interrupted && rc == 0)
+	if (run_interrupted && rc == 0 && !o->interactive)
 		log_warnx("interrupted: the run directory holds what was recorded until then");
 	free(err);
 	json_decref(r->timings);

@@ -6,7 +6,8 @@
  * the gateway, then the clients; wait for the clients (bounded by duration_s); stop the
  * gateway, the origins, the captures and the bus in that order; remove the lab; write
  * manifest.json and print a summary. Ctrl-C or a dead component ends the workload early but
- * still takes this path, so nothing the run created is left behind.
+ * still takes this path, so nothing the run created is left behind. The same path serves
+ * `mitmlab lab up` (run_opts.interactive), where a person drives the lab instead of clients.
  */
 #ifndef MITMLAB_RUN_H
 #define MITMLAB_RUN_H
@@ -25,6 +26,13 @@ struct run_opts {
 	size_t		 n_analyzers;
 	const char	*baseline;	/* a baseline run directory for {baseline} (NULL: none) */
 	int		 no_report;	/* skip report.{json,md,html} and evidence.pcapng */
+	/* `mitmlab lab up`: start origins, gateway and analyzers but no clients, call ready()
+	 * once everything serves, then hold the lab until SIGTERM/SIGINT (`mitmlab lab down`),
+	 * the gateway dies, or max_s seconds (0: no limit) pass; then end as a run does. */
+	int		 interactive;
+	unsigned	 max_s;
+	void		(*ready)(void *arg, const char *dir, const char *lab_id);
+	void		*ready_arg;
 };
 
 /* Run a scenario; returns 0 when the run completed (whatever the clients saw), -1 with
