@@ -531,6 +531,66 @@ run_bundle(struct run *r, const struct scn_client *c, char *out, size_t len, cha
 	return fclose(f) == 0 ? 0 : util_cause(cause, "%s: write failed", out);
 }
 
+/* The address a client reaches HOST at: its resolve: mapping, else the origin serving HOST. */
+static const char *
+run_host_addr(const struct run *r, const struct scn_client *c, const char *host)
+{
+	const struct scn_origin *o = NULL;
+	size_t hl = strlen(host);
+	unsigned k;
+
+	for (k = 0; k < c->resolve_count && o == NULL; k++)
+		if (strncmp(c->resolve[k], host, hl) == 0 && c->resolve[k][hl] == '=')
+			o = scenario_origin_named(r->s, c->resolve[k] + hl + 1);
+	if (o == NULL)
+		o = scenario_origin_of(r->s, host);
+	return o == NULL ? NULL : lab_origin(r->lab, scenario_origin_index(r->s, o))->addr;
+}
+
+/* A `tool: probe-ttl` client: one `mitmlab probe ttl` per URL (Censored Planet's TTL-limited
+ * localisation), all started at once, publishing probe.ttl as probe.<client>.<url index>
+ * (one source per process, so sequence numbers stay per source). Each probe
+ * pairs the URL's host with an untargeted control name and checks chains against the
+ * client's trust stores. */
+static int
+run_probe_client(struct run *r, int i, char **cause)
+{
+	const struct scn_client *c = &r->s->clients[i];
+	char p[PATH_MAX + 64], host[256], buf[64], what[64];
+	const char *addr, *h, *e;
+	unsigned j, k;
+	json_t *a;
+	int rc;
+
+	for (j = 0; j < c->urls_count; j++) {
+		h = strstr(c->urls[j], "://");
+		h = h == NULL ? c->urls[j] : h + 3;
+		e = h + strcspn(h, ":/");
+		snprintf(host, sizeof(host), "%.*s", (int)(e - h), h);
+		if ((addr = run_host_addr(r, c, host)) == NULL)
+			return util_cause(cause, "clients %s: no origin serves %s", c->name, host);
+		a = json_array();
+		run_arg(a, "probe", "ttl");
+		run_arg(a, "--host", host);
+		run_arg(a, "--connect", addr);
+		run_arg(a, "--control-sni", "example.org");
+		run_arg(a, "--max-ttl", "16");
+		snprintf(buf, sizeof(buf), "%u", c->timeout_ms < 1000 ? c->timeout_ms : 1000);
+		run_arg(a, "--timeout-ms", buf);
+		for (k = 0; k < c->trust_count; k++)
+			run_arg(a, "--trust", run_trust_root(r, c->trust[k], p, sizeof(p)));
+		run_arg(a, "--bus", r->bus_in);
+		snprintf(buf, sizeof(buf), "probe.%s.%u", c->name, j);
+		run_arg(a, "--id", buf);
+		snprintf(what, sizeof(what), "probe-%s-%u", c->name, j);
+		rc = run_start(r, lab_client(r->lab, i), LAB_CLIENT, what, a, cause);
+		json_decref(a);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Start one client (native load generator or a wrapped real client). */
 static int
 run_client(struct run *r, int i, char **cause)
@@ -542,6 +602,10 @@ run_client(struct run *r, int i, char **cause)
 	unsigned j, count;
 	int native = strcmp(c->tool, "mitmlab") == 0, rc = -1;
 
+	if (strcmp(c->tool, "probe-ttl") == 0) {
+		json_decref(a);
+		return run_probe_client(r, i, cause);
+	}
 	count = (unsigned)((double)c->count * r->o->scale + 0.5);
 	if (count < 1)
 		count = 1;
@@ -754,7 +818,8 @@ run_publish_truth(struct run *r)
 		for (j = 0; j < c->urls_count; j++)
 			json_array_append_new(urls, json_string(c->urls[j]));
 		json_array_append_new(cl, json_pack("{s:s, s:o, s:s, s:s, s:o, s:b, s:o, s:s}",
-		    "name", c->name, "src", json_sprintf("client.%s", c->name), "tool", c->tool,
+		    "name", c->name, "src", json_sprintf("%s.%s", strcmp(c->tool, "probe-ttl") == 0 ?
+		    "probe" : "client", c->name), "tool", c->tool,
 		    "side", c->side, "trust", tr, "block_national", c->block_national, "urls", urls,
 		    "addr", lab_client(r->lab, (int)i)->addr));
 	}
@@ -863,14 +928,18 @@ static void
 run_summary(struct run *r)
 {
 	char p[PATH_MAX + 64], line[1 << 16];
-	json_t *actions = json_object(), *outcomes = json_object(), *ev;
+	json_t *actions, *outcomes, *probes, *ev;
 	const char *k;
 	json_t *v;
 	FILE *f;
 	long events = 0, gaps = -1;
+	size_t i;
 
 	if ((f = fopen(run_path(r, p, sizeof(p), "events.jsonl"), "r")) == NULL)
 		return;
+	actions = json_object();
+	outcomes = json_object();
+	probes = json_array();
 	while (fgets(line, sizeof(line), f) != NULL) {
 		const char *t;
 		events++;
@@ -892,6 +961,8 @@ run_summary(struct run *r)
 			}
 		} else if (t != NULL && strcmp(t, "bus.stats") == 0) {
 			gaps = (long)json_integer_value(json_object_get(ev, "gaps"));
+		} else if (t != NULL && strcmp(t, "probe.ttl") == 0) {
+			json_array_append(probes, ev);
 		}
 		json_decref(ev);
 	}
@@ -914,9 +985,21 @@ run_summary(struct run *r)
 				printf(" %s=%lld", o, (long long)json_integer_value(n));
 			printf("\n");
 		}
+		json_array_foreach(probes, i, v) {
+			json_t *hop = json_object_get(v, "injection_hop");
+			printf("  %-28s %s: ", json_string_value(json_object_get(v, "src")),
+			    json_string_value(json_object_get(v, "host")));
+			if (json_is_integer(hop))
+				printf("certificate injected at hop %lld (server at hop %lld)\n",
+				    (long long)json_integer_value(hop),
+				    (long long)json_integer_value(json_object_get(v, "server_hop")));
+			else
+				printf("no injection seen\n");
+		}
 		printf("run directory: %s\n  events.jsonl, manifest.json, capture/, pki/, logs/\n",
 		    r->dir);
 	}
+	json_decref(probes);
 	json_decref(actions);
 	json_decref(outcomes);
 }

@@ -529,7 +529,7 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 #define CPATH(field) (snprintf(path, sizeof(path), "clients[%u].%s", i, field), path)
 	if (scenario_choice(s, cause, CPATH("side"), c->side, "side", "inside outside") == -1 ||
 	    scenario_choice(s, cause, CPATH("tool"), c->tool, "client tool",
-		"mitmlab curl openssl") == -1 ||
+		"mitmlab curl openssl probe-ttl") == -1 ||
 	    scenario_choice(s, cause, CPATH("hello"), c->hello, "hello profile",
 		"openssl browser") == -1 ||
 	    scenario_choice(s, cause, CPATH("http"), c->http, "http version", "auto 1.1 2") == -1)

@@ -37,7 +37,7 @@ struct scn_origin {
 struct scn_client {
 	char	 *name;
 	char	 *side;			/* inside | outside (default inside) */
-	char	 *tool;			/* mitmlab | curl | openssl (default mitmlab) */
+	char	 *tool;			/* mitmlab | curl | openssl | probe-ttl (default mitmlab) */
 	char	**trust;		/* web | national (default: [web], set by scenario_load) */
 	unsigned  trust_count;
 	bool	  block_national;	/* carry the browsers' block-list entry for the national root */

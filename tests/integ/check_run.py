@@ -122,7 +122,7 @@ else:
 
 
 # -- client outcomes from the trust each client has
-clients = {c["src"]: c for c in truth["clients"]}
+clients = {c["src"]: c for c in truth["clients"] if c["tool"] != "probe-ttl"}
 origin_hosts = {o["name"]: set(o["hosts"]) for o in truth["origins"]}
 
 
@@ -167,6 +167,31 @@ if name == "vendor-block":
           blocked and all(e["outcome"] == "blocked-root" for e in blocked))
     check("vendor-block: untargeted sites still work",
           all(e["outcome"] == "ok" for e in results if expected_action(e.get("sni")) != "intercept"))
+
+# -- TTL-limited probes (tool: probe-ttl) find the gateway at the hop the scenario put it
+topo = (by.get("lab.truth.topology") or [{}])[0].get("nodes", [])
+chain = sorted((n for n in topo if n["role"] in ("router", "gateway")), key=lambda n: n["hop"])
+gw_hop = [n["hop"] for n in chain if n["role"] == "gateway"]
+for c in truth["clients"]:
+    if c["tool"] != "probe-ttl":
+        continue
+    pr = [e for e in by.get("probe.ttl", []) if e["src"].startswith("probe." + c["name"] + ".")]
+    node = [n for n in topo if n["name"] == "c-" + c["name"]]
+    # hop 1 is the first router the client's packets meet: the chain end on the client's side
+    exp_hop = None
+    if gw_hop and node:
+        exp_hop = gw_hop[0] + 1 if node[0]["side"] == "inside" else len(chain) - gw_hop[0]
+    check(f"probe-ttl {c['name']}: one probe.ttl per URL ({len(pr)}/{len(c.get('urls', []))})",
+          len(pr) == len(c.get("urls", [])) and len(pr) > 0)
+    wrong = []
+    for e in pr:
+        inter = truth["intercept"] and expected_action(e["host"], e["connect"].rsplit(":", 1)[0]) == "intercept"
+        if inter and (not e.get("intercepted") or e.get("injection_hop") != exp_hop):
+            wrong.append((e["host"], e.get("injection_hop"), exp_hop))
+        if not inter and (e.get("intercepted") or e.get("injection_hop") is not None):
+            wrong.append((e["host"], e.get("injection_hop"), None))
+    check(f"probe-ttl {c['name']}: targeted hosts injected at hop {exp_hop} (the gateway), "
+          "untargeted ones not at all", pr and exp_hop and not wrong, str(wrong))
 
 
 def pem_field(pem, opt):
