@@ -132,7 +132,8 @@ static const cyaml_schema_value_t scenario_schema = {
 
 struct scn_log {
 	char	msg[512];	/* the first error line */
-	size_t	line;		/* from "(line: N, column: M)" */
+	size_t	line;		/* from "(line: N, column: M)": approximate, see scenario_locate */
+	char	name[64];	/* the key involved: unexpected key, or innermost mapping field */
 };
 
 /* Collect libcyaml's error lines: the first names the problem, a later one the position. */
@@ -149,7 +150,11 @@ scenario_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt, va_list ap)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
 	if ((p = strstr(buf, "(line: ")) != NULL && lg->line == 0)
-		lg->line = strtoul(p + 7, NULL, 10) + 1;	/* libcyaml counts from 0 */
+		lg->line = strtoul(p + 7, NULL, 10);
+	if ((p = strstr(buf, "in mapping field '")) != NULL && lg->name[0] == '\0')
+		snprintf(lg->name, sizeof(lg->name), "%.*s", (int)strcspn(p + 18, "'"), p + 18);
+	if ((p = strstr(buf, "Unexpected key: ")) != NULL && lg->name[0] == '\0')
+		snprintf(lg->name, sizeof(lg->name), "%s", p + 16);
 	if (lg->msg[0] == '\0' && strncmp(buf, "Load: ", 6) == 0) {
 		n = strlen(buf + 6);
 		snprintf(lg->msg, sizeof(lg->msg), "%s", buf + 6);
@@ -284,6 +289,52 @@ scenario_line(const char *file, const char *path)
 
 	scenario_walk(file, scenario_find_cb, &fd);
 	return fd.line;
+}
+
+struct scn_near {
+	const char	*name;		/* last path component wanted */
+	size_t		 near;		/* libcyaml's line for it */
+	size_t		 line;		/* best match so far (0: none) */
+	char		 path[256];
+};
+
+/* Walk callback: the key called name nearest to libcyaml's line. */
+static int
+scenario_near_cb(const char *path, const char *value, size_t line, void *ctx)
+{
+	struct scn_near *nr = ctx;
+	const char *last = strrchr(path, '.');
+
+	last = last != NULL ? last + 1 : path;
+	if (value == NULL && strcmp(last, nr->name) == 0 && (nr->line == 0 ||
+	    (line > nr->near ? line - nr->near : nr->near - line) <
+	    (nr->line > nr->near ? nr->line - nr->near : nr->near - nr->line))) {
+		nr->line = line;
+		snprintf(nr->path, sizeof(nr->path), "%s", path);
+	}
+	return 0;
+}
+
+/*
+ * Where a libcyaml error is: libcyaml's own position is that of an event near the problem
+ * (for an unknown key, the enclosing mapping's last event; 0- or 1-based depending on the
+ * event), so the key it names is looked up with the walker and the occurrence nearest that
+ * position wins. Fills *line and path (empty when the key is not found).
+ */
+static void
+scenario_locate(const char *file, const struct scn_log *lg, size_t *line, char *path, size_t len)
+{
+	struct scn_near nr = { lg->name, lg->line, 0, "" };
+
+	*line = lg->line;
+	path[0] = '\0';
+	if (lg->name[0] == '\0')
+		return;
+	scenario_walk(file, scenario_near_cb, &nr);
+	if (nr.line > 0) {
+		*line = nr.line;
+		snprintf(path, len, "%s", nr.path);
+	}
 }
 
 struct scn_bool {
@@ -759,11 +810,20 @@ scenario_load(const char *path, char **cause)
 	cfg.log_ctx = &lg;
 	err = cyaml_load_file(path, &cfg, &scenario_schema, (cyaml_data_t **)&s, NULL);
 	if (err != CYAML_OK) {
-		if (lg.line > 0)
-			util_cause(cause, "%s:%zu: %s", path, lg.line,
-			    lg.msg[0] ? lg.msg : cyaml_strerror(err));
+		char where[256];
+		size_t line;
+		const char *msg = lg.msg[0] ? lg.msg : cyaml_strerror(err);
+		scenario_locate(path, &lg, &line, where, sizeof(where));
+		if (strncmp(msg, "Unexpected key", 14) == 0 && where[0] != '\0')
+			util_cause(cause, "%s:%zu: %s: unknown key \"%s\" (a typo? scenarios/README.md "
+			    "lists every key and where it goes)", path, line, where, lg.name);
+		else if (strncmp(msg, "Invalid", 7) == 0 && where[0] != '\0')
+			util_cause(cause, "%s:%zu: %s: %s (scenarios/README.md gives the key's type "
+			    "and range)", path, line, where, msg);
+		else if (line > 0)
+			util_cause(cause, "%s:%zu: %s", path, line, msg);
 		else
-			util_cause(cause, "%s: %s", path, lg.msg[0] ? lg.msg : cyaml_strerror(err));
+			util_cause(cause, "%s: %s", path, msg);
 		return NULL;
 	}
 	if (s != NULL) {

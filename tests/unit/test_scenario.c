@@ -146,7 +146,9 @@ test_errors(void **state)
 	expect_error("trust: [web, national]", "trust: [web, natoinal]",
 	    ":13: unknown trust store \"natoinal\" (known: web national)");
 	expect_error("https://google.com/", "https://nosuch.kz/", ":14: no origin serves \"nosuch.kz\"");
-	expect_error("    urls:", "    urlz:", ":14: Unexpected key: urlz");
+	expect_error("    urls:", "    urlz:", ":14: clients[0].urlz: unknown key \"urlz\" (a typo?");
+	expect_error("    trust: [web, national]\n", "    trust: [web, national]\n    count: -3\n",
+	    ":14: clients[0].count: Invalid");
 	expect_error("  intercept: true", "  intercept: maybe", ":3:");
 	expect_error("[list.txt]", "[nolist.txt]", ":5: target list");
 	expect_error("name: t\n", "name: T!\n", ":1: scenario name \"T!\"");
