@@ -11,7 +11,7 @@
  *       runs CMD inside NODE's namespace (with the lab's /etc/netns hosts file), its exit
  *       status passed through; MITMLAB_LAB, MITMLAB_NODE, MITMLAB_RUN_DIR and MITMLAB_BUS
  *       (the run's bus input) are set so lab programs can publish into the recorded run.
- *   mitmlab lab ls                      the labs on this host
+ *   mitmlab lab ls [ID...]              the labs on this host (or those)
  *   mitmlab lab down [ID...]            end labs (all when no ID): the runner stops the
  *                                       components, records and removes the namespaces
  *   mitmlab lab gc                      remove labs whose runner died
@@ -50,7 +50,7 @@ cmd_lab_usage(FILE *f)
 	fprintf(f, "usage: mitmlab lab up SCENARIO.yaml [--out DIR] [--seed N] [--keep-keys] "
 	    "[--analyzer NAME[,NAME]] [--baseline DIR] [--no-report] [--max-s S] [--quiet]\n"
 	    "       mitmlab lab exec [--lab ID] NODE -- CMD [ARG...]\n"
-	    "       mitmlab lab ls\n"
+	    "       mitmlab lab ls [ID...]\n"
 	    "       mitmlab lab down [ID...]   (no ID: every lab on this host)\n"
 	    "       mitmlab lab gc             remove labs whose runner died\n"
 	    "  up holds the lab (origins and gateway serving, no clients) until `lab down`;\n"
@@ -292,13 +292,14 @@ cmd_lab_exec(int argc, char **argv)
 	return 1;
 }
 
-/* mitmlab lab ls */
+/* mitmlab lab ls [ID...] */
 static int
-cmd_lab_ls(void)
+cmd_lab_ls(int argc, char **argv)
 {
 	struct lab_entry *v;
 	char *cause = NULL;
-	size_t n, i;
+	size_t n, i, shown = 0;
+	int j, want, rc = 0;
 
 	v = lab_list(&n, &cause);
 	if (cause != NULL) {
@@ -306,12 +307,26 @@ cmd_lab_ls(void)
 		free(cause);
 		return 1;
 	}
-	if (n == 0)
+	for (i = 0; i < n; i++) {
+		for (want = argc <= 2, j = 2; j < argc && !want; j++)
+			want = strcmp(v[i].id, argv[j]) == 0;
+		if (want) {
+			cmd_lab_print(&v[i], 1);
+			shown++;
+		}
+	}
+	for (j = 2; j < argc; j++) {
+		for (i = 0; i < n && strcmp(v[i].id, argv[j]) != 0; i++)
+			;
+		if (i == n) {
+			fprintf(stderr, "mitmlab lab ls: no lab \"%s\"\n", argv[j]);
+			rc = 1;
+		}
+	}
+	if (argc <= 2 && shown == 0)
 		printf("no labs\n");
-	for (i = 0; i < n; i++)
-		cmd_lab_print(&v[i], 1);
 	lab_list_free(v, n);
-	return 0;
+	return rc;
 }
 
 /* mitmlab lab down [ID...] */
@@ -361,8 +376,8 @@ cmd_lab(int argc, char **argv)
 		return cmd_lab_up(argc - 1, argv + 1);
 	if (strcmp(sub, "exec") == 0)
 		return cmd_lab_exec(argc - 1, argv + 1);
-	if (strcmp(sub, "ls") == 0 && argc == 2)
-		return cmd_lab_ls();
+	if (strcmp(sub, "ls") == 0)
+		return cmd_lab_ls(argc, argv);
 	if (strcmp(sub, "down") == 0)
 		return cmd_lab_down(argc, argv);
 	if (strcmp(sub, "gc") == 0 && argc == 2) {

@@ -33,7 +33,7 @@ rc=$?
 ok "lab up exits 0 within $(( $(date +%s) - t0 )) s and prints the id ($ID)" \
     bash -c "[ $rc -eq 0 ] && [[ '$ID' =~ ^[0-9a-f]+$ ]]"
 [ $rc -eq 0 ] || cat "$ML_TMP/up.err"
-"$ML_BIN" lab ls >"$ML_TMP/ls.out"
+"$ML_BIN" lab ls "$ID" >"$ML_TMP/ls.out"
 ok "lab ls lists it as running and interactive" grep -q "^lab $ID .*(running, interactive)" "$ML_TMP/ls.out"
 # baseline: 2 inside routers, gw, 3 outside routers, 4 clients, 6 origins
 ok "its 16 namespaces exist ($(ns_count "$ID"))" [ "$(ns_count "$ID")" -eq 16 ]
@@ -68,8 +68,10 @@ ok "a second lab comes up while the first is held ($ID2)" bash -c "[ $rc -eq 0 ]
 rc=$?
 ok "exec without --lab refuses to guess between two labs (rc $rc)" \
     bash -c "[ $rc -eq 2 ] && grep -q 'labs are running; say which with --lab' '$ML_TMP/err'"
-for _ in $(seq 150); do registered "$ML_TMP/b" || break; sleep 0.2; done
-ok "--max-s 3: the second lab ends on its own (registry entry gone)" bash -c "! grep -lqs '^dir $ML_TMP/b\$' /run/mitmlab/*"
+pid2=$(sed -n 's/^pid //p' "/run/mitmlab/$ID2" 2>/dev/null)
+for _ in $(seq 300); do running "$pid2" || break; sleep 0.2; done
+ok "--max-s 3: the second lab's runner ($pid2) ends on its own" not_running "$pid2"
+ok "its registry entry is gone" bash -c "! grep -lqs '^dir $ML_TMP/b\$' /run/mitmlab/*"
 ok "its namespaces are gone ($(ns_count "$ID2"))" [ "$(ns_count "$ID2")" -eq 0 ]
 ok "its run directory is complete (manifest.json, report.html)" \
     bash -c "[ -s '$ML_TMP/b/manifest.json' ] && [ -s '$ML_TMP/b/report.html' ]"
