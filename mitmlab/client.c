@@ -212,6 +212,9 @@ client_setup(struct client_run *run, char **cause)
 		if (client_url_parse(cfg->url.v[i], &run->urls[i], cause) == -1 ||
 		    client_url_resolve(&run->urls[i], cfg->connect.v, cfg->connect.n, cause) == -1)
 			return -1;
+		if (!run->urls[i].tls && strcmp(cfg->http, "2") == 0)
+			return util_cause(cause, "URL \"%s\": --http 2 needs https (h2 in clear text "
+			    "is not supported; use --http 1.1 or auto)", cfg->url.v[i]);
 	}
 	memset(&to, 0, sizeof(to));
 	to.hello = cfg->hello;

@@ -5,9 +5,12 @@
  * at most --rate new per second, within --duration-ms), verifies each server against its own
  * trust profile (--trust roots, --blocklist SPKIs, --pin), makes one HTTP/1.1 or HTTP/2 request,
  * and publishes one `client.result` event per connection and one `client.summary` at the end.
+ * http:// URLs make the same connection in clear text (HTTP/1.1, no TLS): a 3xx answer is
+ * outcome "redirect" with its Location, and every TLS key of client.result is null.
  *
  * client.result keys (besides v/t/ts/src/seq): flow ("LOCALIP:LOCALPORT>SERVERIP:SERVERPORT"),
- * client {ip,port}, server {ip,port}, sni, url, outcome, error, verify_error, chain_sha256[],
+ * tls (false for http://), client {ip,port}, server {ip,port}, sni, url, outcome, error,
+ * verify_error, chain_sha256[],
  * chain_spki_sha256[] (certificates the server sent, leaf first), leaf_spki_sha256,
  * leaf_subject, leaf_issuer, root_subject (top of the verified chain), version, cipher, alpn,
  * http_status, location, body_bytes, ua, hello, t_connect_us, t_handshake_us,

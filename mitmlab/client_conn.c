@@ -3,7 +3,9 @@
  * client_conn — the per-connection state machine of the load generator. It drives the socket
  * and the SSL object directly from one libevent event (re-armed for read or write as OpenSSL
  * asks) instead of a bufferevent, so that every failure keeps its real cause: the errno of the
- * socket call, the TLS alert or the X509 verify code. One way out: client_conn_finish
+ * socket call, the TLS alert or the X509 verify code. An http:// URL skips the handshake and
+ * speaks HTTP/1.1 with send()/recv() on the same socket, through the same stages, timer and
+ * record (its TLS fields stay empty and are published as null). One way out: client_conn_finish
  * classifies, closes and calls the owner's done callback; nothing touches the connection after
  * that call. Timings are CLOCK_MONOTONIC microseconds: t_connect_us and t_handshake_us are the
  * durations of those phases, t_first_byte_us and t_total_us count from the connect() call (like
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -176,6 +179,15 @@ client_conn_ssl_fail(struct client_conn *c, int rc, int sys, const char *what)
 	client_conn_finish(c);
 }
 
+/* Record a failed socket call on a plain connection and finish. */
+static void
+client_conn_sys_fail(struct client_conn *c, int err, const char *what)
+{
+	c->r.f.sys_errno = err;
+	client_result_error(&c->r, "%s: %s", what, strerror(err));
+	client_conn_finish(c);
+}
+
 /* Write pending plaintext; returns 1 when all written, 0 when waiting, -1 when finished. */
 static int
 client_conn_flush(struct client_conn *c)
@@ -197,6 +209,20 @@ client_conn_flush(struct client_conn *c)
 		int chunk = len > 16384 ? 16384 : (int)len, rc, sys;
 		const unsigned char *p = evbuffer_pullup(c->out, chunk);
 
+		if (c->ssl == NULL) {
+			ssize_t w = send(c->fd, p, (size_t)chunk, MSG_NOSIGNAL);
+			if (w > 0) {
+				evbuffer_drain(c->out, (size_t)w);
+				client_conn_progress(c);
+				continue;
+			}
+			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+				client_conn_wait(c, EV_WRITE);
+				return 0;
+			}
+			client_conn_sys_fail(c, w < 0 ? errno : EPIPE, "write");
+			return -1;
+		}
 		ERR_clear_error();
 		errno = 0;
 		rc = SSL_write(c->ssl, p, chunk);
@@ -239,10 +265,26 @@ client_conn_http(struct client_conn *c)
 			return;
 		if (fl == 0)
 			return;
-		ERR_clear_error();
-		errno = 0;
-		rc = SSL_read(c->ssl, buf, sizeof(buf));
-		sys = errno;
+		if (c->ssl == NULL) {
+			ssize_t got = recv(c->fd, buf, sizeof(buf), 0);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+				client_conn_wait(c, EV_READ);
+				return;
+			}
+			if (got < 0) {
+				client_conn_sys_fail(c, errno, "read");
+				return;
+			}
+			rc = (int)got;
+			e = got == 0 ? SSL_ERROR_ZERO_RETURN : SSL_ERROR_NONE;
+			sys = 0;
+		} else {
+			ERR_clear_error();
+			errno = 0;
+			rc = SSL_read(c->ssl, buf, sizeof(buf));
+			sys = errno;
+			e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
+		}
 		if (rc > 0) {
 			if (c->r.t_first_byte_us < 0)
 				c->r.t_first_byte_us = client_conn_us(c->t0, util_mono_ns());
@@ -258,7 +300,7 @@ client_conn_http(struct client_conn *c)
 			}
 			continue;
 		}
-		if (client_conn_retry(c, e = SSL_get_error(c->ssl, rc)))
+		if (client_conn_retry(c, e))
 			return;
 		if (e != SSL_ERROR_ZERO_RETURN) {
 			client_conn_ssl_fail(c, rc, sys, "read");
@@ -286,8 +328,10 @@ client_conn_request(struct client_conn *c)
 	int n;
 
 	c->t_hs = util_mono_ns();
-	c->r.t_handshake_us = client_conn_us(c->t_est, c->t_hs);
-	client_tls_describe(c->ssl, &c->r);
+	if (c->ssl != NULL) {
+		c->r.t_handshake_us = client_conn_us(c->t_est, c->t_hs);
+		client_tls_describe(c->ssl, &c->r);
+	}
 	c->stage = CLIENT_STAGE_HTTP;
 	if (strcmp(c->r.alpn, "h2") == 0) {
 		c->h2 = 1;
@@ -357,6 +401,10 @@ client_conn_connected(struct client_conn *c)
 	c->r.t_connect_us = client_conn_us(c->t0, c->t_est);
 	client_conn_addrs(c);
 	client_conn_progress(c);
+	if (!c->p.url->tls) {
+		client_conn_request(c);		/* plain HTTP: no handshake */
+		return;
+	}
 	c->stage = CLIENT_STAGE_HANDSHAKE;
 	if ((c->ssl = client_tls_ssl(c->p.tls, c->fd, c->p.url->host, &c->r, &cause)) == NULL) {
 		c->r.f.tls_error = 1;
@@ -423,7 +471,8 @@ client_conn_start(const struct client_conn_params *p, char **cause)
 	c->p = *p;
 	c->fd = -1;
 	client_result_init(&c->r);
-	c->r.sni = u->host;
+	c->r.plain = !u->tls;
+	c->r.sni = u->tls ? u->host : NULL;
 	c->r.url = u->text;
 	c->r.ua = p->ua;
 	c->r.hello = p->hello;

@@ -26,7 +26,7 @@ client_opts_seed(void *base, const struct opttab_opt *o, const char *value, cons
 
 static const struct opttab_opt client_opts_table[] = {
 	{ "url", 0, OPTTAB_LIST, 0, 0, NULL, NULL, OFF(url), NULL, "URL",
-	  "https://HOST[:PORT]/PATH to fetch (repeatable)" },
+	  "https://HOST[:PORT]/PATH (or http:// in clear text) to fetch (repeatable)" },
 	{ "connect", 0, OPTTAB_LIST, 0, 0, NULL, NULL, OFF(connect), NULL, "HOST=IP[:PORT]",
 	  "connect to IP for HOST instead of resolving (repeatable)" },
 	{ "count", 0, OPTTAB_LONG, 1, 100000000, "1", NULL, OFF(count), NULL, "N",

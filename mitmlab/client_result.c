@@ -133,6 +133,16 @@ client_result_us(int64_t us)
 	return us >= 0 ? json_integer(us) : json_null();
 }
 
+/* A TLS-only value: null on a plain record, else v (which is then returned as is). */
+static json_t *
+client_result_tls(const struct client_record *r, json_t *v)
+{
+	if (!r->plain)
+		return v;
+	json_decref(v);
+	return json_null();
+}
+
 /* Build the client.result event. */
 json_t *
 client_result_event(const struct client_record *r)
@@ -148,26 +158,32 @@ client_result_event(const struct client_record *r)
 			json_array_append_new(pem, json_string(r->chain_pem[i]));
 	}
 	json_object_set_new(ev, "flow", client_result_str(r->flow));
+	json_object_set_new(ev, "tls", json_boolean(!r->plain));
 	json_object_set_new(ev, "client", json_pack("{s:s,s:i}", "ip", r->client_ip,
 	    "port", r->client_port));
 	json_object_set_new(ev, "server", json_pack("{s:s,s:i}", "ip", r->server_ip,
 	    "port", r->server_port));
-	json_object_set_new(ev, "sni", client_result_str(r->sni));
+	json_object_set_new(ev, "sni", client_result_tls(r, client_result_str(r->sni)));
 	json_object_set_new(ev, "url", client_result_str(r->url));
 	json_object_set_new(ev, "outcome", json_string(client_result_name(r->outcome)));
 	json_object_set_new(ev, "error", client_result_str(r->error));
-	json_object_set_new(ev, "verify_error", client_result_str(r->verify_error));
-	json_object_set_new(ev, "chain_sha256", chain);
-	json_object_set_new(ev, "chain_spki_sha256", spki);
-	json_object_set_new(ev, "chain_pem", pem);	/* public certificates as sent */
-	json_object_set_new(ev, "leaf_spki_sha256",
-	    r->nchain > 0 ? json_string(r->chain_spki_sha256[0]) : json_null());
-	json_object_set_new(ev, "leaf_subject", client_result_str(r->leaf_subject));
-	json_object_set_new(ev, "leaf_issuer", client_result_str(r->leaf_issuer));
-	json_object_set_new(ev, "root_subject", client_result_str(r->root_subject));
-	json_object_set_new(ev, "version", client_result_str(r->version));
-	json_object_set_new(ev, "cipher", client_result_str(r->cipher));
-	json_object_set_new(ev, "alpn", client_result_str(r->alpn));
+	json_object_set_new(ev, "verify_error", client_result_tls(r,
+	    client_result_str(r->verify_error)));
+	json_object_set_new(ev, "chain_sha256", client_result_tls(r, chain));
+	json_object_set_new(ev, "chain_spki_sha256", client_result_tls(r, spki));
+	/* public certificates as sent */
+	json_object_set_new(ev, "chain_pem", client_result_tls(r, pem));
+	json_object_set_new(ev, "leaf_spki_sha256", client_result_tls(r,
+	    r->nchain > 0 ? json_string(r->chain_spki_sha256[0]) : json_null()));
+	json_object_set_new(ev, "leaf_subject", client_result_tls(r,
+	    client_result_str(r->leaf_subject)));
+	json_object_set_new(ev, "leaf_issuer", client_result_tls(r,
+	    client_result_str(r->leaf_issuer)));
+	json_object_set_new(ev, "root_subject", client_result_tls(r,
+	    client_result_str(r->root_subject)));
+	json_object_set_new(ev, "version", client_result_tls(r, client_result_str(r->version)));
+	json_object_set_new(ev, "cipher", client_result_tls(r, client_result_str(r->cipher)));
+	json_object_set_new(ev, "alpn", client_result_tls(r, client_result_str(r->alpn)));
 	json_object_set_new(ev, "http_status",
 	    r->f.http_status > 0 ? json_integer(r->f.http_status) : json_null());
 	json_object_set_new(ev, "location", client_result_str(r->location));
@@ -175,7 +191,8 @@ client_result_event(const struct client_record *r)
 	json_object_set_new(ev, "ua", client_result_str(r->ua));
 	json_object_set_new(ev, "hello", client_result_str(r->hello));
 	json_object_set_new(ev, "t_connect_us", client_result_us(r->t_connect_us));
-	json_object_set_new(ev, "t_handshake_us", client_result_us(r->t_handshake_us));
+	json_object_set_new(ev, "t_handshake_us", client_result_tls(r,
+	    client_result_us(r->t_handshake_us)));
 	json_object_set_new(ev, "t_first_byte_us", client_result_us(r->t_first_byte_us));
 	json_object_set_new(ev, "t_total_us", client_result_us(r->t_total_us));
 	return ev;

@@ -81,7 +81,8 @@ struct client_record {
 	int	client_port;
 	char	server_ip[UTIL_ADDRSTRLEN];
 	int	server_port;
-	const char *sni, *url, *ua, *hello;	/* borrowed from the run */
+	const char *sni, *url, *ua, *hello;	/* borrowed from the run; sni NULL when plain */
+	int	plain;				/* http:// in clear text: TLS fields are null */
 	struct client_facts f;
 	enum client_outcome outcome;
 	char	error[256];			/* "" = none */
@@ -110,7 +111,10 @@ int client_result_set_pem(struct client_record *r, size_t i, const char *pem, si
 /* Set r->error unless one is already set (the first cause wins). */
 void client_result_error(struct client_record *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The client.result event (new reference). */
+/* The client.result event (new reference). A plain record (http://) has "tls": false and
+ * null for every TLS field: sni, verify_error, chain_sha256, chain_spki_sha256, chain_pem,
+ * leaf_spki_sha256, leaf_subject, leaf_issuer, root_subject, version, cipher, alpn,
+ * t_handshake_us. */
 json_t *client_result_event(const struct client_record *r);
 
 #endif

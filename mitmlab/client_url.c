@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * client_url — URL and --connect parsing for the load generator, and the one-time address
- * resolution. Only https URLs are accepted: the client exists to observe TLS. The parsers are
+ * resolution. https URLs are the client's purpose (it observes TLS); http URLs are accepted
+ * too, for the plain-HTTP side of a scenario (a redirect to an install page). The parsers are
  * pure (table-tested in tests/unit/test_client.c); client_url_resolve is the only function
  * that may touch the resolver.
  */
@@ -36,20 +37,28 @@ client_url_port(const char *s, size_t len, int *port)
 	return 0;
 }
 
-/* Parse an https URL. */
+/* Parse an https or http URL. */
 int
 client_url_parse(const char *s, struct client_url *u, char **cause)
 {
 	const char *p, *hs, *he, *slash, *portp = NULL;
 	size_t hl, i;
+	int defport;
 
 	memset(u, 0, sizeof(*u));
 	if (strlen(s) >= sizeof(u->text))
 		return util_cause(cause, "URL \"%.40s...\": too long", s);
 	snprintf(u->text, sizeof(u->text), "%s", s);
-	if (strncasecmp(s, "https://", 8) != 0)
-		return util_cause(cause, "URL \"%s\": only https://HOST[:PORT]/PATH is supported", s);
-	p = s + 8;
+	if (strncasecmp(s, "https://", 8) == 0) {
+		u->tls = 1;
+		p = s + 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		u->tls = 0;
+		p = s + 7;
+	} else
+		return util_cause(cause, "URL \"%s\": only https://HOST[:PORT]/PATH or "
+		    "http://HOST[:PORT]/PATH is supported", s);
+	defport = u->tls ? 443 : 80;
 	slash = strchr(p, '/');
 	if (slash == NULL)
 		slash = p + strlen(p);
@@ -85,7 +94,7 @@ client_url_parse(const char *s, struct client_url *u, char **cause)
 	}
 	memcpy(u->host, hs, hl);
 	u->host[hl] = '\0';
-	u->port = 443;
+	u->port = defport;
 	if (portp != NULL && client_url_port(portp, (size_t)(slash - portp), &u->port) == -1)
 		return util_cause(cause, "URL \"%s\": bad port", s);
 	if (*slash == '\0')
@@ -97,10 +106,10 @@ client_url_parse(const char *s, struct client_url *u, char **cause)
 		snprintf(u->path, sizeof(u->path), "%s", slash);
 	}
 	if (strchr(u->host, ':') != NULL)
-		snprintf(u->authority, sizeof(u->authority), u->port == 443 ? "[%s]" : "[%s]:%d",
-		    u->host, u->port);
+		snprintf(u->authority, sizeof(u->authority), u->port == defport ? "[%s]" :
+		    "[%s]:%d", u->host, u->port);
 	else
-		snprintf(u->authority, sizeof(u->authority), u->port == 443 ? "%s" : "%s:%d",
+		snprintf(u->authority, sizeof(u->authority), u->port == defport ? "%s" : "%s:%d",
 		    u->host, u->port);
 	return 0;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_origin — the command line of `mitmlab origin`. The quick flags (--listen, --site, --bus,
- * --id) become JSON merged into the -c file (lists append, scalars override), so both go
- * through origin_conf's one parser and one set of error messages. Serving is origin_run's.
+ * --id, --http-port) become JSON merged into the -c file (lists append, scalars override), so
+ * both go through origin_conf's one parser and one set of error messages; --install-page
+ * HOST=PEM then sets "install_root" on the merged site named HOST. Serving is origin_run's.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -16,6 +18,7 @@
 #include "origin.h"
 #include "origin_conf.h"
 #include "origin_tls.h"
+#include "util.h"
 
 /* Print the usage. */
 static void
@@ -23,10 +26,15 @@ cmd_origin_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mitmlab origin [-c FILE.json] [--listen ADDR:PORT]... [--site NAME,CERT,KEY[,CHAIN]]...\n"
+	    "                      [--http-port N] [--install-page HOST=ROOT]...\n"
 	    "                      [--bus EP] [--id ID] [--pidfile FILE] [--check] [-d]\n"
 	    "  -c, --config FILE   JSON configuration (mitmlab origin --help-config for the keys)\n"
 	    "  -l, --listen A:P    add a listen address (\"127.0.0.1:8443\", \"[::1]:8443\")\n"
 	    "  -s, --site N,C,K[,CHAIN]  add a site: name, PEM cert, PEM key, optional PEM chain\n"
+	    "      --http-port N   also serve plain HTTP/1.1 on port N of every listen address\n"
+	    "                      (site by Host header; never HSTS)\n"
+	    "      --install-page HOST=ROOT  site HOST serves an \"install the certificate\" page\n"
+	    "                      and /root.crt = the file ROOT (PEM or DER) as given\n"
 	    "  -b, --bus EP        publish events to the bus forwarder input EP (ipc://...)\n"
 	    "      --id ID         component id on the bus (default origin)\n"
 	    "  -p, --pidfile FILE  write the pid once listening; removed at exit\n"
@@ -75,6 +83,32 @@ cmd_origin_site(const char *arg)
 	return site;
 }
 
+/* Apply --install-page HOST=ROOT entries (an object host -> path) to root's sites; 0 or -1
+ * with *cause when no site has that name. */
+static int
+cmd_origin_install(json_t *root, json_t *pages, const char *label, char **cause)
+{
+	json_t *sites = json_object_get(root, "sites"), *site, *path;
+	const char *host, *name;
+	size_t i;
+	int found;
+
+	json_object_foreach(pages, host, path) {
+		found = 0;
+		json_array_foreach(sites, i, site) {
+			name = json_string_value(json_object_get(site, "name"));
+			if (json_is_object(site) && name != NULL && strcasecmp(name, host) == 0) {
+				json_object_set(site, "install_root", path);
+				found = 1;
+			}
+		}
+		if (!found)
+			return util_cause(cause, "%s: --install-page %s: no site named \"%s\" (add it "
+			    "with --site or in the -c file)", label, host, host);
+	}
+	return 0;
+}
+
 /* mitmlab origin. */
 int
 cmd_origin(int argc, char **argv)
@@ -90,14 +124,18 @@ cmd_origin(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "help-config", no_argument, NULL, 'H' },
+		{ "http-port", required_argument, NULL, 'P' },
+		{ "install-page", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *pidfile = NULL;
-	json_t *flags = json_object(), *root = NULL, *v;
+	json_t *flags = json_object(), *pages = json_object(), *root = NULL, *v;
 	struct origin_conf *conf = NULL;
 	struct origin_tls *tls;
 	char label[512], *cause = NULL;
-	const char *key;
+	const char *key, *eq;
+	char *end;
+	long port;
 	int ch, check = 0, rc = 2;
 	size_t i;
 
@@ -125,6 +163,27 @@ cmd_origin(int argc, char **argv)
 			break;
 		case 'p':
 			pidfile = optarg;
+			break;
+		case 'P':
+			port = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || port < 0 || port > 65535) {
+				log_warnx("--http-port %s: expected a port, 0..65535 (0 = off)", optarg);
+				goto out;
+			}
+			json_object_set_new(flags, "http_port", json_integer(port));
+			break;
+		case 'i':
+			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg || eq[1] == '\0') {
+				log_warnx("--install-page %s: expected HOST=ROOT_CERT_FILE", optarg);
+				goto out;
+			}
+			{
+				char *h = strndup(optarg, (size_t)(eq - optarg));
+				if (h == NULL)
+					goto out;
+				json_object_set_new(pages, h, json_string(eq + 1));
+				free(h);
+			}
 			break;
 		case 'C':
 			check = 1;
@@ -169,6 +228,8 @@ cmd_origin(int argc, char **argv)
 		} else
 			json_object_set(root, key, v);
 	}
+	if (cmd_origin_install(root, pages, label, &cause) == -1)
+		goto out;
 	if ((conf = origin_conf_parse(root, label, &cause)) == NULL)
 		goto out;
 	rc = 1;
@@ -190,5 +251,6 @@ out:
 	origin_conf_free(conf);
 	json_decref(root);
 	json_decref(flags);
+	json_decref(pages);
 	return rc;
 }

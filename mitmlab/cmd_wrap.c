@@ -213,6 +213,13 @@ cmd_wrap_opts(int argc, char **argv, struct cmd_wrap_cfg *c, char **cause)
 		return util_cause(cause, "--tool is required (curl or openssl)");
 	if (c->nurls == 0)
 		return util_cause(cause, "at least one --url is required");
+	if (c->tool == WRAP_OPENSSL) {
+		size_t i;
+		for (i = 0; i < c->nurls; i++)
+			if (!c->urls[i].tls)
+				return util_cause(cause, "--url %s: openssl s_client speaks TLS only "
+				    "(use --tool curl for http:// URLs)", c->urls[i].text);
+	}
 	if (c->cafile != NULL && access(c->cafile, R_OK) == -1)
 		return util_cause(cause, "--cafile %s: cannot read it", c->cafile);
 	return 0;
@@ -274,7 +281,8 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	cmd_wrap_job(c, u, &j);
 	client_result_init(r);
 	r->url = u->text;
-	r->sni = u->host;
+	r->plain = !u->tls;
+	r->sni = u->tls ? u->host : NULL;
 	r->ua = c->ua;
 	r->hello = wrap_tool_name(c->tool);
 	if (wrap_argv_build(&j, &a, cause) == -1)

@@ -2,7 +2,8 @@
 /*
  * origin — the `mitmlab origin` server: builds the sites' TLS contexts, binds the listeners,
  * opens the bus, writes the pid file, and runs one event loop until SIGTERM/SIGINT, when it
- * stops accepting, closes every connection and returns. Per-connection work is origin_conn's;
+ * stops accepting, closes every connection and returns. With http_port it also listens for
+ * plain HTTP on that port of every listen address. Per-connection work is origin_conn's;
  * option parsing is cmd_origin's.
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
 #include <jansson.h>
 
 #include "bus.h"
@@ -25,8 +27,9 @@
 struct origin_server {
 	struct origin_srv	 srv;		/* what connections see */
 	struct origin_tls	*tls;		/* owned; srv.tls points here */
-	struct evconnlistener	**lis;
+	struct evconnlistener	**lis;		/* TLS listeners, then the plain ones */
 	size_t			 n_lis;
+	json_t			*http_listen;	/* the plain addresses, for origin.start */
 	struct event		*sig_term, *sig_int, *resume;
 };
 
@@ -40,6 +43,18 @@ origin_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 	(void)l;
 	(void)len;
 	origin_conn_accept(&s->srv, fd, sa);
+}
+
+/* A plain-HTTP connection arrived. */
+static void
+origin_accept_plain_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int len, void *arg)
+{
+	struct origin_server *s = arg;
+
+	(void)l;
+	(void)len;
+	origin_conn_accept_plain(&s->srv, fd, sa);
 }
 
 /* Re-enable the listeners after an accept error pause. */
@@ -88,29 +103,56 @@ origin_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(s->srv.base, NULL);
 }
 
-/* Bind every listen address. */
+/* Bind one listener; -1 with *cause. */
+static int
+origin_bind(struct origin_server *s, const struct sockaddr_storage *ss, const char *text,
+    evconnlistener_cb cb, char **cause)
+{
+	int len = ss->ss_family == AF_INET6 ? (int)sizeof(struct sockaddr_in6) :
+	    (int)sizeof(struct sockaddr_in);
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+	struct evconnlistener *l;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= LEV_OPT_BIND_IPV6ONLY;
+	l = evconnlistener_new_bind(s->srv.base, cb, s, flags, 1024,
+	    (const struct sockaddr *)ss, len);
+	if (l == NULL)
+		return util_cause(cause, "listen %s: %s (is the port in use, or the address "
+		    "not on this host/namespace?)", text, strerror(errno));
+	evconnlistener_set_error_cb(l, origin_accept_error_cb);
+	s->lis[s->n_lis++] = l;
+	return 0;
+}
+
+/* Bind every listen address, and the plain-HTTP port of each when http_port is set. */
 static int
 origin_listen(struct origin_server *s, const struct origin_conf *conf, char **cause)
 {
-	size_t i;
-	unsigned flags;
+	struct sockaddr_storage ss;
+	char host[UTIL_ADDRSTRLEN], text[UTIL_ADDRSTRLEN + 16];
+	size_t i, n = conf->listen.text.n;
 
-	if ((s->lis = calloc(conf->listen.text.n, sizeof(*s->lis))) == NULL)
+	if ((s->lis = calloc(2 * n, sizeof(*s->lis))) == NULL ||
+	    (s->http_listen = json_array()) == NULL)
 		return util_cause(cause, "out of memory");
-	for (i = 0; i < conf->listen.text.n; i++) {
-		const struct sockaddr_storage *ss = &conf->listen.ss[i];
-		int len = ss->ss_family == AF_INET6 ? (int)sizeof(struct sockaddr_in6) :
-		    (int)sizeof(struct sockaddr_in);
-		flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
-		if (ss->ss_family == AF_INET6)
-			flags |= LEV_OPT_BIND_IPV6ONLY;
-		s->lis[i] = evconnlistener_new_bind(s->srv.base, origin_accept_cb, s, flags, 1024,
-		    (const struct sockaddr *)ss, len);
-		if (s->lis[i] == NULL)
-			return util_cause(cause, "listen %s: %s (is the port in use, or the address "
-			    "not on this host/namespace?)", conf->listen.text.v[i], strerror(errno));
-		evconnlistener_set_error_cb(s->lis[i], origin_accept_error_cb);
-		s->n_lis = i + 1;
+	for (i = 0; i < n; i++)
+		if (origin_bind(s, &conf->listen.ss[i], conf->listen.text.v[i], origin_accept_cb,
+		    cause) == -1)
+			return -1;
+	for (i = 0; conf->http_port > 0 && i < n; i++) {
+		ss = conf->listen.ss[i];
+		util_sa_host((const struct sockaddr *)&ss, host, sizeof(host));
+		if (ss.ss_family == AF_INET6) {
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)conf->http_port);
+			snprintf(text, sizeof(text), "[%s]:%lld", host, conf->http_port);
+		} else {
+			((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)conf->http_port);
+			snprintf(text, sizeof(text), "%s:%lld", host, conf->http_port);
+		}
+		if (origin_bind(s, &ss, text, origin_accept_plain_cb, cause) == -1)
+			return -1;
+		json_array_append_new(s->http_listen, json_string(text));
 	}
 	return 0;
 }
@@ -129,6 +171,7 @@ origin_event(struct origin_server *s, const struct origin_conf *conf, const char
 		for (i = 0; i < conf->listen.text.n; i++)
 			json_array_append_new(a, json_string(conf->listen.text.v[i]));
 		json_object_set_new(ev, "listen", a);
+		json_object_set_new(ev, "http_listen", json_incref(s->http_listen));
 		a = json_array();
 		for (i = 0; i < conf->n_sites; i++)
 			json_array_append_new(a, json_string(conf->sites[i].name));
@@ -152,6 +195,7 @@ origin_teardown(struct origin_server *s)
 		if (s->lis[i] != NULL)
 			evconnlistener_free(s->lis[i]);
 	free(s->lis);
+	json_decref(s->http_listen);
 	if (s->sig_term != NULL)
 		event_free(s->sig_term);
 	if (s->sig_int != NULL)
@@ -201,8 +245,9 @@ origin_run(const struct origin_conf *conf, const char *pidfile, char **cause)
 			goto out;
 		wrote_pid = 1;
 	}
-	log_info("listening on %zu address%s, %zu site%s%s%s", conf->listen.text.n,
-	    conf->listen.text.n == 1 ? "" : "es", conf->n_sites, conf->n_sites == 1 ? "" : "s",
+	log_info("listening on %zu address%s%s, %zu site%s%s%s", conf->listen.text.n,
+	    conf->listen.text.n == 1 ? "" : "es", conf->http_port > 0 ? " (+ plain HTTP)" : "",
+	    conf->n_sites, conf->n_sites == 1 ? "" : "s",
 	    conf->bus ? ", events to " : "", conf->bus ? conf->bus : "");
 	origin_event(&s, conf, "origin.start");
 	if (event_base_dispatch(s.srv.base) == -1) {

@@ -54,6 +54,8 @@ static const struct origin_conf_key origin_conf_top[] = {
 	  "seconds a connection may stay silent" },
 	{ "keylog", OCT_STR, 0, 0, NULL, 0, TOP(keylog),
 	  "append TLS secrets in SSLKEYLOGFILE format to this file" },
+	{ "http_port", OCT_INT, 0, 65535, "0", 0, TOP(http_port),
+	  "also serve plain HTTP/1.1 on this port of every listen address (0 = off)" },
 	{ "sites", OCT_SITES, 0, 0, NULL, 1, TOP(sites), "the sites (see below)" },
 };
 
@@ -79,6 +81,10 @@ static const struct origin_conf_key origin_conf_site[] = {
 	{ "body_bytes", OCT_INT, 0, 1LL << 34, "1024", 0, SITE(body_bytes),
 	  "response body size (a repeating pattern)" },
 	{ "status", OCT_INT, 200, 599, "200", 0, SITE(status), "HTTP status of every response" },
+	{ "location", OCT_STR, 0, 0, NULL, 0, SITE(location),
+	  "Location header of every response (with a 3xx status: a redirect)" },
+	{ "install_root", OCT_STR, 0, 0, NULL, 0, SITE(install_root),
+	  "PEM/DER root: serve an install page, and /root.crt as the file's bytes" },
 };
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -323,6 +329,12 @@ origin_conf_check_site(const struct origin_conf *conf, size_t idx, const char *l
 		return util_cause(cause, "%s: sites[%zu].client_ca: missing (client_cert \"%s\" needs "
 		    "the CA that signs client certificates)", label, idx,
 		    s->client_cert == ORIGIN_CCERT_REQUIRED ? "required" : "optional");
+	if (s->location != NULL && strpbrk(s->location, "\r\n") != NULL)
+		return util_cause(cause, "%s: sites[%zu].location: contains a line break (give one "
+		    "URL)", label, idx);
+	if (s->location != NULL && strlen(s->location) > 1024)
+		return util_cause(cause, "%s: sites[%zu].location: over 1024 bytes (give a shorter "
+		    "URL)", label, idx);
 	for (j = 0; j < idx; j++) {
 		if (strcasecmp(conf->sites[j].name, s->name) == 0)
 			return util_cause(cause, "%s: sites[%zu].name: \"%s\" is already sites[%zu] "
@@ -444,6 +456,8 @@ origin_conf_site_free(struct origin_site_conf *s)
 	free(s->ciphersuites);
 	origin_conf_strs_free(&s->alpn);
 	free(s->client_ca);
+	free(s->location);
+	free(s->install_root);
 }
 
 /* Free a configuration. */

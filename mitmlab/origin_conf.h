@@ -11,6 +11,8 @@
  *    "listen": ["10.1.0.10:443", ...],     one or more ADDR:PORT ("[v6]:port", ":port" = any)
  *    "max_conns": 1024, "handshake_timeout": 10, "idle_timeout": 30,   (seconds)
  *    "keylog": "/run/dir/capture/origin-keylog.txt",   optional, SSLKEYLOGFILE format
+ *    "http_port": 80,                      also serve plain HTTP/1.1 on this port of every
+ *                                          listen address (0 = off; the site comes from Host)
  *    "sites": [{
  *       "name": "www.google.com",          matched against the SNI (case-insensitive)
  *       "aliases": ["google.com", "*.google.com"],   more SNI names; "*." = any one label
@@ -22,10 +24,17 @@
  *       "alpn": ["h2", "http/1.1"],        server preference order; [] = no ALPN
  *       "hsts": false | true | "preload",
  *       "client_cert": "none" | "optional" | "required", "client_ca": "ca.pem",
- *       "body_bytes": 1024, "status": 200}]}
+ *       "body_bytes": 1024, "status": 200,
+ *       "location": "http://warning.lab/install",   Location header on every response
+ *                                          (give "status": 302 to make it a redirect)
+ *       "install_root": "national/root.pem"}]}   an "install the certificate" site: every path
+ *                                          answers an HTML page naming the root, and /root.crt
+ *                                          the file's bytes as application/x-x509-ca-cert
  *
  * A connection whose SNI matches no site gets the site whose default_for names its local
- * address, else the first site. Paths are used as given (relative to the working directory).
+ * address, else the first site. A plain-HTTP request is dispatched the same way by its Host
+ * header (port stripped), per request; default_for then matches the local IP, any port.
+ * Strict-Transport-Security is never sent over plain HTTP (RFC 6797 section 7.2). Paths are used as given (relative to the working directory).
  * Errors name the file, the JSON path and the fix: "o.json: sites[1].tls_min: ...".
  * This module only parses and checks; loading the certificates is origin_tls's job.
  */
@@ -66,6 +75,8 @@ struct origin_site_conf {
 	char		*client_ca;
 	long long	 body_bytes;
 	long long	 status;
+	char		*location;		/* NULL: no Location header */
+	char		*install_root;		/* NULL: not an install page */
 };
 
 struct origin_conf {
@@ -76,6 +87,7 @@ struct origin_conf {
 	long long	 max_conns;
 	long long	 handshake_timeout;	/* seconds */
 	long long	 idle_timeout;		/* seconds */
+	long long	 http_port;		/* 0: no plain-HTTP listener */
 	struct origin_site_conf *sites;
 	size_t		 n_sites;
 };

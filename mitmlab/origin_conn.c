@@ -4,7 +4,8 @@
  * `mitmlab origin`, and the origin-vantage events. The peek reads the ClientHello with
  * recv(MSG_PEEK) on an edge-triggered event (a partial hello waits for the next segment instead
  * of spinning) under an absolute handshake deadline and TLSPEEK_MAX_BYTES, so OpenSSL later
- * reads the very same bytes. Parsing HTTP is left to origin_h1 / origin_h2.
+ * reads the very same bytes. Plain-HTTP connections go straight to origin_h1 on a socket
+ * bufferevent. Parsing HTTP is left to origin_h1 / origin_h2.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,6 +24,7 @@
 #include "origin_conn.h"
 #include "origin_h1.h"
 #include "origin_h2.h"
+#include "origin_http.h"
 
 #define ORIGIN_CONN_PEEK_START	4096
 
@@ -73,6 +75,7 @@ origin_conn_hello_event(struct origin_conn *c, const char *error)
 	if ((ev = bus_event("origin.hello")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
+	json_object_set_new(ev, "tls", json_boolean(!c->plain));
 	json_object_set_new(ev, "client", origin_conn_jaddr(c->peer_ip, c->peer_port));
 	json_object_set_new(ev, "local", origin_conn_jaddr(c->local_ip, c->local_port));
 	json_object_set_new(ev, "sni", origin_conn_jstr(c->sni));
@@ -89,7 +92,8 @@ origin_conn_hello_event(struct origin_conn *c, const char *error)
 	json_object_set_new(ev, "cipher", origin_conn_jstr(c->cipher));
 	json_object_set_new(ev, "alpn", origin_conn_jstr(c->alpn));
 	json_object_set_new(ev, "ua", c->ua != NULL ? json_string(c->ua) : json_null());
-	json_object_set_new(ev, "client_cert", json_boolean(c->client_cert));
+	json_object_set_new(ev, "client_cert", c->plain ? json_null() :
+	    json_boolean(c->client_cert));
 	json_object_set_new(ev, "error", origin_conn_jstr(error));
 	bus_publish(c->srv->bus, ev);
 }
@@ -125,6 +129,7 @@ origin_conn_request(struct origin_conn *c, const char *method, const char *path,
 	json_object_set_new(ev, "bytes", json_integer((json_int_t)bytes));
 	json_object_set_new(ev, "proto", json_string(c->phase == ORIGIN_CONN_H2 ? "h2" :
 	    "http/1.1"));
+	json_object_set_new(ev, "tls", json_boolean(!c->plain));
 	bus_publish(c->srv->bus, ev);
 }
 
@@ -150,9 +155,11 @@ origin_conn_echo(const struct origin_conn *c, const char *proto, const char *aut
 	json_object_set_new(o, "cipher", origin_conn_jstr(c->cipher));
 	json_object_set_new(o, "alpn", origin_conn_jstr(c->alpn));
 	json_object_set_new(o, "proto", json_string(proto));
+	json_object_set_new(o, "tls", json_boolean(!c->plain));
 	json_object_set_new(o, "client", json_string(client));
 	json_object_set_new(o, "flow", json_string(c->flow));
-	json_object_set_new(o, "client_cert", json_boolean(c->client_cert));
+	json_object_set_new(o, "client_cert", c->plain ? json_null() :
+	    json_boolean(c->client_cert));
 	json_object_set_new(o, "authority", origin_conn_jstr(authority));
 	json_object_set_new(o, "path", origin_conn_jstr(path));
 	json_object_set_new(o, "ua", ua != NULL ? json_string(ua) : json_null());
@@ -179,7 +186,13 @@ origin_conn_close(struct origin_conn *c, const char *reason)
 	struct origin_srv *srv = c->srv;
 
 	log_debug("%s: close (%s) after %lu requests", c->flow, reason, c->n_requests);
-	if (!c->hello_sent && c->phase >= ORIGIN_CONN_H1)
+	if (!c->hello_sent && c->plain) {
+		/* A plain connection that never sent a request (the packet plane may have
+		 * answered it and reset this side): say how it ended. */
+		char why[128];
+		snprintf(why, sizeof(why), "no request: %s", reason);
+		origin_conn_hello_event(c, why);
+	} else if (!c->hello_sent && c->phase >= ORIGIN_CONN_H1)
 		origin_conn_hello_event(c, NULL);	/* a handshake with no request */
 	if (c->h1 != NULL)
 		origin_h1_free(c);
@@ -349,6 +362,8 @@ origin_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		origin_conn_close(c, "write timeout");
 	else if (what & BEV_EVENT_EOF)
 		origin_conn_close(c, "eof");
+	else if (c->plain && EVUTIL_SOCKET_ERROR() == ECONNRESET)
+		origin_conn_close(c, "reset");
 	else
 		origin_conn_close(c, "error");
 	ERR_clear_error();
@@ -472,27 +487,26 @@ origin_conn_peek_cb(evutil_socket_t fd, short what, void *arg)
 	origin_conn_start_tls(c);
 }
 
-/* Accept: register the connection and wait for its ClientHello. */
-int
-origin_conn_accept(struct origin_srv *srv, evutil_socket_t fd, const struct sockaddr *peer)
+/* Register an accepted connection (common to TLS and plain); NULL when refused. */
+static struct origin_conn *
+origin_conn_new(struct origin_srv *srv, evutil_socket_t fd, const struct sockaddr *peer)
 {
 	struct sockaddr_storage local;
 	socklen_t ll = sizeof(local);
 	struct origin_conn *c;
-	struct timeval hs = { (time_t)srv->conf->handshake_timeout, 0 };
 	char ps[UTIL_ADDRSTRLEN + 8], ls[UTIL_ADDRSTRLEN + 8];
 	int one = 1;
 
 	if (srv->n_conns >= (size_t)srv->conf->max_conns) {
 		srv->refused++;
 		close(fd);
-		return -1;
+		return NULL;
 	}
 	memset(&local, 0, sizeof(local));
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) == -1 ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
-		return -1;
+		return NULL;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->srv = srv;
@@ -510,6 +524,18 @@ origin_conn_accept(struct origin_srv *srv, evutil_socket_t fd, const struct sock
 	srv->conns = c;
 	srv->n_conns++;
 	srv->accepted++;
+	return c;
+}
+
+/* Accept: register the connection and wait for its ClientHello. */
+int
+origin_conn_accept(struct origin_srv *srv, evutil_socket_t fd, const struct sockaddr *peer)
+{
+	struct timeval hs = { (time_t)srv->conf->handshake_timeout, 0 };
+	struct origin_conn *c;
+
+	if ((c = origin_conn_new(srv, fd, peer)) == NULL)
+		return -1;
 	c->peek_cap = ORIGIN_CONN_PEEK_START;
 	if ((c->peek_buf = malloc(c->peek_cap)) == NULL ||
 	    (c->peek_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST | EV_ET,
@@ -518,5 +544,49 @@ origin_conn_accept(struct origin_srv *srv, evutil_socket_t fd, const struct sock
 		return -1;
 	}
 	log_debug("%s: accepted", c->flow);
+	return 0;
+}
+
+/* Plain HTTP: pick the request's site by its Host. */
+void
+origin_conn_plain_site(struct origin_conn *c, const char *host)
+{
+	char name[ORIGIN_HTTP_MAX_HOST];
+
+	if (!c->plain)
+		return;
+	if (origin_http_host(host, name, sizeof(name)) == -1)
+		name[0] = '\0';
+	c->site = origin_tls_pick_plain(c->srv->tls, name, (const struct sockaddr *)&c->local);
+}
+
+/* Accept on a plain-HTTP listener: straight to the HTTP/1.1 driver. */
+int
+origin_conn_accept_plain(struct origin_srv *srv, evutil_socket_t fd,
+    const struct sockaddr *peer)
+{
+	struct timeval idle = { (time_t)srv->conf->idle_timeout, 0 };
+	struct origin_conn *c;
+
+	if ((c = origin_conn_new(srv, fd, peer)) == NULL)
+		return -1;
+	c->plain = 1;
+	c->phase = ORIGIN_CONN_H1;
+	origin_conn_plain_site(c, NULL);	/* until a request names its Host */
+	evutil_make_socket_nonblocking(fd);
+	if ((c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		origin_conn_close(c, "out of memory");
+		return -1;
+	}
+	/* The bufferevent now owns fd. */
+	bufferevent_setcb(c->bev, origin_conn_read_cb, origin_conn_write_cb, origin_conn_event_cb,
+	    c);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("%s: accepted (plain HTTP)", c->flow);
+	if (origin_h1_start(c) == -1) {
+		origin_conn_close(c, c->why ? c->why : "driver start failed");
+		return -1;
+	}
 	return 0;
 }

@@ -3,7 +3,10 @@
  * origin_conn — one client connection of `mitmlab origin`, from accept to close: peek the raw
  * ClientHello (JA3/JA4 by tlspeek), pick the site, run the TLS handshake on a libevent
  * OpenSSL bufferevent, hand the plaintext to the HTTP/1.1 or h2 driver chosen by ALPN, and
- * publish what the origin saw (origin.hello, origin.request). The drivers see the fields of
+ * publish what the origin saw (origin.hello, origin.request). A plain-HTTP connection (the
+ * http_port listeners) skips the peek and TLS: it starts in the HTTP/1.1 driver on a socket
+ * bufferevent, and its site is picked per request from the Host header. The drivers see the
+ * fields of
  * struct origin_conn and call back here for events, /echo bodies and closing; they never free
  * the connection: a driver returns -1 (setting c->why) and the top-level callback closes it.
  */
@@ -48,6 +51,7 @@ struct origin_conn {
 	struct origin_srv	*srv;
 	struct origin_conn	*prev, *next;
 	evutil_socket_t		 fd;
+	int			 plain;			/* plain HTTP: no TLS at all */
 	int			 phase;			/* enum origin_conn_phase */
 	uint64_t		 t_accept;		/* monotonic ns */
 	char			 peer_ip[UTIL_ADDRSTRLEN], local_ip[UTIL_ADDRSTRLEN];
@@ -88,6 +92,12 @@ struct origin_conn {
 
 /* Take the accepted socket fd (takes ownership) and start peeking; -1 if refused. */
 int origin_conn_accept(struct origin_srv *srv, evutil_socket_t fd, const struct sockaddr *peer);
+/* The same for a plain-HTTP listener: no peek, no TLS, straight to HTTP/1.1. */
+int origin_conn_accept_plain(struct origin_srv *srv, evutil_socket_t fd,
+    const struct sockaddr *peer);
+/* Plain HTTP: pick the site for a request's Host header value (may be "" or malformed: the
+ * default_for / first-site rule then applies). No-op on TLS connections. */
+void origin_conn_plain_site(struct origin_conn *c, const char *host);
 /* The only way a connection ends: emits a pending origin.hello, frees everything. */
 void origin_conn_close(struct origin_conn *c, const char *reason);
 /* Close every connection (shutdown). */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * origin_h1 — HTTP/1.1 request handling for one `mitmlab origin` connection (see origin_h1.h).
+ * origin_h1 — HTTP/1.1 request handling for one `mitmlab origin` connection (see origin_h1.h),
+ * over TLS or in clear text (then the site is picked per request from Host and no HSTS is
+ * sent: RFC 6797 section 7.2).
  * Bodies are never held whole: at most ORIGIN_H1_OUT_HIGH bytes of pattern are queued at a
  * time, so a multi-gigabyte body costs the same memory as a small one.
  */
@@ -13,6 +15,7 @@
 #include "origin_conn.h"
 #include "origin_h1.h"
 #include "origin_http.h"
+#include "origin_install.h"
 #include "util.h"
 
 #define ORIGIN_H1_OUT_HIGH	(256 * 1024)	/* refill the body up to this much output */
@@ -85,33 +88,45 @@ origin_h1_error(struct origin_conn *c, const struct origin_http_req *req, int st
 static void
 origin_h1_answer(struct origin_conn *c, const struct origin_http_req *req)
 {
-	const struct origin_site_conf *site = c->site->conf;
+	const struct origin_site_conf *site;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const char *ua = req->has_ua ? req->ua : NULL;
+	const char *ua = req->has_ua ? req->ua : NULL, *ctype = "text/plain";
 	int head_only = strcmp(req->method, "HEAD") == 0;
-	int status = (int)site->status, n;
-	char head[1024], *echo = NULL;
-	size_t echo_len = 0;
+	int status, n;
+	char head[2048], *echo = NULL;
+	const unsigned char *fixed = NULL;
+	size_t echo_len = 0, fixed_len = 0;
 	uint64_t clen;
 
+	origin_conn_plain_site(c, req->host);
+	site = c->site->conf;
+	status = (int)site->status;
 	if (c->n_requests == 0)
 		origin_conn_first_request(c, ua);
 	if (strcmp(req->path, "/echo") == 0 || strncmp(req->path, "/echo?", 6) == 0) {
 		echo = origin_conn_echo(c, "http/1.1", req->host, req->path, ua, &echo_len);
 		status = 200;
 		clen = echo_len;
+		ctype = "application/json";
+	} else if (c->site->install != NULL) {
+		origin_install_route(c->site->install, req->path, &fixed, &fixed_len, &ctype);
+		status = 200;
+		clen = fixed_len;
 	} else
 		clen = origin_http_has_body(status) ? (uint64_t)site->body_bytes : 0;
 	c->h1->keep_alive = req->keep_alive;
-	n = origin_http_head(head, sizeof(head), status, echo ? "application/json" :
-	    "text/plain", clen, site->hsts, site->name, req->keep_alive);
+	n = origin_http_head_loc(head, sizeof(head), status, ctype, clen,
+	    c->plain ? ORIGIN_HSTS_OFF : site->hsts, site->name, req->keep_alive,
+	    echo == NULL && fixed == NULL ? site->location : NULL);
 	if (n > 0)
 		evbuffer_add(out, head, (size_t)n);
 	if (echo != NULL && !head_only)
 		evbuffer_add(out, echo, echo_len);
+	if (fixed != NULL && !head_only)
+		evbuffer_add(out, fixed, fixed_len);
 	free(echo);
 	origin_conn_request(c, req->method, req->path, req->host, ua, status, clen);
-	c->h1->body_left = echo == NULL && !head_only ? clen : 0;
+	c->h1->body_left = echo == NULL && fixed == NULL && !head_only ? clen : 0;
 	c->h1->body_off = 0;
 	origin_h1_fill(c);
 }

@@ -14,6 +14,7 @@
 #include "origin_conn.h"
 #include "origin_h2.h"
 #include "origin_http.h"
+#include "origin_install.h"
 
 #define ORIGIN_H2_OUT_HIGH	(512 * 1024)
 #define ORIGIN_H2_OUT_LOW	(128 * 1024)
@@ -143,10 +144,12 @@ origin_h2_answer(struct origin_conn *c, nghttp2_session *s, struct origin_h2_str
 {
 	const struct origin_site_conf *site = c->site->conf;
 	const char *ua = st->has_ua ? st->ua : NULL, *hsts = origin_http_hsts(site->hsts);
+	const char *ctype = "text/plain", *location = site->location;
 	int status = (int)site->status, head_only = strcmp(st->method, "HEAD") == 0;
+	const unsigned char *fixed;
 	nghttp2_data_provider prd;
-	nghttp2_nv nv[6];
-	size_t nnv = 0, echo_len = 0;
+	nghttp2_nv nv[7];
+	size_t nnv = 0, echo_len = 0, fixed_len;
 	uint64_t clen;
 
 #define ORIGIN_H2_NV(n, v) do { \
@@ -161,17 +164,30 @@ origin_h2_answer(struct origin_conn *c, nghttp2_session *s, struct origin_h2_str
 		st->echo = origin_conn_echo(c, "h2", st->authority, st->path, ua, &echo_len);
 		status = 200;
 		clen = echo_len;
+		ctype = "application/json";
+		location = NULL;
+	} else if (c->site->install != NULL) {
+		/* The page or the root, copied: the stream's body source is st->echo. */
+		origin_install_route(c->site->install, st->path, &fixed, &fixed_len, &ctype);
+		if ((st->echo = malloc(fixed_len + 1)) == NULL)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		memcpy(st->echo, fixed, fixed_len);
+		status = 200;
+		clen = fixed_len;
+		location = NULL;
 	} else
 		clen = origin_http_has_body(status) ? (uint64_t)site->body_bytes : 0;
 	snprintf(st->status, sizeof(st->status), "%d", status);
 	snprintf(st->clen, sizeof(st->clen), "%llu", (unsigned long long)clen);
 	ORIGIN_H2_NV(":status", st->status);
-	ORIGIN_H2_NV("content-type", st->echo ? "application/json" : "text/plain");
+	ORIGIN_H2_NV("content-type", ctype);
 	ORIGIN_H2_NV("content-length", st->clen);
 	ORIGIN_H2_NV("server", "mitmlab-origin");
 	ORIGIN_H2_NV("x-mitmlab-site", site->name);
 	if (hsts != NULL)
 		ORIGIN_H2_NV("strict-transport-security", hsts);
+	if (location != NULL)
+		ORIGIN_H2_NV("location", location);
 #undef ORIGIN_H2_NV
 	origin_conn_request(c, st->method, st->path, st->authority, ua, status, clen);
 	st->left = head_only ? 0 : clen;

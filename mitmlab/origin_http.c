@@ -252,6 +252,15 @@ int
 origin_http_head(char *out, size_t outlen, int status, const char *ctype, uint64_t clen,
     int hsts, const char *site, int keep_alive)
 {
+	return origin_http_head_loc(out, outlen, status, ctype, clen, hsts, site, keep_alive,
+	    NULL);
+}
+
+/* Response head with an optional Location. */
+int
+origin_http_head_loc(char *out, size_t outlen, int status, const char *ctype, uint64_t clen,
+    int hsts, const char *site, int keep_alive, const char *location)
+{
 	const char *h = origin_http_hsts(hsts);
 	int n;
 
@@ -261,15 +270,59 @@ origin_http_head(char *out, size_t outlen, int status, const char *ctype, uint64
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %llu\r\n"
 	    "%s%s%s"
+	    "%s%s%s"
 	    "X-Mitmlab-Site: %s\r\n"
 	    "Connection: %s\r\n"
 	    "\r\n",
 	    status, origin_http_reason(status), ctype, (unsigned long long)clen,
 	    h ? "Strict-Transport-Security: " : "", h ? h : "", h ? "\r\n" : "",
+	    location ? "Location: " : "", location ? location : "", location ? "\r\n" : "",
 	    site, keep_alive ? "keep-alive" : "close");
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
 	return n;
+}
+
+/* Host name of a Host header value. */
+int
+origin_http_host(const char *host, char *out, size_t outlen)
+{
+	const char *end, *colon;
+	size_t n, i;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	if (host == NULL || *host == '\0')
+		return -1;
+	if (host[0] == '[') {
+		if ((end = strchr(host, ']')) == NULL || end == host + 1)
+			return -1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (colon == NULL && end[1] != '\0')
+			return -1;
+		host++;
+	} else {
+		colon = strchr(host, ':');
+		end = colon != NULL ? colon : host + strlen(host);
+	}
+	if (colon != NULL) {
+		/* A port: 1..5 digits, nothing after. */
+		n = strlen(colon + 1);
+		if (n == 0 || n > 5 || strspn(colon + 1, "0123456789") != n)
+			return -1;
+	}
+	n = (size_t)(end - host);
+	if (n == 0 || n >= outlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)host[i];
+		if (c <= ' ' || c >= 0x7f || c == '/' || c == '@' || c == '[' || c == ']')
+			return -1;
+	}
+	memcpy(out, host, n);
+	out[n] = '\0';
+	return 0;
 }
 
 /* Whether a status allows a body. */

@@ -52,6 +52,12 @@ const char *origin_http_hsts(int hsts);
 /* Write an HTTP/1.1 response head into out; returns its length, or -1 if outlen is short. */
 int origin_http_head(char *out, size_t outlen, int status, const char *ctype, uint64_t clen,
     int hsts, const char *site, int keep_alive);
+/* origin_http_head with a Location header when location is not NULL. */
+int origin_http_head_loc(char *out, size_t outlen, int status, const char *ctype,
+    uint64_t clen, int hsts, const char *site, int keep_alive, const char *location);
+/* The host name of a Host header value ("name", "name:port", "[v6]:port") into out (outlen
+ * bytes, brackets removed); 0, or -1 when empty, malformed or too long (out set to ""). */
+int origin_http_host(const char *host, char *out, size_t outlen);
 /* Whether a response with this status carries a body (not 1xx, 204, 304). */
 int origin_http_has_body(int status);
 /* Fill buf with len bytes of the body pattern starting at body offset off. */

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "origin_install.h"
 #include "origin_tls.h"
 #include "util.h"
 
@@ -59,9 +60,11 @@ origin_tls_by_name(const struct origin_tls *tls, const char *sni)
 	return NULL;
 }
 
-/* Whether configured address want matches the local address (any-address = any address). */
+/* Whether configured address want matches the local address (any-address = any address);
+ * any_port: compare the IPs only. */
 static int
-origin_tls_addr_match(const struct sockaddr_storage *want, const struct sockaddr *local)
+origin_tls_addr_match(const struct sockaddr_storage *want, const struct sockaddr *local,
+    int any_port)
 {
 	char hw[UTIL_ADDRSTRLEN], hl[UTIL_ADDRSTRLEN];
 	int pw, pl;
@@ -70,7 +73,7 @@ origin_tls_addr_match(const struct sockaddr_storage *want, const struct sockaddr
 		return 0;
 	pw = util_sa_host((const struct sockaddr *)want, hw, sizeof(hw));
 	pl = util_sa_host(local, hl, sizeof(hl));
-	if (pw != pl)
+	if (pw != pl && !any_port)
 		return 0;
 	if (strcmp(hw, "0.0.0.0") == 0 || strcmp(hw, "::") == 0)
 		return 1;
@@ -80,20 +83,37 @@ origin_tls_addr_match(const struct sockaddr_storage *want, const struct sockaddr
 	return strcmp(hw, hl) == 0;
 }
 
-/* The dispatch rule. */
-const struct origin_site *
-origin_tls_pick(const struct origin_tls *tls, const char *sni, const struct sockaddr *local)
+/* The dispatch rule; any_port for plain HTTP. */
+static const struct origin_site *
+origin_tls_pick_any(const struct origin_tls *tls, const char *name,
+    const struct sockaddr *local, int any_port)
 {
 	const struct origin_site *s;
 	size_t i, j;
 
-	if ((s = origin_tls_by_name(tls, sni)) != NULL)
+	if ((s = origin_tls_by_name(tls, name)) != NULL)
 		return s;
 	for (i = 0; i < tls->n; i++)
 		for (j = 0; j < tls->sites[i].conf->default_for.text.n; j++)
-			if (origin_tls_addr_match(&tls->sites[i].conf->default_for.ss[j], local))
+			if (origin_tls_addr_match(&tls->sites[i].conf->default_for.ss[j], local,
+			    any_port))
 				return &tls->sites[i];
 	return &tls->sites[0];
+}
+
+/* The dispatch rule by SNI. */
+const struct origin_site *
+origin_tls_pick(const struct origin_tls *tls, const char *sni, const struct sockaddr *local)
+{
+	return origin_tls_pick_any(tls, sni, local, 0);
+}
+
+/* The dispatch rule by Host. */
+const struct origin_site *
+origin_tls_pick_plain(const struct origin_tls *tls, const char *host,
+    const struct sockaddr *local)
+{
+	return origin_tls_pick_any(tls, host, local, 1);
 }
 
 /* Site of an SSL object. */
@@ -211,7 +231,11 @@ origin_tls_site(struct origin_tls *tls, struct origin_site *site, char **cause)
 	if (origin_tls_file("cert", c->cert, cause) == -1 ||
 	    origin_tls_file("key", c->key, cause) == -1 ||
 	    origin_tls_file("chain", c->chain, cause) == -1 ||
-	    origin_tls_file("client_ca", c->client_ca, cause) == -1)
+	    origin_tls_file("client_ca", c->client_ca, cause) == -1 ||
+	    origin_tls_file("install_root", c->install_root, cause) == -1)
+		return -1;
+	if (c->install_root != NULL &&
+	    (site->install = origin_install_load(c->install_root, c->name, cause)) == NULL)
 		return -1;
 	if ((ctx = site->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return util_cause(cause, "SSL_CTX_new: %s", log_ssl_reason());
@@ -319,8 +343,10 @@ origin_tls_free(struct origin_tls *tls)
 
 	if (tls == NULL)
 		return;
-	for (i = 0; i < tls->n; i++)
+	for (i = 0; i < tls->n; i++) {
 		SSL_CTX_free(tls->sites[i].ctx);
+		origin_install_free(tls->sites[i].install);
+	}
 	if (tls->keylog != NULL)
 		fclose(tls->keylog);
 	free(tls->sites);

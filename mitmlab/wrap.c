@@ -225,6 +225,9 @@ wrap_argv_build(const struct wrap_job *j, struct wrap_argv *a, char **cause)
 	int rc;
 
 	memset(a, 0, sizeof(*a));
+	if (j->tool == WRAP_OPENSSL && !j->u->tls)
+		return util_cause(cause, "%s: openssl s_client speaks TLS only (use curl for "
+		    "http:// URLs)", j->u->text);
 	rc = j->tool == WRAP_CURL ? wrap_argv_curl(j, a) : wrap_argv_openssl(j, a);
 	if (rc == -1) {
 		wrap_argv_free(a);
@@ -557,20 +560,24 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	if (msg[0] != '\0')
 		client_result_error(r, "%s", msg);
 	wrap_curl_facts(j, code, msg, r);
+	if (r->plain)
+		r->f.verify_err = -1;	/* nothing was verified: no TLS */
 	if (o->killed) {
 		r->f.timed_out = 1;
 		client_result_error(r, "curl killed at the deadline");
 	}
-	certs = wrap_curl_str(j, "certs");
-	wrap_chain_pem(certs, strlen(certs), r);
-	wrap_curl_verbose(o->err, r);
-	if (r->alpn[0] == '\0')
-		wrap_copy(r->alpn, sizeof(r->alpn),
-		    wrap_curl_alpn(wrap_curl_str(j, "http_version")));
+	if (!r->plain) {
+		certs = wrap_curl_str(j, "certs");
+		wrap_chain_pem(certs, strlen(certs), r);
+		wrap_curl_verbose(o->err, r);
+		if (r->alpn[0] == '\0')
+			wrap_copy(r->alpn, sizeof(r->alpn),
+			    wrap_curl_alpn(wrap_curl_str(j, "http_version")));
+	}
 	wrap_copy(r->location, sizeof(r->location), wrap_curl_str(j, "redirect_url"));
 	r->body_bytes = (uint64_t)json_integer_value(json_object_get(j, "size_download"));
 	r->t_connect_us = wrap_curl_us(j, "time_connect");
-	r->t_handshake_us = wrap_curl_us(j, "time_appconnect");
+	r->t_handshake_us = r->plain ? -1 : wrap_curl_us(j, "time_appconnect");
 	r->t_first_byte_us = wrap_curl_us(j, "time_starttransfer");
 	if (wrap_curl_us(j, "time_total") >= 0)
 		r->t_total_us = wrap_curl_us(j, "time_total");

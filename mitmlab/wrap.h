@@ -13,6 +13,9 @@
  *            the chain verified or failed on the name (curl aborts before collecting
  *            certinfo on an untrusted chain, so chain fields are empty for cert-untrusted).
  *            "alpn" is derived from the HTTP version curl used (curl does not print ALPN).
+ *            http:// URLs (curl only) run in clear text: set r->plain before classifying,
+ *            and the TLS fields stay null; a 3xx is "redirect" with curl's redirect_url as
+ *            "location".
  *   openssl  s_client prints the served chain (-showcerts), the verify result, protocol,
  *            cipher and ALPN, and the HTTP response to the one request written on its stdin.
  *            It never prints its local address, so "flow" and "client" are null for openssl
@@ -84,7 +87,7 @@ long wrap_deadline_ms(const struct wrap_job *j);
 /* Hash the PEM certificates found in text (any other text is skipped) into r's chain
  * fields and leaf names; returns how many certificates were read. */
 size_t wrap_chain_pem(const char *text, size_t len, struct client_record *r);
-/* Classify a curl run (its `-w '%{json}'` on stdout) into r. */
+/* Classify a curl run (its `-w '%{json}'` on stdout) into r (r->plain: an http:// run). */
 void wrap_curl_classify(const struct wrap_output *o, struct client_record *r);
 /* Classify an s_client run into r; pins (may be empty) are checked against the served chain. */
 void wrap_sclient_classify(const struct wrap_output *o, const char *const *pins,

@@ -3,8 +3,12 @@
 # test_client — `mitmlab client` on loopback: makes a small web PKI with the openssl CLI (a
 # trusted web root + leaf, a second untrusted "national" root + leaf, a wrong-host leaf and an
 # expired leaf), starts openssl s_server / nghttpd / a silent listener on 127.0.0.1 high ports,
-# and asserts each outcome class from the --summary JSON. Cleans up by trap, killing only the
-# PIDs it started. Environment: BUILD (default build), MITMLAB (binary; default $BUILD/bin/mitmlab).
+# and asserts each outcome class from the --summary JSON. Plain http:// URLs run against a
+# `mitmlab origin` with --http-port (ok, a 302 site giving outcome redirect with its Location,
+# TLS keys null) and against the canned reset listener and a closed port; with a `mitmlab bus`
+# the client's flow id must equal the origin's for the same connection. Cleans up by trap,
+# killing only the PIDs it started. Environment: BUILD (default build), MITMLAB (binary;
+# default $BUILD/bin/mitmlab).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -174,6 +178,89 @@ assert len(e["chain_sha256"]) == 2 and e["leaf_spki_sha256"] == e["chain_spki_sh
 assert "Qaznet" in e["root_subject"] and e["sni"] == "site.lab" and e["http_status"] == 200
 assert e["body_bytes"] > 0 and e["t_total_us"] >= e["t_handshake_us"] > 0
 '; then ok "client.result fields"; else bad "client.result fields: $line"; fi
+
+# ---- plain http:// against a real origin (mitmlab origin --http-port) ----------------------
+P_OTLS=$(port); P_HTTP=$(port)
+BUSPID=
+if "$MITMLAB" bus --help >/dev/null 2>&1; then
+	"$MITMLAB" bus --in "ipc://$T/bus.in" --out "ipc://$T/bus.out" --record "$T/events.jsonl" \
+	    --pidfile "$T/bus.pid" >/dev/null 2>"$T/bus.log" &
+	BUSPID=$!
+	PIDS="$PIDS $BUSPID"
+	for _ in $(seq 1 100); do [ -s "$T/bus.pid" ] && break; sleep 0.05; done
+fi
+BUSKEY=
+[ -n "$BUSPID" ] && BUSKEY="\"bus\": \"ipc://$T/bus.in\","
+cat >origin.json <<JSON
+{"id": "origin-ct", "listen": ["127.0.0.1:$P_OTLS"], "http_port": $P_HTTP, $BUSKEY
+ "sites": [
+  {"name": "site.lab", "cert": "site.pem", "key": "site.key", "body_bytes": 1000, "hsts": true},
+  {"name": "moved.lab", "cert": "site.pem", "key": "site.key", "status": 302, "body_bytes": 0,
+   "location": "http://warning.lab/install-certificate"}]}
+JSON
+"$MITMLAB" origin -c origin.json --pidfile "$T/origin.pid" >/dev/null 2>"$T/origin.log" &
+OPID=$!
+PIDS="$PIDS $OPID"
+wait_port "$P_HTTP"
+H=(--connect site.lab=127.0.0.1 --connect moved.lab=127.0.0.1)
+run "http:// ok (origin)"        ok 1 --url "http://site.lab:$P_HTTP/" "${H[@]}"
+run "http:// 302 (origin)"       redirect 1 --url "http://moved.lab:$P_HTTP/" "${H[@]}"
+run "http:// RST after request"  reset 1 --url "http://site.lab:$P_RST/" --connect site.lab=127.0.0.1
+run "http:// closed port"        connect-failed 1 --url "http://site.lab:$P_CLOSED/" --connect site.lab=127.0.0.1
+run "http:// silent server"      timeout 1 --url "http://site.lab:$P_SILENT/" --connect site.lab=127.0.0.1 --timeout-ms 500
+run "http:// and https:// mixed" ok 2 --url "http://site.lab:$P_HTTP/" --url "$U:$P_OK/index.html" --connect site.lab=127.0.0.1 --trust webroot.pem --count 2
+if "$MITMLAB" client --url "http://site.lab:$P_HTTP/" --connect site.lab=127.0.0.1 --http 2 2>"$T/err.txt"; then
+	bad "--http 2 with http:// accepted"
+elif grep -q 'needs https' "$T/err.txt"; then ok "--http 2 with http:// refused"
+else bad "--http 2 with http:// message: $(cat "$T/err.txt")"; fi
+# The client.result of a plain redirect and of a plain ok: facts from the wire, TLS keys null.
+BUSARG=()
+[ -n "$BUSPID" ] && BUSARG=(--bus "ipc://$T/bus.in")
+"$MITMLAB" client --results --url "http://moved.lab:$P_HTTP/" --url "http://site.lab:$P_HTTP/x" \
+    --count 2 "${H[@]}" "${BUSARG[@]}" --id client-ct >"$T/plain.jsonl" 2>"$T/err.txt" || true
+if python3 - "$T/plain.jsonl" "$P_HTTP" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+port = int(sys.argv[2])
+assert len(ev) == 2, ev
+r, o = ev
+tls = ("sni", "verify_error", "chain_sha256", "chain_spki_sha256", "chain_pem", "leaf_spki_sha256",
+       "leaf_subject", "leaf_issuer", "root_subject", "version", "cipher", "alpn", "t_handshake_us")
+for e in ev:
+    assert e["tls"] is False and all(k in e and e[k] is None for k in tls), e
+    c, s = e["client"], e["server"]
+    assert e["flow"] == "%s:%d>%s:%d" % (c["ip"], c["port"], s["ip"], s["port"]) and s["port"] == port, e
+    assert e["t_connect_us"] > 0 and e["t_total_us"] >= e["t_first_byte_us"] > 0, e
+assert r["outcome"] == "redirect" and r["http_status"] == 302, r
+assert r["location"] == "http://warning.lab/install-certificate", r
+assert o["outcome"] == "ok" and o["http_status"] == 200 and o["body_bytes"] == 1000, o
+assert o["location"] is None, o
+PY
+then ok "plain client.result: redirect with location, ok with body, TLS keys null"
+else bad "plain client.result: $(cat "$T/plain.jsonl" "$T/err.txt")"; fi
+if [ -n "$BUSPID" ]; then
+	sleep 0.3
+	kill "$OPID" 2>/dev/null || true; wait "$OPID" 2>/dev/null || true
+	sleep 0.3
+	kill "$BUSPID" 2>/dev/null || true; wait "$BUSPID" 2>/dev/null || true
+	if python3 - "$T/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+cr = [e for e in ev if e["t"] == "client.result" and e["src"] == "client-ct"]
+oh = {e["flow"]: e for e in ev if e["t"] == "origin.hello" and e["src"] == "origin-ct"}
+assert len(cr) == 2, cr
+for e in cr:
+    h = oh.get(e["flow"])
+    assert h is not None, (e["flow"], list(oh))
+    assert h["tls"] is False and h["sni"] is None and h["ua"] == e["ua"], h
+    want = "moved.lab" if "moved.lab" in e["url"] else "site.lab"
+    assert h["site"] == want, (h, e["url"])
+PY
+	then ok "same flow id on the client and origin vantages, origin.hello tls false"
+	else bad "flow join: $(grep -c . "$T/events.jsonl") events"; fi
+else
+	echo "  skip flow join (no 'mitmlab bus')"
+fi
 
 # A bad block-list line is reported as file:line.
 printf 'deadbeef\n' > badblock.txt

@@ -3,11 +3,15 @@
 #
 # test_origin — `mitmlab origin` on loopback (127.0.0.1 and 127.0.0.2, a free high port): makes
 # a throwaway web PKI with the openssl CLI (root, intermediate, leaves, a client certificate),
-# starts one origin with five sites and checks, with curl (HTTP/1.1 and HTTP/2) and
+# starts one origin with seven sites and checks, with curl (HTTP/1.1 and HTTP/2) and
 # openssl s_client: per-site dispatch by SNI and alias, body sizes, HSTS, the default_for rule
 # for unknown SNI, a TLS 1.3-only site, a client-certificate-required site, 4 MiB bodies
 # intact on h1 and h2, /echo, keep-alive, malformed and oversized requests, survival of a
-# non-TLS client, and a clean SIGTERM exit. Kills only the PID it started; no namespaces.
+# non-TLS client, and a clean SIGTERM exit. Plain HTTP (http_port): dispatch by Host header
+# (per request on one connection, default_for by local IP), never HSTS, /echo says tls false,
+# a 302 site's Location, and the "install the certificate" site (HTML page naming the root,
+# /root.crt byte-identical to the PEM given in the file, and to a DER given by
+# --install-page on a second origin). Kills only the PIDs it started; no namespaces.
 # Env: BUILD (default build) for $BUILD/bin/mitmlab, or MITMLAB for another binary.
 set -eu
 
@@ -15,6 +19,7 @@ BUILD=${BUILD:-build}
 MITMLAB=${MITMLAB:-$BUILD/bin/mitmlab}
 T=$(mktemp -d /tmp/mitmlab-test-origin.XXXXXX)
 PID=
+PID2=
 BUSPID=
 pass=0
 fail=0
@@ -28,6 +33,7 @@ stop() {
 }
 cleanup() {
 	stop "$PID"
+	stop "$PID2"
 	stop "$BUSPID"
 	rm -rf "$T"
 }
@@ -71,8 +77,17 @@ leaf tls13.lab root
 leaf mtls.lab root
 leaf bulk.lab root
 leaf client root
+leaf warning.lab root
+leaf moved.lab root
+# The mock national root the install page hands out (PEM in the file, DER on the command line).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout nat.key -out nat.pem -days 30 \
+	-subj "/C=KZ/CN=Information Security Certification Authority CA (LAB mock)" \
+	-addext basicConstraints=critical,CA:TRUE 2>/dev/null
+openssl x509 -in nat.pem -outform der -out nat.der
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(freeport)
+HPORT=$(freeport)
 BIG=4194304
 # Events are checked when the bus forwarder is in this binary (optional).
 BUSKEY=
@@ -85,7 +100,7 @@ if "$MITMLAB" bus --help >/dev/null 2>&1; then
 fi
 cat >origin.json <<EOF
 {"id": "origin-test", $BUSKEY
- "listen": ["127.0.0.1:$PORT", "127.0.0.2:$PORT"],
+ "listen": ["127.0.0.1:$PORT", "127.0.0.2:$PORT"], "http_port": $HPORT,
  "handshake_timeout": 5, "idle_timeout": 10,
  "sites": [
   {"name": "www.google.com", "aliases": ["google.com"], "cert": "$T/www.google.com.pem",
@@ -97,7 +112,11 @@ cat >origin.json <<EOF
   {"name": "mtls.lab", "cert": "$T/mtls.lab.pem", "key": "$T/mtls.lab.key", "client_cert": "required",
    "client_ca": "$T/root.pem", "body_bytes": 77},
   {"name": "bulk.lab", "cert": "$T/bulk.lab.pem", "key": "$T/bulk.lab.key", "body_bytes": $BIG,
-   "hsts": true}
+   "hsts": true},
+  {"name": "warning.lab", "cert": "$T/warning.lab.pem", "key": "$T/warning.lab.key",
+   "install_root": "$T/nat.pem", "hsts": true},
+  {"name": "moved.lab", "cert": "$T/moved.lab.pem", "key": "$T/moved.lab.key", "status": 302,
+   "location": "http://warning.lab/install-certificate", "body_bytes": 0}
  ]}
 EOF
 cd - >/dev/null
@@ -207,6 +226,89 @@ t1=$(date +%s)
 check "silent client closed by the handshake timeout ($((t1 - t0)) s)" test $((t1 - t0)) -ge 4 -a $((t1 - t0)) -le 7
 check "origin process still running" kill -0 "$PID"
 
+# --- plain HTTP on http_port -----------------------------------------------------------------
+# pfetch NAME PATH [ADDR] CURLOPTS...: plain HTTP to ADDR:HPORT with Host NAME (as fetch does).
+pfetch() {
+	local n=$1 p=$2 a=${3:-127.0.0.1}
+	shift 3 || shift $#
+	curl -sS --max-time 20 --resolve "$n:$HPORT:$a" -A "mitmlab-test/1" -D "$T/hdr" \
+		-o "$T/body" -w '%{http_code}' "$@" "http://$n:$HPORT$p"
+}
+for spec in www.google.com:www.google.com:1000 google.com:www.google.com:1000 \
+	iqala.kz:iqala.kz:2345 bulk.lab:bulk.lab:$BIG; do
+	IFS=: read -r n site sz <<<"$spec"
+	c=$(pfetch "$n" / 127.0.0.1 2>"$T/err") || c="error: $(cat "$T/err")"
+	check "plain $n: 200, X-Mitmlab-Site $site, $sz bytes, no HSTS (got $c, $(hdr x-mitmlab-site), $(size), '$(hdr strict-transport-security)')" \
+		test "$c" = 200 -a "$(hdr x-mitmlab-site)" = "$site" -a "$(size)" = "$sz" \
+		-a -z "$(hdr strict-transport-security)"
+done
+pfetch nosuch.lab / 127.0.0.2 >/dev/null 2>&1 || true
+check "plain unknown Host on 127.0.0.2 gets the default_for site (iqala.kz, got $(hdr x-mitmlab-site))" \
+	test "$(hdr x-mitmlab-site)" = iqala.kz
+pfetch nosuch.lab / 127.0.0.1 >/dev/null 2>&1 || true
+check "plain unknown Host on 127.0.0.1 gets the first site (got $(hdr x-mitmlab-site))" \
+	test "$(hdr x-mitmlab-site)" = www.google.com
+# Two pipelined requests on one connection, different Hosts: the site is chosen per request.
+sites=$(exec 3<>"/dev/tcp/127.0.0.1/$HPORT"; printf 'HEAD / HTTP/1.1\r\nHost: iqala.kz\r\n\r\nHEAD / HTTP/1.1\r\nHost: tls13.lab:%s\r\nConnection: close\r\n\r\n' "$HPORT" >&3
+	timeout 5 cat <&3 | tr -d '\r' | sed -n 's/^X-Mitmlab-Site: //p' | paste -sd, -)
+check "plain keep-alive: site chosen per request by Host ($sites)" test "$sites" = "iqala.kz,tls13.lab"
+pfetch www.google.com /echo 127.0.0.1 >/dev/null 2>&1 || true
+check "plain /echo: tls false, no SNI, no JA3, Host and UA seen" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["tls"] is False and e["sni"] is None and e["ja3"] is None and e["version"] is None, e
+assert e["site"] == "www.google.com" and e["ua"] == "mitmlab-test/1" and e["proto"] == "http/1.1", e
+assert e["authority"] == "www.google.com:" + sys.argv[2], e
+' "$T/body" "$HPORT"
+r=$(printf 'GARBAGE\r\n\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$HPORT; cat >&3; cat <&3" | head -n1 | tr -d '\r' || true)
+check "plain malformed request line gets 400 ($r)" test "$(echo "$r" | cut -d' ' -f2)" = 400
+c=$(pfetch moved.lab /any 127.0.0.1 2>/dev/null) || c=error
+check "plain moved.lab: 302 with its Location ($c, $(hdr location))" \
+	test "$c" = 302 -a "$(hdr location)" = "http://warning.lab/install-certificate"
+c=$(fetch moved.lab / --http2 2>/dev/null) || c=error
+check "https moved.lab (h2): 302 with its Location too ($c, $(hdr location))" \
+	test "$c" = 2 -a "$(hdr location)" = "http://warning.lab/install-certificate"
+# Not following the redirect: a plain http:// client opens the install page the packet plane
+# points to.
+c=$(pfetch warning.lab /install-certificate 127.0.0.1 2>/dev/null) || c=error
+check "install page: 200 HTML naming the root, link to /root.crt, no HSTS ($c, $(hdr content-type))" \
+	bash -c "test '$c' = 200 -a '$(hdr content-type)' = 'text/html; charset=utf-8' -a -z '$(hdr strict-transport-security)' &&
+	grep -q 'Information Security Certification Authority CA (LAB mock)' '$T/body' &&
+	grep -q 'href=\"/root.crt\"' '$T/body' &&
+	grep -qi \"\$(openssl x509 -in '$T/nat.pem' -noout -fingerprint -sha256 | sed 's/.*=//; s/://g')\" '$T/body'"
+c=$(pfetch warning.lab /root.crt 127.0.0.1 2>/dev/null) || c=error
+check "install page: /root.crt is the PEM byte for byte, application/x-x509-ca-cert ($c, $(hdr content-type))" \
+	bash -c "test '$c' = 200 -a '$(hdr content-type)' = application/x-x509-ca-cert && cmp -s '$T/body' '$T/nat.pem'"
+fetch warning.lab /root.crt --http2 >/dev/null 2>&1 || true
+check "install page over https (h2): /root.crt identical, HSTS kept on TLS" \
+	bash -c "cmp -s '$T/body' '$T/nat.pem' && test -n '$(hdr strict-transport-security)'"
+
+# A second origin from quick flags: --install-page with a DER root.
+PORT2=$(freeport)
+HPORT2=$(freeport)
+"$MITMLAB" origin --listen "127.0.0.1:$PORT2" --http-port "$HPORT2" \
+	--site "warning.lab,$T/warning.lab.pem,$T/warning.lab.key" \
+	--install-page "warning.lab=$T/nat.der" --pidfile "$T/pid2" 2>"$T/origin2.log" &
+PID2=$!
+for _ in $(seq 1 100); do [ -s "$T/pid2" ] && break; sleep 0.05; done
+curl -sS --max-time 10 -D "$T/hdr" -o "$T/body" -H "Host: warning.lab" "http://127.0.0.1:$HPORT2/root.crt" 2>/dev/null || true
+check "--install-page with a DER root: /root.crt is the DER byte for byte" cmp -s "$T/body" "$T/nat.der"
+stop "$PID2"
+PID2=
+r=0
+"$MITMLAB" origin --listen "127.0.0.1:$PORT2" --site "a.lab,$T/warning.lab.pem,$T/warning.lab.key" \
+	--install-page "nosuch.lab=$T/nat.pem" --check >/dev/null 2>"$T/err" || r=$?
+check "--install-page for an unknown site is refused ($r: $(head -c 120 "$T/err"))" \
+	bash -c "test $r != 0 && grep -q 'no site named \"nosuch.lab\"' '$T/err'"
+r=0
+"$MITMLAB" origin --listen "127.0.0.1:$PORT2" --site "a.lab,$T/warning.lab.pem,$T/warning.lab.key" \
+	--install-page "a.lab=$T/warning.lab.key" --check >/dev/null 2>"$T/err" || r=$?
+check "--install-page with a file that is no certificate is refused ($r)" \
+	bash -c "test $r != 0 && grep -q 'not a PEM or DER certificate' '$T/err'"
+# A plain connection that never sends a request (as when the packet plane answers it).
+(exec 3<>"/dev/tcp/127.0.0.2/$HPORT" && sleep 0.2 && exec 3>&-) 2>/dev/null || true
+sleep 0.3
+
 # SIGTERM: stop, exit 0, pid file removed.
 kill -TERM "$PID"
 rc=0
@@ -243,7 +345,24 @@ assert any(e["path"] == "/echo" and e["ua"] == "mitmlab-test/1" for e in req)
 assert any(e["status"] == 400 for e in req) and any(e["status"] == 431 for e in req)
 assert any(e["error"] and "timeout" in e["error"] for e in hello), "no timeout hello"
 assert any(e["t"] == "origin.stop" for e in ev)
-' "$T/events.jsonl"
+# Plain HTTP: the same keys, tls false, every TLS key null, site by Host.
+plain = [e for e in hello if e.get("tls") is False]
+tlsk = ("sni", "ja3", "ja3_str", "ja4", "hello_version", "record_version", "version", "cipher", "alpn",
+        "client_cert")
+assert plain and all(e.get("tls") is True for e in hello if e not in plain), "tls key missing"
+for e in plain:
+    assert keys <= set(e) and all(e[k] is None for k in tlsk), e
+    assert flow.match(e["flow"]) and e["local"]["port"] == int(sys.argv[2]), e
+assert any(e["site"] == "iqala.kz" and e["ua"] == "mitmlab-test/1" and not e["error"] for e in plain)
+assert any((e["error"] or "").startswith("no request:") and e["local"]["ip"] == "127.0.0.2"
+           for e in plain), "no request-less plain hello"
+pr = [e for e in req if e.get("tls") is False]
+assert any(e["site"] == "bulk.lab" and e["bytes"] == 4194304 for e in pr), pr[:3]
+assert any(e["site"] == "warning.lab" and e["path"] == "/root.crt" and e["status"] == 200 for e in pr)
+assert any(e["site"] == "moved.lab" and e["status"] == 302 for e in pr)
+start = [e for e in ev if e["t"] == "origin.start"][0]
+assert start["http_listen"] == ["127.0.0.1:%s" % sys.argv[2], "127.0.0.2:%s" % sys.argv[2]], start
+' "$T/events.jsonl" "$HPORT"
 fi
 
 if [ "$fail" != 0 ]; then

@@ -4,8 +4,10 @@
 # high ports with a lab PKI made by the openssl CLI (root, intermediate, leaf for lab.test,
 # plus an unrelated root), then each tool (curl, openssl) must classify ok, cert-untrusted
 # (other root as trust store), hostname-mismatch (other name) and connect-failed (closed
-# port), and the client.result events must reach a `mitmlab bus` forwarder. Processes are
-# tracked by PID and stopped by the trap; no namespace and no other address is used.
+# port), and the client.result events must reach a `mitmlab bus` forwarder. curl on http://
+# URLs against `mitmlab origin --http-port` (127.0.0.1 and 127.0.0.2): ok, and a 302 reported
+# as redirect with its location and null TLS keys. Processes are tracked by PID and stopped by
+# the trap; no namespace is used.
 set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init wrap
@@ -78,6 +80,42 @@ for tool in curl openssl; do
 	ok "$tool connect-failed" outcome_is $tool "$ML_TMP/pki/root.pem" \
 	    "https://lab.test:$CLOSED/" connect-failed
 done
+
+# Plain http:// (curl only) against a `mitmlab origin` with --http-port: a 200 is ok, a 302 is
+# redirect with curl's redirect_url as location, TLS keys null; s_client refuses http://.
+OPORT=$((PORT + 2))
+HPORT=$((PORT + 3))
+"$BIN" origin --listen "127.0.0.1:$OPORT" --http-port "$HPORT" \
+    --site "lab.test,$ML_TMP/pki/lab.test.pem,$ML_TMP/pki/lab.test.key" >"$ML_TMP/origin.log" 2>&1 &
+ML_PIDS+=($!)
+cat >"$ML_TMP/moved.json" <<JSON
+{"listen": ["127.0.0.2:$OPORT"], "http_port": $HPORT, "sites": [{"name": "moved.test",
+ "cert": "$ML_TMP/pki/lab.test.pem", "key": "$ML_TMP/pki/lab.test.key", "status": 302,
+ "body_bytes": 0, "location": "http://warning.test/install-certificate"}]}
+JSON
+"$BIN" origin -c "$ML_TMP/moved.json" >"$ML_TMP/origin2.log" 2>&1 &
+ML_PIDS+=($!)
+wait_port "$HPORT"
+for ((i = 0; i < 50; i++)); do (exec 3<>"/dev/tcp/127.0.0.2/$HPORT") 2>/dev/null && break; sleep 0.1; done
+# plain_is URL OUTCOME LOCATION: one curl run, checks its client.result.
+plain_is() {
+	local s
+	s=$("$BIN" wrap --tool curl --url "$1" --connect lab.test=127.0.0.1 \
+	    --connect moved.test=127.0.0.2 --timeout-ms 5000 --results 2>>"$ML_TMP/wrap.log") || return 1
+	echo "$s" | jq -e --arg o "$2" --arg l "$3" --argjson p "$HPORT" '.outcome == $o and
+	    .tls == false and .sni == null and .alpn == null and .version == null and
+	    .chain_sha256 == null and .t_handshake_us == null and (.location // "") == $l and
+	    .server.port == $p and (.flow | test("^127\\.0\\.0\\.[12]:[0-9]+>127\\.0\\.0\\.[12]:[0-9]+$"))' \
+	    >/dev/null || { echo "    got: $s" >&2; return 1; }
+}
+ok "curl http:// ok" plain_is "http://lab.test:$HPORT/" ok ""
+ok "curl http:// 302 is redirect with location" plain_is "http://moved.test:$HPORT/" redirect \
+    "http://warning.test/install-certificate"
+ok "curl http:// closed port is connect-failed" bash -c "\"$BIN\" wrap --tool curl \
+    --url http://lab.test:$CLOSED/ --connect lab.test=127.0.0.1 --summary 2>/dev/null |
+    jq -e '.counts[\"connect-failed\"] == 1' >/dev/null"
+sclient_http() { "$BIN" wrap --tool openssl --url "http://lab.test:$HPORT/" 2>/dev/null; [ $? = 2 ]; }
+ok "openssl with http:// is a usage error" sclient_http
 
 # --count cycles over the URLs in order.
 cycle() {

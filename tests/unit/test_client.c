@@ -184,7 +184,7 @@ test_url(void **state)
 	struct client_url u;
 	char *cause = NULL;
 	static const char *const bad[] = {
-		"http://site.lab/", "https://", "https:///x", "https://site.lab:0/",
+		"http:/site.lab/", "http://", "https://", "https:///x", "https://site.lab:0/",
 		"https://site.lab:65536/", "https://site.lab:x/", "https://[::1/", "https://u@h/",
 		"https://site.lab/a b", "ftp://x",
 	};
@@ -203,6 +203,20 @@ test_url(void **state)
 	assert_int_equal(client_url_parse("https://[::1]:4433/x", &u, NULL), 0);
 	assert_string_equal(u.host, "::1");
 	assert_string_equal(u.authority, "[::1]:4433");
+	assert_int_equal(u.tls, 1);
+	/* http://: clear text, port 80 by default and left out of Host only when 80. */
+	assert_int_equal(client_url_parse("http://site.lab", &u, NULL), 0);
+	assert_int_equal(u.tls, 0);
+	assert_int_equal(u.port, 80);
+	assert_string_equal(u.path, "/");
+	assert_string_equal(u.authority, "site.lab");
+	assert_int_equal(client_url_parse("HTTP://site.lab:443/install", &u, NULL), 0);
+	assert_int_equal(u.tls, 0);
+	assert_int_equal(u.port, 443);
+	assert_string_equal(u.authority, "site.lab:443");
+	assert_string_equal(u.path, "/install");
+	assert_int_equal(client_url_parse("http://[::1]:8080/", &u, NULL), 0);
+	assert_string_equal(u.authority, "[::1]:8080");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (client_url_parse(bad[i], &u, &cause) != -1)
 			fail_msg("accepted %s", bad[i]);

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_client_http — the plain-HTTP side of the client vantage: client.result of an http://
+ * record (every TLS key null, "tls": false, a 3xx classified "redirect" with its Location),
+ * and `mitmlab wrap` on http:// (curl's -w json of a real 302 run classified the same way,
+ * TLS fields left null even though curl reports ssl_verify_result 0 and an http_version;
+ * s_client refused). No sockets.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_result.h"
+#include "client_url.h"
+#include "wrap.h"
+
+/* TLS keys of client.result, null for a plain record. */
+static const char *const tls_keys[] = {
+	"sni", "verify_error", "chain_sha256", "chain_spki_sha256", "chain_pem",
+	"leaf_spki_sha256", "leaf_subject", "leaf_issuer", "root_subject", "version", "cipher",
+	"alpn", "t_handshake_us",
+};
+
+/* A plain record's event: tls false, TLS keys present and null, HTTP facts kept. */
+static void
+test_plain_event(void **state)
+{
+	struct client_record r;
+	json_t *ev;
+	size_t i;
+
+	(void)state;
+	client_result_init(&r);
+	r.plain = 1;
+	r.url = "http://www.google.com/";
+	snprintf(r.flow, sizeof(r.flow), "10.1.0.2:40000>10.2.0.10:80");
+	/* Stray values a TLS path could leave must not leak into a plain event. */
+	snprintf(r.version, sizeof(r.version), "TLSv1.3");
+	snprintf(r.alpn, sizeof(r.alpn), "http/1.1");
+	r.t_handshake_us = 5;
+	r.t_connect_us = 100;
+	r.f.stage = CLIENT_STAGE_DONE;
+	r.f.http_status = 302;
+	snprintf(r.location, sizeof(r.location), "http://warning.lab/install");
+	r.outcome = client_result_classify(&r.f);
+	assert_int_equal(r.outcome, CLIENT_REDIRECT);
+	ev = client_result_event(&r);
+	assert_true(json_is_false(json_object_get(ev, "tls")));
+	for (i = 0; i < sizeof(tls_keys) / sizeof(tls_keys[0]); i++) {
+		json_t *v = json_object_get(ev, tls_keys[i]);
+		if (v == NULL || !json_is_null(v))
+			fail_msg("key %s is not null in a plain client.result", tls_keys[i]);
+	}
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "redirect");
+	assert_string_equal(json_string_value(json_object_get(ev, "location")),
+	    "http://warning.lab/install");
+	assert_int_equal(json_integer_value(json_object_get(ev, "http_status")), 302);
+	assert_int_equal(json_integer_value(json_object_get(ev, "t_connect_us")), 100);
+	assert_string_equal(json_string_value(json_object_get(ev, "flow")),
+	    "10.1.0.2:40000>10.2.0.10:80");
+	json_decref(ev);
+
+	/* The same record over TLS keeps its TLS keys and says tls: true. */
+	r.plain = 0;
+	r.sni = "www.google.com";
+	ev = client_result_event(&r);
+	assert_true(json_is_true(json_object_get(ev, "tls")));
+	assert_string_equal(json_string_value(json_object_get(ev, "sni")), "www.google.com");
+	assert_string_equal(json_string_value(json_object_get(ev, "version")), "TLSv1.3");
+	assert_true(json_is_array(json_object_get(ev, "chain_sha256")));
+	json_decref(ev);
+	client_result_free(&r);
+}
+
+/* curl 7.88's -w '%{json}' of `curl http://plain.lab/` answered "302 Found" (trimmed to the
+ * members wrap reads, values as curl printed them). */
+static const char curl_302[] =
+    "{\"content_type\":null,\"errormsg\":null,\"exitcode\":0,\"http_code\":302,"
+    "\"http_version\":\"1.1\",\"local_ip\":\"10.78.1.2\",\"local_port\":41234,"
+    "\"redirect_url\":\"http://warning.lab/install-certificate\",\"remote_ip\":\"10.78.3.4\","
+    "\"remote_port\":80,\"response_code\":302,\"scheme\":\"HTTP\",\"size_download\":0,"
+    "\"ssl_verify_result\":0,\"time_appconnect\":0.000000,\"time_connect\":0.000412,"
+    "\"time_starttransfer\":0.001210,\"time_total\":0.001250,\"url\":\"http://plain.lab/\","
+    "\"certs\":\"\"}";
+
+/* wrap classifies a plain curl 302 as redirect with the location, TLS fields null. */
+static void
+test_wrap_curl_plain(void **state)
+{
+	struct client_record r;
+	struct wrap_output o;
+	json_t *ev;
+	size_t i;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.out = (char *)(uintptr_t)curl_302;
+	o.outlen = strlen(curl_302);
+	o.err = (char *)(uintptr_t)"> GET / HTTP/1.1\n< HTTP/1.1 302 Found\n";
+	o.errlen = strlen(o.err);
+	o.elapsed_ns = 2000000;
+	client_result_init(&r);
+	r.plain = 1;
+	r.url = "http://plain.lab/";
+	wrap_curl_classify(&o, &r);
+	assert_int_equal(r.outcome, CLIENT_REDIRECT);
+	assert_string_equal(r.location, "http://warning.lab/install-certificate");
+	assert_string_equal(r.flow, "10.78.1.2:41234>10.78.3.4:80");
+	assert_int_equal(r.f.verify_err, -1);
+	assert_string_equal(r.alpn, "");
+	assert_true(r.t_handshake_us < 0);
+	ev = wrap_event(&r, WRAP_CURL, 0);
+	assert_true(json_is_false(json_object_get(ev, "tls")));
+	for (i = 0; i < sizeof(tls_keys) / sizeof(tls_keys[0]); i++)
+		if (!json_is_null(json_object_get(ev, tls_keys[i])))
+			fail_msg("key %s is not null in a plain wrap event", tls_keys[i]);
+	assert_string_equal(json_string_value(json_object_get(ev, "outcome")), "redirect");
+	assert_string_equal(json_string_value(json_object_get(ev, "tool")), "curl");
+	json_decref(ev);
+	client_result_free(&r);
+}
+
+/* curl runs an http:// URL as given; openssl s_client refuses it. */
+static void
+test_wrap_argv_plain(void **state)
+{
+	struct client_url u;
+	struct wrap_job j;
+	struct wrap_argv a;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(client_url_parse("http://plain.lab/x", &u, NULL), 0);
+	memset(&j, 0, sizeof(j));
+	j.tool = WRAP_CURL;
+	j.u = &u;
+	j.connect_ip = "10.0.0.1";
+	j.timeout_ms = 1000;
+	assert_int_equal(wrap_argv_build(&j, &a, NULL), 0);
+	assert_string_equal(a.v[a.n - 1], "http://plain.lab/x");
+	wrap_argv_free(&a);
+	j.tool = WRAP_OPENSSL;
+	assert_int_equal(wrap_argv_build(&j, &a, &cause), -1);
+	assert_non_null(strstr(cause, "TLS only"));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_event),
+		cmocka_unit_test(test_wrap_curl_plain),
+		cmocka_unit_test(test_wrap_argv_plain),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
