@@ -283,6 +283,7 @@ run_origin(struct run *r, int i, char **cause)
 	json_object_set_new(conf, "id", json_string(id));
 	json_object_set_new(conf, "bus", json_string(r->bus_in));
 	json_object_set_new(conf, "listen", json_pack("[s]", listen));
+	json_object_set_new(conf, "http_port", json_integer(80));	/* plain HTTP, as the web has */
 	json_object_set_new(conf, "keylog", json_string(run_path(r, p, sizeof(p), "capture/keylog.txt")));
 	for (j = 0; j < o->sites_count; j++) {
 		const struct scn_site *st = &o->sites[j];
@@ -312,6 +313,9 @@ run_origin(struct run *r, int i, char **cause)
 			json_object_set_new(site, "client_ca", json_string(run_path(r, p, sizeof(p), "pki/web/client-ca.pem")));
 		}
 		json_object_set_new(site, "body_bytes", json_integer((json_int_t)st->body_bytes));
+		if (st->install_page)	/* the national root, as the ISPs offered it */
+			json_object_set_new(site, "install_root", json_string(run_path(r, p,
+			    sizeof(p), "pki/national/root.pem")));
 		json_array_append_new(sites, site);
 	}
 	json_object_set_new(conf, "sites", sites);
@@ -852,6 +856,13 @@ run_publish_truth(struct run *r)
 	json_object_set_new(ev, "chain", json_string(g->chain));
 	json_object_set_new(ev, "targets", t);
 	json_object_set_new(ev, "rules", rules);
+	{
+		json_t *im = json_array();
+		for (i = 0; i < g->impair_count; i++)
+			json_array_append_new(im, json_string(g->impair[i]));
+		json_object_set_new(ev, "impair", im);
+		json_object_set_new(ev, "fail_open", json_boolean(g->fail_open));
+	}
 	{
 		json_t *td = json_array();
 		for (i = 0; i < g->target_dst_count; i++)

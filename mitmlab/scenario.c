@@ -42,6 +42,7 @@ static const cyaml_schema_field_t site_fields[] = {
 	CYAML_FIELD_SEQUENCE("alpn", OPTP, struct scn_site, alpn, &str_entry, 0, 8),
 	CYAML_FIELD_STRING_PTR("hsts", OPTP, struct scn_site, hsts, 1, 16),
 	CYAML_FIELD_BOOL("client_cert", OPT, struct scn_site, client_cert),
+	CYAML_FIELD_BOOL("install_page", OPT, struct scn_site, install_page),
 	CYAML_FIELD_UINT("body_bytes", OPT, struct scn_site, body_bytes),
 	CYAML_FIELD_END
 };
@@ -347,6 +348,7 @@ static int
 scenario_bool_cb(const char *path, const char *value, size_t line, void *ctx)
 {
 	static const char *keys[] = { "intercept", "require_valid_upstream", "client_cert",
+	    "install_page",
 	    "block_national", "packet_plane", "fail_open" };
 	static const char *words[] = { "true", "false", "yes", "no", "on", "off", "True", "False" };
 	struct scn_bool *b = ctx;
@@ -552,15 +554,17 @@ scenario_defaults(struct scenario *s)
 	return 0;
 }
 
-/* Host part of an https URL into host (hostlen); -1 if not https://HOST[:PORT]/... */
+/* Host part of a URL into host (hostlen); -1 if not http(s)://HOST[:PORT]/...; *plain is
+ * set for http://. */
 static int
-scenario_url_host(const char *url, char *host, size_t hostlen)
+scenario_url_host(const char *url, char *host, size_t hostlen, int *plain)
 {
 	const char *p, *e;
 
-	if (strncmp(url, "https://", 8) != 0)
+	*plain = strncmp(url, "http://", 7) == 0;
+	if (strncmp(url, "https://", 8) != 0 && !*plain)
 		return -1;
-	p = url + 8;
+	p = url + (*plain ? 7 : 8);
 	e = p + strcspn(p, ":/");
 	if (e == p || (size_t)(e - p) >= hostlen)
 		return -1;
@@ -576,6 +580,7 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 	const struct scn_client *c = &s->clients[i];
 	char path[128], host[256];
 	unsigned j, k;
+	int plain;
 
 #define CPATH(field) (snprintf(path, sizeof(path), "clients[%u].%s", i, field), path)
 	if (scenario_choice(s, cause, CPATH("side"), c->side, "side", "inside outside") == -1 ||
@@ -592,9 +597,12 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 	}
 	for (j = 0; j < c->urls_count; j++) {
 		snprintf(path, sizeof(path), "clients[%u].urls[%u]", i, j);
-		if (scenario_url_host(c->urls[j], host, sizeof(host)) == -1)
-			return scenario_err(s, cause, path, "\"%s\" is not an https://HOST/PATH URL",
-			    c->urls[j]);
+		if (scenario_url_host(c->urls[j], host, sizeof(host), &plain) == -1)
+			return scenario_err(s, cause, path, "\"%s\" is not an https://HOST/PATH "
+			    "(or http://HOST/PATH) URL", c->urls[j]);
+		if (plain && strcmp(c->tool, "mitmlab") != 0 && strcmp(c->tool, "curl") != 0)
+			return scenario_err(s, cause, path, "\"%s\": plain http:// URLs need tool "
+			    "mitmlab or curl (%s speaks TLS only)", c->urls[j], c->tool);
 		for (k = 0; k < c->resolve_count; k++)
 			if (strncmp(c->resolve[k], host, strlen(host)) == 0 &&
 			    c->resolve[k][strlen(host)] == '=')

@@ -25,6 +25,7 @@ struct scn_site {
 	char	 *hsts;			/* off | on | preload (default off) */
 	bool	  client_cert;		/* require a client certificate */
 	uint64_t  body_bytes;		/* response body size (default 2048) */
+	bool	  install_page;		/* serve the "install the national root" page (kz-2020) */
 };
 
 struct scn_origin {
@@ -46,7 +47,8 @@ struct scn_client {
 	char	 *hello;		/* openssl | browser (default browser) */
 	char	 *ua;			/* User-Agent (default: the hello profile's) */
 	char	 *http;			/* auto | 1.1 | 2 (default auto) */
-	char	**urls;			/* https://HOST/PATH; HOST must be a site host or alias */
+	char	**urls;			/* https://HOST/PATH (http:// for mitmlab and curl); HOST
+					 * must be a site host or alias */
 	unsigned  urls_count;
 	char	**resolve;		/* "HOST=ORIGIN": send HOST to another origin's address */
 	unsigned  resolve_count;

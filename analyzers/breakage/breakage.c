@@ -53,11 +53,17 @@ brk_add(json_t *m, const json_t *cr)
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const char *out = json_string_value(json_object_get(cr, "outcome"));
 	const char *err = json_string_value(json_object_get(cr, "verify_error"));
-	char prof[256], e[96];
+	const char *url = json_string_value(json_object_get(cr, "url"));
+	char prof[256], e[96], plain[300];
 	json_t *p, *c;
 
 	if (out == NULL)
 		return;
+	if (json_is_false(json_object_get(cr, "tls")) && url != NULL &&
+	    strncmp(url, "http://", 7) == 0) {	/* plain HTTP: keyed "http://HOST" */
+		snprintf(plain, sizeof(plain), "http://%.*s", (int)strcspn(url + 7, ":/"), url + 7);
+		sni = plain;
+	}
 	if (err == NULL)
 		err = json_string_value(json_object_get(cr, "error"));
 	snprintf(e, sizeof(e), "%s", err != NULL ? err : "none");

@@ -247,7 +247,8 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 	(void)a;
 	(void)src;
 	if (strcmp(topic, "client.result") != 0 || flow == NULL ||
-	    json_object_get(d->seen, flow) != NULL)
+	    json_object_get(d->seen, flow) != NULL ||
+	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no chain to judge */
 		return 0;
 	json_object_set_new(d->seen, flow, json_true());
 	json_array_append(d->flows, ev);

@@ -83,7 +83,8 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 
 	(void)a;
 	(void)src;
-	if (json_string_value(json_object_get(ev, "flow")) == NULL)
+	if (json_string_value(json_object_get(ev, "flow")) == NULL ||
+	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no ClientHello to judge */
 		return 0;
 	if (strcmp(topic, "origin.hello") == 0)
 		json_array_append(d->hellos, ev);

@@ -16,7 +16,7 @@ logs. Checks:
   * the lab's namespaces are gone.
 Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
-import json, os, re, subprocess, sys
+import json, os, re, subprocess, sys, urllib.parse
 
 run = sys.argv[1]
 passed = failed = 0
@@ -106,7 +106,9 @@ if truth.get("target_dst") and truth.get("packet_plane"):
                      and e["flow"].split(":")[0] in {c["addr"] for c in truth["clients"]}),
           f"{len(div)} diverted of {len(nf)}")
 if not truth["intercept"]:
-    check("no interception at all (no proxy.* event)", not [e for e in events if e["t"].startswith("proxy.")])
+    # (the packet plane reports its own packets/s as proxy.stats with component "netq")
+    check("no interception at all (no proxy.* event but the packet plane's proxy.stats)",
+          not [e for e in events if e["t"].startswith("proxy.") and e["t"] != "proxy.stats"])
 else:
     wrong = [(e.get("sni"), e["action"], expected_action(e.get("sni"), e["dst"]["ip"])) for e in opens
              if e["action"] != expected_action(e.get("sni"), e["dst"]["ip"])]
@@ -124,6 +126,15 @@ else:
 # -- client outcomes from the trust each client has
 clients = {c["src"]: c for c in truth["clients"] if c["tool"] != "probe-ttl"}
 origin_hosts = {o["name"]: set(o["hosts"]) for o in truth["origins"]}
+
+
+def plain_redirect(host):
+    """The packet plane's redirect URL for a plain-HTTP request to host, or None."""
+    for im in truth.get("impair", []):
+        act, m = im.split(None, 1)
+        if act.startswith("redirect:") and m.startswith("sni=") and pat_match(m[4:], host):
+            return act[len("redirect:"):]
+    return None
 
 
 def expected_outcome(c, sni, server_ip):
@@ -150,9 +161,16 @@ want = sum(1 for c in truth["clients"])
 seen = {e["src"] for e in results}
 check(f"every client reported ({len(seen)}/{want})", seen == set(clients), str(set(clients) - seen))
 wrong = []
+plain = [e for e in results if e.get("tls") is False]
 for e in results:
     c = clients.get(e["src"])
     if c is None:
+        continue
+    if e.get("tls") is False:	# plain HTTP: only the packet plane's redirect can touch it
+        to = plain_redirect(urllib.parse.urlsplit(e["url"]).hostname)
+        exp = {"redirect"} if to and e.get("location") == to else {"ok"}
+        if e.get("outcome") not in exp:
+            wrong.append((e["src"], e["url"], e.get("outcome"), sorted(exp), e.get("location")))
         continue
     exp = expected_outcome(c, e.get("sni"), (e.get("server") or {}).get("ip"))
     if e.get("outcome") not in exp:
@@ -161,6 +179,14 @@ check(f"every client outcome is the one its trust implies ({len(results)} connec
       results and not wrong, "; ".join(map(str, wrong[:6])) + (f" (+{len(wrong) - 6})" if len(wrong) > 6 else ""))
 if name == "baseline":
     check("baseline: zero client failures", results and all(e["outcome"] == "ok" for e in results))
+if name == "kz-2020":
+    red = [e for e in plain if e.get("outcome") == "redirect"]
+    check(f"kz-2020: plain HTTP to targeted names is redirected to the install page ({len(red)} of "
+          f"{len(plain)} plain requests)", red and all(e["location"] == "http://qca.kz/" for e in red))
+    page = [e for e in plain if urllib.parse.urlsplit(e["url"]).hostname == "qca.kz"]
+    check("kz-2020: the install page and its /root.crt are served (ok)",
+          page and all(e["outcome"] == "ok" for e in page) and
+          any(e["url"].endswith("/root.crt") for e in page))
 if name == "vendor-block":
     blocked = [e for e in results if expected_action(e.get("sni")) == "intercept"]
     check("vendor-block: every intercepted flow fails as blocked-root",
