@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_scenarios.sh — run every shipped scenario (or those named in $SCENARIOS) with its
 # default workload and assert its expected observables from events.jsonl (check_run.py).
-# Each run builds and removes its own lab; the run directories go to a temp dir.
+# Each run builds and removes its own lab; the run directories go to a temp dir. kz-2019 runs
+# twice to show that a seed fixes flows, decisions and verdicts (check_same.py).
 set -u
 . "$(dirname "$0")/lib.sh"
 ml_init scenarios
@@ -25,4 +26,18 @@ for s in $SCENARIOS; do
 		grep -v '^  ok' "$ML_TMP/$s.check"
 	fi
 done
+# The same scenario and seed give the same flows, decisions and verdicts (issue #3): run
+# kz-2019 again with its seed given explicitly and compare the two recorded runs.
+if [ -d "$ML_TMP/kz-2019" ]; then
+	echo "-- kz-2019 again, same seed"
+	if "$ML_BIN" run "$ML_TOP/scenarios/kz-2019.yaml" --seed 2019 --out "$ML_TMP/kz-2019-again" \
+	    --quiet --no-report >"$ML_TMP/again.out" 2>&1 &&
+	    python3 "$ML_TOP/tests/integ/check_same.py" "$ML_TMP/kz-2019" "$ML_TMP/kz-2019-again" \
+	    >"$ML_TMP/same.check" 2>&1; then
+		ok "same seed, same flows, decisions and verdicts ($(tail -n 1 "$ML_TMP/same.check"))" true
+	else
+		ok "same seed, same flows, decisions and verdicts" false
+		cat "$ML_TMP/same.check"; tail -n 5 "$ML_TMP/again.out"
+	fi
+fi
 ml_done
