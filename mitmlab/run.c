@@ -1056,6 +1056,20 @@ run_teardown(struct run *r)
 		lab_down(r->lab);
 }
 
+/* Is the component started as `what` still running? (Reaps what has ended.) A dead packet
+ * plane does not end a run: fail-open or fail-closed is then what the run records. */
+static int
+run_alive(struct run *r, const char *what)
+{
+	size_t i;
+
+	run_reap(r, -1);
+	for (i = 0; i < r->n_procs; i++)
+		if (strcmp(r->procs[i].what, what) == 0)
+			return r->procs[i].status == -1;
+	return 0;
+}
+
 /* `lab up`: the lab serves; hold it until asked to end (or the gateway dies, or max_s). */
 static void
 run_hold(struct run *r)
@@ -1067,7 +1081,7 @@ run_hold(struct run *r)
 	if (r->o->ready != NULL)
 		r->o->ready(r->o->ready_arg, r->dir, r->lab->id);
 	while (!run_interrupted) {
-		if (r->s->gateway->intercept && run_reap(r, LAB_GATEWAY) == 0) {
+		if (r->s->gateway->intercept && !run_alive(r, "gateway")) {
 			log_warnx("the interception engine died; ending the lab");
 			break;
 		}
@@ -1201,7 +1215,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		int left;
 		while ((left = run_reap(r, LAB_CLIENT)) > 0 && !run_interrupted &&
 		    util_mono_ns() < deadline) {
-			if (run_reap(r, LAB_GATEWAY) == 0 && r->s->gateway->intercept) {
+			if (r->s->gateway->intercept && !run_alive(r, "gateway")) {
 				log_warnx("the interception engine died; ending the workload");
 				break;
 			}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# test_run_cleanup.sh — `mitmlab run` removes everything it created also when it is cut short
+# (issue #3): Ctrl-C mid-workload, a crashed interception engine, and a killed runner (whose
+# leftovers `mitmlab lab gc` removes). Each case uses its own run directory; only processes
+# of this test's runs are signalled, found through the lab registry entry naming that run
+# directory.
+set -u
+. "$(dirname "$0")/lib.sh"
+ml_init runclean
+SCN=$ML_TOP/scenarios/kz-2019.yaml
+
+# lab_of DIR: the registry id of the lab whose run directory is DIR (empty if none).
+lab_of() { grep -ls "^dir $1\$" /run/mitmlab/* 2>/dev/null | head -n 1 | xargs -r basename; }
+# ns_count ID: namespaces of lab ID.
+ns_count() { ip netns list | awk '{print $1}' | grep -c "^ml$1-" || true; }
+# start_run NAME: mitmlab run in the background into $ML_TMP/NAME; waits until its clients
+# run (bounded); sets RUNPID and LABID.
+start_run() {
+	"$ML_BIN" run "$SCN" --out "$ML_TMP/$1" --no-report >"$ML_TMP/$1.out" 2>&1 &
+	RUNPID=$!
+	ML_PIDS+=("$RUNPID")
+	LABID=
+	for _ in $(seq 300); do
+		[ -z "$LABID" ] && LABID=$(lab_of "$ML_TMP/$1")
+		grep -q "client(s) started" "$ML_TMP/$1.out" && break
+		kill -0 "$RUNPID" 2>/dev/null || break
+		sleep 0.1
+	done
+}
+# wait_exit PID SECONDS: wait for our child to end; its status in RC (124: still running).
+wait_exit() {
+	local i
+	RC=124
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; RC=$?; return; }
+		sleep 0.1
+	done
+}
+# gw_pid ID WORD: PID of the process in lab ID's gateway whose command line has WORD.
+gw_pid() {
+	local p
+	for p in $(ip netns pids "ml$1-gw" 2>/dev/null); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- " $2 " && { echo "$p"; return; }
+	done
+}
+
+echo "-- Ctrl-C mid-workload"
+start_run int
+ok "the run is up with its lab ($LABID, $(ns_count "$LABID") namespaces)" [ -n "$LABID" ]
+kill -INT "$RUNPID"
+wait_exit "$RUNPID" 60; rc=$RC
+ok "SIGINT ends the run within 60 s (status $rc)" [ "$rc" = 0 ]
+ok "it says it was interrupted" grep -q "interrupted: the run directory holds" "$ML_TMP/int.out"
+ok "no namespace of the lab is left" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "its registry entry is gone" [ ! -e "/run/mitmlab/$LABID" ]
+ok "manifest.json and events.jsonl were written, the run end recorded" bash -c \
+    "[ -s '$ML_TMP/int/manifest.json' ] && grep -q '\"t\":\"lab.run.end\"' '$ML_TMP/int/events.jsonl'"
+ok "no component of the run is left (no process in its namespaces)" \
+    bash -c "! ip netns pids ml$LABID-gw >/dev/null 2>&1"
+
+echo "-- the interception engine crashes"
+start_run crash
+ok "the run is up ($LABID)" [ -n "$LABID" ]
+EPID=$(gw_pid "$LABID" proxy)
+ok "found the engine's PID in the gateway ($EPID)" [ -n "$EPID" ]
+[ -n "$EPID" ] && kill -KILL "$EPID"
+wait_exit "$RUNPID" 60; rc=$RC
+ok "the run ends by itself within 60 s (status $rc)" [ "$rc" = 0 ]
+ok "it names the dead engine" grep -q "interception engine died" "$ML_TMP/crash.out"
+ok "no namespace of the lab is left" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "manifest.json was written" [ -s "$ML_TMP/crash/manifest.json" ]
+
+echo "-- the runner itself is killed (SIGKILL: no clean-up possible)"
+start_run kill
+ok "the run is up ($LABID)" [ -n "$LABID" ]
+kill -KILL "$RUNPID"
+wait "$RUNPID" 2>/dev/null
+# SIGTERM from PR_SET_PDEATHSIG: the engine drains (PROXY_DRAIN_MS) and lingers on the bus
+for _ in $(seq 150); do ip netns pids "ml$LABID-gw" 2>/dev/null | grep -q . || break; sleep 0.1; done
+ok "its components died with it (PR_SET_PDEATHSIG: no process left in the gateway)" \
+    bash -c "! ip netns pids ml$LABID-gw 2>/dev/null | grep -q ."
+ok "its namespaces are still there until gc ($(ns_count "$LABID"))" [ "$(ns_count "$LABID")" -gt 0 ]
+"$ML_BIN" lab gc >"$ML_TMP/gc.out" 2>&1
+ok "mitmlab lab gc removes them" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "and its registry entry" [ ! -e "/run/mitmlab/$LABID" ]
+ml_done
