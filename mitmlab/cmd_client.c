@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus.h"
 #include "client.h"
 #include "log.h"
 
@@ -32,7 +33,9 @@ cmd_client(int argc, char **argv)
 		return rc == 1 ? 0 : 2;
 	}
 	log_set_debug(cfg.verbose);
-	if (client_run(&cfg, &summary, &cause) == -1) {
+	rc = client_run(&cfg, &summary, &cause);
+	bus_zctx_term();	/* flush what is queued (bounded by the bus linger); exit would drop it */
+	if (rc == -1) {
 		log_warnx("%s", cause != NULL ? cause : "cannot start");
 		free(cause);
 		client_opts_free(&cfg);

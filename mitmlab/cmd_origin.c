@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "bus.h"
 #include "cmd.h"
 #include "log.h"
 #include "origin.h"
@@ -243,6 +244,7 @@ cmd_origin(int argc, char **argv)
 	}
 	if (origin_run(conf, pidfile, &cause) == 0)
 		rc = 0;
+	bus_zctx_term();	/* flush what is queued (bounded by the bus linger); exit would drop it */
 out:
 	if (cause != NULL) {
 		log_warnx("%s", cause);

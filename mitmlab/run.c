@@ -719,9 +719,10 @@ run_reap(struct run *r, int role)
 		struct run_proc *p = &r->procs[i];
 		if (p->status == -1 && waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			if (p->status != 0 && p->role != LAB_CLIENT)
-				log_warnx("%s exited with status %d (see %s/logs/%s.log)", p->what,
-				    p->status, r->dir, p->what);
+			if ((p->status != 0 && p->role != LAB_CLIENT) || WIFSIGNALED(st))
+				log_warnx("%s %s %d (see %s/logs/%s.log)", p->what, WIFSIGNALED(st) ?
+				    "was killed by signal" : "exited with status", WIFSIGNALED(st) ?
+				    WTERMSIG(st) : p->status, r->dir, p->what);
 		}
 		if (p->status == -1 && p->role == role)
 			running++;

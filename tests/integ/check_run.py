@@ -58,6 +58,18 @@ bs = by.get("bus.stats", [])
 check("recorder saw no invalid message and no gap",
       bool(bs) and bs[-1].get("invalid", 0) == 0 and bs[-1].get("gaps", 0) == 0,
       json.dumps(bs[-1]) if bs else "no bus.stats")
+# tail loss is invisible to sequence gaps: each client and origin ends with a last event
+# (client.summary, origin.stop) whose seq must be its source's count - 1
+counts = {}
+for e in events:
+    counts[e["src"]] = counts.get(e["src"], 0) + 1
+lasts = {e["src"]: e for e in by.get("client.summary", []) + by.get("origin.stop", [])}
+want_last = {c["src"] for c in truth["clients"] if c["tool"] != "probe-ttl"} | \
+    {"origin." + o["name"] for o in truth["origins"]}
+short = sorted(s for s in want_last if s not in lasts or lasts[s].get("seq") != counts[s] - 1)
+check(f"no event lost at the end: every client and origin's last event arrived ({len(want_last)})",
+      not short, ", ".join(f"{s}: {counts.get(s, 0)} events, last {'seq %s' % lasts[s].get('seq') if s in lasts else 'missing'}"
+                           for s in short[:4]))
 starts, ends = by.get("lab.run.start", []), by.get("lab.run.end", [])
 check("run start and end recorded", len(starts) == 1 and len(ends) == 1)
 
@@ -236,9 +248,10 @@ if name == "kz-2019":
           pem_field(f[0]["forged_pem"], "-subject") if f else "")
     check("kz2019 forging: RSA-2048 keys with e=3",
           forges and all(x.get("key_bits") == 2048 and x.get("key_exponent") == 3 for x in forges))
-    up = {"%s:%s" % (e["upstream"]["ip"], e["upstream"]["port"]) for e in opens
-          if e["action"] == "intercept" and e.get("upstream")}
-    hellos = [h for h in by.get("origin.hello", []) if h.get("flow", "").split(">")[0] in up]
+    # the upstream leg's flow id as the origin writes it (source ports are reused across origins)
+    up = {"%s:%s>%s:%s" % (e["upstream"]["ip"], e["upstream"]["port"], e["dst"]["ip"], e["dst"]["port"])
+          for e in opens if e["action"] == "intercept" and e.get("upstream")}
+    hellos = [h for h in by.get("origin.hello", []) if h.get("flow") in up]
     def ja3_fields(h):
         return (h.get("ja3_str") or ",,").split(",")
     check(f"origins saw the interceptor's kz2019 ClientHello on all {len(up)} upstream legs (TLS 1.2, 13 suites)",
