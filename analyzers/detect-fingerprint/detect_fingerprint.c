@@ -15,10 +15,11 @@
  * in every verdict's evidence.
  * Verdicts are about client flows: an origin.hello with the client's own 4-tuple maps
  * directly; one from a middlebox's upstream leg (the engine connects from its own address)
- * maps to the not yet mapped client.result for the same server address and SNI that started
- * before the hello's ts and ended closest to it (origin.hello is published once the request
- * came or the connection ended; the client vantage is read for this mapping only). Hellos no client
- * flow maps to keep their own flow id. Held until lab.run.end; deterministic.
+ * maps to a client.result for the same server address and SNI that started before the
+ * hello's ts, pairs taken cheapest first by |client end - hello ts| (dfp_map_all; origin.hello
+ * is published once the request came or the connection ended; the client vantage is read for
+ * this mapping only). Hellos no client flow maps to keep their own flow id. Held until
+ * lab.run.end; deterministic.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,6 @@ struct dfp {
 	long	 base_hellos;
 	json_t	*hellos;	/* origin.hello events in order */
 	json_t	*results;	/* client.result events in order */
-	json_t	*used;		/* client flow -> true once mapped */
 	json_t	*counts;	/* signal -> count */
 	long	 flagged, mapped;
 };
@@ -102,46 +102,94 @@ dfp_addr(const json_t *o, char *out, size_t len)
 	    (long long)json_integer_value(json_object_get(o, "port")));
 }
 
-/* The client flow an origin hello belongs to (see the header comment). */
-static const char *
-dfp_map(struct dfp *d, const json_t *h)
-{
-	const char *flow = json_string_value(json_object_get(h, "flow"));
-	const char *sni = json_string_value(json_object_get(h, "sni"));
-	int64_t ts = json_integer_value(json_object_get(h, "ts")), best_cost = 0;
-	const char *best = NULL;
-	char local[96], dst[96];
-	size_t i;
-	json_t *cr;
+struct dfp_pair {
+	size_t	 h, r;		/* hello index, client.result index */
+	int64_t	 cost;		/* |client end - hello ts| in ns; -1: same 4-tuple */
+};
 
-	dfp_addr(json_object_get(h, "local"), local, sizeof(local));
-	json_array_foreach(d->results, i, cr) {	/* the client's own 4-tuple (TPROXY, direct) */
-		const char *cf = json_string_value(json_object_get(cr, "flow"));
-		if (strcmp(cf, flow) == 0)
-			return json_object_get(d->used, cf) == NULL ? cf : NULL;
-	}
-	json_array_foreach(d->results, i, cr) {
-		const char *cf = json_string_value(json_object_get(cr, "flow"));
-		const char *cs = json_string_value(json_object_get(cr, "sni"));
-		int64_t end = json_integer_value(json_object_get(cr, "ts")), start, cost;
-		json_t *tt = json_object_get(cr, "t_total_us");
-		if (json_object_get(d->used, cf) != NULL ||
-		    (sni != NULL) != (cs != NULL) || (sni != NULL && strcmp(sni, cs) != 0))
-			continue;
-		dfp_addr(json_object_get(cr, "server"), dst, sizeof(dst));
-		if (strcmp(dst, local) != 0)
-			continue;
-		start = json_is_integer(tt) ? end - json_integer_value(tt) * 1000 :
-		    end - DFP_UNTIMED_NS;
-		if (start > ts)
-			continue;
-		cost = end > ts ? end - ts : ts - end;
-		if (best == NULL || cost < best_cost) {
-			best = cf;
-			best_cost = cost;
+static int
+dfp_pair_cmp(const void *a, const void *b)
+{
+	const struct dfp_pair *x = a, *y = b;
+
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->r < y->r ? -1 : (x->r > y->r);
+}
+
+/*
+ * Map origin hellos to client flows (see the header comment): every admissible pair (same
+ * 4-tuple; or same server address and SNI, the client flow started before the hello) costs
+ * the distance between the client flow's end and the hello; pairs are taken cheapest first,
+ * each hello and each client flow at most once. A global order, unlike taking the hellos one
+ * by one, cannot let an early hello take the flow a later one fits better and leave that
+ * later hello's own flow unmapped. Returns the client flow per hello (NULL: unmapped) in a
+ * new array of json_array_size(d->hellos) entries.
+ */
+static const char **
+dfp_map_all(struct dfp *d)
+{
+	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, j, np = 0;
+	struct dfp_pair *p = NULL, *np2;
+	const char **map = calloc(nh + 1, sizeof(*map));
+	unsigned char *rused = calloc(nr + 1, 1);
+	char local[96], dst[96];
+
+	if (map == NULL || rused == NULL)
+		goto out;
+	for (i = 0; i < nh; i++) {
+		const json_t *h = json_array_get(d->hellos, i);
+		const char *flow = json_string_value(json_object_get(h, "flow"));
+		const char *sni = json_string_value(json_object_get(h, "sni"));
+		int64_t ts = json_integer_value(json_object_get(h, "ts"));
+
+		dfp_addr(json_object_get(h, "local"), local, sizeof(local));
+		for (j = 0; j < nr; j++) {
+			const json_t *cr = json_array_get(d->results, j);
+			const char *cf = json_string_value(json_object_get(cr, "flow"));
+			const char *cs = json_string_value(json_object_get(cr, "sni"));
+			int64_t end = json_integer_value(json_object_get(cr, "ts")), start, cost;
+			json_t *tt = json_object_get(cr, "t_total_us");
+
+			if (strcmp(cf, flow) == 0) {	/* the client's own 4-tuple (TPROXY, direct) */
+				cost = -1;
+			} else {
+				if ((sni != NULL) != (cs != NULL) || (sni != NULL && strcmp(sni, cs) != 0))
+					continue;
+				dfp_addr(json_object_get(cr, "server"), dst, sizeof(dst));
+				if (strcmp(dst, local) != 0)
+					continue;
+				start = json_is_integer(tt) ? end - json_integer_value(tt) * 1000 :
+				    end - DFP_UNTIMED_NS;
+				if (start > ts)
+					continue;
+				cost = end > ts ? end - ts : ts - end;
+			}
+			if (np % 1024 == 0) {
+				if ((np2 = realloc(p, (np + 1024) * sizeof(*p))) == NULL)
+					goto out;
+				p = np2;
+			}
+			p[np].h = i;
+			p[np].r = j;
+			p[np++].cost = cost;
 		}
 	}
-	return best;
+	if (np > 1)
+		qsort(p, np, sizeof(*p), dfp_pair_cmp);
+	for (i = 0; i < np; i++) {
+		if (map[p[i].h] != NULL || rused[p[i].r])
+			continue;
+		rused[p[i].r] = 1;
+		map[p[i].h] = json_string_value(json_object_get(json_array_get(d->results,
+		    p[i].r), "flow"));
+	}
+out:
+	free(p);
+	free(rused);
+	return map;
 }
 
 /* Count a signal. */
@@ -195,12 +243,17 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 {
 	struct dfp *d = arg;
 	json_t *h, *grades = json_object();
+	const char **map = dfp_map_all(d);
 	size_t i;
 
 	(void)complete;
+	if (map == NULL) {
+		json_decref(grades);
+		return -1;
+	}
 	json_array_foreach(d->hellos, i, h) {
 		json_t *sig = json_object();
-		const char *cf = d->base_hellos > 0 ? dfp_map(d, h) : NULL;
+		const char *cf = d->base_hellos > 0 ? map[i] : NULL;
 		const char *flow = cf != NULL ? cf : json_string_value(json_object_get(h, "flow"));
 		char grade, gs[2];
 		int yes;
@@ -209,10 +262,8 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 			json_decref(sig);
 			continue;
 		}
-		if (cf != NULL) {
-			json_object_set_new(d->used, cf, json_true());
+		if (cf != NULL)
 			d->mapped++;
-		}
 		yes = dfp_judge(d, h, sig, &grade);
 		gs[0] = grade != 0 ? grade : '?';
 		gs[1] = '\0';
@@ -236,6 +287,7 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	if (d->base_hellos == 0)
 		json_object_set_new(result, "warning", json_string("no baseline fingerprints "
 		    "(give --baseline DIR); no verdicts"));
+	free(map);
 	return 0;
 }
 
@@ -254,7 +306,6 @@ main(int argc, char **argv)
 	d.ja4 = json_object();
 	d.hellos = json_array();
 	d.results = json_array();
-	d.used = json_object();
 	d.counts = json_object();
 	anrun_baseline(argc, argv, "origin.hello", dfp_learn, &d, "detect-fingerprint");
 	rc = analyzer_main(&def, argc, argv);
@@ -263,7 +314,6 @@ main(int argc, char **argv)
 	json_decref(d.ja4);
 	json_decref(d.hellos);
 	json_decref(d.results);
-	json_decref(d.used);
 	json_decref(d.counts);
 	return rc;
 }
