@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cmd_netq — `mitmlab netq [options]`: the packet plane, run inside the gateway namespace.
+ * cmd_netq — `mitmlab netq [options]`: the packet plane, run inside the gateway namespace
+ * (or, with --monitor --vantage NAME, as a passive monitor inside a router before it).
  * Parses the options into a netq_conf, optionally installs the rule set (and removes it on a
  * clean exit), prints it (--print-rules), and runs the queue handler (netq.c) until SIGTERM or
  * SIGINT; --remove-rules cleans up after a killed handler. Exit status: 0 clean exit,
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "cmd.h"
 #include "log.h"
 #include "netq.h"
@@ -35,8 +37,14 @@ cmd_netq_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mitmlab netq [options]   (inside the gateway namespace, as root)\n"
-	    "  --bus EP             publish net.flow / net.impair / net.stats (src \"net\") to EP\n"
-	    "  --queue N            NFQUEUE number [0]\n"
+	    "       mitmlab netq --monitor --vantage NAME [options]   (inside a router)\n"
+	    "  --bus EP             publish net.flow / net.impair / net.stats (src \"net\") and\n"
+	    "                       proxy.stats (\"component\": \"netq\") to EP\n"
+	    "  --monitor            passive monitor: queue forwarded packets (mangle FORWARD),\n"
+	    "                       accept all, no diversion or impairment, always fail-open;\n"
+	    "                       net.flow / net.stats with src \"net.NAME\", no proxy.stats\n"
+	    "  --vantage NAME       \"vantage\" key of the events [gateway]; a monitor's router\n"
+	    "  --queue N            NFQUEUE number [0; a monitor: 1]\n"
 	    "  --queue-maxlen N     packets the kernel may queue [4096]\n"
 	    "  --fail-open          rules use --queue-bypass: without a handler traffic flows\n"
 	    "                       untouched (default fail-closed: it stops)\n"
@@ -45,6 +53,7 @@ cmd_netq_usage(FILE *f)
 	    "  --divert-all         divert every on-path SYN to the divert port\n"
 	    "  --on-path CIDR       client networks on the interceptor's path (repeatable;\n"
 	    "                       none: all); other sources are never diverted or impaired\n"
+	    "                       (a monitor records only flows of these clients)\n"
 	    "  --divert-port N      only SYNs to this port are diverted [443]\n"
 	    "  --mark HEX           divert bit set on the SYN and saved in CONNMARK [0x1]\n"
 	    "  --mode M             rule set: redirect | tproxy [redirect]\n"
@@ -105,12 +114,14 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 		{ "print-rules", no_argument, NULL, 'r' },
 		{ "remove-rules", no_argument, NULL, 'X' },
 		{ "debug", no_argument, NULL, 'g' },
+		{ "monitor", no_argument, NULL, 'W' },
+		{ "vantage", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *cause = NULL, *end;
 	long long v;
-	int ch, print = 0;
+	int ch, print = 0, monitor = 0, queue_set = 0;
 	unsigned long m;
 
 	optind = 1;
@@ -124,6 +135,7 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 			if (cmd_netq_num("queue", optarg, 0, 65535, &v) == -1)
 				return -1;
 			c->queue_num = (int)v;
+			queue_set = 1;
 			break;
 		case 'Q':
 			if (cmd_netq_num("queue-maxlen", optarg, 1, 1 << 20, &v) == -1)
@@ -216,6 +228,13 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 		case 'g':
 			c->debug = 1;
 			break;
+		case 'W':
+			monitor = 1;
+			break;
+		case 'V':
+			if (netq_conf_set_vantage(c, optarg, &cause) == -1)
+				goto bad;
+			break;
 		case 'h':
 			return 1;
 		default:
@@ -226,6 +245,8 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 		log_warnx("unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
+	if (monitor && netq_conf_monitor(c, queue_set, &cause) == -1)
+		goto bad;
 	return print;
 bad:
 	log_warnx("%s", cause != NULL ? cause : "bad option");
@@ -270,6 +291,7 @@ cmd_netq(int argc, char **argv)
 		rc = 0;
 	if (c.install_rules)
 		netq_rules_remove(NULL, &c);
+	bus_zctx_term();	/* flush the final stats (bounded by the bus linger); exit drops them */
 out:
 	if (rc != 0)
 		log_warnx("%s", cause != NULL ? cause : "failed");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,7 +44,13 @@ enum netq_verdict { NETQ_V_ACCEPT, NETQ_V_MARK, NETQ_V_DROP, NETQ_V_HOLD };
 struct netq_counts {
 	uint64_t pkts, bytes, accept, mark, drop, hold, release, hold_full, malformed, other;
 	uint64_t injected, inject_err, flows_new, diverted, published, impaired, suppressed;
-	uint64_t verdict_err, overruns;
+	uint64_t verdict_err, overruns, off_path;
+};
+
+/* The kernel's counters of our queue (/proc/self/net/netfilter/nfnetlink_queue). */
+struct netq_kstat {
+	int	 ok;
+	unsigned len, dropped, user_dropped;
 };
 
 struct netq {
@@ -61,6 +68,7 @@ struct netq {
 	double	 tokens;
 	uint64_t tok_ns, tick_ns, last_tick_ns;
 	struct tlspeek_hello hello;	/* scratch for the ClientHello parser */
+	char	 src[NETQ_CONF_VANTAGE + 8];	/* bus source */
 };
 
 /* Send an event; capped events spend a token of the events_per_s bucket or are counted. */
@@ -117,8 +125,10 @@ netq_side_json(const struct netq_flow_side *s, const char *hs)
 		json_object_set_new(h, "win", json_integer(s->window));
 		json_object_set_new(o, hs, h);
 	}
-	if (s->data_ns != 0)
+	if (s->data_ns != 0) {
 		json_object_set_new(o, "first_data_bytes", json_integer(s->data_len));
+		json_object_set_new(o, "flight_bytes", json_integer(s->flight_bytes));
+	}
 	json_object_set_new(o, "fin", json_boolean(s->fin));
 	json_object_set_new(o, "rst", json_boolean(s->rst));
 	return o;
@@ -139,8 +149,11 @@ netq_publish_flow(struct netq *q, struct netq_flow *f, const char *why)
 	json_object_set_new(ev, "flow", json_string(netq_sig_flow_id(f->cip, f->cport, f->sip,
 	    f->sport, id)));
 	json_object_set_new(ev, "why", json_string(why));
-	json_object_set_new(ev, "diverted", json_boolean(f->diverted));
-	json_object_set_new(ev, "on_path", json_boolean(f->on_path));
+	json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
+	if (!q->conf->monitor) {
+		json_object_set_new(ev, "diverted", json_boolean(f->diverted));
+		json_object_set_new(ev, "on_path", json_boolean(f->on_path));
+	}
 	if (f->name[0] != '\0')
 		json_object_set_new(ev, "name", json_string(f->name));
 	json_object_set_new(ev, "client", netq_side_json(&f->c, "syn"));
@@ -153,6 +166,8 @@ netq_publish_flow(struct netq *q, struct netq_flow *f, const char *why)
 		json_object_set_new(ev, "server_ttl", json_integer(f->s.ttl));
 		json_object_set_new(ev, "server_hops", json_integer(netq_sig_hops(f->s.ttl)));
 	}
+	if (f->s.data_ns != 0)
+		json_object_set_new(ev, "server_flight_bytes", json_integer(f->s.flight_bytes));
 	if (f->c.have_hs && f->s.have_hs && f->s.hs_ns >= f->c.hs_ns)
 		json_object_set_new(ev, "syn_synack_us",
 		    json_integer((json_int_t)((f->s.hs_ns - f->c.hs_ns) / 1000)));
@@ -164,6 +179,9 @@ netq_publish_flow(struct netq *q, struct netq_flow *f, const char *why)
 		    json_integer((json_int_t)((f->s.data_ns - f->c.data_ns) / 1000)));
 	if (f->impair >= 0)
 		json_object_set_new(ev, "impair", json_string(q->impair.rules[f->impair].text));
+	if (f->c.pkts > 0 && f->s.pkts > 0 && q->conf->monitor)
+		json_object_set_new(ev, "path_hops",
+		    json_integer(netq_sig_hops(f->c.ttl) + 1 + netq_sig_hops(f->s.ttl)));
 	json_object_set_new(ev, "duration_ms",
 	    json_integer((json_int_t)((f->last_ns - f->first_ns) / 1000000)));
 	q->n.published++;
@@ -192,6 +210,7 @@ netq_report_impair(struct netq *q, struct netq_flow *f, const struct netq_impair
 		return;
 	json_object_set_new(ev, "flow", json_string(netq_sig_flow_id(f->cip, f->cport, f->sip,
 	    f->sport, id)));
+	json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
 	json_object_set_new(ev, "action", json_string(netq_impair_kind_name(r->kind)));
 	json_object_set_new(ev, "rule", json_string(r->text));
 	if (f->name[0] != '\0')
@@ -286,6 +305,35 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 	return v;
 }
 
+/* Monitor mode: note the packet's signals in its flow (clients on path only); always accept.
+ * The queue sits in FORWARD, after this router's own TTL decrement: undo it, so hops count
+ * the routers between the sender and this router, as at the gateway. */
+static enum netq_verdict
+netq_monitor_packet(struct netq *q, struct netq_sig_pkt *p, int c2s, uint32_t cip,
+    uint16_t cport, uint32_t sip, uint16_t sport, uint64_t now)
+{
+	struct netq_flow *f;
+	int created, is_http;
+
+	if (!netq_conf_on_path(q->conf, cip)) {
+		q->n.off_path++;
+		return NETQ_V_ACCEPT;
+	}
+	if (p->ttl < 255)
+		p->ttl++;
+	f = netq_flow_get(q->flows, cip, cport, sip, sport, now, 1, &created);
+	if (created) {
+		f->on_path = 1;
+		q->n.flows_new++;
+	}
+	netq_flow_note(f, p, c2s, now);
+	if (c2s && p->payload_len > 0 && !f->name_tried)
+		netq_learn_name(q, f, p, &is_http);
+	if (!f->published && netq_flow_complete(f))
+		netq_publish_flow(q, f, "complete");
+	return NETQ_V_ACCEPT;
+}
+
 /* Decide one packet: signals, diversion, impairment. mark_out gets the verdict mark. */
 static enum netq_verdict
 netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
@@ -315,6 +363,8 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	sip = c2s ? p.dst : p.src;
 	cport = c2s ? p.sport : p.dport;
 	sport = c2s ? p.dport : p.sport;
+	if (c->monitor)
+		return netq_monitor_packet(q, &p, c2s, cip, cport, sip, sport, now);
 	f = netq_flow_get(q->flows, cip, cport, sip, sport, now, 1, &created);
 	if (created) {
 		f->on_path = netq_conf_on_path(c, cip);
@@ -440,45 +490,142 @@ netq_release(struct netq *q, int all)
 	}
 }
 
-/* Publish net.stats. */
+/* The kernel's counters of queue num in this namespace; ok stays 0 when not found. */
 static void
-netq_stats(struct netq *q, uint64_t now)
+netq_kstat_read(int num, struct netq_kstat *k)
+{
+	char line[256];
+	unsigned qn, portid, total, mode, range, dropped, udropped;
+	FILE *f;
+
+	memset(k, 0, sizeof(*k));
+	if ((f = fopen("/proc/self/net/netfilter/nfnetlink_queue", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%u %u %u %u %u %u %u", &qn, &portid, &total, &mode, &range,
+		    &dropped, &udropped) == 7 && (int)qn == num) {
+			k->ok = 1;
+			k->len = total;
+			k->dropped = dropped;
+			k->user_dropped = udropped;
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* CPU seconds (user + system) of this process. */
+static double
+netq_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The verdict counters as JSON. */
+static json_t *
+netq_verdicts_json(const struct netq_counts *n)
+{
+	json_t *v = json_object();
+
+	json_object_set_new(v, "accept", json_integer((json_int_t)n->accept));
+	json_object_set_new(v, "mark", json_integer((json_int_t)n->mark));
+	json_object_set_new(v, "drop", json_integer((json_int_t)n->drop));
+	json_object_set_new(v, "hold", json_integer((json_int_t)n->hold));
+	json_object_set_new(v, "release", json_integer((json_int_t)n->release));
+	json_object_set_new(v, "hold_full", json_integer((json_int_t)n->hold_full));
+	json_object_set_new(v, "errors", json_integer((json_int_t)n->verdict_err));
+	return v;
+}
+
+/*
+ * The handler's own throughput as proxy.stats (gateway only). Keys do not reuse the engine
+ * workers' names (accepted, handshakes, bytes_*, cpu_s, rss_kb, active), so a reader summing
+ * proxy.stats over workers counts nothing of it; "component": "netq" tells them apart.
+ */
+static void
+netq_proxy_stats(struct netq *q, uint64_t dt, json_int_t pps, const struct netq_kstat *k,
+    double cpu, int final)
+{
+	json_t *ev;
+
+	if ((ev = bus_event("proxy.stats")) == NULL)
+		return;
+	json_object_set_new(ev, "component", json_string("netq"));
+	json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
+	json_object_set_new(ev, "queue", json_integer(q->conf->queue_num));
+	json_object_set_new(ev, "fail_open", json_boolean(q->conf->fail_open));
+	json_object_set_new(ev, "interval_ms", json_integer((json_int_t)(dt / 1000000)));
+	json_object_set_new(ev, "packets", json_integer((json_int_t)q->n.pkts));
+	json_object_set_new(ev, "packets_per_s", json_integer(pps));
+	json_object_set_new(ev, "ip_bytes", json_integer((json_int_t)q->n.bytes));
+	json_object_set_new(ev, "ip_bytes_per_s", json_integer(dt == 0 ? 0 :
+	    (json_int_t)((double)(q->n.bytes - q->last.bytes) * 1e9 / (double)dt)));
+	json_object_set_new(ev, "verdicts", netq_verdicts_json(&q->n));
+	json_object_set_new(ev, "flows", json_integer((json_int_t)netq_flow_count(q->flows)));
+	json_object_set_new(ev, "flows_diverted", json_integer((json_int_t)q->n.diverted));
+	json_object_set_new(ev, "queue_len", k->ok ? json_integer(k->len) : json_null());
+	json_object_set_new(ev, "queue_dropped", k->ok ? json_integer(k->dropped) : json_null());
+	json_object_set_new(ev, "queue_user_dropped", k->ok ? json_integer(k->user_dropped) :
+	    json_null());
+	json_object_set_new(ev, "queue_overruns", json_integer((json_int_t)q->n.overruns));
+	json_object_set_new(ev, "handler_cpu_s", json_real(cpu));
+	if (final)
+		json_object_set_new(ev, "final", json_true());
+	netq_emit(q, ev, 0);
+}
+
+/* Publish net.stats (and, at the gateway, proxy.stats); final on the way out. */
+static void
+netq_stats(struct netq *q, uint64_t now, int final)
 {
 	uint64_t dt = now - q->last_tick_ns;
-	json_t *ev, *v;
+	json_int_t pps = dt == 0 ? 0 :
+	    (json_int_t)((double)(q->n.pkts - q->last.pkts) * 1e9 / (double)dt);
+	struct netq_kstat k;
+	double cpu = netq_cpu_s();
+	json_t *ev;
 
-	if ((ev = bus_event("net.stats")) == NULL)
-		return;
-	json_object_set_new(ev, "interval_ms", json_integer((json_int_t)(dt / 1000000)));
-	json_object_set_new(ev, "pkts", json_integer((json_int_t)q->n.pkts));
-	json_object_set_new(ev, "bytes", json_integer((json_int_t)q->n.bytes));
-	json_object_set_new(ev, "pkts_per_s", json_integer(dt == 0 ? 0 :
-	    (json_int_t)((double)(q->n.pkts - q->last.pkts) * 1e9 / (double)dt)));
-	v = json_object();
-	json_object_set_new(v, "accept", json_integer((json_int_t)q->n.accept));
-	json_object_set_new(v, "mark", json_integer((json_int_t)q->n.mark));
-	json_object_set_new(v, "drop", json_integer((json_int_t)q->n.drop));
-	json_object_set_new(v, "hold", json_integer((json_int_t)q->n.hold));
-	json_object_set_new(v, "release", json_integer((json_int_t)q->n.release));
-	json_object_set_new(v, "hold_full", json_integer((json_int_t)q->n.hold_full));
-	json_object_set_new(v, "errors", json_integer((json_int_t)q->n.verdict_err));
-	json_object_set_new(ev, "verdicts", v);
-	json_object_set_new(ev, "flows", json_integer((json_int_t)netq_flow_count(q->flows)));
-	json_object_set_new(ev, "flows_new", json_integer((json_int_t)q->n.flows_new));
-	json_object_set_new(ev, "flows_evicted",
-	    json_integer((json_int_t)netq_flow_evictions(q->flows)));
-	json_object_set_new(ev, "flows_diverted", json_integer((json_int_t)q->n.diverted));
-	json_object_set_new(ev, "flows_impaired", json_integer((json_int_t)q->n.impaired));
-	json_object_set_new(ev, "held", json_integer((json_int_t)netq_hold_count(q->hold)));
-	json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
-	json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));
-	json_object_set_new(ev, "malformed", json_integer((json_int_t)q->n.malformed));
-	json_object_set_new(ev, "not_tcp", json_integer((json_int_t)q->n.other));
-	json_object_set_new(ev, "queue_overruns", json_integer((json_int_t)q->n.overruns));
-	json_object_set_new(ev, "events_flow", json_integer((json_int_t)q->n.published));
-	json_object_set_new(ev, "events_suppressed", json_integer((json_int_t)q->n.suppressed));
-	json_object_set_new(ev, "bus_dropped", json_integer((json_int_t)bus_dropped(q->bus)));
-	netq_emit(q, ev, 0);
+	netq_kstat_read(q->conf->queue_num, &k);
+	if ((ev = bus_event("net.stats")) != NULL) {
+		json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
+		json_object_set_new(ev, "monitor", json_boolean(q->conf->monitor));
+		json_object_set_new(ev, "interval_ms", json_integer((json_int_t)(dt / 1000000)));
+		json_object_set_new(ev, "pkts", json_integer((json_int_t)q->n.pkts));
+		json_object_set_new(ev, "bytes", json_integer((json_int_t)q->n.bytes));
+		json_object_set_new(ev, "pkts_per_s", json_integer(pps));
+		json_object_set_new(ev, "verdicts", netq_verdicts_json(&q->n));
+		json_object_set_new(ev, "flows", json_integer((json_int_t)netq_flow_count(q->flows)));
+		json_object_set_new(ev, "flows_new", json_integer((json_int_t)q->n.flows_new));
+		json_object_set_new(ev, "flows_evicted",
+		    json_integer((json_int_t)netq_flow_evictions(q->flows)));
+		json_object_set_new(ev, "flows_diverted", json_integer((json_int_t)q->n.diverted));
+		json_object_set_new(ev, "flows_impaired", json_integer((json_int_t)q->n.impaired));
+		json_object_set_new(ev, "held", json_integer((json_int_t)netq_hold_count(q->hold)));
+		json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
+		json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));
+		json_object_set_new(ev, "malformed", json_integer((json_int_t)q->n.malformed));
+		json_object_set_new(ev, "not_tcp", json_integer((json_int_t)q->n.other));
+		json_object_set_new(ev, "off_path", json_integer((json_int_t)q->n.off_path));
+		json_object_set_new(ev, "queue_overruns", json_integer((json_int_t)q->n.overruns));
+		json_object_set_new(ev, "queue_len", k.ok ? json_integer(k.len) : json_null());
+		json_object_set_new(ev, "queue_dropped", k.ok ? json_integer(k.dropped) : json_null());
+		json_object_set_new(ev, "queue_user_dropped", k.ok ? json_integer(k.user_dropped) :
+		    json_null());
+		json_object_set_new(ev, "cpu_s", json_real(cpu));
+		json_object_set_new(ev, "events_flow", json_integer((json_int_t)q->n.published));
+		json_object_set_new(ev, "events_suppressed", json_integer((json_int_t)q->n.suppressed));
+		json_object_set_new(ev, "bus_dropped", json_integer((json_int_t)bus_dropped(q->bus)));
+		if (final)
+			json_object_set_new(ev, "final", json_true());
+		netq_emit(q, ev, 0);
+	}
+	if (!q->conf->monitor)
+		netq_proxy_stats(q, dt, pps, &k, cpu, final);
 	q->last = q->n;
 	q->last_tick_ns = now;
 }
@@ -514,9 +661,11 @@ netq_open(struct netq *q, const struct netq_conf *c, char **cause)
 	q->fd = nfq_fd(q->h);
 	(void)setsockopt(q->fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	(void)setsockopt(q->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
-	if ((q->raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) == -1)
+	if (!c->monitor &&
+	    (q->raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)) == -1)
 		return util_cause(cause, "raw socket: %s", strerror(errno));
-	if ((q->bus = bus_open(c->bus, "net", 2000, cause)) == NULL)
+	if ((q->bus = bus_open(c->bus, netq_conf_src(c, q->src, sizeof(q->src)), 2000,
+	    cause)) == NULL)
 		return -1;
 	q->tokens = c->events_per_s;
 	q->tok_ns = q->last_tick_ns = util_mono_ns();
@@ -581,8 +730,12 @@ netq_run(const struct netq_conf *c, volatile int *stop, char **cause)
 	}
 	if (netq_open(q, c, cause) == -1)
 		goto out;
-	log_info("queue %d: handling (%s, mark 0x%x, %zu flows max)", c->queue_num,
-	    c->fail_open ? "fail-open" : "fail-closed", c->mark, c->max_flows);
+	if (c->monitor)
+		log_info("queue %d: monitoring as vantage %s (passive, fail-open, %zu flows max)",
+		    c->queue_num, c->vantage, c->max_flows);
+	else
+		log_info("queue %d: handling (%s, mark 0x%x, %zu flows max)", c->queue_num,
+		    c->fail_open ? "fail-open" : "fail-closed", c->mark, c->max_flows);
 	while (!*stop) {
 		now = util_mono_ns();
 		next = q->tick_ns;
@@ -601,7 +754,7 @@ netq_run(const struct netq_conf *c, volatile int *stop, char **cause)
 		netq_release(q, 0);
 		now = util_mono_ns();
 		if (now >= q->tick_ns) {
-			netq_stats(q, now);
+			netq_stats(q, now, 0);
 			netq_flow_expire(q->flows, util_now_ns(), (uint64_t)c->idle_s * 1000000000ULL,
 			    NETQ_EXPIRE_PER_TICK);
 			q->tick_ns += (uint64_t)c->stats_ms * 1000000;
@@ -615,7 +768,7 @@ out:
 		netq_flush(q);
 		netq_release(q, 1);
 		netq_flow_clear(q->flows);
-		netq_stats(q, util_mono_ns());
+		netq_stats(q, util_mono_ns(), 1);
 	}
 	netq_close(q);
 	free(q);

@@ -7,9 +7,20 @@
  * never reach the engine. It records each flow's packet signals (netq_flow.h) and publishes
  * them from the network vantage (src "net"): one "net.flow" per flow when its signals are
  * final (both sides sent data, a side closed, or the flow left the table), one "net.impair"
- * per impaired flow, and "net.stats" every stats period. It applies the impairments
- * (netq_impair.h): drops with the seeded generator, delays through a bounded hold queue
- * (never sleeping), RST and HTTP-302 injection through a raw socket, silence after the hello.
+ * per impaired flow, and "net.stats" every stats period; every net.* event carries
+ * "vantage" ("gateway"). The same period publishes the handler's own throughput as a
+ * "proxy.stats" event with "component": "netq" (ground truth: it counts diverted flows).
+ * It applies the impairments (netq_impair.h): drops with the seeded generator, delays
+ * through a bounded hold queue (never sleeping), RST and HTTP-302 injection through a raw
+ * socket, silence after the hello.
+ *
+ * Monitor mode (--monitor, conf->monitor): a passive observer in a router before the gateway.
+ * It sees forwarded packets (mangle FORWARD, after this router decremented the TTL, so the TTL
+ * is reported as it arrived: seen + 1), accepts every one, diverts and impairs nothing, records
+ * only flows whose client is --on-path (all when none given), and publishes net.flow (with
+ * "path_hops": routers from client to server as this vantage infers them) and net.stats with
+ * src "net.<vantage>" and "vantage": "<vantage>", without the gateway's "diverted" /
+ * "on_path" keys (it cannot know them) and without proxy.stats.
  *
  * Bounds: a fixed flow table with LRU eviction, signals from the first NETQ_FLOW_PKTS packets
  * per direction, at most one net.flow and one net.impair per flow and a token bucket of

@@ -31,6 +31,7 @@ netq_conf_init(struct netq_conf *c)
 	c->events_per_s = 2000;
 	c->idle_s = 30;
 	c->stats_ms = 1000;
+	snprintf(c->vantage, sizeof(c->vantage), "gateway");
 }
 
 /* Free owned strings. */
@@ -101,6 +102,55 @@ int
 netq_conf_on_path(const struct netq_conf *c, uint32_t src)
 {
 	return c->n_path == 0 || netq_conf_in(c->path, c->n_path, src);
+}
+
+/* Set the vantage name. */
+int
+netq_conf_set_vantage(struct netq_conf *c, const char *name, char **cause)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n >= sizeof(c->vantage))
+		return util_cause(cause, "vantage \"%.40s\": 1..%zu characters", name,
+		    sizeof(c->vantage) - 1);
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		    name[i] == '-' || name[i] == '_'))
+			return util_cause(cause, "vantage \"%s\": only a-z 0-9 - _ (a lab node "
+			    "name such as ri1)", name);
+	snprintf(c->vantage, sizeof(c->vantage), "%s", name);
+	return 0;
+}
+
+/* Monitor mode: passive, fail-open, its own queue. */
+int
+netq_conf_monitor(struct netq_conf *c, int queue_set, char **cause)
+{
+	if (c->n_dst > 0 || c->divert_all)
+		return util_cause(cause, "--monitor is passive: no --divert-dst / --divert-all");
+	if (c->impair.n > 0)
+		return util_cause(cause, "--monitor is passive: no --impair");
+	if (strcmp(c->mode, "redirect") != 0)
+		return util_cause(cause, "--monitor has no rule mode (--mode %s)", c->mode);
+	if (strcmp(c->vantage, "gateway") == 0)
+		return util_cause(cause, "--monitor needs --vantage NAME (the router it runs in, "
+		    "e.g. ri1)");
+	c->monitor = 1;
+	c->fail_open = 1;
+	if (!queue_set)
+		c->queue_num = NETQ_CONF_MON_QUEUE;
+	return 0;
+}
+
+/* Bus source of the events. */
+const char *
+netq_conf_src(const struct netq_conf *c, char *buf, size_t len)
+{
+	if (c->monitor)
+		snprintf(buf, len, "net.%s", c->vantage);
+	else
+		snprintf(buf, len, "net");
+	return buf;
 }
 
 /* The diversion decision for one SYN. */

@@ -4,7 +4,8 @@
  * targets and the client networks on the interceptor's path), impairments and bounds, with
  * its defaults, and the pure diversion decision made on each SYN. Filled by cmd_netq.c from
  * the command line (the runner passes scenario keys as options); read by netq.c and
- * netq_rules.c.
+ * netq_rules.c. A monitor (`--monitor`) is the passive variant for a router before the
+ * gateway: forwarded packets, always accepted, no diversion, no impairment, always fail-open.
  */
 #ifndef MITMLAB_NETQ_CONF_H
 #define MITMLAB_NETQ_CONF_H
@@ -17,6 +18,8 @@
 
 #define NETQ_CONF_CIDRS		64
 #define NETQ_CONF_PORTS		8
+#define NETQ_CONF_VANTAGE	32
+#define NETQ_CONF_MON_QUEUE	1	/* a monitor's default queue: never the gateway's 0 */
 
 struct netq_conf {
 	int	 queue_num;		/* [0] NFQUEUE number (per network namespace) */
@@ -42,6 +45,8 @@ struct netq_conf {
 	int	 stats_ms;		/* [1000] net.stats period */
 	char	*bus;			/* bus endpoint (NULL: no events) */
 	int	 install_rules;		/* install the rules at start, remove them at exit */
+	int	 monitor;		/* passive monitor: FORWARD, accept only, fail-open */
+	char	 vantage[NETQ_CONF_VANTAGE];	/* ["gateway"] "vantage" key of net.* events */
 	int	 debug;
 };
 
@@ -57,5 +62,14 @@ int netq_conf_set_ports(struct netq_conf *c, const char *list, char **cause);
 int netq_conf_on_path(const struct netq_conf *c, uint32_t src);
 /* Non-zero if a SYN src→dst:dport (host order) is to be diverted to the engine. */
 int netq_conf_divert(const struct netq_conf *c, uint32_t src, uint32_t dst, uint16_t dport);
+/* Set the vantage name ([a-z0-9_-], 1..31 bytes). */
+int netq_conf_set_vantage(struct netq_conf *c, const char *name, char **cause);
+/* Make c a monitor and check that nothing active was asked of it (diversion, impairments,
+ * a rule mode other than the default); forces fail-open and, unless queue_set, the queue
+ * NETQ_CONF_MON_QUEUE. -1 with *cause naming the offending option. */
+int netq_conf_monitor(struct netq_conf *c, int queue_set, char **cause);
+/* The bus source of c's events: "net" for the gateway, "net.<vantage>" for a monitor (one
+ * sequence per process, so the forwarder's gap count stays exact). */
+const char *netq_conf_src(const struct netq_conf *c, char *buf, size_t len);
 
 #endif

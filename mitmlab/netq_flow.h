@@ -33,6 +33,7 @@ struct netq_flow_side {
 	uint64_t hs_ns;		/* when */
 	uint64_t data_ns;	/* first payload byte */
 	uint32_t data_len;	/* payload of the first data packet */
+	uint32_t flight_bytes;	/* payload of this side's first flight (see netq_flow_note) */
 	int	 fin, rst;
 };
 
@@ -51,6 +52,7 @@ struct netq_flow {
 	int	 impair_reported;	/* net.impair sent */
 	enum netq_flow_end state;
 	int	 name_tried;		/* looked for a ClientHello / Host already */
+	int	 c_second;		/* the client sent data after the server's first data */
 	char	 name[NETQ_FLOW_NAME];	/* SNI or HTTP Host, "" unknown */
 	/* table links (private) */
 	int32_t	 hnext, lprev, lnext;
@@ -84,7 +86,11 @@ uint64_t netq_flow_evictions(const struct netq_flow_table *t);
 /* Which way p goes: 1 client→server, 0 server→client. A SYN decides; otherwise the lower port
  * is the server's (443 and 80 are below any ephemeral port). */
 int netq_flow_c2s(const struct netq_sig_pkt *p);
-/* Record p's signals in its side of f (bounded: only the first NETQ_FLOW_PKTS keep IP IDs). */
+/* Record p's signals in its side of f (bounded: only the first NETQ_FLOW_PKTS keep IP IDs).
+ * First flights: the client's is its payload before the server's first data (the
+ * ClientHello), the server's is its payload from then until the client sends again (TLS: the
+ * ServerHello .. Finished flight, whose size follows the certificate chain even when it is
+ * encrypted). Retransmitted bytes count again. */
 void netq_flow_note(struct netq_flow *f, const struct netq_sig_pkt *p, int c2s, uint64_t now_ns);
 /* Non-zero once both sides have sent data, or a side closed: the flow's signals are final. */
 int netq_flow_complete(const struct netq_flow *f);

@@ -45,6 +45,23 @@ netq_rules_commands(const struct netq_conf *c, int install, char cmds[][NETQ_RUL
 		return -1;
 	for (i = 0; i < c->n_ports && o < sizeof(ports) - 8; i++)
 		o += (size_t)snprintf(ports + o, sizeof(ports) - o, "%s%d", i ? "," : "", c->ports[i]);
+	if (c->monitor) {
+		/* passive: bypass always (a dead or slow monitor must never stop the lab) */
+		if (!install) {
+			netq_rules_add(cmds, max, &n, "iptables -w -t mangle -D FORWARD -p tcp -j "
+			    "MITMLAB_NETQ_MON");
+			netq_rules_add(cmds, max, &n, "iptables -w -t mangle -F MITMLAB_NETQ_MON");
+			netq_rules_add(cmds, max, &n, "iptables -w -t mangle -X MITMLAB_NETQ_MON");
+			return (int)n;
+		}
+		netq_rules_add(cmds, max, &n, "iptables -w -t mangle -N MITMLAB_NETQ_MON");
+		netq_rules_add(cmds, max, &n, "iptables -w -t mangle -A MITMLAB_NETQ_MON -p tcp -m "
+		    "multiport --ports %s -j NFQUEUE --queue-num %d --queue-bypass", ports,
+		    c->queue_num);
+		netq_rules_add(cmds, max, &n, "iptables -w -t mangle -A FORWARD -p tcp -j "
+		    "MITMLAB_NETQ_MON");
+		return (int)n;
+	}
 	snprintf(q, sizeof(q), "--queue-num %d%s", c->queue_num, c->fail_open ? " --queue-bypass" : "");
 	const char *qt = tproxy ? "raw" : "mangle";	/* where the queue is */
 	const char *dt = tproxy ? "mangle" : "nat";	/* where the divert is */

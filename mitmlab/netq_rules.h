@@ -6,8 +6,12 @@
  * REDIRECTs connections carrying it to the engine's port. TPROXY mode: the queue sits in raw
  * PREROUTING (so the handler's mark is there before mangle), mangle saves it in CONNMARK and
  * TPROXYs marked connections, and policy routing (fwmark → table 100, local route) delivers
- * them. Everything lives in a chain MITMLAB_NETQ per table so removal is exact. Commands run
- * as argv (no shell), in namespace ns via `ip netns exec` (ns NULL: the current namespace).
+ * them. Everything lives in a chain MITMLAB_NETQ per table so removal is exact. Monitor mode
+ * (a passive netq on a router): one chain MITMLAB_NETQ_MON in mangle FORWARD queues the
+ * forwarded TCP packets of the queued ports, always with --queue-bypass, and nothing else —
+ * no mark, no divert; its own chain name, so the gateway's rules and a monitor's never remove
+ * each other. Commands run as argv (no shell), in namespace ns via `ip netns exec` (ns NULL:
+ * the current namespace).
  */
 #ifndef MITMLAB_NETQ_RULES_H
 #define MITMLAB_NETQ_RULES_H

@@ -588,6 +588,8 @@ report_flows_series(const json_t *by)
 		const char *wn = report_flows_str(e, "worker");
 		char id[256];
 
+		if (report_flows_str(e, "component") != NULL)
+			continue;	/* the packet plane's own stats (netq), not an engine worker */
 		snprintf(id, sizeof(id), "%s/%s", src ? src : "", wn ? wn : "");
 		json_object_set(latest, id, (json_t *)(uintptr_t)e);
 		if (t0 == 0)

@@ -358,9 +358,10 @@ run_netq_conf(struct run *r, struct netq_conf *c, char **cause)
 struct run_qprobe {
 	int	 timeout_ms;
 	int	 ok;
+	unsigned num;		/* the queue to wait for */
 };
 
-/* Thread in the gateway namespace: wait until NFQUEUE 0 has a listener. */
+/* Thread in a namespace: wait until NFQUEUE q->num has a listener. */
 static void *
 run_qprobe_main(void *arg)
 {
@@ -373,7 +374,7 @@ run_qprobe_main(void *arg)
 	while (!q->ok && util_mono_ns() < end) {
 		if ((f = fopen("/proc/thread-self/net/netfilter/nfnetlink_queue", "r")) != NULL) {
 			while (fgets(line, sizeof(line), f) != NULL)
-				if (sscanf(line, "%u", &num) == 1 && num == 0)
+				if (sscanf(line, "%u", &num) == 1 && num == q->num)
 					q->ok = 1;
 			fclose(f);
 		}
@@ -390,7 +391,7 @@ run_packet_plane(struct run *r, char **cause)
 	const struct scn_gateway *g = r->s->gateway;
 	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
 	struct netq_conf c;
-	struct run_qprobe q = { 10000, 0 };
+	struct run_qprobe q = { 10000, 0, 0 };
 	unsigned long tid;
 	json_t *a = json_array();
 	char buf[64];
@@ -430,6 +431,40 @@ out:
 	json_decref(a);
 	netq_conf_free(&c);
 	return rc;
+}
+
+/* Start the passive packet monitor (`mitmlab netq --monitor`) in the router just before the
+ * gateway on the inside, if there is one, and wait until it has bound its queue (1). It is
+ * tracked with the gateway's processes, so teardown stops it (SIGTERM: it removes its rules). */
+static int
+run_monitor(struct run *r, char **cause)
+{
+	const struct lab_node *rn;
+	struct run_qprobe q = { 10000, 0, 1 };
+	unsigned long tid;
+	json_t *a;
+	char what[64];
+	pid_t pid;
+
+	if (r->lab->gw == 0)
+		return 0;	/* no router before the gateway: the members hang off it */
+	rn = &r->lab->nodes[r->lab->gw - 1];
+	a = json_array();
+	run_arg(a, "netq", "--monitor");
+	run_arg(a, "--vantage", rn->name);
+	run_arg(a, "--bus", r->bus_in);
+	run_arg(a, "--on-path", "10.1.0.0/16");	/* inside members: the clients this side */
+	run_arg(a, "--install-rules", NULL);
+	snprintf(what, sizeof(what), "netq-monitor-%s", rn->name);
+	pid = run_start(r, rn, LAB_GATEWAY, what, a, cause);
+	json_decref(a);
+	if (pid == -1 || lab_thread(rn, run_qprobe_main, &q, &tid, cause) == -1)
+		return -1;
+	pthread_join((pthread_t)tid, NULL);
+	if (!q.ok)
+		return util_cause(cause, "the packet monitor did not bind its queue within 10 s "
+		    "(see %s/logs/%s.log)", r->dir, what);
+	return 0;
 }
 
 /* Start the interception engine in the gateway. */
@@ -1188,7 +1223,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		}
 	run_say(r, "%u origin(s) serving", r->s->origins_count);
 	if (r->s->gateway->packet_plane) {
-		if (run_packet_plane(r, cause) == -1)
+		if (run_packet_plane(r, cause) == -1 || run_monitor(r, cause) == -1)
 			goto out;
 		run_say(r, "packet plane on (%s)", r->s->gateway->fail_open ? "fail-open" : "fail-closed");
 	}

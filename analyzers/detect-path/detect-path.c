@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * detect-path — a detector on path signals (vantages net + client) against a baseline run
- * given as --baseline DIR (the manifest passes {baseline}): per destination, fewer server hops
- * in net.flow than in the baseline (an interceptor that terminates TCP is nearer than the
- * server) and a client handshake much slower than the baseline's median. Verdicts are held
+ * given as --baseline DIR (the manifest passes {baseline}): per destination and network
+ * vantage, fewer server hops in net.flow than in the baseline (an interceptor that terminates
+ * TCP is nearer than the server; seen by the passive monitor before the gateway, `mitmlab
+ * netq --monitor`), told from a splicing relay by the server's first-flight size, and a client
+ * handshake much slower than the baseline's median when hops are unknown. The summary's
+ * "terminator" is the hop the shortened flows point at. Verdicts are held
  * until lab.run.end (net.flow is published when a flow ends, after client.result) and then
  * published per flow in first-seen order; probe.ttl events (client vantage) are summarised as
  * "localised". Without a baseline it publishes no verdicts and says so in the result. The

@@ -1,23 +1,28 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * dpath — baseline-versus-run comparison of path signals for the detect-path analyzer (see
- * dpath.h): server hop distance (net.flow server_hops) and TLS handshake time (client.result
- * t_handshake_us) per destination, joined per flow at the end, plus the probe.ttl
- * localisations passed through to the summary. Every table is a jansson object.
+ * dpath.h): server hop distance (net.flow server_hops) and server first-flight size
+ * (net.flow server_flight_bytes) per vantage and destination, TLS handshake time
+ * (client.result t_handshake_us) per destination, joined per flow at the end, plus the
+ * terminator's hop and the probe.ttl localisations in the summary. Every table is a jansson
+ * object; net.flow tables are keyed "VANTAGE|NAME" and "VANTAGE|IP:PORT".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dpath.h"
 
 struct dpath {
-	json_t	*base_hops;	/* key -> smallest server_hops in the baseline */
+	json_t	*base_hops;	/* vantage|key -> smallest server_hops in the baseline */
+	json_t	*base_flight;	/* vantage|key -> [server_flight_bytes...] */
 	json_t	*base_hs;	/* key -> [t_handshake_us...] */
 	long	 base_events;
 	json_t	*flows;		/* flow -> {net: net.flow, client: client.result} */
 	json_t	*order;		/* flows in first-seen order */
 	json_t	*probes;	/* probe.ttl summaries */
-	long	 n_hops, n_rtt;	/* verdicts decided by each signal */
+	json_t	*term;		/* vantage -> {HOP: flows} of flows judged intercepted by hops */
+	long	 n_hops, n_rtt, n_flight, n_relayed;	/* verdicts decided by each signal */
 };
 
 /* Hops: fewer than the baseline means something nearer answered for the server. */
@@ -36,6 +41,29 @@ dpath_hops_cmp(int base_hops, int run_hops, double *conf, const char **signal)
 	}
 	*conf = run_hops == base_hops ? 0.7 : 0.4;
 	*signal = run_hops == base_hops ? "server-hops-same" : "server-hops-longer";
+	return 0;
+}
+
+/* First flight: changed when it is off the baseline by enough bytes and enough of it. */
+int
+dpath_flight_cmp(double base_median, double run_bytes, double *conf, const char **signal)
+{
+	double d = run_bytes - base_median;
+
+	if (base_median <= 0 || run_bytes <= 0) {
+		*conf = 0;
+		*signal = "no-flight";
+		return -1;
+	}
+	if (d < 0)
+		d = -d;
+	if (d >= DPATH_FLIGHT_MIN && d >= base_median * DPATH_FLIGHT_RATIO) {
+		*conf = 0.95;
+		*signal = "server-flight-changed";
+		return 1;
+	}
+	*conf = 0.7;
+	*signal = "server-flight-same";
 	return 0;
 }
 
@@ -94,7 +122,9 @@ dpath_new(void)
 	if (d == NULL)
 		return NULL;
 	d->base_hops = json_object();
+	d->base_flight = json_object();
 	d->base_hs = json_object();
+	d->term = json_object();
 	d->flows = json_object();
 	d->order = json_array();
 	d->probes = json_array();
@@ -108,7 +138,9 @@ dpath_free(struct dpath *d)
 	if (d == NULL)
 		return;
 	json_decref(d->base_hops);
+	json_decref(d->base_flight);
 	json_decref(d->base_hs);
+	json_decref(d->term);
 	json_decref(d->flows);
 	json_decref(d->order);
 	json_decref(d->probes);
@@ -133,6 +165,25 @@ dpath_name(const json_t *ev)
 	if (n == NULL || *n == '\0')
 		n = json_string_value(json_object_get(ev, "name"));
 	return n != NULL && *n != '\0' ? n : NULL;
+}
+
+/* The vantage of a net.flow ("gateway" when it says none: events before monitors). */
+static const char *
+dpath_vantage(const json_t *ev)
+{
+	const char *v = json_string_value(json_object_get(ev, "vantage"));
+
+	return v != NULL && *v != '\0' ? v : "gateway";
+}
+
+/* "vantage|key" into buf, or NULL when key is NULL. */
+static const char *
+dpath_vkey(const json_t *ev, const char *key, char *buf, size_t len)
+{
+	if (key == NULL)
+		return NULL;
+	snprintf(buf, len, "%s|%s", dpath_vantage(ev), key);
+	return buf;
 }
 
 /* Is this topic t? */
@@ -179,9 +230,19 @@ dpath_baseline(struct dpath *d, const json_t *ev)
 {
 	json_t *v;
 
+	char k1[320], k2[320];
+
 	if (dpath_is(ev, "net.flow") && json_is_integer(v = json_object_get(ev, "server_hops"))) {
-		dpath_min_hops(d->base_hops, dpath_name(ev), json_integer_value(v));
-		dpath_min_hops(d->base_hops, dpath_dst(ev), json_integer_value(v));
+		dpath_min_hops(d->base_hops, dpath_vkey(ev, dpath_name(ev), k1, sizeof(k1)),
+		    json_integer_value(v));
+		dpath_min_hops(d->base_hops, dpath_vkey(ev, dpath_dst(ev), k2, sizeof(k2)),
+		    json_integer_value(v));
+		if (json_integer_value(v = json_object_get(ev, "server_flight_bytes")) > 0) {
+			dpath_add_hs(d->base_flight, dpath_vkey(ev, dpath_name(ev), k1, sizeof(k1)),
+			    (double)json_integer_value(v));
+			dpath_add_hs(d->base_flight, dpath_vkey(ev, dpath_dst(ev), k2, sizeof(k2)),
+			    (double)json_integer_value(v));
+		}
 		d->base_events++;
 	} else if (dpath_is(ev, "client.result") &&
 	    json_is_number(v = json_object_get(ev, "t_handshake_us")) && json_number_value(v) > 0) {
@@ -229,19 +290,56 @@ dpath_observe(struct dpath *d, json_t *ev)
 		json_object_set_new(d->flows, flow, f);
 		json_array_append_new(d->order, json_string(flow));
 	}
-	if (json_object_get(f, slot) == NULL)
+	/* first wins, except that a monitor's view replaces the gateway's: only a vantage before
+	 * the terminator sees the server side of a diverted flow */
+	if (json_object_get(f, slot) == NULL || (strcmp(slot, "net") == 0 &&
+	    strcmp(dpath_vantage(json_object_get(f, slot)), "gateway") == 0 &&
+	    strcmp(dpath_vantage(ev), "gateway") != 0))
 		json_object_set(f, slot, ev);	/* a reference, not modified */
 }
 
-/* A baseline value under the name of ev, else its destination. */
+/* A baseline value under the name of ev, else its destination (prefixed by ev's vantage
+ * when vantage is set: the net.flow tables). */
 static json_t *
-dpath_base(json_t *tab, const json_t *ev)
+dpath_base(json_t *tab, const json_t *ev, int vantage)
 {
 	const char *name = ev != NULL ? dpath_name(ev) : NULL, *dst = ev != NULL ?
 	    dpath_dst(ev) : NULL;
-	json_t *v = name != NULL ? json_object_get(tab, name) : NULL;
+	char k[320];
+	json_t *v;
 
+	if (vantage && ev != NULL) {
+		name = dpath_vkey(ev, name, k, sizeof(k));
+		v = name != NULL ? json_object_get(tab, name) : NULL;
+		if (v != NULL)
+			return v;
+		dst = dpath_vkey(ev, dst, k, sizeof(k));
+		return dst != NULL ? json_object_get(tab, dst) : NULL;
+	}
+	v = name != NULL ? json_object_get(tab, name) : NULL;
 	return v != NULL ? v : dst != NULL ? json_object_get(tab, dst) : NULL;
+}
+
+/* Count a flow judged intercepted by hops at the hop of its terminator (monitors only). */
+static json_int_t
+dpath_terminator(struct dpath *d, const json_t *net)
+{
+	json_t *ch = json_object_get(net, "client_hops"), *sh = json_object_get(net,
+	    "server_hops"), *tab;
+	const char *v = dpath_vantage(net);
+	char hop[24];
+	json_int_t h;
+
+	if (strcmp(v, "gateway") == 0 || !json_is_integer(ch) || !json_is_integer(sh))
+		return -1;
+	h = json_integer_value(ch) + 1 + json_integer_value(sh);
+	if ((tab = json_object_get(d->term, v)) == NULL) {
+		tab = json_object();
+		json_object_set_new(d->term, v, tab);
+	}
+	snprintf(hop, sizeof(hop), "%lld", (long long)h);
+	json_object_set_new(tab, hop, json_integer(json_integer_value(json_object_get(tab, hop)) + 1));
+	return h;
 }
 
 /* One flow's verdict. */
@@ -249,17 +347,20 @@ static json_t *
 dpath_flow(struct dpath *d, const char *flow, json_t *f)
 {
 	json_t *net = json_object_get(f, "net"), *cl = json_object_get(f, "client");
-	json_t *bh = dpath_base(d->base_hops, net != NULL ? net : cl);
-	json_t *bs = dpath_base(d->base_hs, cl != NULL ? cl : net);
+	json_t *bh = dpath_base(d->base_hops, net != NULL ? net : cl, 1);
+	json_t *bfl = dpath_base(d->base_flight, net != NULL ? net : cl, 1);
+	json_t *bs = dpath_base(d->base_hs, cl != NULL ? cl : net, 0);
 	json_t *rh = json_object_get(net, "server_hops"), *rs = json_object_get(cl,
-	    "t_handshake_us"), *ev;
-	int hops, rtt, yes, unseen;
-	double hc, rc, base_med = dpath_median(bs), conf;
-	const char *hsig, *rsig, *sig;
+	    "t_handshake_us"), *rf = json_object_get(net, "server_flight_bytes"), *ev;
+	int hops, rtt, flight, yes, unseen;
+	double hc, rc, fc, base_med = dpath_median(bs), base_fl = dpath_median(bfl), conf;
+	const char *hsig, *rsig, *fsig, *sig;
+	json_int_t term = -1;
 
 	hops = dpath_hops_cmp(bh != NULL ? (int)json_integer_value(bh) : -1,
 	    json_is_integer(rh) ? (int)json_integer_value(rh) : -1, &hc, &hsig);
 	rtt = dpath_rtt_cmp(base_med, json_number_value(rs), &rc, &rsig);
+	flight = dpath_flight_cmp(base_fl, (double)json_integer_value(rf), &fc, &fsig);
 	/* The path saw the client's packets but none of the server's, yet the client finished
 	 * a handshake: something at or before the observer terminated TCP for a server it saw in
 	 * the baseline. Evidence only: a transparent proxy terminates spliced flows too, so this
@@ -270,10 +371,18 @@ dpath_flow(struct dpath *d, const char *flow, json_t *f)
 		return NULL;	/* verdicts are about client flows (the proxy's own are not) */
 
 	/* Hops are the stronger signal: a same-hops path with an inflated handshake stays "not
-	 * intercepted"; the handshake decides only when hops are unknown. */
-	if (hops == 1) {
-		yes = 1, conf = hc, sig = hsig;
+	 * intercepted"; the handshake decides only when hops are unknown. Fewer hops with the
+	 * server's first flight as the baseline saw it is a terminator that relays (splice). */
+	if (hops == 1 && flight == 0) {
+		yes = 0, conf = fc, sig = "server-nearer-relayed";
+		d->n_relayed++;
+	} else if (hops == 1) {
+		yes = 1, conf = flight == 1 ? fc : hc;
+		sig = flight == 1 ? "server-nearer-flight-changed" : hsig;
 		d->n_hops++;
+		if (flight == 1)
+			d->n_flight++;
+		term = dpath_terminator(d, net);
 	} else if (rtt == 1 && hops != 0) {
 		yes = 1, conf = rc, sig = rsig;
 		d->n_rtt++;
@@ -286,13 +395,19 @@ dpath_flow(struct dpath *d, const char *flow, json_t *f)
 	} else {
 		yes = 0, conf = 0.3, sig = "server-unseen";
 	}
-	ev = json_pack("{s:s, s:b, s:f, s:s, s:{s:O*, s:O*, s:O*, s:f, s:s, s:s}, s:O*}",
+	ev = json_pack("{s:s, s:b, s:f, s:s, s:{s:O*, s:O*, s:O*, s:f, s:s, s:s, s:s, s:O*, s:f, "
+	    "s:s}, s:O*}",
 	    "flow", flow, "intercepted", yes, "confidence", conf, "signal", sig, "evidence",
 	    "server_hops", rh, "baseline_server_hops", bh, "t_handshake_us", rs,
 	    "baseline_handshake_median_us", base_med, "hops", hsig, "handshake", rsig,
+	    "flight", fsig, "server_flight_bytes", rf, "baseline_server_flight_median", base_fl,
+	    "vantage", net != NULL ? dpath_vantage(net) : "none",
 	    "at", json_object_get(net != NULL ? net : cl, "ts"));
 	if (ev != NULL && unseen)
 		json_object_set_new(json_object_get(ev, "evidence"), "server_unseen", json_true());
+	if (ev != NULL && term >= 0)
+		json_object_set_new(json_object_get(ev, "evidence"), "terminator_hop",
+		    json_integer(term));
 	return ev;
 }
 
@@ -318,10 +433,27 @@ dpath_judge(struct dpath *d)
 json_t *
 dpath_summary(const struct dpath *d)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:O}",
+	json_t *term = json_null(), *tab, *n;
+	const char *v, *hop, *best_v = NULL, *best_h = NULL;
+	json_int_t best = 0;
+
+	/* the terminator: the hop most flows judged by hops point at, at the busiest monitor */
+	json_object_foreach(d->term, v, tab)
+		json_object_foreach(tab, hop, n)
+			if (json_integer_value(n) > best) {
+				best = json_integer_value(n);
+				best_v = v;
+				best_h = hop;
+			}
+	if (best_v != NULL)
+		term = json_pack("{s:s, s:I, s:I, s:O}", "vantage", best_v, "hop",
+		    (json_int_t)strtoll(best_h, NULL, 10), "flows", best, "hops",
+		    json_object_get(d->term, best_v));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:O}",
 	    "baseline_events", (json_int_t)d->base_events,
 	    "baseline_destinations", (json_int_t)(json_object_size(d->base_hops) +
 	    json_object_size(d->base_hs)), "flows", (json_int_t)json_array_size(d->order),
 	    "by_hops", (json_int_t)d->n_hops, "by_handshake", (json_int_t)d->n_rtt,
-	    "localised", d->probes);
+	    "by_flight", (json_int_t)d->n_flight, "relayed", (json_int_t)d->n_relayed,
+	    "terminator", term, "localised", d->probes);
 }

@@ -12,6 +12,10 @@
  *   cpu_s per 1000 conns   the last proxy.stats cpu_s of every worker over connections accepted
  *   series                 per second since the first proxy event: opens, intercepts, forges,
  *                          closes, bytes each way
+ *   packet_plane           the packet plane's handler (proxy.stats with "component": "netq",
+ *                          kept apart from the engine's workers): packets, packets/s peak and
+ *                          mean, its last verdict and kernel queue drop counters, CPU per
+ *                          million packets; null when the run had no packet plane
  * The window is the first proxy.conn.open to the last proxy.conn.close (ts). Deterministic.
  */
 #include <stdio.h>
@@ -30,6 +34,8 @@ struct tp {
 	json_t	*results;	/* client.result of this run */
 	json_t	*base;		/* client.result of the baseline */
 	json_t	*series;	/* array of per-second objects */
+	json_t	*netq;		/* last proxy.stats of the packet plane */
+	struct tpstat_pp pp;
 	int64_t	 t0, t_first, t_last;
 	long	 opens, intercepts, closes_i, forges, cache_hits, hs;
 	double	 c2s, s2c, forge_us;
@@ -82,6 +88,15 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 		return 0;
 	if (strcmp(topic, "proxy.stats") == 0) {
 		const char *w = json_string_value(json_object_get(ev, "worker"));
+		const char *comp = json_string_value(json_object_get(ev, "component"));
+		if (comp != NULL && strcmp(comp, "netq") == 0) {
+			tpstat_pp_add(&t->pp, (double)ts,
+			    json_number_value(json_object_get(ev, "packets")),
+			    json_number_value(json_object_get(ev, "packets_per_s")));
+			json_decref(t->netq);
+			t->netq = json_incref(ev);
+			return 0;
+		}
 		json_object_set(t->workers, w != NULL ? w : src, ev);
 		return 0;
 	}
@@ -155,6 +170,26 @@ tp_learn(json_t *ev, void *arg)
 	return 0;
 }
 
+/* The packet plane's summary, or null. */
+static json_t *
+tp_packet_plane(const struct tp *t)
+{
+	const json_t *n = t->netq;
+	double cpu = json_number_value(json_object_get(n, "handler_cpu_s"));
+	double pk = json_number_value(json_object_get(n, "packets"));
+
+	if (n == NULL)
+		return json_null();
+	return json_pack("{s:I, s:f, s:f, s:f, s:O*, s:O*, s:O*, s:O*, s:f, s:f}",
+	    "samples", (json_int_t)t->pp.samples, "packets", pk,
+	    "packets_per_s_peak", t->pp.peak_pps, "packets_per_s_mean", tpstat_pp_mean(&t->pp),
+	    "verdicts", json_object_get(n, "verdicts"),
+	    "queue_dropped", json_object_get(n, "queue_dropped"),
+	    "queue_user_dropped", json_object_get(n, "queue_user_dropped"),
+	    "queue_overruns", json_object_get(n, "queue_overruns"),
+	    "handler_cpu_s", cpu, "cpu_s_per_million_packets", tpstat_rate(cpu * 1e6, pk));
+}
+
 /* The report. */
 static int
 tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
@@ -197,6 +232,8 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	    "cpu_s_per_1000_conns", tpstat_rate(cpu * 1000, accepted),
 	    "workers", (json_int_t)json_object_size(t->workers),
 	    "baseline_flows", (json_int_t)json_array_size(t->base)));
+	json_object_set_new(json_object_get(result, "summary"), "packet_plane",
+	    tp_packet_plane(t));
 	json_object_set(result, "series", t->series);
 	return 0;
 }
@@ -223,5 +260,6 @@ main(int argc, char **argv)
 	json_decref(t.results);
 	json_decref(t.base);
 	json_decref(t.series);
+	json_decref(t.netq);
 	return rc;
 }

@@ -33,3 +33,24 @@ tpstat_rate(double count, double seconds)
 {
 	return seconds > 0 ? count / seconds : 0;
 }
+
+/* One packet-plane sample. */
+void
+tpstat_pp_add(struct tpstat_pp *pp, double ts_ns, double packets, double pps)
+{
+	if (pp->samples++ == 0)
+		pp->first_ts = ts_ns;
+	else
+		pp->counted += packets >= pp->last_packets ? packets - pp->last_packets : packets;
+	pp->last_ts = ts_ns;
+	pp->last_packets = packets;
+	if (pps > pp->peak_pps)
+		pp->peak_pps = pps;
+}
+
+/* Mean packets/s over the samples' window. */
+double
+tpstat_pp_mean(const struct tpstat_pp *pp)
+{
+	return pp->samples < 2 ? 0 : tpstat_rate(pp->counted, (pp->last_ts - pp->first_ts) / 1e9);
+}

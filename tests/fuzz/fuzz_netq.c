@@ -2,9 +2,10 @@
 /*
  * fuzz_netq — libFuzzer harness for the packet plane's parser of untrusted bytes (netq_sig.h):
  * parse the input as an IPv4/TCP packet and, when it parses, run every inference the handler
- * runs on it (direction, flow notes, IP ID class, HTTP sniff) and rebuild the RST / 302
- * answers, checking the invariants callers rely on (payload inside the input, terminated
- * layout and host strings, built packets that parse back with valid checksums). Seeds:
+ * runs on it (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
+ * the RST / 302 answers, checking the invariants callers rely on (payload inside the input,
+ * first flights no larger than it, terminated layout and host strings, built packets that
+ * parse back with valid checksums). Seeds:
  * tests/fixtures/fuzz/fuzz_netq (a SYN, a ClientHello segment, an HTTP GET).
  */
 #include <stdint.h>
@@ -38,6 +39,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	netq_flow_note(&f, &p, c2s, 1);
 	netq_flow_note(&f, &p, !c2s, 2);
 	(void)netq_flow_complete(&f);
+	/* each side's first flight holds at most the payload it was given */
+	if (f.c.flight_bytes > p.payload_len || f.s.flight_bytes > p.payload_len)
+		abort();
 	(void)netq_sig_ipid_class(f.c.ipid, f.c.n_ipid);
 	netq_sig_flow_id(p.src, p.sport, p.dst, p.dport, id);
 	if (netq_sig_http_request(p.payload, p.payload_len, host, sizeof(host)) &&

@@ -12,6 +12,12 @@ run's scenario.yaml, never from logs.
   same DIR1 DIR2 NAME...           two replays gave identical verdicts and results
   compare CMP RUN...               compare.json rows equal counts recomputed here
   measures RUNRES                  breakage and throughput results are present and consistent
+                                   (throughput's packet_plane equals netq's last proxy.stats)
+  path RUNRES RUN                  detect-path, on runs with the packet plane and a router before
+                                   the gateway (the passive monitor's net.flow): nothing flagged
+                                   without interception; otherwise precision and recall >= 0.9
+                                   over the client flows the monitor saw, and the terminator's
+                                   hop equals lab.truth.topology's gateway_hop
 """
 import json
 import os
@@ -164,9 +170,68 @@ def measures(res, run):
         bad.append("throughput intercepted count differs from events")
     if opens and (tp["cpu_s_per_1000_conns"] <= 0 or tp["window_s"] <= 0):
         bad.append("throughput: no CPU or window figure")
+    nq = [e for e in ev if e["t"] == "proxy.stats" and e.get("component") == "netq"]
+    pp = tp.get("packet_plane")
+    if nq and (pp is None or pp["packets"] != nq[-1]["packets"] or pp["samples"] != len(nq)
+               or pp["packets_per_s_peak"] != max(e["packets_per_s"] for e in nq)):
+        bad.append(f"throughput packet_plane {pp} != netq proxy.stats (last {nq[-1]['packets']} packets)")
+    if not nq and pp is not None:
+        bad.append("throughput reports a packet plane the run did not have")
+    engines = {e.get("worker") or e["src"] for e in ev if e["t"] == "proxy.stats" and e.get("component") != "netq"}
+    if tp["workers"] != len(engines):
+        bad.append(f"throughput counted {tp['workers']} workers, the engine has {len(engines)}")
     print(f"breakage: {s['cells']} cells, {s['changed']} changed; throughput: "
           f"{tp['handshakes_per_s']:.1f} hs/s, cache hit {tp['cache_hit_ratio']}, "
-          f"{tp['cpu_s_per_1000_conns']:.2f} cpu s/1000 conns")
+          f"{tp['cpu_s_per_1000_conns']:.2f} cpu s/1000 conns" +
+          (f"; packet plane peak {pp['packets_per_s_peak']:.0f} packets/s" if pp else ""))
+    fail(bad)
+
+
+def path(res, run):
+    t, ev = truth(run)
+    sc = next(e for e in ev if e["t"] == "lab.truth.scenario")
+    topo = next(e for e in ev if e["t"] == "lab.truth.topology")
+    if not sc.get("packet_plane") or topo["hops_inside"] < 1:
+        print("detect-path: no packet plane or no router before the gateway: not asserted")
+        return
+    seen = {e["flow"] for e in ev if e["t"] == "net.flow" and e.get("vantage", "gateway") != "gateway"}
+    if not seen:
+        fail(["no net.flow from a monitor vantage: `mitmlab netq --monitor` is not running in the "
+              "router before the gateway (run.c)"])
+    v, r = verdicts(os.path.join(res, "detect-path.json"))
+    c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+    for f, yes in t.items():
+        if f not in seen:
+            continue
+        said = v.get(f, {}).get("intercepted", False)
+        c[("tp" if said else "fn") if yes else ("fp" if said else "tn")] += 1
+    bad = []
+    term = r["result"]["summary"].get("terminator")
+    if not any(t.values()):
+        if c["fp"]:
+            bad.append(f"flagged {c['fp']} flows on a run without interception")
+    else:
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0
+        rc = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0
+        if p < 0.9 or rc < 0.9:
+            bad.append(f"precision {p:.2f} recall {rc:.2f} over the monitor's flows {c}")
+        if not term or term["hop"] != topo["gateway_hop"]:
+            bad.append(f"terminator {term} is not at the gateway's hop {topo['gateway_hop']}")
+    # the TTL-limited probes (tool: probe-ttl, inside clients): a certificate injected exactly
+    # at the gateway, counted in TTL from the client (the gateway is chain hop gateway_hop,
+    # 0-based from the inside edge, so TTL gateway_hop + 1); untargeted hosts never
+    loc = r["result"]["summary"].get("localised") or []
+    inside = {"probe." + c["name"] for c in sc["clients"] if c["tool"] == "probe-ttl" and c["side"] == "inside"}
+    mine = [x for x in loc if x["src"].rsplit(".", 1)[0] in inside]
+    hit = [x for x in mine if x.get("injection_hop") is not None]
+    if any(t.values()) and inside and (not hit or any(x["injection_hop"] != topo["gateway_hop"] + 1 for x in hit)):
+        bad.append(f"probe.ttl localisations {[(x['host'], x.get('injection_hop')) for x in mine]} "
+                   f"do not put the injection at TTL {topo['gateway_hop'] + 1}")
+    if not any(t.values()) and hit:
+        bad.append(f"probe.ttl saw an injection on a run without interception: {hit}")
+    print(f"detect-path: {c} over {sum(c.values())} flows the monitor saw; terminator "
+          f"{term and (term['vantage'], term['hop'])}, gateway hop {topo['gateway_hop']}; probes "
+          f"{[(x['host'], x.get('injection_hop')) for x in mine]}")
     fail(bad)
 
 
@@ -182,6 +247,8 @@ if __name__ == "__main__":
         compare(a[0], a[1:])
     elif cmd == "measures":
         measures(a[0], a[1])
+    elif cmd == "path":
+        path(a[0], a[1])
     else:
         print(__doc__)
         sys.exit(2)

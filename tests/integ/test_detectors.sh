@@ -3,8 +3,11 @@
 # test_detectors.sh — the issue #4 analyzers on fresh runs of baseline, kz-2019, corporate and
 # mitmproxy-like: detect-chain flags every intercepted flow of clients without the national
 # root and nothing on baseline; detect-fingerprint (fingerprints learned from the baseline run)
-# flags kz-2019's intercepted flows at the origin and nothing on baseline; breakage and
-# throughput produce consistent results; `mitmlab compare` with both detectors produces its
+# flags kz-2019's intercepted flows at the origin and nothing on baseline; detect-path (server
+# hops and first flight at the passive monitor before the gateway, against the baseline)
+# flags kz-2019's intercepted flows, not its spliced ones, nothing on baseline, and localises
+# the terminator at the gateway's hop; breakage and throughput (with the packet plane's own
+# packets/s) produce consistent results; `mitmlab compare` with the detectors produces its
 # table and its figures equal counts recomputed from events.jsonl (check_detectors.py);
 # replaying a run twice gives identical verdicts and results.
 set -u
@@ -12,7 +15,7 @@ set -u
 ml_init detectors
 CHECK="python3 $ML_TOP/tests/integ/check_detectors.py"
 export MITMLAB_ANALYZERS=$ML_TOP/analyzers
-ALL=truth,detect-chain,detect-fingerprint,breakage,throughput
+ALL=truth,detect-chain,detect-fingerprint,detect-path,breakage,throughput
 
 # check_show CMD...: run a check, indent its output.
 check_show() { local out rc; out=$("$@" 2>&1); rc=$?; [ -n "$out" ] && echo "$out" | sed 's/^/       /'; return $rc; }
@@ -37,6 +40,7 @@ for r in "${RUNS[@]}"; do
 	case $n in baseline | kz-2019)
 		ok "$n: detect-fingerprint" check_show $CHECK fingerprint "$ML_TMP/res-$n" "$r" ;;
 	esac
+	ok "$n: detect-path" check_show $CHECK path "$ML_TMP/res-$n" "$r"
 	ok "$n: breakage and throughput" check_show $CHECK measures "$ML_TMP/res-$n" "$r"
 done
 
@@ -44,11 +48,11 @@ if [ -d "$ML_TMP/kz-2019" ]; then
 	ok "kz-2019: second replay" "$ML_BIN" replay "$ML_TMP/kz-2019" --analyzer "$ALL" \
 	    --baseline "$BASE" --out "$ML_TMP/res2-kz-2019" --quiet
 	ok "kz-2019: both replays identical (meta aside)" check_show $CHECK same \
-	    "$ML_TMP/res-kz-2019" "$ML_TMP/res2-kz-2019" detect-chain detect-fingerprint breakage throughput
+	    "$ML_TMP/res-kz-2019" "$ML_TMP/res2-kz-2019" detect-chain detect-fingerprint detect-path breakage throughput
 fi
 
 # Without --baseline, compare finds the run of scenario "baseline" for {baseline}.
-ok "compare ${#RUNS[@]} runs with detect-chain and detect-fingerprint" "$ML_BIN" compare "${RUNS[@]}" \
-    --detector detect-chain --detector detect-fingerprint --out "$ML_TMP/cmp" --quiet
+ok "compare ${#RUNS[@]} runs with detect-chain, detect-fingerprint and detect-path" "$ML_BIN" compare "${RUNS[@]}" \
+    --detector detect-chain --detector detect-fingerprint --detector detect-path --out "$ML_TMP/cmp" --quiet
 ok "compare table equals counts from events.jsonl" check_show $CHECK compare "$ML_TMP/cmp" "${RUNS[@]}"
 ml_done

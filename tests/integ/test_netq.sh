@@ -3,8 +3,9 @@
 # test_netq.sh — the packet plane (`mitmlab netq`) in a gateway namespace between its own
 # clients and origins, asserted from the recorded net.* events and what the clients saw.
 #
-#   client c1 10.78.1.2 (on path) ──┐
-#                                   gateway g (netq + NFQUEUE rules, "engine" on :8443)
+#   client c1 10.78.1.2 (on path) ── router m 10.78.1.1 / 10.78.5.1 (netq --monitor)
+#                                       │
+#                                   gateway g 10.78.5.2 (netq + NFQUEUE rules, "engine" on :8443)
 #   client c2 10.78.4.2 (off path) ─┘   │ 10.78.2.1
 #                                   router r 10.78.2.2 / 10.78.3.1
 #                                       │
@@ -13,26 +14,34 @@
 #
 # The "engine" is an openssl s_server on the gateway's :8443 with its own certificate, so a
 # client can tell a diverted flow (engine.lab) from a routed one (origin.lab) by the certificate.
-# Asserts: TTL / hop fields (client 0 hops, server 1 hop across r); only flows to the target
+# Asserts: TTL / hop fields (client 1 hop across m, server 1 hop across r); only flows to the target
 # CIDR from the on-path network are diverted; reset → client sees a reset, timeout → timeout,
 # redirect → 302 with Location, delay → slower connect; the flow table bound holds under a
 # burst; net.stats reports the handler's packets/s under a bounded bulk load (printed);
-# fail-closed stops traffic when the handler dies, fail-open lets it through untouched.
+# fail-closed stops traffic when the handler dies, fail-open lets it through untouched; the
+# handler's proxy.stats ("component": "netq") matches its net.stats. The passive monitor in m
+# (the router before the gateway) accepts everything, and its net.flow shows the diverted flow's
+# server side 0 hops away (the engine in g answers) and the routed flow's 2 hops away (g, r);
+# killing the monitor stops nothing (it is always fail-open).
 set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init netq
 
-ml_ns C1 c1; ml_ns C2 c2; ml_ns G g; ml_ns R r; ml_ns O o
-ml_link "$C1" c0 10.78.1.2/24 "$G" g0 10.78.1.1/24
+ml_ns C1 c1; ml_ns C2 c2; ml_ns M m; ml_ns G g; ml_ns R r; ml_ns O o
+ml_link "$C1" c0 10.78.1.2/24 "$M" m0 10.78.1.1/24
+ml_link "$M" m1 10.78.5.1/24 "$G" g0 10.78.5.2/24
 ml_link "$C2" c0 10.78.4.2/24 "$G" g2 10.78.4.1/24
 ml_link "$G" g1 10.78.2.1/24 "$R" r0 10.78.2.2/24
 ml_link "$R" r1 10.78.3.1/24 "$O" o0 10.78.3.2/24
 for a in 3 4 5; do ip -n "$O" addr add 10.78.3.$a/24 dev o0; done
 ip -n "$C1" route add default via 10.78.1.1
 ip -n "$C2" route add default via 10.78.4.1
+ip -n "$M" route add 10.78.0.0/16 via 10.78.5.2
+ip -n "$G" route add 10.78.1.0/24 via 10.78.5.1
 ip -n "$G" route add 10.78.3.0/24 via 10.78.2.2
 ip -n "$R" route add 10.78.0.0/16 via 10.78.2.1
 ip -n "$O" route add default via 10.78.3.1
+ip netns exec "$M" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1
 
@@ -70,6 +79,19 @@ cert_cn() {
 # curl_c1 ARGS...: curl from c1; prints "rc=N" and the write-out.
 curl_c1() { ip netns exec "$C1" curl -sS -k "$@" 2>"$ML_TMP/curl.err"; echo " rc=$?"; }
 
+# the passive monitor in m: its own queue (1), rules in mangle FORWARD, always --queue-bypass
+ml_bg "$M" monitor "$ML_BIN" netq --monitor --vantage m --bus "ipc://$ML_TMP/bus.in" --install-rules \
+    --on-path 10.78.1.0/24 --stats-ms 500
+MONPID=$ML_LASTPID
+# queue_bound NS N: a handler is bound to queue N in NS (the runner's readiness signal)
+queue_bound() { ip netns exec "$1" awk -v q="$2" '$1 == q { f = 1 } END { exit !f }' /proc/net/netfilter/nfnetlink_queue; }
+for _ in $(seq 50); do queue_bound "$M" 1 && break; sleep 0.1; done
+ok "monitor bound queue 1 in the router" queue_bound "$M" 1
+ok "monitor rule: mangle FORWARD, queue 1, --queue-bypass" bash -c \
+    "ip netns exec '$M' iptables -t mangle -S MITMLAB_NETQ_MON | grep -q -- '--queue-num 1 --queue-bypass' &&
+     ip netns exec '$M' iptables -t mangle -S FORWARD | grep -q MITMLAB_NETQ_MON"
+ok "--monitor refuses active options (exit 2)" bash -c \
+    "'$ML_BIN' netq --monitor --vantage m --divert-dst 10.0.0.0/8 --print-rules >/dev/null 2>&1; [ \$? -eq 2 ]"
 start_netq netq "${NETQ_ARGS[@]}"
 ok "netq running" kill -0 "$NETQPID"
 
@@ -113,12 +135,26 @@ ip netns exec "$G" "$ML_BIN" netq --remove-rules
 ok "rules removed" bash -c "! ip netns exec '$G' iptables -t mangle -S MITMLAB_NETQ 2>/dev/null"
 
 echo "-- fail-open: kill the handler (--queue-bypass)"
-start_netq netq2 --bus "ipc://$ML_TMP/bus.in" --install-rules --fail-open --divert-dst 10.78.3.2/32
+start_netq netq2 --bus "ipc://$ML_TMP/bus.in" --install-rules --fail-open --divert-dst 10.78.3.2/32 --stats-ms 200
 ok "with the handler, the target is diverted" [ "$(cert_cn 10.78.3.2 d.lab)" = engine.lab ]
 { kill -KILL "$NETQPID"; wait "$NETQPID"; } 2>/dev/null || true; sleep 0.3
 ok "queue rule carries --queue-bypass" bash -c "ip netns exec '$G' iptables -t mangle -S MITMLAB_NETQ | grep -q queue-bypass"
 ok "without the handler, traffic flows untouched (origin.lab, not diverted)" [ "$(cert_cn 10.78.3.2 e.lab)" = origin.lab ]
 ip netns exec "$G" "$ML_BIN" netq --remove-rules --fail-open
+
+echo "-- the monitor: stop it cleanly (rules removed), then kill one (traffic still flows)"
+kill -TERM "$MONPID"; for _ in $(seq 50); do kill -0 "$MONPID" 2>/dev/null || break; sleep 0.1; done
+ok "monitor exits on SIGTERM and removes its rules" bash -c \
+    "! kill -0 $MONPID 2>/dev/null && ! ip netns exec '$M' iptables -t mangle -S MITMLAB_NETQ_MON 2>/dev/null"
+ml_bg "$M" monitor2 "$ML_BIN" netq --monitor --vantage m --install-rules --stats-ms 500
+MONPID=$ML_LASTPID
+for _ in $(seq 50); do queue_bound "$M" 1 && break; sleep 0.1; done
+{ kill -KILL "$MONPID"; wait "$MONPID"; } 2>/dev/null || true; sleep 0.3
+cn=$(cert_cn 10.78.3.3 f.lab)
+ok "monitor killed, its rule still there: traffic flows ($cn)" bash -c \
+    "ip netns exec '$M' iptables -t mangle -S MITMLAB_NETQ_MON | grep -q NFQUEUE && [ '$cn' = origin.lab ]"
+ip netns exec "$M" "$ML_BIN" netq --monitor --vantage m --remove-rules
+ok "monitor rules removed by --monitor --remove-rules" bash -c "! ip netns exec '$M' iptables -t mangle -S MITMLAB_NETQ_MON 2>/dev/null"
 
 sleep 0.5; kill -TERM "$BUSPID"; for _ in $(seq 50); do kill -0 "$BUSPID" 2>/dev/null || break; sleep 0.1; done
 
@@ -130,14 +166,17 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 net = [e for e in ev if e["t"].startswith("net.")]
 def fail(m): print("   ", m); sys.exit(1)
 for e in net:
-    if e["src"] != "net": fail(f"src {e['src']}")
+    want = "net" if e.get("vantage") == "gateway" else "net.m"
+    if e.get("vantage") not in ("gateway", "m") or e["src"] != want: fail(f"src {e['src']} vantage {e.get('vantage')}")
+mon = [e for e in net if e["vantage"] == "m"]
+net = [e for e in net if e["vantage"] == "gateway"]
 flows = [e for e in net if e["t"] == "net.flow"]
 def by(dst, cli="10.78.1.2"):
     return [f for f in flows if f["flow"].startswith(cli + ":") and f["flow"].endswith(">" + dst)]
 routed = [f for f in by("10.78.3.3:443") if f["server"]["pkts"] > 0 and "syn" in f["client"]]
 if not routed: fail("no net.flow for the routed flow")
 f = routed[0]
-if f["client_hops"] != 0 or f["client_ttl"] != 64: fail(f"client ttl {f['client_ttl']} hops {f['client_hops']}")
+if f["client_hops"] != 1 or f["client_ttl"] != 63: fail(f"client ttl {f['client_ttl']} hops {f['client_hops']}")
 if f["server_hops"] != 1 or f["server_ttl"] != 63: fail(f"server ttl {f['server_ttl']} hops {f['server_hops']}")
 for side, hs in (("client", "syn"), ("server", "synack")):
     s = f[side]
@@ -165,7 +204,40 @@ if last["injected"] < 3 or last["inject_errors"] != 0: fail(f"injected {last['in
 if max(s["flows"] for s in stats) > 64: fail("flow table exceeded its bound")
 if last["flows_evicted"] < 1: fail("no eviction under the burst")
 pps = max(s["pkts_per_s"] for s in stats)
+# the handler's own throughput in proxy.stats: same counters, same ticks as net.stats
+ps = [e for e in ev if e["t"] == "proxy.stats"]
+if not ps or any(e.get("component") != "netq" or e["src"] != "net" for e in ps): fail(f"proxy.stats {ps[:1]}")
+for k in ("packets", "packets_per_s", "ip_bytes", "verdicts", "queue_dropped", "queue_user_dropped",
+          "queue_overruns", "handler_cpu_s", "fail_open", "queue"):
+    if k not in ps[-1]: fail(f"proxy.stats lacks {k}: {ps[-1]}")
+for k in ("accepted", "handshakes", "bytes_c2s", "bytes_s2c", "cpu_s", "rss_kb", "active"):
+    if k in ps[-1]: fail(f"proxy.stats of netq reuses the engine key {k}")
+if max(e["packets"] for e in ps) != last["pkts"]: fail("proxy.stats packets != net.stats pkts")
+if max(e["packets_per_s"] for e in ps) != pps: fail("proxy.stats packets_per_s peak != net.stats")
+if {e["fail_open"] for e in ps} != {False, True}: fail("proxy.stats fail_open of both handlers")
+if any(e["queue_dropped"] is None for e in ps): fail("kernel queue counters not read")
+# the monitor: passive, and its view of the server side tells diverted from routed
+ms = [e for e in mon if e["t"] == "net.stats"]
+if not ms or any(e["verdicts"]["mark"] or e["verdicts"]["drop"] or e["verdicts"]["hold"] for e in ms):
+    fail(f"monitor gave a verdict other than accept: {ms[-1:]}")
+if any(e["t"] == "net.impair" for e in mon): fail("monitor impaired a flow")
+mf = [e for e in mon if e["t"] == "net.flow"]
+if any("diverted" in e or "on_path" in e for e in mf): fail("monitor claims to know diversion")
+if any(not e["flow"].startswith("10.78.1.2:") for e in mf): fail("monitor recorded an off-path client")
+def mon_by(dst):
+    return [e for e in mf if e["flow"].endswith(">" + dst) and "server_hops" in e and "syn" in e["client"]]
+# a.lab and d.lab went to the target with a handler running (diverted); e.lab after the
+# fail-open handler was killed (routed to the origin)
+md = [e for e in mon_by("10.78.3.2:443") if e.get("name") in ("a.lab", "d.lab")]
+mr = mon_by("10.78.3.3:443") + [e for e in mon_by("10.78.3.2:443") if e.get("name") == "e.lab"]
+if len(md) != 2 or not any(e.get("name") == "e.lab" for e in mr): fail(f"monitor net.flow missing: diverted {len(md)} routed {len(mr)}")
+if {e["server_hops"] for e in md} != {0} or {e["server_ttl"] for e in md} != {64}: fail(f"diverted server hops {[(e['server_hops'], e['server_ttl']) for e in md]}")
+if {e["server_hops"] for e in mr} != {2}: fail(f"routed server hops {[e['server_hops'] for e in mr]}")
+if {e["client_hops"] for e in md + mr} != {0}: fail("client hops at the monitor")
+if {e["path_hops"] for e in mr} != {3} or {e["path_hops"] for e in md} != {1}: fail("path_hops")
+if not any(e.get("name") == "b.lab" for e in mr): fail("monitor did not learn the SNI")
 bulk = open(sys.argv[2]).read().split()
-print(f"    handler peak: {pps} packets/s (net.stats); bulk {bulk}")
+print(f"    handler peak: {pps} packets/s (net.stats = proxy.stats); bulk {bulk}; monitor: diverted "
+      f"server hops {md[0]['server_hops']}, routed {mr[0]['server_hops']}")
 PY
 ml_done

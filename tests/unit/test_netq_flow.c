@@ -138,6 +138,34 @@ test_note(void **state)
 	assert_true(netq_flow_complete(&f));
 }
 
+/* First flights: hello, the server's answer in three segments, then the client again. */
+static void
+test_flight(void **state)
+{
+	static const struct { int c2s; size_t len; } seq[] = {
+		{ 1, 0 }, { 0, 0 }, { 1, 0 },		/* handshake */
+		{ 1, 300 }, { 1, 17 },			/* client flight: 317 */
+		{ 0, 1448 }, { 1, 0 }, { 0, 1448 }, { 0, 15 },	/* server flight: 2911 (ACK between) */
+		{ 1, 80 },				/* the client's second flight */
+		{ 0, 500 }, { 1, 100 },			/* later data counts in neither */
+	};
+	struct netq_sig_pkt p;
+	struct netq_flow f;
+	size_t i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = NETQ_SIG_ACK;
+		p.payload_len = seq[i].len;
+		netq_flow_note(&f, &p, seq[i].c2s, 100 + i);
+	}
+	assert_int_equal(f.c.flight_bytes, 317);
+	assert_int_equal(f.s.flight_bytes, 2911);
+	assert_int_equal(f.s.data_len, 1448);
+}
+
 /* The hold queue: due order, capacity, pop_due. */
 static void
 test_hold(void **state)
@@ -179,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_lru),
 		cmocka_unit_test(test_note),
+		cmocka_unit_test(test_flight),
 		cmocka_unit_test(test_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * test_netq_impair — impairment rules (syntax, errors, first match wins, name vs destination),
  * the seeded drop decisions (same seed, same drops; the rate matches the probability), the
  * injected RSTs' sequence numbers and the 302's bytes and checksums; and the packet plane's
- * configuration: the diversion decision and the rule set's commands.
+ * configuration: the diversion decision and the rule set's commands, and the passive
+ * monitor's (no active option accepted, fail-open, queue 1, its own FORWARD chain).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +233,56 @@ test_rule_set(void **state)
 	netq_conf_free(&c);
 }
 
+/* Monitor mode: passive options only, fail-open, queue 1, its own FORWARD chain. */
+static void
+test_monitor(void **state)
+{
+	char cmds[NETQ_RULES_MAX][NETQ_RULES_CMDLEN], src[64], *cause = NULL;
+	struct netq_conf c;
+	int n, i, q = 0;
+
+	(void)state;
+	netq_conf_init(&c);
+	assert_string_equal(c.vantage, "gateway");
+	assert_string_equal(netq_conf_src(&c, src, sizeof(src)), "net");
+	assert_int_equal(netq_conf_monitor(&c, 0, &cause), -1);	/* no --vantage */
+	free(cause);
+	cause = NULL;
+	assert_int_equal(netq_conf_set_vantage(&c, "Ri 1", NULL), -1);
+	assert_int_equal(netq_conf_set_vantage(&c, "ri1", NULL), 0);
+	assert_int_equal(netq_conf_add_cidr(&c, 'd', "10.2.0.0/16", NULL), 0);
+	assert_int_equal(netq_conf_monitor(&c, 0, &cause), -1);	/* diversion asked */
+	assert_non_null(strstr(cause, "--divert-dst"));
+	free(cause);
+	cause = NULL;
+	c.n_dst = 0;
+	assert_int_equal(netq_impair_add(&c.impair, "reset sni=x", "t", NULL), 0);
+	assert_int_equal(netq_conf_monitor(&c, 0, NULL), -1);		/* impairment asked */
+	c.impair.n = 0;
+	assert_int_equal(netq_conf_monitor(&c, 0, NULL), 0);
+	assert_true(c.monitor && c.fail_open);
+	assert_int_equal(c.queue_num, NETQ_CONF_MON_QUEUE);
+	assert_string_equal(netq_conf_src(&c, src, sizeof(src)), "net.ri1");
+	n = netq_rules_commands(&c, 1, cmds, NETQ_RULES_MAX);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_null(strstr(cmds[i], "PREROUTING"));
+		assert_null(strstr(cmds[i], "MITMLAB_NETQ "));	/* never the gateway's chain */
+		q += strstr(cmds[i], "-t mangle -A MITMLAB_NETQ_MON") != NULL &&
+		    strstr(cmds[i], "--queue-num 1 --queue-bypass") != NULL;
+	}
+	assert_int_equal(q, 1);
+	assert_non_null(strstr(cmds[n - 1], "-A FORWARD -p tcp -j MITMLAB_NETQ_MON"));
+	n = netq_rules_commands(&c, 0, cmds, NETQ_RULES_MAX);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(cmds[0], "-D FORWARD"));
+	c.queue_num = 0;
+	c.monitor = 0;
+	assert_int_equal(netq_conf_monitor(&c, 1, NULL), 0);		/* --queue given: kept */
+	assert_int_equal(c.queue_num, 0);
+	netq_conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -242,6 +293,7 @@ main(void)
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_divert),
 		cmocka_unit_test(test_rule_set),
+		cmocka_unit_test(test_monitor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
