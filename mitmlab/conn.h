@@ -59,6 +59,7 @@ struct conn {
 	int			 cacheable;
 	unsigned char		 alpn_sel[256];	/* origin's ALPN choice, wire form; [0] = 0: none */
 	uint64_t		 t_start, t_up_start, t_client_start;
+	uint64_t		 trim_ns;	/* last relay_trim pass (conn.c's timer) */
 	uint64_t		 hs_upstream_us, hs_client_us;
 	int			 key_waited;
 	/* termination mark set by nested helpers */

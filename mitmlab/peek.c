@@ -92,5 +92,10 @@ peek_start(struct conn *c)
 		conn_term(c, "error", "cannot watch the client socket");
 		return -1;
 	}
+	/* Under load the hello is often in by the time the connection is accepted: try the peek
+	 * in this loop pass instead of after another epoll_wait (EAGAIN leaves the edge armed).
+	 * TCP_DEFER_ACCEPT would save the accept wakeup too (5.0 -> 4.3 wakeups per connection
+	 * in the bench) but hides a silent client from --max-conns and the handshake timeout. */
+	event_active(c->ev_peek, EV_READ, 0);
 	return 0;
 }

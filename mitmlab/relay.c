@@ -19,6 +19,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/util.h>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "relay.h"
 #include "util.h"
@@ -43,6 +44,25 @@ relay_pending(const struct relay_half *h)
 	if (h->bev == NULL)
 		return 0;
 	return evbuffer_get_length(bufferevent_get_output(h->bev));
+}
+
+/* Free an idle half's empty input chain and OpenSSL record buffers. libevent's evbuffer_drain
+ * returns early on an empty buffer, so the empty chain left by a reservation is freed by
+ * prepending one byte (it lands in that chain) and draining it (a full drain frees every
+ * chain). */
+void
+relay_trim(struct relay_half *h)
+{
+	struct evbuffer *in;
+	SSL *ssl;
+
+	if (h->bev == NULL)
+		return;
+	in = bufferevent_get_input(h->bev);
+	if (evbuffer_get_length(in) == 0 && evbuffer_prepend(in, "", 1) == 0)
+		evbuffer_drain(in, 1);
+	if ((ssl = bufferevent_openssl_get_ssl(h->bev)) != NULL)
+		(void)SSL_free_buffers(ssl);	/* 0: a record is pending; keep them */
 }
 
 /* Tell the owner once that the relay is over; h may be freed on return. */

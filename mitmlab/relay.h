@@ -46,5 +46,10 @@ void relay_start(struct relay_half *a);
 const char *relay_error_text(struct bufferevent *bev, short what, char *buf, size_t len);
 /* Bytes waiting in h's output buffer. */
 size_t relay_pending(const struct relay_half *h);
+/* Give back what an idle half holds for nothing: the empty input chain an OpenSSL bufferevent
+ * reserves before a read that yields no application data (a TLS 1.3 NewSessionTicket, say:
+ * up to 128 KiB of address space, 32 KiB typically), and OpenSSL's record buffers when no
+ * record is pending (SSL_free_buffers). Never drops data; a no-op on a busy half. */
+void relay_trim(struct relay_half *h);
 
 #endif

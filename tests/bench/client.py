@@ -7,6 +7,10 @@
 #                                threads; prints {"n","ok","wall_s","p50_ms","p99_ms","first_ms"}
 #   idle IP SNI N HOLD_S READY   open N TLS connections (handshake done, no request), write the
 #                                count to READY, hold them for at most HOLD_S seconds
+#   pair IP SNI N                N pairs of sequential new connections, one direct (port 4443, not
+#                                diverted) and one intercepted (port 443), in alternating order,
+#                                so both see the same machine load; prints {"n","direct":{ok,p50_ms,
+#                                p99_ms},"proxy":{...}}
 # Every loop is bounded by its count and by a deadline.
 import asyncio, json, socket, ssl, sys, threading, time
 
@@ -17,9 +21,9 @@ def ctx():
     c.minimum_version = ssl.TLSVersion.TLSv1_3
     return c
 
-def one(c, ip, sni, timeout=10.0):
+def one(c, ip, sni, timeout=10.0, port=443):
     t0 = time.perf_counter()
-    s = socket.create_connection((ip, 443), timeout=timeout)
+    s = socket.create_connection((ip, port), timeout=timeout)
     try:
         t = c.wrap_socket(s, server_hostname=sni)
         t.sendall(f"GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
@@ -86,6 +90,22 @@ def cold(ip, domain, n, threads, tag, deadline=120):
     print(json.dumps({"n": n, "ok": len(ms), "wall_s": round(wall, 3), "p50_ms": pct(ms, 50),
                       "p99_ms": pct(ms, 99), "first_ms": pct(first, 50)}))
 
+def pair(ip, sni, n, deadline=100):
+    c, end = ctx(), time.time() + deadline
+    ms = {4443: [], 443: []}
+    for i in range(n):
+        if time.time() > end:
+            break
+        for port in ((4443, 443) if i % 2 == 0 else (443, 4443)):
+            try:
+                g, t = one(c, ip, sni, port=port)
+                if g:
+                    ms[port].append(t)
+            except OSError:
+                pass
+    side = lambda v: {"ok": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
+    print(json.dumps({"n": n, "direct": side(ms[4443]), "proxy": side(ms[443])}))
+
 async def idle(ip, sni, n, hold, ready):
     c = ctx()
     conns, sem = [], asyncio.Semaphore(64)
@@ -110,5 +130,7 @@ if m == "lat":
     lat(sys.argv[2], sys.argv[3], int(sys.argv[4]))
 elif m == "cold":
     cold(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+elif m == "pair":
+    pair(sys.argv[2], sys.argv[3], int(sys.argv[4]))
 elif m == "idle":
     asyncio.run(idle(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]))

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
 # procstat.py PID: CPU seconds (utime+stime), peak RSS (VmHWM) and current RSS (VmRSS) of PID
-# and every descendant, summed; "cpu_s hwm_kib rss_kib nprocs" on one line.
+# and every descendant, summed, and the time their threads spent runnable but waiting for a CPU
+# (schedstat's run-queue wait) and the number of times they were scheduled in (about one per
+# wakeup); "cpu_s hwm_kib rss_kib nprocs runq_wait_ms slices" on one line.
 import os, sys
 
 def children():
@@ -27,7 +29,7 @@ def main():
         tree.append(p)
         todo.extend(kids.get(p, []))
     hz = os.sysconf("SC_CLK_TCK")
-    cpu = hwm = rss = 0
+    cpu = hwm = rss = wait_ns = slices = 0
     n = 0
     for p in tree:
         try:
@@ -42,8 +44,13 @@ def main():
                     elif line.startswith("VmRSS:"):
                         rss += int(line.split()[1])
             n += 1
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/schedstat") as f:
+                    ss = f.read().split()
+                    wait_ns += int(ss[1])
+                    slices += int(ss[2])
         except OSError:
             pass
-    print(f"{cpu:.3f} {hwm} {rss} {n}")
+    print(f"{cpu:.3f} {hwm} {rss} {n} {wait_ns / 1e6:.3f} {slices}")
 
 main()

@@ -13,6 +13,17 @@
 # cold cache (distinct SNI), kz2019 forging rate and first-connection latency, RSS per idle
 # intercepted connection at IDLE_N connections, netq packets/s, `openssl speed`.
 # Environment: QUICK=1 (about 2 min), OUT=DIR (default bench/results/<UTC stamp>), BUILD.
+#   ROWS="direct relay mitmlab sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
+#        these rows (default all); e.g. ROWS="idle" for the memory figure alone, ROWS="latpair"
+#        for latency alone. "latpair" interleaves direct connections (origin port 4443, not
+#        redirected) with intercepted ones (port 443) in one loop, so both halves of the ratio
+#        see the same machine load.
+#   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
+#        rows "mitmlab-ref", "latpair-ref" and "idle-ref", next to the current build's.
+#   WRAP="CMD ARGS": prefix for the mitmlab proxy rows (profiling only, e.g. WRAP="heaptrack -o
+#        /tmp/h"); the figures of a wrapped run include the wrapper and are not the proxy's.
+#   LAT_N, PAIR_N, IDLE_N, CHURN_N: override the latency sample counts, idle connection count and the
+#        number of connections of the churn (RSS growth) row.
 set -eu
 . "$(dirname "$0")/../integ/lib.sh"
 HERE=$ML_TOP/tests/bench
@@ -21,10 +32,20 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ML_TOP/bench/results/$STAMP}
 case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
-	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=60; COLD_N=300; KZ_N=64; IDLE_N=2000; T=25
+	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=${LAT_N:-60}; COLD_N=300; KZ_N=64; IDLE_N=${IDLE_N:-2000}; T=25
+	CHURN_N=${CHURN_N:-10000}; PAIR_N=${PAIR_N:-200}
 else
-	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=300; COLD_N=1000; KZ_N=200; IDLE_N=10000; T=60
+	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
+	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}
 fi
+ROWS=" ${ROWS:-direct relay mitmlab sslsplit squid mitmproxy latpair cold kz idle churn netq} "
+ROWS=${ROWS//,/ }
+want() { [[ $ROWS == *" $1 "* ]]; }
+# PARTS="hs bulk lat": which measurements the load rows take (default all three)
+PARTS=" ${PARTS:-hs bulk lat} "
+part() { [[ $PARTS == *" $1 "* ]]; }
+REF_BIN=${REF_BIN:-}
+if [ -n "$REF_BIN" ]; then case $REF_BIN in /*) ;; *) REF_BIN=$ML_TOP/$REF_BIN ;; esac; [ -x "$REF_BIN" ] || { echo "bench: REF_BIN $REF_BIN is not executable" >&2; exit 1; }; fi
 HS_C=16       # concurrent h2load clients for the handshake rate
 BULK_C=4      # concurrent connections for bulk
 PCPU=1        # the proxy's core; client and origin share core 0
@@ -111,7 +132,7 @@ http {
   types { application/octet-stream bin; text/html html; }
   sendfile on; keepalive_requests 100000; client_header_timeout 600s; keepalive_timeout 600s;
   server {
-    listen $OIP:443 ssl; listen $OIP:80;
+    listen $OIP:443 ssl; listen $OIP:4443 ssl; listen $OIP:80;
     ssl_certificate $W/leaf.pem; ssl_certificate_key $W/leaf.key;
     ssl_protocols TLSv1.3; ssl_ecdh_curve X25519:prime256v1; ssl_session_tickets off; ssl_session_cache off;
     root $D;
@@ -145,19 +166,25 @@ measure() {
 	n=$(awk -v s="$s" -v ok="$ok" -v t="$HS_SECS" -v max="$HS_N" 'BEGIN { n = (s > 0) ? int(ok / s * t) : max; if (n < 100) n = 100; if (n > max) n = max; print n }')
 	for ((r = 1; r <= REPS; r++)); do
 		# one request per connection: every connection is a new full TLS 1.3 handshake on both legs
-		c0=$(cpu_of "$pid")
-		h2 "$row-hs$r" -n "$n" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
-		c1=$(cpu_of "$pid")
-		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
-		echo "{\"row\":\"$row\",\"kind\":\"hs\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"n\":$n,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
-		c0=$(cpu_of "$pid")
-		h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
-		c1=$(cpu_of "$pid")
-		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-bulk$r.h2")"
-		echo "{\"row\":\"$row\",\"kind\":\"bulk\",\"rep\":$r,\"secs\":$s,\"bytes\":$b,\"ok\":$ok,\"n\":$BULK_N,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
-		st=$(ip netns exec "$C" timeout $T taskset -c 0 python3 "$HERE/client.py" lat $OIP "$HOST" "$LAT_N" || echo '{}')
-		[ -n "$st" ] || st='{}'
-		echo "{\"row\":\"$row\",\"kind\":\"lat\",\"rep\":$r,\"r\":$st}" >>"$RES"
+		if part hs; then
+			c0=$(cpu_of "$pid")
+			h2 "$row-hs$r" -n "$n" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+			c1=$(cpu_of "$pid")
+			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
+			echo "{\"row\":\"$row\",\"kind\":\"hs\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"n\":$n,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+		fi
+		if part bulk; then
+			c0=$(cpu_of "$pid")
+			h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
+			c1=$(cpu_of "$pid")
+			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-bulk$r.h2")"
+			echo "{\"row\":\"$row\",\"kind\":\"bulk\",\"rep\":$r,\"secs\":$s,\"bytes\":$b,\"ok\":$ok,\"n\":$BULK_N,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+		fi
+		if part lat; then
+			st=$(ip netns exec "$C" timeout $T taskset -c 0 python3 "$HERE/client.py" lat $OIP "$HOST" "$LAT_N" || echo '{}')
+			[ -n "$st" ] || st='{}'
+			echo "{\"row\":\"$row\",\"kind\":\"lat\",\"rep\":$r,\"r\":$st}" >>"$RES"
+		fi
 	done
 	if [ "$pid" != 0 ]; then
 		st=$(procstat "$pid")
@@ -192,24 +219,37 @@ run_row() {
 }
 
 # ---- openssl speed (one core) ----
+SP=$ML_TMP/speed.txt; : >"$SP"
+if want mitmlab || want sslsplit; then
 log "openssl speed"
-SP=$ML_TMP/speed.txt
 { taskset -c $PCPU openssl speed -seconds 1 ecdhx25519 2>/dev/null | grep -i 'X25519' | tail -1
   taskset -c $PCPU openssl speed -seconds 1 ecdsap256 2>/dev/null | grep -i 'nistp256' | tail -1
   taskset -c $PCPU openssl speed -seconds 1 -evp aes-128-gcm -bytes 16384 2>/dev/null | grep -i 'aes-128-gcm' | tail -1; } >"$SP" || true
+fi
 
 # ---- rows ----
-log "row direct"
-warm direct || true
-measure direct 0
+if want direct; then
+	log "row direct"
+	warm direct || true
+	measure direct 0
+fi
 iptables_on
-run_row relay "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --default splice --allow-upstream 10.88.2.0/24
+want relay && run_row relay "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --default splice --allow-upstream 10.88.2.0/24
 MLARGS=(--listen 0.0.0.0:8443 --workers 1 --allow-upstream 10.88.2.0/24 --default intercept --max-conns 100000 --idle-timeout 600000)
-run_row mitmlab "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on
-if command -v sslsplit >/dev/null; then
+MLICPT=(--ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on)
+# VARIANTS: "ROWSUFFIX BINARY" for the current build and, with REF_BIN, the reference build
+VARIANTS=("|$ML_BIN")
+[ -n "$REF_BIN" ] && VARIANTS+=("-ref|$REF_BIN")
+WRAP=${WRAP:-}
+if want mitmlab; then
+	for v in "${VARIANTS[@]}"; do run_row "mitmlab${v%%|*}" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; done
+fi
+if ! want sslsplit; then :
+elif command -v sslsplit >/dev/null; then
 	run_row sslsplit sslsplit -k "$IKEY" -c "$ICA" -K "$ML_TMP/leafkey.pem" https 0.0.0.0 8443
 else na sslsplit "${NA[sslsplit]:-sslsplit not installed}"; fi
-if command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ]; then
+if ! want squid; then :
+elif command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ]; then
 	SQ=$ML_TMP/squid; mkdir -p "$SQ"; cp "$ICA" "$SQ/ca.pem"; cp "$IKEY" "$SQ/ca.key"; cp "$W/root.pem" "$SQ/root.pem"; cp "$ML_TMP/hosts" "$SQ/hosts"
 	/usr/lib/squid/security_file_certgen -c -s "$SQ/ssl_db" -M 16MB >/dev/null
 	chown -R proxy:proxy "$SQ" 2>/dev/null || true
@@ -237,21 +277,44 @@ max_filedescriptors 65536
 SQC
 	run_row squid squid -N -f "$SQ/squid.conf"
 else na squid "${NA[squid-openssl]:-squid-openssl not installed}"; fi
-if command -v mitmdump >/dev/null; then
+if ! want mitmproxy; then :
+elif command -v mitmdump >/dev/null; then
 	MP=$ML_TMP/mitmproxy; mkdir -p "$MP"; cat "$IKEY" "$ICA" >"$MP/mitmproxy-ca.pem"
 	run_row mitmproxy mitmdump -q --mode transparent --listen-port 8443 --set confdir="$MP" \
 	    --set ssl_verify_upstream_trusted_ca="$W/root.pem" --set connection_strategy=eager
 else na mitmproxy "${NA[mitmproxy]:-mitmproxy not installed}"; fi
 
-# ---- mitmlab extras: cold cache (distinct SNI), kz2019 forging, idle connections ----
+# ---- latency, paired: direct (port 4443, not redirected) and intercepted (443) interleaved ----
+if want latpair; then
+	for v in "${VARIANTS[@]}"; do
+		row="latpair${v%%|*}"
+		log "row $row ($PAIR_N pairs x $REPS)"
+		start_proxy "$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" || { na "$row" "did not start"; continue; }
+		warm "$row" || true
+		for ((r = 1; r <= REPS; r++)); do
+			read -r c0 _ _ _ w0 n0 <<<"$(procstat "$PSTART")"
+			st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" pair $OIP "$HOST" "$PAIR_N" || echo '{}')
+			read -r c1 _ _ _ w1 n1 <<<"$(procstat "$PSTART")"
+			[ -n "$st" ] || st='{}'
+			# runq_ms: time the proxy's threads were runnable but waiting for a CPU (other load)
+			echo "{\"row\":\"$row\",\"kind\":\"pair\",\"rep\":$r,\"runq_ms\":$(sub "$w1" "$w0"),\"slices\":$((n1 - n0)),\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+		done
+		stop "$PSTART"
+	done
+fi
+
+# ---- mitmlab extras: cold cache (distinct SNI), kz2019 forging, idle connections, churn ----
+if want cold; then
 log "mitmlab cold cache"
-if start_proxy mitmlab-cold "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on; then
+if start_proxy mitmlab-cold "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
 	c0=$(procstat "$PSTART" | cut -d' ' -f1)
 	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$COLD_N" 4 c || echo '{}')
 	c1=$(procstat "$PSTART" | cut -d' ' -f1)
 	echo "{\"row\":\"mitmlab-cold\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 	stop "$PSTART"
 fi
+fi
+if want kz; then
 log "mitmlab kz2019 forging"
 if start_proxy mitmlab-kz "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"; then
 	sleep 3   # let the key pool fill
@@ -261,9 +324,13 @@ if start_proxy mitmlab-kz "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --p
 	echo "{\"row\":\"mitmlab-kz2019\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 	stop "$PSTART"
 fi
-log "mitmlab idle connections ($IDLE_N)"
-if start_proxy mitmlab-idle "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on; then
-	warm mitmlab-idle || true
+fi
+if want idle; then
+for v in "${VARIANTS[@]}"; do
+	row="idle${v%%|*}"
+	log "mitmlab idle connections ($IDLE_N, $row)"
+	start_proxy "mitmlab-$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" || { na "$row" "did not start"; continue; }
+	warm "mitmlab-$row" || true
 	r0=$(procstat "$PSTART" | cut -d' ' -f3)
 	rm -f "$ML_TMP/idle.ready"
 	ip netns exec "$C" bash -c "ulimit -n 65536; exec timeout 300 taskset -c 0 python3 '$HERE/client.py' idle $OIP $HOST $IDLE_N 240 '$ML_TMP/idle.ready'" >"$ML_TMP/idle.log" 2>&1 &
@@ -272,12 +339,37 @@ if start_proxy mitmlab-idle "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/ca" --p
 	sleep 2
 	r1=$(procstat "$PSTART" | cut -d' ' -f3)
 	nopen=$(cat "$ML_TMP/idle.ready" 2>/dev/null || echo 0)
-	echo "{\"row\":\"mitmlab-idle\",\"kind\":\"idle\",\"conns\":${nopen:-0},\"rss0_kib\":$r0,\"rss1_kib\":$r1}" >>"$RES"
-	stop "$IDLEPID"; stop "$PSTART"
+	echo "{\"row\":\"$row\",\"kind\":\"idle\",\"conns\":${nopen:-0},\"rss0_kib\":$r0,\"rss1_kib\":$r1}" >>"$RES"
+	stop "$IDLEPID"
+	# after the idle clients are gone: how much of the peak the process gave back
+	sleep 2
+	r2=$(procstat "$PSTART" | cut -d' ' -f3)
+	echo "{\"row\":\"$row\",\"kind\":\"idle-after\",\"rss2_kib\":$r2}" >>"$RES"
+	stop "$PSTART"
+done
+fi
+# churn: CHURN_N short intercepted connections in 5 equal steps; RSS after each step (no growth
+# wanted once the allocator has warmed up)
+if want churn; then
+for v in "${VARIANTS[@]}"; do
+	row="churn${v%%|*}"
+	log "mitmlab churn ($CHURN_N connections, $row)"
+	start_proxy "mitmlab-$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" || { na "$row" "did not start"; continue; }
+	warm "mitmlab-$row" || true
+	rs="$(procstat "$PSTART" | cut -d' ' -f3)"; okt=0
+	for i in 1 2 3 4 5; do
+		ip netns exec "$C" timeout 300 taskset -c 0 h2load --h1 -n $((CHURN_N / 5)) -c "$HS_C" -H 'Connection: close' "https://$HOST/" >"$ML_TMP/$row-$i.h2" 2>&1 || true
+		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-$i.h2")"; okt=$((okt + ${ok:-0}))
+		rs="$rs,$(procstat "$PSTART" | cut -d' ' -f3)"
+	done
+	echo "{\"row\":\"$row\",\"kind\":\"churn\",\"n\":$CHURN_N,\"ok\":$okt,\"rss_kib\":[$rs]}" >>"$RES"
+	stop "$PSTART"
+done
 fi
 iptables_off
 
 # ---- packet plane: netq packets/s under a bounded bulk load (plain HTTP, MSS-sized packets) ----
+if want netq; then
 log "netq packets/s"
 ml_bg "$G" bus "$ML_BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" --record "$ML_TMP/events.jsonl"
 BUSPID=$ML_LASTPID
@@ -295,6 +387,8 @@ sleep 1.2
 stop "$NETQPID"; ip netns exec "$G" "$ML_BIN" netq --remove-rules 2>/dev/null || true
 sleep 0.3; stop "$BUSPID"
 echo "{\"row\":\"netq\",\"kind\":\"netq\",\"secs\":$s,\"bytes\":$b,\"cpu\":$(sub "$c1" "$c0"),\"events\":\"$ML_TMP/events.jsonl\"}" >>"$RES"
+
+fi
 
 # ---- summary ----
 cp "$RES" "$OUT/raw.jsonl"

@@ -7,9 +7,10 @@ import json, os, platform, re, socket, statistics, sys, time
 
 rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
 recs = [json.loads(l) for l in open(rows_f) if l.strip()]
-ORDER = ["direct", "relay", "mitmlab", "sslsplit", "squid", "mitmproxy"]
+ORDER = ["direct", "relay", "mitmlab", "mitmlab-ref", "sslsplit", "squid", "mitmproxy"]
 LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
-         "mitmlab": "mitmlab (ECDSA P-256, cache warm)", "sslsplit": "sslsplit 0.5.5",
+         "mitmlab": "mitmlab (ECDSA P-256, cache warm)",
+         "mitmlab-ref": "mitmlab REF_BIN (reference build)", "sslsplit": "sslsplit 0.5.5",
          "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}
 
 def med(v):
@@ -59,14 +60,15 @@ def speed():
         d["bound_relay_MBps"] = d["aes128gcm_MBps"] / 2      # decrypt + re-encrypt
     return d
 
-rows = [row_stats(n) for n in ORDER]
+# rows left out by ROWS= have no records at all and are not shown
+rows = [row_stats(n) for n in ORDER if any(x["row"] == n for x in recs)]
 by = {r["row"]: r for r in rows}
 def ratio(a, b):
     return a / b if a is not None and b else None
 for r in rows:
     if not r["measured"]:
         continue
-    d, s = by["direct"], by["sslsplit"]
+    d, s = by.get("direct", {}), by.get("sslsplit", {})
     r["hs_vs_direct"] = ratio(r["hs_per_s"], d.get("hs_per_s"))
     r["MBps_vs_direct"] = ratio(r["bulk_MBps"], d.get("bulk_MBps"))
     r["cpu_hs_vs_sslsplit"] = ratio(r["cpu_per_1000_hs"], s.get("cpu_per_1000_hs"))
@@ -83,8 +85,18 @@ for x in recs:
                            "per_s": c["ok"] / c["wall_s"], "p50_ms": c["p50_ms"], "p99_ms": c["p99_ms"],
                            "first_ms": c["first_ms"]}
     elif x["kind"] == "idle":
-        extra["idle"] = {"conns": x["conns"], "rss_before_kib": x["rss0_kib"], "rss_after_kib": x["rss1_kib"],
-                         "kib_per_conn": (x["rss1_kib"] - x["rss0_kib"]) / x["conns"] if x["conns"] else None}
+        extra[x["row"]] = {"conns": x["conns"], "rss_before_kib": x["rss0_kib"], "rss_after_kib": x["rss1_kib"],
+                           "kib_per_conn": (x["rss1_kib"] - x["rss0_kib"]) / x["conns"] if x["conns"] else None}
+    elif x["kind"] == "idle-after" and x["row"] in extra:
+        extra[x["row"]]["rss_released_kib"] = x["rss2_kib"]
+    elif x["kind"] == "churn":
+        r = x["rss_kib"]
+        extra[x["row"]] = {"conns": x["n"], "ok": x["ok"], "rss_kib": r,
+                           "growth_after_first_step_kib": r[-1] - r[1] if len(r) > 2 else None}
+    elif x["kind"] == "pair":
+        for k in ("runq_ms", "slices", "cpu"):
+            x["r"][k] = x.get(k)
+        extra.setdefault(x["row"], {"reps": []})["reps"].append(x["r"])
     elif x["kind"] == "netq":
         pps = None
         try:
@@ -94,6 +106,23 @@ for x in recs:
             pass
         extra["netq"] = {"pkts_per_s_peak": pps, "MBps": x["bytes"] / 1e6 / x["secs"] if x["secs"] else None,
                          "cpu_s": x["cpu"], "cpu_per_GB": x["cpu"] / (x["bytes"] / 1e9) if x["bytes"] else None}
+
+for k, e in extra.items():
+    if not k.startswith("latpair"):
+        continue
+    ok = [r for r in e["reps"] if r.get("direct", {}).get("ok") and r.get("proxy", {}).get("ok")]
+    for side in ("direct", "proxy"):
+        for q in ("p50_ms", "p99_ms"):
+            e[f"{side}_{q}"] = med([r[side][q] for r in ok])
+    # per repetition ratios first, then their median: each ratio compares samples taken together
+    e["added_p50_ms"] = med([r["proxy"]["p50_ms"] - r["direct"]["p50_ms"] for r in ok])
+    e["p99_vs_direct"] = med([r["proxy"]["p99_ms"] / r["direct"]["p99_ms"] for r in ok])
+    e["n"] = ok[0]["n"] if ok else 0
+    # CPU contention seen by the proxy: run-queue wait per intercepted connection
+    e["runq_ms_per_conn"] = med([r["runq_ms"] / r["proxy"]["ok"] for r in ok if r.get("runq_ms") is not None])
+    # times the proxy was scheduled in (wakeups) and its CPU ms, per intercepted connection
+    e["slices_per_conn"] = med([r["slices"] / r["proxy"]["ok"] for r in ok if r.get("slices") is not None])
+    e["cpu_ms_per_conn"] = med([r["cpu"] * 1000 / r["proxy"]["ok"] for r in ok if r.get("cpu") is not None])
 
 sp = speed()
 meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": socket.gethostname(),
@@ -122,7 +151,7 @@ for r in rows:
              f"{f(r.get('MBps_vs_direct'),'{:.2f}')} | {f(r['cpu_per_GB'],'{:.2f}')} | {f(r.get('cpu_GB_vs_sslsplit'),'{:.2f}')} | "
              f"{f(r['peak_rss_MiB'],'{:.1f}')} | {f(r['lat_p50_ms'],'{:.2f}')} / {f(r['lat_p99_ms'],'{:.2f}')} |")
 L.append("")
-m = by["mitmlab"]
+m = by.get("mitmlab", {"measured": False})
 if m["measured"]:
     L.append(f"- mitmlab vs targets: CPU/1000 hs (warm) {f(m['cpu_per_1000_hs'],'{:.2f}')} s (target ≤ 1.6); "
              f"CPU/GB {f(m['cpu_per_GB'],'{:.2f}')} s (≤ 3.0); added latency p50 {f(m.get('added_p50_ms'),'{:+.2f}')} ms (≤ +2), "
@@ -135,10 +164,27 @@ if k:
     L.append(f"- kz2019 (RSA-2048 e=3 per host, key pool 32): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
              f"{k['cpu_per_1000']:.0f} CPU-s/1000; first-connection latency for a new host p50 {f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms "
              f"(median of the first 8 new hosts: {f(k['first_ms'],'{:.1f}')} ms)")
-i = extra.get("idle")
-if i:
-    L.append(f"- idle intercepted connections: {i['conns']} open, RSS {i['rss_before_kib']/1024:.1f} → {i['rss_after_kib']/1024:.1f} MiB = "
-             f"{f(i['kib_per_conn'],'{:.1f}')} KiB per connection (target ≤ 30 KiB at 10k)")
+for k in ("latpair", "latpair-ref"):
+    e = extra.get(k)
+    if e:
+        L.append(f"- {k}{' (REF_BIN)' if k.endswith('-ref') else ''}: {e['n']} direct/intercepted pairs interleaved x {len(e['reps'])} reps: "
+                 f"direct p50 {f(e['direct_p50_ms'],'{:.2f}')} / p99 {f(e['direct_p99_ms'],'{:.2f}')} ms, "
+                 f"intercepted p50 {f(e['proxy_p50_ms'],'{:.2f}')} / p99 {f(e['proxy_p99_ms'],'{:.2f}')} ms; "
+                 f"added p50 {f(e['added_p50_ms'],'{:+.2f}')} ms (≤ +2), p99 {f(e['p99_vs_direct'],'{:.2f}')}× direct (≤ 2×); "
+                 f"per connection the proxy ran {f(e['slices_per_conn'],'{:.1f}')} times, {f(e['cpu_ms_per_conn'],'{:.2f}')} ms CPU, and waited "
+                 f"{f(e['runq_ms_per_conn'],'{:.2f}')} ms for a CPU (other load on its core)")
+for k in ("idle", "idle-ref"):
+    i = extra.get(k)
+    if i:
+        rel = f", {i['rss_released_kib']/1024:.1f} MiB after they closed" if i.get("rss_released_kib") else ""
+        L.append(f"- idle intercepted connections{' (REF_BIN)' if k.endswith('-ref') else ''}: {i['conns']} open, RSS {i['rss_before_kib']/1024:.1f} → {i['rss_after_kib']/1024:.1f} MiB = "
+                 f"{f(i['kib_per_conn'],'{:.1f}')} KiB per connection (target ≤ 30 KiB at 10k){rel}")
+for k in ("churn", "churn-ref"):
+    i = extra.get(k)
+    if i:
+        L.append(f"- churn{' (REF_BIN)' if k.endswith('-ref') else ''}: {i['ok']}/{i['conns']} intercepted connections in 5 steps, RSS MiB "
+                 f"{' → '.join(f'{v/1024:.1f}' for v in i['rss_kib'])}; growth after the first step "
+                 f"{f(i['growth_after_first_step_kib'],'{:+.0f}')} KiB (target: none)")
 n = extra.get("netq")
 if n:
     L.append(f"- packet plane (mitmlab netq, all port-80 packets queued, MSS-sized): peak {f(n['pkts_per_s_peak'])} packets/s (net.stats), "
