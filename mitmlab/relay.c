@@ -118,14 +118,21 @@ relay_read_more(struct relay_half *h)
 		return;
 	if (avail > RELAY_CHUNK)
 		avail = RELAY_CHUNK;
-	if ((nv = evbuffer_reserve_space(in, avail, v, 2)) <= 0)
+	/* a socket bufferevent keeps its input's end frozen except inside its own read: unfreeze
+	 * it for this read (reserve_space fails on a frozen end) and freeze it again after */
+	evbuffer_unfreeze(in, 0);
+	nv = evbuffer_reserve_space(in, avail, v, 2);
+	if (nv <= 0) {
+		evbuffer_freeze(in, 0);
 		return;
+	}
 	for (i = 0; i < nv; i++) {
 		iov[i].iov_base = v[i].iov_base;
 		iov[i].iov_len = v[i].iov_len;
 	}
 	if ((n = readv(fd, iov, nv)) <= 0) {
 		evbuffer_commit_space(in, v, 0);	/* release the reservation */
+		evbuffer_freeze(in, 0);
 		return;
 	}
 	for (i = 0; i < nv; i++) {		/* the bytes fill the vectors in order */
@@ -134,6 +141,7 @@ relay_read_more(struct relay_half *h)
 		n -= (ssize_t)v[i].iov_len;
 	}
 	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
 }
 
 /* Data arrived on h. */

@@ -19,7 +19,7 @@
 #        redirected) with intercepted ones (port 443) in one loop, so both halves of the ratio
 #        see the same machine load.
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
-#        rows "mitmlab-ref", "latpair-ref" and "idle-ref", next to the current build's.
+#        rows "relay-ref", "mitmlab-ref", "latpair-ref" and "idle-ref", next to the current build's.
 #   WRAP="CMD ARGS": prefix for the mitmlab proxy rows (profiling only, e.g. WRAP="heaptrack -o
 #        /tmp/h"); the figures of a wrapped run include the wrapper and are not the proxy's.
 #   LAT_N, PAIR_N, IDLE_N, CHURN_N: override the latency sample counts, idle connection count and the
@@ -234,12 +234,14 @@ if want direct; then
 	measure direct 0
 fi
 iptables_on
-want relay && run_row relay "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --default splice --allow-upstream 10.88.2.0/24
 MLARGS=(--listen 0.0.0.0:8443 --workers 1 --allow-upstream 10.88.2.0/24 --default intercept --max-conns 100000 --idle-timeout 600000)
 MLICPT=(--ca "$ML_TMP/ca" --profile mitmproxy --upstream-cafile "$W/root.pem" --upstream-verify on)
 # VARIANTS: "ROWSUFFIX BINARY" for the current build and, with REF_BIN, the reference build
 VARIANTS=("|$ML_BIN")
 [ -n "$REF_BIN" ] && VARIANTS+=("-ref|$REF_BIN")
+if want relay; then
+	for v in "${VARIANTS[@]}"; do run_row "relay${v%%|*}" "${v#*|}" proxy --listen 0.0.0.0:8443 --workers 1 --default splice --allow-upstream 10.88.2.0/24; done
+fi
 WRAP=${WRAP:-}
 if want mitmlab; then
 	for v in "${VARIANTS[@]}"; do run_row "mitmlab${v%%|*}" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; done

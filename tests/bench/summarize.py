@@ -7,8 +7,9 @@ import json, os, platform, re, socket, statistics, sys, time
 
 rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
 recs = [json.loads(l) for l in open(rows_f) if l.strip()]
-ORDER = ["direct", "relay", "mitmlab", "mitmlab-ref", "sslsplit", "squid", "mitmproxy"]
+ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "sslsplit", "squid", "mitmproxy"]
 LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
+         "relay-ref": "plain TCP relay, REF_BIN (reference build)",
          "mitmlab": "mitmlab (ECDSA P-256, cache warm)",
          "mitmlab-ref": "mitmlab REF_BIN (reference build)", "sslsplit": "sslsplit 0.5.5",
          "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}

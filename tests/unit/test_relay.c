@@ -252,6 +252,38 @@ test_socket_bulk(void **state)
 	event_base_free(e2.base);
 }
 
+/* Plain sockets: one event-loop pass moves more than libevent 2.1's 4 KiB (relay_read_more
+ * reads what is queued, up to RELAY_CHUNK). */
+static void
+test_socket_reads_past_4k(void **state)
+{
+	struct env e2;
+	static unsigned char out[48 * 1024];
+	int c[2], u[2], opt = BEV_OPT_CLOSE_ON_FREE, i;
+
+	(void)state;
+	memset(&e2, 0, sizeof(e2));
+	memset(out, 'y', sizeof(out));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, u), 0);
+	i = 256 * 1024;
+	setsockopt(c[0], SOL_SOCKET, SO_SNDBUF, &i, sizeof(i));
+	assert_int_equal(write(c[0], out, sizeof(out)), (ssize_t)sizeof(out));
+	e2.base = event_base_new();
+	e2.client.bev = bufferevent_socket_new(e2.base, c[1], opt);
+	e2.upstream.bev = bufferevent_socket_new(e2.base, u[1], opt);
+	relay_link(&e2.client, &e2.upstream, &e2, done_cb, "client", "upstream");
+	relay_start(&e2.client);
+	event_base_loop(e2.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_true(e2.client.nread > 4096);
+	assert_int_equal(e2.client.nread, sizeof(out));
+	bufferevent_free(e2.client.bev);
+	bufferevent_free(e2.upstream.bev);
+	close(c[0]);
+	close(u[0]);
+	event_base_free(e2.base);
+}
+
 int
 main(void)
 {
@@ -262,6 +294,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eof_upstream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_moves_buffered_input, setup, teardown),
 		cmocka_unit_test(test_socket_bulk),
+		cmocka_unit_test(test_socket_reads_past_4k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
