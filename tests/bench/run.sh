@@ -13,7 +13,7 @@
 # cold cache (distinct SNI), kz2019 forging rate and first-connection latency, RSS per idle
 # intercepted connection at IDLE_N connections, netq packets/s, `openssl speed`.
 # Environment: QUICK=1 (about 2 min), OUT=DIR (default bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
+#   ROWS="direct relay mitmlab bus sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
 #        these rows (default all); e.g. ROWS="idle" for the memory figure alone, ROWS="latpair"
 #        for latency alone. "latpair" interleaves direct connections (origin port 4443, not
 #        redirected) with intercepted ones (port 443) in one loop, so both halves of the ratio
@@ -38,7 +38,7 @@ else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}
 fi
-ROWS=" ${ROWS:-direct relay mitmlab sslsplit squid mitmproxy latpair cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab bus sslsplit squid mitmproxy latpair cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -245,6 +245,28 @@ fi
 WRAP=${WRAP:-}
 if want mitmlab; then
 	for v in "${VARIANTS[@]}"; do run_row "mitmlab${v%%|*}" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; done
+fi
+# mitmlab-bus: the same engine publishing to a bus recorder with every bus analyzer attached
+# (truth, throughput, detect-chain, detect-fingerprint, breakage, detect-path), as a scenario
+# runs them; recorder and analyzers share core 0 with the client and origin, as in a lab.
+if want bus; then
+	BUSIN=ipc://$ML_TMP/bus.in; BUSOUT=ipc://$ML_TMP/bus.out
+	BUSPIDS=()
+	ml_bg "$G" busfwd taskset -c 0 "$ML_BIN" bus --in "$BUSIN" --out "$BUSOUT" --record "$ML_TMP/bus-events.jsonl"
+	BUSPIDS+=("$ML_LASTPID")
+	for a in truth throughput detect-chain detect-fingerprint breakage detect-path; do
+		van=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["vantages"]))' "$ML_TOP/analyzers/$a/analyzer.json")
+		ml_bg "$G" "an-$a" env MITMLAB_ANALYZER_SUB="$BUSOUT" MITMLAB_ANALYZER_PUB="$BUSIN" \
+		    MITMLAB_ANALYZER_NAME="$a" MITMLAB_ANALYZER_VANTAGES="$van" taskset -c 0 "$BUILD/analyzers/$a"
+		BUSPIDS+=("$ML_LASTPID")
+	done
+	sleep 1
+	run_row mitmlab-bus $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
+	alive=0; for p in "${BUSPIDS[@]:1}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	for p in "${BUSPIDS[@]}"; do stop "$p"; done
+	nev=$(grep -c '"t":"proxy.conn.open"' "$ML_TMP/bus-events.jsonl" 2>/dev/null || echo 0)
+	echo "{\"row\":\"mitmlab-bus\",\"kind\":\"bus\",\"analyzers\":6,\"alive\":$alive,\"conn_open_events\":$nev}" >>"$RES"
+	log "mitmlab-bus: $nev proxy.conn.open events recorded, $alive of 6 analyzers alive at the end"
 fi
 if ! want sslsplit; then :
 elif command -v sslsplit >/dev/null; then

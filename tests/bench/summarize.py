@@ -7,11 +7,12 @@ import json, os, platform, re, socket, statistics, sys, time
 
 rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
 recs = [json.loads(l) for l in open(rows_f) if l.strip()]
-ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "sslsplit", "squid", "mitmproxy"]
+ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "mitmlab-bus", "sslsplit", "squid", "mitmproxy"]
 LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
          "relay-ref": "plain TCP relay, REF_BIN (reference build)",
          "mitmlab": "mitmlab (ECDSA P-256, cache warm)",
-         "mitmlab-ref": "mitmlab REF_BIN (reference build)", "sslsplit": "sslsplit 0.5.5",
+         "mitmlab-ref": "mitmlab REF_BIN (reference build)",
+         "mitmlab-bus": "mitmlab + bus recorder + 6 analyzers", "sslsplit": "sslsplit 0.5.5",
          "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}
 
 def med(v):
@@ -157,6 +158,13 @@ if m["measured"]:
     L.append(f"- mitmlab vs targets: CPU/1000 hs (warm) {f(m['cpu_per_1000_hs'],'{:.2f}')} s (target ≤ 1.6); "
              f"CPU/GB {f(m['cpu_per_GB'],'{:.2f}')} s (≤ 3.0); added latency p50 {f(m.get('added_p50_ms'),'{:+.2f}')} ms (≤ +2), "
              f"p99 {f(m.get('p99_vs_direct'),'{:.2f}')}× direct (≤ 2×)")
+mb = by.get("mitmlab-bus", {"measured": False})
+bi = next((x for x in recs if x["row"] == "mitmlab-bus" and x["kind"] == "bus"), None)
+if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
+    L.append(f"- with the bus and every analyzer attached ({bi['alive'] if bi else '?'} of 6 alive at the end, "
+             f"{bi['conn_open_events'] if bi else '?'} proxy.conn.open recorded): hs/s {mb['hs_per_s'] / m['hs_per_s']:.3f}× "
+             f"the engine alone, CPU/1000 hs {mb['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}×, "
+             f"bulk MB/s {f(mb['bulk_MBps'] / m['bulk_MBps'] if mb['bulk_MBps'] and m['bulk_MBps'] else None, '{:.3f}')}× (target: within 5%)")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
