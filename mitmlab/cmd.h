@@ -30,5 +30,7 @@ struct run_opts;
 int cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t n_an,
     int lab, void (*usage)(FILE *));
 char *cmd_run_cmdline(int argc, char **argv);
+/* A bounded integer option (cmd_util.c): -1 after saying "--NAME: why". */
+int cmd_opt_num(const char *name, const char *s, long long min, long long max, long long *v);
 
 #endif

@@ -72,20 +72,6 @@ cmd_netq_usage(FILE *f)
 	    "  --debug              debug messages\n");
 }
 
-/* Parse a bounded integer option. */
-static int
-cmd_netq_num(const char *name, const char *s, long long min, long long max, long long *v)
-{
-	char *cause = NULL;
-
-	if (util_parse_ll(s, min, max, v, &cause) == -1) {
-		log_warnx("--%s: %s", name, cause != NULL ? cause : "bad number");
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* Parse argv into c; 0 ok, 1 --help, 2 --print-rules, 3 --remove-rules, -1 usage error. */
 static int
 cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
@@ -132,13 +118,13 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 			c->bus = strdup(optarg);
 			break;
 		case 'q':
-			if (cmd_netq_num("queue", optarg, 0, 65535, &v) == -1)
+			if (cmd_opt_num("queue", optarg, 0, 65535, &v) == -1)
 				return -1;
 			c->queue_num = (int)v;
 			queue_set = 1;
 			break;
 		case 'Q':
-			if (cmd_netq_num("queue-maxlen", optarg, 1, 1 << 20, &v) == -1)
+			if (cmd_opt_num("queue-maxlen", optarg, 1, 1 << 20, &v) == -1)
 				return -1;
 			c->queue_maxlen = (uint32_t)v;
 			break;
@@ -158,7 +144,7 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 			c->divert_all = 1;
 			break;
 		case 'D':
-			if (cmd_netq_num("divert-port", optarg, 1, 65535, &v) == -1)
+			if (cmd_opt_num("divert-port", optarg, 1, 65535, &v) == -1)
 				return -1;
 			c->divert_port = (int)v;
 			break;
@@ -178,7 +164,7 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 			snprintf(c->mode, sizeof(c->mode), "%s", optarg);
 			break;
 		case 'x':
-			if (cmd_netq_num("proxy-port", optarg, 1, 65535, &v) == -1)
+			if (cmd_opt_num("proxy-port", optarg, 1, 65535, &v) == -1)
 				return -1;
 			c->proxy_port = (int)v;
 			break;
@@ -187,32 +173,32 @@ cmd_netq_parse(struct netq_conf *c, int argc, char **argv)
 				goto bad;
 			break;
 		case 's':
-			if (cmd_netq_num("seed", optarg, 0, INT64_MAX, &v) == -1)
+			if (cmd_opt_num("seed", optarg, 0, INT64_MAX, &v) == -1)
 				return -1;
 			c->seed = (uint64_t)v;
 			break;
 		case 'F':
-			if (cmd_netq_num("max-flows", optarg, 1, 1 << 22, &v) == -1)
+			if (cmd_opt_num("max-flows", optarg, 1, 1 << 22, &v) == -1)
 				return -1;
 			c->max_flows = (size_t)v;
 			break;
 		case 'H':
-			if (cmd_netq_num("hold-max", optarg, 1, 1 << 20, &v) == -1)
+			if (cmd_opt_num("hold-max", optarg, 1, 1 << 20, &v) == -1)
 				return -1;
 			c->hold_max = (size_t)v;
 			break;
 		case 'E':
-			if (cmd_netq_num("events-per-s", optarg, 1, 1000000, &v) == -1)
+			if (cmd_opt_num("events-per-s", optarg, 1, 1000000, &v) == -1)
 				return -1;
 			c->events_per_s = (int)v;
 			break;
 		case 'I':
-			if (cmd_netq_num("idle-s", optarg, 1, 86400, &v) == -1)
+			if (cmd_opt_num("idle-s", optarg, 1, 86400, &v) == -1)
 				return -1;
 			c->idle_s = (int)v;
 			break;
 		case 'S':
-			if (cmd_netq_num("stats-ms", optarg, 10, 60000, &v) == -1)
+			if (cmd_opt_num("stats-ms", optarg, 10, 60000, &v) == -1)
 				return -1;
 			c->stats_ms = (int)v;
 			break;

@@ -43,20 +43,6 @@ cmd_probe_usage(FILE *f)
 	    "  --id NAME            source id on the bus [probe]\n", PROBE_MAX_TTL);
 }
 
-/* Parse a bounded integer option. */
-static int
-cmd_probe_num(const char *name, const char *s, long long min, long long max, long long *v)
-{
-	char *cause = NULL;
-
-	if (util_parse_ll(s, min, max, v, &cause) == -1) {
-		log_warnx("--%s: %s", name, cause != NULL ? cause : "bad number");
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* The sweep, the decision, the output. */
 static int
 cmd_probe_sweep(struct probe_ttl *p, const char *sni, const char *control, int max_ttl,
@@ -155,15 +141,15 @@ cmd_probe(int argc, char **argv)
 		case 's': sni = optarg; break;
 		case 'C': control = optarg; break;
 		case 'm':
-			if (cmd_probe_num("max-ttl", optarg, 1, PROBE_MAX_TTL, &max_ttl) == -1)
+			if (cmd_opt_num("max-ttl", optarg, 1, PROBE_MAX_TTL, &max_ttl) == -1)
 				return 2;
 			break;
 		case 'r':
-			if (cmd_probe_num("tries", optarg, 1, 10, &tries) == -1)
+			if (cmd_opt_num("tries", optarg, 1, 10, &tries) == -1)
 				return 2;
 			break;
 		case 't':
-			if (cmd_probe_num("timeout-ms", optarg, 10, 60000, &timeout) == -1)
+			if (cmd_opt_num("timeout-ms", optarg, 10, 60000, &timeout) == -1)
 				return 2;
 			break;
 		case 'T':
