@@ -41,6 +41,11 @@ static const struct opttab_opt config_opts[] = {
 	  "roots for upstream verification (the lab's web PKI)" },
 	{ "require-valid-upstream", 0, OPTTAB_FLAG, 0, 0, NULL, NULL, OFF(require_valid), NULL,
 	  NULL, "intercept only if the upstream chain verifies (name not checked); else splice" },
+	{ "upstream-resume", 0, OPTTAB_FLAG, 0, 0, NULL, NULL, OFF(upstream_resume), NULL, NULL,
+	  "resume upstream TLS sessions the origin issued (per destination, SNI and hello "
+	  "profile); off: every upstream hello is exactly the profile's" },
+	{ "upstream-resume-cache", 0, OPTTAB_INT, 1, 1000000, "1024", NULL,
+	  OFF(upstream_resume_cache), NULL, "N", "upstream TLS sessions cached per worker (LRU)" },
 	{ "rule", 0, RULE("%s"), "\"ACTION MATCH\"",
 	  "ACTION intercept|splice|block-reset|block-timeout, MATCH sni=PATTERN|dst=CIDR" },
 	{ "target", 0, RULE("intercept sni=%s"), "PATTERN",

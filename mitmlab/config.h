@@ -36,6 +36,8 @@ struct config {
 	int	 upstream_verify;	/* -1: the profile's default, 0 off, 1 on */
 	char	*upstream_cafile;
 	int	 require_valid;
+	int	 upstream_resume;	/* resume upstream TLS sessions */
+	int	 upstream_resume_cache;	/* sessions cached per worker */
 	struct config_rule *rules;
 	size_t	 nrules;
 	char	*default_action;

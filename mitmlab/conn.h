@@ -62,6 +62,7 @@ struct conn {
 	uint64_t		 trim_ns;	/* last relay_trim pass (conn.c's timer) */
 	uint64_t		 hs_upstream_us, hs_client_us;
 	int			 key_waited;
+	int			 up_full;	/* a resumed session was unusable: no resumption */
 	/* termination mark set by nested helpers */
 	const char		*term_reason;
 	char			*term_err;

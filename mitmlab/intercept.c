@@ -2,7 +2,10 @@
 /*
  * intercept — drives an intercepted flow through both TLS handshakes on OpenSSL bufferevents
  * (BUFFEREVENT_SSL_CONNECTING upstream, BUFFEREVENT_SSL_ACCEPTING towards the client) and
- * publishes proxy.upstream. Until the relay starts, an event on either leg ends the connection
+ * publishes proxy.upstream (with "resumed"). With --upstream-resume the upstream leg offers the
+ * worker's cached session for its destination, SNI and hello profile (upstream.c); a resumed
+ * session without the origin's certificate chain is not forged from: the upstream leg is
+ * redialled for a full handshake. Until the relay starts, an event on either leg ends the connection
  * with a reason naming the leg ("upstream-tls", "client-tls", "eof-upstream", ...).
  */
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include "dial.h"
 #include "intercept.h"
 #include "leaf.h"
+#include "log.h"
 #include "proxy.h"
 #include "tlsserver.h"
 #include "upstream.h"
@@ -84,6 +88,26 @@ intercept_upstream_done(struct conn *c)
 	char why[256] = "";
 
 	c->hs_upstream_us = (util_mono_ns() - c->t_up_start) / 1000;
+	c->w->st.up_handshakes++;
+	switch (upstream_resume_result(ssl)) {
+	case UPSTREAM_RESUME_NONE:
+		break;
+	case UPSTREAM_RESUME_REFUSED:
+		c->w->st.up_refused++;
+		break;
+	case UPSTREAM_RESUMED:
+		c->w->st.up_resumed++;
+		break;
+	case UPSTREAM_RESUME_UNUSABLE:	/* never forge from a session without the origin's chain */
+		c->w->st.up_unusable++;
+		log_debug("%s: resumed upstream session has no certificate chain: full handshake",
+		    c->flow);
+		bufferevent_free(c->upstream.bev);
+		c->upstream.bev = NULL;
+		c->up_full = 1;
+		dial_start(c);
+		return;
+	}
 	v = upstream_check(ssl, sni, px->verify, px->cfg->require_valid, why, sizeof(why));
 	intercept_publish_upstream(c, ssl, v);
 	if (v == UPSTREAM_SPLICE) {
@@ -167,6 +191,9 @@ intercept_connected(struct conn *c)
 		free(cause);
 		return;
 	}
+	if (w->sess != NULL && upstream_resume_offer(ssl, w->sess, (struct sockaddr *)&c->dsa,
+	    w->px->cfg->upstream_hello, c->hello, !c->up_full) == 1)
+		w->st.up_offered++;
 	c->phase = CONN_UP_TLS;
 	c->t_up_start = util_mono_ns();
 	c->upstream.bev = intercept_bev(c, &c->ufd, ssl, BUFFEREVENT_SSL_CONNECTING,

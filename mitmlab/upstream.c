@@ -7,17 +7,42 @@
  * --require-valid-upstream can fall back to splice instead of failing the handshake. With
  * --require-valid-upstream the name is never checked and a bad chain means splice; otherwise
  * --upstream-verify checks chain and name and a failure closes the client connection.
+ * Resumption: each flow that may resume carries its sesscache key in SSL ex_data; the context's
+ * new-session callback files every resumable session the origin sends under that key (the
+ * cache takes its own reference), and the flow keeps a reference to the session it offered so
+ * that a refused or unusable one is dropped from the cache only if it is still the entry's.
+ * OpenSSL 3.0 keeps the origin's leaf (SSL_SESSION peer), chain (peer_chain) and verification
+ * result in the session and SSL_set_session restores the result, so after a resumed handshake
+ * SSL_get1_peer_certificate, SSL_get_peer_cert_chain and SSL_get_verify_result answer for the
+ * handshake that created the session (test_sesscache checks this for TLS 1.2 and 1.3). A session
+ * that went through i2d/d2i has no chain, and one without a leaf cannot be forged from: both
+ * are refused. One session per key, offered to every flow until a newer one replaces it (TLS
+ * 1.3 tickets issued by OpenSSL and nginx may be used more than once; RFC 8446 C.4 advises
+ * single use against linkability, which matters to browsers, not to this lab).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/x509v3.h>
 
 #include "config.h"
 #include "keylog.h"
 #include "log.h"
+#include "sesscache.h"
 #include "upstream.h"
 #include "util.h"
+
+/* A flow's resumption state, SSL ex_data freed with the SSL. */
+struct upstream_flow {
+	struct sesscache	*sc;
+	unsigned char		 key[SESSCACHE_KEYLEN];
+	SSL_SESSION		*offered;	/* reference; NULL: nothing offered */
+};
+
+static CRYPTO_ONCE upstream_once = CRYPTO_ONCE_STATIC_INIT;
+static int upstream_idx = -1;
 
 struct upstream_name {
 	uint16_t    id;
@@ -218,6 +243,130 @@ upstream_ssl_new(SSL_CTX *ctx, int hello, const struct tlspeek_hello *h, char **
 	return ssl;
 }
 
+/* ex_data free function: the flow's state goes with its SSL. */
+static void
+upstream_flow_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct upstream_flow *f = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (f == NULL)
+		return;
+	SSL_SESSION_free(f->offered);
+	free(f);
+}
+
+/* The ex_data index, made once per process. */
+static void
+upstream_index_init(void)
+{
+	upstream_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, upstream_flow_free);
+}
+
+/* The origin issued a session (TLS 1.3: a ticket after the handshake): file it under the
+ * flow's key. Returns 0: OpenSSL keeps its reference, the cache took its own. */
+static int
+upstream_new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+	struct upstream_flow *f = SSL_get_ex_data(ssl, upstream_idx);
+
+	if (f != NULL && SSL_SESSION_is_resumable(sess))
+		sesscache_put(f->sc, f->key, sess);
+	return 0;
+}
+
+/* Turn on session capture. */
+int
+upstream_ctx_resume(SSL_CTX *ctx, char **cause)
+{
+	if (!CRYPTO_THREAD_run_once(&upstream_once, upstream_index_init) || upstream_idx < 0)
+		return util_cause(cause, "cannot allocate SSL ex_data for upstream sessions");
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, upstream_new_session_cb);
+	return 0;
+}
+
+/* Append a 16-bit list, length first, to a key buffer. */
+static size_t
+upstream_key_list(unsigned char *buf, size_t n, const uint16_t *v, size_t count)
+{
+	size_t i;
+
+	buf[n++] = (unsigned char)(count >> 8);
+	buf[n++] = (unsigned char)count;
+	for (i = 0; i < count; i++) {
+		buf[n++] = (unsigned char)(v[i] >> 8);
+		buf[n++] = (unsigned char)v[i];
+	}
+	return n;
+}
+
+/* Key the flow and offer a cached session. */
+int
+upstream_resume_offer(SSL *ssl, struct sesscache *sc, const struct sockaddr *dst, int hello,
+    const struct tlspeek_hello *h, int offer)
+{
+	unsigned char ex[2 * (5 + TLSPEEK_MAX_CIPHERS + TLSPEEK_MAX_EXTS +
+	    TLSPEEK_MAX_GROUPS + TLSPEEK_MAX_SIGALGS + TLSPEEK_MAX_VERSIONS)];
+	const char *sni = h != NULL && h->has_sni ? h->sni : NULL;
+	struct upstream_flow *f;
+	size_t exlen = 0;
+
+	if (upstream_idx < 0 || (f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	if (hello == CONFIG_HELLO_MIRROR && h != NULL) {	/* what upstream_mirror_* copy */
+		ex[exlen++] = (unsigned char)(h->legacy_version >> 8);
+		ex[exlen++] = (unsigned char)h->legacy_version;
+		ex[exlen++] = (unsigned char)(h->max_version >> 8);
+		ex[exlen++] = (unsigned char)h->max_version;
+		exlen = upstream_key_list(ex, exlen, h->ciphers, h->n_ciphers);
+		exlen = upstream_key_list(ex, exlen, h->exts, h->n_exts);
+		exlen = upstream_key_list(ex, exlen, h->groups, h->n_groups);
+		exlen = upstream_key_list(ex, exlen, h->sigalgs, h->n_sigalgs);
+		exlen = upstream_key_list(ex, exlen, h->versions, h->n_versions);
+	}
+	if (sesscache_key(dst, sni, hello, ex, exlen, f->key) == -1 ||
+	    !SSL_set_ex_data(ssl, upstream_idx, f)) {
+		free(f);
+		return -1;
+	}
+	f->sc = sc;
+	if (!offer || (f->offered = sesscache_get(sc, f->key, time(NULL))) == NULL)
+		return 0;
+	if (SSL_set_session(ssl, f->offered) != 1) {
+		log_ssl("upstream: SSL_set_session");
+		sesscache_drop(sc, f->key, f->offered);
+		SSL_SESSION_free(f->offered);
+		f->offered = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+/* Judge the resumption of a finished handshake. */
+enum upstream_resume
+upstream_resume_result(SSL *ssl)
+{
+	struct upstream_flow *f = upstream_idx < 0 ? NULL : SSL_get_ex_data(ssl, upstream_idx);
+
+	if (f == NULL || f->offered == NULL)
+		return UPSTREAM_RESUME_NONE;
+	if (!SSL_session_reused(ssl)) {
+		sesscache_drop(f->sc, f->key, f->offered);
+		return UPSTREAM_RESUME_REFUSED;
+	}
+	if (SSL_get0_peer_certificate(ssl) == NULL || SSL_get_peer_cert_chain(ssl) == NULL) {
+		sesscache_drop(f->sc, f->key, f->offered);
+		return UPSTREAM_RESUME_UNUSABLE;
+	}
+	return UPSTREAM_RESUMED;
+}
+
 /* Verdict on the origin's certificate. */
 enum upstream_verdict
 upstream_check(SSL *ssl, const char *sni, int verify, int require_valid, char *why,
@@ -270,4 +419,5 @@ upstream_describe(SSL *ssl, json_t *ev)
 	    json_null());
 	json_object_set_new(ev, "verify", json_string(X509_verify_cert_error_string(vr)));
 	json_object_set_new(ev, "verify_code", json_integer(vr));
+	json_object_set_new(ev, "resumed", json_boolean(SSL_session_reused(ssl)));
 }

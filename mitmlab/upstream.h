@@ -14,11 +14,20 @@
  *            status_request. Not mirrored (OpenSSL decides): extension order, GREASE, padding,
  *            key_share choice, psk modes, compression, record_size_limit, unknown groups
  *            (post-quantum hybrids), unknown ciphers and sigalgs, point formats.
+ * Resumption (--upstream-resume, off by default): the context captures the sessions the origin
+ * issues (TLS 1.3 tickets after the handshake, TLS 1.2 sessions at its end) into the worker's
+ * sesscache under the flow's key (destination, SNI, profile; for mirror also the mirrored
+ * parameters) and a later flow with the same key offers the newest one. Off, the context caches
+ * nothing and every hello is exactly the profile's; on, a hello that offers a session carries
+ * it (session id / ticket, or a TLS 1.3 pre_shared_key). A resumed handshake carries no
+ * certificate: the leaf, chain and verification result come from the session, and a session
+ * without them is refused (upstream_resume_result) so that the caller redoes a full handshake.
  */
 #ifndef MITMLAB_UPSTREAM_H
 #define MITMLAB_UPSTREAM_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 #include <openssl/ssl.h>
@@ -31,20 +40,43 @@
 	"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:" \
 	"ECDHE-RSA-AES256-SHA:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA"
 
+struct sesscache;
+
 enum upstream_verdict {
 	UPSTREAM_OK,		/* go on intercepting */
 	UPSTREAM_SPLICE,	/* --require-valid-upstream failed: splice this flow instead */
 	UPSTREAM_REFUSE,	/* --upstream-verify failed: close the client */
 };
 
+/* What became of a flow's resumption, judged after its upstream handshake. */
+enum upstream_resume {
+	UPSTREAM_RESUME_NONE,		/* no session offered */
+	UPSTREAM_RESUME_REFUSED,	/* offered, but a full handshake happened (entry dropped) */
+	UPSTREAM_RESUMED,		/* resumed: certificate and verdict from the session */
+	UPSTREAM_RESUME_UNUSABLE,	/* resumed, but the session lacks the origin's certificate
+					 * or chain (entry dropped): redo with a full handshake */
+};
+
 /* A client SSL_CTX for hello profile (enum config_hello); cafile may be NULL. */
 SSL_CTX *upstream_ctx_new(int hello, const char *cafile, char **cause);
 /* An SSL for one flow (h may be NULL: no SNI, no ALPN, no mirroring). */
 SSL *upstream_ssl_new(SSL_CTX *ctx, int hello, const struct tlspeek_hello *h, char **cause);
+/* Capture the origin's sessions on ctx (client session cache, new-session callback). */
+int upstream_ctx_resume(SSL_CTX *ctx, char **cause);
+/*
+ * Key ssl's flow in sc (dst: the upstream destination; h as for upstream_ssl_new) so that the
+ * sessions it receives are cached, and, if offer is set, offer the cached session for that key.
+ * Returns 1 if a session was offered, 0 if not, -1 if the flow could not be keyed (it then
+ * runs without resumption). The flow's state is freed with ssl.
+ */
+int upstream_resume_offer(SSL *ssl, struct sesscache *sc, const struct sockaddr *dst, int hello,
+    const struct tlspeek_hello *h, int offer);
+/* After the handshake: whether the offered session was used and can be relied on. */
+enum upstream_resume upstream_resume_result(SSL *ssl);
 /* Judge the finished handshake; why gets the reason text when not UPSTREAM_OK. */
 enum upstream_verdict upstream_check(SSL *ssl, const char *sni, int verify, int require_valid,
     char *why, size_t whylen);
-/* Add version, cipher, alpn, verify, verify_code to ev. */
+/* Add version, cipher, alpn, verify, verify_code, resumed to ev. */
 void upstream_describe(SSL *ssl, json_t *ev);
 
 #endif

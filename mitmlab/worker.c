@@ -18,6 +18,7 @@
 #include "keypool.h"
 #include "log.h"
 #include "proxy.h"
+#include "sesscache.h"
 #include "tlsserver.h"
 #include "upstream.h"
 #include "worker.h"
@@ -43,6 +44,31 @@ worker_rss_kb(void)
 		rss = 0;
 	fclose(f);
 	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The upstream-handshake and session-resumption counters of proxy.stats. */
+static void
+worker_stats_upstream(struct worker *w, json_t *ev)
+{
+	struct sesscache_stats ss;
+
+	json_object_set_new(ev, "upstream_handshakes", json_integer((json_int_t)
+	    w->st.up_handshakes));
+	if (w->sess == NULL)
+		return;
+	sesscache_stats(w->sess, &ss);
+	json_object_set_new(ev, "upstream_resume_offered", json_integer((json_int_t)
+	    w->st.up_offered));
+	json_object_set_new(ev, "upstream_resumed", json_integer((json_int_t)w->st.up_resumed));
+	json_object_set_new(ev, "upstream_resume_refused", json_integer((json_int_t)
+	    w->st.up_refused));
+	json_object_set_new(ev, "upstream_resume_unusable", json_integer((json_int_t)
+	    w->st.up_unusable));
+	json_object_set_new(ev, "upstream_sessions", json_integer((json_int_t)ss.entries));
+	json_object_set_new(ev, "upstream_sessions_evicted", json_integer((json_int_t)
+	    ss.evictions));
+	json_object_set_new(ev, "upstream_sessions_expired", json_integer((json_int_t)
+	    ss.expired));
 }
 
 /* Publish proxy.stats. */
@@ -77,6 +103,7 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)gen));
 	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ready));
 	json_object_set_new(ev, "keys_waited", json_integer((json_int_t)w->st.keys_waited));
+	worker_stats_upstream(w, ev);
 	if (final)
 		json_object_set_new(ev, "final", json_true());
 	worker_publish(w, ev);
@@ -91,6 +118,12 @@ worker_finish(struct worker *w)
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_close(c, "shutdown", NULL);
 	worker_publish_stats(w, 1);
+	if (w->sess != NULL)
+		log_info("%s: upstream sessions: %llu intercepted upstream handshakes, %llu offered a "
+		    "session, %llu resumed, %llu not resumed (full handshake), %llu unusable", w->name,
+		    (unsigned long long)w->st.up_handshakes, (unsigned long long)w->st.up_offered,
+		    (unsigned long long)w->st.up_resumed, (unsigned long long)w->st.up_refused,
+		    (unsigned long long)w->st.up_unusable);
 	event_base_loopexit(w->base, NULL);
 }
 
@@ -187,6 +220,12 @@ worker_setup(struct worker *w, char **cause)
 	if ((w->up_ctx = upstream_ctx_new(cfg->upstream_hello, cfg->upstream_cafile,
 	    cause)) == NULL)
 		return -1;
+	if (cfg->upstream_resume) {
+		if ((w->sess = sesscache_new((size_t)cfg->upstream_resume_cache)) == NULL)
+			return util_cause(cause, "sesscache_new failed");
+		if (upstream_ctx_resume(w->up_ctx, cause) == -1)
+			return -1;
+	}
 	if ((w->down_ctx = tlsserver_ctx_new(cause)) == NULL)
 		return -1;
 	w->lis = evconnlistener_new(w->base, worker_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0,
@@ -275,6 +314,7 @@ worker_free(struct worker *w)
 	SSL_CTX_free(w->down_ctx);
 	if (w->cache != NULL)
 		certcache_free(w->cache);
+	sesscache_free(w->sess);
 	bus_close(w->bus);
 	if (w->base != NULL)
 		event_base_free(w->base);

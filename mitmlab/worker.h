@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * worker — one shared-nothing engine thread: its own event base, SO_REUSEPORT listener,
- * certificate cache, bus publisher (component id NAME.wN) and SSL_CTX objects for both legs.
- * It accepts connections, publishes proxy.stats every second, and drains on stop. Nothing in
+ * certificate cache, upstream TLS session cache (--upstream-resume), bus publisher (component
+ * id NAME.wN) and SSL_CTX objects for both legs. It accepts connections, publishes proxy.stats every second, and drains on stop. Nothing in
  * here is touched by another thread except through worker_stop() (event_active is thread-safe
  * once evthread_use_pthreads() has run).
  */
@@ -24,10 +24,13 @@
 struct proxy;
 struct bus;
 struct certcache;
+struct sesscache;
 
 struct worker_stats {
 	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
 	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
+	/* intercepted upstream TLS handshakes, and what became of offered sessions */
+	uint64_t up_handshakes, up_offered, up_resumed, up_refused, up_unusable;
 };
 
 struct worker {
@@ -39,6 +42,7 @@ struct worker {
 	struct event_base	*base;
 	struct evconnlistener	*lis;
 	struct certcache	*cache;
+	struct sesscache	*sess;		/* NULL unless --upstream-resume */
 	struct bus		*bus;
 	SSL_CTX			*up_ctx, *down_ctx;
 	struct event		*ev_stats, *ev_stop;

@@ -11,9 +11,13 @@
 # new connection + GET); medians of REPS repetitions. CPU = utime+stime of the proxy's process
 # tree from /proc before/after; peak RSS = VmHWM summed over the tree. Extras: mitmlab with a
 # cold cache (distinct SNI), kz2019 forging rate and first-connection latency, RSS per idle
-# intercepted connection at IDLE_N connections, netq packets/s, `openssl speed`.
+# intercepted connection at IDLE_N connections, netq packets/s, `openssl speed`. Row "resume":
+# mitmlab with --upstream-resume against a second nginx server (10.88.2.3, resume.bench.lab)
+# that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
+# peers were measured); besides the row's figures, the share of upstream legs resumed (from the
+# proxy's closing "upstream sessions" log line, warm-up included).
 # Environment: QUICK=1 (about 2 min), OUT=DIR (default bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab bus sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
+#   ROWS="direct relay mitmlab resume bus sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
 #        these rows (default all); e.g. ROWS="idle" for the memory figure alone, ROWS="latpair"
 #        for latency alone. "latpair" interleaves direct connections (origin port 4443, not
 #        redirected) with intercepted ones (port 443) in one loop, so both halves of the ratio
@@ -38,7 +42,7 @@ else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}
 fi
-ROWS=" ${ROWS:-direct relay mitmlab bus sslsplit squid mitmproxy latpair cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume bus sslsplit squid mitmproxy latpair cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -85,14 +89,17 @@ ml_ns C c; ml_ns G g; ml_ns O o
 ml_link "$C" c0 10.88.1.2/24 "$G" g0 10.88.1.1/24
 ml_link "$G" g1 10.88.2.1/24 "$O" o0 10.88.2.2/24
 ip -n "$C" route add default via 10.88.1.1
+ip -n "$O" addr add 10.88.2.3/24 dev o0
 ip -n "$O" route add default via 10.88.2.1
 ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
 OIP=10.88.2.2
 HOST=www.bench.lab
+RIP=10.88.2.3            # the nginx server that issues session tickets (row "resume")
+RHOST=resume.bench.lab
 # names for h2load (ip netns exec bind-mounts /etc/netns/NS/hosts over /etc/hosts)
 for ns in "$C" "$G"; do
 	mkdir -p "/etc/netns/$ns"; NSHOSTS+=("/etc/netns/$ns")
-	printf '127.0.0.1 localhost\n%s %s bench.lab\n' "$OIP" "$HOST" >"/etc/netns/$ns/hosts"
+	printf '127.0.0.1 localhost\n%s %s bench.lab\n%s %s\n' "$OIP" "$HOST" "$RIP" "$RHOST" >"/etc/netns/$ns/hosts"
 done
 cp "/etc/netns/$G/hosts" "$ML_TMP/hosts"
 iptables_on() { ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443; }
@@ -137,10 +144,17 @@ http {
     ssl_protocols TLSv1.3; ssl_ecdh_curve X25519:prime256v1; ssl_session_tickets off; ssl_session_cache off;
     root $D;
   }
+  server {
+    listen $RIP:443 ssl;
+    ssl_certificate $W/leaf.pem; ssl_certificate_key $W/leaf.key;
+    ssl_protocols TLSv1.3; ssl_ecdh_curve X25519:prime256v1; ssl_session_tickets on; ssl_session_cache off;
+    root $D;
+  }
 }
 NG
 ml_bg "$O" nginx taskset -c 0 nginx -e "$ML_TMP/nginx-error.log" -c "$ML_TMP/nginx.conf" -g "daemon off;"
 ml_wait_port "$O" $OIP 443
+ml_wait_port "$O" $RIP 443
 
 # ---- measurement helpers ----
 H2="ip netns exec $C timeout $T taskset -c 0 h2load --h1"
@@ -245,6 +259,25 @@ fi
 WRAP=${WRAP:-}
 if want mitmlab; then
 	for v in "${VARIANTS[@]}"; do run_row "mitmlab${v%%|*}" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; done
+fi
+# resume: the same engine with --upstream-resume against the server that issues tickets
+# (HOST and OIP point there for this row only); the fraction resumed from the proxy's log
+if want resume; then
+	for v in "${VARIANTS[@]}"; do
+		row="resume${v%%|*}"
+		HOST=$RHOST OIP=$RIP run_row "$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" --upstream-resume
+		python3 - "$ML_TMP/$row.log" "$row" >>"$RES" <<'PY' || na "$row-resumed" "no upstream sessions line in the proxy log"
+import json, re, sys
+t = [0, 0, 0, 0, 0]
+for m in re.finditer(r"upstream sessions: (\d+) intercepted upstream handshakes, (\d+) offered a session, "
+                     r"(\d+) resumed, (\d+) not resumed \(full handshake\), (\d+) unusable", open(sys.argv[1]).read()):
+    t = [a + int(b) for a, b in zip(t, m.groups())]
+if not t[0]:
+    sys.exit(1)
+print(json.dumps({"row": sys.argv[2], "kind": "resumed", "upstream_handshakes": t[0], "offered": t[1],
+                  "resumed": t[2], "refused": t[3], "unusable": t[4]}))
+PY
+	done
 fi
 # mitmlab-bus: the same engine publishing to a bus recorder with every bus analyzer attached
 # (truth, throughput, detect-chain, detect-fingerprint, breakage, detect-path), as a scenario

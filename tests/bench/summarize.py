@@ -7,11 +7,14 @@ import json, os, platform, re, socket, statistics, sys, time
 
 rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
 recs = [json.loads(l) for l in open(rows_f) if l.strip()]
-ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "mitmlab-bus", "sslsplit", "squid", "mitmproxy"]
+ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "resume", "resume-ref", "mitmlab-bus", "sslsplit",
+         "squid", "mitmproxy"]
 LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
          "relay-ref": "plain TCP relay, REF_BIN (reference build)",
          "mitmlab": "mitmlab (ECDSA P-256, cache warm)",
          "mitmlab-ref": "mitmlab REF_BIN (reference build)",
+         "resume": "mitmlab --upstream-resume (origin issues tickets)",
+         "resume-ref": "mitmlab --upstream-resume, REF_BIN (reference build)",
          "mitmlab-bus": "mitmlab + bus recorder + 6 analyzers", "sslsplit": "sslsplit 0.5.5",
          "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}
 
@@ -99,6 +102,8 @@ for x in recs:
         for k in ("runq_ms", "slices", "cpu"):
             x["r"][k] = x.get(k)
         extra.setdefault(x["row"], {"reps": []})["reps"].append(x["r"])
+    elif x["kind"] == "resumed":
+        extra[x["row"] + "-resumed"] = {k: x[k] for k in ("upstream_handshakes", "offered", "resumed", "refused", "unusable")}
     elif x["kind"] == "netq":
         pps = None
         try:
@@ -158,6 +163,19 @@ if m["measured"]:
     L.append(f"- mitmlab vs targets: CPU/1000 hs (warm) {f(m['cpu_per_1000_hs'],'{:.2f}')} s (target ≤ 1.6); "
              f"CPU/GB {f(m['cpu_per_GB'],'{:.2f}')} s (≤ 3.0); added latency p50 {f(m.get('added_p50_ms'),'{:+.2f}')} ms (≤ +2), "
              f"p99 {f(m.get('p99_vs_direct'),'{:.2f}')}× direct (≤ 2×)")
+for k in ("resume", "resume-ref"):
+    rr = by.get(k, {"measured": False})
+    if not rr["measured"]:
+        continue
+    fr = extra.get(k + "-resumed")
+    share = (f"{fr['resumed']}/{fr['upstream_handshakes']} = {fr['resumed'] / fr['upstream_handshakes']:.1%} "
+             f"(offered {fr['offered']}, offered but not resumed {fr['refused']}, unusable {fr['unusable']}; warm-up included)"
+             if fr else "n/a (no upstream sessions line in the proxy log)")
+    ref = by.get("mitmlab-ref" if k.endswith("-ref") else "mitmlab", {"measured": False})
+    vs = (f"; the full-handshake row in the same run {ref['cpu_per_1000_hs']:.2f} s, ×{rr['cpu_per_1000_hs'] / ref['cpu_per_1000_hs']:.2f}"
+          if ref["measured"] and ref["cpu_per_1000_hs"] and rr["cpu_per_1000_hs"] else "")
+    L.append(f"- {k}: CPU per 1000 intercepted connections with upstream resumption {f(rr['cpu_per_1000_hs'],'{:.2f}')} s "
+             f"(target ≤ 1.2{vs}); {f(rr['hs_per_s'])} hs/s; upstream legs resumed {share}")
 mb = by.get("mitmlab-bus", {"measured": False})
 bi = next((x for x in recs if x["row"] == "mitmlab-bus" and x["kind"] == "bus"), None)
 if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
