@@ -53,6 +53,21 @@ ml_link() {
 	ip -n "$4" link set "$5" up
 }
 
+# ml_engine_line [ORIGIN_HOST...]: the engine tests' line, client C 10.77.1.2 ── 10.77.1.1
+# gateway G 10.77.2.1 ── origin O 10.77.2.2 (plus 10.77.2.HOST for each argument): the
+# namespaces, links, routes inside them and forwarding in G; sets C, G and O. Only the lab's
+# own addresses: the "default" routes point at G, which has no way out.
+ml_engine_line() {
+	local h
+	ml_ns C c; ml_ns G g; ml_ns O o
+	ml_link "$C" c0 10.77.1.2/24 "$G" g0 10.77.1.1/24
+	ml_link "$G" g1 10.77.2.1/24 "$O" o0 10.77.2.2/24
+	for h in "$@"; do ip -n "$O" addr add "10.77.2.$h/24" dev o0; done
+	ip -n "$C" route add default via 10.77.1.1
+	ip -n "$O" route add default via 10.77.2.1
+	ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # ml_bg NS LOGNAME CMD...: run CMD in NS in the background, log to $ML_TMP/LOGNAME.log.
 ml_bg() {
 	local ns=$1 log=$2

@@ -15,14 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
 
-ml_ns C c; ml_ns G g; ml_ns O o
-ml_link "$C" c0 10.77.1.2/24 "$G" g0 10.77.1.1/24
-ml_link "$G" g1 10.77.2.1/24 "$O" o0 10.77.2.2/24
-ip -n "$O" addr add 10.77.2.3/24 dev o0
-ip -n "$O" addr add 10.77.2.4/24 dev o0
-ip -n "$C" route add default via 10.77.1.1
-ip -n "$O" route add default via 10.77.2.1
-ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+ml_engine_line 3 4
 # A second, non-lab subnet behind the gateway: the engine must refuse to connect there.
 ip -n "$G" addr add 10.99.0.1/24 dev g1
 ip -n "$O" addr add 10.99.0.2/24 dev o0

@@ -15,13 +15,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init resume
 
-ml_ns C c; ml_ns G g; ml_ns O o
-ml_link "$C" c0 10.77.1.2/24 "$G" g0 10.77.1.1/24
-ml_link "$G" g1 10.77.2.1/24 "$O" o0 10.77.2.2/24
-ip -n "$O" addr add 10.77.2.3/24 dev o0
-ip -n "$C" route add default via 10.77.1.1
-ip -n "$O" route add default via 10.77.2.1
-ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+ml_engine_line 3
 ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443
 
 W=$ML_TMP/web
