@@ -284,6 +284,13 @@ fi
 # runs them; recorder and analyzers share core 0 with the client and origin, as in a lab.
 if want bus; then
 	BUSIN=ipc://$ML_TMP/bus.in; BUSOUT=ipc://$ML_TMP/bus.out
+	# first the recorder alone (what every run has), to split the publishing cost from the
+	# analyzers' (row mitmlab-rec)
+	ml_bg "$G" busrec taskset -c 0 "$ML_BIN" bus --in "$BUSIN" --out "$BUSOUT" --record "$ML_TMP/rec-events.jsonl"
+	RECPID=$ML_LASTPID
+	sleep 1
+	run_row mitmlab-rec $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
+	stop "$RECPID"
 	BUSPIDS=()
 	ml_bg "$G" busfwd taskset -c 0 "$ML_BIN" bus --in "$BUSIN" --out "$BUSOUT" --record "$ML_TMP/bus-events.jsonl"
 	BUSPIDS+=("$ML_LASTPID")

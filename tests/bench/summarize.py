@@ -7,7 +7,7 @@ import json, os, platform, re, socket, statistics, sys, time
 
 rows_f, speed_f, out, quick, reps, hs_c, bulk_c = sys.argv[1:8]
 recs = [json.loads(l) for l in open(rows_f) if l.strip()]
-ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "resume", "resume-ref", "mitmlab-bus", "sslsplit",
+ORDER = ["direct", "relay", "relay-ref", "mitmlab", "mitmlab-ref", "resume", "resume-ref", "mitmlab-rec", "mitmlab-bus", "sslsplit",
          "squid", "mitmproxy"]
 LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splice)",
          "relay-ref": "plain TCP relay, REF_BIN (reference build)",
@@ -15,6 +15,7 @@ LABEL = {"direct": "direct (no proxy)", "relay": "plain TCP relay (mitmlab splic
          "mitmlab-ref": "mitmlab REF_BIN (reference build)",
          "resume": "mitmlab --upstream-resume (origin issues tickets)",
          "resume-ref": "mitmlab --upstream-resume, REF_BIN (reference build)",
+         "mitmlab-rec": "mitmlab + bus recorder (no analyzers)",
          "mitmlab-bus": "mitmlab + bus recorder + 6 analyzers", "sslsplit": "sslsplit 0.5.5",
          "squid": "Squid 5.7 ssl-bump", "mitmproxy": "mitmproxy 8.1 (mitmdump)"}
 
@@ -183,6 +184,11 @@ if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
              f"{bi['conn_open_events'] if bi else '?'} proxy.conn.open recorded): hs/s {mb['hs_per_s'] / m['hs_per_s']:.3f}× "
              f"the engine alone, CPU/1000 hs {mb['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}×, "
              f"bulk MB/s {f(mb['bulk_MBps'] / m['bulk_MBps'] if mb['bulk_MBps'] and m['bulk_MBps'] else None, '{:.3f}')}× (target: within 5%)")
+    mr = by.get("mitmlab-rec", {"measured": False})
+    if mr["measured"] and mr["hs_per_s"] and mr["cpu_per_1000_hs"]:
+        L.append(f"  - split: publishing to the recorder alone hs/s {mr['hs_per_s'] / m['hs_per_s']:.3f}×, CPU/1000 "
+                 f"{mr['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}× the engine without a bus; the 6 analyzers on top "
+                 f"hs/s {mb['hs_per_s'] / mr['hs_per_s']:.3f}×, CPU/1000 {mb['cpu_per_1000_hs'] / mr['cpu_per_1000_hs']:.3f}× the recorder alone")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
