@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 cd "$top"
-out="runs/kz-2019-demo-$(date -u +%Y%m%dT%H%M%SZ)"
+out=${DEMO_OUT:-runs/kz-2019-demo-$(date -u +%Y%m%dT%H%M%SZ)}	# DEMO_OUT: for the test
 "$BUILD/bin/mitmlab" run scenarios/kz-2019.yaml --out "$out"
 python3 - "$out/events.jsonl" <<'PY'
 import json, subprocess, sys
@@ -17,9 +17,9 @@ if f is None:
     sys.exit("no forged certificate recorded")
 def show(title, pem):
     out = subprocess.run(["openssl", "x509", "-noout", "-subject", "-issuer", "-serial",
-                          "-dates", "-ext", "subjectAltName"], input=pem.encode(),
+                          "-dates", "-ext", "subjectAltName"], input=pem,
                          capture_output=True, text=True).stdout
-    bits = subprocess.run(["openssl", "x509", "-noout", "-text"], input=pem.encode(),
+    bits = subprocess.run(["openssl", "x509", "-noout", "-text"], input=pem,
                           capture_output=True, text=True).stdout
     key = [l.strip() for l in bits.splitlines() if "Public-Key" in l or "Exponent" in l]
     print(f"--- {title}\n{out}{'; '.join(key)}\n")
@@ -27,5 +27,6 @@ print(f"\nOne intercepted flow ({f['flow']}), profile {f['profile']}:\n")
 show("the origin's real certificate", f["orig_pem"])
 show("the certificate the interceptor forged", f["forged_pem"])
 PY
-echo "run directory: $top/$out"
+case $out in /*) ;; *) out=$top/$out ;; esac
+echo "run directory: $out"
 echo "  events: $out/events.jsonl   captures + keylog: $out/capture/   certificates: $out/pki/"
