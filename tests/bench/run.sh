@@ -282,6 +282,29 @@ fi
 # mitmlab-bus: the same engine publishing to a bus recorder with every bus analyzer attached
 # (truth, throughput, detect-chain, detect-fingerprint, breakage, detect-path), as a scenario
 # runs them; recorder and analyzers share core 0 with the client and origin, as in a lab.
+# pubpair: the cost of publishing to the bus, measured in alternation (engine without a bus,
+# then with the recorder, REPS times) so that both halves see the same machine load
+if want pubpair; then
+	PBIN=ipc://$ML_TMP/pub.in; PBOUT=ipc://$ML_TMP/pub.out
+	ml_bg "$G" pubrec taskset -c 0 "$ML_BIN" bus --in "$PBIN" --out "$PBOUT" --record "$ML_TMP/pub-events.jsonl"
+	PRECPID=$ML_LASTPID
+	sleep 1
+	for ((r = 1; r <= REPS; r++)); do
+		for half in none rec; do
+			row=pub-$half
+			extra=(); [ $half = rec ] && extra=(--bus "$PBIN")
+			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
+			warm "$row" || true
+			c0=$(cpu_of "$PSTART")
+			h2 "$row-hs$r" -n "$HS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+			c1=$(cpu_of "$PSTART")
+			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
+			echo "{\"row\":\"$row\",\"kind\":\"pub\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+			stop "$PSTART"
+		done
+	done
+	stop "$PRECPID"
+fi
 if want bus; then
 	BUSIN=ipc://$ML_TMP/bus.in; BUSOUT=ipc://$ML_TMP/bus.out
 	# first the recorder alone (what every run has), to split the publishing cost from the

@@ -189,6 +189,14 @@ if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
         L.append(f"  - split: publishing to the recorder alone hs/s {mr['hs_per_s'] / m['hs_per_s']:.3f}×, CPU/1000 "
                  f"{mr['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}× the engine without a bus; the 6 analyzers on top "
                  f"hs/s {mb['hs_per_s'] / mr['hs_per_s']:.3f}×, CPU/1000 {mb['cpu_per_1000_hs'] / mr['cpu_per_1000_hs']:.3f}× the recorder alone")
+pub = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pub" and x["ok"] > 0}
+       for h in ("none", "rec")}
+reps_both = sorted(set(pub["none"]) & set(pub["rec"]))
+if reps_both:
+    cr = [(pub["rec"][r]["cpu"] / pub["rec"][r]["ok"]) / (pub["none"][r]["cpu"] / pub["none"][r]["ok"]) for r in reps_both]
+    hr = [(pub["rec"][r]["ok"] / pub["rec"][r]["secs"]) / (pub["none"][r]["ok"] / pub["none"][r]["secs"]) for r in reps_both]
+    L.append(f"- publishing to the bus (pubpair: engine without a bus and with the recorder alternating, {len(reps_both)} pairs): "
+             f"CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}), hs/s ×{med(hr):.3f}")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
