@@ -282,12 +282,25 @@ fi
 # mitmlab-bus: the same engine publishing to a bus recorder with every bus analyzer attached
 # (truth, throughput, detect-chain, detect-fingerprint, breakage, detect-path), as a scenario
 # runs them; recorder and analyzers share core 0 with the client and origin, as in a lab.
-# pubpair: the cost of publishing to the bus, measured in alternation (engine without a bus,
-# then with the recorder, REPS times) so that both halves see the same machine load
+# start_analyzers IN OUT: every bus analyzer in the gateway on core 0, subscribed to OUT and
+# publishing to IN, as a scenario runs them; their PIDs are appended to ANPIDS
+ANPIDS=()
+start_analyzers() {
+	local a van
+	for a in truth throughput detect-chain detect-fingerprint breakage detect-path; do
+		van=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["vantages"]))' "$ML_TOP/analyzers/$a/analyzer.json")
+		ml_bg "$G" "an-$a" env MITMLAB_ANALYZER_SUB="$2" MITMLAB_ANALYZER_PUB="$1" \
+		    MITMLAB_ANALYZER_NAME="$a" MITMLAB_ANALYZER_VANTAGES="$van" taskset -c 0 "$BUILD/analyzers/$a"
+		ANPIDS+=("$ML_LASTPID")
+	done
+}
+# pubpair: the engine alone against the engine with the bus recorder and every analyzer
+# attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then
 	PBIN=ipc://$ML_TMP/pub.in; PBOUT=ipc://$ML_TMP/pub.out
 	ml_bg "$G" pubrec taskset -c 0 "$ML_BIN" bus --in "$PBIN" --out "$PBOUT" --record "$ML_TMP/pub-events.jsonl"
 	PRECPID=$ML_LASTPID
+	ANPIDS=(); start_analyzers "$PBIN" "$PBOUT"
 	sleep 1
 	for ((r = 1; r <= REPS; r++)); do
 		for half in none rec; do
@@ -303,7 +316,9 @@ if want pubpair; then
 			stop "$PSTART"
 		done
 	done
-	stop "$PRECPID"
+	alive=0; for p in "${ANPIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	for p in "${ANPIDS[@]}" "$PRECPID"; do stop "$p"; done
+	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
 fi
 if want bus; then
 	BUSIN=ipc://$ML_TMP/bus.in; BUSOUT=ipc://$ML_TMP/bus.out
@@ -317,12 +332,8 @@ if want bus; then
 	BUSPIDS=()
 	ml_bg "$G" busfwd taskset -c 0 "$ML_BIN" bus --in "$BUSIN" --out "$BUSOUT" --record "$ML_TMP/bus-events.jsonl"
 	BUSPIDS+=("$ML_LASTPID")
-	for a in truth throughput detect-chain detect-fingerprint breakage detect-path; do
-		van=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["vantages"]))' "$ML_TOP/analyzers/$a/analyzer.json")
-		ml_bg "$G" "an-$a" env MITMLAB_ANALYZER_SUB="$BUSOUT" MITMLAB_ANALYZER_PUB="$BUSIN" \
-		    MITMLAB_ANALYZER_NAME="$a" MITMLAB_ANALYZER_VANTAGES="$van" taskset -c 0 "$BUILD/analyzers/$a"
-		BUSPIDS+=("$ML_LASTPID")
-	done
+	ANPIDS=(); start_analyzers "$BUSIN" "$BUSOUT"
+	BUSPIDS+=("${ANPIDS[@]}")
 	sleep 1
 	run_row mitmlab-bus $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
 	alive=0; for p in "${BUSPIDS[@]:1}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done

@@ -195,8 +195,10 @@ reps_both = sorted(set(pub["none"]) & set(pub["rec"]))
 if reps_both:
     cr = [(pub["rec"][r]["cpu"] / pub["rec"][r]["ok"]) / (pub["none"][r]["cpu"] / pub["none"][r]["ok"]) for r in reps_both]
     hr = [(pub["rec"][r]["ok"] / pub["rec"][r]["secs"]) / (pub["none"][r]["ok"] / pub["none"][r]["secs"]) for r in reps_both]
-    L.append(f"- publishing to the bus (pubpair: engine without a bus and with the recorder alternating, {len(reps_both)} pairs): "
-             f"CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}), hs/s ×{med(hr):.3f}")
+    pi = next((x for x in recs if x["row"] == "pub-rec" and x["kind"] == "pubinfo"), {})
+    L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
+             f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
+             f"hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}) (target: within 5%)")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
