@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sesscache — a bounded LRU of upstream TLS sessions for one worker thread (sesscache.h). The
- * shape is certcache.c's: a chained hash table (power-of-two buckets, at least twice the
- * capacity, indexed by the key's first bytes, which are already a SHA-256) and a doubly linked
- * recency list, so get, put, drop and eviction are O(1). Each entry holds its own reference to
- * its SSL_SESSION. Time is passed in, so expiry can be tested without waiting.
+ * sesscache — a bounded LRU of upstream TLS sessions for one worker thread (sesscache.h), on
+ * lru.c. Each value is an SSL_SESSION reference of the map's own. Time is passed in, so expiry
+ * can be tested without waiting.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -12,40 +10,35 @@
 
 #include <openssl/evp.h>
 
+#include "lru.h"
 #include "sesscache.h"
 
-struct sesscache_entry {
-	unsigned char		 key[SESSCACHE_KEYLEN];
-	SSL_SESSION		*sess;
-	struct sesscache_entry	*hnext;			/* bucket chain */
-	struct sesscache_entry	*prev, *next;		/* recency: head = most recent */
-};
+_Static_assert(SESSCACHE_KEYLEN == LRU_KEYLEN, "sesscache keys are lru keys");
 
 struct sesscache {
-	struct sesscache_entry	**buckets;
-	size_t			  nbuckets;		/* power of two */
-	struct sesscache_entry	 *head, *tail;
-	struct sesscache_stats	  st;
+	struct lru		*map;
+	struct sesscache_stats	 st;
 };
+
+/* The map's free function: drop the session reference. */
+static void
+sesscache_val_free(void *sess)
+{
+	SSL_SESSION_free(sess);
+}
 
 /* New cache of at most capacity sessions. */
 struct sesscache *
 sesscache_new(size_t capacity)
 {
 	struct sesscache *sc;
-	size_t n = 16;
 
-	if (capacity < 1 || capacity > ((size_t)1 << 24))
-		return NULL;
-	while (n < capacity * 2)
-		n <<= 1;
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return NULL;
-	if ((sc->buckets = calloc(n, sizeof(*sc->buckets))) == NULL) {
+	if ((sc->map = lru_new(capacity, (size_t)1 << 24, sesscache_val_free)) == NULL) {
 		free(sc);
 		return NULL;
 	}
-	sc->nbuckets = n;
 	sc->st.capacity = capacity;
 	return sc;
 }
@@ -54,16 +47,9 @@ sesscache_new(size_t capacity)
 void
 sesscache_free(struct sesscache *sc)
 {
-	struct sesscache_entry *e, *next;
-
 	if (sc == NULL)
 		return;
-	for (e = sc->head; e != NULL; e = next) {
-		next = e->next;
-		SSL_SESSION_free(e->sess);
-		free(e);
-	}
-	free(sc->buckets);
+	lru_free(sc->map);
 	free(sc);
 }
 
@@ -109,61 +95,6 @@ sesscache_key(const struct sockaddr *dst, const char *sni, int hello, const void
 	return ok ? 0 : -1;
 }
 
-/* The bucket-chain link that points at key's entry (or at the chain's NULL end). */
-static struct sesscache_entry **
-sesscache_slot(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN])
-{
-	struct sesscache_entry **pp;
-	uint64_t h;
-
-	memcpy(&h, key, sizeof(h));
-	pp = &sc->buckets[(size_t)h & (sc->nbuckets - 1)];
-	while (*pp != NULL && memcmp((*pp)->key, key, SESSCACHE_KEYLEN) != 0)
-		pp = &(*pp)->hnext;
-	return pp;
-}
-
-/* Unlink e from the recency list. */
-static void
-sesscache_unlink(struct sesscache *sc, struct sesscache_entry *e)
-{
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		sc->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		sc->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-/* Put e at the most recent end. */
-static void
-sesscache_push_head(struct sesscache *sc, struct sesscache_entry *e)
-{
-	e->prev = NULL;
-	e->next = sc->head;
-	if (sc->head != NULL)
-		sc->head->prev = e;
-	sc->head = e;
-	if (sc->tail == NULL)
-		sc->tail = e;
-}
-
-/* Remove the entry *pp points at (from its chain and the recency list) and free it. */
-static void
-sesscache_remove(struct sesscache *sc, struct sesscache_entry **pp)
-{
-	struct sesscache_entry *e = *pp;
-
-	*pp = e->hnext;
-	sesscache_unlink(sc, e);
-	SSL_SESSION_free(e->sess);
-	free(e);
-	sc->st.entries--;
-}
-
 /* Non-zero if sess can no longer be offered at now. */
 static int
 sesscache_stale(SSL_SESSION *sess, time_t now)
@@ -182,22 +113,20 @@ sesscache_stale(SSL_SESSION *sess, time_t now)
 SSL_SESSION *
 sesscache_get(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN], time_t now)
 {
-	struct sesscache_entry **pp = sesscache_slot(sc, key), *e = *pp;
+	SSL_SESSION *sess = lru_get(sc->map, key);
 
-	if (e != NULL && sesscache_stale(e->sess, now)) {
-		sesscache_remove(sc, pp);
+	if (sess != NULL && sesscache_stale(sess, now)) {
+		lru_remove(sc->map, key);
 		sc->st.expired++;
-		e = NULL;
+		sess = NULL;
 	}
-	if (e == NULL) {
+	if (sess == NULL) {
 		sc->st.misses++;
 		return NULL;
 	}
 	sc->st.hits++;
-	sesscache_unlink(sc, e);
-	sesscache_push_head(sc, e);
-	SSL_SESSION_up_ref(e->sess);
-	return e->sess;
+	SSL_SESSION_up_ref(sess);
+	return sess;
 }
 
 /* Insert or replace key's session with a new reference to sess. */
@@ -205,34 +134,14 @@ void
 sesscache_put(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
     SSL_SESSION *sess)
 {
-	struct sesscache_entry *e, **pp;
+	int evicted;
 
 	if (sess == NULL)
 		return;
-	pp = sesscache_slot(sc, key);
-	if ((e = *pp) != NULL) {
-		SSL_SESSION_up_ref(sess);
-		SSL_SESSION_free(e->sess);
-		e->sess = sess;
-		sesscache_unlink(sc, e);
-		sesscache_push_head(sc, e);
-		sc->st.inserts++;
-		return;
-	}
-	if (sc->st.entries >= sc->st.capacity && sc->tail != NULL) {
-		sesscache_remove(sc, sesscache_slot(sc, sc->tail->key));
-		sc->st.evictions++;
-		pp = sesscache_slot(sc, key);	/* eviction may have changed the chain */
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return;		/* a cache that cannot grow just misses later */
-	memcpy(e->key, key, SESSCACHE_KEYLEN);
 	SSL_SESSION_up_ref(sess);
-	e->sess = sess;
-	e->hnext = *pp;
-	*pp = e;
-	sesscache_push_head(sc, e);
-	sc->st.entries++;
+	if (lru_put(sc->map, key, sess, &evicted) == -1)
+		return;		/* a cache that cannot grow just misses later */
+	sc->st.evictions += (uint64_t)evicted;
 	sc->st.inserts++;
 }
 
@@ -241,11 +150,11 @@ int
 sesscache_drop(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
     const SSL_SESSION *sess)
 {
-	struct sesscache_entry **pp = sesscache_slot(sc, key);
+	const SSL_SESSION *held = lru_peek(sc->map, key);
 
-	if (*pp == NULL || (sess != NULL && (*pp)->sess != sess))
+	if (held == NULL || (sess != NULL && held != sess))
 		return 0;
-	sesscache_remove(sc, pp);
+	lru_remove(sc->map, key);
 	sc->st.dropped++;
 	return 1;
 }
@@ -255,4 +164,5 @@ void
 sesscache_stats(const struct sesscache *sc, struct sesscache_stats *st)
 {
 	*st = sc->st;
+	st->entries = lru_size(sc->map);
 }
