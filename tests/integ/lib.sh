@@ -77,6 +77,15 @@ ml_bg() {
 	ML_LASTPID=$!
 }
 
+# ml_term PID [TRIES]: SIGTERM a process this test started and wait (TRIES x 0.1 s, default
+# 8 s) for it to exit; 1 if it is still running.
+ml_term() {
+	local i
+	kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < ${2:-80}; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}
+
 # ml_wait_port NS ADDR PORT [TRIES]: wait until a TCP port accepts in NS.
 ml_wait_port() {
 	local i

@@ -46,11 +46,7 @@ start_proxy() {
 	PROXYPID=$ML_LASTPID
 	ml_wait_port "$G" 127.0.0.1 8443
 }
-stop_proxy() {
-	kill -TERM "$PROXYPID"
-	for _ in $(seq 80); do kill -0 "$PROXYPID" 2>/dev/null || return 0; sleep 0.1; done
-	return 1
-}
+stop_proxy() { ml_term "$PROXYPID"; }
 sclient() { ip netns exec "$C" timeout 10 openssl s_client -connect "$1:443" -servername "$2" "${@:3}" </dev/null 2>&1 || true; }
 der_sha() { openssl x509 -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
 # has TEXT GREP-ARGS...: TEXT matches. Never paste client output into `bash -c "…'$out'…"`:

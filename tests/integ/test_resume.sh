@@ -38,11 +38,7 @@ start_proxy() {
 	PROXYPID=$ML_LASTPID
 	ml_wait_port "$G" 127.0.0.1 8443
 }
-stop_proxy() {
-	kill -TERM "$PROXYPID"
-	for _ in $(seq 80); do kill -0 "$PROXYPID" 2>/dev/null || return 0; sleep 0.1; done
-	return 1
-}
+stop_proxy() { ml_term "$PROXYPID"; }
 # get NAME IP: one intercepted GET / with s_client (certificate, verification and the page);
 # output in $ML_TMP/NAME-IP.N, the file name in $OUT
 N=0
