@@ -291,12 +291,17 @@ upstream_ctx_resume(SSL_CTX *ctx, char **cause)
 	return 0;
 }
 
-/* Append a 16-bit list, length first, to a key buffer. */
+/* Append a 16-bit list, length first, to a key buffer of cap bytes; the list is cut where
+ * it would not fit (never happens with the buffer upstream_resume_key sizes). */
 static size_t
-upstream_key_list(unsigned char *buf, size_t n, const uint16_t *v, size_t count)
+upstream_key_list(unsigned char *buf, size_t n, size_t cap, const uint16_t *v, size_t count)
 {
 	size_t i;
 
+	if (n + 2 > cap)
+		return n;
+	if (count > (cap - n - 2) / 2)
+		count = (cap - n - 2) / 2;
 	buf[n++] = (unsigned char)(count >> 8);
 	buf[n++] = (unsigned char)count;
 	for (i = 0; i < count; i++) {
@@ -306,31 +311,41 @@ upstream_key_list(unsigned char *buf, size_t n, const uint16_t *v, size_t count)
 	return n;
 }
 
-/* Key the flow and offer a cached session. */
+/* The session-cache key of an upstream leg (see upstream.h). */
 int
-upstream_resume_offer(SSL *ssl, struct sesscache *sc, const struct sockaddr *dst, int hello,
-    const struct tlspeek_hello *h, int offer)
+upstream_resume_key(const struct sockaddr *dst, int hello, const struct tlspeek_hello *h,
+    unsigned char key[SESSCACHE_KEYLEN])
 {
-	unsigned char ex[2 * (5 + TLSPEEK_MAX_CIPHERS + TLSPEEK_MAX_EXTS +
+	/* two version fields, then five lists: a 2-byte count and 2 bytes per entry each */
+	unsigned char ex[4 + 2 * 5 + 2 * (TLSPEEK_MAX_CIPHERS + TLSPEEK_MAX_EXTS +
 	    TLSPEEK_MAX_GROUPS + TLSPEEK_MAX_SIGALGS + TLSPEEK_MAX_VERSIONS)];
 	const char *sni = h != NULL && h->has_sni ? h->sni : NULL;
-	struct upstream_flow *f;
 	size_t exlen = 0;
 
-	if (upstream_idx < 0 || (f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
 	if (hello == CONFIG_HELLO_MIRROR && h != NULL) {	/* what upstream_mirror_* copy */
 		ex[exlen++] = (unsigned char)(h->legacy_version >> 8);
 		ex[exlen++] = (unsigned char)h->legacy_version;
 		ex[exlen++] = (unsigned char)(h->max_version >> 8);
 		ex[exlen++] = (unsigned char)h->max_version;
-		exlen = upstream_key_list(ex, exlen, h->ciphers, h->n_ciphers);
-		exlen = upstream_key_list(ex, exlen, h->exts, h->n_exts);
-		exlen = upstream_key_list(ex, exlen, h->groups, h->n_groups);
-		exlen = upstream_key_list(ex, exlen, h->sigalgs, h->n_sigalgs);
-		exlen = upstream_key_list(ex, exlen, h->versions, h->n_versions);
+		exlen = upstream_key_list(ex, exlen, sizeof(ex), h->ciphers, h->n_ciphers);
+		exlen = upstream_key_list(ex, exlen, sizeof(ex), h->exts, h->n_exts);
+		exlen = upstream_key_list(ex, exlen, sizeof(ex), h->groups, h->n_groups);
+		exlen = upstream_key_list(ex, exlen, sizeof(ex), h->sigalgs, h->n_sigalgs);
+		exlen = upstream_key_list(ex, exlen, sizeof(ex), h->versions, h->n_versions);
 	}
-	if (sesscache_key(dst, sni, hello, ex, exlen, f->key) == -1 ||
+	return sesscache_key(dst, sni, hello, ex, exlen, key);
+}
+
+/* Key the flow and offer a cached session. */
+int
+upstream_resume_offer(SSL *ssl, struct sesscache *sc, const struct sockaddr *dst, int hello,
+    const struct tlspeek_hello *h, int offer)
+{
+	struct upstream_flow *f;
+
+	if (upstream_idx < 0 || (f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	if (upstream_resume_key(dst, hello, h, f->key) == -1 ||
 	    !SSL_set_ex_data(ssl, upstream_idx, f)) {
 		free(f);
 		return -1;

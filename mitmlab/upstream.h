@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "sesscache.h"
 #include "tlspeek.h"
 
 #define UPSTREAM_KZ2019_CIPHERS \
@@ -63,6 +64,11 @@ SSL_CTX *upstream_ctx_new(int hello, const char *cafile, char **cause);
 SSL *upstream_ssl_new(SSL_CTX *ctx, int hello, const struct tlspeek_hello *h, char **cause);
 /* Capture the origin's sessions on ctx (client session cache, new-session callback). */
 int upstream_ctx_resume(SSL_CTX *ctx, char **cause);
+/* The session-cache key of an upstream leg: destination, SNI, hello profile and, for the
+ * mirror profile, every mirrored hello parameter (all of them: a ClientHello at tlspeek's
+ * limits fits). -1 when dst is not IPv4/IPv6. */
+int upstream_resume_key(const struct sockaddr *dst, int hello, const struct tlspeek_hello *h,
+    unsigned char key[SESSCACHE_KEYLEN]);
 /*
  * Key ssl's flow in sc (dst: the upstream destination; h as for upstream_ssl_new) so that the
  * sessions it receives are cached, and, if offer is set, offer the cached session for that key.

@@ -2,14 +2,19 @@
 /*
  * fuzz_tlspeek — libFuzzer harness for the ClientHello parser: parse the input and, when it is a
  * complete hello, compute JA3, JA4 and every ALPN name, checking the invariants callers rely on
- * (consumed within the input, NUL-terminated SNI, fixed-size JA4). Seeds: real hellos from
+ * (consumed within the input, NUL-terminated SNI, fixed-size JA4), and the upstream session
+ * key the engine derives from a mirrored hello (upstream_resume_key). Seeds: real hellos from
  * tests/fixtures/clienthello, copied to tests/fixtures/fuzz/fuzz_tlspeek.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
+#include "config.h"
 #include "tlspeek.h"
+#include "upstream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,6 +43,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (i = 0; tlspeek_alpn_at(&h, i, name, sizeof name) > 0; i++)
 		;
+	{
+		struct sockaddr_in sin;
+		unsigned char key[SESSCACHE_KEYLEN];
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		if (upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_MIRROR, &h, key) != 0)
+			abort();
+	}
 	/* a prefix of a complete hello is never an error */
 	if (tlspeek_parse(data, h.consumed - 1, &h, NULL) != TLSPEEK_NEED_MORE)
 		abort();

@@ -491,6 +491,45 @@ test_resume_tls12(void **state)
 	resume_at(TLS1_2_VERSION);
 }
 
+/* upstream_resume_key with a mirrored ClientHello at every tlspeek limit: it fits (the buffer
+ * once was 4 bytes short: a stack overflow a client could trigger with --upstream-hello mirror
+ * --upstream-resume), and the last entry of each list still changes the key. */
+static void
+test_mirror_key_at_limits(void **state)
+{
+	static struct tlspeek_hello h;
+	unsigned char k0[SESSCACHE_KEYLEN], k1[SESSCACHE_KEYLEN];
+	struct sockaddr_in sin;
+	size_t i;
+
+	(void)state;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(443);
+	memset(&h, 0, sizeof(h));
+	h.legacy_version = 0x0303;
+	h.max_version = 0x0304;
+	h.n_ciphers = TLSPEEK_MAX_CIPHERS;
+	h.n_exts = TLSPEEK_MAX_EXTS;
+	h.n_groups = TLSPEEK_MAX_GROUPS;
+	h.n_sigalgs = TLSPEEK_MAX_SIGALGS;
+	h.n_versions = TLSPEEK_MAX_VERSIONS;
+	for (i = 0; i < TLSPEEK_MAX_CIPHERS; i++)
+		h.ciphers[i] = (uint16_t)(0x1000 + i);
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_MIRROR, &h, k0), 0);
+	h.versions[TLSPEEK_MAX_VERSIONS - 1] = 0x0304;
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_MIRROR, &h, k1), 0);
+	assert_memory_not_equal(k0, k1, SESSCACHE_KEYLEN);
+	h.ciphers[TLSPEEK_MAX_CIPHERS - 1] ^= 1;
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_MIRROR, &h, k0), 0);
+	assert_memory_not_equal(k0, k1, SESSCACHE_KEYLEN);
+	/* other profiles ignore the mirrored parameters */
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_OPENSSL, &h, k0), 0);
+	h.ciphers[0] ^= 1;
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&sin, CONFIG_HELLO_OPENSSL, &h, k1), 0);
+	assert_memory_equal(k0, k1, SESSCACHE_KEYLEN);
+}
+
 int
 main(void)
 {
@@ -499,6 +538,7 @@ main(void)
 		cmocka_unit_test(test_bound_lru),
 		cmocka_unit_test(test_key_separation),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_mirror_key_at_limits),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_resume_tls13),
 		cmocka_unit_test(test_resume_tls12),
