@@ -126,6 +126,8 @@ lab_free(struct lab *lab)
 
 static const char *const lab_role_names[] = { "router", "gateway", "client", "origin" };
 
+static unsigned long long lab_pid_start(long pid, int *zombie);
+
 /* Write the registry entry: the runner's PID, what the lab is, and its namespaces, one per
  * line ("ns NS" lines are what `lab gc` removes; "node" lines are for `lab ls|exec`). */
 static int
@@ -133,14 +135,15 @@ lab_register(struct lab *lab, char **cause)
 {
 	char *buf;
 	size_t cap = 8192 + lab->n_nodes * 256, n = 0, i;
-	int rc;
+	int rc, zombie;
 
 	if (util_mkdirs(LAB_STATE_DIR, 0700, cause) == -1)
 		return -1;
 	if ((buf = malloc(cap)) == NULL)
 		return util_cause(cause, "out of memory");
-	n += (size_t)snprintf(buf + n, cap - n, "pid %d\nscenario %s\ninteractive %d\ndir %s\n",
-	    (int)getpid(), lab->scenario[0] ? lab->scenario : "-", lab->interactive,
+	n += (size_t)snprintf(buf + n, cap - n, "pid %d\nstart %llu\nscenario %s\ninteractive %d\n"
+	    "dir %s\n", (int)getpid(), lab_pid_start((long)getpid(), &zombie),
+	    lab->scenario[0] ? lab->scenario : "-", lab->interactive,
 	    lab->run_dir[0] ? lab->run_dir : "-");
 	for (i = 0; i < lab->n_nodes && n < cap; i++) {
 		const struct lab_node *nd = &lab->nodes[i];
@@ -153,21 +156,45 @@ lab_register(struct lab *lab, char **cause)
 	return rc;
 }
 
-/* Is a process running? A zombie (state Z in /proc/PID/stat) is not. */
-int
-lab_pid_alive(long pid)
+/* Start time of a process (field 22 of /proc/PID/stat, clock ticks since boot) and whether it
+ * is a zombie; 0 when it cannot be read. */
+static unsigned long long
+lab_pid_start(long pid, int *zombie)
 {
 	char path[64], *buf, *p;
-	int alive;
+	unsigned long long start = 0;
+	int i;
+
+	*zombie = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((buf = util_read_file(path, NULL, NULL)) == NULL)
+		return 0;
+	if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ') {	/* comm may hold spaces */
+		*zombie = p[2] == 'Z' || p[2] == 'X';
+		for (i = 3, p += 2; i < 22 && (p = strchr(p, ' ')) != NULL; i++)
+			p++;
+		if (p != NULL)
+			start = strtoull(p, NULL, 10);
+	}
+	free(buf);
+	return start;
+}
+
+/* Is the runner that registered a lab still running? The PID must exist, not be a zombie,
+ * and have the start time the registry recorded (start 0: older entry, PID alone), so that
+ * a reused PID is never taken for the runner. */
+int
+lab_pid_alive(long pid, unsigned long long start)
+{
+	unsigned long long now;
+	int zombie;
 
 	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((buf = util_read_file(path, NULL, NULL)) == NULL)
-		return 1;
-	alive = (p = strrchr(buf, ')')) == NULL || (p[1] != '\0' && p[2] != 'Z' && p[2] != 'X');
-	free(buf);
-	return alive;
+	now = lab_pid_start(pid, &zombie);
+	if (zombie)
+		return 0;
+	return start == 0 || now == 0 || now == start;
 }
 
 /* Parse one registry file into e; -1 when it is not a registry entry. */
@@ -182,7 +209,8 @@ lab_entry_parse(struct lab_entry *e, const char *id, char *buf)
 	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char name[40], ns[64], addr[32], role[16];
 		size_t r;
-		if (sscanf(line, "pid %ld", &e->pid) == 1 || sscanf(line, "interactive %d", &e->interactive) == 1)
+		if (sscanf(line, "pid %ld", &e->pid) == 1 || sscanf(line, "start %llu", &e->start) == 1 ||
+		    sscanf(line, "interactive %d", &e->interactive) == 1)
 			continue;
 		if (strncmp(line, "scenario ", 9) == 0) {
 			snprintf(e->scenario, sizeof(e->scenario), "%s", line + 9);
@@ -208,7 +236,7 @@ lab_entry_parse(struct lab_entry *e, const char *id, char *buf)
 	}
 	if (e->pid <= 0)
 		return -1;
-	e->alive = lab_pid_alive(e->pid);
+	e->alive = lab_pid_alive(e->pid, e->start);
 	return 0;
 }
 
@@ -515,6 +543,8 @@ lab_gc(int all, int verbose)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		long pid = 0;
+		unsigned long long start = 0;
+		const char *sl;
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, de->d_name);
@@ -522,7 +552,9 @@ lab_gc(int all, int verbose)
 			continue;
 		if (sscanf(buf, "pid %ld", &pid) != 1)
 			pid = 0;
-		if (!all && lab_pid_alive(pid)) {
+		if ((sl = strstr(buf, "\nstart ")) != NULL)
+			start = strtoull(sl + 7, NULL, 10);
+		if (!all && lab_pid_alive(pid, start)) {
 			free(buf);
 			continue;
 		}
@@ -551,11 +583,11 @@ lab_stop(const struct lab_entry *e, int timeout_ms)
 	int waited = 0, clean = 0;
 
 	if (e->alive && kill((pid_t)e->pid, SIGTERM) == 0) {
-		while (lab_pid_alive(e->pid) && waited < timeout_ms) {
+		while (lab_pid_alive(e->pid, e->start) && waited < timeout_ms) {
 			usleep(50000);
 			waited += 50;
 		}
-		if (lab_pid_alive(e->pid)) {
+		if (lab_pid_alive(e->pid, e->start)) {
 			log_warnx("lab %s: runner %ld did not end within %d s; killing it", e->id,
 			    e->pid, timeout_ms / 1000);
 			kill((pid_t)e->pid, SIGKILL);

@@ -53,6 +53,7 @@ struct lab {
 struct lab_entry {
 	char		 id[24];
 	long		 pid;		/* the runner holding it */
+	unsigned long long start;	/* its start time (/proc/PID/stat field 22; 0: unknown) */
 	int		 alive;		/* the runner is running */
 	int		 interactive;
 	char		 scenario[64];
@@ -78,8 +79,9 @@ struct lab_entry *lab_list(size_t *n, char **cause);
 void lab_list_free(struct lab_entry *e, size_t n);
 /* A registered node by name: exact, or the client / origin called name ("c-NAME", "o-NAME"). */
 const struct lab_node *lab_entry_node(const struct lab_entry *e, const char *name);
-/* Is a process running (a zombie is not)? */
-int lab_pid_alive(long pid);
+/* Is the runner that registered a lab running: PID present, not a zombie, and (start != 0)
+ * started at the recorded time, so that a reused PID is not taken for it? */
+int lab_pid_alive(long pid, unsigned long long start);
 /* Stop a lab: SIGTERM its runner and wait up to timeout_ms for it to tear the lab down (and
  * write its run directory), then SIGKILL and remove what is left. 0 when the runner ended on
  * its own, 1 when it had to be killed or was already gone. */
