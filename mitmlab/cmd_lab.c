@@ -142,7 +142,7 @@ cmd_lab_up(int argc, char **argv)
 	char buf[4400], id[32], *cause = NULL, *dir = NULL, *cmdline;
 	size_t len = 0, n, i;
 	ssize_t got;
-	int p[2], rc, st;
+	int p[2], rc, st, forwarded = 0;
 	pid_t pid;
 
 	cmdline = cmd_run_cmdline(argc + 1, argv - 1);	/* "lab up …" as typed */
@@ -190,6 +190,7 @@ cmd_lab_up(int argc, char **argv)
 			if (cmd_lab_sig != 0) {	/* ^C while building: the runner cleans up */
 				kill(pid, SIGTERM);
 				cmd_lab_sig = 0;
+				forwarded = 1;
 			}
 			continue;
 		}
@@ -200,10 +201,11 @@ cmd_lab_up(int argc, char **argv)
 	close(p[0]);
 	free(cmdline);
 	buf[len] = '\0';
-	if (sscanf(buf, "ok %31s", id) != 1) {
+	if (forwarded || sscanf(buf, "ok %31s", id) != 1) {	/* interrupted: not up, whatever came */
 		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
-		fprintf(stderr, "mitmlab lab up: the lab did not come up (see the messages above)\n");
+		fprintf(stderr, "mitmlab lab up: %s\n", forwarded ? "interrupted; the runner removed "
+		    "what it had built" : "the lab did not come up (see the messages above)");
 		return 1;
 	}
 	if (o.quiet) {		/* for scripts: the id alone */

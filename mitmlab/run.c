@@ -1112,6 +1112,10 @@ run_hold(struct run *r)
 {
 	uint64_t deadline = r->o->max_s ? util_mono_ns() + (uint64_t)r->o->max_s * 1000000000ull : 0;
 
+	if (run_interrupted) {	/* asked to end while it was being built: never report it up */
+		log_warnx("interrupted while the lab was being built; removing it");
+		return;
+	}
 	run_say(r, "lab %s is up and held: `mitmlab lab exec --lab %s NODE -- CMD`, "
 	    "`mitmlab lab down %s` ends it", r->lab->id, r->lab->id, r->lab->id);
 	if (r->o->ready != NULL)
