@@ -125,6 +125,32 @@ origin_bind(struct origin_server *s, const struct sockaddr_storage *ss, const ch
 	return 0;
 }
 
+/* Is a is the family's wildcard address? */
+static int
+origin_any_addr(const struct sockaddr_storage *a)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, &any6,
+		    sizeof(any6)) == 0;
+	return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* Same address (ports aside)? */
+static int
+origin_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+	    ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+}
+
 /* Bind every listen address, and the plain-HTTP port of each when http_port is set. */
 static int
 origin_listen(struct origin_server *s, const struct origin_conf *conf, char **cause)
@@ -141,7 +167,22 @@ origin_listen(struct origin_server *s, const struct origin_conf *conf, char **ca
 		    cause) == -1)
 			return -1;
 	for (i = 0; conf->http_port > 0 && i < n; i++) {
+		size_t j;
+		int covered = 0;
 		ss = conf->listen.ss[i];
+		/* one plain listener per address: skip an address already bound (two TLS ports on one
+		 * IP) or covered by a wildcard of its family (Linux refuses both with EADDRINUSE) */
+		for (j = 0; j < n && !covered; j++) {
+			const struct sockaddr_storage *o = &conf->listen.ss[j];
+			if (j == i || o->ss_family != ss.ss_family)
+				continue;
+			if (origin_any_addr(o) && !origin_any_addr(&ss))
+				covered = 1;
+			else if (j < i && origin_same_host(o, &ss))
+				covered = 1;
+		}
+		if (covered)
+			continue;
 		util_sa_host((const struct sockaddr *)&ss, host, sizeof(host));
 		if (ss.ss_family == AF_INET6) {
 			((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)conf->http_port);

@@ -329,6 +329,9 @@ origin_conf_check_site(const struct origin_conf *conf, size_t idx, const char *l
 		return util_cause(cause, "%s: sites[%zu].client_ca: missing (client_cert \"%s\" needs "
 		    "the CA that signs client certificates)", label, idx,
 		    s->client_cert == ORIGIN_CCERT_REQUIRED ? "required" : "optional");
+	if (strlen(s->name) > 253)	/* a DNS name; it also goes into response heads */
+		return util_cause(cause, "%s: sites[%zu].name: over 253 bytes (give a host name)",
+		    label, idx);
 	if (s->location != NULL && strpbrk(s->location, "\r\n") != NULL)
 		return util_cause(cause, "%s: sites[%zu].location: contains a line break (give one "
 		    "URL)", label, idx);

@@ -118,7 +118,15 @@ origin_h1_answer(struct origin_conn *c, const struct origin_http_req *req)
 	n = origin_http_head_loc(head, sizeof(head), status, ctype, clen,
 	    c->plain ? ORIGIN_HSTS_OFF : site->hsts, site->name, req->keep_alive,
 	    echo == NULL && fixed == NULL ? site->location : NULL);
-	if (n > 0)
+	if (n <= 0) {		/* cannot happen with checked names and locations; never send a bare body */
+		static const char err[] = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+		    "Connection: close\r\n\r\n";
+		evbuffer_add(out, err, sizeof(err) - 1);
+		c->h1->keep_alive = 0;
+		head_only = 1;
+		clen = 0;
+		status = 500;
+	} else
 		evbuffer_add(out, head, (size_t)n);
 	if (echo != NULL && !head_only)
 		evbuffer_add(out, echo, echo_len);

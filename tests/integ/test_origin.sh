@@ -365,6 +365,20 @@ assert start["http_listen"] == ["127.0.0.1:%s" % sys.argv[2], "127.0.0.2:%s" % s
 ' "$T/events.jsonl" "$HPORT"
 fi
 
+# Two TLS ports on one address share one plain listener (a second bind of ADDR:http_port
+# would fail with EADDRINUSE and the origin would not start).
+P1=$(freeport); P2=$(freeport); P3=$(freeport)
+cat >"$T/two.json" <<EOF2
+{"listen": ["127.0.0.1:$P1", "127.0.0.1:$P2"], "http_port": $P3,
+ "sites": [{"name": "iqala.kz", "cert": "$T/iqala.kz.pem", "key": "$T/iqala.kz.key"}]}
+EOF2
+"$MITMLAB" origin -c "$T/two.json" 2>"$T/two.log" &
+PID2=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$P3/" 2>/dev/null && break; sleep 0.1; done
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: iqala.kz' "http://127.0.0.1:$P3/" || true)
+check "two listen ports on one address: one plain listener, serving ($code)" [ "$code" = 200 ]
+stop "$PID2"; PID2=
+
 if [ "$fail" != 0 ]; then
 	echo "--- origin log"
 	tail -n 30 "$T/origin.log" || true
