@@ -261,8 +261,10 @@ netq_flow_note(struct netq_flow *f, const struct netq_sig_pkt *p, int c2s, uint6
 		s->data_len = (uint32_t)p->payload_len;
 	}
 	if (p->payload_len > 0) {
-		if (c2s && f->s.data_ns == 0)
-			f->c.flight_bytes += (uint32_t)p->payload_len;
+		if (c2s && f->s.data_ns == 0) {
+			if (f->c.flight_bytes < UINT32_MAX - 65536)	/* saturate, never wrap */
+				f->c.flight_bytes += (uint32_t)p->payload_len;
+		}
 		else if (c2s)
 			f->c_second = 1;
 		else if (!f->c_second && f->s.flight_bytes < UINT32_MAX - 65536)

@@ -30,6 +30,7 @@
 #include "mitmlab-analyzer.h"
 
 #define DFP_UNTIMED_NS	60000000000LL	/* a client flow without t_total_us: open up to 60 s */
+#define DFP_CANDIDATES	16		/* cheapest client flows kept per hello for the mapping */
 
 struct dfp {
 	json_t	*ua;		/* baseline: ua -> {ja3: {}, ja4: {}, grade: "B"} */
@@ -125,20 +126,26 @@ dfp_pair_cmp(const void *a, const void *b)
  * the distance between the client flow's end and the hello; pairs are taken cheapest first,
  * each hello and each client flow at most once. A global order, unlike taking the hellos one
  * by one, cannot let an early hello take the flow a later one fits better and leave that
- * later hello's own flow unmapped. Returns the client flow per hello (NULL: unmapped) in a
- * new array of json_array_size(d->hellos) entries.
+ * later hello's own flow unmapped. Each hello keeps only its DFP_CANDIDATES cheapest pairs, so
+ * memory grows with the hellos, not with hellos x flows. Returns the client flow per hello
+ * (NULL: unmapped) in a new array of json_array_size(d->hellos) entries, or NULL when out of
+ * memory.
  */
 static const char **
 dfp_map_all(struct dfp *d)
 {
-	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, j, np = 0;
-	struct dfp_pair *p = NULL, *np2;
+	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, j, k, np = 0;
+	struct dfp_pair *p = calloc(nh * DFP_CANDIDATES + 1, sizeof(*p)), best[DFP_CANDIDATES];
 	const char **map = calloc(nh + 1, sizeof(*map));
 	unsigned char *rused = calloc(nr + 1, 1);
 	char local[96], dst[96];
+	size_t nb;
 
-	if (map == NULL || rused == NULL)
+	if (p == NULL || map == NULL || rused == NULL) {
+		free(map);
+		map = NULL;
 		goto out;
+	}
 	for (i = 0; i < nh; i++) {
 		const json_t *h = json_array_get(d->hellos, i);
 		const char *flow = json_string_value(json_object_get(h, "flow"));
@@ -146,12 +153,14 @@ dfp_map_all(struct dfp *d)
 		int64_t ts = json_integer_value(json_object_get(h, "ts"));
 
 		dfp_addr(json_object_get(h, "local"), local, sizeof(local));
+		nb = 0;
 		for (j = 0; j < nr; j++) {
 			const json_t *cr = json_array_get(d->results, j);
 			const char *cf = json_string_value(json_object_get(cr, "flow"));
 			const char *cs = json_string_value(json_object_get(cr, "sni"));
 			int64_t end = json_integer_value(json_object_get(cr, "ts")), start, cost;
 			json_t *tt = json_object_get(cr, "t_total_us");
+			struct dfp_pair c;
 
 			if (strcmp(cf, flow) == 0) {	/* the client's own 4-tuple (TPROXY, direct) */
 				cost = -1;
@@ -167,15 +176,19 @@ dfp_map_all(struct dfp *d)
 					continue;
 				cost = end > ts ? end - ts : ts - end;
 			}
-			if (np % 1024 == 0) {
-				if ((np2 = realloc(p, (np + 1024) * sizeof(*p))) == NULL)
-					goto out;
-				p = np2;
-			}
-			p[np].h = i;
-			p[np].r = j;
-			p[np++].cost = cost;
+			/* keep this hello's DFP_CANDIDATES cheapest, sorted (insertion) */
+			c.h = i;
+			c.r = j;
+			c.cost = cost;
+			if (nb == DFP_CANDIDATES && dfp_pair_cmp(&c, &best[nb - 1]) >= 0)
+				continue;
+			for (k = nb < DFP_CANDIDATES ? nb++ : nb - 1; k > 0 &&
+			    dfp_pair_cmp(&c, &best[k - 1]) < 0; k--)
+				best[k] = best[k - 1];
+			best[k] = c;
 		}
+		memcpy(&p[np], best, nb * sizeof(*p));
+		np += nb;
 	}
 	if (np > 1)
 		qsort(p, np, sizeof(*p), dfp_pair_cmp);
