@@ -570,22 +570,6 @@ run_bundle(struct run *r, const struct scn_client *c, char *out, size_t len, cha
 	return fclose(f) == 0 ? 0 : util_cause(cause, "%s: write failed", out);
 }
 
-/* The address a client reaches HOST at: its resolve: mapping, else the origin serving HOST. */
-static const char *
-run_host_addr(const struct run *r, const struct scn_client *c, const char *host)
-{
-	const struct scn_origin *o = NULL;
-	size_t hl = strlen(host);
-	unsigned k;
-
-	for (k = 0; k < c->resolve_count && o == NULL; k++)
-		if (strncmp(c->resolve[k], host, hl) == 0 && c->resolve[k][hl] == '=')
-			o = scenario_origin_named(r->s, c->resolve[k] + hl + 1);
-	if (o == NULL)
-		o = scenario_origin_of(r->s, host);
-	return o == NULL ? NULL : lab_origin(r->lab, scenario_origin_index(r->s, o))->addr;
-}
-
 /* A `tool: probe-ttl` client: one `mitmlab probe ttl` per URL (Censored Planet's TTL-limited
  * localisation), all started at once, publishing probe.ttl as probe.<client>.<url index>
  * (one source per process, so sequence numbers stay per source). Each probe
@@ -596,18 +580,17 @@ run_probe_client(struct run *r, int i, char **cause)
 {
 	const struct scn_client *c = &r->s->clients[i];
 	char p[PATH_MAX + 64], host[256], buf[64], what[64];
-	const char *addr, *h, *e;
+	const struct scn_origin *o;
+	const char *addr;
 	unsigned j, k;
 	json_t *a;
 	int rc;
 
-	for (j = 0; j < c->urls_count; j++) {
-		h = strstr(c->urls[j], "://");
-		h = h == NULL ? c->urls[j] : h + 3;
-		e = h + strcspn(h, ":/");
-		snprintf(host, sizeof(host), "%.*s", (int)(e - h), h);
-		if ((addr = run_host_addr(r, c, host)) == NULL)
-			return util_cause(cause, "clients %s: no origin serves %s", c->name, host);
+	for (j = 0; j < c->urls_count; j++) {	/* scenario_load checked every URL and host */
+		if (scenario_url_host(c->urls[j], host, sizeof(host), NULL) == -1 ||
+		    (o = scenario_client_origin(r->s, c, host)) == NULL)
+			return util_cause(cause, "clients %s: no origin serves %s", c->name, c->urls[j]);
+		addr = lab_origin(r->lab, scenario_origin_index(r->s, o))->addr;
 		a = json_array();
 		run_arg(a, "probe", "ttl");
 		run_arg(a, "--host", host);

@@ -554,17 +554,31 @@ scenario_defaults(struct scenario *s)
 	return 0;
 }
 
-/* Host part of a URL into host (hostlen); -1 if not http(s)://HOST[:PORT]/...; *plain is
- * set for http://. */
-static int
+/* The origin a client reaches host at (scenario.h). */
+const struct scn_origin *
+scenario_client_origin(const struct scenario *s, const struct scn_client *c, const char *host)
+{
+	size_t hl = strlen(host);
+	unsigned k;
+
+	for (k = 0; k < c->resolve_count; k++)
+		if (strncmp(c->resolve[k], host, hl) == 0 && c->resolve[k][hl] == '=')
+			return scenario_origin_named(s, c->resolve[k] + hl + 1);
+	return scenario_origin_of(s, host);
+}
+
+/* Host part of a client URL (scenario.h). */
+int
 scenario_url_host(const char *url, char *host, size_t hostlen, int *plain)
 {
 	const char *p, *e;
+	int pl = strncmp(url, "http://", 7) == 0;
 
-	*plain = strncmp(url, "http://", 7) == 0;
-	if (strncmp(url, "https://", 8) != 0 && !*plain)
+	if (plain != NULL)
+		*plain = pl;
+	if (strncmp(url, "https://", 8) != 0 && !pl)
 		return -1;
-	p = url + (*plain ? 7 : 8);
+	p = url + (pl ? 7 : 8);
 	e = p + strcspn(p, ":/");
 	if (e == p || (size_t)(e - p) >= hostlen)
 		return -1;
@@ -579,7 +593,7 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 {
 	const struct scn_client *c = &s->clients[i];
 	char path[128], host[256];
-	unsigned j, k;
+	unsigned j;
 	int plain;
 
 #define CPATH(field) (snprintf(path, sizeof(path), "clients[%u].%s", i, field), path)
@@ -603,11 +617,7 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 		if (plain && strcmp(c->tool, "mitmlab") != 0 && strcmp(c->tool, "curl") != 0)
 			return scenario_err(s, cause, path, "\"%s\": plain http:// URLs need tool "
 			    "mitmlab or curl (%s speaks TLS only)", c->urls[j], c->tool);
-		for (k = 0; k < c->resolve_count; k++)
-			if (strncmp(c->resolve[k], host, strlen(host)) == 0 &&
-			    c->resolve[k][strlen(host)] == '=')
-				break;
-		if (k == c->resolve_count && scenario_origin_of(s, host) == NULL)
+		if (scenario_client_origin(s, c, host) == NULL)	/* resolve: entries are checked below */
 			return scenario_err(s, cause, path, "no origin serves \"%s\" (add it to an "
 			    "origin's sites or aliases, or map it with resolve: [\"%s=ORIGIN\"])",
 			    host, host);

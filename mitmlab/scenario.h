@@ -120,6 +120,13 @@ const struct scn_site *scenario_site_of(const struct scenario *s, const char *ho
 /* The origin a host (site host or alias) belongs to, or NULL. */
 const struct scn_origin *scenario_origin_of(const struct scenario *s, const char *host);
 const struct scn_origin *scenario_origin_named(const struct scenario *s, const char *name);
+/* The origin client c reaches host at: its resolve: mapping ("HOST=ORIGIN"), else the origin
+ * serving host; NULL when neither. */
+const struct scn_origin *scenario_client_origin(const struct scenario *s,
+    const struct scn_client *c, const char *host);
+/* Host part of a client URL into host (hostlen); -1 unless http(s)://HOST[:PORT]/...; *plain
+ * (may be NULL) is set for http://. */
+int scenario_url_host(const char *url, char *host, size_t hostlen, int *plain);
 /* Index of an origin in s->origins (for addressing), or -1. */
 int scenario_origin_index(const struct scenario *s, const struct scn_origin *o);
 
