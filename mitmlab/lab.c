@@ -574,7 +574,8 @@ lab_gc(int all, int verbose)
 }
 
 /* Stop one lab: ask its runner to end (SIGTERM: it stops its components, records and removes
- * the namespaces), wait, and remove by force what a runner that did not end left behind. */
+ * the namespaces), wait, and remove by force what a runner that did not end left behind —
+ * this lab's only (other dead runners' labs are `lab gc`'s). */
 int
 lab_stop(const struct lab_entry *e, int timeout_ms)
 {
@@ -595,15 +596,14 @@ lab_stop(const struct lab_entry *e, int timeout_ms)
 			clean = 1;
 		}
 	}
+	if (clean)		/* the runner removed its namespaces and registry entry itself */
+		return 0;
 	for (i = 0; i < e->n_nodes; i++)
 		if (strncmp(e->nodes[i].ns, "ml", 2) == 0)
 			lab_remove_ns(e->nodes[i].ns);
 	snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, e->id);
-	if (!clean || access(path, F_OK) == 0) {
-		lab_gc(0, 0);	/* namespaces listed only as "ns" lines by older runners */
-		unlink(path);
-	}
-	return clean ? 0 : 1;
+	unlink(path);
+	return 1;
 }
 
 /* Node by name. */
