@@ -49,7 +49,6 @@ certcache_new(size_t capacity)
 		free(cc);
 		return NULL;
 	}
-	cc->st.capacity = capacity;
 	return cc;
 }
 
@@ -137,4 +136,5 @@ certcache_stats(const struct certcache *cc, struct certcache_stats *st)
 {
 	*st = cc->st;
 	st->entries = lru_size(cc->map);
+	st->capacity = lru_capacity(cc->map);
 }

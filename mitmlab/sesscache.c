@@ -39,7 +39,6 @@ sesscache_new(size_t capacity)
 		free(sc);
 		return NULL;
 	}
-	sc->st.capacity = capacity;
 	return sc;
 }
 
@@ -165,4 +164,5 @@ sesscache_stats(const struct sesscache *sc, struct sesscache_stats *st)
 {
 	*st = sc->st;
 	st->entries = lru_size(sc->map);
+	st->capacity = lru_capacity(sc->map);
 }
