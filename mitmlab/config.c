@@ -46,6 +46,13 @@ static const struct opttab_opt config_opts[] = {
 	  "profile); off: every upstream hello is exactly the profile's" },
 	{ "upstream-resume-cache", 0, OPTTAB_INT, 1, 1000000, "1024", NULL,
 	  OFF(upstream_resume_cache), NULL, "N", "upstream TLS sessions cached per worker (LRU)" },
+	{ "upstream-verify-cache", 0, OPTTAB_INT, 0, 1000000, "1024", NULL,
+	  OFF(upstream_verify_cache), NULL, "N",
+	  "upstream chain verdicts cached per worker (LRU; keyed by the exact chain; 0: verify "
+	  "every chain)" },
+	{ "upstream-verify-ttl", 0, OPTTAB_INT, 1, 86400, "60", NULL, OFF(upstream_verify_ttl),
+	  NULL, "S", "keep a cached verdict at most S seconds (never past a certificate's "
+	  "notAfter or a notBefore still ahead)" },
 	{ "rule", 0, RULE("%s"), "\"ACTION MATCH\"",
 	  "ACTION intercept|splice|block-reset|block-timeout, MATCH sni=PATTERN|dst=CIDR" },
 	{ "target", 0, RULE("intercept sni=%s"), "PATTERN",

@@ -38,6 +38,8 @@ struct config {
 	int	 require_valid;
 	int	 upstream_resume;	/* resume upstream TLS sessions */
 	int	 upstream_resume_cache;	/* sessions cached per worker */
+	int	 upstream_verify_cache;	/* chain verdicts cached per worker; 0: off */
+	int	 upstream_verify_ttl;	/* seconds a verdict is kept at most */
 	struct config_rule *rules;
 	size_t	 nrules;
 	char	*default_action;

@@ -21,6 +21,7 @@
 #include "sesscache.h"
 #include "tlsserver.h"
 #include "upstream.h"
+#include "verifycache.h"
 #include "worker.h"
 
 /* Publish on this worker's bus with the "worker" key. */
@@ -51,9 +52,17 @@ static void
 worker_stats_upstream(struct worker *w, json_t *ev)
 {
 	struct sesscache_stats ss;
+	struct verifycache_stats vs;
 
 	json_object_set_new(ev, "upstream_handshakes", json_integer((json_int_t)
 	    w->st.up_handshakes));
+	if (w->vcache != NULL) {
+		verifycache_stats(w->vcache, &vs);
+		json_object_set_new(ev, "upstream_verify_cache_hits", json_integer((json_int_t)
+		    vs.hits));
+		json_object_set_new(ev, "upstream_verify_cache_misses", json_integer((json_int_t)
+		    (vs.misses + vs.uncached)));
+	}
 	if (w->sess == NULL)
 		return;
 	sesscache_stats(w->sess, &ss);
@@ -220,6 +229,13 @@ worker_setup(struct worker *w, char **cause)
 	if ((w->up_ctx = upstream_ctx_new(cfg->upstream_hello, cfg->upstream_cafile,
 	    cause)) == NULL)
 		return -1;
+	if (cfg->upstream_verify_cache > 0) {
+		w->vcache = verifycache_new((size_t)cfg->upstream_verify_cache,
+		    cfg->upstream_verify_ttl);
+		if (w->vcache == NULL)
+			return util_cause(cause, "verifycache_new failed");
+		verifycache_attach(w->up_ctx, w->vcache);
+	}
 	if (cfg->upstream_resume) {
 		if ((w->sess = sesscache_new((size_t)cfg->upstream_resume_cache)) == NULL)
 			return util_cause(cause, "sesscache_new failed");
@@ -315,6 +331,7 @@ worker_free(struct worker *w)
 	if (w->cache != NULL)
 		certcache_free(w->cache);
 	sesscache_free(w->sess);
+	verifycache_free(w->vcache);	/* after up_ctx, which points at it */
 	bus_close(w->bus);
 	if (w->base != NULL)
 		event_base_free(w->base);

@@ -25,6 +25,7 @@ struct proxy;
 struct bus;
 struct certcache;
 struct sesscache;
+struct verifycache;
 
 struct worker_stats {
 	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
@@ -43,6 +44,7 @@ struct worker {
 	struct evconnlistener	*lis;
 	struct certcache	*cache;
 	struct sesscache	*sess;		/* NULL unless --upstream-resume */
+	struct verifycache	*vcache;	/* NULL with --upstream-verify-cache 0 */
 	struct bus		*bus;
 	SSL_CTX			*up_ctx, *down_ctx;
 	struct event		*ev_stats, *ev_stop;

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * verifycache — cached upstream chain verdicts (verifycache.h), on lru.c. The digest and its
+ * context are fetched once per cache, not per connection: OpenSSL 3.0's implicit fetches cost
+ * more than hashing two certificates.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509_vfy.h>
+
+#include "lru.h"
+#include "verifycache.h"
+
+struct verifycache {
+	struct lru			*map;
+	int				 ttl;
+	time_t				(*clock)(void);
+	EVP_MD				*sha256;
+	EVP_MD_CTX			*mc;
+	struct verifycache_stats	 st;
+};
+
+/* One kept verdict. */
+struct verifycache_entry {
+	int	code;		/* X509_V_* */
+	time_t	until;		/* not used from this second on */
+};
+
+/* The default clock. */
+static time_t
+verifycache_now(void)
+{
+	return time(NULL);
+}
+
+/* New cache. */
+struct verifycache *
+verifycache_new(size_t capacity, int ttl)
+{
+	struct verifycache *vc;
+
+	if (ttl < 1 || (vc = calloc(1, sizeof(*vc))) == NULL)
+		return NULL;
+	vc->ttl = ttl;
+	vc->clock = verifycache_now;
+	vc->map = lru_new(capacity, (size_t)1 << 24, free);
+	vc->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	vc->mc = EVP_MD_CTX_new();
+	if (vc->map == NULL || vc->sha256 == NULL || vc->mc == NULL) {
+		verifycache_free(vc);
+		return NULL;
+	}
+	return vc;
+}
+
+/* Free the cache. */
+void
+verifycache_free(struct verifycache *vc)
+{
+	if (vc == NULL)
+		return;
+	lru_free(vc->map);
+	EVP_MD_CTX_free(vc->mc);
+	EVP_MD_free(vc->sha256);
+	free(vc);
+}
+
+/* Replace the clock. */
+void
+verifycache_set_clock(struct verifycache *vc, time_t (*clock)(void))
+{
+	vc->clock = clock != NULL ? clock : verifycache_now;
+}
+
+/* Counters and occupancy. */
+void
+verifycache_stats(const struct verifycache *vc, struct verifycache_stats *st)
+{
+	*st = vc->st;
+	st->entries = lru_size(vc->map);
+	st->capacity = lru_capacity(vc->map);
+}
+
+/* 0 if the answer for these parameters depends on more than the chain and its times. */
+static int
+verifycache_cacheable(X509_STORE_CTX *xs)
+{
+	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(xs);
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	unsigned long bad = X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL;
+	char *ip;
+	int named;
+
+	if (p == NULL || (X509_VERIFY_PARAM_get_flags(p) & bad) != 0)
+		return 0;
+	if (ssl != NULL && SSL_get_verify_callback(ssl) != NULL)
+		return 0;		/* a callback may see (and overrule) each error */
+	ERR_set_mark();			/* the getters queue an error when nothing is set */
+	named = X509_VERIFY_PARAM_get0_host(p, 0) != NULL ||
+	    X509_VERIFY_PARAM_get0_email(p) != NULL;
+	if ((ip = X509_VERIFY_PARAM_get1_ip_asc(p)) != NULL) {
+		named = 1;
+		OPENSSL_free(ip);
+	}
+	ERR_pop_to_mark();
+	return !named;
+}
+
+/* Hash one certificate's DER, length first. */
+static int
+verifycache_hash_cert(EVP_MD_CTX *mc, X509 *x)
+{
+	unsigned char *der = NULL, len[4];
+	int n, ok;
+
+	if ((n = i2d_X509(x, &der)) <= 0)
+		return 0;
+	len[0] = (unsigned char)((unsigned)n >> 24);
+	len[1] = (unsigned char)((unsigned)n >> 16);
+	len[2] = (unsigned char)((unsigned)n >> 8);
+	len[3] = (unsigned char)n;
+	ok = EVP_DigestUpdate(mc, len, sizeof(len)) == 1 && EVP_DigestUpdate(mc, der,
+	    (size_t)n) == 1;
+	OPENSSL_free(der);
+	return ok;
+}
+
+/* SHA-256(auth level || flags || depth || each sent certificate, leaf first); -1 on failure. */
+static int
+verifycache_key(struct verifycache *vc, X509_STORE_CTX *xs, unsigned char key[LRU_KEYLEN])
+{
+	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(xs);
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs), *x;
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+	uint64_t head[3];
+	unsigned int n = LRU_KEYLEN;
+	int i;
+
+	if (leaf == NULL)
+		return -1;
+	head[0] = (uint64_t)(int64_t)X509_VERIFY_PARAM_get_auth_level(p);
+	head[1] = (uint64_t)X509_VERIFY_PARAM_get_flags(p);
+	head[2] = (uint64_t)(int64_t)X509_VERIFY_PARAM_get_depth(p);
+	if (EVP_DigestInit_ex(vc->mc, vc->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(vc->mc, head, sizeof(head)) != 1 ||
+	    !verifycache_hash_cert(vc->mc, leaf))
+		return -1;
+	for (i = 0; i < sk_X509_num(sent); i++)
+		if ((x = sk_X509_value(sent, i)) != leaf && !verifycache_hash_cert(vc->mc, x))
+			return -1;
+	return EVP_DigestFinal_ex(vc->mc, key, &n) == 1 ? 0 : -1;
+}
+
+/* Pull *until in to the first of x's validity bounds still ahead of now; 0 if unreadable. */
+static int
+verifycache_bound(X509 *x, time_t now, time_t *until)
+{
+	const ASN1_TIME *t[2] = { X509_get0_notBefore(x), X509_get0_notAfter(x) };
+	struct tm tm;
+	time_t s;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&tm, 0, sizeof(tm));
+		if (t[i] == NULL || ASN1_TIME_to_tm(t[i], &tm) != 1)
+			return 0;
+		s = timegm(&tm);
+		if (s >= now && s < *until)
+			*until = s;
+	}
+	return 1;
+}
+
+/* Until when a verdict reached at now may be replayed; now (do not keep) if a time is unreadable. */
+static time_t
+verifycache_until(struct verifycache *vc, X509_STORE_CTX *xs, time_t now)
+{
+	STACK_OF(X509) *sk[2] = { X509_STORE_CTX_get0_untrusted(xs),
+	    X509_STORE_CTX_get0_chain(xs) };
+	time_t until = now + vc->ttl;
+	int i, j;
+
+	if (!verifycache_bound(X509_STORE_CTX_get0_cert(xs), now, &until))
+		return now;
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < sk_X509_num(sk[i]); j++)
+			if (!verifycache_bound(sk_X509_value(sk[i], j), now, &until))
+				return now;
+	return until;
+}
+
+/* Keep code for key until until. */
+static void
+verifycache_keep(struct verifycache *vc, const unsigned char key[LRU_KEYLEN], int code,
+    time_t until)
+{
+	struct verifycache_entry *e;
+	int evicted = 0;
+
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return;
+	e->code = code;
+	e->until = until;
+	if (lru_put(vc->map, key, e, &evicted) == 0)
+		vc->st.inserts++;
+	if (evicted)
+		vc->st.evictions++;
+}
+
+/* The context's verification: a kept verdict, or X509_verify_cert and keep its verdict. */
+static int
+verifycache_verify(X509_STORE_CTX *xs, void *arg)
+{
+	struct verifycache *vc = arg;
+	struct verifycache_entry *e;
+	unsigned char key[LRU_KEYLEN];
+	time_t now = vc->clock(), until;
+	int rc, code;
+
+	if (!verifycache_cacheable(xs) || verifycache_key(vc, xs, key) == -1) {
+		vc->st.uncached++;
+		return X509_verify_cert(xs);
+	}
+	if ((e = lru_get(vc->map, key)) != NULL) {
+		if (now < e->until) {
+			vc->st.hits++;
+			X509_STORE_CTX_set_error(xs, e->code);
+			return e->code == X509_V_OK;
+		}
+		lru_remove(vc->map, key);
+		vc->st.expired++;
+	}
+	vc->st.misses++;
+	rc = X509_verify_cert(xs);
+	code = X509_STORE_CTX_get_error(xs);
+	if (rc < 0 || (rc == 1) != (code == X509_V_OK))
+		return rc;		/* internal error or an overruled failure: not kept */
+	if ((until = verifycache_until(vc, xs, now)) > now)
+		verifycache_keep(vc, key, code, until);
+	return rc;
+}
+
+/* Make vc the verification of ctx. */
+void
+verifycache_attach(SSL_CTX *ctx, struct verifycache *vc)
+{
+	SSL_CTX_set_cert_verify_callback(ctx, verifycache_verify, vc);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * verifycache — a bounded LRU of upstream certificate-chain verdicts for one upstream SSL_CTX
+ * (one per worker thread; no locking), on lru.c. Attached as the context's certificate
+ * verification callback, it stands in for X509_verify_cert: the key is a SHA-256 of the chain
+ * exactly as the origin sent it (each certificate's DER, in order) and of the verification
+ * parameters that can change the answer (auth level, flags, depth); the value is the verdict
+ * (X509_V_* code). A hit replays the code, so SSL_get_verify_result reads what a full check
+ * would have given, without its signature checks (two P-256 verifies and the chain building:
+ * about a tenth of the engine's CPU per intercepted connection). A miss runs X509_verify_cert
+ * and keeps its verdict until the earliest of ttl seconds, the first notAfter still ahead and
+ * the first notBefore still ahead among the sent and the built chain's certificates, so the
+ * passing of time cannot make a kept verdict wrong.
+ * Always checked in full, never cached: parameters naming a host, e-mail or IP address (the
+ * engine checks the name itself after the handshake, upstream_check), a fixed check time, CRL
+ * checks, and internal errors. A hit does not rebuild the verified chain, so
+ * SSL_get0_verified_chain is NULL after it (the engine never reads it), nor the error depth.
+ * The trusted store must not change once the cache is attached (the engine loads it when the
+ * context is made), and DANE must not be used on the context (the engine does not).
+ */
+#ifndef MITMLAB_VERIFYCACHE_H
+#define MITMLAB_VERIFYCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+struct verifycache;
+
+struct verifycache_stats {
+	uint64_t hits, misses, inserts, evictions, expired, uncached;
+	size_t	 entries, capacity;
+};
+
+/* New cache of at most capacity verdicts (>= 1), each kept at most ttl seconds (>= 1); NULL
+ * when out of range or out of memory. */
+struct verifycache *verifycache_new(size_t capacity, int ttl);
+void verifycache_free(struct verifycache *vc);
+/* Make vc the verification of ctx (vc must outlive ctx's connections; not owned by ctx). */
+void verifycache_attach(SSL_CTX *ctx, struct verifycache *vc);
+/* Replace the clock (tests: expiry without waiting); NULL restores time(). */
+void verifycache_set_clock(struct verifycache *vc, time_t (*clock)(void));
+void verifycache_stats(const struct verifycache *vc, struct verifycache_stats *st);
+
+#endif

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_verifycache — cached upstream chain verdicts, through in-memory TLS 1.3 handshakes of
+ * the engine's upstream context against an OpenSSL server with keys made in setup: a repeated
+ * chain is a hit with the same verdict as a full check (valid and invalid chains); a
+ * certificate that differs only in its signature, another leaf or another chain order is
+ * checked anew and cannot borrow a kept verdict; a verdict is not kept past its ttl, the
+ * first notAfter or a notBefore still ahead; a context that names the host is never cached;
+ * the map stays within its bound.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "upstream.h"
+#include "verifycache.h"
+
+static EVP_PKEY *rootkey, *leafkey, *evilkey;
+static X509 *root, *leaf, *evil_root;
+static time_t fake_now;
+
+/* A clock the tests move. */
+static time_t
+clock_fake(void)
+{
+	return fake_now;
+}
+
+/* A certificate valid from nb to na seconds from now, signed by (issuer name of iss, ikey);
+ * iss NULL: self-signed CA. */
+static X509 *
+mkcert(const char *cn, EVP_PKEY *key, X509 *iss, EVP_PKEY *ikey, long nb, long na, long serial)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), nb);
+	X509_gmtime_adj(X509_getm_notAfter(x), na);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, iss != NULL ? X509_get_subject_name(iss) : n);
+	X509_NAME_free(n);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, iss != NULL ? iss : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, iss != NULL ? NID_subject_alt_name :
+	    NID_basic_constraints, iss != NULL ? "DNS:a.test" : "critical,CA:TRUE");
+	assert_non_null(ext);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
+	return x;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	rootkey = EVP_EC_gen("P-256");
+	leafkey = EVP_EC_gen("P-256");
+	evilkey = EVP_EC_gen("P-256");
+	root = mkcert("Verify Test Root", rootkey, NULL, rootkey, -3600, 86400 * 30, 1);
+	/* same name as the real root, another key: what it signs must never pass */
+	evil_root = mkcert("Verify Test Root", evilkey, NULL, evilkey, -3600, 86400 * 30, 1);
+	leaf = mkcert("a.test", leafkey, root, rootkey, -3600, 86400, 2);
+	return root == NULL || leaf == NULL || evil_root == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	X509_free(root);
+	X509_free(evil_root);
+	X509_free(leaf);
+	EVP_PKEY_free(rootkey);
+	EVP_PKEY_free(leafkey);
+	EVP_PKEY_free(evilkey);
+	return 0;
+}
+
+/* A TLS 1.3 server presenting x (and chain cert ch, if any). */
+static SSL_CTX *
+server_ctx(X509 *x, X509 *ch)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	assert_non_null(ctx);
+	assert_int_equal(SSL_CTX_use_certificate(ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, leafkey), 1);
+	if (ch != NULL)
+		assert_int_equal(SSL_CTX_add1_chain_cert(ctx, ch), 1);
+	return ctx;
+}
+
+/* The engine's upstream context trusting the root, with vc attached (NULL: none). */
+static SSL_CTX *
+client_ctx(struct verifycache *vc)
+{
+	SSL_CTX *ctx = upstream_ctx_new(CONFIG_HELLO_OPENSSL, NULL, NULL);
+
+	assert_non_null(ctx);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), root), 1);
+	if (vc != NULL)
+		verifycache_attach(ctx, vc);
+	return ctx;
+}
+
+/* One in-memory handshake; host, if set, is named on the client SSL. The verify result. */
+static long
+handshake(SSL_CTX *cctx, SSL_CTX *sctx, const char *host)
+{
+	SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+	BIO *bc, *bs;
+	long vr;
+	int i, rc = 0, rs = 0;
+
+	assert_non_null(c);
+	assert_non_null(s);
+	SSL_set_tlsext_host_name(c, "a.test");
+	if (host != NULL)
+		assert_int_equal(SSL_set1_host(c, host), 1);
+	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
+	SSL_set_bio(c, bc, bc);
+	SSL_set_bio(s, bs, bs);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	for (i = 0; i < 20 && (rc != 1 || rs != 1); i++) {
+		if (rc != 1)
+			rc = SSL_do_handshake(c);
+		if (rs != 1)
+			rs = SSL_do_handshake(s);
+	}
+	assert_int_equal(rc, 1);	/* SSL_VERIFY_NONE: a bad chain still completes */
+	assert_int_equal(rs, 1);
+	assert_int_equal(ERR_peek_error(), 0);
+	vr = SSL_get_verify_result(c);
+	SSL_free(c);
+	SSL_free(s);
+	return vr;
+}
+
+/* The verdict of a context without the cache: the ground truth. */
+static long
+truth(SSL_CTX *sctx)
+{
+	SSL_CTX *plain = client_ctx(NULL);
+	long vr = handshake(plain, sctx, NULL);
+
+	SSL_CTX_free(plain);
+	return vr;
+}
+
+static void
+test_new(void **state)
+{
+	struct verifycache *vc = verifycache_new(4, 60);
+	struct verifycache_stats st;
+
+	(void)state;
+	assert_null(verifycache_new(0, 60));
+	assert_null(verifycache_new(4, 0));
+	assert_non_null(vc);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.capacity, 4);
+	assert_int_equal(st.entries, 0);
+	verifycache_free(vc);
+	verifycache_free(NULL);
+}
+
+/* A repeated chain is a hit and gives the full check's verdict, valid or not. */
+static void
+test_hit_same_verdict(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	SSL_CTX *good = server_ctx(leaf, root), *bad = server_ctx(leaf, NULL), *cctx;
+	X509 *self = mkcert("a.test", leafkey, NULL, leafkey, -3600, 86400, 9);
+	SSL_CTX *selfsrv = server_ctx(self, NULL);
+	struct verifycache_stats st;
+	long want;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	assert_int_equal(truth(good), X509_V_OK);
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);	/* miss, kept */
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);	/* hit */
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.inserts, 1);
+	/* another chain (the leaf alone) is another key; the root is trusted, so still valid */
+	assert_int_equal(handshake(cctx, bad, NULL), truth(bad));
+	/* a self-signed leaf fails, and its failure is replayed, same code */
+	want = truth(selfsrv);
+	assert_int_not_equal(want, X509_V_OK);
+	assert_int_equal(handshake(cctx, selfsrv, NULL), want);
+	assert_int_equal(handshake(cctx, selfsrv, NULL), want);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 3);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.entries, 3);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(good);
+	SSL_CTX_free(bad);
+	SSL_CTX_free(selfsrv);
+	X509_free(self);
+	verifycache_free(vc);
+}
+
+/* A leaf that differs only in its signature (same name, key and serial, signed by an impostor
+ * root) is checked anew and fails, after the genuine one was kept as valid. */
+static void
+test_forged_signature_not_borrowed(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	X509 *fake = mkcert("a.test", leafkey, evil_root, evilkey, -3600, 86400, 2);
+	SSL_CTX *good = server_ctx(leaf, NULL), *forged = server_ctx(fake, NULL), *cctx;
+	struct verifycache_stats st;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(fake), X509_get_issuer_name(leaf)),
+	    0);
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	assert_int_equal(handshake(cctx, forged, NULL), X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	assert_int_equal(handshake(cctx, forged, NULL), X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.hits, 3);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(good);
+	SSL_CTX_free(forged);
+	X509_free(fake);
+	verifycache_free(vc);
+}
+
+/* Kept no longer than the ttl, the first notAfter ahead, or a notBefore ahead. */
+static void
+test_expiry(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	X509 *soon = mkcert("a.test", leafkey, root, rootkey, -3600, 20, 3);
+	X509 *later = mkcert("a.test", leafkey, root, rootkey, 30, 86400, 4);
+	SSL_CTX *good = server_ctx(leaf, NULL), *ssoon = server_ctx(soon, NULL);
+	SSL_CTX *slater = server_ctx(later, NULL), *cctx;
+	struct verifycache_stats st;
+	time_t t0 = time(NULL);
+
+	(void)state;
+	cctx = client_ctx(vc);
+	verifycache_set_clock(vc, clock_fake);
+	fake_now = t0;
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	assert_int_equal(handshake(cctx, ssoon, NULL), X509_V_OK);
+	assert_int_equal(handshake(cctx, slater, NULL), X509_V_ERR_CERT_NOT_YET_VALID);
+	fake_now = t0 + 15;		/* all three still kept */
+	handshake(cctx, good, NULL);
+	handshake(cctx, ssoon, NULL);
+	handshake(cctx, slater, NULL);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.expired, 0);
+	fake_now = t0 + 35;		/* past soon's notAfter and later's notBefore */
+	handshake(cctx, good, NULL);
+	handshake(cctx, ssoon, NULL);
+	handshake(cctx, slater, NULL);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 4);
+	assert_int_equal(st.expired, 2);
+	fake_now = t0 + 61;		/* past the ttl */
+	handshake(cctx, good, NULL);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 4);
+	assert_int_equal(st.expired, 3);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(good);
+	SSL_CTX_free(ssoon);
+	SSL_CTX_free(slater);
+	X509_free(soon);
+	X509_free(later);
+	verifycache_free(vc);
+}
+
+/* A named host makes the answer depend on more than the chain: always a full check. */
+static void
+test_named_host_uncached(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	SSL_CTX *good = server_ctx(leaf, NULL), *cctx;
+	struct verifycache_stats st;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	assert_int_equal(handshake(cctx, good, "a.test"), X509_V_OK);
+	assert_int_equal(handshake(cctx, good, "b.test"), X509_V_ERR_HOSTNAME_MISMATCH);
+	assert_int_equal(handshake(cctx, good, "a.test"), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.uncached, 3);
+	assert_int_equal(st.hits + st.misses + st.entries, 0);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(good);
+	verifycache_free(vc);
+}
+
+/* Never more verdicts than the bound; the least recent goes. */
+static void
+test_bound(void **state)
+{
+	struct verifycache *vc = verifycache_new(2, 60);
+	X509 *x[3];
+	SSL_CTX *s[3], *cctx;
+	struct verifycache_stats st;
+	int i;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	for (i = 0; i < 3; i++) {
+		x[i] = mkcert("a.test", leafkey, root, rootkey, -3600, 86400, 10 + i);
+		s[i] = server_ctx(x[i], NULL);
+		assert_int_equal(handshake(cctx, s[i], NULL), X509_V_OK);
+	}
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.evictions, 1);
+	handshake(cctx, s[0], NULL);	/* evicted: checked again */
+	handshake(cctx, s[2], NULL);	/* kept */
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 4);
+	assert_int_equal(st.hits, 1);
+	for (i = 0; i < 3; i++) {
+		SSL_CTX_free(s[i]);
+		X509_free(x[i]);
+	}
+	SSL_CTX_free(cctx);
+	verifycache_free(vc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new),
+		cmocka_unit_test(test_hit_same_verdict),
+		cmocka_unit_test(test_forged_signature_not_borrowed),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_named_host_uncached),
+		cmocka_unit_test(test_bound),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
