@@ -16,14 +16,26 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 2 min), OUT=DIR (default bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume bus sslsplit squid mitmproxy latpair cold kz idle churn netq": run only
-#        these rows (default all); e.g. ROWS="idle" for the memory figure alone, ROWS="latpair"
-#        for latency alone. "latpair" interleaves direct connections (origin port 4443, not
-#        redirected) with intercepted ones (port 443) in one loop, so both halves of the ratio
-#        see the same machine load.
+# Environment: QUICK=1 (about 2 min; row latload adds about 20 s, 30 s in a full run), OUT=DIR
+#   (default bench/results/<UTC stamp>), BUILD.
+#   ROWS="direct relay mitmlab resume bus sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
+#        run only these rows (default all); e.g. ROWS="idle" for the memory figure alone,
+#        ROWS="latpair latload" for latency alone. "latpair" interleaves direct connections (origin
+#        port 4443, not redirected) with intercepted ones (port 443) in one loop, one connection at
+#        a time on an otherwise idle lab (zero load), so both halves of the ratio see the same
+#        machine load. "latload" is issue #7's condition, a new connection at moderate load: an
+#        h2load burst through the proxy (600 handshakes QUICK, 1500 full, -c 16) measures its intercepted
+#        handshake capacity C; then `mitmlab client --rate R` (open-loop, R = 0.5 C rounded, at
+#        least 20/s; measured by the first variant and used for latload-ref too; LL_RATE=R fixes it)
+#        runs segments of 2 s of arrivals (2R connections each), direct and intercepted
+#        alternating D I I D D I … (LL_SEGS per side: 3 QUICK, 5 full). Each successful connection
+#        is one sample, t_total_us (connect + TLS 1.3 + GET + full response); failures are counted,
+#        not sampled. Per side: pooled p50/p99 (p999 from 1000 samples), and the median of the
+#        segments' p50/p99 as a check; the proxy's CPU and run-queue wait per segment. Each
+#        segment's samples (µs) go to OUT/latload-samples.json.
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
-#        rows "relay-ref", "mitmlab-ref", "latpair-ref" and "idle-ref", next to the current build's.
+#        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref" and "idle-ref", next to the
+#        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
 #   WRAP="CMD ARGS": prefix for the mitmlab proxy rows (profiling only, e.g. WRAP="heaptrack -o
 #        /tmp/h"); the figures of a wrapped run include the wrapper and are not the proxy's.
 #   LAT_N, PAIR_N, IDLE_N, CHURN_N: override the latency sample counts, idle connection count and the
@@ -37,12 +49,12 @@ OUT=${OUT:-$ML_TOP/bench/results/$STAMP}
 case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=${LAT_N:-60}; COLD_N=300; KZ_N=64; IDLE_N=${IDLE_N:-2000}; T=25
-	CHURN_N=${CHURN_N:-10000}; PAIR_N=${PAIR_N:-200}
+	CHURN_N=${CHURN_N:-10000}; PAIR_N=${PAIR_N:-200}; LL_SEGS=3; LL_CAP_N=600
 else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
-	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}
+	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
 fi
-ROWS=" ${ROWS:-direct relay mitmlab resume bus sslsplit squid mitmproxy latpair cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume bus sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -398,6 +410,49 @@ if want latpair; then
 			echo "{\"row\":\"$row\",\"kind\":\"pair\",\"rep\":$r,\"runq_ms\":$(sub "$w1" "$w0"),\"slices\":$((n1 - n0)),\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 		done
 		stop "$PSTART"
+	done
+fi
+
+# ---- latency at moderate load (issue #7's condition): open-loop arrivals at half the capacity ----
+# R = 50% of the intercepted handshakes/s of an h2load burst through this proxy (at least 20/s);
+# then LL_SEGS segments per side of 2 s of arrivals at R (K = 2R connections each), direct
+# (port 4443) and intercepted (443) in the order D I I D D I …; each connection is one sample
+# (t_total_us: connect + TLS 1.3 + GET + full response). The load generator is the current
+# build's `mitmlab client` in both variants, so only the proxy differs.
+if want latload; then
+	for v in "${VARIANTS[@]}"; do
+		row="latload${v%%|*}"
+		log "row $row ($LL_SEGS segments per side)"
+		start_proxy "$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" || { na "$row" "did not start"; continue; }
+		warm "$row" || true
+		h2 "$row-cap" -n "$LL_CAP_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-cap.h2")"
+		cap=$(awk -v s="$s" -v ok="$ok" 'BEGIN { printf "%.1f", (s > 0) ? ok / s : 0 }')
+		if [ "${ok:-0}" -lt $((LL_CAP_N * 9 / 10)) ]; then
+			na "$row" "capacity burst: $ok of $LL_CAP_N handshakes succeeded"; stop "$PSTART"; continue
+		fi
+		# one offered load for every variant: the first variant's (or LL_RATE), so that latload
+		# and latload-ref compare at the same rate; the burst varies ±40% between rows here
+		[ -n "${LL_RATE:-}" ] || LL_RATE=$(awk -v c="$cap" 'BEGIN { r = int(c / 2 + 0.5); if (r < 20) r = 20; print r }')
+		rate=$LL_RATE
+		log "$row: capacity $cap hs/s ($ok in ${s}s), offered load $rate/s"
+		man=$ML_TMP/$row-segs.jsonl; : >"$man"
+		for ((i = 0; i < 2 * LL_SEGS; i++)); do
+			case $((i % 4)) in 0|3) side=direct port=4443 ;; *) side=proxy port=443 ;; esac
+			f=$ML_TMP/$row-seg$i-$side.jsonl
+			read -r c0 _ _ _ w0 n0 <<<"$(procstat "$PSTART")"
+			t0=$(date +%s.%N); rc=0
+			ip netns exec "$C" timeout 15 taskset -c 0 "$ML_BIN" client --url "https://$HOST:$port/" \
+			    --connect "$HOST=$OIP:$port" --rate "$rate" --count $((2 * rate)) --concurrency 256 --http 1.1 \
+			    --trust "$W/root.pem" --trust "$ML_TMP/ca/root.pem" --results --timeout-ms 5000 \
+			    --duration-ms 8000 >"$f" 2>"$f.err" || rc=$?
+			t1=$(date +%s.%N)
+			read -r c1 _ _ _ w1 n1 <<<"$(procstat "$PSTART")"
+			echo "{\"seg\":$i,\"side\":\"$side\",\"file\":\"$f\",\"count\":$((2 * rate)),\"rc\":$rc,\"wall_s\":$(sub "$t1" "$t0"),\"cpu\":$(sub "$c1" "$c0"),\"runq_ms\":$(sub "$w1" "$w0"),\"slices\":$((n1 - n0))}" >>"$man"
+		done
+		stop "$PSTART"
+		python3 "$HERE/latload.py" "$man" "$OUT/$row-samples.json" "$row" "$rate" "$cap" "$LL_CAP_N" "$ok" "$s" >>"$RES" ||
+		    na "$row" "latload.py failed"
 	done
 fi
 

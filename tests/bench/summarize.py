@@ -103,6 +103,8 @@ for x in recs:
         for k in ("runq_ms", "slices", "cpu"):
             x["r"][k] = x.get(k)
         extra.setdefault(x["row"], {"reps": []})["reps"].append(x["r"])
+    elif x["kind"] == "latload":
+        extra[x["row"]] = {k: v for k, v in x.items() if k not in ("row", "kind")}
     elif x["kind"] == "resumed":
         extra[x["row"] + "-resumed"] = {k: x[k] for k in ("upstream_handshakes", "offered", "resumed", "refused", "unusable")}
     elif x["kind"] == "netq":
@@ -216,6 +218,35 @@ for k in ("latpair", "latpair-ref"):
                  f"added p50 {f(e['added_p50_ms'],'{:+.2f}')} ms (≤ +2), p99 {f(e['p99_vs_direct'],'{:.2f}')}× direct (≤ 2×); "
                  f"per connection the proxy ran {f(e['slices_per_conn'],'{:.1f}')} times, {f(e['cpu_ms_per_conn'],'{:.2f}')} ms CPU, and waited "
                  f"{f(e['runq_ms_per_conn'],'{:.2f}')} ms for a CPU (other load on its core)")
+def cn(dn):
+    m = re.search(r"CN=([^,/]+)", dn)
+    return m.group(1) if m else dn
+for k in ("latload", "latload-ref"):
+    e = extra.get(k)
+    why = next((x["why"] for x in recs if x["row"] == k and x["kind"] == "na"), None)
+    if why:
+        L.append(f"- {k}: not measured: {why}")
+    elif e:
+        d, p = e["direct"], e["proxy"]
+        # a failed connection is not a sample: counted per side, by outcome ("no result": never reported)
+        fails = ", ".join(f"{name} {x['fail']} ({', '.join(f'{o} {n}' for o, n in sorted(x['fail_by'].items()))})"
+                          for name, x in (("direct", d), ("intercepted", p)) if x["fail"])
+        p999 = (f", p999 {f(d['p999_ms'],'{:.2f}')} / {f(p['p999_ms'],'{:.2f}')} ms direct / intercepted"
+                if d["p999_ms"] is not None and p["p999_ms"] is not None else "")
+        L.append(f"- {k}{' (REF_BIN)' if k.endswith('-ref') else ''}: open-loop {e['rate']}/s (half the intercepted capacity "
+                 f"measured by the first latload row, or LL_RATE; this row's burst: {e['capacity_hs_per_s']:.0f} hs/s), {d['segments']}+{p['segments']} segments of 2 s alternating D I I D…, "
+                 f"{d['samples']} / {p['samples']} samples direct / intercepted (latency = t_total: new connection + TLS 1.3 + GET + "
+                 f"full response): direct p50 {f(d['p50_ms'],'{:.2f}')} / p99 {f(d['p99_ms'],'{:.2f}')} ms, intercepted p50 "
+                 f"{f(p['p50_ms'],'{:.2f}')} / p99 {f(p['p99_ms'],'{:.2f}')} ms{p999}; added p50 {f(e['added_p50_ms'],'{:+.2f}')} ms (≤ +2), "
+                 f"p99 {f(e['p99_vs_direct'],'{:.2f}')}× direct (≤ 2×); medians of the segments' p50 / p99: added p50 "
+                 f"{f(e['seg_added_p50_ms'],'{:+.2f}')} ms, p99 {f(e['seg_p99_vs_direct'],'{:.2f}')}×; failed connections "
+                 f"{fails or 'none'}; chains ended at {' / '.join(', '.join(f'{cn(r)} ×{n}' for r, n in x.get('root_subjects', {}).items()) or '—' for x in (d, p))} "
+                 f"(direct / intercepted); per intercepted connection the proxy ran "
+                 f"{f(e['proxy_slices_per_conn'],'{:.1f}')} times, {f(e['proxy_cpu_ms_per_conn'],'{:.2f}')} ms CPU, and waited "
+                 f"{f(e['proxy_runq_ms_per_conn'],'{:.2f}')} ms for a CPU (over the intercepted segments it used "
+                 f"{f(e['proxy_cpu_share'] * 100 if e['proxy_cpu_share'] is not None else None)}% of its core and waited "
+                 f"{f(e['proxy_runq_share'] * 100 if e['proxy_runq_share'] is not None else None)}% of the time"
+                 f"{': other load on its core, so these figures are the machine’s as much as the proxy’s' if (e['proxy_runq_share'] or 0) > 0.1 else ''})")
 for k in ("idle", "idle-ref"):
     i = extra.get(k)
     if i:
