@@ -218,8 +218,21 @@ measure() {
 	fi
 }
 na() { echo "{\"row\":\"$1\",\"kind\":\"na\",\"why\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$2")}" >>"$RES"; log "$1: not measured: $2"; }
-# stop PID: TERM, wait, KILL
-stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; kill -KILL "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# desc PID: the processes below PID (a WRAP tool's child is the proxy itself)
+desc() { local p; for p in $(pgrep -P "$1"); do echo "$p"; desc "$p"; done; }
+# stop PID: TERM it and what runs below it, wait, KILL what is left. A wrapper such as strace
+# or heaptrack may exit on TERM and leave its child, the proxy, running: so the whole tree.
+stop() {
+	local all p left
+	all="$1 $(desc "$1" | tr '\n' ' ')"
+	for p in $all; do kill -TERM "$p" 2>/dev/null || true; done
+	for _ in $(seq 50); do
+		left=; for p in $all; do kill -0 "$p" 2>/dev/null && left=1; done
+		[ -n "$left" ] || break; sleep 0.1
+	done
+	for p in $all; do kill -KILL "$p" 2>/dev/null || true; done
+	wait "$1" 2>/dev/null || true
+}
 # warm ROW: a few connections through the proxy (cert cache warm, check it works); 0 if ok
 warm() {
 	h2 "$1-warm" -n 40 -c "$HS_C" -H 'Connection: close' "https://$HOST/"
