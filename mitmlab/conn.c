@@ -43,19 +43,20 @@ conn_phase_name(enum conn_phase p)
 static int
 conn_origdst(struct conn *c, int mode, char **cause)
 {
-	socklen_t len = sizeof(c->dsa);
+	struct conn_setup *s = c->setup;
+	socklen_t len = sizeof(s->dsa);
 	int r;
 
 	if (mode == CONFIG_MODE_TPROXY)
-		r = getsockname(c->cfd, (struct sockaddr *)&c->dsa, &len);
-	else if (c->csa.ss_family == AF_INET6)
-		r = getsockopt(c->cfd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &c->dsa, &len);
+		r = getsockname(c->cfd, (struct sockaddr *)&s->dsa, &len);
+	else if (s->csa.ss_family == AF_INET6)
+		r = getsockopt(c->cfd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &s->dsa, &len);
 	else
-		r = getsockopt(c->cfd, SOL_IP, SO_ORIGINAL_DST, &c->dsa, &len);
+		r = getsockopt(c->cfd, SOL_IP, SO_ORIGINAL_DST, &s->dsa, &len);
 	if (r == -1)
 		return util_cause(cause, "no original destination (%s): not a diverted flow?",
 		    strerror(errno));
-	c->dsalen = len;
+	s->dsalen = len;
 	return 0;
 }
 
@@ -65,6 +66,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 {
 	struct proxy *px = w->px;
 	struct conn *c;
+	struct conn_setup *s;
 	char cs[UTIL_ADDRSTRLEN], ds[UTIL_ADDRSTRLEN], *cause = NULL;
 	int one = 1;
 
@@ -74,16 +76,18 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		free(c);
 		atomic_fetch_sub(&px->active, 1);
 		close(fd);
 		return;
 	}
 	c->w = w;
+	c->setup = s;
 	c->cfd = fd;
 	c->ufd = -1;
 	c->t_start = util_mono_ns();
-	memcpy(&c->csa, sa, salen < sizeof(c->csa) ? salen : sizeof(c->csa));
+	memcpy(&s->csa, sa, salen < sizeof(s->csa) ? salen : sizeof(s->csa));
 	relay_link(&c->client, &c->upstream, c, NULL, "client", "upstream");
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->active++;
@@ -100,14 +104,14 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 		return;
 	}
 	snprintf(c->flow, sizeof(c->flow), "%s>%s", util_sa_str(sa, cs, sizeof(cs)),
-	    util_sa_str((struct sockaddr *)&c->dsa, ds, sizeof(ds)));
-	if (!policy_allowed(px->pol, (struct sockaddr *)&c->dsa)) {
-		util_sa_host((struct sockaddr *)&c->dsa, ds, sizeof(ds));
-		snprintf(c->why, sizeof(c->why), "destination %s outside --allow-upstream", ds);
-		log_warnx("%s: refused: %s", c->flow, c->why);
+	    util_sa_str((struct sockaddr *)&s->dsa, ds, sizeof(ds)));
+	if (!policy_allowed(px->pol, (struct sockaddr *)&s->dsa)) {
+		util_sa_host((struct sockaddr *)&s->dsa, ds, sizeof(ds));
+		snprintf(s->why, sizeof(s->why), "destination %s outside --allow-upstream", ds);
+		log_warnx("%s: refused: %s", c->flow, s->why);
 		c->refused = c->decided = 1;
 		conn_publish_open(c);
-		conn_close(c, "refused", c->why);
+		conn_close(c, "refused", s->why);
 		return;
 	}
 	conn_timer(c, px->cfg->handshake_ms);
@@ -120,21 +124,22 @@ void
 conn_decide(struct conn *c)
 {
 	struct proxy *px = c->w->px;
+	struct conn_setup *s = c->setup;
 	const char *sni = NULL;
 	size_t n;
 
 	if (c->hello != NULL && c->hello->has_sni)
 		sni = c->hello->sni;
-	c->action = policy_decide(px->pol, sni, (struct sockaddr *)&c->dsa, c->why,
-	    sizeof(c->why));
+	c->action = policy_decide(px->pol, sni, (struct sockaddr *)&s->dsa, s->why,
+	    sizeof(s->why));
 	c->decided = 1;
 	if (c->hello == NULL && c->action == POLICY_INTERCEPT) {
-		n = strlen(c->why);
-		snprintf(c->why + n, sizeof(c->why) - n, "; no ClientHello (%s) → splice",
-		    c->hello_err);
+		n = strlen(s->why);
+		snprintf(s->why + n, sizeof(s->why) - n, "; no ClientHello (%s) → splice",
+		    s->hello_err);
 		c->action = POLICY_SPLICE;
 	}
-	log_debug("%s: %s (%s)", c->flow, policy_action_name(c->action), c->why);
+	log_debug("%s: %s (%s)", c->flow, policy_action_name(c->action), s->why);
 	switch (c->action) {
 	case POLICY_BLOCK_RESET:
 		splice_block_reset(c);
@@ -174,7 +179,7 @@ conn_hello_json(struct conn *c, json_t *ev)
 		json_object_set_new(ev, "ja4", json_null());
 		json_object_set_new(ev, "alpn", alpn);
 		json_object_set_new(ev, "hello_version", json_null());
-		json_object_set_new(ev, "hello_error", json_string(c->hello_err));
+		json_object_set_new(ev, "hello_error", json_string(c->setup->hello_err));
 		return;
 	}
 	tlspeek_ja3(c->hello, ja3s, sizeof(ja3s), md5);
@@ -204,14 +209,14 @@ conn_publish_open(struct conn *c)
 	if ((ev = bus_event("proxy.conn.open")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
-	json_object_set_new(ev, "client", conn_addr_json(&c->csa));
-	json_object_set_new(ev, "dst", conn_addr_json(&c->dsa));
+	json_object_set_new(ev, "client", conn_addr_json(&c->setup->csa));
+	json_object_set_new(ev, "dst", conn_addr_json(&c->setup->dsa));
 	if (c->upstream_connected)
-		json_object_set_new(ev, "upstream", conn_addr_json(&c->usa));
+		json_object_set_new(ev, "upstream", conn_addr_json(&c->setup->usa));
 	json_object_set_new(ev, "sni", sni ? json_string(sni) : json_null());
 	json_object_set_new(ev, "action", json_string(c->refused ? "refuse" :
 	    policy_action_name(c->action)));
-	json_object_set_new(ev, "why", json_string(c->why));
+	json_object_set_new(ev, "why", json_string(c->setup->why));
 	conn_hello_json(c, ev);
 	json_object_set_new(ev, "mode", json_string(config_mode_name(c->w->px->cfg->mode)));
 	worker_publish(c->w, ev);
@@ -287,9 +292,11 @@ conn_relay(struct conn *c)
 	c->phase = CONN_RELAY;
 	c->client.done = c->upstream.done = conn_relay_done;
 	relay_start(&c->client);
-	if (c->opened) {	/* proxy.conn.open has used the hello; nothing else reads it */
+	if (c->opened) {	/* proxy.conn.open has used them; nothing else reads them */
 		free(c->hello);
 		c->hello = NULL;
+		free(c->setup);
+		c->setup = NULL;
 	}
 	relay_trim(&c->client);
 	relay_trim(&c->upstream);
@@ -393,6 +400,8 @@ conn_close(struct conn *c, const char *reason, const char *err)
 	X509_free(c->orig_leaf);
 	X509_free(c->forged);
 	EVP_PKEY_free(c->leafkey);
+	free(c->alpn_sel);
+	free(c->setup);
 	free(c->hello);
 	free(c->term_err);
 	w->st.bytes_c2s += c->client.nread;

@@ -37,27 +37,38 @@ enum conn_phase {
 	CONN_BLOCK,		/* block-timeout: holding silently */
 };
 
+/* What only the way to the relay reads: the addresses and texts of proxy.conn.open, the dial
+ * target and the certificate-cache key. conn_relay() frees it once proxy.conn.open is out, so
+ * an idle relaying connection keeps none of it (struct conn was 1.6 KiB with these inline and
+ * a 256-byte ALPN array; it is 0.5 KiB now). */
+struct conn_setup {
+	struct sockaddr_storage	 csa, dsa, usa;	/* client, original destination, upstream local */
+	socklen_t		 dsalen;
+	char			 why[384];
+	char			 hello_err[128];
+	unsigned char		 cache_key[32];	/* certcache key of orig_leaf; valid if cacheable */
+	int			 cacheable;
+};
+
 struct conn {
 	struct worker		*w;
 	TAILQ_ENTRY(conn)	 entry;
 	enum conn_phase		 phase;
 	struct relay_half	 client, upstream;
 	int			 cfd, ufd;	/* raw fds until a bufferevent owns them */
-	struct sockaddr_storage	 csa, dsa, usa;	/* client, original destination, upstream local */
-	socklen_t		 dsalen;
+	struct conn_setup	*setup;		/* NULL once relaying (conn_relay) */
 	char			 flow[2 * UTIL_ADDRSTRLEN + 2];
 	enum policy_action	 action;
 	int			 refused, decided, opened, rst, upstream_connected;
-	char			 why[384];
 	struct tlspeek_hello	*hello;		/* NULL until parsed */
-	char			 hello_err[128];
 	struct event		*ev_peek, *ev_dial, *ev_timer;
 	struct keypool_req	*kreq;
 	X509			*orig_leaf, *forged;
 	EVP_PKEY		*leafkey;
-	unsigned char		 cache_key[32];	/* certcache key of orig_leaf; valid if cacheable */
-	int			 cacheable;
-	unsigned char		 alpn_sel[256];	/* origin's ALPN choice, wire form; [0] = 0: none */
+	/* origin's ALPN choice, wire form (length byte first), NULL: none. The client leg's ALPN
+	 * callback reads it (a TLS 1.2 renegotiation can run it again), so it lives as long as
+	 * the connection; allocated to size, not a 256-byte array */
+	unsigned char		*alpn_sel;
 	uint64_t		 t_start, t_up_start, t_client_start;
 	uint64_t		 trim_ns;	/* last relay_trim pass (conn.c's timer) */
 	uint64_t		 hs_upstream_us, hs_client_us;
@@ -82,7 +93,8 @@ void conn_decide(struct conn *c);
 void conn_publish_open(struct conn *c);
 /* Arm the connection's single timer for ms milliseconds (phase decides what it means). */
 void conn_timer(struct conn *c, int ms);
-/* Both halves have bufferevents: start relaying and the idle timer. */
+/* Both halves have bufferevents: start relaying and the idle timer; once proxy.conn.open is
+ * out, free what only the way here needed (c->setup, c->hello). */
 void conn_relay(struct conn *c);
 /* "peek", "dial", ... for logs. */
 const char *conn_phase_name(enum conn_phase p);

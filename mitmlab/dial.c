@@ -21,7 +21,7 @@
 static int
 dial_transparent(struct conn *c, int fd)
 {
-	struct sockaddr_storage src = c->csa;
+	struct sockaddr_storage src = c->setup->csa;
 	int one = 1;
 
 	if (src.ss_family == AF_INET6) {
@@ -54,8 +54,8 @@ dial_cb(evutil_socket_t fd, short what, void *arg)
 		conn_close(c, "upstream-connect", strerror(err));
 		return;
 	}
-	len = sizeof(c->usa);
-	getsockname(fd, (struct sockaddr *)&c->usa, &len);
+	len = sizeof(c->setup->usa);
+	getsockname(fd, (struct sockaddr *)&c->setup->usa, &len);
 	c->upstream_connected = 1;
 	if (c->action == POLICY_INTERCEPT)
 		intercept_connected(c);
@@ -68,11 +68,12 @@ dial_cb(evutil_socket_t fd, short what, void *arg)
 void
 dial_start(struct conn *c)
 {
+	struct conn_setup *s = c->setup;
 	int fd, one = 1;
 
 	c->phase = CONN_DIAL;
 	c->upstream_connected = 0;
-	fd = socket(c->dsa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(s->dsa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_term(c, "error", strerror(errno));
 		return;
@@ -83,7 +84,7 @@ dial_start(struct conn *c)
 		conn_term(c, "upstream-connect", strerror(errno));
 		return;
 	}
-	if (connect(fd, (struct sockaddr *)&c->dsa, c->dsalen) == -1 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&s->dsa, s->dsalen) == -1 && errno != EINPROGRESS) {
 		c->rst = 1;
 		conn_term(c, "upstream-connect", strerror(errno));
 		return;

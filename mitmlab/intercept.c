@@ -66,13 +66,33 @@ intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
 	worker_publish(c->w, ev);
 }
 
-/* Append "; text" to c->why. */
+/* Append "; text" to the decision's why. */
 static void
 intercept_why(struct conn *c, const char *text)
 {
-	size_t n = strlen(c->why);
+	char *why = c->setup->why;
+	size_t n = strlen(why);
 
-	snprintf(c->why + n, sizeof(c->why) - n, "; %s", text);
+	snprintf(why + n, sizeof(c->setup->why) - n, "; %s", text);
+}
+
+/* Keep the origin's ALPN choice in wire form for the client leg; -1 when out of memory. */
+static int
+intercept_alpn(struct conn *c, SSL *ssl)
+{
+	const unsigned char *alpn = NULL;
+	unsigned alen = 0;
+
+	free(c->alpn_sel);
+	c->alpn_sel = NULL;
+	SSL_get0_alpn_selected(ssl, &alpn, &alen);
+	if (alen == 0)
+		return 0;
+	if ((c->alpn_sel = malloc(alen + 1)) == NULL)
+		return -1;
+	c->alpn_sel[0] = (unsigned char)alen;
+	memcpy(c->alpn_sel + 1, alpn, alen);
+	return 0;
 }
 
 /* The upstream handshake finished: judge it, then forge or fall back. */
@@ -82,8 +102,6 @@ intercept_upstream_done(struct conn *c)
 	struct proxy *px = c->w->px;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->upstream.bev);
 	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
-	const unsigned char *alpn = NULL;
-	unsigned alen = 0;
 	enum upstream_verdict v;
 	char why[256] = "";
 
@@ -124,10 +142,10 @@ intercept_upstream_done(struct conn *c)
 		conn_term(c, "upstream-verify", why);
 		return;
 	}
-	SSL_get0_alpn_selected(ssl, &alpn, &alen);
-	c->alpn_sel[0] = (unsigned char)alen;
-	if (alen > 0)
-		memcpy(c->alpn_sel + 1, alpn, alen);
+	if (intercept_alpn(c, ssl) == -1) {
+		conn_term(c, "error", "out of memory");
+		return;
+	}
 	if ((c->orig_leaf = SSL_get1_peer_certificate(ssl)) == NULL) {
 		conn_term(c, "upstream-tls", "the origin sent no certificate");
 		return;
@@ -191,8 +209,9 @@ intercept_connected(struct conn *c)
 		free(cause);
 		return;
 	}
-	if (w->sess != NULL && upstream_resume_offer(ssl, w->sess, (struct sockaddr *)&c->dsa,
-	    w->px->cfg->upstream_hello, c->hello, !c->up_full) == 1)
+	if (w->sess != NULL && upstream_resume_offer(ssl, w->sess,
+	    (struct sockaddr *)&c->setup->dsa, w->px->cfg->upstream_hello, c->hello,
+	    !c->up_full) == 1)
 		w->st.up_offered++;
 	c->phase = CONN_UP_TLS;
 	c->t_up_start = util_mono_ns();

@@ -112,8 +112,8 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 		return -1;
 	}
 	facts = leaf_facts(c->orig_leaf, x, key);
-	if (c->cacheable)
-		certcache_put(w->cache, c->cache_key, x, key, facts);
+	if (c->setup->cacheable)
+		certcache_put(w->cache, c->setup->cache_key, x, key, facts);
 	c->forged = x;
 	c->leafkey = key;
 	w->st.forges++;
@@ -175,14 +175,15 @@ leaf_get(struct conn *c)
 {
 	struct worker *w = c->w;
 	struct proxy *px = w->px;
+	struct conn_setup *s = c->setup;
 	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
 	EVP_PKEY *key = NULL;
 	json_t *facts = NULL;
 	int parked = 0;
 
-	c->cacheable = certcache_key(c->orig_leaf, forge_profile_name(px->fp), sni,
-	    c->cache_key) == 0;
-	if (c->cacheable && certcache_get(w->cache, c->cache_key, &c->forged, &c->leafkey,
+	s->cacheable = certcache_key(c->orig_leaf, forge_profile_name(px->fp), sni,
+	    s->cache_key) == 0;
+	if (s->cacheable && certcache_get(w->cache, s->cache_key, &c->forged, &c->leafkey,
 	    &facts)) {
 		w->st.cache_hits++;
 		leaf_publish(c, facts, 1, 0);

@@ -16,15 +16,15 @@
 #include "peek.h"
 #include "worker.h"
 
-/* What went wrong with the hello, short, into c->hello_err. */
+/* What went wrong with the hello, short, into c->setup->hello_err. */
 static void
 peek_fail(struct conn *c, enum tlspeek_status st, const char *cause)
 {
 	const char *what = st == TLSPEEK_NOT_TLS ? "not TLS" : st == TLSPEEK_TOO_LARGE ?
 	    "hello too large" : "malformed hello";
 
-	snprintf(c->hello_err, sizeof(c->hello_err), "%s%s%s", what, cause ? ": " : "",
-	    cause ? cause : "");
+	snprintf(c->setup->hello_err, sizeof(c->setup->hello_err), "%s%s%s", what,
+	    cause ? ": " : "", cause ? cause : "");
 	free(c->hello);
 	c->hello = NULL;
 }

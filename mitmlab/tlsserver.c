@@ -67,7 +67,8 @@ tlsserver_ssl_new(SSL_CTX *ctx, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain
 		SSL_free(ssl);
 		return NULL;
 	}
-	SSL_set_app_data(ssl, (void *)(uintptr_t)alpn_sel);
+	if (alpn_sel != NULL)	/* the first ex_data costs an allocation; none reads as "no ALPN" */
+		SSL_set_app_data(ssl, (void *)(uintptr_t)alpn_sel);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }
