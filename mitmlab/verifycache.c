@@ -26,7 +26,8 @@ struct verifycache {
 /* One kept verdict. */
 struct verifycache_entry {
 	int	code;		/* X509_V_* */
-	time_t	until;		/* not used from this second on */
+	time_t	made;		/* not used before this second (the clock stepped back) */
+	time_t	until;		/* nor from this second on */
 };
 
 /* The default clock. */
@@ -97,8 +98,10 @@ verifycache_cacheable(X509_STORE_CTX *xs)
 
 	if (p == NULL || (X509_VERIFY_PARAM_get_flags(p) & bad) != 0)
 		return 0;
-	if (ssl != NULL && SSL_get_verify_callback(ssl) != NULL)
-		return 0;		/* a callback may see (and overrule) each error */
+	if (ssl != NULL && (SSL_get_verify_callback(ssl) != NULL || SSL_ct_is_enabled(ssl)))
+		return 0;		/* a callback may overrule errors; CT needs the built chain */
+	if (X509_STORE_get_verify_cb(X509_STORE_CTX_get0_store(xs)) != NULL)
+		return 0;
 	ERR_set_mark();			/* the getters queue an error when nothing is set */
 	named = X509_VERIFY_PARAM_get0_host(p, 0) != NULL ||
 	    X509_VERIFY_PARAM_get0_email(p) != NULL;
@@ -175,12 +178,19 @@ verifycache_bound(X509 *x, time_t now, time_t *until)
 	return 1;
 }
 
-/* Until when a verdict reached at now may be replayed; now (do not keep) if a time is unreadable. */
+/*
+ * Until when a verdict reached at now may be replayed: the ttl, pulled in by every validity
+ * bound still ahead among the sent certificates, the chain the verifier built and the trusted
+ * store's certificates (one that is not yet valid could build another chain later). now (do
+ * not keep) if a time is unreadable.
+ */
 static time_t
 verifycache_until(struct verifycache *vc, X509_STORE_CTX *xs, time_t now)
 {
 	STACK_OF(X509) *sk[2] = { X509_STORE_CTX_get0_untrusted(xs),
 	    X509_STORE_CTX_get0_chain(xs) };
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(xs));
+	X509 *x;
 	time_t until = now + vc->ttl;
 	int i, j;
 
@@ -190,13 +200,25 @@ verifycache_until(struct verifycache *vc, X509_STORE_CTX *xs, time_t now)
 		for (j = 0; j < sk_X509_num(sk[i]); j++)
 			if (!verifycache_bound(sk_X509_value(sk[i], j), now, &until))
 				return now;
+	for (j = 0; j < sk_X509_OBJECT_num(objs); j++)
+		if ((x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j))) != NULL &&
+		    !verifycache_bound(x, now, &until))
+			return now;
 	return until;
 }
 
-/* Keep code for key until until. */
+/* 0 for verdicts that say nothing about the chain: the verifier itself failed. */
+static int
+verifycache_keepable(int code)
+{
+	return code != X509_V_ERR_UNSPECIFIED && code != X509_V_ERR_OUT_OF_MEM &&
+	    code != X509_V_ERR_STORE_LOOKUP;
+}
+
+/* Keep code for key from now until until. */
 static void
 verifycache_keep(struct verifycache *vc, const unsigned char key[LRU_KEYLEN], int code,
-    time_t until)
+    time_t now, time_t until)
 {
 	struct verifycache_entry *e;
 	int evicted = 0;
@@ -204,6 +226,7 @@ verifycache_keep(struct verifycache *vc, const unsigned char key[LRU_KEYLEN], in
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return;
 	e->code = code;
+	e->made = now;
 	e->until = until;
 	if (lru_put(vc->map, key, e, &evicted) == 0)
 		vc->st.inserts++;
@@ -226,7 +249,7 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 		return X509_verify_cert(xs);
 	}
 	if ((e = lru_get(vc->map, key)) != NULL) {
-		if (now < e->until) {
+		if (e->made <= now && now < e->until) {
 			vc->st.hits++;
 			X509_STORE_CTX_set_error(xs, e->code);
 			return e->code == X509_V_OK;
@@ -237,10 +260,10 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 	vc->st.misses++;
 	rc = X509_verify_cert(xs);
 	code = X509_STORE_CTX_get_error(xs);
-	if (rc < 0 || (rc == 1) != (code == X509_V_OK))
+	if (rc < 0 || (rc == 1) != (code == X509_V_OK) || !verifycache_keepable(code))
 		return rc;		/* internal error or an overruled failure: not kept */
 	if ((until = verifycache_until(vc, xs, now)) > now)
-		verifycache_keep(vc, key, code, until);
+		verifycache_keep(vc, key, code, now, until);
 	return rc;
 }
 

@@ -8,15 +8,18 @@
  * (X509_V_* code). A hit replays the code, so SSL_get_verify_result reads what a full check
  * would have given, without its signature checks (two P-256 verifies and the chain building:
  * about a tenth of the engine's CPU per intercepted connection). A miss runs X509_verify_cert
- * and keeps its verdict until the earliest of ttl seconds, the first notAfter still ahead and
- * the first notBefore still ahead among the sent and the built chain's certificates, so the
- * passing of time cannot make a kept verdict wrong.
+ * and keeps its verdict until the earliest of ttl seconds and every notAfter or notBefore still
+ * ahead among the sent certificates, the built chain and the trusted store, so that the
+ * passing of time cannot make a kept verdict wrong; a verdict is not replayed either if the
+ * clock has stepped back to before it was reached.
  * Always checked in full, never cached: parameters naming a host, e-mail or IP address (the
  * engine checks the name itself after the handshake, upstream_check), a fixed check time, CRL
- * checks, and internal errors. A hit does not rebuild the verified chain, so
- * SSL_get0_verified_chain is NULL after it (the engine never reads it), nor the error depth.
- * The trusted store must not change once the cache is attached (the engine loads it when the
- * context is made), and DANE must not be used on the context (the engine does not).
+ * checks, verify callbacks (per SSL or on the store), Certificate Transparency, and failures
+ * of the verifier itself (unspecified, out of memory, store lookup). A hit does not rebuild
+ * the verified chain, so SSL_get0_verified_chain is NULL after it (the engine never reads it),
+ * nor the error depth. The trusted store must not change once the cache is attached (the
+ * engine loads it when the context is made), and DANE must not be enabled on the context's
+ * connections (the engine never does; OpenSSL has no getter to check it).
  */
 #ifndef MITMLAB_VERIFYCACHE_H
 #define MITMLAB_VERIFYCACHE_H

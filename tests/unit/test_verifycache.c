@@ -5,7 +5,9 @@
  * chain is a hit with the same verdict as a full check (valid and invalid chains); a
  * certificate that differs only in its signature, another leaf or another chain order is
  * checked anew and cannot borrow a kept verdict; a verdict is not kept past its ttl, the
- * first notAfter or a notBefore still ahead; a context that names the host is never cached;
+ * first notAfter or a notBefore still ahead (on a moved clock, and for real: a leaf and a
+ * trusted root that expire two seconds after being checked), nor when the clock steps back;
+ * a changed security level is another key; a context that names the host is never cached;
  * the map stays within its bound.
  */
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -92,9 +95,9 @@ teardown(void **state)
 	return 0;
 }
 
-/* A TLS 1.3 server presenting x (and chain cert ch, if any). */
+/* A TLS 1.3 server presenting x (then chain certs ch, ch2, if any). */
 static SSL_CTX *
-server_ctx(X509 *x, X509 *ch)
+server_ctx2(X509 *x, X509 *ch, X509 *ch2)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -103,7 +106,16 @@ server_ctx(X509 *x, X509 *ch)
 	assert_int_equal(SSL_CTX_use_PrivateKey(ctx, leafkey), 1);
 	if (ch != NULL)
 		assert_int_equal(SSL_CTX_add1_chain_cert(ctx, ch), 1);
+	if (ch2 != NULL)
+		assert_int_equal(SSL_CTX_add1_chain_cert(ctx, ch2), 1);
 	return ctx;
+}
+
+/* A TLS 1.3 server presenting x (and chain cert ch, if any). */
+static SSL_CTX *
+server_ctx(X509 *x, X509 *ch)
+{
+	return server_ctx2(x, ch, NULL);
 }
 
 /* The engine's upstream context trusting the root, with vc attached (NULL: none). */
@@ -287,12 +299,80 @@ test_expiry(void **state)
 	verifycache_stats(vc, &st);
 	assert_int_equal(st.hits, 4);
 	assert_int_equal(st.expired, 3);
+	fake_now = t0 + 50;		/* the clock stepped back: not before it was reached */
+	handshake(cctx, good, NULL);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 4);
+	assert_int_equal(st.expired, 4);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(good);
 	SSL_CTX_free(ssoon);
 	SSL_CTX_free(slater);
 	X509_free(soon);
 	X509_free(later);
+	verifycache_free(vc);
+}
+
+/* Another order of the same certificates is another key; so is another security level. */
+static void
+test_order_and_level(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	SSL_CTX *ab = server_ctx2(leaf, root, evil_root), *ba = server_ctx2(leaf, evil_root, root);
+	SSL_CTX *cctx;
+	struct verifycache_stats st;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	assert_int_equal(handshake(cctx, ab, NULL), truth(ab));
+	assert_int_equal(handshake(cctx, ba, NULL), truth(ba));
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(handshake(cctx, ab, NULL), truth(ab));
+	SSL_CTX_set_security_level(cctx, 0);		/* the auth level is part of the key */
+	assert_int_equal(handshake(cctx, ab, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.misses, 3);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(ab);
+	SSL_CTX_free(ba);
+	verifycache_free(vc);
+}
+
+/* For real: a leaf, and separately a trusted root, that expire 2 s after a valid check; 3 s
+ * later the kept verdicts must not be replayed: each answer equals a full check's. */
+static void
+test_expiry_real(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	EVP_PKEY *k2 = EVP_EC_gen("P-256");
+	X509 *shortleaf = mkcert("a.test", leafkey, root, rootkey, -3600, 2, 5);
+	X509 *shortroot = mkcert("Short Root", k2, NULL, k2, -3600, 2, 6);
+	X509 *leaf2 = mkcert("a.test", leafkey, shortroot, k2, -3600, 86400, 7);
+	SSL_CTX *s1 = server_ctx(shortleaf, NULL), *s2 = server_ctx(leaf2, NULL), *cctx, *plain;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	plain = client_ctx(NULL);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), shortroot), 1);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(plain), shortroot), 1);
+	assert_int_equal(handshake(cctx, s1, NULL), X509_V_OK);
+	assert_int_equal(handshake(cctx, s2, NULL), X509_V_OK);
+	sleep(3);
+	assert_int_equal(handshake(plain, s1, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
+	assert_int_equal(handshake(cctx, s1, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
+	assert_int_equal(handshake(plain, s2, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
+	assert_int_equal(handshake(cctx, s2, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(plain);
+	SSL_CTX_free(s1);
+	SSL_CTX_free(s2);
+	X509_free(shortleaf);
+	X509_free(shortroot);
+	X509_free(leaf2);
+	EVP_PKEY_free(k2);
 	verifycache_free(vc);
 }
 
@@ -358,6 +438,8 @@ main(void)
 		cmocka_unit_test(test_hit_same_verdict),
 		cmocka_unit_test(test_forged_signature_not_borrowed),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_order_and_level),
+		cmocka_unit_test(test_expiry_real),
 		cmocka_unit_test(test_named_host_uncached),
 		cmocka_unit_test(test_bound),
 	};
