@@ -61,6 +61,7 @@ want() { [[ $ROWS == *" $1 "* ]]; }
 PARTS=" ${PARTS:-hs bulk lat} "
 part() { [[ $PARTS == *" $1 "* ]]; }
 REF_BIN=${REF_BIN:-}
+[ -z "${LL_RATE:-}" ] || [[ $LL_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: LL_RATE must be a whole number of connections per second" >&2; exit 1; }
 if [ -n "$REF_BIN" ]; then case $REF_BIN in /*) ;; *) REF_BIN=$ML_TOP/$REF_BIN ;; esac; [ -x "$REF_BIN" ] || { echo "bench: REF_BIN $REF_BIN is not executable" >&2; exit 1; }; fi
 HS_C=16       # concurrent h2load clients for the handshake rate
 BULK_C=4      # concurrent connections for bulk
@@ -220,17 +221,32 @@ measure() {
 na() { echo "{\"row\":\"$1\",\"kind\":\"na\",\"why\":$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$2")}" >>"$RES"; log "$1: not measured: $2"; }
 # desc PID: the processes below PID (a WRAP tool's child is the proxy itself)
 desc() { local p; for p in $(pgrep -P "$1"); do echo "$p"; desc "$p"; done; }
-# stop PID: TERM it and what runs below it, wait, KILL what is left. A wrapper such as strace
-# or heaptrack may exit on TERM and leave its child, the proxy, running: so the whole tree.
+# stop PID: end a row's process tree. The proxy (the process of the tree running $ML_BIN or
+# $REF_BIN; else PID itself) gets TERM first and 5 s, so that a WRAP tool (strace, heaptrack,
+# perf) can write out what it collected once its child has exited; then TERM, and 2 s later
+# KILL, whatever of the tree is left. A PID is signalled only while it still has the start time
+# it had when the tree was listed, so a PID reused by another process is never hit.
 stop() {
-	local all p left
-	all="$1 $(desc "$1" | tr '\n' ' ')"
-	for p in $all; do kill -TERM "$p" 2>/dev/null || true; done
+	local p exe main=$1 bins=" " left
+	local -A st=()
+	for p in "$1" $(desc "$1"); do st[$p]=$(ml_starttime "$p"); done
+	for p in "$ML_BIN" "$REF_BIN"; do [ -n "$p" ] && bins+="$(readlink -f "$p") "; done
+	for p in "${!st[@]}"; do
+		exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
+		[[ $bins == *" $exe "* ]] && main=$p
+	done
+	same() { [ -n "${st[$1]}" ] && [ "$(ml_starttime "$1")" = "${st[$1]}" ]; }
+	same "$main" && kill -TERM "$main" 2>/dev/null
 	for _ in $(seq 50); do
-		left=; for p in $all; do kill -0 "$p" 2>/dev/null && left=1; done
+		left=; for p in "${!st[@]}"; do same "$p" && left=1; done
 		[ -n "$left" ] || break; sleep 0.1
 	done
-	for p in $all; do kill -KILL "$p" 2>/dev/null || true; done
+	for p in "${!st[@]}"; do same "$p" && kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 20); do
+		left=; for p in "${!st[@]}"; do same "$p" && left=1; done
+		[ -n "$left" ] || break; sleep 0.1
+	done
+	for p in "${!st[@]}"; do same "$p" && kill -KILL "$p" 2>/dev/null; done
 	wait "$1" 2>/dev/null || true
 }
 # warm ROW: a few connections through the proxy (cert cache warm, check it works); 0 if ok
@@ -455,7 +471,7 @@ if want latload; then
 			f=$ML_TMP/$row-seg$i-$side.jsonl
 			read -r c0 _ _ _ w0 n0 <<<"$(procstat "$PSTART")"
 			t0=$(date +%s.%N); rc=0
-			ip netns exec "$C" timeout 15 taskset -c 0 "$ML_BIN" client --url "https://$HOST:$port/" \
+			ip netns exec "$C" timeout -k 5 15 taskset -c 0 "$ML_BIN" client --url "https://$HOST:$port/" \
 			    --connect "$HOST=$OIP:$port" --rate "$rate" --count $((2 * rate)) --concurrency 256 --http 1.1 \
 			    --trust "$W/root.pem" --trust "$ML_TMP/ca/root.pem" --results --timeout-ms 5000 \
 			    --duration-ms 8000 >"$f" 2>"$f.err" || rc=$?
@@ -500,7 +516,7 @@ for v in "${VARIANTS[@]}"; do
 	r0=$(procstat "$PSTART" | cut -d' ' -f3)
 	rm -f "$ML_TMP/idle.ready"
 	ip netns exec "$C" bash -c "ulimit -n 65536; exec timeout 300 taskset -c 0 python3 '$HERE/client.py' idle $OIP $HOST $IDLE_N 240 '$ML_TMP/idle.ready'" >"$ML_TMP/idle.log" 2>&1 &
-	IDLEPID=$!; ML_PIDS+=($IDLEPID)
+	IDLEPID=$!; ml_track "$IDLEPID"
 	for _ in $(seq 2400); do [ -s "$ML_TMP/idle.ready" ] && break; kill -0 $IDLEPID 2>/dev/null || break; sleep 0.1; done
 	sleep 2
 	r1=$(procstat "$PSTART" | cut -d' ' -f3)

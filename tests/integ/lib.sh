@@ -12,6 +12,7 @@ ML_PASS=0
 ML_FAIL=0
 ML_NS=()
 ML_PIDS=()
+declare -A ML_START=()		# PID → its start time when this script started it (ml_bg)
 
 # ml_init NAME: unique id, temp dir, cleanup trap.
 ml_init() {
@@ -21,13 +22,36 @@ ml_init() {
 	trap 'exit 130' INT TERM
 }
 
-# ml_cleanup: stop the processes this test started (by PID), delete its namespaces and files.
+# ml_starttime PID: when PID started (clock ticks since boot, field 22 of /proc/PID/stat);
+# empty if there is no such process or it has exited (a zombie). With the PID it names one
+# process for good: a PID the kernel has handed to another process since has another start time.
+ml_starttime() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }		# after "PID (comm) ": field 3 (state) onwards
+	set -- $s
+	[ "$1" = Z ] || echo "${20}"
+}
+
+# ml_ours PID: 0 if PID is still the process ml_bg started under that PID.
+ml_ours() {
+	[ -n "${ML_START[$1]:-}" ] && [ "$(ml_starttime "$1")" = "${ML_START[$1]}" ]
+}
+
+# ml_track PID: stop PID at cleanup too (a process started without ml_bg).
+ml_track() {
+	ML_PIDS+=("$1")
+	ML_START[$1]=$(ml_starttime "$1")
+}
+
+# ml_cleanup: stop the processes this test started (by PID, and only while the PID is still
+# theirs), delete its namespaces and files.
 ml_cleanup() {
 	local p ns
-	for p in "${ML_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${ML_PIDS[@]}"; do ml_ours "$p" && kill -TERM "$p" 2>/dev/null; done
 	for p in "${ML_PIDS[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$p" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do ml_ours "$p" || break; sleep 0.2; done
+		ml_ours "$p" && kill -KILL "$p" 2>/dev/null
 	done
 	for ns in "${ML_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	if [ -n "${ML_KEEP:-}" ]; then echo "kept $ML_TMP"; else rm -rf "$ML_TMP"; fi
@@ -75,14 +99,16 @@ ml_bg() {
 	ip netns exec "$ns" "$@" >"$ML_TMP/$log.log" 2>&1 &
 	ML_PIDS+=($!)
 	ML_LASTPID=$!
+	ML_START[$!]=$(ml_starttime $!)
 }
 
 # ml_term PID [TRIES]: SIGTERM a process this test started and wait (TRIES x 0.1 s, default
 # 8 s) for it to exit; 1 if it is still running.
 ml_term() {
 	local i
+	ml_ours "$1" || return 0
 	kill -TERM "$1" 2>/dev/null || return 0
-	for ((i = 0; i < ${2:-80}; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	for ((i = 0; i < ${2:-80}; i++)); do ml_ours "$1" || return 0; sleep 0.1; done
 	return 1
 }
 

@@ -78,7 +78,7 @@ one() {
 	t0=$(date +%s)
 	"$ML_BIN" run "$ML_TMP/$name.yaml" --out "$run" --no-report >"$ML_TMP/$name.out" 2>&1 &
 	pid=$!
-	ML_PIDS+=("$pid")
+	ml_track "$pid"
 	for i in $(seq 300); do	# at most 30 s for the lab, its handler and 8 results
 		[ -z "$id" ] && id=$(registry_id "$pid")
 		[ -n "$id" ] && [ -z "$np" ] && np=$(netq_pid "ml$id-gw")

@@ -19,7 +19,7 @@ ns_count() { ip netns list | awk '{print $1}' | grep -c "^ml$1-" || true; }
 start_run() {
 	"$ML_BIN" run "$SCN" --out "$ML_TMP/$1" --no-report >"$ML_TMP/$1.out" 2>&1 &
 	RUNPID=$!
-	ML_PIDS+=("$RUNPID")
+	ml_track "$RUNPID"
 	LABID=
 	for _ in $(seq 300); do
 		[ -z "$LABID" ] && LABID=$(lab_of "$ML_TMP/$1")

@@ -36,7 +36,7 @@ CLOSED=$((PORT + 1))
 openssl s_server -quiet -www -accept "127.0.0.1:$PORT" -cert "$ML_TMP/pki/lab.test.pem" \
     -key "$ML_TMP/pki/lab.test.key" -cert_chain "$ML_TMP/pki/int.pem" \
     >"$ML_TMP/s_server.log" 2>&1 &
-ML_PIDS+=($!)
+ml_track "$!"
 wait_port "$PORT"
 
 # The bus forwarder and a tail collecting client.result (optional: only if `bus` exists).
@@ -45,12 +45,12 @@ if "$BIN" bus --help >/dev/null 2>&1; then
 	BUS=1
 	"$BIN" bus --in "ipc://$ML_TMP/bus.in" --out "ipc://$ML_TMP/bus.out" \
 	    --record "$ML_TMP/events.jsonl" >"$ML_TMP/bus.log" 2>&1 &
-	ML_PIDS+=($!)
+	ml_track "$!"
 	ml_wait_file "$ML_TMP/bus.out"
 	"$BIN" bus --tail "ipc://$ML_TMP/bus.out" --topic client.result --count 8 \
 	    --timeout-ms 60000 >"$ML_TMP/tail.jsonl" 2>"$ML_TMP/tail.log" &
 	TAIL=$!
-	ML_PIDS+=($TAIL)
+	ml_track "$TAIL"
 	sleep 0.5
 fi
 busarg=()
@@ -87,14 +87,14 @@ OPORT=$((PORT + 2))
 HPORT=$((PORT + 3))
 "$BIN" origin --listen "127.0.0.1:$OPORT" --http-port "$HPORT" \
     --site "lab.test,$ML_TMP/pki/lab.test.pem,$ML_TMP/pki/lab.test.key" >"$ML_TMP/origin.log" 2>&1 &
-ML_PIDS+=($!)
+ml_track "$!"
 cat >"$ML_TMP/moved.json" <<JSON
 {"listen": ["127.0.0.2:$OPORT"], "http_port": $HPORT, "sites": [{"name": "moved.test",
  "cert": "$ML_TMP/pki/lab.test.pem", "key": "$ML_TMP/pki/lab.test.key", "status": 302,
  "body_bytes": 0, "location": "http://warning.test/install-certificate"}]}
 JSON
 "$BIN" origin -c "$ML_TMP/moved.json" >"$ML_TMP/origin2.log" 2>&1 &
-ML_PIDS+=($!)
+ml_track "$!"
 wait_port "$HPORT"
 for ((i = 0; i < 50; i++)); do (exec 3<>"/dev/tcp/127.0.0.2/$HPORT") 2>/dev/null && break; sleep 0.1; done
 # plain_is URL OUTCOME LOCATION: one curl run, checks its client.result.
