@@ -16,9 +16,9 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 2 min; row latload adds about 20 s, 30 s in a full run), OUT=DIR
-#   (default bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume bus sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
+# Environment: QUICK=1 (about 3 min; the full run about 10), OUT=DIR (default
+#   bench/results/<UTC stamp>), BUILD.
+#   ROWS="direct relay mitmlab resume bus pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
 #        run only these rows (default all); e.g. ROWS="idle" for the memory figure alone,
 #        ROWS="latpair latload" for latency alone. "latpair" interleaves direct connections (origin
 #        port 4443, not redirected) with intercepted ones (port 443) in one loop, one connection at
@@ -32,7 +32,9 @@
 #        is one sample, t_total_us (connect + TLS 1.3 + GET + full response); failures are counted,
 #        not sampled. Per side: pooled p50/p99 (p999 from 1000 samples), and the median of the
 #        segments' p50/p99 as a check; the proxy's CPU and run-queue wait per segment. Each
-#        segment's samples (µs) go to OUT/latload-samples.json.
+#        segment's samples (µs) go to OUT/latload-samples.json. "pubpair" alternates the engine
+#        alone with the engine publishing to a bus recorder with every analyzer attached, REPS
+#        pairs of handshake and bulk runs, and reports the median per-pair ratios.
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
 #        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref" and "idle-ref", next to the
 #        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
@@ -54,7 +56,7 @@ else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
 fi
-ROWS=" ${ROWS:-direct relay mitmlab resume bus sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume bus pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -335,6 +337,12 @@ start_analyzers() {
 		ANPIDS+=("$ML_LASTPID")
 	done
 }
+# ticks PID...: CPU clock ticks (utime + stime) used so far by these processes
+ticks() { local p t=0 s; for p in "$@"; do s=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
+# quiet PID...: wait (at most 10 s) until these processes use less than 2 ticks in 0.3 s: the
+# analyzers and recorder work through a handshake burst's events after the burst, on core 0
+# with the client and origin, which would slow the next part's load generator, not the engine
+quiet() { local a b i; a=$(ticks "$@"); for ((i = 0; i < 33; i++)); do sleep 0.3; b=$(ticks "$@"); [ $((b - a)) -lt 2 ] && return 0; a=$b; done; return 0; }
 # pubpair: the engine alone against the engine with the bus recorder and every analyzer
 # attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then
@@ -354,6 +362,14 @@ if want pubpair; then
 			c1=$(cpu_of "$PSTART")
 			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
 			echo "{\"row\":\"$row\",\"kind\":\"pub\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+			# bulk too: the same 1 MiB GETs as the load rows, on the same proxy, once the
+			# analyzers have worked through the burst's events (both halves wait alike)
+			quiet "${ANPIDS[@]}" "$PRECPID"
+			c0=$(cpu_of "$PSTART")
+			h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
+			c1=$(cpu_of "$PSTART")
+			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-bulk$r.h2")"
+			echo "{\"row\":\"$row\",\"kind\":\"pubbulk\",\"rep\":$r,\"secs\":$s,\"bytes\":$b,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
 			stop "$PSTART"
 		done
 	done

@@ -198,9 +198,17 @@ if reps_both:
     cr = [(pub["rec"][r]["cpu"] / pub["rec"][r]["ok"]) / (pub["none"][r]["cpu"] / pub["none"][r]["ok"]) for r in reps_both]
     hr = [(pub["rec"][r]["ok"] / pub["rec"][r]["secs"]) / (pub["none"][r]["ok"] / pub["none"][r]["secs"]) for r in reps_both]
     pi = next((x for x in recs if x["row"] == "pub-rec" and x["kind"] == "pubinfo"), {})
+    bulk = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pubbulk" and x["bytes"] > 0 and x["secs"] > 0}
+            for h in ("none", "rec")}
+    rb = sorted(set(bulk["none"]) & set(bulk["rec"]))
+    bs = ""
+    if rb:
+        mr_ = [(bulk["rec"][r]["bytes"] / bulk["rec"][r]["secs"]) / (bulk["none"][r]["bytes"] / bulk["none"][r]["secs"]) for r in rb]
+        gr = [(bulk["rec"][r]["cpu"] / bulk["rec"][r]["bytes"]) / (bulk["none"][r]["cpu"] / bulk["none"][r]["bytes"]) for r in rb]
+        bs = f"; bulk MB/s ×{med(mr_):.3f}, CPU per GB ×{med(gr):.3f} ({len(rb)} pairs)"
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
-             f"hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}) (target: within 5%)")
+             f"hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs} (target: within 5%)")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
