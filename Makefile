@@ -55,6 +55,8 @@ BIN       = $(BUILD)/bin/mitmlab
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Helpers shared by the unit tests (not test programs: no test_ prefix), linked into each one.
+UNIT_HELPER_OBJS = $(BUILD)/obj/tests/unit/testpki.o
 TESTS    ?= $(UNIT_SRCS:tests/unit/%.c=%)
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
@@ -99,9 +101,9 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)

@@ -20,10 +20,10 @@
 #include <time.h>
 
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "config.h"
 #include "sesscache.h"
+#include "testpki.h"
 #include "tlspeek.h"
 #include "upstream.h"
 
@@ -251,43 +251,14 @@ test_drop(void **state)
 static EVP_PKEY *rootkey, *leafkey;
 static X509 *root, *leaf;
 
-/* A certificate for subject cn signed by (issuer, ikey); issuer NULL: self-signed CA. */
-static X509 *
-mkcert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, const char *san)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *ext;
-
-	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), san != NULL ? 2 : 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
-	X509_NAME_free(n);
-	X509_set_pubkey(x, key);
-	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, san != NULL ? NID_subject_alt_name :
-	    NID_basic_constraints, san != NULL ? san : "critical,CA:TRUE");
-	assert_non_null(ext);
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
-	return x;
-}
-
 static int
 setup_pki(void **state)
 {
 	(void)state;
 	rootkey = EVP_EC_gen("P-256");
 	leafkey = EVP_EC_gen("P-256");
-	root = mkcert("Resume Test Root", rootkey, NULL, rootkey, NULL);
-	leaf = mkcert("a.test", leafkey, root, rootkey, "DNS:a.test");
+	root = testpki_cert("Resume Test Root", rootkey, NULL, rootkey, -3600, 86400, 1, NULL);
+	leaf = testpki_cert("a.test", leafkey, root, rootkey, -3600, 86400, 2, "DNS:a.test");
 	return root == NULL || leaf == NULL;
 }
 

@@ -21,9 +21,9 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "config.h"
+#include "testpki.h"
 #include "upstream.h"
 #include "verifycache.h"
 
@@ -38,36 +38,6 @@ clock_fake(void)
 	return fake_now;
 }
 
-/* A certificate valid from nb to na seconds from now, signed by (issuer name of iss, ikey);
- * iss NULL: self-signed CA. */
-static X509 *
-mkcert(const char *cn, EVP_PKEY *key, X509 *iss, EVP_PKEY *ikey, long nb, long na, long serial)
-{
-	X509 *x = X509_new();
-	X509_NAME *n = X509_NAME_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *ext;
-
-	assert_non_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	X509_gmtime_adj(X509_getm_notBefore(x), nb);
-	X509_gmtime_adj(X509_getm_notAfter(x), na);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(x, n);
-	X509_set_issuer_name(x, iss != NULL ? X509_get_subject_name(iss) : n);
-	X509_NAME_free(n);
-	X509_set_pubkey(x, key);
-	X509V3_set_ctx(&v3, iss != NULL ? iss : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, iss != NULL ? NID_subject_alt_name :
-	    NID_basic_constraints, iss != NULL ? "DNS:a.test" : "critical,CA:TRUE");
-	assert_non_null(ext);
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
-	return x;
-}
-
 static int
 setup(void **state)
 {
@@ -75,10 +45,11 @@ setup(void **state)
 	rootkey = EVP_EC_gen("P-256");
 	leafkey = EVP_EC_gen("P-256");
 	evilkey = EVP_EC_gen("P-256");
-	root = mkcert("Verify Test Root", rootkey, NULL, rootkey, -3600, 86400 * 30, 1);
+	root = testpki_cert("Verify Test Root", rootkey, NULL, rootkey, -3600, 86400 * 30, 1, NULL);
 	/* same name as the real root, another key: what it signs must never pass */
-	evil_root = mkcert("Verify Test Root", evilkey, NULL, evilkey, -3600, 86400 * 30, 1);
-	leaf = mkcert("a.test", leafkey, root, rootkey, -3600, 86400, 2);
+	evil_root = testpki_cert("Verify Test Root", evilkey, NULL, evilkey, -3600, 86400 * 30, 1,
+	    NULL);
+	leaf = testpki_cert("a.test", leafkey, root, rootkey, -3600, 86400, 2, "DNS:a.test");
 	return root == NULL || leaf == NULL || evil_root == NULL;
 }
 
@@ -199,7 +170,7 @@ test_hit_same_verdict(void **state)
 {
 	struct verifycache *vc = verifycache_new(16, 60);
 	SSL_CTX *good = server_ctx(leaf, root), *bad = server_ctx(leaf, NULL), *cctx;
-	X509 *self = mkcert("a.test", leafkey, NULL, leafkey, -3600, 86400, 9);
+	X509 *self = testpki_cert("a.test", leafkey, NULL, leafkey, -3600, 86400, 9, NULL);
 	SSL_CTX *selfsrv = server_ctx(self, NULL);
 	struct verifycache_stats st;
 	long want;
@@ -238,7 +209,8 @@ static void
 test_forged_signature_not_borrowed(void **state)
 {
 	struct verifycache *vc = verifycache_new(16, 60);
-	X509 *fake = mkcert("a.test", leafkey, evil_root, evilkey, -3600, 86400, 2);
+	X509 *fake = testpki_cert("a.test", leafkey, evil_root, evilkey, -3600, 86400, 2,
+	    "DNS:a.test");
 	SSL_CTX *good = server_ctx(leaf, NULL), *forged = server_ctx(fake, NULL), *cctx;
 	struct verifycache_stats st;
 
@@ -266,8 +238,8 @@ static void
 test_expiry(void **state)
 {
 	struct verifycache *vc = verifycache_new(16, 60);
-	X509 *soon = mkcert("a.test", leafkey, root, rootkey, -3600, 20, 3);
-	X509 *later = mkcert("a.test", leafkey, root, rootkey, 30, 86400, 4);
+	X509 *soon = testpki_cert("a.test", leafkey, root, rootkey, -3600, 20, 3, "DNS:a.test");
+	X509 *later = testpki_cert("a.test", leafkey, root, rootkey, 30, 86400, 4, "DNS:a.test");
 	SSL_CTX *good = server_ctx(leaf, NULL), *ssoon = server_ctx(soon, NULL);
 	SSL_CTX *slater = server_ctx(later, NULL), *cctx;
 	struct verifycache_stats st;
@@ -348,9 +320,9 @@ test_expiry_real(void **state)
 {
 	struct verifycache *vc = verifycache_new(16, 60);
 	EVP_PKEY *k2 = EVP_EC_gen("P-256");
-	X509 *shortleaf = mkcert("a.test", leafkey, root, rootkey, -3600, 2, 5);
-	X509 *shortroot = mkcert("Short Root", k2, NULL, k2, -3600, 2, 6);
-	X509 *leaf2 = mkcert("a.test", leafkey, shortroot, k2, -3600, 86400, 7);
+	X509 *shortleaf = testpki_cert("a.test", leafkey, root, rootkey, -3600, 2, 5, "DNS:a.test");
+	X509 *shortroot = testpki_cert("Short Root", k2, NULL, k2, -3600, 2, 6, NULL);
+	X509 *leaf2 = testpki_cert("a.test", leafkey, shortroot, k2, -3600, 86400, 7, "DNS:a.test");
 	SSL_CTX *s1 = server_ctx(shortleaf, NULL), *s2 = server_ctx(leaf2, NULL), *cctx, *plain;
 
 	(void)state;
@@ -410,7 +382,8 @@ test_bound(void **state)
 	(void)state;
 	cctx = client_ctx(vc);
 	for (i = 0; i < 3; i++) {
-		x[i] = mkcert("a.test", leafkey, root, rootkey, -3600, 86400, 10 + i);
+		x[i] = testpki_cert("a.test", leafkey, root, rootkey, -3600, 86400, 10 + i,
+		    "DNS:a.test");
 		s[i] = server_ctx(x[i], NULL);
 		assert_int_equal(handshake(cctx, s[i], NULL), X509_V_OK);
 	}

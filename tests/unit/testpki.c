@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * testpki — the unit tests' maker of test certificates (see testpki.h): the name, validity,
+ * key, extension and signing steps in one place, so tests that compare certificates or chains
+ * build them the same way. It asserts with cmocka, so it only runs inside a test.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <openssl/x509v3.h>
+
+#include "testpki.h"
+
+/* Add extension nid with config text value to x (ctx: issuer and subject set). */
+static void
+add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
+/* A certificate for cn and key signed by (issuer, ikey); issuer NULL: a self-signed CA. */
+X509 *
+testpki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long not_before_s,
+    long not_after_s, long serial, const char *san)
+{
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	X509V3_CTX v3;
+
+	assert_non_null(x);
+	assert_non_null(n);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), not_before_s);
+	X509_gmtime_adj(X509_getm_notAfter(x), not_after_s);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
+	X509_NAME_free(n);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	if (issuer == NULL)
+		add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE");
+	if (san != NULL)
+		add_ext(x, &v3, NID_subject_alt_name, san);
+	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
+	return x;
+}
