@@ -246,14 +246,22 @@ bus_drop(struct bus *b, json_t *ev)
 	return -1;
 }
 
-/* Stamp, serialize into a stack buffer when it fits, send both frames without blocking. */
+/* Stamp, serialize. */
 int
 bus_publish(struct bus *b, json_t *ev)
 {
-	char stackbuf[4096], *body = stackbuf;
+	return bus_publish_members(b, ev, NULL);
+}
+
+/* Stamp, serialize into a stack buffer when it fits, append the serialized members, send both
+ * frames without blocking. */
+int
+bus_publish_members(struct bus *b, json_t *ev, const char *members)
+{
+	char stackbuf[8192], *body = stackbuf;
 	const char *topic;
 	json_t *seq;
-	size_t n, tlen;
+	size_t n, tlen, mlen = members != NULL ? strlen(members) : 0;
 	int rc;
 
 	if (b == NULL || b->sock == NULL) {
@@ -282,12 +290,21 @@ bus_publish(struct bus *b, json_t *ev)
 		return bus_drop(b, ev);
 	if ((n = json_dumpb(ev, stackbuf, sizeof(stackbuf), JSON_COMPACT)) == 0)
 		return bus_drop(b, ev);
-	if (n > sizeof(stackbuf)) {
-		if ((body = malloc(n)) == NULL ||
-		    json_dumpb(ev, body, n, JSON_COMPACT) != n) {
+	if (n + mlen + 1 > sizeof(stackbuf)) {
+		if ((body = malloc(n + mlen + 1)) == NULL)
+			return bus_drop(b, ev);
+		if (n <= sizeof(stackbuf))
+			memcpy(body, stackbuf, n);
+		else if (json_dumpb(ev, body, n, JSON_COMPACT) != n) {
 			free(body);
 			return bus_drop(b, ev);
 		}
+	}
+	if (mlen > 0) {		/* {"t":...,"seq":N} → {"t":...,"seq":N,MEMBERS} */
+		body[n - 1] = ',';
+		memcpy(body + n, members, mlen);
+		body[n + mlen] = '}';
+		n += mlen + 1;
 	}
 	/*
 	 * XPUB checks the queue limit before the first frame only (libzmq counts whole messages),

@@ -51,6 +51,13 @@ json_t *bus_event(const char *topic);
 /* Stamp v/ts/src/seq (ts only if absent) and send; steals the reference to ev. Returns 0 if
  * sent, -1 if dropped (counted; an event without a string "t" is dropped too). */
 int bus_publish(struct bus *b, json_t *ev);
+/*
+ * bus_publish, and append members to the event: a run of already serialized JSON object
+ * members ("k":v,... without braces; NULL or "" for none) that must not repeat a key of ev.
+ * For fields that stay the same over many events (proxy.forge's PEMs, serialized once per
+ * forged certificate instead of escaped anew for every connection).
+ */
+int bus_publish_members(struct bus *b, json_t *ev, const char *members);
 uint64_t bus_sent(const struct bus *b);
 uint64_t bus_dropped(const struct bus *b);
 const char *bus_src(const struct bus *b);

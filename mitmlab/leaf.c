@@ -3,8 +3,9 @@
  * leaf — cache, key and forge steps of interception. The per-worker certcache needs no lock;
  * the keypool request is the only cross-thread handoff, and it is cancelled by conn_close()
  * if the connection dies while parked. The cache keeps, with each forged certificate, the
- * proxy.forge facts (PEMs, hashes, key size), so a hit costs one hash of the upstream
- * certificate and no encoding. Certificate forging itself is forge.c's job.
+ * proxy.forge facts (PEMs, hashes, key size) already serialized, so a hit costs one hash of
+ * the upstream certificate and neither PEM encoding nor JSON escaping. Certificate forging
+ * itself is forge.c's job.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -49,12 +50,15 @@ leaf_cert_json(json_t *facts, const char *pemkey, const char *shakey, X509 *x)
 }
 
 /* The proxy.forge fields that depend only on the forged certificate (computed once per
- * forgery and cached with it): both PEMs and SHA-256s, key bits and RSA exponent. */
+ * forgery and cached with it): both PEMs and SHA-256s, key bits and RSA exponent, as a JSON
+ * string holding their serialized members (bus_publish_members); NULL when out of memory. */
 static json_t *
 leaf_facts(X509 *orig, X509 *forged, EVP_PKEY *key)
 {
-	json_t *facts = json_object();
+	json_t *facts = json_object(), *members = NULL;
 	BIGNUM *e = NULL;
+	char *s;
+	size_t len;
 
 	if (facts == NULL)
 		return NULL;
@@ -67,7 +71,13 @@ leaf_facts(X509 *orig, X509 *forged, EVP_PKEY *key)
 	else
 		json_object_set_new(facts, "key_exponent", json_null());
 	BN_free(e);
-	return facts;
+	if ((s = json_dumps(facts, JSON_COMPACT)) != NULL && (len = strlen(s)) > 2) {
+		s[len - 1] = '\0';		/* {MEMBERS} → MEMBERS */
+		members = json_string(s + 1);
+	}
+	free(s);
+	json_decref(facts);
+	return members;
 }
 
 /* Publish proxy.forge with the forgery's facts (may be NULL: out of memory). */
@@ -81,14 +91,12 @@ leaf_publish(struct conn *c, json_t *facts, int hit, uint64_t forge_us)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "profile", json_string(forge_profile_name(fp)));
-	if (facts != NULL)
-		json_object_update(ev, facts);
 	json_object_set_new(ev, "key_strategy", json_string(leaf_strategy(
 	    forge_profile_keymode(fp))));
 	json_object_set_new(ev, "cache_hit", json_boolean(hit));
 	json_object_set_new(ev, "forge_us", json_integer((json_int_t)forge_us));
 	json_object_set_new(ev, "key_waited", json_boolean(c->key_waited));
-	worker_publish(c->w, ev);
+	worker_publish_members(c->w, ev, json_string_value(facts));
 }
 
 /* Forge with key (takes ownership); 1 on success, -1 marks c. */

@@ -28,8 +28,15 @@
 void
 worker_publish(struct worker *w, json_t *ev)
 {
+	worker_publish_members(w, ev, NULL);
+}
+
+/* The same, with members already serialized. */
+void
+worker_publish_members(struct worker *w, json_t *ev, const char *members)
+{
 	json_object_set_new(ev, "worker", json_string(w->name));
-	bus_publish(w->bus, ev);
+	bus_publish_members(w->bus, ev, members);
 }
 
 /* Resident set size in KiB from /proc/self/statm. */

@@ -67,5 +67,7 @@ void worker_stop(struct worker *w);
 void worker_free(struct worker *w);
 /* Publish ev (steals it) on the worker's bus, adding "worker". */
 void worker_publish(struct worker *w, json_t *ev);
+/* worker_publish with serialized members appended (bus_publish_members). */
+void worker_publish_members(struct worker *w, json_t *ev, const char *members);
 
 #endif

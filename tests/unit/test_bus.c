@@ -340,6 +340,65 @@ test_order_and_seq(void **state)
 	assert_int_equal(e->fwd.st.gaps, 0);
 }
 
+/* bus_publish_members appends serialized members to the event: small ones, ones that overflow
+ * the stack buffer, and an event that overflows it by itself; none or "" adds nothing. */
+static void
+test_members(void **state)
+{
+	struct env *e = *state;
+	enum { BIG = 20000 };
+	char *big = malloc(BIG + 16), *pad = malloc(BIG);
+	struct bus *b;
+	json_t *ev;
+	void *s;
+	int i;
+
+	assert_non_null(big);
+	assert_non_null(pad);
+	snprintf(big, 16, "\"big\":\"");
+	memset(big + 7, 'x', BIG);
+	strcpy(big + 7 + BIG, "\"");
+	memset(pad, 'p', BIG - 1);
+	pad[BIG - 1] = '\0';
+	fwd_start(e, 0);
+	s = sub_open(e, "test.");
+	sub_sync(e, s, "test.probe");
+	b = bus_open(e->fwd.in, "t1", WAIT_MS, NULL);
+	for (i = 0; i < 5; i++) {
+		ev = bus_event("test.ev");
+		json_object_set_new(ev, "i", json_integer(i));
+		if (i == 3)
+			json_object_set_new(ev, "pad", json_string(pad));
+		assert_int_equal(bus_publish_members(b, ev, i == 0 ? "\"k\":\"a\\nb\",\"n\":[1,null]" :
+		    i == 1 ? NULL : i == 2 ? "" : big), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		ev = sub_recv(s);
+		assert_non_null(ev);
+		assert_int_equal(jint(ev, "i"), i);
+		assert_int_equal(jint(ev, "seq"), i);
+		assert_string_equal(json_string_value(json_object_get(ev, "src")), "t1");
+		if (i == 0) {
+			assert_string_equal(json_string_value(json_object_get(ev, "k")), "a\nb");
+			assert_int_equal(json_array_size(json_object_get(ev, "n")), 2);
+		}
+		if (i == 1 || i == 2)
+			assert_int_equal(json_object_size(ev), 6);	/* v t ts i src seq */
+		if (i >= 3)
+			assert_int_equal(strlen(json_string_value(json_object_get(ev, "big"))), BIG);
+		if (i == 3)
+			assert_string_equal(json_string_value(json_object_get(ev, "pad")), pad);
+		json_decref(ev);
+	}
+	assert_int_equal(bus_dropped(b), 0);
+	zmq_close(s);
+	bus_close(b);
+	fwd_stop(e);
+	assert_int_equal(e->fwd.st.invalid, 0);
+	free(big);
+	free(pad);
+}
+
 /* With no analyzer attached, the recorder still gets every event sent right after bus_open,
  * from several publishers; bus.stats closes the record and reports no gap. */
 static void
@@ -635,6 +694,7 @@ main(void)
 		cmocka_unit_test(test_validate_table),
 		cmocka_unit_test(test_disabled_and_event),
 		cmocka_unit_test_setup_teardown(test_order_and_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_no_slow_joiner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topic_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_no_forwarder, setup, teardown),
