@@ -107,7 +107,8 @@ handshake(const unsigned char *offer, size_t offerlen, const unsigned char *sel,
 	X509_free(peer);
 	SSL_get0_alpn_selected(c, &p, &plen);
 	assert_true(plen < outlen);
-	memcpy(out, p, plen);
+	if (plen > 0)			/* p is NULL when nothing was negotiated */
+		memcpy(out, p, plen);
 	out[plen] = '\0';
 	SSL_free(c);
 	SSL_free(s);
