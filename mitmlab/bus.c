@@ -261,7 +261,7 @@ bus_publish_members(struct bus *b, json_t *ev, const char *members)
 	char stackbuf[8192], *body = stackbuf;
 	const char *topic;
 	json_t *seq;
-	size_t n, tlen, mlen = members != NULL ? strlen(members) : 0;
+	size_t n, tlen, mlen, need;
 	int rc;
 
 	if (b == NULL || b->sock == NULL) {
@@ -290,8 +290,10 @@ bus_publish_members(struct bus *b, json_t *ev, const char *members)
 		return bus_drop(b, ev);
 	if ((n = json_dumpb(ev, stackbuf, sizeof(stackbuf), JSON_COMPACT)) == 0)
 		return bus_drop(b, ev);
-	if (n + mlen + 1 > sizeof(stackbuf)) {
-		if ((body = malloc(n + mlen + 1)) == NULL)
+	mlen = members != NULL ? strlen(members) : 0;
+	need = n + (mlen > 0 ? mlen + 1 : 0);
+	if (need > sizeof(stackbuf)) {
+		if ((body = malloc(need)) == NULL)
 			return bus_drop(b, ev);
 		if (n <= sizeof(stackbuf))
 			memcpy(body, stackbuf, n);

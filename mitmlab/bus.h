@@ -53,7 +53,8 @@ json_t *bus_event(const char *topic);
 int bus_publish(struct bus *b, json_t *ev);
 /*
  * bus_publish, and append members to the event: a run of already serialized JSON object
- * members ("k":v,... without braces; NULL or "" for none) that must not repeat a key of ev.
+ * members ("k":v,... without braces; NULL or "" for none) that must not repeat a key of ev
+ * (the forwarder rejects an event with a repeated key and counts it invalid).
  * For fields that stay the same over many events (proxy.forge's PEMs, serialized once per
  * forged certificate instead of escaped anew for every connection).
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * certcache — bounded LRU of forged certificates, their keys and the facts computed once when
- * they were forged (a JSON object the caller defines), keyed by a 32-byte digest (SHA-256 over
+ * they were forged (a JSON value the caller defines: leaf.c keeps proxy.forge's members
+ * serialized in a JSON string), keyed by a 32-byte digest (SHA-256 over
  * the upstream certificate's DER, the forging profile name and the SNI). One cache per worker
  * thread: no locking. O(1) get/put (hash table + doubly linked list).
  */

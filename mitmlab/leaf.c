@@ -8,6 +8,7 @@
  * itself is forge.c's job.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <jansson.h>
