@@ -346,6 +346,13 @@ bus_src(const struct bus *b)
 	return b != NULL ? b->src : NULL;
 }
 
+/* Not a disabled bus. */
+int
+bus_enabled(const struct bus *b)
+{
+	return b != NULL && b->sock != NULL;
+}
+
 /* Subscription seen (reads queued subscriptions first). */
 int
 bus_subscribed(struct bus *b)

@@ -64,6 +64,8 @@ uint64_t bus_dropped(const struct bus *b);
 const char *bus_src(const struct bus *b);
 /* Non-zero once the forwarder's subscription has arrived (a disabled bus: 1). */
 int bus_subscribed(struct bus *b);
+/* Non-zero unless b is a disabled bus (endpoint NULL): whether an event is worth building. */
+int bus_enabled(const struct bus *b);
 
 /* What a forwarder saw; filled when bus_forward_ex returns. */
 struct bus_fwd_stats {

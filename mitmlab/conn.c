@@ -206,7 +206,7 @@ conn_publish_open(struct conn *c)
 	if (c->opened)
 		return;
 	c->opened = 1;
-	if ((ev = bus_event("proxy.conn.open")) == NULL)
+	if ((ev = worker_event(c->w, "proxy.conn.open")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "client", conn_addr_json(&c->setup->csa));
@@ -337,7 +337,7 @@ conn_publish_close(struct conn *c, const char *reason, const char *err)
 	json_t *ev;
 	uint64_t now = util_mono_ns();
 
-	if ((ev = bus_event("proxy.conn.close")) == NULL)
+	if ((ev = worker_event(c->w, "proxy.conn.close")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "action", c->refused ? json_string("refuse") : c->decided ?

@@ -53,7 +53,7 @@ static void
 intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
 {
 	static const char *const verdicts[] = { "intercept", "splice", "refuse" };
-	json_t *ev = bus_event("proxy.upstream");
+	json_t *ev = worker_event(c->w, "proxy.upstream");
 
 	if (ev == NULL)
 		return;

@@ -31,6 +31,13 @@ worker_publish(struct worker *w, json_t *ev)
 	worker_publish_members(w, ev, NULL);
 }
 
+/* An event, unless nothing would carry it. */
+json_t *
+worker_event(struct worker *w, const char *topic)
+{
+	return bus_enabled(w->bus) ? bus_event(topic) : NULL;
+}
+
 /* The same, with members already serialized. */
 void
 worker_publish_members(struct worker *w, json_t *ev, const char *members)
@@ -94,7 +101,7 @@ worker_publish_stats(struct worker *w, int final)
 	struct rusage ru;
 	uint64_t gen = 0, waited = 0;
 	size_t ready = 0;
-	json_t *ev = bus_event("proxy.stats");
+	json_t *ev = worker_event(w, "proxy.stats");
 
 	if (ev == NULL)
 		return;

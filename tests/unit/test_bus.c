@@ -290,6 +290,8 @@ test_disabled_and_event(void **state)
 
 	(void)state;
 	assert_non_null(b);
+	assert_false(bus_enabled(b));		/* publishers skip building events */
+	assert_false(bus_enabled(NULL));
 	assert_int_equal(jint(ev, "v"), BUS_SCHEMA_VERSION);
 	assert_string_equal(json_string_value(json_object_get(ev, "t")), "x.y");
 	assert_true(jint(ev, "ts") > 0);
@@ -316,6 +318,7 @@ test_order_and_seq(void **state)
 	sub_sync(e, s, "test.probe");
 	b = bus_open(e->fwd.in, "t1", WAIT_MS, NULL);
 	assert_true(bus_subscribed(b));
+	assert_true(bus_enabled(b));
 	for (i = 0; i < N; i++) {
 		ev = bus_event("test.ev");
 		json_object_set_new(ev, "i", json_integer(i));
