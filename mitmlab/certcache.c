@@ -11,6 +11,7 @@
 
 #include "certcache.h"
 #include "lru.h"
+#include "pki.h"
 
 struct certcache_val {
 	X509		*cert;
@@ -74,7 +75,7 @@ certcache_key(X509 *orig, const char *profile, const char *sni, unsigned char ke
 	if ((len = i2d_X509(orig, &der)) <= 0)
 		return -1;
 	if ((mc = EVP_MD_CTX_new()) != NULL)
-		ok = EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1 &&
+		ok = EVP_DigestInit_ex(mc, pki_sha256(), NULL) == 1 &&
 		    EVP_DigestUpdate(mc, der, (size_t)len) == 1 &&
 		    EVP_DigestUpdate(mc, profile, strlen(profile) + 1) == 1 &&
 		    (sni == NULL || EVP_DigestUpdate(mc, sni, strlen(sni)) == 1) &&

@@ -127,6 +127,25 @@ fail:
 	return NULL;
 }
 
+static CRYPTO_ONCE pki_sha256_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *pki_sha256_md;
+
+/* Fetch SHA-256 (once). */
+static void
+pki_sha256_fetch(void)
+{
+	pki_sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA-256 fetched once. */
+const EVP_MD *
+pki_sha256(void)
+{
+	if (!CRYPTO_THREAD_run_once(&pki_sha256_once, pki_sha256_fetch))
+		return NULL;
+	return pki_sha256_md;
+}
+
 /* SHA-256 of the certificate DER. */
 int
 pki_cert_sha256(X509 *x, unsigned char out[32])

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "lru.h"
+#include "pki.h"
 #include "sesscache.h"
 
 _Static_assert(SESSCACHE_KEYLEN == LRU_KEYLEN, "sesscache keys are lru keys");
@@ -85,7 +86,7 @@ sesscache_key(const struct sockaddr *dst, const char *sni, int hello, const void
 	head[hl++] = (unsigned char)(snilen >> 8);	/* no SNI and "" both give 0 */
 	head[hl++] = (unsigned char)snilen;
 	if ((mc = EVP_MD_CTX_new()) != NULL)
-		ok = EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1 &&
+		ok = EVP_DigestInit_ex(mc, pki_sha256(), NULL) == 1 &&
 		    EVP_DigestUpdate(mc, head, hl) == 1 &&
 		    (snilen == 0 || EVP_DigestUpdate(mc, sni, snilen) == 1) &&
 		    (extralen == 0 || EVP_DigestUpdate(mc, extra, extralen) == 1) &&

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * verifycache — cached upstream chain verdicts (verifycache.h), on lru.c. The digest and its
- * context are fetched once per cache, not per connection: OpenSSL 3.0's implicit fetches cost
- * more than hashing two certificates.
+ * verifycache — cached upstream chain verdicts (verifycache.h), on lru.c. The digest context
+ * is made once per cache and the digest fetched once per process (pki_sha256), not per
+ * connection: OpenSSL 3.0's implicit fetches cost more than hashing two certificates.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +12,13 @@
 #include <openssl/x509_vfy.h>
 
 #include "lru.h"
+#include "pki.h"
 #include "verifycache.h"
 
 struct verifycache {
 	struct lru			*map;
 	int				 ttl;
 	time_t				(*clock)(void);
-	EVP_MD				*sha256;
 	EVP_MD_CTX			*mc;
 	struct verifycache_stats	 st;
 };
@@ -48,9 +48,8 @@ verifycache_new(size_t capacity, int ttl)
 	vc->ttl = ttl;
 	vc->clock = verifycache_now;
 	vc->map = lru_new(capacity, (size_t)1 << 24, free);
-	vc->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	vc->mc = EVP_MD_CTX_new();
-	if (vc->map == NULL || vc->sha256 == NULL || vc->mc == NULL) {
+	if (vc->map == NULL || pki_sha256() == NULL || vc->mc == NULL) {
 		verifycache_free(vc);
 		return NULL;
 	}
@@ -65,7 +64,6 @@ verifycache_free(struct verifycache *vc)
 		return;
 	lru_free(vc->map);
 	EVP_MD_CTX_free(vc->mc);
-	EVP_MD_free(vc->sha256);
 	free(vc);
 }
 
@@ -148,7 +146,7 @@ verifycache_key(struct verifycache *vc, X509_STORE_CTX *xs, unsigned char key[LR
 	head[0] = (uint64_t)(int64_t)X509_VERIFY_PARAM_get_auth_level(p);
 	head[1] = (uint64_t)X509_VERIFY_PARAM_get_flags(p);
 	head[2] = (uint64_t)(int64_t)X509_VERIFY_PARAM_get_depth(p);
-	if (EVP_DigestInit_ex(vc->mc, vc->sha256, NULL) != 1 ||
+	if (EVP_DigestInit_ex(vc->mc, pki_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(vc->mc, head, sizeof(head)) != 1 ||
 	    !verifycache_hash_cert(vc->mc, leaf))
 		return -1;
