@@ -352,7 +352,8 @@ if want pubpair; then
 	ANPIDS=(); start_analyzers "$PBIN" "$PBOUT"
 	sleep 1
 	for ((r = 1; r <= REPS; r++)); do
-		for half in none rec; do
+		halves="none rec"; ((r % 2)) || halves="rec none"	# alternate which half goes first
+		for half in $halves; do
 			row=pub-$half
 			extra=(); [ $half = rec ] && extra=(--bus "$PBIN")
 			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
