@@ -135,8 +135,7 @@ cmd_origin(int argc, char **argv)
 	struct origin_tls *tls;
 	char label[512], *cause = NULL;
 	const char *key, *eq;
-	char *end;
-	long port;
+	long long port;
 	int ch, check = 0, rc = 2;
 	size_t i;
 
@@ -166,11 +165,8 @@ cmd_origin(int argc, char **argv)
 			pidfile = optarg;
 			break;
 		case 'P':
-			port = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || port < 0 || port > 65535) {
-				log_warnx("--http-port %s: expected a port, 0..65535 (0 = off)", optarg);
-				goto out;
-			}
+			if (cmd_opt_num("http-port", optarg, 0, 65535, &port) == -1)
+				goto out;	/* 0: off */
 			json_object_set_new(flags, "http_port", json_integer(port));
 			break;
 		case 'i':

@@ -78,6 +78,7 @@ struct run {
 static volatile sig_atomic_t run_interrupted;
 
 static int run_reap(struct run *r, int role);
+static int run_alive(struct run *r, const char *what);
 
 /* SIGINT/SIGTERM: end the workload early; the normal stop path still runs. */
 static void
@@ -523,7 +524,7 @@ run_gateway(struct run *r, char **cause)
 		return -1;
 	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, 20000) == -1)
 		return util_cause(cause, "the interception engine is not listening (it %s; see "
-		    "%s/logs/gateway.log)", run_reap(r, LAB_GATEWAY) == 0 ? "exited" :
+		    "%s/logs/gateway.log)", !run_alive(r, "gateway") ? "exited" :
 		    "did not start within 20 s", r->dir);
 	return 0;
 }
