@@ -86,7 +86,7 @@ one() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	ok "$name: found this run's lab ($id) and its handler ($np)" [ -n "$id" ] && [ -n "$np" ]
+	ok "$name: found this run's lab ($id) and its handler ($np)" [ -n "$id" -a -n "$np" ]
 	if [ -n "$np" ]; then
 		kill_ns=$(date +%s%N)
 		kill -KILL "$np"
