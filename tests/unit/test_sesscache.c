@@ -462,6 +462,46 @@ test_resume_tls12(void **state)
 	resume_at(TLS1_2_VERSION);
 }
 
+/* A TLS 1.3 ticket that lives shorter (the origin's 60 s) than the session's own timeout (the
+ * client context's 7200 s): the cached session expires with the ticket. */
+static void
+test_ticket_lifetime(void **state)
+{
+	SSL_CTX *sctx = server_ctx(TLS1_3_VERSION), *cctx = client_ctx(1);
+	struct sesscache *sc = sesscache_new(4);
+	unsigned char k[SESSCACHE_KEYLEN];
+	struct tlspeek_hello h;
+	struct sockaddr_in dst;
+	SSL_SESSION *s;
+	time_t t;
+	int off;
+
+	(void)state;
+	SSL_CTX_set_timeout(sctx, 60);
+	SSL_CTX_set_timeout(cctx, 7200);
+	done(flow(cctx, sctx, sc, &off));
+	memset(&h, 0, sizeof(h));
+	h.has_sni = 1;
+	strcpy(h.sni, "a.test");
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons(443);
+	inet_pton(AF_INET, "10.0.0.1", &dst.sin_addr);
+	assert_int_equal(upstream_resume_key((struct sockaddr *)&dst, CONFIG_HELLO_OPENSSL, &h, k),
+	    0);
+	assert_non_null(s = sesscache_get(sc, k, time(NULL)));
+	assert_int_equal(SSL_SESSION_get_ticket_lifetime_hint(s), 60);
+	assert_true(SSL_SESSION_get_timeout(s) > 60);	/* so the hint is what decides */
+	t = (time_t)SSL_SESSION_get_time(s);
+	SSL_SESSION_free(s);
+	assert_non_null(s = sesscache_get(sc, k, t + 59));
+	SSL_SESSION_free(s);
+	assert_null(sesscache_get(sc, k, t + 60));
+	sesscache_free(sc);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+}
+
 /* upstream_resume_key with a mirrored ClientHello at every tlspeek limit: it fits (the buffer
  * once was 4 bytes short: a stack overflow a client could trigger with --upstream-hello mirror
  * --upstream-resume), and the last entry of each list still changes the key. */
@@ -513,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_resume_tls13),
 		cmocka_unit_test(test_resume_tls12),
+		cmocka_unit_test(test_ticket_lifetime),
 	};
 
 	return cmocka_run_group_tests(tests, setup_pki, teardown_pki);
