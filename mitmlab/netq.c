@@ -305,35 +305,6 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 	return v;
 }
 
-/* Monitor mode: note the packet's signals in its flow (clients on path only); always accept.
- * The queue sits in FORWARD, after this router's own TTL decrement: undo it, so hops count
- * the routers between the sender and this router, as at the gateway. */
-static enum netq_verdict
-netq_monitor_packet(struct netq *q, struct netq_sig_pkt *p, int c2s, uint32_t cip,
-    uint16_t cport, uint32_t sip, uint16_t sport, uint64_t now)
-{
-	struct netq_flow *f;
-	int created, is_http;
-
-	if (!netq_conf_on_path(q->conf, cip)) {
-		q->n.off_path++;
-		return NETQ_V_ACCEPT;
-	}
-	if (p->ttl < 255)
-		p->ttl++;
-	f = netq_flow_get(q->flows, cip, cport, sip, sport, now, 1, &created);
-	if (created) {
-		f->on_path = 1;
-		q->n.flows_new++;
-	}
-	netq_flow_note(f, p, c2s, now);
-	if (c2s && p->payload_len > 0 && !f->name_tried)
-		netq_learn_name(q, f, p, &is_http);
-	if (!f->published && netq_flow_complete(f))
-		netq_publish_flow(q, f, "complete");
-	return NETQ_V_ACCEPT;
-}
-
 /* Decide one packet: signals, diversion, impairment. mark_out gets the verdict mark. */
 static enum netq_verdict
 netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
@@ -363,8 +334,18 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	sip = c2s ? p.dst : p.src;
 	cport = c2s ? p.sport : p.dport;
 	sport = c2s ? p.dport : p.sport;
-	if (c->monitor)
-		return netq_monitor_packet(q, &p, c2s, cip, cport, sip, sport, now);
+	/* Monitor mode (passive: netq_conf_monitor allows no diversion and no impairment, so the
+	 * rest only notes signals): only clients on the path are tracked, and as the queue sits
+	 * in FORWARD after this router's own TTL decrement, undo it so that hops count the
+	 * routers between the sender and this router, as at the gateway. */
+	if (c->monitor) {
+		if (!netq_conf_on_path(c, cip)) {
+			q->n.off_path++;
+			return NETQ_V_ACCEPT;
+		}
+		if (p.ttl < 255)
+			p.ttl++;
+	}
 	f = netq_flow_get(q->flows, cip, cport, sip, sport, now, 1, &created);
 	if (created) {
 		f->on_path = netq_conf_on_path(c, cip);
