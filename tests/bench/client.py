@@ -125,12 +125,13 @@ async def idle(ip, sni, n, hold, ready):
     for w in conns:
         w.transport.abort()
 
-m = sys.argv[1]
-if m == "lat":
-    lat(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-elif m == "cold":
-    cold(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
-elif m == "pair":
-    pair(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-elif m == "idle":
-    asyncio.run(idle(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]))
+if __name__ == "__main__":
+    m = sys.argv[1]
+    if m == "lat":
+        lat(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif m == "cold":
+        cold(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+    elif m == "pair":
+        pair(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif m == "idle":
+        asyncio.run(idle(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]))

@@ -13,14 +13,10 @@
 # median over that side's segments of each segment's p50 and p99. Added p50 and the p99
 # ratio come from the pooled figures. Every segment's samples (µs) go to SAMPLES_OUT. Each side
 # also counts the roots its chains ended at (direct: the web root; intercepted: the proxy's CA).
-import json, statistics, sys
+import json, os, statistics, sys
 
-def pct(v, p):
-    # nearest rank on the sorted list, as client.py's (so latpair and latload compare)
-    if not v:
-        return None
-    v = sorted(v)
-    return round(v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))], 3)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client import pct   # nearest rank, the same as latpair's
 
 def med(v):
     v = [x for x in v if x is not None]
