@@ -19,6 +19,7 @@
 #include <cyaml/cyaml.h>
 #include <yaml.h>
 
+#include "client_url.h"
 #include "forge.h"
 #include "pki.h"
 #include "scenario.h"
@@ -571,19 +572,16 @@ scenario_client_origin(const struct scenario *s, const struct scn_client *c, con
 int
 scenario_url_host(const char *url, char *host, size_t hostlen, int *plain)
 {
-	const char *p, *e;
-	int pl = strncmp(url, "http://", 7) == 0;
+	struct client_url u;
+	char *cause = NULL;
 
+	if (client_url_parse(url, &u, &cause) == -1 || strlen(u.host) >= hostlen) {
+		free(cause);
+		return -1;
+	}
+	snprintf(host, hostlen, "%s", u.host);
 	if (plain != NULL)
-		*plain = pl;
-	if (strncmp(url, "https://", 8) != 0 && !pl)
-		return -1;
-	p = url + (pl ? 7 : 8);
-	e = p + strcspn(p, ":/");
-	if (e == p || (size_t)(e - p) >= hostlen)
-		return -1;
-	memcpy(host, p, (size_t)(e - p));
-	host[e - p] = '\0';
+		*plain = !u.tls;
 	return 0;
 }
 

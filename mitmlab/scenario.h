@@ -124,7 +124,8 @@ const struct scn_origin *scenario_origin_named(const struct scenario *s, const c
  * serving host; NULL when neither. */
 const struct scn_origin *scenario_client_origin(const struct scenario *s,
     const struct scn_client *c, const char *host);
-/* Host part of a client URL into host (hostlen); -1 unless http(s)://HOST[:PORT]/...; *plain
+/* Host part of a client URL into host (hostlen), parsed as `mitmlab client` parses it
+ * (client_url_parse); -1 unless http(s)://HOST[:PORT]/...; *plain
  * (may be NULL) is set for http://. */
 int scenario_url_host(const char *url, char *host, size_t hostlen, int *plain);
 /* Index of an origin in s->origins (for addressing), or -1. */
