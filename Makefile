@@ -219,7 +219,8 @@ install-analyzers: analyzers
 
 # ---- VM (issue #8) -----------------------------------------------------------------------------
 # `make vm` builds the Debian 12 VM image (vm/build/mitmlab.img; cached base, see vm/README.md);
-# `make vm-test` boots it and runs + checks the baseline scenario inside (slow under TCG).
+# `make vm-test` boots it and runs + checks the baseline scenario inside (slow under TCG;
+# VM_SCENARIO=kz-2019 for another).
 # Host packages the VM path needs are in vm/Makefile's VM_DEB_PKGS (`make -C vm deps`).
 # `make test VM=1` adds vm-test to `make test`.
 .PHONY: vm vm-test

@@ -47,7 +47,7 @@ cmd_lab_on_signal(int sig)
 static void
 cmd_lab_usage(FILE *f)
 {
-	fprintf(f, "usage: mitmlab lab up SCENARIO.yaml [--out DIR] [--seed N] [--keep-keys] "
+	fprintf(f, "usage: mitmlab lab up SCENARIO.yaml [--out DIR] [--seed N] [--timeout-scale F] [--keep-keys] "
 	    "[--analyzer NAME[,NAME]] [--baseline DIR] [--no-report] [--max-s S] [--quiet]\n"
 	    "       mitmlab lab exec [--lab ID] NODE -- CMD [ARG...]\n"
 	    "       mitmlab lab ls [ID...]\n"

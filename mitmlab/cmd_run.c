@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cmd_run — `mitmlab run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]`,
+ * cmd_run — `mitmlab run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--timeout-scale F]
+ * [--keep-keys]`,
  * `mitmlab check SCENARIO.yaml` (validate only), and the option parser `mitmlab lab up`
  * shares. Option parsing and messages only; run.c does the work.
  */
@@ -21,10 +22,13 @@ static void
 cmd_run_usage(FILE *f)
 {
 	fprintf(f, "usage: mitmlab run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] "
-	    "[--keep-keys] [--quiet]\n"
+	    "[--timeout-scale F] [--keep-keys] [--quiet]\n"
 	    "  --out DIR     run directory (default runs/<scenario>-<UTC stamp>)\n"
 	    "  --seed N      override the scenario's seed\n"
 	    "  --scale X     multiply every client's connection count (0.01 .. 1000)\n"
+	    "  --timeout-scale F  multiply the clients' and the engine's timeouts and the waits\n"
+	    "                for components to start (1 .. 100; for slow machines such as a VM\n"
+	    "                under emulation; the scenario's block_timeout_ms is not scaled)\n"
 	    "  --keep-keys   keep private keys in DIR/pki (mode 0600); default: removed\n"
 	    "  --analyzer NAME[,NAME]  run analyzers live too (repeatable; results/NAME.json)\n"
 	    "  --baseline DIR   baseline run for analyzers that learn from one ({baseline})\n"
@@ -45,6 +49,7 @@ cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t 
 		{ "out", required_argument, NULL, 'o' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "scale", required_argument, NULL, 'x' },
+		{ "timeout-scale", required_argument, NULL, 'T' },
 		{ "keep-keys", no_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "analyzer", required_argument, NULL, 'a' },
@@ -62,6 +67,7 @@ cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t 
 
 	memset(o, 0, sizeof(*o));
 	o->scale = 1.0;
+	o->timeout_scale = 1.0;
 	o->analyzers = an;
 	o->interactive = lab;
 	optind = 1;
@@ -104,6 +110,15 @@ cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t 
 			if (*end != '\0' || o->scale < 0.01 || o->scale > 1000) {
 				fprintf(stderr, "%s: --scale \"%s\": use a number from 0.01 to 1000\n",
 				    prog, optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			o->timeout_scale = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(o->timeout_scale >= 1 &&
+			    o->timeout_scale <= 100)) {
+				fprintf(stderr, "%s: --timeout-scale \"%s\": use a number from 1 to "
+				    "100\n", prog, optarg);
 				return 2;
 			}
 			break;

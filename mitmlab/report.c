@@ -51,7 +51,8 @@ const struct report_row report_rows_repro[] = {
 	{ "scenario", "scenario", NULL }, { "scenario_file", "scenario_file", NULL },
 	{ "scenario_sha256", "scenario_sha256", H }, { "events_sha256", "events_sha256", H },
 	{ "mitmlab_version", "mitmlab_version", NULL }, { "git", "git", NULL },
-	{ "seed", "seed", NULL }, { "scale", "scale", NULL }, { "command", "command", NULL },
+	{ "seed", "seed", NULL }, { "scale", "scale", NULL },
+	{ "timeout_scale", "timeout_scale", NULL }, { "command", "command", NULL },
 	{ "keep_keys", "keep_keys", NULL }, { "lab_id", "lab_id", NULL },
 	{ "start", "start", NULL }, { "end", "end", NULL }, { "duration_s", "duration_s", NULL },
 	{ "times_from", "times_from", NULL }, { "host", "host", NULL },
@@ -311,8 +312,8 @@ static json_t *
 report_repro(const char *run_dir, const json_t *by)
 {
 	static const char *const copy[] = { "scenario", "scenario_file", "mitmlab_version", "git",
-	    "seed", "scale", "command", "host", "libraries", "lab_id", "timings", "keep_keys",
-	    "captures" };
+	    "seed", "scale", "timeout_scale", "command", "host", "libraries", "lab_id", "timings",
+	    "keep_keys", "captures" };
 	char path[4200];
 	json_t *m, *out = json_object();
 	const json_t *st = json_array_get(json_object_get(by, "lab.run.start"), 0);

@@ -212,6 +212,33 @@ run_track(struct run *r, pid_t pid, int role, const char *what)
 	snprintf(p->what, sizeof(p->what), "%s", what);
 }
 
+/* A timeout or start-up wait of ms milliseconds, times --timeout-scale (options that never
+ * set it count as 1), at most an hour. */
+static unsigned
+run_ms(const struct run *r, unsigned ms)
+{
+	double v = (double)ms * (r->o->timeout_scale > 1.0 ? r->o->timeout_scale : 1.0);
+
+	return v > 3600000.0 ? 3600000u : (unsigned)(v + 0.5);
+}
+
+/* First line of a component's log: where and how it was started, so that one component can be
+ * rerun by hand (`mitmlab lab exec NODE -- ...`) with exactly what the run gave it. */
+static void
+run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
+{
+	FILE *f;
+	size_t i;
+
+	if ((f = fopen(logp, "a")) == NULL)
+		return;	/* lab_spawn reports an unusable log */
+	fprintf(f, "# started in %s:", n->name);
+	for (i = 0; argv[i] != NULL; i++)
+		fprintf(f, " %s", i == 0 ? "mitmlab" : argv[i]);
+	fputc('\n', f);
+	fclose(f);
+}
+
 /* Start a mitmlab subcommand in a node; argv without the program. */
 static pid_t
 run_start(struct run *r, const struct lab_node *n, int role, const char *what, json_t *args,
@@ -228,6 +255,7 @@ run_start(struct run *r, const struct lab_node *n, int role, const char *what, j
 		argv[i + 1] = (char *)(uintptr_t)json_string_value(json_array_get(args, i));
 	argv[na + 1] = NULL;
 	run_path(r, logp, sizeof(logp), "logs/%s.log", what);
+	run_log_argv(logp, n, argv);
 	if ((pid = lab_spawn(r->lab, n, argv, logp, cause)) == -1)
 		return -1;
 	run_track(r, pid, role, what);
@@ -392,7 +420,7 @@ run_packet_plane(struct run *r, char **cause)
 	const struct scn_gateway *g = r->s->gateway;
 	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
 	struct netq_conf c;
-	struct run_qprobe q = { 10000, 0, 0 };
+	struct run_qprobe q = { (int)run_ms(r, 10000), 0, 0 };
 	unsigned long tid;
 	json_t *a = json_array();
 	char buf[64];
@@ -423,8 +451,8 @@ run_packet_plane(struct run *r, char **cause)
 		goto out;
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok) {
-		util_cause(cause, "the packet plane did not bind its queue within 10 s (see "
-		    "%s/logs/netq.log)", r->dir);
+		util_cause(cause, "the packet plane did not bind its queue within %u s (see "
+		    "%s/logs/netq.log)", run_ms(r, 10000) / 1000, r->dir);
 		goto out;
 	}
 	rc = 0;
@@ -441,7 +469,7 @@ static int
 run_monitor(struct run *r, char **cause)
 {
 	const struct lab_node *rn;
-	struct run_qprobe q = { 10000, 0, 1 };
+	struct run_qprobe q = { (int)run_ms(r, 10000), 0, 1 };
 	unsigned long tid;
 	json_t *a;
 	char what[64];
@@ -463,8 +491,8 @@ run_monitor(struct run *r, char **cause)
 		return -1;
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok)
-		return util_cause(cause, "the packet monitor did not bind its queue within 10 s "
-		    "(see %s/logs/%s.log)", r->dir, what);
+		return util_cause(cause, "the packet monitor did not bind its queue within %u s "
+		    "(see %s/logs/%s.log)", run_ms(r, 10000) / 1000, r->dir, what);
 	return 0;
 }
 
@@ -517,15 +545,19 @@ run_gateway(struct run *r, char **cause)
 		run_arg(a, "--allow-upstream", lab_origin(r->lab, (int)i)->net);
 	run_arg(a, "--bus", r->bus_in);
 	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
+	if (r->o->timeout_scale > 1.0) {	/* the engine's own default: 10 s */
+		snprintf(buf, sizeof(buf), "%u", run_ms(r, 10000));
+		run_arg(a, "--handshake-timeout", buf);
+	}
 	run_arg(a, "--id", "proxy");
 	pid = run_start(r, gw, LAB_GATEWAY, "gateway", a, cause);
 	json_decref(a);
 	if (pid == -1)
 		return -1;
-	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, 20000) == -1)
-		return util_cause(cause, "the interception engine is not listening (it %s; see "
-		    "%s/logs/gateway.log)", !run_alive(r, "gateway") ? "exited" :
-		    "did not start within 20 s", r->dir);
+	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, (int)run_ms(r, 20000)) == -1)
+		return util_cause(cause, "the interception engine is not listening (it %s within "
+		    "%u s; see %s/logs/gateway.log)", !run_alive(r, "gateway") ? "exited" :
+		    "did not start", run_ms(r, 20000) / 1000, r->dir);
 	return 0;
 }
 
@@ -598,6 +630,8 @@ run_probe_client(struct run *r, int i, char **cause)
 		run_arg(a, "--connect", addr);
 		run_arg(a, "--control-sni", "example.org");
 		run_arg(a, "--max-ttl", "16");
+		/* per hop, and not scaled: up to --max-ttl silent hops each wait this long, and
+		 * the workload's duration (which --timeout-scale leaves alone) bounds the probe */
 		snprintf(buf, sizeof(buf), "%u", c->timeout_ms < 1000 ? c->timeout_ms : 1000);
 		run_arg(a, "--timeout-ms", buf);
 		for (k = 0; k < c->trust_count; k++)
@@ -639,7 +673,7 @@ run_client(struct run *r, int i, char **cause)
 		run_arg(a, "--url", c->urls[j]);
 	snprintf(buf, sizeof(buf), "%u", count);
 	run_arg(a, "--count", buf);
-	snprintf(buf, sizeof(buf), "%u", c->timeout_ms);
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms));
 	run_arg(a, "--timeout-ms", buf);
 	snprintf(buf, sizeof(buf), "%u", r->s->duration_s * 1000);
 	run_arg(a, "--duration-ms", buf);
@@ -928,11 +962,12 @@ run_manifest(struct run *r)
 	gethostname(host, sizeof(host) - 1);
 	for (i = 0; i < r->n_caps; i++)
 		json_array_append_new(caps, json_string(r->cap_names[i]));
-	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:f, s:b, s:s, s:{s:s, s:s, s:s}, "
+	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s, s:{s:s, s:s, s:s}, "
 	    "s:{s:s, s:s, s:s}, s:I, s:I, s:f, s:o, s:s}",
 	    "v", 1, "scenario", r->s->name, "scenario_file", r->s->path,
 	    "mitmlab_version", MITMLAB_VERSION, "git", MITMLAB_GIT,
-	    "seed", (json_int_t)r->seed, "scale", r->o->scale, "keep_keys", r->o->keep_keys,
+	    "seed", (json_int_t)r->seed, "scale", r->o->scale, "timeout_scale", r->o->timeout_scale,
+	    "keep_keys", r->o->keep_keys,
 	    "command", r->o->cmdline ? r->o->cmdline : "",
 	    "host", "name", host, "kernel", u.release, "machine", u.machine,
 	    "libraries", "openssl", OPENSSL_VERSION_TEXT, "libevent", "2.1", "zeromq", "4.3",
@@ -1194,6 +1229,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		json_object_set_new(ev, "scenario", json_string(r->s->name));
 		json_object_set_new(ev, "seed", json_integer((json_int_t)r->seed));
 		json_object_set_new(ev, "scale", json_real(o->scale));
+		json_object_set_new(ev, "timeout_scale", json_real(o->timeout_scale));
 		json_object_set_new(ev, "run_dir", json_string(r->dir));
 		bus_publish(r->bus, ev);
 	}
@@ -1204,7 +1240,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		if (run_origin(r, i, cause) == -1)
 			goto out;
 	for (i = 0; i < (int)r->s->origins_count; i++)
-		if (lab_wait_port(lab_origin(r->lab, i), 443, r->origin_pids[i], 20000) == -1) {
+		if (lab_wait_port(lab_origin(r->lab, i), 443, r->origin_pids[i],
+		    (int)run_ms(r, 20000)) == -1) {
 			util_cause(cause, "origin %s is not listening on port 443 (see "
 			    "%s/logs/origin-%s.log)", r->s->origins[i].name, r->dir, r->s->origins[i].name);
 			goto out;

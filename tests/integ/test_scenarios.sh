@@ -8,6 +8,13 @@ set -u
 . "$(dirname "$0")/lib.sh"
 ml_init scenarios
 SCENARIOS=${SCENARIOS:-"baseline kz-2019 vendor-block corporate mitmproxy-like isca-2024 kz-2020 dst-target"}
+for v in 0.5 abc 101 ""; do	# rejected before anything starts, with the option named
+	"$ML_BIN" run "$ML_TOP/scenarios/baseline.yaml" --timeout-scale "$v" --out "$ML_TMP/bad" \
+	    >"$ML_TMP/bad.out" 2>&1
+	rc=$?
+	ok "--timeout-scale \"$v\" is refused (exit $rc, 2 expected) and named" eval \
+	    '[ "$rc" = 2 ] && grep -q -- "--timeout-scale" "$ML_TMP/bad.out" && [ ! -e "$ML_TMP/bad" ]'
+done
 for s in $SCENARIOS; do
 	echo "-- scenario $s"
 	start=$(date +%s)
@@ -27,11 +34,21 @@ for s in $SCENARIOS; do
 	fi
 done
 # The same scenario and seed give the same flows, decisions and verdicts (issue #3): run
-# kz-2019 again with its seed given explicitly and compare the two recorded runs.
+# kz-2019 again with its seed given explicitly and compare the two recorded runs. The second
+# run also stretches every timeout (--timeout-scale, as vm/run does under emulation): what the
+# components were given is checked from their logs' first lines, and the outcome must not
+# change. kz-2019's clients keep the default timeout_ms, which check_timeouts.py relies on.
+# check_timeouts RUN SCALE: quiet unless a check fails
+check_timeouts() {
+	python3 "$ML_TOP/tests/integ/check_timeouts.py" "$1" "$2" >"$1.timeouts" 2>&1 ||
+		{ grep -v '^  ok' "$1.timeouts"; return 1; }
+}
 if [ -d "$ML_TMP/kz-2019" ]; then
-	echo "-- kz-2019 again, same seed"
+	ok "kz-2019 (default timeouts): components got the unscaled timeouts" \
+	    check_timeouts "$ML_TMP/kz-2019" 1
+	echo "-- kz-2019 again, same seed, timeouts x2.5"
 	if "$ML_BIN" run "$ML_TOP/scenarios/kz-2019.yaml" --seed 2019 --out "$ML_TMP/kz-2019-again" \
-	    --quiet --no-report >"$ML_TMP/again.out" 2>&1 &&
+	    --timeout-scale 2.5 --quiet --no-report >"$ML_TMP/again.out" 2>&1 &&
 	    python3 "$ML_TOP/tests/integ/check_same.py" "$ML_TMP/kz-2019" "$ML_TMP/kz-2019-again" \
 	    >"$ML_TMP/same.check" 2>&1; then
 		ok "same seed, same flows, decisions and verdicts ($(tail -n 1 "$ML_TMP/same.check"))" true
@@ -39,5 +56,7 @@ if [ -d "$ML_TMP/kz-2019" ]; then
 		ok "same seed, same flows, decisions and verdicts" false
 		cat "$ML_TMP/same.check"; tail -n 5 "$ML_TMP/again.out"
 	fi
+	ok "kz-2019 --timeout-scale 2.5: components got 2.5 x their timeouts" \
+	    check_timeouts "$ML_TMP/kz-2019-again" 2.5
 fi
 ml_done
