@@ -51,7 +51,8 @@ cmd_lab_usage(FILE *f)
 	    "[--analyzer NAME[,NAME]] [--baseline DIR] [--no-report] [--max-s S] [--quiet]\n"
 	    "       mitmlab lab exec [--lab ID] NODE -- CMD [ARG...]\n"
 	    "       mitmlab lab ls [ID...]\n"
-	    "       mitmlab lab down [ID...]   (no ID: every lab on this host)\n"
+	    "       mitmlab lab down [--wait S] [ID...]   (no ID: every lab on this host; a runner\n"
+	    "                  gets S seconds, default 120, to end before it is killed)\n"
 	    "       mitmlab lab gc             remove labs whose runner died\n"
 	    "  up holds the lab (origins and gateway serving, no clients) until `lab down`;\n"
 	    "  --max-s S ends it after S seconds. NODE: gw, ri1.., ro1.., c-CLIENT, o-ORIGIN\n"
@@ -331,14 +332,27 @@ cmd_lab_ls(int argc, char **argv)
 	return rc;
 }
 
-/* mitmlab lab down [ID...] */
+/* mitmlab lab down [--wait S] [ID...] */
 static int
 cmd_lab_down(int argc, char **argv)
 {
 	struct lab_entry *v;
 	size_t n, i;
-	int j, rc = 0, done = 0;
+	int j, rc = 0, done = 0, wait_ms = CMD_LAB_DOWN_MS;
+	long long s;
+	char *cause = NULL;
 
+	if (argc >= 3 && strcmp(argv[2], "--wait") == 0) {	/* mainly for tests of the forced path */
+		if (argc < 4 || util_parse_ll(argv[3], 0, 3600, &s, &cause) == -1) {
+			fprintf(stderr, "mitmlab lab down: --wait: %s\n", cause != NULL ? cause :
+			    "needs the seconds a runner gets to end (0 .. 3600)");
+			free(cause);
+			return 2;
+		}
+		wait_ms = (int)s * 1000;
+		argc -= 2;
+		argv += 2;
+	}
 	v = lab_list(&n, NULL);
 	for (j = 2; j < argc; j++) {
 		for (i = 0; i < n && strcmp(v[i].id, argv[j]) != 0; i++)
@@ -354,7 +368,7 @@ cmd_lab_down(int argc, char **argv)
 			want = strcmp(v[i].id, argv[j]) == 0;
 		if (!want)
 			continue;
-		if (lab_stop(&v[i], CMD_LAB_DOWN_MS) == 0)
+		if (lab_stop(&v[i], wait_ms) == 0)
 			printf("lab %s stopped by its runner; run directory %s\n", v[i].id,
 			    v[i].run_dir);
 		else

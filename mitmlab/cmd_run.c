@@ -26,14 +26,28 @@ cmd_run_usage(FILE *f)
 	    "  --out DIR     run directory (default runs/<scenario>-<UTC stamp>)\n"
 	    "  --seed N      override the scenario's seed\n"
 	    "  --scale X     multiply every client's connection count (0.01 .. 1000)\n"
-	    "  --timeout-scale F  multiply the clients' and the engine's timeouts and the waits\n"
-	    "                for components to start (1 .. 100; for slow machines such as a VM\n"
-	    "                under emulation; the scenario's block_timeout_ms is not scaled)\n"
+	    "  --timeout-scale F  multiply the clients' timeouts, the engine's handshake and\n"
+	    "                block timeouts and the waits for components to start (1 .. 100;\n"
+	    "                for slow machines such as a VM under emulation; the workload's\n"
+	    "                duration and the TTL probe's per-hop wait are not scaled)\n"
 	    "  --keep-keys   keep private keys in DIR/pki (mode 0600); default: removed\n"
 	    "  --analyzer NAME[,NAME]  run analyzers live too (repeatable; results/NAME.json)\n"
 	    "  --baseline DIR   baseline run for analyzers that learn from one ({baseline})\n"
 	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
 	    "  --quiet       no progress lines\n");
+}
+
+/* A plain decimal number (digits and one '.', no sign, blank, exponent, hex, nan or inf) from
+ * lo to hi into *v; -1 otherwise. */
+static int
+cmd_run_number(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+
+	if (*s == '\0' || strspn(s, "0123456789.") != strlen(s))
+		return -1;
+	*v = strtod(s, &end);
+	return *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
 }
 
 /*
@@ -61,7 +75,7 @@ cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t 
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *prog = lab ? "mitmlab lab up" : "mitmlab run";
-	char *cause = NULL, *end;
+	char *cause = NULL;
 	long long v;
 	int c;
 
@@ -106,17 +120,14 @@ cmd_run_opts(int argc, char **argv, struct run_opts *o, const char **an, size_t 
 				o->max_s = (unsigned)v;
 			break;
 		case 'x':
-			o->scale = strtod(optarg, &end);
-			if (*end != '\0' || o->scale < 0.01 || o->scale > 1000) {
+			if (cmd_run_number(optarg, 0.01, 1000, &o->scale) == -1) {
 				fprintf(stderr, "%s: --scale \"%s\": use a number from 0.01 to 1000\n",
 				    prog, optarg);
 				return 2;
 			}
 			break;
 		case 'T':
-			o->timeout_scale = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(o->timeout_scale >= 1 &&
-			    o->timeout_scale <= 100)) {
+			if (cmd_run_number(optarg, 1, 100, &o->timeout_scale) == -1) {
 				fprintf(stderr, "%s: --timeout-scale \"%s\": use a number from 1 to "
 				    "100\n", prog, optarg);
 				return 2;

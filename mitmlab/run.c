@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -43,6 +44,7 @@
 #define RUN_MAX_PROCS	256
 #define RUN_MAX_CAPS	256
 #define RUN_CAP_BYTES	(256ull << 20)
+#define RUN_WAIT_MAX	3600000	/* a scaled start-up wait stops at an hour */
 
 struct run_proc {
 	pid_t	 pid;
@@ -213,28 +215,69 @@ run_track(struct run *r, pid_t pid, int role, const char *what)
 }
 
 /* A timeout or start-up wait of ms milliseconds, times --timeout-scale (options that never
- * set it count as 1), at most an hour. */
+ * set it count as 1); a scaled value stops at max, the most the component takes (unscaled
+ * values are within it: scenario_load checks them). */
 static unsigned
-run_ms(const struct run *r, unsigned ms)
+run_ms(const struct run *r, unsigned ms, unsigned max)
 {
-	double v = (double)ms * (r->o->timeout_scale > 1.0 ? r->o->timeout_scale : 1.0);
+	double v;
 
-	return v > 3600000.0 ? 3600000u : (unsigned)(v + 0.5);
+	if (!(r->o->timeout_scale > 1.0))
+		return ms;
+	v = (double)ms * r->o->timeout_scale;
+	return v > (double)max ? max : (unsigned)(v + 0.5);
 }
 
-/* First line of a component's log: where and how it was started, so that one component can be
- * rerun by hand (`mitmlab lab exec NODE -- ...`) with exactly what the run gave it. */
+/* One argument as the shell reads it back: bare when it is only safe characters, in single
+ * quotes otherwise, and as $'...' with \xHH escapes when it holds control characters (so the
+ * command stays on one line). */
+static void
+run_shquote(FILE *f, const char *a)
+{
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_@%+=:,./-";
+	const unsigned char *p;
+	int ctl = 0;
+
+	if (*a != '\0' && strspn(a, safe) == strlen(a)) {
+		fputs(a, f);
+		return;
+	}
+	for (p = (const unsigned char *)a; *p != '\0'; p++)
+		ctl |= *p < 0x20 || *p == 0x7f;
+	fputs(ctl ? "$'" : "'", f);
+	for (p = (const unsigned char *)a; *p != '\0'; p++) {
+		if (ctl && (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\''))
+			fprintf(f, "\\x%02x", *p);
+		else if (!ctl && *p == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}
+
+/* First line of a component's log: the node and the command line, quoted for the shell, so
+ * that one component can be rerun by hand (`mitmlab lab exec NODE -- ...`) with exactly what
+ * the run gave it. The log is created as lab_spawn would (0644). */
 static void
 run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 {
 	FILE *f;
 	size_t i;
+	int fd;
 
-	if ((f = fopen(logp, "a")) == NULL)
+	if ((fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1)
 		return;	/* lab_spawn reports an unusable log */
+	if ((f = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		return;
+	}
 	fprintf(f, "# started in %s:", n->name);
-	for (i = 0; argv[i] != NULL; i++)
-		fprintf(f, " %s", i == 0 ? "mitmlab" : argv[i]);
+	for (i = 0; argv[i] != NULL; i++) {
+		fputc(' ', f);
+		run_shquote(f, argv[i]);
+	}
 	fputc('\n', f);
 	fclose(f);
 }
@@ -420,7 +463,7 @@ run_packet_plane(struct run *r, char **cause)
 	const struct scn_gateway *g = r->s->gateway;
 	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
 	struct netq_conf c;
-	struct run_qprobe q = { (int)run_ms(r, 10000), 0, 0 };
+	struct run_qprobe q = { (int)run_ms(r, 10000, RUN_WAIT_MAX), 0, 0 };
 	unsigned long tid;
 	json_t *a = json_array();
 	char buf[64];
@@ -452,7 +495,7 @@ run_packet_plane(struct run *r, char **cause)
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok) {
 		util_cause(cause, "the packet plane did not bind its queue within %u s (see "
-		    "%s/logs/netq.log)", run_ms(r, 10000) / 1000, r->dir);
+		    "%s/logs/netq.log)", run_ms(r, 10000, RUN_WAIT_MAX) / 1000, r->dir);
 		goto out;
 	}
 	rc = 0;
@@ -469,7 +512,7 @@ static int
 run_monitor(struct run *r, char **cause)
 {
 	const struct lab_node *rn;
-	struct run_qprobe q = { (int)run_ms(r, 10000), 0, 1 };
+	struct run_qprobe q = { (int)run_ms(r, 10000, RUN_WAIT_MAX), 0, 1 };
 	unsigned long tid;
 	json_t *a;
 	char what[64];
@@ -492,7 +535,7 @@ run_monitor(struct run *r, char **cause)
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok)
 		return util_cause(cause, "the packet monitor did not bind its queue within %u s "
-		    "(see %s/logs/%s.log)", run_ms(r, 10000) / 1000, r->dir, what);
+		    "(see %s/logs/%s.log)", run_ms(r, 10000, RUN_WAIT_MAX) / 1000, r->dir, what);
 	return 0;
 }
 
@@ -539,14 +582,16 @@ run_gateway(struct run *r, char **cause)
 	for (i = 0; i < g->target_dst_count; i++)
 		run_arg(a, "--target-dst", run_cidr(r, g->target_dst[i]));
 	run_arg(a, "--default", g->default_action);
-	snprintf(buf, sizeof(buf), "%u", g->block_timeout_ms);
+	/* scaled with the clients' timeouts: a block-timeout rule holds a connection past the
+	 * client's patience, and that order is what scenarios assert */
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, g->block_timeout_ms, 86400000));
 	run_arg(a, "--block-timeout", buf);
 	for (i = 0; i < r->s->origins_count; i++)
 		run_arg(a, "--allow-upstream", lab_origin(r->lab, (int)i)->net);
 	run_arg(a, "--bus", r->bus_in);
 	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
 	if (r->o->timeout_scale > 1.0) {	/* the engine's own default: 10 s */
-		snprintf(buf, sizeof(buf), "%u", run_ms(r, 10000));
+		snprintf(buf, sizeof(buf), "%u", run_ms(r, 10000, 3600000));
 		run_arg(a, "--handshake-timeout", buf);
 	}
 	run_arg(a, "--id", "proxy");
@@ -554,10 +599,10 @@ run_gateway(struct run *r, char **cause)
 	json_decref(a);
 	if (pid == -1)
 		return -1;
-	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, (int)run_ms(r, 20000)) == -1)
+	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, (int)run_ms(r, 20000, RUN_WAIT_MAX)) == -1)
 		return util_cause(cause, "the interception engine is not listening (it %s within "
 		    "%u s; see %s/logs/gateway.log)", !run_alive(r, "gateway") ? "exited" :
-		    "did not start", run_ms(r, 20000) / 1000, r->dir);
+		    "did not start", run_ms(r, 20000, RUN_WAIT_MAX) / 1000, r->dir);
 	return 0;
 }
 
@@ -673,7 +718,7 @@ run_client(struct run *r, int i, char **cause)
 		run_arg(a, "--url", c->urls[j]);
 	snprintf(buf, sizeof(buf), "%u", count);
 	run_arg(a, "--count", buf);
-	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms));
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms, 3600000));
 	run_arg(a, "--timeout-ms", buf);
 	snprintf(buf, sizeof(buf), "%u", r->s->duration_s * 1000);
 	run_arg(a, "--duration-ms", buf);
@@ -1241,7 +1286,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			goto out;
 	for (i = 0; i < (int)r->s->origins_count; i++)
 		if (lab_wait_port(lab_origin(r->lab, i), 443, r->origin_pids[i],
-		    (int)run_ms(r, 20000)) == -1) {
+		    (int)run_ms(r, 20000, RUN_WAIT_MAX)) == -1) {
 			util_cause(cause, "origin %s is not listening on port 443 (see "
 			    "%s/logs/origin-%s.log)", r->s->origins[i].name, r->dir, r->s->origins[i].name);
 			goto out;

@@ -19,8 +19,10 @@ struct run_opts {
 	const char	*out;		/* run directory (NULL: runs/<name>-<UTC stamp>) */
 	uint64_t	 seed;		/* 0: the scenario's */
 	double		 scale;		/* workload multiplier (default 1) */
-	double		 timeout_scale;	/* multiplier of every timeout and start-up wait (default 1;
-					 * for slow machines, e.g. a VM under emulation) */
+	double		 timeout_scale;	/* multiplier (default 1; for slow machines, e.g. a VM under
+					 * emulation) of the clients' timeouts, the engine's
+					 * handshake and block timeouts and the start-up waits; not
+					 * of the duration or the TTL probe's per-hop wait */
 	int		 keep_keys;	/* keep private keys in pki/ */
 	int		 quiet;
 	const char	*cmdline;	/* as typed, for the manifest */

@@ -4,15 +4,18 @@
 # returns; `lab exec` runs commands in its nodes (exit status passed through, lab hosts file,
 # MITMLAB_BUS so a lab client's results land in the recorded run); a second lab can be up at
 # the same time (--max-s ends it on its own); ^C while building leaves nothing behind; `lab
-# down ID` has the runner record and remove everything. Only labs this test started are
+# down ID` has the runner record and remove everything, and `lab down --wait S` kills a runner
+# that does not end (SIGSTOPped here) and removes what it left. Only labs this test started are
 # stopped (by id; the trap too).
 set -u
 . "$(dirname "$0")/lib.sh"
 ml_init lab
 LABS=()
+STOPPED=	# a runner this test stopped with SIGSTOP (the forced lab down); resumed at cleanup
 lab_cleanup() {
 	local id
-	for id in "${LABS[@]}"; do "$ML_BIN" lab down "$id" >/dev/null 2>&1 || true; done
+	[ -n "$STOPPED" ] && ml_ours "$STOPPED" && kill -CONT "$STOPPED" 2>/dev/null
+	for id in "${LABS[@]}"; do "$ML_BIN" lab down --wait 60 "$id" >/dev/null 2>&1 || true; done
 	ml_cleanup
 }
 trap lab_cleanup EXIT
@@ -112,6 +115,50 @@ m = json.load(open('$ML_TMP/a/manifest.json'))
 srcs = {json.loads(l).get('src') for l in open('$E')}
 sys.exit(0 if m['interactive'] is True and m['command'].startswith('mitmlab lab up $SCN')
          and not any(s and s.startswith('client.') and s != 'client.manual' for s in srcs) else 1)"
+echo "-- lab down of a runner that does not end: killed, and nothing is left"
+ID3=$(timeout 120 "$ML_BIN" lab up "$SCN" --out "$ML_TMP/d" --quiet 2>"$ML_TMP/up3.err")
+rc=$?
+[ -n "$ID3" ] && LABS+=("$ID3")
+ok "another lab comes up ($ID3)" bash -c "[ $rc -eq 0 ] && [ -n '$ID3' ]"
+pid3=$(sed -n 's/^pid //p' "/run/mitmlab/$ID3" 2>/dev/null)
+# its components: every process in its namespaces (origins, engine, netq...)
+comps=$(for ns in $(ip netns list | awk '{print $1}' | grep "^ml$ID3-"); do ip netns pids "$ns"; done |
+    sort -u | tr '\n' ' ')
+ok "its components run in its namespaces ($(wc -w <<<"$comps") processes)" [ -n "$comps" ]
+named=$(pgrep -f -- "$ML_TMP/d/" | wc -l)
+ok "processes name its run directory in their arguments ($named)" [ "$named" -gt 0 ]
+if [ -n "$pid3" ]; then
+	ML_START[$pid3]=$(ml_starttime "$pid3")	# so the trap resumes it only while it is ours
+	STOPPED=$pid3
+	kill -STOP "$pid3"
+fi
+out=$("$ML_BIN" lab down --wait 1 "$ID3" 2>"$ML_TMP/down3.err")
+rc=$?
+ok "lab down --wait 1 kills the stopped runner ($out)" \
+    bash -c "[ $rc -eq 0 ] && [[ '$out' == *'did not end in time and was killed'* ]]"
+ok "and says so on stderr" grep -q "did not end within 1 s; killing it" "$ML_TMP/down3.err"
+for _ in $(seq 50); do running "$pid3" || break; sleep 0.2; done
+ok "the runner ($pid3) is gone" eval '[ -n "$pid3" ] && not_running "$pid3"'
+left=
+for _ in $(seq 100); do	# the components die with it (PR_SET_PDEATHSIG)
+	left=$(for p in $comps; do running "$p" && echo "$p"; done | tr '\n' ' ')
+	[ -z "$left" ] && break
+	sleep 0.2
+done
+ok "its components ended with it (still running: ${left:-none})" [ -z "$left" ]
+for _ in $(seq 50); do	# and so do the bus recorder and analyzers (host namespace, run dir in argv)
+	left=$(pgrep -f -- "$ML_TMP/d/" | tr '\n' ' ')
+	[ -z "$left" ] && break
+	sleep 0.2
+done
+ok "no process naming its run directory is left (${left:-none})" [ -z "$left" ]
+ok "no namespace of the lab is left ($(ns_count "$ID3"))" [ "$(ns_count "$ID3")" -eq 0 ]
+ok "its registry entry is gone" [ ! -e "/run/mitmlab/$ID3" ]
+"$ML_BIN" lab down --wait x "$ID3" 2>"$ML_TMP/err"
+rc=$?
+ok "lab down --wait with no number is a usage error (rc $rc)" \
+    bash -c "[ $rc -eq 2 ] && grep -q -- '--wait' '$ML_TMP/err'"
+
 "$ML_BIN" lab down nosuchlab >/dev/null 2>&1
 ok "lab down of an unknown id fails" [ $? -ne 0 ]
 ml_done

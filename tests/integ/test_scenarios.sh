@@ -8,12 +8,13 @@ set -u
 . "$(dirname "$0")/lib.sh"
 ml_init scenarios
 SCENARIOS=${SCENARIOS:-"baseline kz-2019 vendor-block corporate mitmproxy-like isca-2024 kz-2020 dst-target"}
-for v in 0.5 abc 101 ""; do	# rejected before anything starts, with the option named
+for v in 0.5 abc 101 "" nan inf " 2" 1e2; do	# refused before anything starts, saying why
 	"$ML_BIN" run "$ML_TOP/scenarios/baseline.yaml" --timeout-scale "$v" --out "$ML_TMP/bad" \
 	    >"$ML_TMP/bad.out" 2>&1
 	rc=$?
-	ok "--timeout-scale \"$v\" is refused (exit $rc, 2 expected) and named" eval \
-	    '[ "$rc" = 2 ] && grep -q -- "--timeout-scale" "$ML_TMP/bad.out" && [ ! -e "$ML_TMP/bad" ]'
+	ok "--timeout-scale \"$v\" is refused (exit $rc, 2 expected)" eval \
+	    '[ "$rc" = 2 ] && grep -qF -- "--timeout-scale \"$v\": use a number from 1 to 100" \
+	    "$ML_TMP/bad.out" && [ ! -e "$ML_TMP/bad" ]'
 done
 for s in $SCENARIOS; do
 	echo "-- scenario $s"
@@ -58,5 +59,23 @@ if [ -d "$ML_TMP/kz-2019" ]; then
 	fi
 	ok "kz-2019 --timeout-scale 2.5: components got 2.5 x their timeouts" \
 	    check_timeouts "$ML_TMP/kz-2019-again" 2.5
+fi
+# A block-timeout rule holds a connection past the client's patience; scaled timeouts keep that
+# order (the engine's hold is scaled with the clients' timeouts), so the clients still see a
+# timeout, not the engine closing. isca-2024: client 3000 ms, hold 4000 ms.
+if [ -d "$ML_TMP/isca-2024" ]; then
+	echo "-- isca-2024, timeouts x2"
+	if "$ML_BIN" run "$ML_TOP/scenarios/isca-2024.yaml" --out "$ML_TMP/isca-2024-x2" \
+	    --timeout-scale 2 --quiet --no-report >"$ML_TMP/isca-x2.out" 2>&1 &&
+	    python3 "$ML_TOP/tests/integ/check_run.py" "$ML_TMP/isca-2024-x2" >"$ML_TMP/isca-x2.check" 2>&1; then
+		ok "isca-2024 --timeout-scale 2: expected observables ($(tail -n 1 "$ML_TMP/isca-x2.check"))" true
+	else
+		ok "isca-2024 --timeout-scale 2: expected observables" false
+		grep -v '^  ok' "$ML_TMP/isca-x2.check"; tail -n 5 "$ML_TMP/isca-x2.out"
+	fi
+	ok "isca-2024 --timeout-scale 2: the engine holds blocked connections 8000 ms" \
+	    grep -q -- " --block-timeout 8000 " "$ML_TMP/isca-2024-x2/logs/gateway.log"
+	ok "the engine's logged command line quotes an argument with a space for the shell" \
+	    grep -qF -- " --rule 'block-timeout sni=twitter.com' " "$ML_TMP/isca-2024-x2/logs/gateway.log"
 fi
 ml_done

@@ -155,6 +155,11 @@ test_errors(void **state)
 	expect_error("  - name: u\n", "  - name: u\n    side: middle\n", "unknown side \"middle\"");
 	expect_error("gateway:\n", "gateway:\n  impair: [\"reset sni=x.y\"]\n",
 	    "need packet_plane: true");
+	/* the most the clients and the engine take (run --timeout-scale multiplies from there) */
+	expect_error("    trust: [web, national]\n", "    trust: [web, national]\n    timeout_ms: 3600001\n",
+	    ":14: timeout_ms 3600001 is over 3600000");
+	expect_error("  intercept: true\n", "  intercept: true\n  block_timeout_ms: 3600001\n",
+	    "block_timeout_ms 3600001 is over 3600000");
 }
 
 /* A list file with a bad entry names the list's own line. */
