@@ -189,6 +189,8 @@ intercept_client_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		c->hs_client_us = (util_mono_ns() - c->t_client_start) / 1000;
 		c->w->st.handshakes++;
+		if (SSL_session_reused(bufferevent_openssl_get_ssl(bev)))
+			c->w->st.client_resumed++;
 		conn_relay(c);
 		return;
 	}

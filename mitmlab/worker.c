@@ -111,6 +111,7 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "active", json_integer(w->active));
 	json_object_set_new(ev, "accepted", json_integer((json_int_t)w->st.accepted));
 	json_object_set_new(ev, "handshakes", json_integer((json_int_t)w->st.handshakes));
+	json_object_set_new(ev, "client_resumed", json_integer((json_int_t)w->st.client_resumed));
 	json_object_set_new(ev, "forges", json_integer((json_int_t)w->st.forges));
 	json_object_set_new(ev, "cache_hits", json_integer((json_int_t)w->st.cache_hits));
 	json_object_set_new(ev, "cache_misses", json_integer((json_int_t)w->st.cache_misses));
@@ -141,6 +142,8 @@ worker_finish(struct worker *w)
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_close(c, "shutdown", NULL);
 	worker_publish_stats(w, 1);
+	log_info("%s: client handshakes: %llu completed, %llu resumed a session", w->name,
+	    (unsigned long long)w->st.handshakes, (unsigned long long)w->st.client_resumed);
 	if (w->sess != NULL)
 		log_info("%s: upstream sessions: %llu intercepted upstream handshakes, %llu offered a "
 		    "session, %llu resumed, %llu not resumed (full handshake), %llu unusable", w->name,

@@ -29,6 +29,7 @@ struct verifycache;
 
 struct worker_stats {
 	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
+	uint64_t client_resumed;	/* client-leg handshakes that resumed a session we issued */
 	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
 	/* intercepted upstream TLS handshakes, and what became of offered sessions */
 	uint64_t up_handshakes, up_offered, up_resumed, up_refused, up_unusable;

@@ -172,7 +172,13 @@ ml_wait_port "$O" $OIP 443
 ml_wait_port "$O" $RIP 443
 
 # ---- measurement helpers ----
-H2="ip netns exec $C timeout $T taskset -c 0 h2load --h1"
+# h2load with noresume.so: it would otherwise resume each client's first TLS session on its
+# later connections wherever the server issues tickets (the proxies do), and the rows measure
+# full handshakes on both legs (mitmlab's rows check it from the engine's log)
+cc -shared -fPIC -O2 -Wall -o "$ML_TMP/noresume.so" "$HERE/noresume.c" -ldl ||
+	{ echo "bench: cannot build tests/bench/noresume.c" >&2; exit 1; }
+H2LOAD="env LD_PRELOAD=$ML_TMP/noresume.so h2load"
+H2="ip netns exec $C timeout $T taskset -c 0 $H2LOAD --h1"
 procstat() { python3 "$HERE/procstat.py" "$1"; }
 # h2 NAME ARGS...: run h2load, keep its output in $ML_TMP/NAME.h2
 h2() { local n=$1; shift; $H2 "$@" >"$ML_TMP/$n.h2" 2>&1 || true; }
@@ -273,6 +279,20 @@ run_row() {
 	if ! warm "$row"; then na "$row" "no traffic through it: $(grep -m1 -i 'error\|fail' "$ML_TMP/$row-warm.h2" "$ML_TMP/$row.log" | head -c 200)"; stop "$PSTART"; return 0; fi
 	measure "$row" "$PSTART"
 	stop "$PSTART"
+	client_legs "$row"
+}
+# client_legs ROW: for a mitmlab row, how many client-leg handshakes resumed a session (from
+# the engine's closing "client handshakes" lines); a JSON line for summarize.py
+client_legs() {
+	python3 - "$ML_TMP/$1.log" "$1" >>"$RES" <<'PY' || true
+import json, re, sys
+n = r = 0
+for m in re.finditer(r"client handshakes: (\d+) completed, (\d+) resumed a session", open(sys.argv[1]).read()):
+    n += int(m.group(1)); r += int(m.group(2))
+if not n:
+    sys.exit(0)	# not mitmlab, or it never completed a client handshake
+print(json.dumps({"row": sys.argv[2], "kind": "client_legs", "completed": n, "resumed": r}))
+PY
 }
 
 # ---- openssl speed (one core) ----
@@ -557,7 +577,7 @@ for v in "${VARIANTS[@]}"; do
 	warm "mitmlab-$row" || true
 	rs="$(procstat "$PSTART" | cut -d' ' -f3)"; okt=0
 	for i in 1 2 3 4 5; do
-		ip netns exec "$C" timeout 300 taskset -c 0 h2load --h1 -n $((CHURN_N / 5)) -c "$HS_C" -H 'Connection: close' "https://$HOST/" >"$ML_TMP/$row-$i.h2" 2>&1 || true
+		ip netns exec "$C" timeout 300 taskset -c 0 $H2LOAD --h1 -n $((CHURN_N / 5)) -c "$HS_C" -H 'Connection: close' "https://$HOST/" >"$ML_TMP/$row-$i.h2" 2>&1 || true
 		read -r s b ok <<<"$(h2parse "$ML_TMP/$row-$i.h2")"; okt=$((okt + ${ok:-0}))
 		rs="$rs,$(procstat "$PSTART" | cut -d' ' -f3)"
 	done

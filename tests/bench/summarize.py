@@ -105,6 +105,8 @@ for x in recs:
         extra.setdefault(x["row"], {"reps": []})["reps"].append(x["r"])
     elif x["kind"] == "latload":
         extra[x["row"]] = {k: v for k, v in x.items() if k not in ("row", "kind")}
+    elif x["kind"] == "client_legs":
+        extra[x["row"] + "-client"] = {"completed": x["completed"], "resumed": x["resumed"]}
     elif x["kind"] == "resumed":
         extra[x["row"] + "-resumed"] = {k: x[k] for k in ("upstream_handshakes", "offered", "resumed", "refused", "unusable")}
     elif x["kind"] == "netq":
@@ -171,6 +173,11 @@ if m["measured"]:
     L.append(f"- mitmlab vs targets: CPU/1000 hs (warm) {f(m['cpu_per_1000_hs'],'{:.2f}')} s (target ≤ 1.6); "
              f"CPU/GB {f(m['cpu_per_GB'],'{:.2f}')} s (≤ 3.0); added latency ({src}) p50 {f(a50,'{:+.2f}')} ms (≤ +2), "
              f"p99 {f(r99,'{:.2f}')}× direct (≤ 2×); at moderate load see latload")
+cl = [(k[:-len("-client")], e) for k, e in extra.items() if k.endswith("-client")]
+if cl:	# h2load runs with noresume.so; the engine counts what its client legs resumed
+    L.append("- client legs (h2load offers no session, so every row's handshakes are full on both legs): "
+             + "; ".join(f"{k} {e['resumed']} of {e['completed']} resumed" for k, e in cl)
+             + ("" if all(e["resumed"] == 0 for _, e in cl) else " — NOT all full handshakes"))
 for k in ("resume", "resume-ref"):
     rr = by.get(k, {"measured": False})
     if not rr["measured"]:

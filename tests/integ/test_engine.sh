@@ -91,6 +91,16 @@ out=$(ip netns exec "$C" curl -sS --max-time 10 --http1.1 --cacert "$W/root.pem"
     --resolve example.org:443:10.77.2.4 -o /dev/null -w '%{http_code}' https://example.org/ 2>&1 || true)
 ok "curl to the untargeted site trusts the real web root ($out)" [ "$out" = 200 ]
 
+echo "-- a client resuming the session the interceptor issued (TLS 1.3 ticket)"
+# s_client keeps the ticket only if it is still connected when the ticket arrives
+(sleep 1) | ip netns exec "$C" timeout 10 openssl s_client -connect 10.77.2.2:443 -tls1_3 \
+    -servername www.google.com -CAfile "$ML_TMP/ca/root.pem" -sess_out "$ML_TMP/sess.pem" \
+    >"$ML_TMP/sess1.out" 2>&1 || true
+ip netns exec "$C" timeout 10 openssl s_client -connect 10.77.2.2:443 -tls1_3 \
+    -servername www.google.com -CAfile "$ML_TMP/ca/root.pem" -sess_in "$ML_TMP/sess.pem" \
+    </dev/null >"$ML_TMP/sess2.out" 2>&1 || true
+ok "the second connection resumes on the client leg" grep -q "^Reused, TLSv1.3" "$ML_TMP/sess2.out"
+
 echo "-- network safety: a destination outside --allow-upstream"
 ip netns exec "$C" ip route add 10.99.0.0/24 via 10.77.1.1
 fetch www.google.com-outside 10.99.0.2
@@ -105,6 +115,9 @@ ok "proxy still alive and intercepting" bash -c "kill -0 $PROXYPID && grep -q 'V
 sleep 1.5   # at least one proxy.stats tick
 kill -TERM "$PROXYPID"; for _ in $(seq 50); do kill -0 "$PROXYPID" 2>/dev/null || break; sleep 0.1; done
 ok "proxy exits on SIGTERM" bash -c "! kill -0 $PROXYPID 2>/dev/null"
+resumed=$(sed -n 's/.*client handshakes: [0-9]* completed, \([0-9]*\) resumed a session.*/\1/p' \
+    "$ML_TMP/proxy.log" | awk '{ n += $1 } END { print n + 0 }')
+ok "its closing log counts the resumed client handshake ($resumed)" [ "$resumed" -ge 1 ]
 sleep 0.5; kill -TERM "$BUSPID"; for _ in $(seq 50); do kill -0 "$BUSPID" 2>/dev/null || break; sleep 0.1; done
 
 echo "-- the recorded bus events"
@@ -134,7 +147,12 @@ closes = [e for e in ev if e["t"] == "proxy.conn.close"]
 if len(closes) < len(opens): fail(f"{len(closes)} closes for {len(opens)} opens")
 icl = [c for c in closes if c["action"] == "intercept" and c["bytes_s2c"] > 0]
 if not icl: fail("no intercepted close with plaintext bytes")
-if not [e for e in ev if e["t"] == "proxy.stats"]: fail("no proxy.stats")
+stats = [e for e in ev if e["t"] == "proxy.stats"]
+if not stats: fail("no proxy.stats")
+last = {}
+for e in stats: last[e.get("worker")] = e
+if sum(e.get("client_resumed", 0) for e in last.values()) < 1:
+    fail("proxy.stats counts no resumed client handshake: %s" % [e.get("client_resumed") for e in last.values()])
 seqs = {}
 for e in ev:
     if "seq" in e: seqs.setdefault(e["src"], []).append(e["seq"])
