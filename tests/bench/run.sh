@@ -6,7 +6,8 @@
 #   client ns 10.88.1.2 ── 10.88.1.1 gateway ns 10.88.2.1 ── origin ns 10.88.2.2 (nginx)
 #   (h2load, cpu 0)        REDIRECT :443 → :8443, the proxy pinned to cpu 1      (cpu 0)
 #
-# Per row: new TLS 1.3 handshakes/s (h2load, one request per connection), proxy CPU-s per 1000
+# Per row: new TLS 1.3 handshakes/s (h2load, one request per connection, full handshakes on both
+# legs: h2load runs with noresume.so so it never offers a session), proxy CPU-s per 1000
 # handshakes, bulk MB/s (1 MiB GETs), proxy CPU-s per GB, peak RSS, added latency (p50/p99 of a
 # new connection + GET); medians of REPS repetitions. CPU = utime+stime of the proxy's process
 # tree from /proc before/after; peak RSS = VmHWM summed over the tree. Extras: mitmlab with a
