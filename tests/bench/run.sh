@@ -35,7 +35,10 @@
 #        segments' p50/p99 as a check; the proxy's CPU and run-queue wait per segment. Each
 #        segment's samples (µs) go to OUT/latload-samples.json. "pubpair" alternates the engine
 #        alone with the engine publishing to a bus recorder with every analyzer attached, REPS
-#        pairs of handshake and bulk runs, and reports the median per-pair ratios.
+#        pairs of handshake bursts, bulk runs and 2 s of open-loop arrivals at one rate for both
+#        halves (PUB_RATE, default half the engine's first burst), and reports the median
+#        per-pair ratios. The burst's hs/s includes the analyzers slowing the load generator
+#        they share core 0 with; the equal-load CPU per connection is the engine's own cost.
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
 #        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref" and "idle-ref", next to the
 #        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
@@ -392,6 +395,20 @@ if want pubpair; then
 			c1=$(cpu_of "$PSTART")
 			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-bulk$r.h2")"
 			echo "{\"row\":\"$row\",\"kind\":\"pubbulk\",\"rep\":$r,\"secs\":$s,\"bytes\":$b,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+			# and at one offered load for both halves (open loop, PUB_RATE/s for 2 s: half
+			# the first burst of the engine alone): the burst's hs/s also counts the
+			# analyzers slowing the load generator on core 0, this the engine's own cost
+			[ -n "${PUB_RATE:-}" ] || PUB_RATE=$(awk -v n="$HS_N" -v s="$(h2parse "$ML_TMP/pub-none-hs1.h2" | cut -d' ' -f1)" \
+			    'BEGIN { r = (s > 0) ? int(n / s / 2 + 0.5) : 200; if (r < 20) r = 20; print r }')
+			quiet "${ANPIDS[@]}" "$PRECPID"
+			c0=$(cpu_of "$PSTART")
+			ip netns exec "$C" timeout -k 5 30 taskset -c 0 "$ML_BIN" client --url "https://$HOST/" \
+			    --connect "$HOST=$OIP:443" --rate "$PUB_RATE" --count $((2 * PUB_RATE)) --concurrency 256 \
+			    --http 1.1 --trust "$ML_TMP/ca/root.pem" --results --timeout-ms 5000 --duration-ms 8000 \
+			    >"$ML_TMP/$row-rate$r.jsonl" 2>"$ML_TMP/$row-rate$r.err"
+			c1=$(cpu_of "$PSTART")
+			ok=$(grep '"t":"client.result"' "$ML_TMP/$row-rate$r.jsonl" | grep -c '"outcome":"ok"' || true)
+			echo "{\"row\":\"$row\",\"kind\":\"pubrate\",\"rep\":$r,\"rate\":$PUB_RATE,\"ok\":${ok:-0},\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
 			stop "$PSTART"
 		done
 	done
