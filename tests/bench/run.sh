@@ -19,8 +19,11 @@
 # proxy's closing "upstream sessions" log line, warm-up included).
 # Environment: QUICK=1 (about 3 min; the full run about 10), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume bus pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
-#        run only these rows (default all); e.g. ROWS="idle" for the memory figure alone,
+#   ROWS="direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
+#        run only these rows (default: these; "bus" adds the sequential rows mitmlab-rec and
+#        mitmlab-bus, the recorder alone and then with the analyzers, about 1.5 min: they split
+#        the publishing cost from the analyzers' but drift ±10%, so pubpair is the target's
+#        figure); e.g. ROWS="idle" for the memory figure alone,
 #        ROWS="latpair latload" for latency alone. "latpair" interleaves direct connections (origin
 #        port 4443, not redirected) with intercepted ones (port 443) in one loop, one connection at
 #        a time on an otherwise idle lab (zero load), so both halves of the ratio see the same
@@ -60,7 +63,7 @@ else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
 fi
-ROWS=" ${ROWS:-direct relay mitmlab resume bus pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
