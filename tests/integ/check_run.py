@@ -18,18 +18,9 @@ Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
 import json, os, re, subprocess, sys, urllib.parse
 
+from checklib import check, finish
+
 run = sys.argv[1]
-passed = failed = 0
-
-
-def check(desc, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {desc}")
-    else:
-        failed += 1
-        print(f"  FAIL {desc}" + (f": {detail}" if detail else ""))
 
 
 events = [json.loads(l) for l in open(os.path.join(run, "events.jsonl"))]
@@ -38,10 +29,8 @@ by = {}
 for e in events:
     by.setdefault(e.get("t"), []).append(e)
 truth = (by.get("lab.truth.scenario") or [None])[0]
-check("ground truth recorded", truth is not None)
-if truth is None:
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1)
+if not check("ground truth recorded", truth is not None):
+    finish()
 name = truth["scenario"]
 
 # -- the bus: contract keys, no lost events
@@ -302,5 +291,4 @@ check("pki/ holds no private key without --keep-keys",
 # -- the lab is gone
 ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
 check("the lab's namespaces are gone", f"ml{manifest['lab_id']}-" not in ns)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -14,18 +14,9 @@ Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
 import glob, json, os, re, sys
 
+from checklib import check, finish
+
 run, scale = sys.argv[1], float(sys.argv[2])
-passed = failed = 0
-
-
-def check(desc, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {desc}")
-    else:
-        failed += 1
-        print(f"  FAIL {desc}" + (f": {detail}" if detail else ""))
 
 
 def started(path):
@@ -80,5 +71,4 @@ check("the engine got --block-timeout %s" % want, opt(line, "block-timeout") == 
 want = None if scale == 1 else str(round(10000 * scale))
 check("the engine got --handshake-timeout %s" % (want or "(none: its default)"),
       opt(line, "handshake-timeout") == want, (line or "").strip()[:300])
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
