@@ -10,18 +10,27 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <openssl/ssl.h>
+
+static void (*real_set_connect_state)(SSL *);
+
+/* Resolved once, before h2load starts any thread; without it h2load cannot work at all. */
+__attribute__((constructor)) static void
+noresume_init(void)
+{
+	*(void **)&real_set_connect_state = dlsym(RTLD_NEXT, "SSL_set_connect_state");
+	if (real_set_connect_state == NULL) {
+		fprintf(stderr, "noresume.so: SSL_set_connect_state not found: %s\n", dlerror());
+		abort();
+	}
+}
 
 void
 SSL_set_connect_state(SSL *s)
 {
-	static void (*real)(SSL *);
-
-	if (real == NULL)
-		*(void **)&real = dlsym(RTLD_NEXT, "SSL_set_connect_state");
 	SSL_set_session(s, NULL);	/* frees the kept session: nothing to offer */
-	if (real != NULL)
-		real(s);
+	real_set_connect_state(s);
 }

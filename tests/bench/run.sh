@@ -20,10 +20,11 @@
 # Environment: QUICK=1 (about 3 min; the full run about 10), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
 #   ROWS="direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
-#        run only these rows (default: these; "bus" adds the sequential rows mitmlab-rec and
-#        mitmlab-bus, the recorder alone and then with the analyzers, about 1.5 min: they split
-#        the publishing cost from the analyzers' but drift ±10%, so pubpair is the target's
-#        figure); e.g. ROWS="idle" for the memory figure alone,
+#        run only these rows (default: these). Row "bus" is not among them: the sequential rows
+#        mitmlab-rec and mitmlab-bus (the recorder alone, then with the analyzers; about 1.5
+#        min) split the publishing cost from the analyzers' but drift ±10%, so pubpair is the
+#        target's figure; ROWS="mitmlab bus" compares them with the engine alone. E.g.
+#        ROWS="idle" for the memory figure alone,
 #        ROWS="latpair latload" for latency alone. "latpair" interleaves direct connections (origin
 #        port 4443, not redirected) with intercepted ones (port 443) in one loop, one connection at
 #        a time on an otherwise idle lab (zero load), so both halves of the ratio see the same
@@ -71,6 +72,7 @@ PARTS=" ${PARTS:-hs bulk lat} "
 part() { [[ $PARTS == *" $1 "* ]]; }
 REF_BIN=${REF_BIN:-}
 [ -z "${LL_RATE:-}" ] || [[ $LL_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: LL_RATE must be a whole number of connections per second" >&2; exit 1; }
+[ -z "${PUB_RATE:-}" ] || [[ $PUB_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: PUB_RATE must be a whole number of connections per second" >&2; exit 1; }
 if [ -n "$REF_BIN" ]; then case $REF_BIN in /*) ;; *) REF_BIN=$ML_TOP/$REF_BIN ;; esac; [ -x "$REF_BIN" ] || { echo "bench: REF_BIN $REF_BIN is not executable" >&2; exit 1; }; fi
 HS_C=16       # concurrent h2load clients for the handshake rate
 BULK_C=4      # concurrent connections for bulk
@@ -182,7 +184,7 @@ ml_wait_port "$O" $RIP 443
 # h2load with noresume.so: it would otherwise resume each client's first TLS session on its
 # later connections wherever the server issues tickets (the proxies do), and the rows measure
 # full handshakes on both legs (mitmlab's rows check it from the engine's log)
-cc -shared -fPIC -O2 -Wall -o "$ML_TMP/noresume.so" "$HERE/noresume.c" -ldl ||
+cc -shared -fPIC -O2 -Wall -o "$ML_TMP/noresume.so" "$HERE/noresume.c" -lssl -ldl ||
 	{ echo "bench: cannot build tests/bench/noresume.c" >&2; exit 1; }
 H2LOAD="env LD_PRELOAD=$ML_TMP/noresume.so h2load"
 H2="ip netns exec $C timeout $T taskset -c 0 $H2LOAD --h1"
@@ -401,18 +403,19 @@ if want pubpair; then
 			# and at one offered load for both halves (open loop, PUB_RATE/s for 2 s: half
 			# the first burst of the engine alone): the burst's hs/s also counts the
 			# analyzers slowing the load generator on core 0, this the engine's own cost
-			[ -n "${PUB_RATE:-}" ] || PUB_RATE=$(awk -v n="$HS_N" -v s="$(h2parse "$ML_TMP/pub-none-hs1.h2" | cut -d' ' -f1)" \
-			    'BEGIN { r = (s > 0) ? int(n / s / 2 + 0.5) : 200; if (r < 20) r = 20; print r }')
+			[ -n "${PUB_RATE:-}" ] || PUB_RATE=$(h2parse "$ML_TMP/pub-none-hs1.h2" | awk \
+			    '{ r = ($1 > 0) ? int($3 / $1 / 2 + 0.5) : 200; if (r < 20) r = 20; print r }')
 			quiet "${ANPIDS[@]}" "$PRECPID"
-			c0=$(cpu_of "$PSTART")
+			c0=$(cpu_of "$PSTART"); rc=0
 			ip netns exec "$C" timeout -k 5 30 taskset -c 0 "$ML_BIN" client --url "https://$HOST/" \
 			    --connect "$HOST=$OIP:443" --rate "$PUB_RATE" --count $((2 * PUB_RATE)) --concurrency 256 \
 			    --http 1.1 --trust "$ML_TMP/ca/root.pem" --results --timeout-ms 5000 --duration-ms 8000 \
-			    >"$ML_TMP/$row-rate$r.jsonl" 2>"$ML_TMP/$row-rate$r.err"
+			    >"$ML_TMP/$row-rate$r.jsonl" 2>"$ML_TMP/$row-rate$r.err" || rc=$?
 			c1=$(cpu_of "$PSTART")
 			ok=$(grep '"t":"client.result"' "$ML_TMP/$row-rate$r.jsonl" | grep -c '"outcome":"ok"' || true)
-			echo "{\"row\":\"$row\",\"kind\":\"pubrate\",\"rep\":$r,\"rate\":$PUB_RATE,\"ok\":${ok:-0},\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
+			echo "{\"row\":\"$row\",\"kind\":\"pubrate\",\"rep\":$r,\"rate\":$PUB_RATE,\"rc\":$rc,\"ok\":${ok:-0},\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
 			stop "$PSTART"
+			client_legs "$row"
 		done
 	done
 	alive=0; for p in "${ANPIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
@@ -604,6 +607,7 @@ for v in "${VARIANTS[@]}"; do
 	done
 	echo "{\"row\":\"$row\",\"kind\":\"churn\",\"n\":$CHURN_N,\"ok\":$okt,\"rss_kib\":[$rs]}" >>"$RES"
 	stop "$PSTART"
+	client_legs "mitmlab-$row"
 done
 fi
 iptables_off

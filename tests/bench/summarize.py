@@ -222,7 +222,7 @@ if reps_both:
     # the same halves at one offered load (open loop): the engine's own CPU per connection,
     # without the burst's difference in how busy the load generator (on core 0 with the
     # analyzers) keeps it
-    rate = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pubrate" and x["ok"] > 0}
+    rate = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pubrate" and x["ok"] > 0 and x["cpu"] > 0}
             for h in ("none", "rec")}
     rr_ = sorted(set(rate["none"]) & set(rate["rec"]))
     rs = ""

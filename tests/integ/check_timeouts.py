@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """check_timeouts.py RUN_DIR SCALE — assert what `mitmlab run --timeout-scale SCALE` gave the
 components, from the command line each component's log starts with ("# started in NODE:
-mitmlab ..."). For a scenario whose clients keep the default timeout_ms (5000):
+/path/to/mitmlab ...", quoted for the shell). For a scenario whose clients keep the default timeout_ms (5000):
   * manifest.json and lab.run.start record timeout_scale = SCALE, and so does report.json
     when there is one;
   * every client and wrapped client got --timeout-ms 5000 x SCALE; every TTL probe 1000, its
