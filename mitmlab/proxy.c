@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <event2/thread.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "bus.h"
 #include "forge.h"
@@ -140,6 +142,8 @@ proxy_workers(struct proxy *px, char **cause)
 		px->nworkers = 1;
 	if ((px->workers = calloc((size_t)px->nworkers, sizeof(*px->workers))) == NULL)
 		return util_cause(cause, "out of memory");
+	if (RAND_bytes(px->ticket_keys, sizeof(px->ticket_keys)) != 1)
+		return util_cause(cause, "no random bytes for the session-ticket keys");
 	for (i = 0; i < px->nworkers; i++) {
 		if ((fd = proxy_listen_socket(px->cfg, cause)) == -1)
 			return -1;
@@ -179,6 +183,7 @@ proxy_free(struct proxy *px)
 	if (px->ca != NULL)
 		pki_ca_free(px->ca);
 	policy_free(px->pol);
+	OPENSSL_cleanse(px->ticket_keys, sizeof(px->ticket_keys));
 	keylog_close();
 	bus_zctx_term();
 }

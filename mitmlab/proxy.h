@@ -37,6 +37,10 @@ struct proxy {
 	struct keypool		   *kp;		/* FORGE_KEY_PER_HOST */
 	int			    nworkers;
 	struct worker		  **workers;
+	/* session-ticket keys every worker's client-facing SSL_CTX shares (name, HMAC and AES
+	 * keys, 16 + 32 + 32 bytes, as SSL_CTX_set_tlsext_ticket_keys takes them), so that a
+	 * client resumes whichever worker accepts it; random per run, never written anywhere */
+	unsigned char		    ticket_keys[80];
 	atomic_uint		    active;	/* open connections, all workers */
 };
 

@@ -261,6 +261,9 @@ worker_setup(struct worker *w, char **cause)
 	}
 	if ((w->down_ctx = tlsserver_ctx_new(cause)) == NULL)
 		return -1;
+	if (SSL_CTX_set_tlsext_ticket_keys(w->down_ctx, w->px->ticket_keys,
+	    sizeof(w->px->ticket_keys)) != 1)
+		return util_cause(cause, "cannot install the session-ticket keys");
 	w->lis = evconnlistener_new(w->base, worker_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0,
 	    w->lfd);
 	if (w->lis == NULL)
