@@ -300,6 +300,19 @@ client_ctx(int trust)
 	return ctx;
 }
 
+/* The flows' target: SNI a.test at 10.0.0.1:443. */
+static void
+flow_target(struct tlspeek_hello *h, struct sockaddr_in *dst)
+{
+	memset(h, 0, sizeof(*h));
+	h->has_sni = 1;
+	strcpy(h->sni, "a.test");
+	memset(dst, 0, sizeof(*dst));
+	dst->sin_family = AF_INET;
+	dst->sin_port = htons(443);
+	inet_pton(AF_INET, "10.0.0.1", &dst->sin_addr);
+}
+
 /*
  * One upstream flow to "10.0.0.1:443" with SNI a.test: offer from sc, handshake in memory,
  * read once so that TLS 1.3 tickets reach the cache. *offered gets upstream_resume_offer's
@@ -311,34 +324,16 @@ flow(SSL_CTX *cctx, SSL_CTX *sctx, struct sesscache *sc, int *offered)
 	struct tlspeek_hello h;
 	struct sockaddr_in dst;
 	SSL *c, *s;
-	BIO *bc, *bs;
 	char buf[16];
-	int i, rc, rs = 0;
 
-	memset(&h, 0, sizeof(h));
-	h.has_sni = 1;
-	strcpy(h.sni, "a.test");
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons(443);
-	inet_pton(AF_INET, "10.0.0.1", &dst.sin_addr);
+	flow_target(&h, &dst);
 	c = upstream_ssl_new(cctx, CONFIG_HELLO_OPENSSL, &h, NULL);
 	s = SSL_new(sctx);
 	assert_non_null(c);
 	assert_non_null(s);
 	*offered = upstream_resume_offer(c, sc, (struct sockaddr *)&dst, CONFIG_HELLO_OPENSSL,
 	    &h, 1);
-	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
-	SSL_set_bio(c, bc, bc);
-	SSL_set_bio(s, bs, bs);
-	SSL_set_accept_state(s);
-	for (i = 0, rc = 0; i < 20 && (rc != 1 || rs != 1); i++) {
-		rc = SSL_do_handshake(c);
-		if (rs != 1)
-			rs = SSL_do_handshake(s);
-	}
-	assert_int_equal(rc, 1);
-	assert_int_equal(rs, 1);
+	testpki_handshake(c, s);
 	assert_int_equal(SSL_write(s, "x", 1), 1);	/* after the tickets */
 	assert_int_equal(SSL_read(c, buf, sizeof(buf)), 1);
 	SSL_free(s);
@@ -480,13 +475,7 @@ test_ticket_lifetime(void **state)
 	SSL_CTX_set_timeout(sctx, 60);
 	SSL_CTX_set_timeout(cctx, 7200);
 	done(flow(cctx, sctx, sc, &off));
-	memset(&h, 0, sizeof(h));
-	h.has_sni = 1;
-	strcpy(h.sni, "a.test");
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons(443);
-	inet_pton(AF_INET, "10.0.0.1", &dst.sin_addr);
+	flow_target(&h, &dst);
 	assert_int_equal(upstream_resume_key((struct sockaddr *)&dst, CONFIG_HELLO_OPENSSL, &h, k),
 	    0);
 	assert_non_null(s = sesscache_get(sc, k, time(NULL)));

@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "testpki.h"
 #include "tlsserver.h"
 
 static EVP_PKEY *key;
@@ -25,37 +26,12 @@ static SSL_CTX *sctx, *cctx;
 
 static const unsigned char OFFER[] = "\x02h2\x08http/1.1";
 
-/* A self-signed P-256 leaf for a.test. */
-static X509 *
-mkleaf(EVP_PKEY *k)
-{
-	X509 *x = X509_new();
-	X509_NAME *n;
-
-	if (x == NULL)
-		return NULL;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"a.test", -1,
-	    -1, 0);
-	X509_set_issuer_name(x, n);
-	X509_set_pubkey(x, k);
-	if (X509_sign(x, k, EVP_sha256()) <= 0) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
 static int
 setup(void **state)
 {
 	(void)state;
 	key = EVP_EC_gen("P-256");
-	leaf = key != NULL ? mkleaf(key) : NULL;
+	leaf = key != NULL ? testpki_cert("a.test", key, NULL, key, -3600, 86400, 1, NULL) : NULL;
 	sctx = tlsserver_ctx_new(NULL);
 	cctx = SSL_CTX_new(TLS_client_method());
 	return leaf == NULL || sctx == NULL || cctx == NULL;
@@ -81,26 +57,12 @@ handshake(const unsigned char *offer, size_t offerlen, const unsigned char *sel,
 	SSL *c = SSL_new(cctx), *s = tlsserver_ssl_new(sctx, leaf, key, NULL, sel, NULL);
 	const unsigned char *p = NULL;
 	unsigned plen = 0;
-	BIO *bc, *bs;
 	X509 *peer;
-	int i, rc = 0, rs = 0;
 
 	assert_non_null(c);
-	assert_non_null(s);
 	if (offer != NULL)
 		assert_int_equal(SSL_set_alpn_protos(c, offer, (unsigned)offerlen), 0);
-	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
-	SSL_set_bio(c, bc, bc);
-	SSL_set_bio(s, bs, bs);
-	SSL_set_connect_state(c);
-	for (i = 0; i < 20 && (rc != 1 || rs != 1); i++) {
-		if (rc != 1)
-			rc = SSL_do_handshake(c);
-		if (rs != 1)
-			rs = SSL_do_handshake(s);
-	}
-	assert_int_equal(rc, 1);
-	assert_int_equal(rs, 1);
+	testpki_handshake(c, s);
 	peer = SSL_get1_peer_certificate(c);
 	assert_non_null(peer);
 	assert_int_equal(X509_cmp(peer, leaf), 0);

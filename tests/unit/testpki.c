@@ -2,7 +2,8 @@
 /*
  * testpki — the unit tests' maker of test certificates (see testpki.h): the name, validity,
  * key, extension and signing steps in one place, so tests that compare certificates or chains
- * build them the same way. It asserts with cmocka, so it only runs inside a test.
+ * build them the same way; and the in-memory handshake the TLS tests share. It asserts with
+ * cmocka, so it only runs inside a test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,4 +52,28 @@ testpki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long n
 		add_ext(x, &v3, NID_subject_alt_name, san);
 	assert_true(X509_sign(x, ikey, EVP_sha256()) > 0);
 	return x;
+}
+
+/* Both handshakes over an in-memory BIO pair (testpki.h). */
+void
+testpki_handshake(SSL *c, SSL *s)
+{
+	BIO *bc, *bs;
+	int i, rc = 0, rs = 0;
+
+	assert_non_null(c);
+	assert_non_null(s);
+	assert_int_equal(BIO_new_bio_pair(&bc, 0, &bs, 0), 1);
+	SSL_set_bio(c, bc, bc);
+	SSL_set_bio(s, bs, bs);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	for (i = 0; i < 20 && (rc != 1 || rs != 1); i++) {
+		if (rc != 1)
+			rc = SSL_do_handshake(c);
+		if (rs != 1)
+			rs = SSL_do_handshake(s);
+	}
+	assert_int_equal(rc, 1);
+	assert_int_equal(rs, 1);
 }

@@ -12,10 +12,14 @@
 #define MITMLAB_TESTPKI_H
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 /* A certificate for cn and key signed by (issuer, ikey); issuer NULL: a self-signed CA. */
 X509 *testpki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
     long not_before_s, long not_after_s, long serial, const char *san);
+/* Join client c and server s by an in-memory BIO pair and run both handshakes to the end;
+ * fails the test unless both complete. */
+void testpki_handshake(SSL *c, SSL *s);
 
 #endif
