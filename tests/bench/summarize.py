@@ -204,30 +204,37 @@ if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
         L.append(f"  - split: publishing to the recorder alone hs/s {mr['hs_per_s'] / m['hs_per_s']:.3f}×, CPU/1000 "
                  f"{mr['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}× the engine without a bus; the 6 analyzers on top "
                  f"hs/s {mb['hs_per_s'] / mr['hs_per_s']:.3f}×, CPU/1000 {mb['cpu_per_1000_hs'] / mr['cpu_per_1000_hs']:.3f}× the recorder alone")
-pub = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pub" and x["ok"] > 0}
-       for h in ("none", "rec")}
-reps_both = sorted(set(pub["none"]) & set(pub["rec"]))
+def pub_pairs(kind, *need):
+    """pubpair's records of kind per half ("none", "rec"), by rep, keeping those whose fields
+    need are all > 0; and the reps both halves have."""
+    d = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == kind
+             and all(x[k] > 0 for k in need)} for h in ("none", "rec")}
+    return d, sorted(set(d["none"]) & set(d["rec"]))
+
+
+def pair_ratios(d, reps, num, den):
+    """Per pair: num/den of the half with the bus over the same of the engine alone."""
+    return [(d["rec"][r][num] / d["rec"][r][den]) / (d["none"][r][num] / d["none"][r][den]) for r in reps]
+
+
+pub, reps_both = pub_pairs("pub", "ok", "secs", "cpu")
 if reps_both:
-    cr = [(pub["rec"][r]["cpu"] / pub["rec"][r]["ok"]) / (pub["none"][r]["cpu"] / pub["none"][r]["ok"]) for r in reps_both]
-    hr = [(pub["rec"][r]["ok"] / pub["rec"][r]["secs"]) / (pub["none"][r]["ok"] / pub["none"][r]["secs"]) for r in reps_both]
+    cr = pair_ratios(pub, reps_both, "cpu", "ok")
+    hr = pair_ratios(pub, reps_both, "ok", "secs")
     pi = next((x for x in recs if x["row"] == "pub-rec" and x["kind"] == "pubinfo"), {})
-    bulk = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pubbulk" and x["bytes"] > 0 and x["secs"] > 0}
-            for h in ("none", "rec")}
-    rb = sorted(set(bulk["none"]) & set(bulk["rec"]))
+    bulk, rb = pub_pairs("pubbulk", "bytes", "secs", "cpu")
     bs = ""
     if rb:
-        mr_ = [(bulk["rec"][r]["bytes"] / bulk["rec"][r]["secs"]) / (bulk["none"][r]["bytes"] / bulk["none"][r]["secs"]) for r in rb]
-        gr = [(bulk["rec"][r]["cpu"] / bulk["rec"][r]["bytes"]) / (bulk["none"][r]["cpu"] / bulk["none"][r]["bytes"]) for r in rb]
+        mr_ = pair_ratios(bulk, rb, "bytes", "secs")
+        gr = pair_ratios(bulk, rb, "cpu", "bytes")
         bs = f"; bulk MB/s ×{med(mr_):.3f}, CPU per GB ×{med(gr):.3f} ({len(rb)} pairs)"
     # the same halves at one offered load (open loop): the engine's own CPU per connection,
     # without the burst's difference in how busy the load generator (on core 0 with the
     # analyzers) keeps it
-    rate = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == "pubrate" and x["ok"] > 0 and x["cpu"] > 0}
-            for h in ("none", "rec")}
-    rr_ = sorted(set(rate["none"]) & set(rate["rec"]))
+    rate, rr_ = pub_pairs("pubrate", "ok", "cpu")
     rs = ""
     if rr_:
-        qr = [(rate["rec"][r]["cpu"] / rate["rec"][r]["ok"]) / (rate["none"][r]["cpu"] / rate["none"][r]["ok"]) for r in rr_]
+        qr = pair_ratios(rate, rr_, "cpu", "ok")
         okr = sum(rate["rec"][r]["ok"] for r in rr_) / sum(2 * rate["rec"][r]["rate"] for r in rr_)
         okn = sum(rate["none"][r]["ok"] for r in rr_) / sum(2 * rate["none"][r]["rate"] for r in rr_)
         rs = (f"; at one offered load of {rate['none'][rr_[0]]['rate']}/s (open loop, both halves): CPU per connection "
