@@ -127,23 +127,33 @@ fail:
 	return NULL;
 }
 
-static CRYPTO_ONCE pki_sha256_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_MD *pki_sha256_md;
+static CRYPTO_ONCE pki_md_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *pki_sha256_md, *pki_md5_md;
 
-/* Fetch SHA-256 (once). */
+/* Fetch the per-connection digests (once). */
 static void
-pki_sha256_fetch(void)
+pki_md_fetch(void)
 {
 	pki_sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	pki_md5_md = EVP_MD_fetch(NULL, "MD5", NULL);
 }
 
 /* SHA-256 fetched once. */
 const EVP_MD *
 pki_sha256(void)
 {
-	if (!CRYPTO_THREAD_run_once(&pki_sha256_once, pki_sha256_fetch))
+	if (!CRYPTO_THREAD_run_once(&pki_md_once, pki_md_fetch))
 		return NULL;
 	return pki_sha256_md;
+}
+
+/* MD5 fetched once. */
+const EVP_MD *
+pki_md5(void)
+{
+	if (!CRYPTO_THREAD_run_once(&pki_md_once, pki_md_fetch))
+		return NULL;
+	return pki_md5_md;
 }
 
 /* SHA-256 of the certificate DER. */
@@ -152,7 +162,7 @@ pki_cert_sha256(X509 *x, unsigned char out[32])
 {
 	unsigned int n = 32;
 
-	return X509_digest(x, EVP_sha256(), out, &n) == 1 ? 0 : -1;
+	return X509_digest(x, pki_sha256(), out, &n) == 1 ? 0 : -1;
 }
 
 /* SHA-256 of the SubjectPublicKeyInfo DER. */
@@ -165,7 +175,7 @@ pki_spki_sha256(X509 *x, unsigned char out[32])
 
 	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
 		return -1;
-	rv = EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	rv = EVP_Digest(der, (size_t)len, out, &n, pki_sha256(), NULL) == 1 ? 0 : -1;
 	OPENSSL_free(der);
 	return rv;
 }

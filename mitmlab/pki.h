@@ -49,10 +49,12 @@ STACK_OF(X509) *pki_ca_chain(const struct pki_ca *ca);
 /* Helpers shared with the web PKI and the report. */
 /* SHA-256 of the certificate's DER. */
 int pki_cert_sha256(X509 *x, unsigned char out[32]);
-/* SHA-256, fetched once for the process: OpenSSL 3.0 fetches EVP_sha256() anew (a locked
- * method-store lookup) on every EVP_DigestInit_ex, which the per-connection keys of the
- * certificate, session and verdict caches would pay each time. NULL if the fetch failed. */
+/* SHA-256 and MD5, fetched once for the process: OpenSSL 3.0 fetches EVP_sha256() anew (a
+ * locked method-store lookup) on every EVP_DigestInit_ex, which the per-connection keys of
+ * the certificate, session and verdict caches and the JA3/JA4 of every proxy.conn.open would
+ * pay each time. NULL if the fetch failed. */
 const EVP_MD *pki_sha256(void);
+const EVP_MD *pki_md5(void);
 /* SHA-256 of the certificate's SubjectPublicKeyInfo DER (Chromium's SPKI block-list form). */
 int pki_spki_sha256(X509 *x, unsigned char out[32]);
 /* The certificate as a malloc'd PEM string. */

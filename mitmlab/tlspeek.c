@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "pki.h"
 #include "tlspeek.h"
 #include "util.h"
 
@@ -537,7 +538,7 @@ tlspeek_ja3(const struct tlspeek_hello *h, char *str, size_t strsz, char md5hex[
 		p = tlspeek_put_dec(p, h->pf[i]);
 	}
 	*p = '\0';
-	tlspeek_digest_hex(EVP_md5(), buf, (size_t)(p - buf), md5hex, 16);
+	tlspeek_digest_hex(pki_md5(), buf, (size_t)(p - buf), md5hex, 16);
 	if (str != NULL && strsz > 0) {
 		n = (size_t)(p - buf) < strsz - 1 ? (size_t)(p - buf) : strsz - 1;
 		memcpy(str, buf, n);
@@ -652,7 +653,7 @@ tlspeek_ja4(const struct tlspeek_hello *h, char ja4[TLSPEEK_JA4_LEN])
 	if (nc > 0) {
 		qsort(tmp, nc, sizeof tmp[0], tlspeek_cmp16);
 		p = tlspeek_put_hexlist(str, tmp, nc);
-		tlspeek_digest_hex(EVP_sha256(), str, (size_t)(p - str), b, 6);
+		tlspeek_digest_hex(pki_sha256(), str, (size_t)(p - str), b, 6);
 	}
 	next = tlspeek_filter(tmp, h->exts, h->n_exts, TLSPEEK_MAX_EXTS, -1, -1);
 	for (i = 0; i < next; i++)
@@ -667,7 +668,7 @@ tlspeek_ja4(const struct tlspeek_hello *h, char ja4[TLSPEEK_JA4_LEN])
 			*p++ = '_';
 			p = tlspeek_put_hexlist(p, sig, ns);
 		}
-		tlspeek_digest_hex(EVP_sha256(), str, (size_t)(p - str), c, 6);
+		tlspeek_digest_hex(pki_sha256(), str, (size_t)(p - str), c, 6);
 	}
 	tlspeek_ja4_alpn(h, alpn);
 	snprintf(ja4, TLSPEEK_JA4_LEN, "t%s%c%02zu%02zu%c%c_%s_%s",
