@@ -253,17 +253,17 @@ stop() {
 		[[ $bins == *" $exe "* ]] && main=$p
 	done
 	same() { [ -n "${st[$1]}" ] && [ "$(ml_starttime "$1")" = "${st[$1]}" ]; }
-	same "$main" && kill -TERM "$main" 2>/dev/null
+	same "$main" && { kill -TERM "$main" 2>/dev/null || true; }	# it may exit meanwhile (set -e)
 	for _ in $(seq 50); do
 		left=; for p in "${!st[@]}"; do same "$p" && left=1; done
 		[ -n "$left" ] || break; sleep 0.1
 	done
-	for p in "${!st[@]}"; do same "$p" && kill -TERM "$p" 2>/dev/null; done
+	for p in "${!st[@]}"; do same "$p" && { kill -TERM "$p" 2>/dev/null || true; }; done
 	for _ in $(seq 20); do
 		left=; for p in "${!st[@]}"; do same "$p" && left=1; done
 		[ -n "$left" ] || break; sleep 0.1
 	done
-	for p in "${!st[@]}"; do same "$p" && kill -KILL "$p" 2>/dev/null; done
+	for p in "${!st[@]}"; do same "$p" && { kill -KILL "$p" 2>/dev/null || true; }; done
 	wait "$1" 2>/dev/null || true
 }
 # warm ROW: a few connections through the proxy (cert cache warm, check it works); 0 if ok
@@ -418,7 +418,7 @@ if want pubpair; then
 			client_legs "$row"
 		done
 	done
-	alive=0; for p in "${ANPIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
 	for p in "${ANPIDS[@]}" "$PRECPID"; do stop "$p"; done
 	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
 fi
@@ -438,7 +438,7 @@ if want bus; then
 	BUSPIDS+=("${ANPIDS[@]}")
 	sleep 1
 	run_row mitmlab-bus $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
-	alive=0; for p in "${BUSPIDS[@]:1}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	alive=0; for p in "${BUSPIDS[@]:1}"; do ml_ours "$p" && alive=$((alive + 1)); done
 	for p in "${BUSPIDS[@]}"; do stop "$p"; done
 	nev=$(grep -c '"t":"proxy.conn.open"' "$ML_TMP/bus-events.jsonl" 2>/dev/null || echo 0)
 	echo "{\"row\":\"mitmlab-bus\",\"kind\":\"bus\",\"analyzers\":6,\"alive\":$alive,\"conn_open_events\":$nev}" >>"$RES"

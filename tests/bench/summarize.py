@@ -105,8 +105,10 @@ for x in recs:
         extra.setdefault(x["row"], {"reps": []})["reps"].append(x["r"])
     elif x["kind"] == "latload":
         extra[x["row"]] = {k: v for k, v in x.items() if k not in ("row", "kind")}
-    elif x["kind"] == "client_legs":
-        extra[x["row"] + "-client"] = {"completed": x["completed"], "resumed": x["resumed"]}
+    elif x["kind"] == "client_legs":	# pubpair writes one per rep and half: add them up
+        e = extra.setdefault(x["row"] + "-client", {"completed": 0, "resumed": 0})
+        e["completed"] += x["completed"]
+        e["resumed"] += x["resumed"]
     elif x["kind"] == "resumed":
         extra[x["row"] + "-resumed"] = {k: x[k] for k in ("upstream_handshakes", "offered", "resumed", "refused", "unusable")}
     elif x["kind"] == "netq":

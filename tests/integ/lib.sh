@@ -48,10 +48,12 @@ ml_track() {
 # theirs), delete its namespaces and files.
 ml_cleanup() {
 	local p ns
-	for p in "${ML_PIDS[@]}"; do ml_ours "$p" && kill -TERM "$p" 2>/dev/null; done
+	# `|| true`: a process may exit between the check and the kill, and set -e (the bench)
+	# would end the clean-up there
+	for p in "${ML_PIDS[@]}"; do ml_ours "$p" && { kill -TERM "$p" 2>/dev/null || true; }; done
 	for p in "${ML_PIDS[@]}"; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do ml_ours "$p" || break; sleep 0.2; done
-		ml_ours "$p" && kill -KILL "$p" 2>/dev/null
+		ml_ours "$p" && { kill -KILL "$p" 2>/dev/null || true; }
 	done
 	for ns in "${ML_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
 	if [ -n "${ML_KEEP:-}" ]; then echo "kept $ML_TMP"; else rm -rf "$ML_TMP"; fi

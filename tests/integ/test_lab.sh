@@ -128,7 +128,7 @@ ok "its components run in its namespaces ($(wc -w <<<"$comps") processes)" [ -n 
 named=$(pgrep -f -- "$ML_TMP/d/" | wc -l)
 ok "processes name its run directory in their arguments ($named)" [ "$named" -gt 0 ]
 if [ -n "$pid3" ]; then
-	ML_START[$pid3]=$(ml_starttime "$pid3")	# so the trap resumes it only while it is ours
+	ml_track "$pid3"	# the trap resumes (and ends) it only while it is ours
 	STOPPED=$pid3
 	kill -STOP "$pid3"
 fi

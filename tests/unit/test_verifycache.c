@@ -309,6 +309,7 @@ test_expiry_real(void **state)
 	X509 *shortroot = testpki_cert("Short Root", k2, NULL, k2, -3600, 2, 6, NULL);
 	X509 *leaf2 = testpki_cert("a.test", leafkey, shortroot, k2, -3600, 86400, 7, "DNS:a.test");
 	SSL_CTX *s1 = server_ctx(shortleaf, NULL), *s2 = server_ctx(leaf2, NULL), *cctx, *plain;
+	struct verifycache_stats st;
 
 	(void)state;
 	cctx = client_ctx(vc);
@@ -317,11 +318,17 @@ test_expiry_real(void **state)
 	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(plain), shortroot), 1);
 	assert_int_equal(handshake(cctx, s1, NULL), X509_V_OK);
 	assert_int_equal(handshake(cctx, s2, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);		/* both verdicts were kept ... */
+	assert_int_equal(st.inserts, 2);
+	assert_int_equal(st.entries, 2);
 	sleep(3);
 	assert_int_equal(handshake(plain, s1, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
 	assert_int_equal(handshake(cctx, s1, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
 	assert_int_equal(handshake(plain, s2, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
 	assert_int_equal(handshake(cctx, s2, NULL), X509_V_ERR_CERT_HAS_EXPIRED);
+	verifycache_stats(vc, &st);		/* ... and neither was replayed once past its bound */
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.expired, 2);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(plain);
 	SSL_CTX_free(s1);
