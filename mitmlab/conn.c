@@ -11,6 +11,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,7 +127,6 @@ conn_decide(struct conn *c)
 	struct proxy *px = c->w->px;
 	struct conn_setup *s = c->setup;
 	const char *sni = NULL;
-	size_t n;
 
 	if (c->hello != NULL && c->hello->has_sni)
 		sni = c->hello->sni;
@@ -134,9 +134,7 @@ conn_decide(struct conn *c)
 	    sizeof(s->why));
 	c->decided = 1;
 	if (c->hello == NULL && c->action == POLICY_INTERCEPT) {
-		n = strlen(s->why);
-		snprintf(s->why + n, sizeof(s->why) - n, "; no ClientHello (%s) → splice",
-		    s->hello_err);
+		conn_why(c, "no ClientHello (%s) → splice", s->hello_err);
 		c->action = POLICY_SPLICE;
 	}
 	log_debug("%s: %s (%s)", c->flow, policy_action_name(c->action), s->why);
@@ -306,6 +304,22 @@ conn_relay(struct conn *c)
 	c->trim_ns = util_mono_ns();
 	conn_timer(c, c->w->px->cfg->idle_ms < CONN_TRIM_MS ? c->w->px->cfg->idle_ms :
 	    CONN_TRIM_MS);
+}
+
+/* Append "; " and the formatted text to the decision's why (before the relay starts). */
+void
+conn_why(struct conn *c, const char *fmt, ...)
+{
+	char *why = c->setup->why;
+	size_t n = strlen(why);
+	va_list ap;
+
+	if (n + 2 >= sizeof(c->setup->why))
+		return;
+	memcpy(why + n, "; ", 3);
+	va_start(ap, fmt);
+	vsnprintf(why + n + 2, sizeof(c->setup->why) - n - 2, fmt, ap);
+	va_end(ap);
 }
 
 /* Mark for termination. */

@@ -85,6 +85,8 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t 
 void conn_close(struct conn *c, const char *reason, const char *err);
 /* Mark c for termination (first mark wins); copies err. */
 void conn_term(struct conn *c, const char *reason, const char *err);
+/* Append "; " and printf-style text to the decision's why (while c->setup exists). */
+void conn_why(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Close c if marked; returns 1 if it was closed (c is gone). */
 int conn_settle(struct conn *c);
 /* Apply the policy to the peeked flow and start the chosen action. */

@@ -66,16 +66,6 @@ intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
 	worker_publish(c->w, ev);
 }
 
-/* Append "; text" to the decision's why. */
-static void
-intercept_why(struct conn *c, const char *text)
-{
-	char *why = c->setup->why;
-	size_t n = strlen(why);
-
-	snprintf(why + n, sizeof(c->setup->why) - n, "; %s", text);
-}
-
 /* Keep the origin's ALPN choice in wire form for the client leg; -1 when out of memory. */
 static int
 intercept_alpn(struct conn *c, SSL *ssl)
@@ -129,7 +119,7 @@ intercept_upstream_done(struct conn *c)
 	v = upstream_check(ssl, sni, px->verify, px->cfg->require_valid, why, sizeof(why));
 	intercept_publish_upstream(c, ssl, v);
 	if (v == UPSTREAM_SPLICE) {
-		intercept_why(c, why);
+		conn_why(c, "%s", why);
 		bufferevent_free(c->upstream.bev);
 		c->upstream.bev = NULL;
 		c->action = POLICY_SPLICE;
@@ -137,7 +127,7 @@ intercept_upstream_done(struct conn *c)
 		return;
 	}
 	if (v == UPSTREAM_REFUSE) {
-		intercept_why(c, why);
+		conn_why(c, "%s", why);
 		conn_publish_open(c);
 		conn_term(c, "upstream-verify", why);
 		return;

@@ -44,7 +44,14 @@
 #define RUN_MAX_PROCS	256
 #define RUN_MAX_CAPS	256
 #define RUN_CAP_BYTES	(256ull << 20)
-#define RUN_WAIT_MAX	3600000	/* a scaled start-up wait stops at an hour */
+/* Waits and timeouts --timeout-scale multiplies, and the most each taker accepts */
+#define RUN_QUEUE_WAIT_MS	10000	/* the packet plane and monitor binding their queues */
+#define RUN_PORT_WAIT_MS	20000	/* the engine and the origins listening */
+#define RUN_WAIT_MAX		3600000	/* a scaled start-up wait stops at an hour */
+#define RUN_ENGINE_HS_MS	10000	/* the engine's own --handshake-timeout default */
+#define RUN_ENGINE_HS_MAX	3600000	/* the most --handshake-timeout takes (config.c) */
+#define RUN_BLOCK_MAX		86400000	/* the most --block-timeout takes (config.c) */
+#define RUN_CLIENT_MAX		3600000	/* the most a client's --timeout-ms takes */
 
 struct run_proc {
 	pid_t	 pid;
@@ -463,7 +470,7 @@ run_packet_plane(struct run *r, char **cause)
 	const struct scn_gateway *g = r->s->gateway;
 	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
 	struct netq_conf c;
-	struct run_qprobe q = { (int)run_ms(r, 10000, RUN_WAIT_MAX), 0, 0 };
+	struct run_qprobe q = { (int)run_ms(r, RUN_QUEUE_WAIT_MS, RUN_WAIT_MAX), 0, 0 };
 	unsigned long tid;
 	json_t *a = json_array();
 	char buf[64];
@@ -495,7 +502,7 @@ run_packet_plane(struct run *r, char **cause)
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok) {
 		util_cause(cause, "the packet plane did not bind its queue within %u s (see "
-		    "%s/logs/netq.log)", run_ms(r, 10000, RUN_WAIT_MAX) / 1000, r->dir);
+		    "%s/logs/netq.log)", q.timeout_ms / 1000, r->dir);
 		goto out;
 	}
 	rc = 0;
@@ -512,7 +519,7 @@ static int
 run_monitor(struct run *r, char **cause)
 {
 	const struct lab_node *rn;
-	struct run_qprobe q = { (int)run_ms(r, 10000, RUN_WAIT_MAX), 0, 1 };
+	struct run_qprobe q = { (int)run_ms(r, RUN_QUEUE_WAIT_MS, RUN_WAIT_MAX), 0, 1 };
 	unsigned long tid;
 	json_t *a;
 	char what[64];
@@ -535,7 +542,7 @@ run_monitor(struct run *r, char **cause)
 	pthread_join((pthread_t)tid, NULL);
 	if (!q.ok)
 		return util_cause(cause, "the packet monitor did not bind its queue within %u s "
-		    "(see %s/logs/%s.log)", run_ms(r, 10000, RUN_WAIT_MAX) / 1000, r->dir, what);
+		    "(see %s/logs/%s.log)", q.timeout_ms / 1000, r->dir, what);
 	return 0;
 }
 
@@ -547,7 +554,7 @@ run_gateway(struct run *r, char **cause)
 	const struct lab_node *gw = &r->lab->nodes[r->lab->gw];
 	json_t *a = json_array();
 	char p[PATH_MAX + 64], buf[64], lp[PATH_MAX + 64];
-	unsigned i;
+	unsigned i, wait_ms;
 	pid_t pid;
 
 	run_arg(a, "proxy", NULL);
@@ -584,14 +591,14 @@ run_gateway(struct run *r, char **cause)
 	run_arg(a, "--default", g->default_action);
 	/* scaled with the clients' timeouts: a block-timeout rule holds a connection past the
 	 * client's patience, and that order is what scenarios assert */
-	snprintf(buf, sizeof(buf), "%u", run_ms(r, g->block_timeout_ms, 86400000));
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, g->block_timeout_ms, RUN_BLOCK_MAX));
 	run_arg(a, "--block-timeout", buf);
 	for (i = 0; i < r->s->origins_count; i++)
 		run_arg(a, "--allow-upstream", lab_origin(r->lab, (int)i)->net);
 	run_arg(a, "--bus", r->bus_in);
 	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
-	if (r->o->timeout_scale > 1.0) {	/* the engine's own default: 10 s */
-		snprintf(buf, sizeof(buf), "%u", run_ms(r, 10000, 3600000));
+	if (r->o->timeout_scale > 1.0) {	/* otherwise the engine's own default applies */
+		snprintf(buf, sizeof(buf), "%u", run_ms(r, RUN_ENGINE_HS_MS, RUN_ENGINE_HS_MAX));
 		run_arg(a, "--handshake-timeout", buf);
 	}
 	run_arg(a, "--id", "proxy");
@@ -599,10 +606,11 @@ run_gateway(struct run *r, char **cause)
 	json_decref(a);
 	if (pid == -1)
 		return -1;
-	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, (int)run_ms(r, 20000, RUN_WAIT_MAX)) == -1)
+	wait_ms = run_ms(r, RUN_PORT_WAIT_MS, RUN_WAIT_MAX);
+	if (lab_wait_port(gw, LAB_PROXY_PORT, pid, (int)wait_ms) == -1)
 		return util_cause(cause, "the interception engine is not listening (it %s within "
 		    "%u s; see %s/logs/gateway.log)", !run_alive(r, "gateway") ? "exited" :
-		    "did not start", run_ms(r, 20000, RUN_WAIT_MAX) / 1000, r->dir);
+		    "did not start", wait_ms / 1000, r->dir);
 	return 0;
 }
 
@@ -718,7 +726,7 @@ run_client(struct run *r, int i, char **cause)
 		run_arg(a, "--url", c->urls[j]);
 	snprintf(buf, sizeof(buf), "%u", count);
 	run_arg(a, "--count", buf);
-	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms, 3600000));
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms, RUN_CLIENT_MAX));
 	run_arg(a, "--timeout-ms", buf);
 	snprintf(buf, sizeof(buf), "%u", r->s->duration_s * 1000);
 	run_arg(a, "--duration-ms", buf);
@@ -1286,7 +1294,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			goto out;
 	for (i = 0; i < (int)r->s->origins_count; i++)
 		if (lab_wait_port(lab_origin(r->lab, i), 443, r->origin_pids[i],
-		    (int)run_ms(r, 20000, RUN_WAIT_MAX)) == -1) {
+		    (int)run_ms(r, RUN_PORT_WAIT_MS, RUN_WAIT_MAX)) == -1) {
 			util_cause(cause, "origin %s is not listening on port 443 (see "
 			    "%s/logs/origin-%s.log)", r->s->origins[i].name, r->dir, r->s->origins[i].name);
 			goto out;

@@ -754,9 +754,9 @@ scenario_check(struct scenario *s, char **cause)
 		return scenario_err(s, cause, "topology", "at most 8 routers on each side");
 	if (s->duration_s > 3600)
 		return scenario_err(s, cause, "duration_s", "duration_s %u is over 3600", s->duration_s);
-	if (s->gateway->block_timeout_ms > 3600000)	/* and the scaled value stays in the engine's range */
+	if (s->gateway->block_timeout_ms > 86400000)	/* the engine's --block-timeout range */
 		return scenario_err(s, cause, "gateway.block_timeout_ms", "block_timeout_ms %u is "
-		    "over 3600000 (an hour)", s->gateway->block_timeout_ms);
+		    "over 86400000 (a day)", s->gateway->block_timeout_ms);
 	for (i = 0; i < s->origins_count; i++) {
 		struct scn_origin *o = &s->origins[i];
 		snprintf(path, sizeof(path), "origins[%u].side", i);

@@ -158,8 +158,8 @@ test_errors(void **state)
 	/* the most the clients and the engine take (run --timeout-scale multiplies from there) */
 	expect_error("    trust: [web, national]\n", "    trust: [web, national]\n    timeout_ms: 3600001\n",
 	    ":14: timeout_ms 3600001 is over 3600000");
-	expect_error("  intercept: true\n", "  intercept: true\n  block_timeout_ms: 3600001\n",
-	    "block_timeout_ms 3600001 is over 3600000");
+	expect_error("  intercept: true\n", "  intercept: true\n  block_timeout_ms: 86400001\n",
+	    "block_timeout_ms 86400001 is over 86400000");
 }
 
 /* A list file with a bad entry names the list's own line. */
