@@ -340,15 +340,15 @@ cmd_lab_down(int argc, char **argv)
 	size_t n, i;
 	int j, rc = 0, done = 0, wait_ms = CMD_LAB_DOWN_MS;
 	long long s;
-	char *cause = NULL;
 
 	if (argc >= 3 && strcmp(argv[2], "--wait") == 0) {	/* mainly for tests of the forced path */
-		if (argc < 4 || util_parse_ll(argv[3], 0, 3600, &s, &cause) == -1) {
-			fprintf(stderr, "mitmlab lab down: --wait: %s\n", cause != NULL ? cause :
-			    "needs the seconds a runner gets to end (0 .. 3600)");
-			free(cause);
+		if (argc < 4) {
+			fprintf(stderr, "mitmlab lab down: --wait needs the seconds a runner gets "
+			    "to end (0 .. 3600)\n");
 			return 2;
 		}
+		if (cmd_opt_num("wait", argv[3], 0, 3600, &s) == -1)
+			return 2;
 		wait_ms = (int)s * 1000;
 		argc -= 2;
 		argv += 2;

@@ -82,10 +82,12 @@ start_run kill
 ok "the run is up ($LABID)" [ -n "$LABID" ]
 kill -KILL "$RUNPID"
 wait "$RUNPID" 2>/dev/null
+# in_lab: the processes in any of the lab's namespaces
+in_lab() { local ns; for ns in $(ip netns list | awk '{print $1}' | grep "^ml$LABID-"); do ip netns pids "$ns" 2>/dev/null; done | wc -l; }
 # SIGTERM from PR_SET_PDEATHSIG: the engine drains (PROXY_DRAIN_MS) and lingers on the bus
-for _ in $(seq 150); do ip netns pids "ml$LABID-gw" 2>/dev/null | grep -q . || break; sleep 0.1; done
-ok "its components died with it (PR_SET_PDEATHSIG: no process left in the gateway)" \
-    bash -c "! ip netns pids ml$LABID-gw 2>/dev/null | grep -q ."
+for _ in $(seq 150); do [ "$(in_lab)" -eq 0 ] && break; sleep 0.1; done
+ok "its components died with it (PR_SET_PDEATHSIG: no process left in any of its namespaces)" \
+    [ "$(in_lab)" -eq 0 ]
 ok "its namespaces are still there until gc ($(ns_count "$LABID"))" [ "$(ns_count "$LABID")" -gt 0 ]
 "$ML_BIN" lab gc >"$ML_TMP/gc.out" 2>&1
 ok "mitmlab lab gc removes them" [ "$(ns_count "$LABID")" -eq 0 ]
