@@ -127,7 +127,7 @@ netq_side_json(const struct netq_flow_side *s, const char *hs)
 	}
 	if (s->data_ns != 0) {
 		json_object_set_new(o, "first_data_bytes", json_integer(s->data_len));
-		json_object_set_new(o, "flight_bytes", json_integer(s->flight_bytes));
+		json_object_set_new(o, "flight_bytes", json_integer(netq_flow_flight_bytes(s)));
 	}
 	json_object_set_new(o, "fin", json_boolean(s->fin));
 	json_object_set_new(o, "rst", json_boolean(s->rst));
@@ -144,7 +144,7 @@ netq_publish_flow(struct netq *q, struct netq_flow *f, const char *why)
 	if (f->published)
 		return;
 	f->published = 1;
-	if ((ev = bus_event("net.flow")) == NULL)
+	if ((ev = bus_prepare(q->bus, "net.flow")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(netq_sig_flow_id(f->cip, f->cport, f->sip,
 	    f->sport, id)));
@@ -167,7 +167,7 @@ netq_publish_flow(struct netq *q, struct netq_flow *f, const char *why)
 		json_object_set_new(ev, "server_hops", json_integer(netq_sig_hops(f->s.ttl)));
 	}
 	if (f->s.data_ns != 0)
-		json_object_set_new(ev, "server_flight_bytes", json_integer(f->s.flight_bytes));
+		json_object_set_new(ev, "server_flight_bytes", json_integer(netq_flow_flight_bytes(&f->s)));
 	if (f->c.have_hs && f->s.have_hs && f->s.hs_ns >= f->c.hs_ns)
 		json_object_set_new(ev, "syn_synack_us",
 		    json_integer((json_int_t)((f->s.hs_ns - f->c.hs_ns) / 1000)));
@@ -206,7 +206,7 @@ netq_report_impair(struct netq *q, struct netq_flow *f, const struct netq_impair
 		return;
 	f->impair_reported = 1;
 	q->n.impaired++;
-	if ((ev = bus_event("net.impair")) == NULL)
+	if ((ev = bus_prepare(q->bus, "net.impair")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(netq_sig_flow_id(f->cip, f->cport, f->sip,
 	    f->sport, id)));
@@ -238,7 +238,8 @@ netq_inject(struct netq *q, const uint8_t *pkt, size_t len)
 		q->n.injected++;
 }
 
-/* Learn the flow's name from its first client data: HTTP Host or TLS SNI. */
+/* Learn the flow's name from its first client data: HTTP Host, or TLS SNI (from this segment,
+ * or once the segments that follow complete the ClientHello: netq_flow_hello). */
 static void
 netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int *is_http)
 {
@@ -246,8 +247,8 @@ netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *
 	*is_http = netq_sig_http_request(p->payload, p->payload_len, f->name, sizeof(f->name));
 	if (*is_http)
 		return;
-	if (tlspeek_parse(p->payload, p->payload_len, &q->hello, NULL) == TLSPEEK_OK)
-		snprintf(f->name, sizeof(f->name), "%s", q->hello.sni);
+	(void)netq_flow_hello(q->flows, f, netq_sig_data_seq(p), p->payload, p->payload_len,
+	    &q->hello);
 }
 
 /* End f by impairment: no packet of it passes from now on. */
@@ -255,13 +256,17 @@ static void
 netq_kill(struct netq *q, struct netq_flow *f, const struct netq_impair_rule *r)
 {
 	f->state = NETQ_FLOW_DEAD;
+	netq_flow_hello_abandon(q->flows, f);	/* no later segment will be looked at */
 	netq_report_impair(q, f, r);
 	netq_publish_flow(q, f, "impair");
 }
 
-/* Apply f's impairment rule to packet p; returns the verdict (v if untouched). */
+/* Apply f's impairment rule to packet p; returns the verdict (v if untouched). at_hello: p is
+ * the flow's first client data, or the segment that completed a ClientHello spanning several
+ * (the reset and timeout rules act there: the origin has then seen part of the hello, as
+ * behind a real DPI box that reassembles). */
 static enum netq_verdict
-netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int first_data,
+netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int at_hello,
     int is_http, enum netq_verdict v, uint32_t *hold_ms)
 {
 	const struct netq_impair_rule *r = &q->impair.rules[f->impair];
@@ -280,7 +285,7 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 		*hold_ms = r->delay_ms;
 		return NETQ_V_HOLD;
 	case NETQ_IMPAIR_RESET:
-		if (!first_data)
+		if (!at_hello)
 			break;
 		netq_impair_rst_pair(p, a, &la, b, &lb);
 		netq_inject(q, a, la);
@@ -288,12 +293,12 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 		netq_kill(q, f, r);
 		return NETQ_V_DROP;
 	case NETQ_IMPAIR_TIMEOUT:
-		if (!first_data)
+		if (!at_hello)
 			break;
 		netq_kill(q, f, r);
 		return NETQ_V_DROP;
 	case NETQ_IMPAIR_REDIRECT:
-		if (!first_data || !is_http)
+		if (!at_hello || !is_http)
 			break;
 		la = netq_impair_redirect(p, r->url, a, sizeof(a));
 		netq_impair_rst_pair(p, x, &lx, b, &lb);	/* only the RST to the server */
@@ -317,7 +322,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	struct netq_flow *f;
 	uint32_t cip, sip;
 	uint16_t cport, sport;
-	int c2s, created, first_data, is_http = 0, learned = 0;
+	int c2s, created, first_data, is_http = 0, learned = 0, joined = 0;
 	uint64_t now = util_now_ns();
 
 	q->n.pkts++;
@@ -366,12 +371,14 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	if (first_data && !f->name_tried) {
 		netq_learn_name(q, f, &p, &is_http);
 		learned = 1;
-	}
+	} else if (c2s && p.payload_len > 0 && netq_flow_hello_pending(f) &&
+	    netq_flow_hello(q->flows, f, p.seq, p.payload, p.payload_len, &q->hello) == 0)
+		learned = joined = f->name[0] != '\0';
 	if (f->on_path && q->impair.n > 0) {
 		if (created || (learned && f->impair < 0))
 			f->impair = netq_impair_match(&q->impair, sip, f->name);
 		if (f->impair >= 0)
-			v = netq_apply(q, f, &p, first_data, is_http, v, hold_ms);
+			v = netq_apply(q, f, &p, first_data || joined, is_http, v, hold_ms);
 	}
 	if (!f->published && netq_flow_complete(f))
 		netq_publish_flow(q, f, "complete");
@@ -534,7 +541,7 @@ netq_proxy_stats(struct netq *q, uint64_t dt, json_int_t pps, const struct netq_
 {
 	json_t *ev;
 
-	if ((ev = bus_event("proxy.stats")) == NULL)
+	if ((ev = bus_prepare(q->bus, "proxy.stats")) == NULL)
 		return;
 	json_object_set_new(ev, "component", json_string("netq"));
 	json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
@@ -569,10 +576,12 @@ netq_stats(struct netq *q, uint64_t now, int final)
 	    (json_int_t)((double)(q->n.pkts - q->last.pkts) * 1e9 / (double)dt);
 	struct netq_kstat k;
 	double cpu = netq_cpu_s();
+	uint64_t joined, lost;
 	json_t *ev;
 
 	netq_kstat_read(q->conf->queue_num, &k);
-	if ((ev = bus_event("net.stats")) != NULL) {
+	netq_flow_hello_counts(q->flows, &joined, &lost);
+	if ((ev = bus_prepare(q->bus, "net.stats")) != NULL) {
 		json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
 		json_object_set_new(ev, "monitor", json_boolean(q->conf->monitor));
 		json_object_set_new(ev, "interval_ms", json_integer((json_int_t)(dt / 1000000)));
@@ -586,6 +595,8 @@ netq_stats(struct netq *q, uint64_t now, int final)
 		    json_integer((json_int_t)netq_flow_evictions(q->flows)));
 		json_object_set_new(ev, "flows_diverted", json_integer((json_int_t)q->n.diverted));
 		json_object_set_new(ev, "flows_impaired", json_integer((json_int_t)q->n.impaired));
+		json_object_set_new(ev, "hellos_reassembled", json_integer((json_int_t)joined));
+		json_object_set_new(ev, "hellos_not_reassembled", json_integer((json_int_t)lost));
 		json_object_set_new(ev, "held", json_integer((json_int_t)netq_hold_count(q->hold)));
 		json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
 		json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netq_flow — fixed-size flow table with chained hashing over slot indexes and an LRU list
- * (netq_flow.h). All memory is allocated by netq_flow_table_new; nothing grows afterwards.
+ * (netq_flow.h), and a pool of ClientHello reassembly buffers. All memory is allocated by
+ * netq_flow_table_new; nothing grows afterwards.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,10 @@ struct netq_flow_table {
 	uint64_t evictions;
 	netq_flow_cb *cb;
 	void	*arg;
+	uint8_t	*hello_pool;		/* NETQ_HELLO_SLOTS x NETQ_HELLO_MAX */
+	int32_t	 hello_free[NETQ_HELLO_SLOTS];	/* free slots, a stack */
+	size_t	 n_hello_free;
+	uint64_t hellos_joined, hellos_lost;
 };
 
 /* Hash of the four-tuple. */
@@ -54,7 +60,8 @@ netq_flow_table_new(size_t max, netq_flow_cb *cb, void *arg)
 		;
 	t->slots = calloc(max, sizeof(*t->slots));
 	t->buckets = malloc(t->nbuckets * sizeof(*t->buckets));
-	if (t->slots == NULL || t->buckets == NULL) {
+	t->hello_pool = malloc((size_t)NETQ_HELLO_SLOTS * NETQ_HELLO_MAX);
+	if (t->slots == NULL || t->buckets == NULL || t->hello_pool == NULL) {
 		netq_flow_table_free(t);
 		return NULL;
 	}
@@ -62,6 +69,9 @@ netq_flow_table_new(size_t max, netq_flow_cb *cb, void *arg)
 		t->buckets[i] = NETQ_FLOW_NIL;
 	for (i = 0; i < max; i++)
 		t->slots[i].hnext = i + 1 < max ? (int32_t)(i + 1) : NETQ_FLOW_NIL;
+	for (i = 0; i < NETQ_HELLO_SLOTS; i++)
+		t->hello_free[i] = (int32_t)(NETQ_HELLO_SLOTS - 1 - i);
+	t->n_hello_free = NETQ_HELLO_SLOTS;
 	t->free_head = 0;
 	t->lru_head = t->lru_tail = NETQ_FLOW_NIL;
 	t->max = max;
@@ -78,6 +88,7 @@ netq_flow_table_free(struct netq_flow_table *t)
 		return;
 	free(t->slots);
 	free(t->buckets);
+	free(t->hello_pool);
 	free(t);
 }
 
@@ -113,6 +124,26 @@ netq_flow_lru_push(struct netq_flow_table *t, int32_t i)
 		t->lru_tail = i;
 }
 
+/* The buffer of f's reassembly slot. */
+static uint8_t *
+netq_flow_hello_buf(const struct netq_flow_table *t, const struct netq_flow *f)
+{
+	return t->hello_pool + (size_t)(f->hello_slot - 1) * NETQ_HELLO_MAX;
+}
+
+/* Give f's reassembly slot back; lost counts a search that ends without a name. */
+static void
+netq_flow_hello_release(struct netq_flow_table *t, struct netq_flow *f, int lost)
+{
+	if (f->hello_slot == 0)
+		return;
+	t->hello_free[t->n_hello_free++] = f->hello_slot - 1;
+	f->hello_slot = 0;
+	f->hello_len = 0;
+	if (lost)
+		t->hellos_lost++;
+}
+
 /* Remove slot i from its bucket, the LRU list and the table, after the callback. */
 static void
 netq_flow_remove(struct netq_flow_table *t, int32_t i, const char *why)
@@ -122,6 +153,7 @@ netq_flow_remove(struct netq_flow_table *t, int32_t i, const char *why)
 
 	if (t->cb != NULL)
 		t->cb(f, why, t->arg);
+	netq_flow_hello_release(t, f, 1);
 	pp = &t->buckets[netq_flow_hash(t, f->cip, f->cport, f->sip, f->sport)];
 	while (*pp != NETQ_FLOW_NIL && *pp != i)
 		pp = &t->slots[*pp].hnext;
@@ -204,6 +236,95 @@ netq_flow_clear(struct netq_flow_table *t)
 		netq_flow_remove(t, t->lru_tail, "exit");
 }
 
+/* Name f from a parsed hello. */
+static void
+netq_flow_hello_name(struct netq_flow *f, const struct tlspeek_hello *h)
+{
+	snprintf(f->name, sizeof(f->name), "%s", h->sni);
+}
+
+/* Find the SNI, reassembling a hello that spans segments. */
+int
+netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
+    const uint8_t *data, size_t len, struct tlspeek_hello *h)
+{
+	uint8_t *buf;
+	uint32_t next, skip;
+	enum tlspeek_status st;
+
+	if (f->hello_slot == 0) {	/* the first data */
+		st = tlspeek_parse(data, len, h, NULL);
+		if (st == TLSPEEK_OK)
+			netq_flow_hello_name(f, h);
+		if (st != TLSPEEK_NEED_MORE)
+			return 0;
+		if (len > NETQ_HELLO_MAX || t->n_hello_free == 0) {
+			t->hellos_lost++;
+			return 0;
+		}
+		f->hello_slot = t->hello_free[--t->n_hello_free] + 1;
+		memcpy(netq_flow_hello_buf(t, f), data, len);
+		f->hello_len = (uint32_t)len;
+		f->hello_seq0 = seq;
+		return 1;
+	}
+	next = f->hello_seq0 + f->hello_len;		/* the first byte not held */
+	if ((int32_t)(seq - next) > 0) {		/* a gap: out of order or lost */
+		netq_flow_hello_release(t, f, 1);
+		return 0;
+	}
+	skip = next - seq;				/* bytes of this segment already held */
+	if (skip >= len)
+		return 1;
+	data += skip;
+	len -= skip;
+	if (len > NETQ_HELLO_MAX - f->hello_len) {
+		netq_flow_hello_release(t, f, 1);
+		return 0;
+	}
+	buf = netq_flow_hello_buf(t, f);
+	memcpy(buf + f->hello_len, data, len);
+	f->hello_len += (uint32_t)len;
+	st = tlspeek_parse(buf, f->hello_len, h, NULL);
+	if (st == TLSPEEK_NEED_MORE)
+		return 1;
+	if (st == TLSPEEK_OK) {
+		netq_flow_hello_name(f, h);
+		t->hellos_joined++;
+	}
+	netq_flow_hello_release(t, f, st != TLSPEEK_OK);
+	return 0;
+}
+
+/* Reassembling. */
+int
+netq_flow_hello_pending(const struct netq_flow *f)
+{
+	return f->hello_slot != 0;
+}
+
+/* Stop reassembling. */
+void
+netq_flow_hello_abandon(struct netq_flow_table *t, struct netq_flow *f)
+{
+	netq_flow_hello_release(t, f, 1);
+}
+
+/* Free slots. */
+size_t
+netq_flow_hello_free(const struct netq_flow_table *t)
+{
+	return t->n_hello_free;
+}
+
+/* Reassembly counters. */
+void
+netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost)
+{
+	*joined = t->hellos_joined;
+	*lost = t->hellos_lost;
+}
+
 /* Flows in the table. */
 size_t
 netq_flow_count(const struct netq_flow_table *t)
@@ -225,6 +346,36 @@ netq_flow_c2s(const struct netq_sig_pkt *p)
 	if ((p->flags & NETQ_SIG_SYN) != 0)
 		return (p->flags & NETQ_SIG_ACK) == 0;
 	return p->dport < p->sport;
+}
+
+/* Widen s's first flight to cover p's payload; its size is the span covered. */
+static void
+netq_flow_flight(struct netq_flow_side *s, const struct netq_sig_pkt *p)
+{
+	uint32_t seq = netq_sig_data_seq(p);
+	uint32_t end = seq + (uint32_t)p->payload_len;
+
+	if (netq_flow_flight_bytes(s) >= NETQ_FLOW_FLIGHT_MAX)
+		return;		/* frozen: the span must stay far from the sequence wrap */
+	if (!s->flight_on) {
+		s->flight_on = 1;
+		s->flight_seq0 = seq;
+		s->flight_end = end;
+	} else {
+		if ((int32_t)(seq - s->flight_seq0) < 0)	/* reordered: an earlier segment */
+			s->flight_seq0 = seq;
+		if ((int32_t)(end - s->flight_end) > 0)
+			s->flight_end = end;
+	}
+}
+
+/* The span the first flight covers, capped. */
+uint32_t
+netq_flow_flight_bytes(const struct netq_flow_side *s)
+{
+	uint32_t n = s->flight_on ? s->flight_end - s->flight_seq0 : 0;
+
+	return n < NETQ_FLOW_FLIGHT_MAX ? n : NETQ_FLOW_FLIGHT_MAX;
 }
 
 /* Record a packet's signals. */
@@ -261,14 +412,14 @@ netq_flow_note(struct netq_flow *f, const struct netq_sig_pkt *p, int c2s, uint6
 		s->data_len = (uint32_t)p->payload_len;
 	}
 	if (p->payload_len > 0) {
-		if (c2s && f->s.data_ns == 0) {
-			if (f->c.flight_bytes < UINT32_MAX - 65536)	/* saturate, never wrap */
-				f->c.flight_bytes += (uint32_t)p->payload_len;
-		}
-		else if (c2s)
-			f->c_second = 1;
-		else if (!f->c_second && f->s.flight_bytes < UINT32_MAX - 65536)
-			f->s.flight_bytes += (uint32_t)p->payload_len;
+		if (c2s && f->s.data_ns == 0)
+			netq_flow_flight(&f->c, p);
+		else if (c2s) {
+			if (!f->c.flight_on || (int32_t)(p->seq + (uint32_t)p->payload_len -
+			    f->c.flight_end) > 0)
+				f->c_second = 1;	/* new bytes, not a retransmission */
+		} else if (!f->c_second)
+			netq_flow_flight(&f->s, p);
 	}
 	if (p->flags & NETQ_SIG_FIN)
 		s->fin = 1;

@@ -5,7 +5,10 @@
  * new flows evicts old ones instead of growing memory. Each flow keeps the signals of its
  * first NETQ_FLOW_PKTS packets per direction (netq_sig.h), its timing, its diversion decision
  * and its impairment state; the table never publishes anything itself — eviction and expiry
- * call the owner's callback, which decides what to report. Not thread-safe (one handler).
+ * call the owner's callback, which decides what to report. It also reassembles a ClientHello
+ * that spans TCP segments (a post-quantum key share makes one larger than a segment, and
+ * splitting the hello is a known way around a DPI box that reads only the first packet) in
+ * a pool of NETQ_HELLO_SLOTS buffers allocated with the table. Not thread-safe (one handler).
  */
 #ifndef MITMLAB_NETQ_FLOW_H
 #define MITMLAB_NETQ_FLOW_H
@@ -14,9 +17,13 @@
 #include <stdint.h>
 
 #include "netq_sig.h"
+#include "tlspeek.h"
 
 #define NETQ_FLOW_PKTS	8	/* packets per direction whose signals are kept */
 #define NETQ_FLOW_NAME	256	/* SNI or HTTP Host */
+#define NETQ_HELLO_MAX	16384	/* bytes of a ClientHello the table reassembles */
+#define NETQ_HELLO_SLOTS 64	/* flows reassembling at once (the pool: 1 MiB) */
+#define NETQ_FLOW_FLIGHT_MAX (1u << 30)	/* a first flight's size stops here */
 
 /* What one direction of a flow showed. */
 struct netq_flow_side {
@@ -33,7 +40,10 @@ struct netq_flow_side {
 	uint64_t hs_ns;		/* when */
 	uint64_t data_ns;	/* first payload byte */
 	uint32_t data_len;	/* payload of the first data packet */
-	uint32_t flight_bytes;	/* payload of this side's first flight (see netq_flow_note) */
+	/* this side's first flight (see netq_flow_note; its size: netq_flow_flight_bytes) */
+	int	 flight_on;	/* it has begun: */
+	uint32_t flight_seq0;	/* its lowest sequence number */
+	uint32_t flight_end;	/* one past its highest */
 	int	 fin, rst;
 };
 
@@ -48,12 +58,15 @@ struct netq_flow {
 	int	 on_path;		/* the client network is on the interceptor's path */
 	int	 published;		/* net.flow sent */
 	int	 impair;		/* index of the matched impairment rule, -1 none */
-	int	 impair_checked_name;	/* rules re-checked once the name was known */
 	int	 impair_reported;	/* net.impair sent */
 	enum netq_flow_end state;
 	int	 name_tried;		/* looked for a ClientHello / Host already */
 	int	 c_second;		/* the client sent data after the server's first data */
 	char	 name[NETQ_FLOW_NAME];	/* SNI or HTTP Host, "" unknown */
+	/* the ClientHello being reassembled (netq_flow_hello; private) */
+	int32_t	 hello_slot;		/* pool slot + 1; 0: none */
+	uint32_t hello_len;		/* bytes held */
+	uint32_t hello_seq0;		/* the sequence number of the first */
 	/* table links (private) */
 	int32_t	 hnext, lprev, lnext;
 };
@@ -83,6 +96,31 @@ void netq_flow_clear(struct netq_flow_table *t);
 size_t netq_flow_count(const struct netq_flow_table *t);
 uint64_t netq_flow_evictions(const struct netq_flow_table *t);
 
+/*
+ * Look for the SNI of f's ClientHello in the client's TCP payload data[0..len) at sequence
+ * number seq; call it with the flow's first client data, then with every later client segment
+ * while netq_flow_hello_pending(f). A hello that parses from the first data names f at once.
+ * One that needs more bytes is copied into a pool slot and the following segments are
+ * appended in sequence until it parses: bytes already held (a retransmission) are skipped; a
+ * gap (a segment out of order), a hello over NETQ_HELLO_MAX, no free slot, or bytes that are
+ * not a ClientHello end the search without a name. The name goes into f->name (a hello
+ * without SNI leaves it ""). Returns 1 while more is wanted, 0 when the search is over. h is
+ * the parser's scratch.
+ */
+int netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
+    const uint8_t *data, size_t len, struct tlspeek_hello *h);
+/* Non-zero while f's ClientHello is being reassembled. */
+int netq_flow_hello_pending(const struct netq_flow *f);
+/* Stop reassembling f's hello (the flow is ended): its slot goes back, counted as lost. */
+void netq_flow_hello_abandon(struct netq_flow_table *t, struct netq_flow *f);
+/* Pool slots free (NETQ_HELLO_SLOTS when no flow is reassembling). */
+size_t netq_flow_hello_free(const struct netq_flow_table *t);
+/* Hellos reassembled from more than one segment (with or without an SNI), and searches that
+ * ended without a parsed hello after taking or asking for a slot: a gap, too large, no free
+ * slot, bytes that stop parsing as a ClientHello, or the flow ended or left the table
+ * meanwhile. A first segment that is not TLS at all is not counted. */
+void netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
+
 /* Which way p goes: 1 client→server, 0 server→client. A SYN decides; otherwise the lower port
  * is the server's (443 and 80 are below any ephemeral port). */
 int netq_flow_c2s(const struct netq_sig_pkt *p);
@@ -90,8 +128,13 @@ int netq_flow_c2s(const struct netq_sig_pkt *p);
  * First flights: the client's is its payload before the server's first data (the
  * ClientHello), the server's is its payload from then until the client sends again (TLS: the
  * ServerHello .. Finished flight, whose size follows the certificate chain even when it is
- * encrypted). Retransmitted bytes count again. */
+ * encrypted). A flight's size is the span of sequence numbers its segments cover, so a
+ * retransmitted or reordered segment counts once; the client "sends again" only with bytes
+ * beyond its flight (a retransmitted ClientHello does not end the server's flight). Sizes
+ * stop growing at NETQ_FLOW_FLIGHT_MAX. */
 void netq_flow_note(struct netq_flow *f, const struct netq_sig_pkt *p, int c2s, uint64_t now_ns);
+/* The payload bytes of s's first flight (0 before it begins). */
+uint32_t netq_flow_flight_bytes(const struct netq_flow_side *s);
 /* Non-zero once both sides have sent data, or a side closed: the flow's signals are final. */
 int netq_flow_complete(const struct netq_flow *f);
 

@@ -158,6 +158,13 @@ netq_sig_parse(const uint8_t *buf, size_t len, struct netq_sig_pkt *p)
 	return NETQ_SIG_OK;
 }
 
+/* First payload byte's sequence number. */
+uint32_t
+netq_sig_data_seq(const struct netq_sig_pkt *p)
+{
+	return p->seq + ((p->flags & NETQ_SIG_SYN) ? 1u : 0u);
+}
+
 /* Guess the initial TTL. */
 int
 netq_sig_ttl_initial(uint8_t ttl)

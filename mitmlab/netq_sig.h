@@ -70,6 +70,9 @@ int netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o)
 
 /* The initial TTL a sender most likely used: the smallest of 64, 128, 255 not below ttl. */
 int netq_sig_ttl_initial(uint8_t ttl);
+/* The sequence number of p's first payload byte: one past the SYN's own on a SYN that carries
+ * data (TCP Fast Open), p->seq otherwise. */
+uint32_t netq_sig_data_seq(const struct netq_sig_pkt *p);
 /* Routers between the sender and the observer: netq_sig_ttl_initial(ttl) - ttl. */
 int netq_sig_hops(uint8_t ttl);
 /* IP ID behaviour of a side from the IDs of its first packets, in order: "zero", "constant",

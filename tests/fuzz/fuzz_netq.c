@@ -5,7 +5,9 @@
  * runs on it (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
  * the RST / 302 answers, checking the invariants callers rely on (payload inside the input,
  * first flights no larger than it, terminated layout and host strings, built packets that
- * parse back with valid checksums). Seeds:
+ * parse back with valid checksums), and the ClientHello reassembly with the payload cut in
+ * three at offsets taken from it, one piece retransmitted (the flow's name is always a
+ * terminated string; every slot is back in the pool once the flow leaves). Seeds:
  * tests/fixtures/fuzz/fuzz_netq (a SYN, a ClientHello segment, an HTTP GET).
  */
 #include <stdint.h>
@@ -17,6 +19,40 @@
 #include "netq_sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Feed p's payload to a fresh flow as three segments, the middle one sent twice. */
+static void
+fuzz_hello(const struct netq_sig_pkt *p)
+{
+	static struct netq_flow_table *t;
+	static struct tlspeek_hello h;
+	const uint8_t *d = p->payload;
+	size_t n = p->payload_len, c1, c2;
+	uint64_t joined, lost, joined2, lost2;
+	struct netq_flow *f;
+	int created;
+
+	if (t == NULL && (t = netq_flow_table_new(4, NULL, NULL)) == NULL)
+		abort();
+	if (n == 0)
+		return;
+	c1 = d[0] % (n + 1);
+	c2 = c1 + (n > 1 ? d[n - 1] : 0) % (n - c1 + 1);
+	netq_flow_hello_counts(t, &joined, &lost);
+	f = netq_flow_get(t, p->src, p->sport, p->dst, p->dport, 1, 1, &created);
+	if (netq_flow_hello(t, f, p->seq, d, c1, &h) == 1 &&
+	    netq_flow_hello(t, f, p->seq + (uint32_t)c1, d + c1, c2 - c1, &h) == 1 &&
+	    netq_flow_hello(t, f, p->seq + (uint32_t)c1, d + c1, c2 - c1, &h) == 1)
+		(void)netq_flow_hello(t, f, p->seq + (uint32_t)c2, d + c2, n - c2, &h);
+	if (memchr(f->name, '\0', sizeof(f->name)) == NULL)
+		abort();
+	netq_flow_clear(t);
+	if (netq_flow_hello_free(t) != NETQ_HELLO_SLOTS)	/* every slot is back */
+		abort();
+	netq_flow_hello_counts(t, &joined2, &lost2);
+	if (joined2 - joined + lost2 - lost > 1)	/* one search, one outcome at most */
+		abort();
+}
 
 /* One input. */
 int
@@ -40,7 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	netq_flow_note(&f, &p, !c2s, 2);
 	(void)netq_flow_complete(&f);
 	/* each side's first flight holds at most the payload it was given */
-	if (f.c.flight_bytes > p.payload_len || f.s.flight_bytes > p.payload_len)
+	if (netq_flow_flight_bytes(&f.c) > p.payload_len ||
+	    netq_flow_flight_bytes(&f.s) > p.payload_len)
 		abort();
 	(void)netq_sig_ipid_class(f.c.ipid, f.c.n_ipid);
 	netq_sig_flow_id(p.src, p.sport, p.dst, p.dport, id);
@@ -54,5 +91,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	la = netq_impair_redirect(&p, "http://warning.lab/install", a, sizeof(a));
 	if (la == 0 || netq_sig_parse(a, la, &q) != NETQ_SIG_OK || q.payload_len != la - 40)
 		abort();
+	fuzz_hello(&p);
 	return 0;
 }

@@ -16,7 +16,9 @@
 # client can tell a diverted flow (engine.lab) from a routed one (origin.lab) by the certificate.
 # Asserts: TTL / hop fields (client 1 hop across m, server 1 hop across r); only flows to the target
 # CIDR from the on-path network are diverted; reset → client sees a reset, timeout → timeout,
-# redirect → 302 with Location, delay → slower connect; the flow table bound holds under a
+# redirect → 302 with Location, delay → slower connect; a ClientHello sent in two segments is
+# reassembled (the reset rule still fires, an unmatched one passes, both flows are named, by
+# the monitor too, and net.stats counts them); the flow table bound holds under a
 # burst; net.stats reports the handler's packets/s under a bounded bulk load (printed);
 # fail-closed stops traffic when the handler dies, fail-open lets it through untouched; the
 # handler's proxy.stats ("component": "netq") matches its net.stats. The passive monitor in m
@@ -76,6 +78,39 @@ cert_cn() {
 	ip netns exec "${3:-$C1}" timeout 5 openssl s_client -connect "$1:443" -servername "$2" </dev/null 2>/dev/null |
 	    openssl x509 -noout -subject 2>/dev/null | sed -n 's/.*CN *= *//p'
 }
+# split_hello IP SNI: from c1, a real ClientHello for SNI (Python's ssl on memory BIOs) sent
+# in two TCP segments, the first 60 bytes (before any extension) 0.2 s ahead of the rest, as
+# a post-quantum key share or a DPI-evasion tool would split it; prints what came back:
+# "reset", "eof", "timeout", "data N" or "error NAME" (the connect failed, ...)
+split_hello() {
+	ip netns exec "$C1" python3 - "$1" "$2" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname=sys.argv[2])
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = out.read()
+s = socket.create_connection((sys.argv[1], 443), timeout=3)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.sendall(hello[:60])
+time.sleep(0.2)
+s.sendall(hello[60:])
+try:
+    d = s.recv(65536)
+    print("data %d" % len(d) if d else "eof")
+except ConnectionResetError:
+    print("reset")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("error", type(e).__name__)
+PY
+}
 # curl_c1 ARGS...: curl from c1; prints "rc=N" and the write-out.
 curl_c1() { ip netns exec "$C1" curl -sS -k "$@" 2>"$ML_TMP/curl.err"; echo " rc=$?"; }
 
@@ -104,6 +139,10 @@ echo "-- impairments"
 out=$(curl_c1 --max-time 5 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
 ok "reset after the ClientHello: client sees a reset ($out; $(head -c 80 "$ML_TMP/curl.err"))" \
     bash -c "grep -qi 'reset' '$ML_TMP/curl.err'"
+out=$(split_hello 10.78.3.4 reset.lab)
+ok "reset, the ClientHello in two segments: reassembled, client sees a reset ($out)" [ "$out" = reset ]
+out=$(split_hello 10.78.3.3 split.lab)
+ok "no rule, the ClientHello in two segments: the origin answers ($out)" [ "${out%% *}" = data ]
 t0=$(date +%s%N)
 out=$(curl_c1 --max-time 2 --resolve timeout.lab:443:10.78.3.4 https://timeout.lab/)
 t1=$(date +%s%N)
@@ -186,6 +225,14 @@ for k in ("syn_synack_us", "synack_data_us", "data_reply_us"):
     if k not in f: fail(f"{k} missing: {f}")
 if f["client"]["first_data_bytes"] < 100: fail("client first data is not a ClientHello")
 if f["name"] != "b.lab": fail(f"name {f.get('name')}")
+# the split hellos: named from two segments, the first of 60 bytes
+for n in ("split.lab", "reset.lab"):
+    sp = [x for x in flows if x.get("name") == n and x["client"].get("first_data_bytes") == 60]
+    if not sp: fail(f"no net.flow named {n} from a 60-byte first segment")
+if max(e.get("hellos_reassembled", 0) for e in net if e["t"] == "net.stats") < 2: fail("hellos_reassembled < 2")
+for n in ("split.lab", "reset.lab"):
+    if not any(e.get("name") == n and e["client"].get("first_data_bytes") == 60
+               for e in mon if e["t"] == "net.flow"): fail(f"the monitor did not name the split hello {n}")
 div = by("10.78.3.2:443")
 if not div or not all(x["diverted"] for x in div): fail(f"target flows not diverted: {div}")
 if any(x["diverted"] for x in by("10.78.3.3:443")): fail("non-target flow diverted")

@@ -2,18 +2,27 @@
 /*
  * test_netq_flow — the flow table's bounds (never more than max flows; a flood evicts the
  * least recently used, each eviction seen once by the callback), lookup, idle expiry, clear,
- * direction inference and the per-side signal bounds. Also the hold queue (netq_hold.h) the
- * handler keeps beside it: due-time order and its capacity.
+ * direction inference and the per-side signal bounds. The ClientHello reassembly
+ * (netq_flow_hello) on a real OpenSSL hello cut into pieces: named at the last piece, in order
+ * or with retransmitted and overlapping pieces, across a sequence-number wrap; no name after
+ * a gap, for bytes that are not a hello or a hello over the size bound; a full pool refuses a
+ * new reassembly until a flow leaving the table mid-reassembly gives its slot back, and an
+ * abandoned one (an impairment ended the flow) gives its slot back too. Also the hold queue
+ * (netq_hold.h) the handler keeps beside it: due-time order and its capacity.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "netq_flow.h"
 #include "netq_hold.h"
+#include "util.h"
+
+#define HELLO_FILE	"tests/fixtures/clienthello/openssl_tls13.bin"	/* SNI lab.example */
 
 static int n_cb;
 static char last_why[16];
@@ -142,12 +151,18 @@ test_note(void **state)
 static void
 test_flight(void **state)
 {
-	static const struct { int c2s; size_t len; } seq[] = {
-		{ 1, 0 }, { 0, 0 }, { 1, 0 },		/* handshake */
-		{ 1, 300 }, { 1, 17 },			/* client flight: 317 */
-		{ 0, 1448 }, { 1, 0 }, { 0, 1448 }, { 0, 15 },	/* server flight: 2911 (ACK between) */
-		{ 1, 80 },				/* the client's second flight */
-		{ 0, 500 }, { 1, 100 },			/* later data counts in neither */
+	/* off: the segment's offset in its side's byte stream (the sequence numbers start near
+	 * the wrap, so spans cross it) */
+	static const struct { int c2s; uint32_t off; size_t len; } seg[] = {
+		{ 1, 0, 0 }, { 0, 0, 0 }, { 1, 0, 0 },		/* handshake */
+		{ 1, 0, 300 }, { 1, 300, 17 },			/* client flight: 317 */
+		{ 1, 0, 300 },			/* a retransmitted hello: neither counted nor "again" */
+		{ 0, 1448, 1448 }, { 0, 0, 1448 },		/* server flight, reordered ... */
+		{ 1, 0, 300 },			/* ... the hello again (not the client's second flight) */
+		{ 1, 317, 0 }, { 0, 1448, 1448 },		/* ... an ACK, a retransmission ... */
+		{ 0, 2896, 15 },				/* ... 2911 in all */
+		{ 1, 317, 80 },					/* the client's second flight */
+		{ 0, 2911, 500 }, { 1, 397, 100 },		/* later data counts in neither */
 	};
 	struct netq_sig_pkt p;
 	struct netq_flow f;
@@ -155,15 +170,17 @@ test_flight(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+	for (i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = NETQ_SIG_ACK;
-		p.payload_len = seq[i].len;
-		netq_flow_note(&f, &p, seq[i].c2s, 100 + i);
+		p.seq = (seg[i].c2s ? 0xfffffe00u : 0xffffff00u) + seg[i].off;
+		p.payload_len = seg[i].len;
+		netq_flow_note(&f, &p, seg[i].c2s, 100 + i);
 	}
-	assert_int_equal(f.c.flight_bytes, 317);
-	assert_int_equal(f.s.flight_bytes, 2911);
+	assert_int_equal(netq_flow_flight_bytes(&f.c), 317);
+	assert_int_equal(netq_flow_flight_bytes(&f.s), 2911);
 	assert_int_equal(f.s.data_len, 1448);
+	assert_true(f.c_second);
 }
 
 /* The hold queue: due order, capacity, pop_due. */
@@ -200,6 +217,137 @@ test_hold(void **state)
 	netq_hold_free(h);
 }
 
+/* Feed hello[0..len) to f as segments cut at cuts[] (offsets, increasing), starting at seq;
+ * each piece is an exact-size heap copy. The return of the last call; *n_more counts the 1s. */
+static int
+feed(struct netq_flow_table *t, struct netq_flow *f, const uint8_t *hello, size_t len,
+    uint32_t seq, const size_t *cuts, size_t ncuts, int *n_more)
+{
+	static struct tlspeek_hello h;
+	size_t i, from = 0, to;
+	int r = 0;
+
+	*n_more = 0;
+	for (i = 0; i <= ncuts; i++) {
+		uint8_t *piece;
+
+		to = i < ncuts ? cuts[i] : len;
+		piece = malloc(to - from);
+		assert_non_null(piece);
+		memcpy(piece, hello + from, to - from);
+		r = netq_flow_hello(t, f, seq + (uint32_t)from, piece, to - from, &h);
+		free(piece);
+		*n_more += r;
+		from = to;
+	}
+	return r;
+}
+
+/* A new flow on port p. */
+static struct netq_flow *
+flow(struct netq_flow_table *t, uint16_t p)
+{
+	int created;
+	struct netq_flow *f = netq_flow_get(t, 1, p, 2, 443, 1, 1, &created);
+
+	assert_non_null(f);
+	assert_true(created);
+	return f;
+}
+
+static void
+test_hello(void **state)
+{
+	struct netq_flow_table *t = netq_flow_table_new(2 * NETQ_HELLO_SLOTS, NULL, NULL);
+	static struct tlspeek_hello h;
+	static uint8_t big[20000];
+	size_t len, none[] = { 0 }, one[] = { 60 }, three[] = { 7, 100, 300 };
+	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, &len, NULL);
+	uint64_t joined, lost;
+	struct netq_flow *f, *fs[NETQ_HELLO_SLOTS];
+	int more, i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(hello);
+	assert_true(len > 300);
+	/* in one segment: named at once, no slot taken */
+	f = flow(t, 1000);
+	assert_int_equal(feed(t, f, hello, len, 5, none, 0, &more), 0);
+	assert_string_equal(f->name, "lab.example");
+	assert_false(netq_flow_hello_pending(f));
+	/* two and four pieces, the second across a sequence-number wrap */
+	f = flow(t, 1001);
+	assert_int_equal(feed(t, f, hello, len, 1000, one, 1, &more), 0);
+	assert_int_equal(more, 1);
+	assert_string_equal(f->name, "lab.example");
+	f = flow(t, 1002);
+	assert_int_equal(feed(t, f, hello, len, 0xffffff00u, three, 3, &more), 0);
+	assert_int_equal(more, 3);
+	assert_string_equal(f->name, "lab.example");
+	netq_flow_hello_counts(t, &joined, &lost);
+	assert_int_equal(joined, 2);
+	assert_int_equal(lost, 0);
+	/* a retransmission of held bytes is skipped; a segment overlapping them adds the rest */
+	f = flow(t, 1003);
+	assert_int_equal(netq_flow_hello(t, f, 50, hello, 100, &h), 1);
+	assert_int_equal(netq_flow_hello(t, f, 50, hello, 100, &h), 1);	/* the same again */
+	assert_int_equal(netq_flow_hello(t, f, 100, hello + 50, 150, &h), 1);	/* 50 held */
+	assert_int_equal(netq_flow_hello(t, f, 250, hello + 200, len - 200, &h), 0);
+	assert_string_equal(f->name, "lab.example");
+	/* a gap ends the search without a name */
+	f = flow(t, 1004);
+	assert_int_equal(netq_flow_hello(t, f, 0, hello, 100, &h), 1);
+	assert_int_equal(netq_flow_hello(t, f, 200, hello + 200, len - 200, &h), 0);
+	assert_string_equal(f->name, "");
+	assert_false(netq_flow_hello_pending(f));
+	/* not a hello: nothing held */
+	f = flow(t, 1005);
+	assert_int_equal(netq_flow_hello(t, f, 0, (const uint8_t *)"SSH-2.0-x\r\n", 11, &h), 0);
+	assert_false(netq_flow_hello_pending(f));
+	/* a hello that announces more than the bound: given up once the bound is passed */
+	/* a 32 KiB hello over two records: TLS 1.2 version, zero random, no session id, one
+	 * suite, null compression, and a 32,721-byte padding extension */
+	memcpy(big, "\x16\x03\x01\x40\x00\x01\x00\x80\x00\x03\x03", 11);
+	memcpy(big + 43, "\x00\x00\x02\x13\x01\x01\x00\x7f\xd5\x00\x15\x7f\xd1", 13);
+	memcpy(big + 5 + 16384, "\x16\x03\x01\x40\x00", 5);	/* the second record */
+	assert_int_equal(tlspeek_parse(big, sizeof(big), &h, NULL), TLSPEEK_NEED_MORE);	/* valid so far */
+	f = flow(t, 1006);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(netq_flow_hello(t, f, 4000u * (uint32_t)i, big + 4000 * i, 4000, &h),
+		    1);
+	assert_int_equal(netq_flow_hello(t, f, 16000, big + 16000, 4000, &h), 0);	/* the bound */
+	netq_flow_hello_counts(t, &joined, &lost);
+	assert_int_equal(joined, 3);
+	assert_int_equal(lost, 2);
+	/* a full pool: the next reassembly is refused until a flow leaves the table */
+	for (i = 0; i < NETQ_HELLO_SLOTS; i++) {
+		fs[i] = flow(t, (uint16_t)(2000 + i));
+		assert_int_equal(netq_flow_hello(t, fs[i], 0, hello, 60, &h), 1);
+	}
+	assert_int_equal(netq_flow_hello_free(t), 0);
+	f = flow(t, 3000);
+	assert_int_equal(netq_flow_hello(t, f, 0, hello, 60, &h), 0);
+	assert_false(netq_flow_hello_pending(f));
+	/* the eight oldest flows leave (ports 1000-1006, then 2000 mid-reassembly) */
+	assert_int_equal(netq_flow_expire(t, 10, 0, 8), 8);
+	assert_null(netq_flow_get(t, 1, 2000, 2, 443, 10, 0, NULL));
+	assert_int_equal(netq_flow_hello_free(t), 1);
+	f = flow(t, 3001);
+	assert_int_equal(netq_flow_hello(t, f, 0, hello, 60, &h), 1);
+	netq_flow_hello_abandon(t, f);		/* an impairment ended the flow */
+	assert_int_equal(netq_flow_hello_free(t), 1);
+	assert_false(netq_flow_hello_pending(f));
+	netq_flow_clear(t);			/* the pending ones leave: counted as lost */
+	assert_int_equal(netq_flow_hello_free(t), NETQ_HELLO_SLOTS);
+	netq_flow_hello_counts(t, &joined, &lost);
+	assert_int_equal(joined, 3);
+	/* gap, too large, pool full, 2000 expired, 3001 abandoned, 63 cleared */
+	assert_int_equal(lost, 5 + NETQ_HELLO_SLOTS - 1);
+	netq_flow_table_free(t);
+	free(hello);
+}
+
 int
 main(void)
 {
@@ -209,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_note),
 		cmocka_unit_test(test_flight),
 		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_hello),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
