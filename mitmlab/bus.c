@@ -237,6 +237,13 @@ bus_event(const char *topic)
 	    (json_int_t)util_now_ns());
 }
 
+/* An event worth building: b carries it. */
+json_t *
+bus_prepare(const struct bus *b, const char *topic)
+{
+	return bus_enabled(b) ? bus_event(topic) : NULL;
+}
+
 /* Count a drop and free. */
 static int
 bus_drop(struct bus *b, json_t *ev)

@@ -46,8 +46,12 @@ struct bus *bus_open_hwm(const char *endpoint, const char *src, int wait_ms, int
     char **cause);
 /* Close, flushing queued events for at most BUS_LINGER_MS. NULL is a no-op. */
 void bus_close(struct bus *b);
-/* A new event object {"v":BUS_SCHEMA_VERSION, "t":topic, "ts":now}; NULL if out of memory. */
+/* A new event object {"v":BUS_SCHEMA_VERSION, "t":topic, "ts":now}; NULL if out of memory.
+ * For events that go elsewhere too (a client's result lines, the forwarder's own stats). */
 json_t *bus_event(const char *topic);
+/* bus_event for publishing on b, or NULL when b is NULL or disabled (nothing would carry it)
+ * or out of memory: a publisher builds nothing when the component runs without a bus. */
+json_t *bus_prepare(const struct bus *b, const char *topic);
 /* Stamp v/ts/src/seq (ts only if absent) and send; steals the reference to ev. Returns 0 if
  * sent, -1 if dropped (counted; an event without a string "t" is dropped too). */
 int bus_publish(struct bus *b, json_t *ev);

@@ -14,6 +14,10 @@
 
 #include "opttab.h"
 
+/* The most the engine's timeouts take (ms); the runner and the scenario checks use them too. */
+#define CONFIG_HANDSHAKE_MS_MAX	3600000u	/* --handshake-timeout: an hour */
+#define CONFIG_BLOCK_MS_MAX	86400000u	/* --block-timeout: a day */
+
 enum config_mode { CONFIG_MODE_REDIRECT, CONFIG_MODE_TPROXY };
 enum config_hello { CONFIG_HELLO_OPENSSL, CONFIG_HELLO_MIRROR, CONFIG_HELLO_KZ2019 };
 

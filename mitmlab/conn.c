@@ -40,7 +40,9 @@ conn_phase_name(enum conn_phase p)
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
 
-/* Original destination of an accepted socket (REDIRECT: conntrack; TPROXY: local address). */
+/* Original destination of an accepted socket (REDIRECT: conntrack; TPROXY: local address). The
+ * client's address is already unmapped: an IPv4 flow on a [::] listener asks the IPv4
+ * conntrack (SOL_IP works on such a socket), and its local address is unmapped too. */
 static int
 conn_origdst(struct conn *c, int mode, char **cause)
 {
@@ -57,6 +59,8 @@ conn_origdst(struct conn *c, int mode, char **cause)
 	if (r == -1)
 		return util_cause(cause, "no original destination (%s): not a diverted flow?",
 		    strerror(errno));
+	if (util_sa_unmap(&s->dsa))
+		len = sizeof(struct sockaddr_in);
 	s->dsalen = len;
 	return 0;
 }
@@ -89,6 +93,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 	c->ufd = -1;
 	c->t_start = util_mono_ns();
 	memcpy(&s->csa, sa, salen < sizeof(s->csa) ? salen : sizeof(s->csa));
+	(void)util_sa_unmap(&s->csa);	/* an IPv4 client of a [::] listener */
 	relay_link(&c->client, &c->upstream, c, NULL, "client", "upstream");
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	w->active++;
@@ -96,7 +101,8 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 	evutil_make_socket_nonblocking(fd);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (conn_origdst(c, px->cfg->mode, &cause) == -1) {
-		snprintf(c->flow, sizeof(c->flow), "%s>?", util_sa_str(sa, cs, sizeof(cs)));
+		snprintf(c->flow, sizeof(c->flow), "%s>?", util_sa_str((struct sockaddr *)&s->csa, cs,
+		    sizeof(cs)));
 		log_warnx("%s: %s", c->flow, cause);
 		c->refused = 1;
 		c->opened = 1;	/* nothing to report as a flow */
@@ -104,7 +110,8 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 		free(cause);
 		return;
 	}
-	snprintf(c->flow, sizeof(c->flow), "%s>%s", util_sa_str(sa, cs, sizeof(cs)),
+	snprintf(c->flow, sizeof(c->flow), "%s>%s", util_sa_str((struct sockaddr *)&s->csa, cs,
+	    sizeof(cs)),
 	    util_sa_str((struct sockaddr *)&s->dsa, ds, sizeof(ds)));
 	if (!policy_allowed(px->pol, (struct sockaddr *)&s->dsa)) {
 		util_sa_host((struct sockaddr *)&s->dsa, ds, sizeof(ds));
@@ -204,7 +211,7 @@ conn_publish_open(struct conn *c)
 	if (c->opened)
 		return;
 	c->opened = 1;
-	if ((ev = worker_event(c->w, "proxy.conn.open")) == NULL)
+	if ((ev = bus_prepare(c->w->bus, "proxy.conn.open")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "client", conn_addr_json(&c->setup->csa));
@@ -289,13 +296,12 @@ conn_relay(struct conn *c)
 {
 	c->phase = CONN_RELAY;
 	c->client.done = c->upstream.done = conn_relay_done;
+	conn_publish_open(c);	/* a no-op when the caller has published it, as all do */
 	relay_start(&c->client);
-	if (c->opened) {	/* proxy.conn.open has used them; nothing else reads them */
-		free(c->hello);
-		c->hello = NULL;
-		free(c->setup);
-		c->setup = NULL;
-	}
+	free(c->hello);		/* only proxy.conn.open reads these */
+	c->hello = NULL;
+	free(c->setup);
+	c->setup = NULL;
 	/* trim now as well as on the timer: freed before the next connections allocate, the
 	 * handshake buffers leave no holes that keep RSS up (without this pass: 51.5 against
 	 * 35.1 KiB per idle connection, QUICK bench, same run, 2026-11-23) */
@@ -354,7 +360,7 @@ conn_publish_close(struct conn *c, const char *reason, const char *err)
 	json_t *ev;
 	uint64_t now = util_mono_ns();
 
-	if ((ev = worker_event(c->w, "proxy.conn.close")) == NULL)
+	if ((ev = bus_prepare(c->w->bus, "proxy.conn.close")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "action", c->refused ? json_string("refuse") : c->decided ?
@@ -417,7 +423,6 @@ conn_close(struct conn *c, const char *reason, const char *err)
 	X509_free(c->orig_leaf);
 	X509_free(c->forged);
 	EVP_PKEY_free(c->leafkey);
-	free(c->alpn_sel);
 	free(c->setup);
 	free(c->hello);
 	free(c->term_err);

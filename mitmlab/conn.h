@@ -54,6 +54,8 @@ struct conn {
 	struct worker		*w;
 	TAILQ_ENTRY(conn)	 entry;
 	enum conn_phase		 phase;
+	/* the upstream leg's SSL lives until conn_close frees it after the client leg's: the
+	 * client leg's ALPN callback reads the origin's choice from it (tlsserver_ssl_new) */
 	struct relay_half	 client, upstream;
 	int			 cfd, ufd;	/* raw fds until a bufferevent owns them */
 	struct conn_setup	*setup;		/* NULL once relaying (conn_relay) */
@@ -65,10 +67,6 @@ struct conn {
 	struct keypool_req	*kreq;
 	X509			*orig_leaf, *forged;
 	EVP_PKEY		*leafkey;
-	/* origin's ALPN choice, wire form (length byte first), NULL: none. The client leg's ALPN
-	 * callback reads it (a TLS 1.2 renegotiation can run it again), so it lives as long as
-	 * the connection; allocated to size, not a 256-byte array */
-	unsigned char		*alpn_sel;
 	uint64_t		 t_start, t_up_start, t_client_start;
 	uint64_t		 trim_ns;	/* last relay_trim pass (conn.c's timer) */
 	uint64_t		 hs_upstream_us, hs_client_us;

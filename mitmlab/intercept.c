@@ -53,7 +53,7 @@ static void
 intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
 {
 	static const char *const verdicts[] = { "intercept", "splice", "refuse" };
-	json_t *ev = worker_event(c->w, "proxy.upstream");
+	json_t *ev = bus_prepare(c->w->bus, "proxy.upstream");
 
 	if (ev == NULL)
 		return;
@@ -64,25 +64,6 @@ intercept_publish_upstream(struct conn *c, SSL *ssl, enum upstream_verdict v)
 	json_object_set_new(ev, "verdict", json_string(verdicts[v]));
 	json_object_set_new(ev, "hs_upstream_us", json_integer((json_int_t)c->hs_upstream_us));
 	worker_publish(c->w, ev);
-}
-
-/* Keep the origin's ALPN choice in wire form for the client leg; -1 when out of memory. */
-static int
-intercept_alpn(struct conn *c, SSL *ssl)
-{
-	const unsigned char *alpn = NULL;
-	unsigned alen = 0;
-
-	free(c->alpn_sel);
-	c->alpn_sel = NULL;
-	SSL_get0_alpn_selected(ssl, &alpn, &alen);
-	if (alen == 0)
-		return 0;
-	if ((c->alpn_sel = malloc(alen + 1)) == NULL)
-		return -1;
-	c->alpn_sel[0] = (unsigned char)alen;
-	memcpy(c->alpn_sel + 1, alpn, alen);
-	return 0;
 }
 
 /* The upstream handshake finished: judge it, then forge or fall back. */
@@ -130,10 +111,6 @@ intercept_upstream_done(struct conn *c)
 		conn_why(c, "%s", why);
 		conn_publish_open(c);
 		conn_term(c, "upstream-verify", why);
-		return;
-	}
-	if (intercept_alpn(c, ssl) == -1) {
-		conn_term(c, "error", "out of memory");
 		return;
 	}
 	if ((c->orig_leaf = SSL_get1_peer_certificate(ssl)) == NULL) {
@@ -221,8 +198,10 @@ intercept_leaf_ready(struct conn *c)
 	char *cause = NULL;
 	SSL *ssl;
 
-	ssl = tlsserver_ssl_new(w->down_ctx, c->forged, c->leafkey, w->px->chain, c->alpn_sel,
-	    &cause);
+	/* the upstream leg lives until conn_close frees it after the client leg: the client leg
+	 * answers ALPN with the origin's choice read from it */
+	ssl = tlsserver_ssl_new(w->down_ctx, c->forged, c->leafkey, w->px->chain,
+	    c->upstream.bev != NULL ? bufferevent_openssl_get_ssl(c->upstream.bev) : NULL, &cause);
 	if (ssl == NULL) {
 		conn_term(c, "forge-failed", cause);
 		free(cause);

@@ -86,7 +86,7 @@ static void
 leaf_publish(struct conn *c, json_t *facts, int hit, uint64_t forge_us)
 {
 	const struct forge_profile *fp = c->w->px->fp;
-	json_t *ev = worker_event(c->w, "proxy.forge");
+	json_t *ev = bus_prepare(c->w->bus, "proxy.forge");
 
 	if (ev == NULL)
 		return;

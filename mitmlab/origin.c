@@ -205,7 +205,7 @@ origin_event(struct origin_server *s, const struct origin_conf *conf, const char
 	json_t *ev, *a;
 	size_t i;
 
-	if (s->srv.bus == NULL || (ev = bus_event(topic)) == NULL)
+	if ((ev = bus_prepare(s->srv.bus, topic)) == NULL)
 		return;
 	if (strcmp(topic, "origin.start") == 0) {
 		a = json_array();

@@ -70,9 +70,7 @@ origin_conn_hello_event(struct origin_conn *c, const char *error)
 	if (c->hello_sent)
 		return;
 	c->hello_sent = 1;
-	if (c->srv->bus == NULL)
-		return;
-	if ((ev = bus_event("origin.hello")) == NULL)
+	if ((ev = bus_prepare(c->srv->bus, "origin.hello")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "tls", json_boolean(!c->plain));
@@ -117,7 +115,7 @@ origin_conn_request(struct origin_conn *c, const char *method, const char *path,
 	json_t *ev;
 
 	c->n_requests++;
-	if (c->srv->bus == NULL || (ev = bus_event("origin.request")) == NULL)
+	if ((ev = bus_prepare(c->srv->bus, "origin.request")) == NULL)
 		return;
 	json_object_set_new(ev, "flow", json_string(c->flow));
 	json_object_set_new(ev, "site", json_string(c->site->conf->name));

@@ -2,9 +2,9 @@
 /*
  * tlsserver — server context and per-flow SSL for the client leg. Certificates are set per SSL
  * (each flow has its own forged leaf); the chain is shared read-only and referenced. The ALPN
- * select callback reads the origin's choice through SSL_get_app_data.
+ * select callback reads the origin's choice from the upstream leg's SSL, kept as app data
+ * (nothing copied per connection).
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "keylog.h"
@@ -12,22 +12,27 @@
 #include "tlsserver.h"
 #include "util.h"
 
-/* Select the origin's ALPN protocol if the client offered it. */
+/* Select the origin's ALPN protocol if the client offered it (in: the client's list in wire
+ * form); otherwise none. */
 static int
 tlsserver_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	const unsigned char *sel = SSL_get_app_data(ssl);
-	unsigned char *o = NULL;
+	const SSL *origin = SSL_get_app_data(ssl);
+	const unsigned char *sel = NULL;
+	unsigned int sellen = 0, i;
 
 	(void)arg;
-	if (sel == NULL || sel[0] == 0)
-		return SSL_TLSEXT_ERR_NOACK;
-	if (SSL_select_next_proto(&o, outlen, sel, (unsigned)sel[0] + 1, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
-		return SSL_TLSEXT_ERR_NOACK;
-	*out = o;
-	return SSL_TLSEXT_ERR_OK;
+	if (origin != NULL)
+		SSL_get0_alpn_selected(origin, &sel, &sellen);
+	for (i = 0; sellen > 0 && i < inlen; i += 1u + in[i])
+		if (in[i] == sellen && sellen <= inlen - i - 1 &&
+		    memcmp(in + i + 1, sel, sellen) == 0) {
+			*out = in + i + 1;
+			*outlen = (unsigned char)sellen;
+			return SSL_TLSEXT_ERR_OK;
+		}
+	return SSL_TLSEXT_ERR_NOACK;
 }
 
 /* Server context for the client leg. */
@@ -53,8 +58,10 @@ tlsserver_ctx_new(char **cause)
 /* Per-flow server SSL. */
 SSL *
 tlsserver_ssl_new(SSL_CTX *ctx, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
-    const unsigned char *alpn_sel, char **cause)
+    SSL *origin, char **cause)
 {
+	const unsigned char *sel = NULL;
+	unsigned int sellen = 0;
 	SSL *ssl;
 
 	if ((ssl = SSL_new(ctx)) == NULL) {
@@ -67,8 +74,10 @@ tlsserver_ssl_new(SSL_CTX *ctx, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain
 		SSL_free(ssl);
 		return NULL;
 	}
-	if (alpn_sel != NULL)	/* the first ex_data costs an allocation; none reads as "no ALPN" */
-		SSL_set_app_data(ssl, (void *)(uintptr_t)alpn_sel);
+	if (origin != NULL)
+		SSL_get0_alpn_selected(origin, &sel, &sellen);
+	if (sellen > 0)		/* the first ex_data costs an allocation; none reads as "no ALPN" */
+		SSL_set_app_data(ssl, origin);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }

@@ -12,9 +12,10 @@
 
 /* The worker's server context. */
 SSL_CTX *tlsserver_ctx_new(char **cause);
-/* An accepting SSL with leaf + key + chain (references taken). alpn_sel is the origin's
- * choice in wire form ({len, name...}; NULL or len 0: none) and must outlive the SSL. */
+/* An accepting SSL with leaf + key + chain (references taken). origin is the upstream leg
+ * whose negotiated ALPN protocol the client leg answers with (NULL, or none negotiated: no
+ * ALPN); it must outlive this SSL (the callback runs in any handshake on it). */
 SSL *tlsserver_ssl_new(SSL_CTX *ctx, X509 *leaf, EVP_PKEY *key, STACK_OF(X509) *chain,
-    const unsigned char *alpn_sel, char **cause);
+    SSL *origin, char **cause);
 
 #endif

@@ -192,6 +192,27 @@ util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen)
 	return 0;
 }
 
+/* ::ffff:a.b.c.d to a.b.c.d. */
+int
+util_sa_unmap(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 in6;
+	struct sockaddr_in in;
+
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	memcpy(&in6, ss, sizeof(in6));
+	if (!IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr))
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	in.sin_port = in6.sin6_port;
+	memcpy(&in.sin_addr, in6.sin6_addr.s6_addr + 12, sizeof(in.sin_addr));
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &in, sizeof(in));
+	return 1;
+}
+
 /* "ip:port" text of a sockaddr. */
 char *
 util_sa_str(const struct sockaddr *sa, char *out, size_t outlen)

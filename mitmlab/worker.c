@@ -31,13 +31,6 @@ worker_publish(struct worker *w, json_t *ev)
 	worker_publish_members(w, ev, NULL);
 }
 
-/* An event, unless nothing would carry it. */
-json_t *
-worker_event(struct worker *w, const char *topic)
-{
-	return bus_enabled(w->bus) ? bus_event(topic) : NULL;
-}
-
 /* The same, with members already serialized. */
 void
 worker_publish_members(struct worker *w, json_t *ev, const char *members)
@@ -101,7 +94,7 @@ worker_publish_stats(struct worker *w, int final)
 	struct rusage ru;
 	uint64_t gen = 0, waited = 0;
 	size_t ready = 0;
-	json_t *ev = worker_event(w, "proxy.stats");
+	json_t *ev = bus_prepare(w->bus, "proxy.stats");
 
 	if (ev == NULL)
 		return;

@@ -68,9 +68,6 @@ void worker_stop(struct worker *w);
 void worker_free(struct worker *w);
 /* Publish ev (steals it) on the worker's bus, adding "worker". */
 void worker_publish(struct worker *w, json_t *ev);
-/* A new event for this worker's bus (bus_event), or NULL when the engine runs without a
- * bus: the per-connection events are then not built at all. */
-json_t *worker_event(struct worker *w, const char *topic);
 /* worker_publish with serialized members appended (bus_publish_members). */
 void worker_publish_members(struct worker *w, json_t *ev, const char *members);
 

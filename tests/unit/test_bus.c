@@ -281,7 +281,8 @@ test_validate_table(void **state)
 	free(cause);
 }
 
-/* A disabled bus swallows events; bus_event carries v, t and ts. */
+/* A disabled bus swallows events and bus_prepare builds none for it; bus_event carries v, t
+ * and ts. */
 static void
 test_disabled_and_event(void **state)
 {
@@ -292,6 +293,8 @@ test_disabled_and_event(void **state)
 	assert_non_null(b);
 	assert_false(bus_enabled(b));		/* publishers skip building events */
 	assert_false(bus_enabled(NULL));
+	assert_null(bus_prepare(b, "x.y"));
+	assert_null(bus_prepare(NULL, "x.y"));
 	assert_int_equal(jint(ev, "v"), BUS_SCHEMA_VERSION);
 	assert_string_equal(json_string_value(json_object_get(ev, "t")), "x.y");
 	assert_true(jint(ev, "ts") > 0);
@@ -320,7 +323,8 @@ test_order_and_seq(void **state)
 	assert_true(bus_subscribed(b));
 	assert_true(bus_enabled(b));
 	for (i = 0; i < N; i++) {
-		ev = bus_event("test.ev");
+		ev = bus_prepare(b, "test.ev");
+		assert_non_null(ev);
 		json_object_set_new(ev, "i", json_integer(i));
 		assert_int_equal(bus_publish(b, ev), 0);
 	}

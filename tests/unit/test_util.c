@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_util — address helpers the engine's accept path uses: util_sa_unmap turns what a [::]
+ * listener sees of an IPv4 peer (::ffff:a.b.c.d) into that IPv4 address with its port, and
+ * leaves real IPv6 addresses (including the IPv4-compatible and NAT64 forms) and IPv4 ones as
+ * they were; util_sa_str and util_parse_hostport agree on both families.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "util.h"
+
+/* The text of ss after util_sa_unmap, and whether it unmapped. */
+static int
+unmap(const char *hostport, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	int r;
+
+	assert_true(util_parse_hostport(hostport, &ss, NULL) > 0);
+	r = util_sa_unmap(&ss);
+	util_sa_str((struct sockaddr *)&ss, out, outlen);
+	return r;
+}
+
+static void
+test_unmap(void **state)
+{
+	static const struct { const char *in, *out; int mapped; } t[] = {
+		{ "[::ffff:10.77.1.2]:40000", "10.77.1.2:40000", 1 },
+		{ "[::ffff:0.0.0.0]:1", "0.0.0.0:1", 1 },
+		{ "[fd77:1::2]:443", "[fd77:1::2]:443", 0 },
+		{ "[::10.77.1.2]:443", "[::10.77.1.2]:443", 0 },		/* IPv4-compatible: not mapped */
+		{ "[64:ff9b::a4d:102]:443", "[64:ff9b::a4d:102]:443", 0 },	/* NAT64 */
+		{ "10.77.1.2:443", "10.77.1.2:443", 0 },
+	};
+	char out[UTIL_ADDRSTRLEN + 8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(unmap(t[i].in, out, sizeof(out)), t[i].mapped);
+		assert_string_equal(out, t[i].out);
+	}
+}
+
+/* An unmapped address is a whole sockaddr_in: nothing of the IPv6 form is left behind. */
+static void
+test_unmap_clean(void **state)
+{
+	struct sockaddr_storage ss, want;
+	struct sockaddr_in *in = (struct sockaddr_in *)&want;
+
+	(void)state;
+	assert_true(util_parse_hostport("[::ffff:192.0.2.7]:8443", &ss, NULL) > 0);
+	assert_int_equal(util_sa_unmap(&ss), 1);
+	memset(&want, 0, sizeof(want));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(8443);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.7", &in->sin_addr), 1);
+	assert_memory_equal(&ss, &want, sizeof(ss));
+	assert_int_equal(util_sa_unmap(&ss), 0);	/* already IPv4 */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_unmap_clean),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
