@@ -4,6 +4,7 @@
  * is made once per cache and the digest fetched once per process (pki_sha256), not per
  * connection: OpenSSL 3.0's implicit fetches cost more than hashing two certificates.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,17 @@ struct verifycache {
 	time_t				(*clock)(void);
 	EVP_MD_CTX			*mc;
 	struct verifycache_stats	 st;
+	/* the trusted store's earliest validity bound at or after store_at, kept so that a miss
+	 * does not walk the whole store (a system bundle holds about 140 roots); valid while the
+	 * store and its object count stay the same (X509_STORE only grows) and the clock stays
+	 * within [store_at, store_next] */
+	const X509_STORE		*store;
+	int				 store_n;
+	time_t				 store_at, store_next;
 };
+
+/* Later than any validity bound. */
+#define VERIFYCACHE_NEVER ((time_t)(sizeof(time_t) == 8 ? INT64_MAX : INT32_MAX))
 
 /* One kept verdict. */
 struct verifycache_entry {
@@ -176,20 +187,42 @@ verifycache_bound(X509 *x, time_t now, time_t *until)
 	return 1;
 }
 
+/* The trusted store's earliest validity bound at or after now (VERIFYCACHE_NEVER: none); -1 if a time is
+ * unreadable. */
+static time_t
+verifycache_store_next(struct verifycache *vc, X509_STORE *store, time_t now)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	time_t next = VERIFYCACHE_NEVER;
+	X509 *x;
+	int j, n = sk_X509_OBJECT_num(objs);
+
+	if (store == vc->store && n == vc->store_n && vc->store_at <= now && now <= vc->store_next)
+		return vc->store_next;
+	for (j = 0; j < n; j++)
+		if ((x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j))) != NULL &&
+		    !verifycache_bound(x, now, &next))
+			return -1;
+	vc->store = store;
+	vc->store_n = n;
+	vc->store_at = now;
+	vc->store_next = next;
+	return next;
+}
+
 /*
  * Until when a verdict reached at now may be replayed: the ttl, pulled in by every validity
  * bound still ahead among the sent certificates, the chain the verifier built and the trusted
- * store's certificates (one that is not yet valid could build another chain later). now (do
- * not keep) if a time is unreadable.
+ * store's certificates (one that is not yet valid could build another chain later; their
+ * earliest bound is remembered, verifycache_store_next). now (do not keep) if a time is
+ * unreadable.
  */
 static time_t
 verifycache_until(struct verifycache *vc, X509_STORE_CTX *xs, time_t now)
 {
 	STACK_OF(X509) *sk[2] = { X509_STORE_CTX_get0_untrusted(xs),
 	    X509_STORE_CTX_get0_chain(xs) };
-	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(X509_STORE_CTX_get0_store(xs));
-	X509 *x;
-	time_t until = now + vc->ttl;
+	time_t until = now + vc->ttl, store_next;
 	int i, j;
 
 	if (!verifycache_bound(X509_STORE_CTX_get0_cert(xs), now, &until))
@@ -198,11 +231,9 @@ verifycache_until(struct verifycache *vc, X509_STORE_CTX *xs, time_t now)
 		for (j = 0; j < sk_X509_num(sk[i]); j++)
 			if (!verifycache_bound(sk_X509_value(sk[i], j), now, &until))
 				return now;
-	for (j = 0; j < sk_X509_OBJECT_num(objs); j++)
-		if ((x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j))) != NULL &&
-		    !verifycache_bound(x, now, &until))
-			return now;
-	return until;
+	if ((store_next = verifycache_store_next(vc, X509_STORE_CTX_get0_store(xs), now)) == -1)
+		return now;
+	return store_next < until ? store_next : until;
 }
 
 /* 0 for verdicts that say nothing about the chain: the verifier itself failed. */

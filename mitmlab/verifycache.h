@@ -17,8 +17,10 @@
  * checks, verify callbacks (per SSL or on the store), Certificate Transparency, and failures
  * of the verifier itself (unspecified, out of memory, store lookup). A hit does not rebuild
  * the verified chain, so SSL_get0_verified_chain is NULL after it (the engine never reads it),
- * nor the error depth. The trusted store must not change once the cache is attached (the
- * engine loads it when the context is made), and DANE must not be enabled on the context's
+ * nor the error depth. The trusted store's earliest bound ahead is remembered between misses
+ * and found anew when the clock passes it or a certificate is added. The trusted store must
+ * not change once the cache is attached (kept verdicts are not revisited; the engine loads
+ * it when the context is made), and DANE must not be enabled on the context's
  * connections (the engine never does; OpenSSL has no getter to check it).
  */
 #ifndef MITMLAB_VERIFYCACHE_H

@@ -6,7 +6,8 @@
  * certificate that differs only in its signature, another leaf or another chain order is
  * checked anew and cannot borrow a kept verdict; a verdict is not kept past its ttl, the
  * first notAfter or a notBefore still ahead (on a moved clock, and for real: a leaf and a
- * trusted root that expire two seconds after being checked), nor when the clock steps back;
+ * trusted root that expire two seconds after being checked), nor past a trusted root outside
+ * the chain becoming valid (including one added later), nor when the clock steps back;
  * a changed security level is another key; a context that names the host is never cached;
  * the map stays within its bound.
  */
@@ -340,6 +341,68 @@ test_expiry_real(void **state)
 	verifycache_free(vc);
 }
 
+/* Trusted roots outside the chain that become valid later pull a verdict's end in (another
+ * chain could be built then); the store's earliest bound is remembered, found anew once the
+ * clock passes it, and found anew when a root is added. */
+static void
+test_store_bound(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 600);
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	time_t t0 = time(NULL);
+	X509 *ra = testpki_cert("Later Root A", k, NULL, k, 20, 86400, 30, NULL);
+	X509 *rb = testpki_cert("Later Root B", k, NULL, k, 40, 86400, 31, NULL);
+	X509 *rc = testpki_cert("Later Root C", k, NULL, k, 30, 86400, 32, NULL);
+	X509 *other = testpki_cert("a.test", leafkey, root, rootkey, -3600, 86400, 33, "DNS:a.test");
+	SSL_CTX *good = server_ctx(leaf, NULL), *sother = server_ctx(other, NULL), *cctx;
+	X509_STORE *store;
+	struct verifycache_stats st;
+
+	(void)state;
+	assert_non_null(rc);
+	cctx = client_ctx(vc);
+	store = SSL_CTX_get_cert_store(cctx);
+	assert_int_equal(X509_STORE_add_cert(store, ra), 1);
+	assert_int_equal(X509_STORE_add_cert(store, rb), 1);
+	verifycache_set_clock(vc, clock_fake);
+	fake_now = t0;
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);	/* kept until root A */
+	fake_now = t0 + 10;
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 1);
+	fake_now = t0 + 25;	/* past root A: checked again, kept until root B */
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.misses, 2);
+	assert_int_equal(X509_STORE_add_cert(store, rc), 1);
+	fake_now = t0 + 27;	/* another chain, after root C was added: kept until root C */
+	assert_int_equal(handshake(cctx, sother, NULL), X509_V_OK);
+	fake_now = t0 + 28;
+	assert_int_equal(handshake(cctx, sother, NULL), X509_V_OK);
+	fake_now = t0 + 35;
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);	/* still before root B */
+	assert_int_equal(handshake(cctx, sother, NULL), X509_V_OK);	/* past root C */
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.expired, 2);
+	fake_now = t0 + 45;	/* past root B */
+	assert_int_equal(handshake(cctx, good, NULL), X509_V_OK);
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.expired, 3);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(good);
+	SSL_CTX_free(sother);
+	X509_free(ra);
+	X509_free(rb);
+	X509_free(rc);
+	X509_free(other);
+	EVP_PKEY_free(k);
+	verifycache_free(vc);
+}
+
 /* A named host makes the answer depend on more than the chain: always a full check. */
 static void
 test_named_host_uncached(void **state)
@@ -405,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_order_and_level),
 		cmocka_unit_test(test_expiry_real),
+		cmocka_unit_test(test_store_bound),
 		cmocka_unit_test(test_named_host_uncached),
 		cmocka_unit_test(test_bound),
 	};
