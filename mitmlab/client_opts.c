@@ -37,7 +37,7 @@ static const struct opttab_opt client_opts_table[] = {
 	  "new connections per second (0 = as fast as concurrency allows)" },
 	{ "duration-ms", 0, OPTTAB_LONG, 1, 86400000, "60000", NULL, OFF(duration_ms), NULL, "T",
 	  "hard bound on the whole run" },
-	{ "timeout-ms", 0, OPTTAB_LONG, 1, 3600000, "10000", NULL, OFF(timeout_ms), NULL, "T",
+	{ "timeout-ms", 0, OPTTAB_LONG, 1, CLIENT_TIMEOUT_MS_MAX, "10000", NULL, OFF(timeout_ms), NULL, "T",
 	  "per connection: no progress for this long is a timeout" },
 	{ "http", 0, OPTTAB_STR, 0, 0, "auto", "1.1 2 auto", OFF(http), NULL, "1.1|2|auto",
 	  "HTTP version (auto offers ALPN h2,http/1.1)" },

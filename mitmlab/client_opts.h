@@ -11,6 +11,8 @@
 
 #include "opttab.h"
 
+#define CLIENT_TIMEOUT_MS_MAX	3600000u	/* the most --timeout-ms takes: an hour */
+
 struct client_config {
 	struct opttab_list url, connect, trust, blocklist, pin;
 	long long count, concurrency, rate, duration_ms, timeout_ms, seed;

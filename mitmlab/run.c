@@ -28,6 +28,8 @@
 
 #include "bus.h"
 #include "capture.h"
+#include "client_opts.h"
+#include "config.h"
 #include "harness.h"
 #include "lab.h"
 #include "log.h"
@@ -49,9 +51,6 @@
 #define RUN_PORT_WAIT_MS	20000	/* the engine and the origins listening */
 #define RUN_WAIT_MAX		3600000	/* a scaled start-up wait stops at an hour */
 #define RUN_ENGINE_HS_MS	10000	/* the engine's own --handshake-timeout default */
-#define RUN_ENGINE_HS_MAX	3600000	/* the most --handshake-timeout takes (config.c) */
-#define RUN_BLOCK_MAX		86400000	/* the most --block-timeout takes (config.c) */
-#define RUN_CLIENT_MAX		3600000	/* the most a client's --timeout-ms takes */
 
 struct run_proc {
 	pid_t	 pid;
@@ -591,14 +590,14 @@ run_gateway(struct run *r, char **cause)
 	run_arg(a, "--default", g->default_action);
 	/* scaled with the clients' timeouts: a block-timeout rule holds a connection past the
 	 * client's patience, and that order is what scenarios assert */
-	snprintf(buf, sizeof(buf), "%u", run_ms(r, g->block_timeout_ms, RUN_BLOCK_MAX));
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, g->block_timeout_ms, CONFIG_BLOCK_MS_MAX));
 	run_arg(a, "--block-timeout", buf);
 	for (i = 0; i < r->s->origins_count; i++)
 		run_arg(a, "--allow-upstream", lab_origin(r->lab, (int)i)->net);
 	run_arg(a, "--bus", r->bus_in);
 	run_arg(a, "--keylog", run_path(r, lp, sizeof(lp), "capture/keylog.txt"));
 	if (r->o->timeout_scale > 1.0) {	/* otherwise the engine's own default applies */
-		snprintf(buf, sizeof(buf), "%u", run_ms(r, RUN_ENGINE_HS_MS, RUN_ENGINE_HS_MAX));
+		snprintf(buf, sizeof(buf), "%u", run_ms(r, RUN_ENGINE_HS_MS, CONFIG_HANDSHAKE_MS_MAX));
 		run_arg(a, "--handshake-timeout", buf);
 	}
 	run_arg(a, "--id", "proxy");
@@ -726,7 +725,7 @@ run_client(struct run *r, int i, char **cause)
 		run_arg(a, "--url", c->urls[j]);
 	snprintf(buf, sizeof(buf), "%u", count);
 	run_arg(a, "--count", buf);
-	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms, RUN_CLIENT_MAX));
+	snprintf(buf, sizeof(buf), "%u", run_ms(r, c->timeout_ms, CLIENT_TIMEOUT_MS_MAX));
 	run_arg(a, "--timeout-ms", buf);
 	snprintf(buf, sizeof(buf), "%u", r->s->duration_s * 1000);
 	run_arg(a, "--duration-ms", buf);

@@ -19,7 +19,9 @@
 #include <cyaml/cyaml.h>
 #include <yaml.h>
 
+#include "client_opts.h"
 #include "client_url.h"
+#include "config.h"
 #include "forge.h"
 #include "pki.h"
 #include "scenario.h"
@@ -638,9 +640,9 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 		    c->concurrency, c->count);
 	if (c->count > 1000000)
 		return scenario_err(s, cause, CPATH("count"), "count %u is over 1000000", c->count);
-	if (c->timeout_ms > 3600000)	/* what the clients accept */
-		return scenario_err(s, cause, CPATH("timeout_ms"), "timeout_ms %u is over 3600000 "
-		    "(an hour)", c->timeout_ms);
+	if (c->timeout_ms > CLIENT_TIMEOUT_MS_MAX)	/* what the clients accept */
+		return scenario_err(s, cause, CPATH("timeout_ms"), "timeout_ms %u is over %u "
+		    "(an hour)", c->timeout_ms, CLIENT_TIMEOUT_MS_MAX);
 #undef CPATH
 	return 0;
 }
@@ -754,9 +756,9 @@ scenario_check(struct scenario *s, char **cause)
 		return scenario_err(s, cause, "topology", "at most 8 routers on each side");
 	if (s->duration_s > 3600)
 		return scenario_err(s, cause, "duration_s", "duration_s %u is over 3600", s->duration_s);
-	if (s->gateway->block_timeout_ms > 86400000)	/* the engine's --block-timeout range */
+	if (s->gateway->block_timeout_ms > CONFIG_BLOCK_MS_MAX)	/* the engine's range */
 		return scenario_err(s, cause, "gateway.block_timeout_ms", "block_timeout_ms %u is "
-		    "over 86400000 (a day)", s->gateway->block_timeout_ms);
+		    "over %u (a day)", s->gateway->block_timeout_ms, CONFIG_BLOCK_MS_MAX);
 	for (i = 0; i < s->origins_count; i++) {
 		struct scn_origin *o = &s->origins[i];
 		snprintf(path, sizeof(path), "origins[%u].side", i);

@@ -7,7 +7,6 @@
  * relative to the scenario's directory (/proc/self/fd), which do not exist: that error path
  * is exercised too.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
