@@ -17,7 +17,7 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 3 min; the full run about 10), OUT=DIR (default
+# Environment: QUICK=1 (about 2½ min; the full run about 10), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
 #   ROWS="direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
@@ -288,19 +288,33 @@ run_row() {
 	if ! warm "$row"; then na "$row" "no traffic through it: $(grep -m1 -i 'error\|fail' "$ML_TMP/$row-warm.h2" "$ML_TMP/$row.log" | head -c 200)"; stop "$PSTART"; return 0; fi
 	measure "$row" "$PSTART"
 	stop "$PSTART"
-	client_legs "$row"
+	engine_counts "$row"
 }
-# client_legs ROW: for a mitmlab row, how many client-leg handshakes resumed a session (from
-# the engine's closing "client handshakes" lines); a JSON line for summarize.py
-client_legs() {
+# engine_counts ROW: from a mitmlab row's closing log lines, summed over its workers, JSON
+# lines for summarize.py: how many client-leg handshakes resumed a session ("client
+# handshakes", every worker) and, with --upstream-resume, what the upstream legs did with the
+# sessions they offered ("upstream sessions"; a resume row without that line is "na"). Other
+# rows print nothing.
+engine_counts() {
 	python3 - "$ML_TMP/$1.log" "$1" >>"$RES" <<'PY' || true
 import json, re, sys
+log = open(sys.argv[1]).read()
 n = r = 0
-for m in re.finditer(r"client handshakes: (\d+) completed, (\d+) resumed a session", open(sys.argv[1]).read()):
+for m in re.finditer(r"client handshakes: (\d+) completed, (\d+) resumed a session", log):
     n += int(m.group(1)); r += int(m.group(2))
-if not n:
-    sys.exit(0)	# not mitmlab, or it never completed a client handshake
-print(json.dumps({"row": sys.argv[2], "kind": "client_legs", "completed": n, "resumed": r}))
+if n:
+    print(json.dumps({"row": sys.argv[2], "kind": "client_legs", "completed": n, "resumed": r}))
+t = [0, 0, 0, 0, 0]
+for m in re.finditer(r"upstream sessions: (\d+) intercepted upstream handshakes, (\d+) offered a session, "
+                     r"(\d+) resumed, (\d+) not resumed \(full handshake\), (\d+) unusable", log):
+    t = [a + int(b) for a, b in zip(t, m.groups())]
+if t[0]:
+    print(json.dumps({"row": sys.argv[2], "kind": "resumed", "upstream_handshakes": t[0], "offered": t[1],
+                      "resumed": t[2], "refused": t[3], "unusable": t[4]}))
+elif sys.argv[2].startswith("resume"):	# the --upstream-resume row must have said
+    why = "no upstream sessions line in the proxy log"
+    print(json.dumps({"row": sys.argv[2] + "-resumed", "kind": "na", "why": why}))
+    print(f"bench: {sys.argv[2]}-resumed: not measured: {why}", file=sys.stderr)
 PY
 }
 
@@ -334,21 +348,11 @@ if want mitmlab; then
 fi
 # resume: the same engine with --upstream-resume against the server that issues tickets
 # (HOST and OIP point there for this row only); the fraction resumed from the proxy's log
+# (engine_counts, called by run_row)
 if want resume; then
 	for v in "${VARIANTS[@]}"; do
 		row="resume${v%%|*}"
 		HOST=$RHOST OIP=$RIP run_row "$row" $WRAP "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}" --upstream-resume
-		python3 - "$ML_TMP/$row.log" "$row" >>"$RES" <<'PY' || na "$row-resumed" "no upstream sessions line in the proxy log"
-import json, re, sys
-t = [0, 0, 0, 0, 0]
-for m in re.finditer(r"upstream sessions: (\d+) intercepted upstream handshakes, (\d+) offered a session, "
-                     r"(\d+) resumed, (\d+) not resumed \(full handshake\), (\d+) unusable", open(sys.argv[1]).read()):
-    t = [a + int(b) for a, b in zip(t, m.groups())]
-if not t[0]:
-    sys.exit(1)
-print(json.dumps({"row": sys.argv[2], "kind": "resumed", "upstream_handshakes": t[0], "offered": t[1],
-                  "resumed": t[2], "refused": t[3], "unusable": t[4]}))
-PY
 	done
 fi
 # mitmlab-bus: the same engine publishing to a bus recorder with every bus analyzer attached
@@ -367,7 +371,7 @@ start_analyzers() {
 	done
 }
 # ticks PID...: CPU clock ticks (utime + stime) used so far by these processes
-ticks() { local p t=0 s; for p in "$@"; do s=$(cat "/proc/$p/stat" 2>/dev/null) || continue; s=${s##*) }; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
+ticks() { local p t=0 s; for p in "$@"; do s=$(ml_stat "$p"); [ -n "$s" ] || continue; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
 # quiet PID...: wait (at most 10 s) until these processes use less than 2 ticks in 0.3 s: the
 # analyzers and recorder work through a handshake burst's events after the burst, on core 0
 # with the client and origin, which would slow the next part's load generator, not the engine
@@ -415,7 +419,7 @@ if want pubpair; then
 			ok=$(grep '"t":"client.result"' "$ML_TMP/$row-rate$r.jsonl" | grep -c '"outcome":"ok"' || true)
 			echo "{\"row\":\"$row\",\"kind\":\"pubrate\",\"rep\":$r,\"rate\":$PUB_RATE,\"rc\":$rc,\"ok\":${ok:-0},\"cpu\":$(sub "$c1" "$c0")}" >>"$RES"
 			stop "$PSTART"
-			client_legs "$row"
+			engine_counts "$row"
 		done
 	done
 	alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
@@ -607,7 +611,7 @@ for v in "${VARIANTS[@]}"; do
 	done
 	echo "{\"row\":\"$row\",\"kind\":\"churn\",\"n\":$CHURN_N,\"ok\":$okt,\"rss_kib\":[$rs]}" >>"$RES"
 	stop "$PSTART"
-	client_legs "mitmlab-$row"
+	engine_counts "mitmlab-$row"
 done
 fi
 iptables_off

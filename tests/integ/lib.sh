@@ -27,11 +27,26 @@ ml_init() {
 # process for good: a PID the kernel has handed to another process since has another start time.
 ml_starttime() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	s=${s##*) }		# after "PID (comm) ": field 3 (state) onwards
+	s=$(ml_stat "$1")
+	[ -n "$s" ] || return 0
 	set -- $s
 	[ "$1" = Z ] || echo "${20}"
 }
+
+# ml_stat PID: /proc/PID/stat from field 3 (state) on; nothing if there is no such process. The
+# command name (field 2) may hold spaces and parentheses, so it is cut after its last ") ".
+ml_stat() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	echo "${s##*) }"
+}
+
+# ml_lab_ns ID: the network namespaces of lab ID (they are named mlID-NODE), one a line.
+ml_lab_ns() { ip netns list | awk -v p="ml$1-" 'index($1, p) == 1 { print $1 }'; }
+# ml_ns_count ID: how many network namespaces lab ID has.
+ml_ns_count() { ml_lab_ns "$1" | wc -l; }
+# ml_lab_pids ID: the processes in any of lab ID's namespaces, one a line.
+ml_lab_pids() { local ns; for ns in $(ml_lab_ns "$1"); do ip netns pids "$ns" 2>/dev/null || true; done; }
 
 # ml_ours PID: 0 if PID is still the process ml_bg started under that PID.
 ml_ours() {

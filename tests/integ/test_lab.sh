@@ -20,8 +20,6 @@ lab_cleanup() {
 }
 trap lab_cleanup EXIT
 SCN=$ML_TOP/scenarios/baseline.yaml
-# ns_count ID: namespaces of lab ID.
-ns_count() { ip netns list | awk '{print $1}' | grep -c "^ml$1-" || true; }
 # registered DIR: is a lab with run directory DIR in the registry?
 registered() { grep -lqs "^dir $1\$" /run/mitmlab/* 2>/dev/null; }
 # running PID: the process exists and is not a zombie (its new parent may reap it later).
@@ -39,7 +37,7 @@ ok "lab up exits 0 within $(( $(date +%s) - t0 )) s and prints the id ($ID)" \
 "$ML_BIN" lab ls "$ID" >"$ML_TMP/ls.out"
 ok "lab ls lists it as running and interactive" grep -q "^lab $ID .*(running, interactive)" "$ML_TMP/ls.out"
 # baseline: 2 inside routers, gw, 3 outside routers, 4 clients, 6 origins
-ok "its 16 namespaces exist ($(ns_count "$ID"))" [ "$(ns_count "$ID")" -eq 16 ]
+ok "its 16 namespaces exist ($(ml_ns_count "$ID"))" [ "$(ml_ns_count "$ID")" -eq 16 ]
 GOOGLE=$(awk '$1 == "o-google" {print $3}' "$ML_TMP/ls.out")
 ok "lab ls gives each node's address (o-google $GOOGLE)" [ "$GOOGLE" = 10.2.2.2 ]
 
@@ -75,10 +73,10 @@ pid2=$(sed -n 's/^pid //p' "/run/mitmlab/$ID2" 2>/dev/null)
 for _ in $(seq 300); do running "$pid2" || break; sleep 0.2; done
 ok "--max-s 3: the second lab's runner ($pid2) ends on its own" eval '[ -n "$pid2" ] && not_running "$pid2"'
 ok "its registry entry is gone" bash -c "! grep -lqs '^dir $ML_TMP/b\$' /run/mitmlab/*"
-ok "its namespaces are gone ($(ns_count "$ID2"))" [ "$(ns_count "$ID2")" -eq 0 ]
+ok "its namespaces are gone ($(ml_ns_count "$ID2"))" [ "$(ml_ns_count "$ID2")" -eq 0 ]
 ok "its run directory is complete (manifest.json, report.html)" \
     bash -c "[ -s '$ML_TMP/b/manifest.json' ] && [ -s '$ML_TMP/b/report.html' ]"
-ok "the first lab is untouched ($(ns_count "$ID") namespaces)" [ "$(ns_count "$ID")" -eq 16 ]
+ok "the first lab is untouched ($(ml_ns_count "$ID") namespaces)" [ "$(ml_ns_count "$ID")" -eq 16 ]
 
 echo "-- ^C while the lab is being built"
 timeout -s INT 1 "$ML_BIN" lab up "$SCN" --out "$ML_TMP/c" --quiet >"$ML_TMP/c.id" 2>"$ML_TMP/c.err"
@@ -94,7 +92,7 @@ out=$("$ML_BIN" lab down "$ID")
 rc=$?
 ok "lab down $ID: stopped by its runner ($out)" bash -c "[ $rc -eq 0 ] && [[ '$out' == *'stopped by its runner'* ]]"
 ok "the runner ($pid) has exited" not_running "$pid"
-ok "no namespace of the lab is left ($(ns_count "$ID"))" [ "$(ns_count "$ID")" -eq 0 ]
+ok "no namespace of the lab is left ($(ml_ns_count "$ID"))" [ "$(ml_ns_count "$ID")" -eq 0 ]
 ok "its registry entry is gone" [ ! -e "/run/mitmlab/$ID" ]
 E=$ML_TMP/a/events.jsonl
 ok "the run directory has manifest.json and the report" \
@@ -122,8 +120,7 @@ rc=$?
 ok "another lab comes up ($ID3)" bash -c "[ $rc -eq 0 ] && [ -n '$ID3' ]"
 pid3=$(sed -n 's/^pid //p' "/run/mitmlab/$ID3" 2>/dev/null)
 # its components: every process in its namespaces (origins, engine, netq...)
-comps=$(for ns in $(ip netns list | awk '{print $1}' | grep "^ml$ID3-"); do ip netns pids "$ns"; done |
-    sort -u | tr '\n' ' ')
+comps=$(ml_lab_pids "$ID3" | sort -u | tr '\n' ' ')
 ok "its components run in its namespaces ($(wc -w <<<"$comps") processes)" [ -n "$comps" ]
 named=$(pgrep -f -- "$ML_TMP/d/" | wc -l)
 ok "processes name its run directory in their arguments ($named)" [ "$named" -gt 0 ]
@@ -152,7 +149,7 @@ for _ in $(seq 50); do	# and so do the bus recorder and analyzers (host namespac
 	sleep 0.2
 done
 ok "no process naming its run directory is left (${left:-none})" [ -z "$left" ]
-ok "no namespace of the lab is left ($(ns_count "$ID3"))" [ "$(ns_count "$ID3")" -eq 0 ]
+ok "no namespace of the lab is left ($(ml_ns_count "$ID3"))" [ "$(ml_ns_count "$ID3")" -eq 0 ]
 ok "its registry entry is gone" [ ! -e "/run/mitmlab/$ID3" ]
 "$ML_BIN" lab down --wait x "$ID3" 2>"$ML_TMP/err"
 rc=$?

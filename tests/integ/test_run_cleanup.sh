@@ -12,8 +12,6 @@ SCN=$ML_TOP/scenarios/kz-2019.yaml
 
 # lab_of DIR: the registry id of the lab whose run directory is DIR (empty if none).
 lab_of() { grep -ls "^dir $1\$" /run/mitmlab/* 2>/dev/null | head -n 1 | xargs -r basename; }
-# ns_count ID: namespaces of lab ID.
-ns_count() { ip netns list | awk '{print $1}' | grep -c "^ml$1-" || true; }
 # start_run NAME: mitmlab run in the background into $ML_TMP/NAME; waits until its clients
 # run (bounded); sets RUNPID and LABID.
 start_run() {
@@ -47,18 +45,16 @@ gw_pid() {
 
 echo "-- Ctrl-C mid-workload"
 start_run int
-ok "the run is up with its lab ($LABID, $(ns_count "$LABID") namespaces)" [ -n "$LABID" ]
+ok "the run is up with its lab ($LABID, $(ml_ns_count "$LABID") namespaces)" [ -n "$LABID" ]
 # every process in the lab's namespaces, with its start time (a reused PID is not ours)
 LABPROCS=()
-for ns in $(ip netns ls | awk -v p="ml$LABID-" 'index($1, p) == 1 { print $1 }'); do
-	for p in $(ip netns pids "$ns" 2>/dev/null); do LABPROCS+=("$p:$(ml_starttime "$p")"); done
-done
+for p in $(ml_lab_pids "$LABID"); do LABPROCS+=("$p:$(ml_starttime "$p")"); done
 left_procs() { local x n=0; for x in "${LABPROCS[@]}"; do [ "$(ml_starttime "${x%%:*}")" = "${x#*:}" ] && n=$((n + 1)); done; echo $n; }
 kill -INT "$RUNPID"
 wait_exit "$RUNPID" 60; rc=$RC
 ok "SIGINT ends the run within 60 s (status $rc)" [ "$rc" = 0 ]
 ok "it says it was interrupted" grep -q "interrupted: the run directory holds" "$ML_TMP/int.out"
-ok "no namespace of the lab is left" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "no namespace of the lab is left" [ "$(ml_ns_count "$LABID")" -eq 0 ]
 ok "its registry entry is gone" [ ! -e "/run/mitmlab/$LABID" ]
 ok "manifest.json and events.jsonl were written, the run end recorded" bash -c \
     "[ -s '$ML_TMP/int/manifest.json' ] && grep -q '\"t\":\"lab.run.end\"' '$ML_TMP/int/events.jsonl'"
@@ -74,7 +70,7 @@ ok "found the engine's PID in the gateway ($EPID)" [ -n "$EPID" ]
 wait_exit "$RUNPID" 60; rc=$RC
 ok "the run ends by itself within 60 s (status $rc)" [ "$rc" = 0 ]
 ok "it names the dead engine" grep -q "interception engine died" "$ML_TMP/crash.out"
-ok "no namespace of the lab is left" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "no namespace of the lab is left" [ "$(ml_ns_count "$LABID")" -eq 0 ]
 ok "manifest.json was written" [ -s "$ML_TMP/crash/manifest.json" ]
 
 echo "-- the runner itself is killed (SIGKILL: no clean-up possible)"
@@ -83,13 +79,13 @@ ok "the run is up ($LABID)" [ -n "$LABID" ]
 kill -KILL "$RUNPID"
 wait "$RUNPID" 2>/dev/null
 # in_lab: the processes in any of the lab's namespaces
-in_lab() { local ns; for ns in $(ip netns list | awk '{print $1}' | grep "^ml$LABID-"); do ip netns pids "$ns" 2>/dev/null; done | wc -l; }
+in_lab() { ml_lab_pids "$LABID" | wc -l; }
 # SIGTERM from PR_SET_PDEATHSIG: the engine drains (PROXY_DRAIN_MS) and lingers on the bus
 for _ in $(seq 150); do [ "$(in_lab)" -eq 0 ] && break; sleep 0.1; done
 ok "its components died with it (PR_SET_PDEATHSIG: no process left in any of its namespaces)" \
     [ "$(in_lab)" -eq 0 ]
-ok "its namespaces are still there until gc ($(ns_count "$LABID"))" [ "$(ns_count "$LABID")" -gt 0 ]
+ok "its namespaces are still there until gc ($(ml_ns_count "$LABID"))" [ "$(ml_ns_count "$LABID")" -gt 0 ]
 "$ML_BIN" lab gc >"$ML_TMP/gc.out" 2>&1
-ok "mitmlab lab gc removes them" [ "$(ns_count "$LABID")" -eq 0 ]
+ok "mitmlab lab gc removes them" [ "$(ml_ns_count "$LABID")" -eq 0 ]
 ok "and its registry entry" [ ! -e "/run/mitmlab/$LABID" ]
 ml_done
