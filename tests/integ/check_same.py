@@ -42,6 +42,33 @@ def load(run):
     return proj, truth.get("scenario"), by["lab.run.start"][0].get("seed")
 
 
+def explain_truth(run):
+    """Why truth may differ: its verdicts against the recorded proxy.conn.open events (truth is
+    a function of them), its delivery counts from the harness, and the forwarder's counts."""
+    evs = [json.loads(l) for l in open(os.path.join(run, "events.jsonl"))]
+    opens, res_at, end_at = {}, {}, None
+    for i, e in enumerate(evs):
+        if e["t"] == "proxy.conn.open":
+            opens.setdefault(e["flow"], (i, e.get("action")))
+        elif e["t"] == "client.result" and e.get("flow"):
+            res_at.setdefault(e["flow"], i)
+        elif e["t"] == "lab.run.end":
+            end_at = i
+    path = os.path.join(run, "results", "truth.json")
+    doc = json.load(open(path)) if os.path.exists(path) else {}
+    print(f"  {run}: truth delivery {doc.get('delivery')}, events.jsonl {len(evs)} lines, "
+          f"lab.run.end at line {end_at}")
+    for e in evs:
+        if e["t"] == "bus.stats":
+            print("    bus.stats " + str({k: e.get(k) for k in ("received", "forwarded", "invalid", "gaps", "missing")}))
+    for v in doc.get("verdicts", []):
+        o = opens.get(v.get("flow"))
+        if (o is not None and o[1] == "intercept") != bool(v.get("intercepted")):
+            print(f"    truth says {v.get('signal')} for {v.get('flow')}; events.jsonl: "
+                  f"proxy.conn.open {o[1] + ' at line ' + str(o[0]) if o else 'none'}, "
+                  f"client.result at line {res_at.get(v.get('flow'))}")
+
+
 a, na, sa = load(sys.argv[1])
 b, nb, sb = load(sys.argv[2])
 if (na, sa) != (nb, sb):
@@ -56,5 +83,8 @@ for k in sorted(set(a) | set(b)):
         failed += 1
         print(f"  FAIL same {k}: only in A {dict(list((x - y).items())[:3])}, "
               f"only in B {dict(list((y - x).items())[:3])}")
+        if k == "verdicts truth":
+            explain_truth(sys.argv[1])
+            explain_truth(sys.argv[2])
 print(f"{len(set(a) | set(b)) - failed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

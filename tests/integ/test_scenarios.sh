@@ -56,6 +56,8 @@ if [ -d "$ML_TMP/kz-2019" ]; then
 	else
 		ok "same seed, same flows, decisions and verdicts" false
 		cat "$ML_TMP/same.check"; tail -n 5 "$ML_TMP/again.out"
+		# what the runner said about the bus and the analyzers in either run
+		grep -hiE "analyzer|harness|bus|lost" "$ML_TMP/kz-2019.out" "$ML_TMP/again.out" | head -n 20
 	fi
 	ok "kz-2019 --timeout-scale 2.5: components got 2.5 x their timeouts" \
 	    check_timeouts "$ML_TMP/kz-2019-again" 2.5
