@@ -241,9 +241,21 @@ if reps_both:
         okn = sum(rate["none"][r]["ok"] for r in rr_) / sum(2 * rate["none"][r]["rate"] for r in rr_)
         rs = (f"; at one offered load of {rate['none'][rr_[0]]['rate']}/s (open loop, both halves): CPU per connection "
               f"×{med(qr):.3f} (pairs {min(qr):.3f}–{max(qr):.3f}; served {okn:.1%} / {okr:.1%} of the offered connections)")
+    # what the consumers cost on core 0 per connection of the burst (the "rec" halves only;
+    # in the "none" halves they receive nothing)
+    an = [pub["rec"][r]["an_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
+          if pub["rec"][r].get("an_ns") is not None and pub["rec"][r]["ok"] > 0]
+    rc_ = [pub["rec"][r]["rec_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
+           if pub["rec"][r].get("rec_ns") is not None and pub["rec"][r]["ok"] > 0]
+    en = [pub["rec"][r]["cpu"] * 1e6 / pub["rec"][r]["ok"] for r in reps_both if pub["rec"][r]["ok"] > 0]
+    if an and rc_:
+        rs_cost = (f"; on core 0 per connection of the burst: the analyzers {med(an):.0f} µs, the recorder "
+                   f"{med(rc_):.0f} µs (the engine {med(en):.0f} µs on its own core)")
+    else:
+        rs_cost = ""
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
-             f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs} (target: within 5%)")
+             f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost} (target: within 5%)")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
