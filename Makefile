@@ -105,6 +105,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# the SDK's test compiles the SDK's sources in (they include mitmlab-analyzer.h by name)
+$(BUILD)/obj/tests/unit/test_analyzer_sdk.o: CFLAGS += -Ianalyzers -Ianalyzers/lib
 $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")

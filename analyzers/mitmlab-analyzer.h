@@ -104,6 +104,10 @@ struct analyzer_def {
 	analyzer_event_fn	 on_event;	/* required */
 	analyzer_end_fn		 on_end;	/* may be NULL */
 	void			*arg;		/* passed to both callbacks */
+	/* The topics on_event reads, NULL-terminated, each inside the vantages; NULL: every topic
+	 * of the vantages. The feed then carries only these (and lab.run.*): the events an
+	 * analyzer would skip are neither sent to it nor parsed. */
+	const char *const	*topics;
 };
 
 /*

@@ -43,16 +43,60 @@ analyzer_usage(const char *name)
 	    "_VANTAGES\n", name);
 }
 
+/* Is topic one of the declared topics (or lab.run.*)? Every topic when none are declared. */
+static int
+analyzer_wants(const struct analyzer *a, const char *topic)
+{
+	const char *ctl;
+	size_t i;
+
+	if (a->def.topics == NULL)
+		return 1;
+	(void)vantage_prefixes(0, &ctl, 1);	/* lab.run. */
+	if (strncmp(topic, ctl, strlen(ctl)) == 0)
+		return 1;
+	for (i = 0; a->def.topics[i] != NULL; i++)
+		if (strcmp(topic, a->def.topics[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Subscribe the feed: the vantages' prefixes, or lab.run. and the declared topics, each of
+ * which must lie inside the vantages. */
+static int
+analyzer_subscribe(struct analyzer *a, char **cause)
+{
+	const char *pre[VANTAGE_MAX_PREFIXES];
+	const char *const *t = a->def.topics;
+	int i, np;
+
+	if (t == NULL) {
+		np = vantage_prefixes(a->def.vantages, pre, VANTAGE_MAX_PREFIXES);
+		for (i = 0; i < np; i++)
+			zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, pre[i], strlen(pre[i]));
+		return 0;
+	}
+	for (i = 0; t[i] != NULL; i++)
+		if (!vantage_allows(a->def.vantages, t[i], strlen(t[i])))
+			return util_cause(cause, "%s reads topic \"%.60s\", which its vantages do not "
+			    "carry: add the vantage or drop the topic", a->name, t[i]);
+	(void)vantage_prefixes(0, pre, 1);	/* lab.run.: the end of the run */
+	zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, pre[0], strlen(pre[0]));
+	for (i = 0; t[i] != NULL; i++)
+		zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, t[i], strlen(t[i]));
+	return 0;
+}
+
 /* Options, environment, sockets. */
 struct analyzer *
 analyzer_open(const struct analyzer_def *def, int argc, char **argv, char **cause)
 {
 	struct analyzer *a;
 	const char *env, *sub = getenv("MITMLAB_ANALYZER_SUB"), *pub = getenv("MITMLAB_ANALYZER_PUB");
-	const char *name = getenv("MITMLAB_ANALYZER_NAME"), *pre[VANTAGE_MAX_PREFIXES];
+	const char *name = getenv("MITMLAB_ANALYZER_NAME");
 	unsigned granted;
 	char have[64], want[64];
-	int i, np, hwm = 1000000, zero = 0;
+	int i, hwm = 1000000, zero = 0;
 	struct sigaction sa;
 
 	if (def == NULL || def->on_event == NULL || def->vantages == 0 ||
@@ -123,9 +167,8 @@ analyzer_open(const struct analyzer_def *def, int argc, char **argv, char **caus
 	}
 	zmq_setsockopt(a->sub, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(a->sub, ZMQ_LINGER, &zero, sizeof(zero));
-	np = vantage_prefixes(def->vantages, pre, VANTAGE_MAX_PREFIXES);
-	for (i = 0; i < np; i++)
-		zmq_setsockopt(a->sub, ZMQ_SUBSCRIBE, pre[i], strlen(pre[i]));
+	if (analyzer_subscribe(a, cause) == -1)
+		goto fail;
 	if (zmq_connect(a->sub, a->sub_ep) == -1) {
 		util_cause(cause, "connect %s: %s", a->sub_ep, zmq_strerror(zmq_errno()));
 		goto fail;
@@ -196,7 +239,7 @@ analyzer_one(struct analyzer *a)
 		goto out;
 	}
 	topic = json_string_value(json_object_get(ev, "t"));
-	if (!vantage_allows(a->def.vantages, topic, strlen(topic))) {
+	if (!vantage_allows(a->def.vantages, topic, strlen(topic)) || !analyzer_wants(a, topic)) {
 		a->filtered++;
 		goto out;
 	}
