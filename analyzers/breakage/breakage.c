@@ -189,7 +189,8 @@ int
 main(int argc, char **argv)
 {
 	struct brk b = { json_object(), json_object(), json_object(), 0 };
-	struct analyzer_def def = { "breakage", ANALYZER_CLIENT, brk_event, brk_end, &b };
+	static const char *const topics[] = { "client.result", NULL };
+	struct analyzer_def def = { "breakage", ANALYZER_CLIENT, brk_event, brk_end, &b, topics };
 	int rc;
 
 	anrun_baseline(argc, argv, "client.result", brk_learn, &b, "breakage");

@@ -330,7 +330,9 @@ int
 main(int argc, char **argv)
 {
 	struct dchain d;
-	struct analyzer_def def = { "detect-chain", ANALYZER_CLIENT, dchain_event, dchain_end, &d };
+	static const char *const topics[] = { "client.result", NULL };
+	struct analyzer_def def = { "detect-chain", ANALYZER_CLIENT, dchain_event, dchain_end, &d,
+	    topics };
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));

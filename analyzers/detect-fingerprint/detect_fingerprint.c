@@ -309,8 +309,9 @@ int
 main(int argc, char **argv)
 {
 	struct dfp d;
+	static const char *const topics[] = { "origin.hello", "client.result", NULL };
 	struct analyzer_def def = { "detect-fingerprint", ANALYZER_ORIGIN | ANALYZER_CLIENT,
-	    dfp_event, dfp_end, &d };
+	    dfp_event, dfp_end, &d, topics };
 	int rc;
 
 	memset(&d, 0, sizeof(d));

@@ -64,8 +64,9 @@ int
 main(int argc, char **argv)
 {
 	struct dpath *d = dpath_new();
+	static const char *const topics[] = { "net.flow", "client.result", "probe.ttl", NULL };
 	struct analyzer_def def = { "detect-path", ANALYZER_NET | ANALYZER_CLIENT,
-	    detect_path_event, detect_path_end, d };
+	    detect_path_event, detect_path_end, d, topics };
 	struct analyzer *a;
 	const char *base;
 	char *cause = NULL;

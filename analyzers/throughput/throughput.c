@@ -243,8 +243,10 @@ int
 main(int argc, char **argv)
 {
 	struct tp t;
+	static const char *const topics[] = { "proxy.conn.open", "proxy.conn.close", "proxy.forge",
+	    "proxy.stats", "client.result", NULL };
 	struct analyzer_def def = { "throughput", ANALYZER_PROXY | ANALYZER_CLIENT, tp_event,
-	    tp_end, &t };
+	    tp_end, &t, topics };
 	int rc;
 
 	memset(&t, 0, sizeof(t));

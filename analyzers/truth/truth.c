@@ -83,8 +83,9 @@ int
 main(int argc, char **argv)
 {
 	struct truth t = { json_object(), json_array(), json_object(), json_object() };
+	static const char *const topics[] = { "proxy.conn.open", "client.result", NULL };
 	struct analyzer_def def = { "truth", ANALYZER_PROXY | ANALYZER_CLIENT, truth_event,
-	    truth_end, &t };
+	    truth_end, &t, topics };
 	int rc = analyzer_main(&def, argc, argv);
 
 	json_decref(t.opens);

@@ -41,6 +41,15 @@ for r in "${RUNS[@]}"; do
 	    check_quiet $CHECK same "$ML_TMP/rep1-$n" "$ML_TMP/rep2-$n"
 	ok "$n: example-py (client vantage) saw no proxy.* / lab.truth.* event" \
 	    check_quiet $CHECK isolation "$ML_TMP/rep1-$n"
+	# truth declares the two topics it reads: its feed carries those and lab.run.*, nothing
+	# else of its vantages (proxy.forge, proxy.conn.close, lab.truth.*, client.summary ...)
+	ok "$n: truth was fed only its declared topics" python3 -c "
+import json,sys
+r=json.load(open('$ML_TMP/rep1-$n/truth.json'))
+want=sum(1 for l in open('$r/events.jsonl') if json.loads(l)['t'] in ('proxy.conn.open','client.result','lab.run.start','lab.run.end'))
+offered=r['delivery']['events']
+print('       took', r['result']['events'], 'of', offered, 'offered; want', want)
+sys.exit(0 if r['result']['events']==want and offered>want else 1)"
 	ok "$n: truth gave one verdict per client connection" python3 -c "
 import json,sys
 r=json.load(open('$ML_TMP/rep1-$n/truth.json'))
