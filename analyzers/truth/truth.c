@@ -13,9 +13,11 @@
 
 #include "mitmlab-analyzer.h"
 
+/* Only what the verdicts need is kept, not the events: a run's events stay parsed in memory
+ * otherwise, and keeping a 700-byte proxy.conn.open whole cost as much as parsing it. */
 struct truth {
-	json_t *opens;		/* flow -> proxy.conn.open */
-	json_t *flows;		/* client.result events, in order */
+	json_t *opens;		/* flow -> {action, ts} of its first proxy.conn.open */
+	json_t *flows;		/* {flow, sni, src, outcome, ts} of each client.result, in order */
 	json_t *seen;		/* flow -> true (client flows already listed) */
 	json_t *actions;	/* action -> count over client flows */
 };
@@ -32,10 +34,13 @@ truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, 
 	if (flow == NULL)
 		return 0;
 	if (strcmp(topic, "proxy.conn.open") == 0 && json_object_get(t->opens, flow) == NULL)
-		json_object_set(t->opens, flow, ev);
+		json_object_set_new(t->opens, flow, json_pack("{s:O*, s:O*}", "action",
+		    json_object_get(ev, "action"), "ts", json_object_get(ev, "ts")));
 	else if (strcmp(topic, "client.result") == 0 && json_object_get(t->seen, flow) == NULL) {
 		json_object_set_new(t->seen, flow, json_true());
-		json_array_append(t->flows, ev);
+		json_array_append_new(t->flows, json_pack("{s:s, s:O*, s:O*, s:O*, s:O*}", "flow",
+		    flow, "sni", json_object_get(ev, "sni"), "src", json_object_get(ev, "src"),
+		    "outcome", json_object_get(ev, "outcome"), "ts", json_object_get(ev, "ts")));
 	}
 	return 0;
 }
