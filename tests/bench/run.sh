@@ -19,7 +19,7 @@
 # proxy's closing "upstream sessions" log line, warm-up included).
 # Environment: QUICK=1 (about 2½ min; the full run about 10), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
+#   ROWS="direct relay mitmlab resume pubpair anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
 #        mitmlab-rec and mitmlab-bus (the recorder alone, then with the analyzers; about 1.5
 #        min) split the publishing cost from the analyzers' but drift ±10%, so pubpair is the
@@ -43,6 +43,10 @@
 #        halves (PUB_RATE, default half the engine's first burst), and reports the median
 #        per-pair ratios. The burst's hs/s includes the analyzers slowing the load generator
 #        they share core 0 with; the equal-load CPU per connection is the engine's own cost.
+#        "anfeed" splits pubpair's analyzers' figure: the engine's three events of ANFEED_N
+#        connections (3000 QUICK, 10000 full; tests/bench/anfeed.py, 2,000/s from core 1) go to
+#        a recorder with every analyzer attached on core 0, and each one's CPU per connection
+#        is read from /proc/PID/schedstat (REPS times, medians).
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
 #        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref" and "idle-ref", next to the
 #        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
@@ -60,11 +64,13 @@ case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=${LAT_N:-60}; COLD_N=300; KZ_N=64; IDLE_N=${IDLE_N:-2000}; T=25
 	CHURN_N=${CHURN_N:-10000}; PAIR_N=${PAIR_N:-200}; LL_SEGS=3; LL_CAP_N=600
+	ANFEED_N=${ANFEED_N:-3000}
 else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
+	ANFEED_N=${ANFEED_N:-10000}
 fi
-ROWS=" ${ROWS:-direct relay mitmlab resume pubpair sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume pubpair anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -361,9 +367,10 @@ fi
 # start_analyzers IN OUT: every bus analyzer in the gateway on core 0, subscribed to OUT and
 # publishing to IN, as a scenario runs them; their PIDs are appended to ANPIDS
 ANPIDS=()
+AN_NAMES=(truth throughput detect-chain detect-fingerprint breakage detect-path)
 start_analyzers() {
 	local a van
-	for a in truth throughput detect-chain detect-fingerprint breakage detect-path; do
+	for a in "${AN_NAMES[@]}"; do
 		van=$(python3 -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["vantages"]))' "$ML_TOP/analyzers/$a/analyzer.json")
 		ml_bg "$G" "an-$a" env MITMLAB_ANALYZER_SUB="$2" MITMLAB_ANALYZER_PUB="$1" \
 		    MITMLAB_ANALYZER_NAME="$a" MITMLAB_ANALYZER_VANTAGES="$van" taskset -c 0 "$BUILD/analyzers/$a"
@@ -431,6 +438,33 @@ if want pubpair; then
 	alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
 	for p in "${ANPIDS[@]}" "$PRECPID"; do stop "$p"; done
 	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
+fi
+# anfeed: what each analyzer and the recorder spend per intercepted connection, fed the
+# engine's three events of each (tests/bench/anfeed.py, ANFEED_N connections at 2,000/s from
+# core 1) with no load generator on core 0: pubpair's "analyzers" figure split per analyzer
+if want anfeed; then
+	log "anfeed: $ANFEED_N connections' events to the recorder and ${#AN_NAMES[@]} analyzers"
+	for ((r = 1; r <= REPS; r++)); do
+		FIN=ipc://$ML_TMP/feed.in; FOUT=ipc://$ML_TMP/feed.out; rm -f "$ML_TMP/feed-events.jsonl"
+		ml_bg "$G" feedrec taskset -c 0 "$ML_BIN" bus --in "$FIN" --out "$FOUT" --record "$ML_TMP/feed-events.jsonl"
+		FRECPID=$ML_LASTPID
+		ANPIDS=(); start_analyzers "$FIN" "$FOUT"
+		sleep 1
+		declare -A ns0=(); for p in "${ANPIDS[@]}" "$FRECPID"; do ns0[$p]=$(schedns "$p"); done
+		sent=$(ip netns exec "$G" timeout -k 5 90 taskset -c 1 /usr/bin/python3 "$HERE/anfeed.py" \
+		    --in "$FIN" --count "$ANFEED_N" --rate 2000 2>"$ML_TMP/anfeed.err") || sent=0
+		quiet "${ANPIDS[@]}" "$FRECPID"
+		an="" i=0
+		for p in "${ANPIDS[@]}"; do
+			an="$an${an:+,}\"${AN_NAMES[$i]}\":$(($(schedns "$p") - ns0[$p]))"; i=$((i + 1))
+		done
+		rec_ns=$(($(schedns "$FRECPID") - ns0[$FRECPID]))
+		alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
+		for p in "${ANPIDS[@]}" "$FRECPID"; do stop "$p"; done
+		# the fed events only (the analyzers' results and bus.stats are recorded too)
+		recorded=$(grep -c '^{"v":1,"t":"proxy\.' "$ML_TMP/feed-events.jsonl" 2>/dev/null || echo 0)
+		echo "{\"row\":\"anfeed\",\"kind\":\"anfeed\",\"rep\":$r,\"conns\":$ANFEED_N,\"sent\":${sent:-0},\"recorded\":$recorded,\"alive\":$alive,\"rec_ns\":$rec_ns,\"an_ns\":{$an}}" >>"$RES"
+	done
 fi
 if want bus; then
 	BUSIN=ipc://$ML_TMP/bus.in; BUSOUT=ipc://$ML_TMP/bus.out

@@ -121,6 +121,18 @@ for x in recs:
         extra["netq"] = {"pkts_per_s_peak": pps, "MBps": x["bytes"] / 1e6 / x["secs"] if x["secs"] else None,
                          "cpu_s": x["cpu"], "cpu_per_GB": x["cpu"] / (x["bytes"] / 1e9) if x["bytes"] else None}
 
+# anfeed: per analyzer and the recorder, µs of CPU per connection (median over reps); reps in
+# which the recorder did not record every event sent, or an analyzer died, are left out
+af = [x for x in recs if x["kind"] == "anfeed"]
+if af:
+    good = [x for x in af if x["sent"] > 0 and x["recorded"] == x["sent"] and x["alive"] == len(x["an_ns"])]
+    e = {"conns": af[0]["conns"], "reps": len(af), "reps_complete": len(good)}
+    if good:
+        e["recorder_us"] = med([x["rec_ns"] / 1e3 / x["conns"] for x in good])
+        e["analyzers_us"] = {a: med([x["an_ns"][a] / 1e3 / x["conns"] for x in good]) for a in good[0]["an_ns"]}
+        e["analyzers_total_us"] = med([sum(x["an_ns"].values()) / 1e3 / x["conns"] for x in good])
+    extra["anfeed"] = e
+
 for k, e in extra.items():
     if not k.startswith("latpair"):
         continue
@@ -256,6 +268,15 @@ if reps_both:
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
              f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost} (target: within 5%)")
+a = extra.get("anfeed")
+if a:
+    if a.get("analyzers_us"):
+        per = ", ".join(f"{k} {v:.1f}" for k, v in a["analyzers_us"].items())
+        L.append(f"- anfeed (the engine's 3 events per intercepted connection, {a['conns']} connections at 2,000/s, "
+                 f"{a['reps_complete']}/{a['reps']} reps complete): µs of CPU per connection: the recorder "
+                 f"{a['recorder_us']:.1f}, the analyzers {a['analyzers_total_us']:.1f} ({per})")
+    else:
+        L.append(f"- anfeed: no complete rep of {a['reps']} (events lost or an analyzer died; see raw.jsonl)")
 c = extra.get("mitmlab-cold")
 if c:
     L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
