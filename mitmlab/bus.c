@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -32,6 +33,7 @@
 #define BUS_FWD_RCVHWM 1000000		/* forwarder queue per direction, messages */
 #define BUS_FWD_DRAIN_NS 1000000000ull	/* at stop, drain the input for at most 1 s ... */
 #define BUS_FWD_QUIET_MS 50		/* ... or until it has been quiet this long */
+#define BUS_ANALYZER_SRC "analyzer."	/* analyzers' sources (analyzers/README.md) */
 
 struct bus {
 	void *sock;		/* ZMQ_XPUB; NULL on a disabled bus */
@@ -67,6 +69,7 @@ struct bus_fwd {
 	uint64_t rec_errors;
 	uint64_t last_warn_ns;
 	uint64_t suppressed;
+	uint64_t lab_events;		/* valid events from sources other than analyzer.* */
 	struct bus_fwd_stats st;
 };
 
@@ -510,6 +513,7 @@ bus_fwd_message(struct bus_fwd *f)
 	zmq_msg_t part[2];
 	int nframes = 0;
 	char *cause = NULL;
+	const char *src;
 	json_t *ev;
 
 	if (bus_recv2(f->xsub, part, &nframes) == -1) {
@@ -530,8 +534,10 @@ bus_fwd_message(struct bus_fwd *f)
 		free(cause);
 		goto out;
 	}
-	bus_fwd_seq(f, json_string_value(json_object_get(ev, "src")),
-	    (uint64_t)json_integer_value(json_object_get(ev, "seq")));
+	src = json_string_value(json_object_get(ev, "src"));
+	if (strncmp(src, BUS_ANALYZER_SRC, strlen(BUS_ANALYZER_SRC)) != 0)
+		f->lab_events++;
+	bus_fwd_seq(f, src, (uint64_t)json_integer_value(json_object_get(ev, "seq")));
 	bus_fwd_record(f, zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), ev);
 	json_decref(ev);
 	if (zmq_msg_send(&part[0], f->xpub, ZMQ_DONTWAIT | ZMQ_SNDMORE) != -1 &&
@@ -670,10 +676,18 @@ bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
 	return bus_forward_ex(in_ep, out_ep, record_path, stop, NULL, cause);
 }
 
-/* The forwarder loop: poll both sides, bounded batches, periodic flush, stats at the end. */
+/* bus_forward_live without the live view. */
 int
 bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, struct bus_fwd_stats *stats, char **cause)
+{
+	return bus_forward_live(in_ep, out_ep, record_path, stop, stats, NULL, cause);
+}
+
+/* The forwarder loop: poll both sides, bounded batches, periodic flush, stats at the end. */
+int
+bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
+    volatile int *stop, struct bus_fwd_stats *stats, struct bus_fwd_live *live, char **cause)
 {
 	struct bus_fwd f;
 	uint64_t last_flush = util_mono_ns();
@@ -709,6 +723,10 @@ bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
 		for (i = 0; i < BUS_FWD_BATCH && (it[1].revents & ZMQ_POLLIN); i++)
 			if (bus_fwd_subscription(&f) == -1)
 				break;
+		if (live != NULL) {
+			atomic_store(&live->lab_events, f.lab_events);
+			atomic_fetch_add(&live->passes, 1);
+		}
 		if (f.rec != NULL && util_mono_ns() - last_flush >= BUS_FWD_FLUSH_NS) {
 			fflush(f.rec);
 			last_flush = util_mono_ns();
@@ -731,6 +749,30 @@ out:
 	if (stats != NULL)
 		*stats = f.st;
 	return rc;
+}
+
+/* Two turns of the forwarder's loop without a lab event, within max_ms. */
+int
+bus_fwd_wait_quiet(struct bus_fwd_live *live, int max_ms)
+{
+	uint64_t deadline = util_mono_ns() + (uint64_t)(max_ms > 0 ? max_ms : 0) * 1000000ull;
+	uint64_t lab = atomic_load(&live->lab_events), pass = atomic_load(&live->passes);
+
+	for (;;) {
+		uint64_t l, p;
+
+		/* the loop turns at least every BUS_FWD_POLL_MS while it runs */
+		usleep(20000);
+		l = atomic_load(&live->lab_events);
+		p = atomic_load(&live->passes);
+		if (l != lab) {
+			lab = l;
+			pass = p;
+		} else if (p >= pass + 2)
+			return 1;
+		if (util_mono_ns() >= deadline)
+			return 0;
+	}
 }
 
 /* Subscriber printing valid events as JSON lines, bounded by count, time and *stop. */

@@ -17,6 +17,7 @@
 #ifndef MITMLAB_BUS_H
 #define MITMLAB_BUS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -90,6 +91,26 @@ int bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
 /* bus_forward that also returns the counts in *stats (may be NULL). */
 int bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, struct bus_fwd_stats *stats, char **cause);
+
+/* What a running forwarder has done so far, readable from another thread while it runs. */
+struct bus_fwd_live {
+	_Atomic uint64_t lab_events;	/* valid events read from sources other than analyzer.* */
+	_Atomic uint64_t passes;	/* turns of its loop (each reads its input until empty or
+					 * BUS_FWD_BATCH messages, or found it empty) */
+};
+/* bus_forward_ex that keeps *live (may be NULL) up to date. */
+int bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
+    volatile int *stop, struct bus_fwd_stats *stats, struct bus_fwd_live *live, char **cause);
+/*
+ * The end-of-run barrier. The forwarder's input queues each publisher's messages apart and
+ * takes them in turn, so an event published now can be read before events that publishers
+ * which have already closed left queued. Call this once every lab component whose events must
+ * come first has closed its bus (bus_close flushed them): it returns 1 when the forwarder has
+ * turned its loop twice without reading a lab event (analyzers' verdicts may go on), so every
+ * earlier lab event is recorded and forwarded before what is published next; 0 when max_ms
+ * passed first.
+ */
+int bus_fwd_wait_quiet(struct bus_fwd_live *live, int max_ms);
 
 /*
  * Subscribe to endpoint (a forwarder's output) for the given topic prefixes (none: all) and

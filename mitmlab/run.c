@@ -51,6 +51,7 @@
 #define RUN_PORT_WAIT_MS	20000	/* the engine and the origins listening */
 #define RUN_WAIT_MAX		3600000	/* a scaled start-up wait stops at an hour */
 #define RUN_ENGINE_HS_MS	10000	/* the engine's own --handshake-timeout default */
+#define RUN_END_QUIET_MS	5000	/* lab.run.end waits this long for the lab's last events */
 
 struct run_proc {
 	pid_t	 pid;
@@ -72,6 +73,7 @@ struct run {
 	pthread_t		 fwd;
 	int			 fwd_started;
 	volatile int		 fwd_stop;
+	struct bus_fwd_live	 fwd_live;	/* the forwarder's progress, for the end barrier */
 	struct run_proc		 procs[RUN_MAX_PROCS];
 	pid_t			 origin_pids[64];
 	size_t			 n_procs;
@@ -134,7 +136,8 @@ run_forward_main(void *arg)
 	char rec[PATH_MAX + 16], *cause = NULL;
 
 	run_path(r, rec, sizeof(rec), "events.jsonl");
-	if (bus_forward(r->bus_in, r->bus_out, rec, &r->fwd_stop, &cause) == -1) {
+	if (bus_forward_live(r->bus_in, r->bus_out, rec, &r->fwd_stop, NULL, &r->fwd_live,
+	    &cause) == -1) {
 		log_warnx("bus forwarder: %s", cause);
 		free(cause);
 	}
@@ -1136,6 +1139,15 @@ run_teardown(struct run *r)
 		capture_stop(r->caps[i], NULL);
 	r->wall_end = util_now_ns();
 	if (r->bus != NULL) {
+		/* Every component has exited and flushed its bus; lab.run.end must come after
+		 * all of their events, or analyzers end without the last ones. Without this
+		 * barrier it could overtake events still queued from a closed publisher (see
+		 * bus_fwd_wait_quiet; test_bus's test_end_barrier shows it). */
+		if (r->fwd_started && !bus_fwd_wait_quiet(&r->fwd_live,
+		    (int)run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX)))
+			log_warnx("bus: lab events still arriving %u ms after the lab stopped; "
+			    "lab.run.end may come before some of them (analyzers miss those)",
+			    run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX));
 		ev = bus_event("lab.run.end");
 		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted));
 		bus_publish(r->bus, ev);

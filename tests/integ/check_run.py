@@ -6,7 +6,8 @@ Expectations are derived from the run's own ground truth (the lab.truth.scenario
 runner publishes: targets, rules, gateway settings, clients and their trust) — never from
 logs. Checks:
   * every event has the contract keys; per-source sequence numbers have no gaps; the bus
-    recorder saw no invalid message and counted no gap;
+    recorder saw no invalid message and counted no gap; nothing but the analyzers' and the
+    recorder's events follows lab.run.end;
   * the gateway's decision per flow is exactly what the targets/rules say (intercept only the
     targeted SNI set, splice everything else, block what the rules block);
   * every client connection ends with the outcome class its trust store implies;
@@ -61,6 +62,12 @@ check(f"no event lost at the end: every client and origin's last event arrived (
                            for s in short[:4]))
 starts, ends = by.get("lab.run.start", []), by.get("lab.run.end", [])
 check("run start and end recorded", len(starts) == 1 and len(ends) == 1)
+# analyzers stop reading at lab.run.end: only their own events and the recorder's may follow
+if ends:
+    at = next(i for i, e in enumerate(events) if e.get("t") == "lab.run.end")
+    late = [e for e in events[at + 1:] if not e["src"].startswith("analyzer.") and e["src"] != "bus"]
+    check("lab.run.end recorded after every lab event", not late,
+          f"{len(late)} after it, first: {late[0]['t']} from {late[0]['src']}" if late else "")
 
 
 # -- the policy the scenario declares
