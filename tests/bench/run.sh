@@ -48,7 +48,8 @@
 #        a recorder with every analyzer attached on core 0, and each one's CPU per connection
 #        is read from /proc/PID/schedstat (REPS times, medians).
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
-#        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref" and "idle-ref", next to the
+#        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref", "idle-ref",
+#        "mitmlab-cold-ref" and "mitmlab-kz2019-ref", next to the
 #        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
 #   WRAP="CMD ARGS": prefix for the mitmlab proxy rows (profiling only, e.g. WRAP="heaptrack -o
 #        /tmp/h"); the figures of a wrapped run include the wrapper and are not the proxy's.
@@ -591,26 +592,31 @@ if want latload; then
 fi
 
 # ---- mitmlab extras: cold cache (distinct SNI), kz2019 forging, idle connections, churn ----
+# cold and kz: each variant is a fresh proxy, so its cache starts empty for the same names
 if want cold; then
-log "mitmlab cold cache"
-if start_proxy mitmlab-cold "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
+for v in "${VARIANTS[@]}"; do
+log "mitmlab cold cache${v%%|*}"
+if start_proxy "mitmlab-cold${v%%|*}" "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
 	c0=$(procstat "$PSTART" | cut -d' ' -f1)
 	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$COLD_N" 4 c || echo '{}')
 	c1=$(procstat "$PSTART" | cut -d' ' -f1)
-	echo "{\"row\":\"mitmlab-cold\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+	echo "{\"row\":\"mitmlab-cold${v%%|*}\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 	stop "$PSTART"
 fi
+done
 fi
 if want kz; then
-log "mitmlab kz2019 forging"
-if start_proxy mitmlab-kz "$ML_BIN" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"; then
+for v in "${VARIANTS[@]}"; do
+log "mitmlab kz2019 forging${v%%|*}"
+if start_proxy "mitmlab-kz${v%%|*}" "${v#*|}" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"; then
 	sleep 3   # let the key pool fill
 	c0=$(procstat "$PSTART" | cut -d' ' -f1)
 	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$KZ_N" 4 kz || echo '{}')
 	c1=$(procstat "$PSTART" | cut -d' ' -f1)
-	echo "{\"row\":\"mitmlab-kz2019\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+	echo "{\"row\":\"mitmlab-kz2019${v%%|*}\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 	stop "$PSTART"
 fi
+done
 fi
 if want idle; then
 for v in "${VARIANTS[@]}"; do

@@ -277,14 +277,16 @@ if a:
                  f"{a['recorder_us']:.1f}, the analyzers {a['analyzers_total_us']:.1f} ({per})")
     else:
         L.append(f"- anfeed: no complete rep of {a['reps']} (events lost or an analyzer died; see raw.jsonl)")
-c = extra.get("mitmlab-cold")
-if c:
-    L.append(f"- mitmlab distinct SNI, cold cache ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
-k = extra.get("mitmlab-kz2019")
-if k:
-    L.append(f"- kz2019 (RSA-2048 e=3 per host, key pool 32): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
-             f"{k['cpu_per_1000']:.0f} CPU-s/1000; first-connection latency for a new host p50 {f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms "
-             f"(median of the first 8 new hosts: {f(k['first_ms'],'{:.1f}')} ms)")
+for r in ("", "-ref"):
+    ref = " (REF_BIN)" if r else ""
+    c = extra.get("mitmlab-cold" + r)
+    if c:
+        L.append(f"- mitmlab distinct SNI, cold cache{ref} ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
+    k = extra.get("mitmlab-kz2019" + r)
+    if k:
+        L.append(f"- kz2019{ref} (RSA-2048 e=3 per host, key pool 32): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
+                 f"{k['cpu_per_1000']:.0f} CPU-s/1000; first-connection latency for a new host p50 {f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms "
+                 f"(median of the first 8 new hosts: {f(k['first_ms'],'{:.1f}')} ms)")
 for k in ("latpair", "latpair-ref"):
     e = extra.get(k)
     if e:
