@@ -29,8 +29,8 @@
 #include <openssl/x509v3.h>
 
 #include "forge.h"
-#include "pki.h"
 #include "log.h"
+#include "pki.h"
 #include "util.h"
 
 #define FORGE_HOUR		3600L
@@ -641,7 +641,7 @@ forge_cert(const struct forge_profile *p, X509 *orig, const char *sni, EVP_PKEY 
 		rv = forge_body_squid(x, orig, issuer, issuer_key, cause);
 		break;
 	}
-	if (rv == 0 && !X509_set_pubkey(x, key)) {
+	if (rv == 0 && !X509_set_pubkey(x, pki_key_certpub(key))) {
 		util_cause(cause, "forge %s: setting the key: %s", p->name, log_ssl_reason());
 		rv = -1;
 	}

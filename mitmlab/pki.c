@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -91,6 +92,122 @@ pki_add_years(time_t t, int n)
 	return timegm(&tm);
 }
 
+/*
+ * Certificate public keys without OpenSSL 3.0's encoder. X509_set_pubkey encodes a provider
+ * key to DER with an OSSL_ENCODER and decodes it back with an OSSL_DECODER, and 3.0 builds
+ * both from scratch on every call: 260-360 µs of a forged certificate's 290-360 on the bench
+ * VM (certificate, signature and SSL_use_certificate), most of what a cold connection costs
+ * over a warm one. A key with a legacy method (EC_KEY, RSA) is encoded by that method instead:
+ * 56-60 µs for the same forge, and the SubjectPublicKeyInfo is the same bytes. So every key
+ * that pki_keygen makes or pki_read_key loads carries, in its ex_data, a public-only legacy
+ * twin, which forge puts into certificates (pki_key_certpub). The twin is attached while one
+ * thread owns the key and only read afterwards. The legacy calls are deprecated in 3.0 (and
+ * still there in every 3.x), hence the pragmas around them; other key types get no twin.
+ */
+static CRYPTO_ONCE pki_twin_once = CRYPTO_ONCE_STATIC_INIT;
+static int pki_twin_idx = -1;
+
+/* ex_data free callback: the twin goes with its key. */
+static void
+pki_twin_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	EVP_PKEY_free(ptr);
+}
+
+/* The ex_data index (once). */
+static void
+pki_twin_init(void)
+{
+	pki_twin_idx = EVP_PKEY_get_ex_new_index(0, NULL, NULL, NULL, pki_twin_free);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* A legacy EC key holding only k's group and public point, in a new EVP_PKEY; NULL if not. */
+static EVP_PKEY *
+pki_twin_ec(EVP_PKEY *k)
+{
+	EC_KEY *full = EVP_PKEY_get1_EC_KEY(k), *pub = EC_KEY_new();
+	EVP_PKEY *t = EVP_PKEY_new();
+
+	if (full != NULL && pub != NULL && t != NULL &&
+	    EC_KEY_set_group(pub, EC_KEY_get0_group(full)) == 1 &&
+	    EC_KEY_set_public_key(pub, EC_KEY_get0_public_key(full)) == 1 &&
+	    EVP_PKEY_assign_EC_KEY(t, pub) == 1)
+		pub = NULL;		/* t owns it */
+	else {
+		EVP_PKEY_free(t);
+		t = NULL;
+	}
+	EC_KEY_free(pub);
+	EC_KEY_free(full);
+	return t;
+}
+
+/* A legacy RSA key holding only k's modulus and exponent, in a new EVP_PKEY; NULL if not. */
+static EVP_PKEY *
+pki_twin_rsa(EVP_PKEY *k)
+{
+	RSA *full = EVP_PKEY_get1_RSA(k), *pub = RSA_new();
+	const BIGNUM *fn = NULL, *fe = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	EVP_PKEY *t = EVP_PKEY_new();
+
+	if (full != NULL)
+		RSA_get0_key(full, &fn, &fe, NULL);
+	if (fn != NULL && fe != NULL && pub != NULL && t != NULL &&
+	    (n = BN_dup(fn)) != NULL && (e = BN_dup(fe)) != NULL &&
+	    RSA_set0_key(pub, n, e, NULL) == 1) {
+		n = e = NULL;		/* pub owns them */
+		if (EVP_PKEY_assign_RSA(t, pub) == 1)
+			pub = NULL;	/* t owns it */
+	}
+	if (pub != NULL) {
+		EVP_PKEY_free(t);
+		t = NULL;
+	}
+	BN_free(n);
+	BN_free(e);
+	RSA_free(pub);
+	RSA_free(full);
+	return t;
+}
+#pragma GCC diagnostic pop
+
+/* Attach k's twin (k is not shared yet). Without one, certificates take k itself. */
+static void
+pki_twin_attach(EVP_PKEY *k)
+{
+	EVP_PKEY *t = NULL;
+
+	if (!CRYPTO_THREAD_run_once(&pki_twin_once, pki_twin_init) || pki_twin_idx < 0)
+		return;
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC)
+		t = pki_twin_ec(k);
+	else if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA)
+		t = pki_twin_rsa(k);
+	if (t != NULL && EVP_PKEY_set_ex_data(k, pki_twin_idx, t) != 1)
+		EVP_PKEY_free(t);
+	ERR_clear_error();
+}
+
+/* The key to put into a certificate for k: its twin, or k. */
+EVP_PKEY *
+pki_key_certpub(EVP_PKEY *k)
+{
+	EVP_PKEY *t;
+
+	if (k == NULL || pki_twin_idx < 0)
+		return k;
+	t = EVP_PKEY_get_ex_data(k, pki_twin_idx);
+	return t != NULL ? t : k;
+}
+
 /* Generate an RSA key (bits, e) or an EC P-256 key when bits == 0. */
 EVP_PKEY *
 pki_keygen(int bits, unsigned long e, char **cause)
@@ -115,6 +232,7 @@ pki_keygen(int bits, unsigned long e, char **cause)
 		goto fail;
 	BN_free(bn);
 	EVP_PKEY_CTX_free(ctx);
+	pki_twin_attach(pk);
 	return pk;
 fail:
 	if (bits == 0)
@@ -289,6 +407,8 @@ pki_read_key(const char *path, char **cause)
 	BIO_free(b);
 	if (k == NULL)
 		util_cause(cause, "%s: not a PEM private key: %s", path, log_ssl_reason());
+	else
+		pki_twin_attach(k);
 	return k;
 }
 

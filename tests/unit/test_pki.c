@@ -2,7 +2,8 @@
 /*
  * test_pki — pki_ca_init for every profile: names with the lab marker, key sizes and
  * exponents, validity windows, CA extensions, chain verification at the right time (and the
- * isca-2024 expired intermediate failing), file modes, ca.json, and --seed reproducibility.
+ * isca-2024 expired intermediate failing), file modes, ca.json, and --seed reproducibility;
+ * and the public-only twin that puts a key into certificates without OpenSSL 3.0's encoder.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,8 @@
 
 #include <jansson.h>
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "pki.h"
@@ -366,6 +369,88 @@ test_errors(void **state)
 	assert_null(pki_keygen(1, 3, NULL));
 }
 
+/* A self-signed certificate for pub, signed with priv; its SubjectPublicKeyInfo as DER. */
+static int
+spki_of(EVP_PKEY *pub, EVP_PKEY *priv, unsigned char **der, X509 **out)
+{
+	X509 *x = X509_new();
+	int len;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	assert_int_equal(X509_set_pubkey(x, pub), 1);
+	assert_true(X509_sign(x, priv, EVP_sha256()) > 0);
+	*der = NULL;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), der);
+	assert_true(len > 0);
+	*out = x;
+	return len;
+}
+
+/* The twin of k: another object, without the private part, that puts the same
+ * SubjectPublicKeyInfo into a certificate as k, which k's private key then matches. */
+static void
+check_twin(EVP_PKEY *k)
+{
+	EVP_PKEY *t = pki_key_certpub(k);
+	unsigned char *a, *b;
+	X509 *xa, *xb;
+	int la, lb;
+
+	assert_non_null(t);
+	assert_ptr_not_equal(t, k);
+	/* the private key encodes, the twin has none to encode */
+	assert_true(i2d_PrivateKey(k, NULL) > 0);
+	assert_true(i2d_PrivateKey(t, NULL) <= 0);
+	ERR_clear_error();
+	la = spki_of(k, k, &a, &xa);
+	lb = spki_of(t, k, &b, &xb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(a, b, (size_t)la);
+	assert_int_equal(X509_check_private_key(xb, k), 1);
+	assert_int_equal(X509_verify(xb, k), 1);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_free(xa);
+	X509_free(xb);
+}
+
+/* pki_keygen and pki_read_key give EC and RSA keys a public-only twin for certificates;
+ * keys made elsewhere are their own. */
+static void
+test_certpub_twin(void **state)
+{
+	char tmpl[] = "/tmp/test_pki_twin.XXXXXX", path[64], *cause = NULL;
+	EVP_PKEY *ec = pki_keygen(0, 0, NULL), *rsa = pki_keygen(2048, 3, NULL), *other, *read;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_non_null(ec);
+	assert_non_null(rsa);
+	check_twin(ec);
+	check_twin(rsa);
+	/* read back from PEM */
+	assert_true((fd = mkstemp(tmpl)) >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s", tmpl);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	read = pki_read_key(path, &cause);
+	unlink(path);
+	assert_non_null(read);
+	check_twin(read);
+	/* not made by pki: no twin */
+	assert_non_null(other = EVP_EC_gen("P-256"));
+	assert_ptr_equal(pki_key_certpub(other), other);
+	assert_null(pki_key_certpub(NULL));
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(read);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+}
+
 int
 main(void)
 {
@@ -375,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_isca2024),
 		cmocka_unit_test(test_plain_and_seed),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_certpub_twin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
