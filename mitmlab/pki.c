@@ -191,7 +191,10 @@ pki_twin_attach(EVP_PKEY *k)
 		t = pki_twin_ec(k);
 	else if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA)
 		t = pki_twin_rsa(k);
-	if (t != NULL && EVP_PKEY_set_ex_data(k, pki_twin_idx, t) != 1)
+	/* Comparing the two (as SSL_use_PrivateKey will, on every worker) exports the twin to
+	 * the provider once and caches that in it, now, while no other thread sees it; a twin
+	 * that does not match is not used. */
+	if (t != NULL && (EVP_PKEY_eq(t, k) != 1 || EVP_PKEY_set_ex_data(k, pki_twin_idx, t) != 1))
 		EVP_PKEY_free(t);
 	ERR_clear_error();
 }
