@@ -622,8 +622,11 @@ forge_cert(const struct forge_profile *p, X509 *orig, const char *sni, EVP_PKEY 
 		util_cause(cause, "out of memory");
 		return NULL;
 	}
+	/* The key goes in before the body: sslsplit's subjectKeyIdentifier "hash" is computed
+	 * from it, as sslsplit does (set after, every such leaf had SHA-1 of an empty key). */
 	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(issuer))) {
+	    !X509_set_issuer_name(x, X509_get_subject_name(issuer)) ||
+	    !X509_set_pubkey(x, pki_key_certpub(key))) {
 		util_cause(cause, "forge %s: %s", p->name, log_ssl_reason());
 		goto out;
 	}
@@ -641,7 +644,8 @@ forge_cert(const struct forge_profile *p, X509 *orig, const char *sni, EVP_PKEY 
 		rv = forge_body_squid(x, orig, issuer, issuer_key, cause);
 		break;
 	}
-	if (rv == 0 && !X509_set_pubkey(x, pki_key_certpub(key))) {
+	/* Squid's body signs with the issuer's key in place to derive its serial */
+	if (rv == 0 && p->kind == FORGE_SQUID && !X509_set_pubkey(x, pki_key_certpub(key))) {
 		util_cause(cause, "forge %s: setting the key: %s", p->name, log_ssl_reason());
 		rv = -1;
 	}

@@ -294,6 +294,9 @@ test_sslsplit(void **state)
 	const struct forge_profile *p = forge_profile_find("sslsplit");
 	X509 *a = forge("sslsplit", orig, "www.example.com");
 	BIGNUM *so = serial(orig), *sa = serial(a);
+	const ASN1_OCTET_STRING *ski;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = sizeof(md);
 
 	(void)state;
 	assert_int_equal(forge_profile_keymode(p), FORGE_KEY_PER_PROCESS);
@@ -306,6 +309,12 @@ test_sslsplit(void **state)
 	assert_true(same_ext(a, orig, NID_ext_key_usage));
 	assert_true(same_ext(a, orig, NID_subject_alt_name));
 	assert_true(has_ext(a, NID_subject_key_identifier));
+	/* the SKI hashes the leaf's own key (sslsplit sets the key before its extensions), not
+	 * an empty one (SHA-1 of nothing, da39a3ee…, which every forged leaf had) */
+	assert_int_equal(X509_pubkey_digest(a, EVP_sha1(), md, &n), 1);
+	assert_non_null(ski = X509_get0_subject_key_id(a));
+	assert_int_equal(ASN1_STRING_length(ski), (int)n);
+	assert_memory_equal(ASN1_STRING_get0_data(ski), md, n);
 	assert_true(has_ext(a, NID_authority_key_identifier));
 	assert_int_equal(X509_get_key_usage(a), KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
 	assert_false(has_ext(a, NID_info_access));
