@@ -465,7 +465,8 @@ out:
 }
 
 /* squid: serial = SHA-1(signing cert DER || TBS of x with a provisional serial/key). The
- * provisional certificate is signed once so that its TBS carries the signature algorithm. */
+ * provisional certificate is signed once so that its TBS carries the signature algorithm;
+ * x gets its own key back afterwards. */
 static int
 forge_serial_squid(X509 *x, X509 *issuer, EVP_PKEY *issuer_key, char **cause)
 {
@@ -473,6 +474,7 @@ forge_serial_squid(X509 *x, X509 *issuer, EVP_PKEY *issuer_key, char **cause)
 	unsigned int n = 20;
 	int dlen, tlen, rv = -1;
 	EVP_MD_CTX *mc = NULL;
+	EVP_PKEY *leaf = X509_get_pubkey(x);	/* a reference: the provisional key replaces it */
 	BIGNUM *bn = NULL;
 
 	/* provisional serial: SHA-1 of the signing certificate's public key */
@@ -489,12 +491,14 @@ forge_serial_squid(X509 *x, X509 *issuer, EVP_PKEY *issuer_key, char **cause)
 	    EVP_DigestFinal_ex(mc, md, &n) != 1)
 		goto out;
 	md[0] &= 0x7f;		/* positive: clear bit 159 */
-	if (BN_bin2bn(md, 20, bn) == NULL || forge_set_serial(x, bn) == -1)
+	if (BN_bin2bn(md, 20, bn) == NULL || forge_set_serial(x, bn) == -1 || leaf == NULL ||
+	    !X509_set_pubkey(x, leaf))
 		goto out;
 	rv = 0;
 out:
 	if (rv == -1)
 		util_cause(cause, "squid serial: %s", log_ssl_reason());
+	EVP_PKEY_free(leaf);
 	EVP_MD_CTX_free(mc);
 	OPENSSL_free(der);
 	OPENSSL_free(tbs);
@@ -643,11 +647,6 @@ forge_cert(const struct forge_profile *p, X509 *orig, const char *sni, EVP_PKEY 
 	case FORGE_SQUID:
 		rv = forge_body_squid(x, orig, issuer, issuer_key, cause);
 		break;
-	}
-	/* Squid's body signs with the issuer's key in place to derive its serial */
-	if (rv == 0 && p->kind == FORGE_SQUID && !X509_set_pubkey(x, pki_key_certpub(key))) {
-		util_cause(cause, "forge %s: setting the key: %s", p->name, log_ssl_reason());
-		rv = -1;
 	}
 	if (rv == 0 && X509_sign(x, issuer_key, EVP_sha256()) <= 0) {
 		util_cause(cause, "forge %s: signing: %s", p->name, log_ssl_reason());
