@@ -95,10 +95,11 @@ pki_add_years(time_t t, int n)
 /*
  * Certificate public keys without OpenSSL 3.0's encoder. X509_set_pubkey encodes a provider
  * key to DER with an OSSL_ENCODER and decodes it back with an OSSL_DECODER, and 3.0 builds
- * both from scratch on every call: 260-360 µs of a forged certificate's 290-360 on the bench
- * VM (certificate, signature and SSL_use_certificate), most of what a cold connection costs
- * over a warm one. A key with a legacy method (EC_KEY, RSA) is encoded by that method instead:
- * 56-60 µs for the same forge, and the SubjectPublicKeyInfo is the same bytes. So every key
+ * both from scratch on every call. A key with a legacy method (EC_KEY, RSA) is encoded by
+ * that method instead, and the SubjectPublicKeyInfo is the same bytes: on the bench VM a
+ * forge (certificate, signature, SSL_use_certificate and SSL_use_PrivateKey) took 262-357
+ * µs with the provider key and 56-60 µs with a legacy one, most of what a cold connection
+ * cost over a warm one. So every key
  * that pki_keygen makes or pki_read_key loads carries, in its ex_data, a public-only legacy
  * twin, which forge puts into certificates (pki_key_certpub). The twin is attached while one
  * thread owns the key and only read afterwards. The legacy calls are deprecated in 3.0 (and
@@ -205,7 +206,8 @@ pki_key_certpub(EVP_PKEY *k)
 {
 	EVP_PKEY *t;
 
-	if (k == NULL || pki_twin_idx < 0)
+	if (k == NULL || !CRYPTO_THREAD_run_once(&pki_twin_once, pki_twin_init) ||
+	    pki_twin_idx < 0)
 		return k;
 	t = EVP_PKEY_get_ex_data(k, pki_twin_idx);
 	return t != NULL ? t : k;
