@@ -33,7 +33,6 @@
 #define BUS_FWD_RCVHWM 1000000		/* forwarder queue per direction, messages */
 #define BUS_FWD_DRAIN_NS 1000000000ull	/* at stop, drain the input for at most 1 s ... */
 #define BUS_FWD_QUIET_MS 50		/* ... or until it has been quiet this long */
-#define BUS_ANALYZER_SRC "analyzer."	/* analyzers' sources (analyzers/README.md) */
 
 struct bus {
 	void *sock;		/* ZMQ_XPUB; NULL on a disabled bus */
@@ -535,7 +534,7 @@ bus_fwd_message(struct bus_fwd *f)
 		goto out;
 	}
 	src = json_string_value(json_object_get(ev, "src"));
-	if (strncmp(src, BUS_ANALYZER_SRC, strlen(BUS_ANALYZER_SRC)) != 0)
+	if (strncmp(src, BUSMSG_ANALYZER_SRC, strlen(BUSMSG_ANALYZER_SRC)) != 0)
 		f->lab_events++;
 	bus_fwd_seq(f, src, (uint64_t)json_integer_value(json_object_get(ev, "seq")));
 	bus_fwd_record(f, zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), ev);

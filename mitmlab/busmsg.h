@@ -19,6 +19,7 @@
 #define BUSMSG_MAX_TOPIC 128
 #define BUSMSG_MAX_BODY (1024 * 1024)
 #define BUSMSG_MAX_SRC 128
+#define BUSMSG_ANALYZER_SRC "analyzer."	/* an analyzer's src: this and its name */
 
 /*
  * Parse and validate one message. Returns the event object (a new reference the caller

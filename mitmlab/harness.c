@@ -550,7 +550,7 @@ harness_start_opts(const struct harness_opts *o, char **cause)
 				util_cause(cause, "analyzer %s named twice", a->m.name);
 				goto fail;
 			}
-		snprintf(a->src, sizeof(a->src), "analyzer.%s", a->m.name);
+		snprintf(a->src, sizeof(a->src), BUSMSG_ANALYZER_SRC "%s", a->m.name);
 		snprintf(a->log, sizeof(a->log), "%.4000s/analyzer-%s.log", h->log_dir, a->m.name);
 		if ((a->verdicts = json_array()) == NULL) {
 			util_cause(cause, "out of memory");

@@ -133,7 +133,7 @@ analyzer_open(const struct analyzer_def *def, int argc, char **argv, char **caus
 	if (name == NULL || *name == '\0')
 		name = def->name != NULL ? def->name : "analyzer";
 	snprintf(a->name, sizeof(a->name), "%s", name);
-	snprintf(a->src, sizeof(a->src), "analyzer.%s", a->name);
+	snprintf(a->src, sizeof(a->src), BUSMSG_ANALYZER_SRC "%s", a->name);
 	if (!busmsg_src_ok(a->src)) {
 		util_cause(cause, "bad analyzer name \"%.40s\"", name);
 		goto fail;
