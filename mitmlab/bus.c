@@ -672,7 +672,7 @@ int
 bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, char **cause)
 {
-	return bus_forward_ex(in_ep, out_ep, record_path, stop, NULL, cause);
+	return bus_forward_live(in_ep, out_ep, record_path, stop, NULL, NULL, cause);
 }
 
 /* bus_forward_live without the live view. */

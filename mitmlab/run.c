@@ -1139,15 +1139,16 @@ run_teardown(struct run *r)
 		capture_stop(r->caps[i], NULL);
 	r->wall_end = util_now_ns();
 	if (r->bus != NULL) {
+		unsigned quiet_ms = run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX);
+
 		/* Every component has exited and flushed its bus; lab.run.end must come after
 		 * all of their events, or analyzers end without the last ones. Without this
 		 * barrier it could overtake events still queued from a closed publisher (see
 		 * bus_fwd_wait_quiet; test_bus's test_end_barrier shows it). */
-		if (r->fwd_started && !bus_fwd_wait_quiet(&r->fwd_live,
-		    (int)run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX)))
+		if (r->fwd_started && !bus_fwd_wait_quiet(&r->fwd_live, (int)quiet_ms))
 			log_warnx("bus: lab events still arriving %u ms after the lab stopped; "
 			    "lab.run.end may come before some of them (analyzers miss those)",
-			    run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX));
+			    quiet_ms);
 		ev = bus_event("lab.run.end");
 		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted));
 		bus_publish(r->bus, ev);
