@@ -105,8 +105,9 @@ struct analyzer_def {
 	analyzer_end_fn		 on_end;	/* may be NULL */
 	void			*arg;		/* passed to both callbacks */
 	/* The topics on_event reads, NULL-terminated, each inside the vantages; NULL: every topic
-	 * of the vantages. The feed then carries only these (and lab.run.*): the events an
-	 * analyzer would skip are neither sent to it nor parsed. */
+	 * of the vantages. on_event then gets only these and lab.run.*; the feed is subscribed
+	 * to them, so other events are not even sent (bar longer topics with one as prefix,
+	 * which the SDK drops). */
 	const char *const	*topics;
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The analyzer SDK's feed: an analyzer that declares the topics it reads is fed those and
- * lab.run.* only (a topic that merely starts like a declared one is not delivered), one
+ * lab.run.* only (the others are not even sent; a topic that merely starts like a declared
+ * one is sent, by ZeroMQ's prefix match, and dropped by the SDK), one
  * without declared topics gets every topic of its vantages, and a declared topic outside the
  * vantages is refused at open, naming it. The SDK's sources are compiled in; the bus side is
  * an XPUB on a private ipc socket, as the harness binds one per analyzer.
@@ -27,6 +28,7 @@
 struct seen {
 	char	topics[16][40];
 	int	n;
+	long	filtered;	/* delivered by ZeroMQ but dropped by the SDK */
 };
 
 /* Remember each topic delivered. */
@@ -101,6 +103,7 @@ sdk_run(const char *const *topics, int nsubs, struct seen *s)
 		close(saved);
 		close(null);
 	}
+	s->filtered = (long)a->filtered;
 	analyzer_close(a);
 	zmq_close(xpub);
 	zmq_ctx_term(ctx);
@@ -122,6 +125,9 @@ test_declared_topics(void **state)
 	assert_string_equal(s.topics[1], "lab.run.start");
 	assert_string_equal(s.topics[2], "client.result");
 	assert_string_equal(s.topics[3], "lab.run.end");
+	/* client.summary and lab.truth.topology were never sent (the subscriptions filter at the
+	 * sender); client.resultx matches the prefix "client.result" and is dropped by the SDK */
+	assert_int_equal(s.filtered, 1);
 }
 
 /* No declared topics: every topic of the client vantage (client.*, probe.*) and lab.run.*;
@@ -139,6 +145,7 @@ test_all_topics(void **state)
 	assert_string_equal(s.topics[2], "client.resultx");
 	assert_string_equal(s.topics[3], "lab.run.start");
 	assert_string_equal(s.topics[5], "lab.run.end");
+	assert_int_equal(s.filtered, 0);	/* lab.truth.topology was not sent */
 }
 
 /* A declared topic outside the vantages is refused at open, naming it. */
