@@ -444,6 +444,7 @@ fi
 # engine's three events of each (tests/bench/anfeed.py, ANFEED_N connections at 2,000/s from
 # core 1) with no load generator on core 0: pubpair's "analyzers" figure split per analyzer
 if want anfeed; then
+	ANFEED_RATE=2000
 	log "anfeed: $ANFEED_N connections' events to the recorder and ${#AN_NAMES[@]} analyzers"
 	for ((r = 1; r <= REPS; r++)); do
 		FIN=ipc://$ML_TMP/feed.in; FOUT=ipc://$ML_TMP/feed.out; rm -f "$ML_TMP/feed-events.jsonl"
@@ -453,7 +454,7 @@ if want anfeed; then
 		sleep 1
 		declare -A ns0=(); for p in "${ANPIDS[@]}" "$FRECPID"; do ns0[$p]=$(schedns "$p"); done
 		sent=$(ip netns exec "$G" timeout -k 5 90 taskset -c 1 /usr/bin/python3 "$HERE/anfeed.py" \
-		    --in "$FIN" --count "$ANFEED_N" --rate 2000 2>"$ML_TMP/anfeed.err") || sent=0
+		    --in "$FIN" --count "$ANFEED_N" --rate "$ANFEED_RATE" 2>"$ML_TMP/anfeed.err") || sent=0
 		quiet "${ANPIDS[@]}" "$FRECPID"
 		an="" i=0
 		for p in "${ANPIDS[@]}"; do
@@ -464,7 +465,7 @@ if want anfeed; then
 		for p in "${ANPIDS[@]}" "$FRECPID"; do stop "$p"; done
 		# the fed events only (the analyzers' results and bus.stats are recorded too)
 		recorded=$(grep -c '^{"v":1,"t":"proxy\.' "$ML_TMP/feed-events.jsonl" 2>/dev/null || echo 0)
-		echo "{\"row\":\"anfeed\",\"kind\":\"anfeed\",\"rep\":$r,\"conns\":$ANFEED_N,\"sent\":${sent:-0},\"recorded\":$recorded,\"alive\":$alive,\"rec_ns\":$rec_ns,\"an_ns\":{$an}}" >>"$RES"
+		echo "{\"row\":\"anfeed\",\"kind\":\"anfeed\",\"rep\":$r,\"conns\":$ANFEED_N,\"rate\":$ANFEED_RATE,\"sent\":${sent:-0},\"recorded\":$recorded,\"alive\":$alive,\"rec_ns\":$rec_ns,\"an_ns\":{$an}}" >>"$RES"
 	done
 fi
 if want bus; then
@@ -592,31 +593,31 @@ if want latload; then
 fi
 
 # ---- mitmlab extras: cold cache (distinct SNI), kz2019 forging, idle connections, churn ----
-# cold and kz: each variant is a fresh proxy, so its cache starts empty for the same names
-if want cold; then
-for v in "${VARIANTS[@]}"; do
-log "mitmlab cold cache${v%%|*}"
-if start_proxy "mitmlab-cold${v%%|*}" "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
+# cold and kz: each variant is a fresh proxy, so its cache starts empty for the same names.
+# cold_row ROW N KIND PROXY-COMMAND...: N connections to distinct names (client.py cold KIND)
+cold_row() {
+	local row=$1 n=$2 kind=$3 c0 c1 st
+	shift 3
+	start_proxy "$row" "$@" || return 0
+	[ "$kind" = kz ] && sleep 3	# let the key pool fill
 	c0=$(procstat "$PSTART" | cut -d' ' -f1)
-	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$COLD_N" 4 c || echo '{}')
+	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$n" 4 "$kind" || echo '{}')
 	c1=$(procstat "$PSTART" | cut -d' ' -f1)
-	echo "{\"row\":\"mitmlab-cold${v%%|*}\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
+	echo "{\"row\":\"$row\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
 	stop "$PSTART"
-fi
-done
+}
+if want cold; then
+	for v in "${VARIANTS[@]}"; do
+		log "mitmlab cold cache${v%%|*}"
+		cold_row "mitmlab-cold${v%%|*}" "$COLD_N" c "${v#*|}" proxy "${MLARGS[@]}" "${MLICPT[@]}"
+	done
 fi
 if want kz; then
-for v in "${VARIANTS[@]}"; do
-log "mitmlab kz2019 forging${v%%|*}"
-if start_proxy "mitmlab-kz${v%%|*}" "${v#*|}" proxy "${MLARGS[@]}" --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"; then
-	sleep 3   # let the key pool fill
-	c0=$(procstat "$PSTART" | cut -d' ' -f1)
-	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$KZ_N" 4 kz || echo '{}')
-	c1=$(procstat "$PSTART" | cut -d' ' -f1)
-	echo "{\"row\":\"mitmlab-kz2019${v%%|*}\",\"kind\":\"cold\",\"cpu\":$(sub "$c1" "$c0"),\"r\":$st}" >>"$RES"
-	stop "$PSTART"
-fi
-done
+	for v in "${VARIANTS[@]}"; do
+		log "mitmlab kz2019 forging${v%%|*}"
+		cold_row "mitmlab-kz2019${v%%|*}" "$KZ_N" kz "${v#*|}" proxy "${MLARGS[@]}" \
+		    --ca "$ML_TMP/kzca" --profile kz2019 --upstream-cafile "$W/root.pem"
+	done
 fi
 if want idle; then
 for v in "${VARIANTS[@]}"; do

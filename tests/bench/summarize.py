@@ -126,7 +126,7 @@ for x in recs:
 af = [x for x in recs if x["kind"] == "anfeed"]
 if af:
     good = [x for x in af if x["sent"] > 0 and x["recorded"] == x["sent"] and x["alive"] == len(x["an_ns"])]
-    e = {"conns": af[0]["conns"], "reps": len(af), "reps_complete": len(good)}
+    e = {"conns": af[0]["conns"], "rate": af[0].get("rate"), "reps": len(af), "reps_complete": len(good)}
     if good:
         e["recorder_us"] = med([x["rec_ns"] / 1e3 / x["conns"] for x in good])
         e["analyzers_us"] = {a: med([x["an_ns"][a] / 1e3 / x["conns"] for x in good]) for a in good[0]["an_ns"]}
@@ -272,7 +272,7 @@ a = extra.get("anfeed")
 if a:
     if a.get("analyzers_us"):
         per = ", ".join(f"{k} {v:.1f}" for k, v in a["analyzers_us"].items())
-        L.append(f"- anfeed (the engine's 3 events per intercepted connection, {a['conns']} connections at 2,000/s, "
+        L.append(f"- anfeed (the engine's 3 events per intercepted connection, {a['conns']} connections at {a['rate']}/s, "
                  f"{a['reps_complete']}/{a['reps']} reps complete): µs of CPU per connection: the recorder "
                  f"{a['recorder_us']:.1f}, the analyzers {a['analyzers_total_us']:.1f} ({per})")
     else:
