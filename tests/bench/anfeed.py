@@ -14,8 +14,9 @@ import time
 
 import zmq
 
-# The shape of the engine's events (field for field as in a recorded kz-2019 run); flow,
-# client, ts and seq are filled in per connection.
+# The engine's events with the keys of a recorded kz-2019 run's and the values of an
+# intercepted TLS 1.3 connection (so they drift if the engine's events change: compare with a
+# run's events.jsonl); flow, client, ts and seq are filled in per connection.
 JA3 = ("771,4866-4867-4865-49196-49200-159-52393-52392-52394-49195-49199-158-49188-49192-107-"
        "49187-49191-103-49162-49172-57-49161-49171-51-157-156-61-60-53-47-255,"
        "0-11-10-35-16-22-23-13-43-45-51,29-23-30-25-24-256-257-258-259-260,0-1-2")
