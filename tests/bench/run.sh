@@ -19,7 +19,7 @@
 # proxy's closing "upstream sessions" log line, warm-up included).
 # Environment: QUICK=1 (about 2½ min; the full run about 10), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume pubpair anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
+#   ROWS="direct relay mitmlab resume pubpair pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
 #        mitmlab-rec and mitmlab-bus (the recorder alone, then with the analyzers; about 1.5
 #        min) split the publishing cost from the analyzers' but drift ±10%, so pubpair is the
@@ -47,6 +47,9 @@
 #        connections (3000 QUICK, 10000 full; tests/bench/anfeed.py, 2,000/s from core 1) go to
 #        a recorder with every analyzer attached on core 0, and each one's CPU per connection
 #        is read from /proc/PID/schedstat (REPS times, medians).
+#        "pubinstr" counts what pubpair's CPU time cannot resolve: the engine's instructions per
+#        intercepted connection alone and with the bus and every analyzer attached (valgrind's
+#        cachegrind, the slope between 50 and 250 handshakes, PI_REPS 1 QUICK, 2 full).
 #   REF_BIN=PATH: a second mitmlab binary (e.g. before a change) measured in the same run as
 #        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref", "idle-ref",
 #        "mitmlab-cold-ref" and "mitmlab-kz2019-ref", next to the
@@ -65,13 +68,13 @@ case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=${LAT_N:-60}; COLD_N=300; KZ_N=64; IDLE_N=${IDLE_N:-2000}; T=25
 	CHURN_N=${CHURN_N:-10000}; PAIR_N=${PAIR_N:-200}; LL_SEGS=3; LL_CAP_N=600
-	ANFEED_N=${ANFEED_N:-3000}
+	ANFEED_N=${ANFEED_N:-3000}; PI_N1=50; PI_N2=250; PI_REPS=1
 else
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
-	ANFEED_N=${ANFEED_N:-10000}
+	ANFEED_N=${ANFEED_N:-10000}; PI_N1=50; PI_N2=250; PI_REPS=2
 fi
-ROWS=" ${ROWS:-direct relay mitmlab resume pubpair anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
+ROWS=" ${ROWS:-direct relay mitmlab resume pubpair pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
 # PARTS="hs bulk lat": which measurements the load rows take (default all three)
@@ -91,7 +94,7 @@ log() { echo "bench: $(date +%T) $*" >&2; }
 # ---- packages (idempotent: only what is missing) ----
 declare -A NA=()
 need=()
-for p in nginx nghttp2-client sslsplit mitmproxy squid-openssl python3 iptables; do
+for p in nginx nghttp2-client sslsplit mitmproxy squid-openssl python3 iptables valgrind; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -439,6 +442,47 @@ if want pubpair; then
 	alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
 	for p in "${ANPIDS[@]}" "$PRECPID"; do stop "$p"; done
 	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
+fi
+# pubinstr: pubpair's two halves again, counting the engine's instructions instead of its CPU
+# time, which on this shared VM drifts ±10% between pairs (it has no hardware counters):
+# the proxy runs under valgrind's cachegrind (no cache simulation; every thread of the
+# process, ZeroMQ's I/O thread included) for a warm-up and then PI_N1 or PI_N2 handshakes
+# (h2load, one request per connection, as the burst), and instructions per connection are the
+# slope (Ir(PI_N2) − Ir(PI_N1)) / (PI_N2 − PI_N1), so start-up, warm-up and exit cancel. Under
+# valgrind OpenSSL picks the code paths for the CPU valgrind emulates, so the absolute count
+# is not the native one; the ratio of the halves is the engine's added work with the bus and
+# every analyzer attached, which CPU time cannot resolve to within a few percent here. The
+# cachegrind files go to OUT (pi-HALF-N-REP.cg; `cg_diff` of two shows where the difference is).
+if want pubinstr; then
+	if ! command -v valgrind >/dev/null; then
+		na pubinstr "valgrind is not installed (the bench installs it from Debian; see above)"
+	else
+		PIIN=ipc://$ML_TMP/pi.in; PIOUT=ipc://$ML_TMP/pi.out
+		ml_bg "$G" pirec taskset -c 0 "$ML_BIN" bus --in "$PIIN" --out "$PIOUT" --record "$ML_TMP/pi-events.jsonl"
+		PIRECPID=$ML_LASTPID
+		ANPIDS=(); start_analyzers "$PIIN" "$PIOUT"
+		sleep 1
+		for ((r = 1; r <= PI_REPS; r++)); do
+			for half in none rec; do
+				for n in $PI_N1 $PI_N2; do
+					row=pi-$half-$n-$r; cg=$ML_TMP/$row.cg
+					extra=(); [ $half = rec ] && extra=(--bus "$PIIN")
+					start_proxy "$row" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$cg" \
+					    "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start under valgrind"; continue; }
+					warm "$row" || true
+					h2 "$row-hs" -n "$n" -c 4 -H 'Connection: close' "https://$HOST/"
+					read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs.h2")"
+					stop "$PSTART"
+					ir=$(sed -n 's/^summary: \([0-9]*\).*/\1/p' "$cg" 2>/dev/null | head -n 1)
+					cp "$cg" "$OUT/" 2>/dev/null || true	# per function: cg_diff, cg_annotate
+					echo "{\"row\":\"pi-$half\",\"kind\":\"pubinstr\",\"rep\":$r,\"n\":$n,\"ok\":${ok:-0},\"ir\":${ir:-0}}" >>"$RES"
+				done
+			done
+		done
+		alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
+		for p in "${ANPIDS[@]}" "$PIRECPID"; do stop "$p"; done
+		echo "{\"row\":\"pi-rec\",\"kind\":\"pubinstrinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
+	fi
 fi
 # anfeed: what each analyzer and the recorder spend per intercepted connection, fed the
 # engine's three events of each (tests/bench/anfeed.py, ANFEED_N connections at 2,000/s from

@@ -133,6 +133,27 @@ if af:
         e["analyzers_total_us"] = med([sum(x["an_ns"].values()) / 1e3 / x["conns"] for x in good])
     extra["anfeed"] = e
 
+# pubinstr: instructions per intercepted connection (cachegrind), per half and rep the slope
+# between the two handshake counts; runs that did not serve every handshake are left out
+pi = [x for x in recs if x["kind"] == "pubinstr" and x["ok"] == x["n"] and x["ir"] > 0]
+if pi:
+    slope = {}
+    for h in ("none", "rec"):
+        for r in sorted({x["rep"] for x in pi}):
+            runs = sorted((x["n"], x["ir"]) for x in pi if x["row"] == "pi-" + h and x["rep"] == r)
+            if len(runs) == 2 and runs[1][0] > runs[0][0]:
+                slope.setdefault(h, {})[r] = (runs[1][1] - runs[0][1]) / (runs[1][0] - runs[0][0])
+    both = sorted(set(slope.get("none", {})) & set(slope.get("rec", {})))
+    info = next((x for x in recs if x["kind"] == "pubinstrinfo"), {})
+    e = {"reps": len(both), "analyzers": info.get("analyzers"), "alive": info.get("alive"),
+         "n": sorted({x["n"] for x in pi})}
+    if both:
+        e["ir_per_conn_alone"] = med([slope["none"][r] for r in both])
+        e["ir_per_conn_bus"] = med([slope["rec"][r] for r in both])
+        e["ratios"] = [slope["rec"][r] / slope["none"][r] for r in both]
+        e["ratio"] = med(e["ratios"])
+    extra["pubinstr"] = e
+
 for k, e in extra.items():
     if not k.startswith("latpair"):
         continue
@@ -268,6 +289,15 @@ if reps_both:
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
              f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost} (target: within 5%)")
+e = extra.get("pubinstr")
+if e:
+    if e.get("ratio"):
+        L.append(f"- pubinstr (the engine's instructions per intercepted connection under cachegrind, slope between "
+                 f"{e['n'][0]} and {e['n'][-1]} handshakes, {e['reps']} rep(s)): alone {e['ir_per_conn_alone'] / 1e6:.3f} M, "
+                 f"with the bus and {e['analyzers']} analyzers ({e['alive']} alive at the end) {e['ir_per_conn_bus'] / 1e6:.3f} M: "
+                 f"×{e['ratio']:.4f} (reps {', '.join(f'{x:.4f}' for x in e['ratios'])}; the engine's own added work, target within 5%)")
+    else:
+        L.append("- pubinstr: no complete pair of runs (see raw.jsonl)")
 a = extra.get("anfeed")
 if a:
     if a.get("analyzers_us"):
