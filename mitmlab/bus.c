@@ -20,6 +20,7 @@
 
 #include "bus.h"
 #include "busmsg.h"
+#include "jsonout.h"
 #include "log.h"
 #include "util.h"
 
@@ -297,7 +298,7 @@ bus_publish_members(struct bus *b, json_t *ev, const char *members)
 	    json_object_set(ev, "src", b->jsrc) == -1 ||
 	    json_object_set_new(ev, "seq", seq) == -1)
 		return bus_drop(b, ev);
-	if ((n = json_dumpb(ev, stackbuf, sizeof(stackbuf), JSON_COMPACT)) == 0)
+	if ((n = jsonout_compact(ev, stackbuf, sizeof(stackbuf))) == 0)
 		return bus_drop(b, ev);
 	mlen = members != NULL ? strlen(members) : 0;
 	need = n + (mlen > 0 ? mlen + 1 : 0);
@@ -306,7 +307,7 @@ bus_publish_members(struct bus *b, json_t *ev, const char *members)
 			return bus_drop(b, ev);
 		if (n <= sizeof(stackbuf))
 			memcpy(body, stackbuf, n);
-		else if (json_dumpb(ev, body, n, JSON_COMPACT) != n) {
+		else if (jsonout_compact(ev, body, n) != n) {
 			free(body);
 			return bus_drop(b, ev);
 		}
