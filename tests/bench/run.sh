@@ -390,6 +390,10 @@ quiet() { local a b i; a=$(ticks "$@"); for ((i = 0; i < 33; i++)); do sleep 0.3
 # schedns PID...: nanoseconds on CPU so far of these processes (/proc/PID/schedstat; ticks
 # are too coarse for a burst's share of the analyzers' time)
 schedns() { local p t=0 v; for p in "$@"; do read -r v _ <"/proc/$p/schedstat" 2>/dev/null || continue; t=$((t + v)); done; echo $t; }
+# zmqns PID: nanoseconds on CPU so far of PID's ZeroMQ background threads (ZMQbg/IO/N, which
+# send the events, and ZMQbg/Reaper; user and kernel time): what publishing costs beyond the
+# user-space instructions pubinstr counts
+zmqns() { local t c v n=0; for t in /proc/"$1"/task/*; do read -r c <"$t/comm" 2>/dev/null || continue; [[ $c == ZMQbg* ]] || continue; read -r v _ <"$t/schedstat" 2>/dev/null && n=$((n + v)); done; echo $n; }
 # pubpair: the engine alone against the engine with the bus recorder and every analyzer
 # attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then
@@ -405,17 +409,17 @@ if want pubpair; then
 			extra=(); [ $half = rec ] && extra=(--bus "$PBIN")
 			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
 			warm "$row" || true
-			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$PRECPID")
+			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$PRECPID"); z0=$(zmqns "$PSTART")
 			c0=$(cpu_of "$PSTART")
 			h2 "$row-hs$r" -n "$HS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
-			c1=$(cpu_of "$PSTART")
+			c1=$(cpu_of "$PSTART"); z1=$(zmqns "$PSTART")
 			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
 			# bulk too: the same 1 MiB GETs as the load rows, on the same proxy, once the
 			# analyzers have worked through the burst's events (both halves wait alike);
 			# what the analyzers and the recorder spent on the burst is measured up to here
 			quiet "${ANPIDS[@]}" "$PRECPID"
 			a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$PRECPID")
-			echo "{\"row\":\"$row\",\"kind\":\"pub\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0))}" >>"$RES"
+			echo "{\"row\":\"$row\",\"kind\":\"pub\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0)),\"zmq_ns\":$((z1 - z0))}" >>"$RES"
 			c0=$(cpu_of "$PSTART")
 			h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
 			c1=$(cpu_of "$PSTART")

@@ -281,9 +281,12 @@ if reps_both:
     rc_ = [pub["rec"][r]["rec_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
            if pub["rec"][r].get("rec_ns") is not None and pub["rec"][r]["ok"] > 0]
     en = [pub["rec"][r]["cpu"] * 1e6 / pub["rec"][r]["ok"] for r in reps_both if pub["rec"][r]["ok"] > 0]
+    zq = [pub["rec"][r]["zmq_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
+          if pub["rec"][r].get("zmq_ns") is not None and pub["rec"][r]["ok"] > 0]
+    zs = f", of which its ZeroMQ threads {med(zq):.1f} µs" if zq else ""
     if an and rc_:
         rs_cost = (f"; on core 0 per connection of the burst: the analyzers {med(an):.0f} µs, the recorder "
-                   f"{med(rc_):.0f} µs (the engine {med(en):.0f} µs on its own core)")
+                   f"{med(rc_):.0f} µs (the engine {med(en):.0f} µs on its own core{zs})")
     else:
         rs_cost = ""
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
