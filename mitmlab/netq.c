@@ -239,14 +239,22 @@ netq_inject(struct netq *q, const uint8_t *pkt, size_t len)
 }
 
 /* Learn the flow's name from its first client data: HTTP Host, or TLS SNI (from this segment,
- * or once the segments that follow complete the ClientHello: netq_flow_hello). */
+ * or once the segments that follow complete the request's header lines or the ClientHello:
+ * netq_flow_http, netq_flow_hello). */
 static void
 netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int *is_http)
 {
+	enum netq_http h;
+
 	f->name_tried = 1;
-	*is_http = netq_sig_http_request(p->payload, p->payload_len, f->name, sizeof(f->name));
-	if (*is_http)
+	h = netq_sig_http_request(p->payload, p->payload_len, f->name, sizeof(f->name));
+	if (h != NETQ_HTTP_NO) {
+		*is_http = f->http = 1;
+		if (h == NETQ_HTTP_MORE)
+			(void)netq_flow_http(q->flows, f, netq_sig_data_seq(p), p->payload,
+			    p->payload_len);
 		return;
+	}
 	(void)netq_flow_hello(q->flows, f, netq_sig_data_seq(p), p->payload, p->payload_len,
 	    &q->hello);
 }
@@ -378,7 +386,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 		if (created || (learned && f->impair < 0))
 			f->impair = netq_impair_match(&q->impair, sip, f->name);
 		if (f->impair >= 0)
-			v = netq_apply(q, f, &p, first_data || joined, is_http, v, hold_ms);
+			v = netq_apply(q, f, &p, first_data || joined, is_http || f->http, v, hold_ms);
 	}
 	if (!f->published && netq_flow_complete(f))
 		netq_publish_flow(q, f, "complete");
@@ -576,11 +584,12 @@ netq_stats(struct netq *q, uint64_t now, int final)
 	    (json_int_t)((double)(q->n.pkts - q->last.pkts) * 1e9 / (double)dt);
 	struct netq_kstat k;
 	double cpu = netq_cpu_s();
-	uint64_t joined, lost;
+	uint64_t joined, lost, rjoined, rlost;
 	json_t *ev;
 
 	netq_kstat_read(q->conf->queue_num, &k);
 	netq_flow_hello_counts(q->flows, &joined, &lost);
+	netq_flow_http_counts(q->flows, &rjoined, &rlost);
 	if ((ev = bus_prepare(q->bus, "net.stats")) != NULL) {
 		json_object_set_new(ev, "vantage", json_string(q->conf->vantage));
 		json_object_set_new(ev, "monitor", json_boolean(q->conf->monitor));
@@ -597,6 +606,8 @@ netq_stats(struct netq *q, uint64_t now, int final)
 		json_object_set_new(ev, "flows_impaired", json_integer((json_int_t)q->n.impaired));
 		json_object_set_new(ev, "hellos_reassembled", json_integer((json_int_t)joined));
 		json_object_set_new(ev, "hellos_not_reassembled", json_integer((json_int_t)lost));
+		json_object_set_new(ev, "requests_reassembled", json_integer((json_int_t)rjoined));
+		json_object_set_new(ev, "requests_not_reassembled", json_integer((json_int_t)rlost));
 		json_object_set_new(ev, "held", json_integer((json_int_t)netq_hold_count(q->hold)));
 		json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
 		json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netq_flow — fixed-size flow table with chained hashing over slot indexes and an LRU list
- * (netq_flow.h), and a pool of ClientHello reassembly buffers. All memory is allocated by
+ * (netq_flow.h), and a pool of reassembly buffers for ClientHellos and HTTP requests. All memory is allocated by
  * netq_flow_table_new; nothing grows afterwards.
  */
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "netq_flow.h"
+#include "netq_sig.h"
 
 #define NETQ_FLOW_NIL (-1)
 
@@ -27,6 +28,7 @@ struct netq_flow_table {
 	int32_t	 hello_free[NETQ_HELLO_SLOTS];	/* free slots, a stack */
 	size_t	 n_hello_free;
 	uint64_t hellos_joined, hellos_lost;
+	uint64_t requests_joined, requests_lost;
 };
 
 /* Hash of the four-tuple. */
@@ -141,7 +143,26 @@ netq_flow_hello_release(struct netq_flow_table *t, struct netq_flow *f, int lost
 	f->hello_slot = 0;
 	f->hello_len = 0;
 	if (lost)
-		t->hellos_lost++;
+		(*(f->hello_http ? &t->requests_lost : &t->hellos_lost))++;
+	f->hello_http = 0;
+}
+
+/* Take a pool slot for f and hold data[0..len) (at sequence number seq) in it; 0 when there is
+ * no free slot or len is over NETQ_HELLO_MAX (lost is then counted for the kind). */
+static int
+netq_flow_hold(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
+    const uint8_t *data, size_t len, int http)
+{
+	if (len > NETQ_HELLO_MAX || t->n_hello_free == 0) {
+		(*(http ? &t->requests_lost : &t->hellos_lost))++;
+		return 0;
+	}
+	f->hello_slot = t->hello_free[--t->n_hello_free] + 1;
+	f->hello_http = http;
+	memcpy(netq_flow_hello_buf(t, f), data, len);
+	f->hello_len = (uint32_t)len;
+	f->hello_seq0 = seq;
+	return 1;
 }
 
 /* Remove slot i from its bucket, the LRU list and the table, after the callback. */
@@ -243,7 +264,25 @@ netq_flow_hello_name(struct netq_flow *f, const struct tlspeek_hello *h)
 	snprintf(f->name, sizeof(f->name), "%s", h->sni);
 }
 
-/* Find the SNI, reassembling a hello that spans segments. */
+/* The held request, after a segment was appended: named, or more wanted, or not a request. */
+static int
+netq_flow_http_step(struct netq_flow_table *t, struct netq_flow *f)
+{
+	switch (netq_sig_http_request(netq_flow_hello_buf(t, f), f->hello_len, f->name,
+	    sizeof(f->name))) {
+	case NETQ_HTTP_MORE:
+		return 1;
+	case NETQ_HTTP_YES:
+		t->requests_joined++;
+		netq_flow_hello_release(t, f, 0);
+		return 0;
+	default:
+		netq_flow_hello_release(t, f, 1);
+		return 0;
+	}
+}
+
+/* Find the SNI, reassembling a hello (or continuing an HTTP request) that spans segments. */
 int
 netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
     const uint8_t *data, size_t len, struct tlspeek_hello *h)
@@ -258,15 +297,7 @@ netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
 			netq_flow_hello_name(f, h);
 		if (st != TLSPEEK_NEED_MORE)
 			return 0;
-		if (len > NETQ_HELLO_MAX || t->n_hello_free == 0) {
-			t->hellos_lost++;
-			return 0;
-		}
-		f->hello_slot = t->hello_free[--t->n_hello_free] + 1;
-		memcpy(netq_flow_hello_buf(t, f), data, len);
-		f->hello_len = (uint32_t)len;
-		f->hello_seq0 = seq;
-		return 1;
+		return netq_flow_hold(t, f, seq, data, len, 0);
 	}
 	next = f->hello_seq0 + f->hello_len;		/* the first byte not held */
 	if ((int32_t)(seq - next) > 0) {		/* a gap: out of order or lost */
@@ -285,6 +316,8 @@ netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
 	buf = netq_flow_hello_buf(t, f);
 	memcpy(buf + f->hello_len, data, len);
 	f->hello_len += (uint32_t)len;
+	if (f->hello_http)
+		return netq_flow_http_step(t, f);
 	st = tlspeek_parse(buf, f->hello_len, h, NULL);
 	if (st == TLSPEEK_NEED_MORE)
 		return 1;
@@ -294,6 +327,16 @@ netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
 	}
 	netq_flow_hello_release(t, f, st != TLSPEEK_OK);
 	return 0;
+}
+
+/* Hold the start of an HTTP request (netq_flow.h). */
+int
+netq_flow_http(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
+    const uint8_t *data, size_t len)
+{
+	if (f->hello_slot != 0)
+		return 1;
+	return netq_flow_hold(t, f, seq, data, len, 1);
 }
 
 /* Reassembling. */
@@ -323,6 +366,14 @@ netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64
 {
 	*joined = t->hellos_joined;
 	*lost = t->hellos_lost;
+}
+
+/* HTTP request reassembly counters. */
+void
+netq_flow_http_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost)
+{
+	*joined = t->requests_joined;
+	*lost = t->requests_lost;
 }
 
 /* Flows in the table. */

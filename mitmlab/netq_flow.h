@@ -7,8 +7,10 @@
  * and its impairment state; the table never publishes anything itself — eviction and expiry
  * call the owner's callback, which decides what to report. It also reassembles a ClientHello
  * that spans TCP segments (a post-quantum key share makes one larger than a segment, and
- * splitting the hello is a known way around a DPI box that reads only the first packet) in
- * a pool of NETQ_HELLO_SLOTS buffers allocated with the table. Not thread-safe (one handler).
+ * splitting the hello is a known way around a DPI box that reads only the first packet), and
+ * a plain HTTP request whose Host header comes in a later segment than the request's start
+ * (the same evasion against Host-based blocking), in a pool of NETQ_HELLO_SLOTS buffers
+ * allocated with the table. Not thread-safe (one handler).
  */
 #ifndef MITMLAB_NETQ_FLOW_H
 #define MITMLAB_NETQ_FLOW_H
@@ -21,7 +23,7 @@
 
 #define NETQ_FLOW_PKTS	8	/* packets per direction whose signals are kept */
 #define NETQ_FLOW_NAME	256	/* SNI or HTTP Host */
-#define NETQ_HELLO_MAX	16384	/* bytes of a ClientHello the table reassembles */
+#define NETQ_HELLO_MAX	16384	/* bytes of a ClientHello or request head the table reassembles */
 #define NETQ_HELLO_SLOTS 64	/* flows reassembling at once (the pool: 1 MiB) */
 #define NETQ_FLOW_FLIGHT_MAX (1u << 30)	/* a first flight's size stops here */
 
@@ -62,9 +64,11 @@ struct netq_flow {
 	enum netq_flow_end state;
 	int	 name_tried;		/* looked for a ClientHello / Host already */
 	int	 c_second;		/* the client sent data after the server's first data */
+	int	 http;			/* the client's first data began an HTTP/1.x request */
 	char	 name[NETQ_FLOW_NAME];	/* SNI or HTTP Host, "" unknown */
-	/* the ClientHello being reassembled (netq_flow_hello; private) */
+	/* the ClientHello or HTTP request being reassembled (netq_flow_hello; private) */
 	int32_t	 hello_slot;		/* pool slot + 1; 0: none */
+	int	 hello_http;		/* the slot holds an HTTP request */
 	uint32_t hello_len;		/* bytes held */
 	uint32_t hello_seq0;		/* the sequence number of the first */
 	/* table links (private) */
@@ -109,7 +113,17 @@ uint64_t netq_flow_evictions(const struct netq_flow_table *t);
  */
 int netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
     const uint8_t *data, size_t len, struct tlspeek_hello *h);
-/* Non-zero while f's ClientHello is being reassembled. */
+/*
+ * The same for an HTTP/1.x request: call it with the flow's first client data when
+ * netq_sig_http_request said NETQ_HTTP_MORE (a request whose Host line or header block has
+ * not ended in these bytes). They are held in a pool slot, and netq_flow_hello's calls for the
+ * following segments append to them until the request names the flow (f->name; "" when its
+ * headers end without a Host) or the search ends as for a hello (a gap, over NETQ_HELLO_MAX,
+ * no free slot, bytes that stop reading as a request). Returns 1 while more is wanted.
+ */
+int netq_flow_http(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
+    const uint8_t *data, size_t len);
+/* Non-zero while f's ClientHello (or HTTP request) is being reassembled. */
 int netq_flow_hello_pending(const struct netq_flow *f);
 /* Stop reassembling f's hello (the flow is ended): its slot goes back, counted as lost. */
 void netq_flow_hello_abandon(struct netq_flow_table *t, struct netq_flow *f);
@@ -120,6 +134,9 @@ size_t netq_flow_hello_free(const struct netq_flow_table *t);
  * slot, bytes that stop parsing as a ClientHello, or the flow ended or left the table
  * meanwhile. A first segment that is not TLS at all is not counted. */
 void netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
+/* The same for HTTP requests (netq_flow_http): named from more than one segment (with or
+ * without a Host), and searches that ended without their header block. */
+void netq_flow_http_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
 
 /* Which way p goes: 1 client→server, 0 server→client. A SYN decides; otherwise the lower port
  * is the server's (443 and 80 are below any ephemeral port). */

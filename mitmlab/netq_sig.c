@@ -232,8 +232,8 @@ netq_sig_flow_id(uint32_t cip, uint16_t cport, uint32_t sip, uint16_t sport, cha
 	return out;
 }
 
-/* Sniff an HTTP/1.x request line and its Host header. */
-int
+/* Sniff an HTTP/1.x request line and its Host header (netq_sig.h). */
+enum netq_http
 netq_sig_http_request(const uint8_t *data, size_t len, char *host, size_t hostlen)
 {
 	static const char *const methods[] = { "GET ", "HEAD ", "POST ", "PUT ", "DELETE ",
@@ -243,27 +243,37 @@ netq_sig_http_request(const uint8_t *data, size_t len, char *host, size_t hostle
 
 	if (hostlen > 0)
 		host[0] = '\0';
+	if (len == 0)
+		return NETQ_HTTP_NO;
 	for (m = 0; m < sizeof(methods) / sizeof(methods[0]); m++) {
 		size_t ml = strlen(methods[m]);
-		if (len >= ml && memcmp(data, methods[m], ml) == 0) {
+		if (memcmp(data, methods[m], len < ml ? len : ml) == 0) {
+			if (len < ml)
+				return NETQ_HTTP_MORE;	/* "GE" | "T / HTTP/1.1..." */
 			found = 1;
 			break;
 		}
 	}
 	if (!found)
-		return 0;
-	/* the request line must end in " HTTP/1.x" within these bytes */
+		return NETQ_HTTP_NO;
+	/* the request line must end in " HTTP/1.x" */
 	for (eol = 0; eol < len && data[eol] != '\n'; eol++)
 		;
-	if (eol == len || eol < 10)
-		return 0;
+	if (eol == len)
+		return NETQ_HTTP_MORE;
+	if (eol < 10)
+		return NETQ_HTTP_NO;
 	j = data[eol - 1] == '\r' ? eol - 1 : eol;
 	if (j < 9 || memcmp(data + j - 9, " HTTP/1.", 8) != 0)
-		return 0;
-	/* header lines */
-	for (i = eol + 1; i < len;) {
+		return NETQ_HTTP_NO;
+	/* header lines, each taken once it has ended */
+	for (i = eol + 1; i < len; i = k + 1) {
 		for (k = i; k < len && data[k] != '\n'; k++)
 			;
+		if (k == len)
+			return NETQ_HTTP_MORE;
+		if (k == i || (k == i + 1 && data[i] == '\r'))
+			return NETQ_HTTP_YES;	/* end of headers, no Host */
 		if (k - i >= 5 && strncasecmp((const char *)data + i, "host:", 5) == 0) {
 			for (j = i + 5; j < k && (data[j] == ' ' || data[j] == '\t'); j++)
 				;
@@ -272,13 +282,10 @@ netq_sig_http_request(const uint8_t *data, size_t len, char *host, size_t hostle
 				host[o++] = (char)tolower(data[j]);
 			if (hostlen > 0)
 				host[o] = '\0';
-			break;
+			return NETQ_HTTP_YES;
 		}
-		if (k == i || (k == i + 1 && data[i] == '\r'))
-			break;	/* end of headers */
-		i = k + 1;
 	}
-	return 1;
+	return NETQ_HTTP_MORE;
 }
 
 /* Ones' complement sum of buf, folded later. */

@@ -84,11 +84,16 @@ char *netq_sig_flow_id(uint32_t cip, uint16_t cport, uint32_t sip, uint16_t spor
 /* Dotted quad of a host-order address into out (16 bytes). */
 char *netq_sig_ip_str(uint32_t ip, char *out);
 /*
- * If data[0..len) starts an HTTP/1.x request ("GET /x HTTP/1.1\r\n..."), return 1 and copy
- * the Host header's value (lower case, port removed; empty if not in these bytes) into host.
- * Return 0 otherwise.
+ * Sniff an HTTP/1.x request ("GET /x HTTP/1.1\r\nHost: a.lab\r\n...") in data[0..len), a
+ * connection's first client bytes or only the start of them. NETQ_HTTP_YES: a request whose
+ * Host line has ended (its value, lower case, port removed, cut to hostlen - 1, into host) or
+ * whose header block has ended without one (host ""). NETQ_HTTP_MORE: a request so far, the
+ * rest to come: a method (or a prefix of one), then a request line, a header line or the
+ * header block not yet ended (host ""; a Host line is taken only once its line ends, so a
+ * value cut by a segment boundary is never taken for the name). NETQ_HTTP_NO: not a request.
  */
-int netq_sig_http_request(const uint8_t *data, size_t len, char *host, size_t hostlen);
+enum netq_http { NETQ_HTTP_NO = 0, NETQ_HTTP_YES, NETQ_HTTP_MORE };
+enum netq_http netq_sig_http_request(const uint8_t *data, size_t len, char *host, size_t hostlen);
 
 /* The Internet checksum of an IPv4 header hdr[0..len) (checksum field taken as is). */
 uint16_t netq_sig_ip_csum(const uint8_t *hdr, size_t len);

@@ -5,9 +5,10 @@
  * runs on it (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
  * the RST / 302 answers, checking the invariants callers rely on (payload inside the input,
  * first flights no larger than it, terminated layout and host strings, built packets that
- * parse back with valid checksums), and the ClientHello reassembly with the payload cut in
- * three at offsets taken from it, one piece retransmitted (the flow's name is always a
- * terminated string; every slot is back in the pool once the flow leaves). Seeds:
+ * parse back with valid checksums), and the ClientHello or HTTP request reassembly with the
+ * payload cut in three at offsets taken from it, one piece retransmitted (the flow's name is
+ * always a terminated string, a Host value lower case without port or CR; every slot is back
+ * in the pool once the flow leaves). Seeds:
  * tests/fixtures/fuzz/fuzz_netq (a SYN, a ClientHello segment, an HTTP GET).
  */
 #include <stdint.h>
@@ -20,17 +21,32 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Feed p's payload to a fresh flow as three segments, the middle one sent twice. */
+/* Counters of both kinds of search, summed. */
+static void
+fuzz_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost)
+{
+	uint64_t hj, hl, rj, rl;
+
+	netq_flow_hello_counts(t, &hj, &hl);
+	netq_flow_http_counts(t, &rj, &rl);
+	*joined = hj + rj;
+	*lost = hl + rl;
+}
+
+/* Feed p's payload to a fresh flow as three segments, the middle one sent twice; the first
+ * is sniffed as the handler does (netq_learn_name): an HTTP request whose Host line has not
+ * ended is held (netq_flow_http), anything else goes to the ClientHello search. */
 static void
 fuzz_hello(const struct netq_sig_pkt *p)
 {
 	static struct netq_flow_table *t;
 	static struct tlspeek_hello h;
 	const uint8_t *d = p->payload;
-	size_t n = p->payload_len, c1, c2;
+	size_t n = p->payload_len, c1, c2, i;
 	uint64_t joined, lost, joined2, lost2;
 	struct netq_flow *f;
-	int created;
+	enum netq_http http;
+	int created, more;
 
 	if (t == NULL && (t = netq_flow_table_new(4, NULL, NULL)) == NULL)
 		abort();
@@ -38,18 +54,30 @@ fuzz_hello(const struct netq_sig_pkt *p)
 		return;
 	c1 = d[0] % (n + 1);
 	c2 = c1 + (n > 1 ? d[n - 1] : 0) % (n - c1 + 1);
-	netq_flow_hello_counts(t, &joined, &lost);
+	fuzz_counts(t, &joined, &lost);
 	f = netq_flow_get(t, p->src, p->sport, p->dst, p->dport, 1, 1, &created);
-	if (netq_flow_hello(t, f, p->seq, d, c1, &h) == 1 &&
+	http = netq_sig_http_request(d, c1, f->name, sizeof(f->name));
+	if (http == NETQ_HTTP_MORE)
+		more = netq_flow_http(t, f, p->seq, d, c1);
+	else if (http == NETQ_HTTP_NO)
+		more = netq_flow_hello(t, f, p->seq, d, c1, &h);
+	else
+		more = 0;
+	if (more == 1 &&
 	    netq_flow_hello(t, f, p->seq + (uint32_t)c1, d + c1, c2 - c1, &h) == 1 &&
 	    netq_flow_hello(t, f, p->seq + (uint32_t)c1, d + c1, c2 - c1, &h) == 1)
 		(void)netq_flow_hello(t, f, p->seq + (uint32_t)c2, d + c2, n - c2, &h);
 	if (memchr(f->name, '\0', sizeof(f->name)) == NULL)
 		abort();
+	if (http != NETQ_HTTP_NO)	/* a Host value: lower case, without its port or CR */
+		for (i = 0; f->name[i] != '\0'; i++)
+			if (f->name[i] == '\r' || f->name[i] == ':' || f->name[i] == ' ' ||
+			    (f->name[i] >= 'A' && f->name[i] <= 'Z'))
+				abort();
 	netq_flow_clear(t);
 	if (netq_flow_hello_free(t) != NETQ_HELLO_SLOTS)	/* every slot is back */
 		abort();
-	netq_flow_hello_counts(t, &joined2, &lost2);
+	fuzz_counts(t, &joined2, &lost2);
 	if (joined2 - joined + lost2 - lost > 1)	/* one search, one outcome at most */
 		abort();
 }

@@ -18,7 +18,9 @@
 # CIDR from the on-path network are diverted; reset → client sees a reset, timeout → timeout,
 # redirect → 302 with Location, delay → slower connect; a ClientHello sent in two segments is
 # reassembled (the reset rule still fires, an unmatched one passes, both flows are named, by
-# the monitor too, and net.stats counts them); the flow table bound holds under a
+# the monitor too, and net.stats counts them); so is a plain HTTP request whose Host header
+# or its value comes in a second segment (the redirect rule still fires, an unmatched one
+# passes, both named at the gateway and by the monitor); the flow table bound holds under a
 # burst; net.stats reports the handler's packets/s under a bounded bulk load (printed);
 # fail-closed stops traffic when the handler dies, fail-open lets it through untouched; the
 # handler's proxy.stats ("component": "netq") matches its net.stats. The passive monitor in m
@@ -111,6 +113,42 @@ except OSError as e:
     print("error", type(e).__name__)
 PY
 }
+# split_http IP HOST CUT: from c1, a plain HTTP GET for HOST to IP:80 in two TCP segments, the
+# first CUT bytes 0.2 s ahead of the rest (splitting the Host header is the plain-HTTP form
+# of the evasion split_hello tries); prints the status line's code and the Location header,
+# or "reset", "eof", "timeout", "error NAME"
+split_http() {
+	ip netns exec "$C1" python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys, time
+req = ("GET /index.html HTTP/1.1\r\nUser-Agent: split\r\nHost: %s\r\nConnection: close\r\n\r\n"
+       % sys.argv[2]).encode()
+cut = int(sys.argv[3])
+s = socket.create_connection((sys.argv[1], 80), timeout=3)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.sendall(req[:cut])
+time.sleep(0.2)
+s.sendall(req[cut:])
+try:
+    d = b""
+    while b"\r\n\r\n" not in d:
+        b = s.recv(65536)
+        if not b:
+            break
+        d += b
+    if not d:
+        print("eof")
+    else:
+        head = d.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+        loc = [h.split(":", 1)[1].strip() for h in head[1:] if h.lower().startswith("location:")]
+        print(head[0].split()[1], loc[0] if loc else "-")
+except ConnectionResetError:
+    print("reset")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("error", type(e).__name__)
+PY
+}
 # curl_c1 ARGS...: curl from c1; prints "rc=N" and the write-out.
 curl_c1() { ip netns exec "$C1" curl -sS -k "$@" 2>"$ML_TMP/curl.err"; echo " rc=$?"; }
 
@@ -149,6 +187,16 @@ t1=$(date +%s%N)
 ok "timeout after the ClientHello: client times out ($out)" bash -c "[[ '$out' == *rc=28 ]] && [ $(( (t1 - t0) / 1000000 )) -ge 1900 ]"
 out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' --resolve plain.lab:80:10.78.3.4 http://plain.lab/)
 ok "plain HTTP to a target: 302 to the certificate page ($out)" [ "$out" = "302 http://warning.lab/install-certificate rc=0" ]
+# the request cut just before the Host header's colon ("...Host" | ": plain.lab"), and inside
+# its value ("...Host: plain" | ".lab")
+out=$(split_http 10.78.3.4 plain.lab 49)
+ok "plain HTTP to a target, Host in the second segment: reassembled, 302 ($out)" \
+    [ "$out" = "302 http://warning.lab/install-certificate" ]
+out=$(split_http 10.78.3.4 plain.lab 56)
+ok "plain HTTP to a target, the Host value cut: reassembled, 302 ($out)" \
+    [ "$out" = "302 http://warning.lab/install-certificate" ]
+out=$(split_http 10.78.3.4 splithttp.lab 49)
+ok "plain HTTP, no rule, Host in the second segment: the origin answers ($out)" [ "$out" = "200 -" ]
 out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code}' http://10.78.3.4/index.html)
 ok "plain HTTP to a non-target passes ($out)" [ "$out" = "200 rc=0" ]
 tc=$(ip netns exec "$C1" curl -sk -o /dev/null --max-time 10 -w '%{time_connect}' https://10.78.3.5/ || true)
@@ -233,6 +281,14 @@ if max(e.get("hellos_reassembled", 0) for e in net if e["t"] == "net.stats") < 2
 for n in ("split.lab", "reset.lab"):
     if not any(e.get("name") == n and e["client"].get("first_data_bytes") == 60
                for e in mon if e["t"] == "net.flow"): fail(f"the monitor did not name the split hello {n}")
+# the split HTTP requests: named from two segments, the first cut inside the Host header or
+# its value, at the gateway and by the monitor
+for n, cut in (("plain.lab", 49), ("plain.lab", 56), ("splithttp.lab", 49)):
+    for where, evs in (("gateway", net), ("monitor", mon)):
+        if not any(e["t"] == "net.flow" and e.get("name") == n and e["client"].get("first_data_bytes") == cut
+                   for e in evs): fail(f"{where}: no net.flow named {n} from a {cut}-byte first segment")
+if max(e.get("requests_reassembled", 0) for e in net if e["t"] == "net.stats") < 3: fail("requests_reassembled < 3")
+if max(e.get("requests_not_reassembled", 0) for e in net if e["t"] == "net.stats") != 0: fail("requests_not_reassembled")
 div = by("10.78.3.2:443")
 if not div or not all(x["diverted"] for x in div): fail(f"target flows not diverted: {div}")
 if any(x["diverted"] for x in by("10.78.3.3:443")): fail("non-target flow diverted")

@@ -7,7 +7,10 @@
  * or with retransmitted and overlapping pieces, across a sequence-number wrap; no name after
  * a gap, for bytes that are not a hello or a hello over the size bound; a full pool refuses a
  * new reassembly until a flow leaving the table mid-reassembly gives its slot back, and an
- * abandoned one (an impairment ended the flow) gives its slot back too. Also the hold queue
+ * abandoned one (an impairment ended the flow) gives its slot back too. An HTTP request cut
+ * at every byte (netq_flow_http) is named at its last piece and never from a cut Host value;
+ * a gap, a line that stops reading as a request and a head over the bound end it unnamed.
+ * Also the hold queue
  * (netq_hold.h) the handler keeps beside it: due-time order and its capacity.
  */
 #include <stdarg.h>
@@ -348,6 +351,97 @@ test_hello(void **state)
 	free(hello);
 }
 
+/* The client's first data through the handler's path: sniffed, and held when the request's
+ * Host line has not ended in it (netq.c's netq_learn_name); 1 while more is wanted. */
+static int
+http_first(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq, const char *d,
+    size_t len)
+{
+	enum netq_http h = netq_sig_http_request((const uint8_t *)d, len, f->name, sizeof(f->name));
+
+	assert_int_not_equal(h, NETQ_HTTP_NO);
+	return h == NETQ_HTTP_MORE ? netq_flow_http(t, f, seq, (const uint8_t *)d, len) : 0;
+}
+
+/* An HTTP request cut in two at every byte: named at the second piece, never from a part of
+ * the Host value; a gap, bytes that stop reading as a request, and a head over the bound end
+ * the search without a name; the pool is the hellos' (counted apart). */
+static void
+test_http(void **state)
+{
+	static const char req[] = "GET /index.html HTTP/1.1\r\nUser-Agent: curl/7.88\r\n"
+	    "Host: Plain.Lab:80\r\nAccept: */*\r\n\r\n";
+	struct netq_flow_table *t = netq_flow_table_new(NETQ_HELLO_SLOTS, NULL, NULL);
+	static struct tlspeek_hello h;
+	static char big[NETQ_HELLO_MAX + 200];
+	size_t len = strlen(req), k, hostend = strstr(req, "\r\nAccept") - req + 2;
+	uint64_t joined, lost, hj, hl;
+	struct netq_flow *f;
+	int r, n = 0;
+
+	(void)state;
+	assert_non_null(t);
+	for (k = 1; k < len; k++) {
+		f = flow(t, (uint16_t)(1000 + k % 64));
+		r = http_first(t, f, 7, req, k);
+		if (k >= hostend) {		/* the Host line was whole in the first piece */
+			assert_int_equal(r, 0);
+			assert_string_equal(f->name, "plain.lab");
+		} else {
+			assert_int_equal(r, 1);
+			assert_string_equal(f->name, "");
+			assert_true(netq_flow_hello_pending(f));
+			assert_int_equal(netq_flow_hello(t, f, 7 + (uint32_t)k,
+			    (const uint8_t *)req + k, len - k, &h), 0);
+			assert_string_equal(f->name, "plain.lab");
+			n++;
+		}
+		assert_false(netq_flow_hello_pending(f));
+		netq_flow_clear(t);
+	}
+	netq_flow_http_counts(t, &joined, &lost);
+	assert_int_equal(joined, n);
+	assert_int_equal(lost, 0);
+	/* three pieces, the Host value itself cut, one piece retransmitted */
+	f = flow(t, 2000);
+	assert_int_equal(http_first(t, f, 0, req, 30), 1);
+	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 24, &h), 1);
+	assert_string_equal(f->name, "");	/* "Host: Pl" is not taken for the name */
+	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 24, &h), 1);
+	assert_int_equal(netq_flow_hello(t, f, 54, (const uint8_t *)req + 54, len - 54, &h), 0);
+	assert_string_equal(f->name, "plain.lab");
+	/* a gap */
+	f = flow(t, 2001);
+	assert_int_equal(http_first(t, f, 0, req, 20), 1);
+	assert_int_equal(netq_flow_hello(t, f, 40, (const uint8_t *)req + 40, len - 40, &h), 0);
+	assert_string_equal(f->name, "");
+	/* a request line that does not end in HTTP/1.x once it ends */
+	f = flow(t, 2002);
+	assert_int_equal(http_first(t, f, 0, "GET /a", 6), 1);
+	assert_int_equal(netq_flow_hello(t, f, 6, (const uint8_t *)" SSH\r\n", 6, &h), 0);
+	assert_string_equal(f->name, "");
+	/* header lines past the bound without their end */
+	memcpy(big, "GET / HTTP/1.1\r\n", 16);
+	memset(big + 16, 'x', sizeof(big) - 16);
+	f = flow(t, 2003);
+	assert_int_equal(http_first(t, f, 0, big, 8000), 1);
+	assert_int_equal(netq_flow_hello(t, f, 8000, (const uint8_t *)big + 8000, 8000, &h), 1);
+	assert_int_equal(netq_flow_hello(t, f, 16000, (const uint8_t *)big + 16000, 500, &h), 0);
+	assert_false(netq_flow_hello_pending(f));
+	/* headers that end without a Host: joined, no name */
+	f = flow(t, 2004);
+	assert_int_equal(http_first(t, f, 0, "HEAD / HTTP/1.0\r\n", 17), 1);
+	assert_int_equal(netq_flow_hello(t, f, 17, (const uint8_t *)"\r\n", 2, &h), 0);
+	assert_string_equal(f->name, "");
+	netq_flow_http_counts(t, &joined, &lost);
+	assert_int_equal(joined, n + 2);
+	assert_int_equal(lost, 3);
+	netq_flow_hello_counts(t, &hj, &hl);	/* none of it is a hello's */
+	assert_int_equal(hj, 0);
+	assert_int_equal(hl, 0);
+	netq_flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -358,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_flight),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_http),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,15 +181,24 @@ test_http(void **state)
 	char host[64];
 
 	(void)state;
-	assert_int_equal(netq_sig_http_request((const uint8_t *)req, strlen(req), host, sizeof(host)), 1);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)req, strlen(req), host, sizeof(host)), NETQ_HTTP_YES);
 	assert_string_equal(host, "plain.lab");
-	assert_int_equal(netq_sig_http_request((const uint8_t *)nohost, strlen(nohost), host, sizeof(host)), 1);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)nohost, strlen(nohost), host, sizeof(host)), NETQ_HTTP_YES);
 	assert_string_equal(host, "");
-	assert_int_equal(netq_sig_http_request((const uint8_t *)"GET / HTTP", 10, host, sizeof(host)), 0);
-	assert_int_equal(netq_sig_http_request((const uint8_t *)"\x16\x03\x01", 3, host, sizeof(host)), 0);
-	assert_int_equal(netq_sig_http_request((const uint8_t *)"GET /\r\n", 7, host, sizeof(host)), 0);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"\x16\x03\x01", 3, host, sizeof(host)), NETQ_HTTP_NO);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"GET /\r\n", 7, host, sizeof(host)), NETQ_HTTP_NO);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"SSH-2.0", 7, host, sizeof(host)), NETQ_HTTP_NO);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"", 0, host, sizeof(host)), NETQ_HTTP_NO);
+	/* the start of a request: more to come, no name yet */
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"GE", 2, host, sizeof(host)), NETQ_HTTP_MORE);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)"GET / HTTP", 10, host, sizeof(host)), NETQ_HTTP_MORE);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)req, 32, host, sizeof(host)), NETQ_HTTP_MORE);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)req, 40, host, sizeof(host)), NETQ_HTTP_MORE);
+	assert_string_equal(host, "");		/* "Host: Pl" is cut, not taken */
+	assert_int_equal(netq_sig_http_request((const uint8_t *)req, strlen(req) - 2, host, sizeof(host)), NETQ_HTTP_YES);
+	assert_string_equal(host, "plain.lab");	/* the Host line has ended */
 	/* a host longer than the buffer is cut, still terminated */
-	assert_int_equal(netq_sig_http_request((const uint8_t *)req, strlen(req), host, 4), 1);
+	assert_int_equal(netq_sig_http_request((const uint8_t *)req, strlen(req), host, 4), NETQ_HTTP_YES);
 	assert_string_equal(host, "pla");
 }
 
