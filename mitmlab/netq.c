@@ -248,11 +248,12 @@ netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *
 
 	f->name_tried = 1;
 	h = netq_sig_http_request(p->payload, p->payload_len, f->name, sizeof(f->name));
-	if (h != NETQ_HTTP_NO) {
+	if (h == NETQ_HTTP_YES) {
 		*is_http = f->http = 1;
-		if (h == NETQ_HTTP_MORE)
-			(void)netq_flow_http(q->flows, f, netq_sig_data_seq(p), p->payload,
-			    p->payload_len);
+		return;
+	}
+	if (h == NETQ_HTTP_MORE) {	/* not called HTTP until the request says so */
+		(void)netq_flow_http(q->flows, f, netq_sig_data_seq(p), p->payload, p->payload_len);
 		return;
 	}
 	(void)netq_flow_hello(q->flows, f, netq_sig_data_seq(p), p->payload, p->payload_len,
@@ -381,7 +382,9 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 		learned = 1;
 	} else if (c2s && p.payload_len > 0 && netq_flow_hello_pending(f) &&
 	    netq_flow_hello(q->flows, f, p.seq, p.payload, p.payload_len, &q->hello) == 0)
-		learned = joined = f->name[0] != '\0';
+		/* named, or an HTTP request whose headers ended without a Host (a rule by
+		 * address acts there, as on a request whole in its first segment) */
+		learned = joined = f->name[0] != '\0' || f->http;
 	if (f->on_path && q->impair.n > 0) {
 		if (created || (learned && f->impair < 0))
 			f->impair = netq_impair_match(&q->impair, sip, f->name);

@@ -273,6 +273,7 @@ netq_flow_http_step(struct netq_flow_table *t, struct netq_flow *f)
 	case NETQ_HTTP_MORE:
 		return 1;
 	case NETQ_HTTP_YES:
+		f->http = 1;
 		t->requests_joined++;
 		netq_flow_hello_release(t, f, 0);
 		return 0;

@@ -64,7 +64,8 @@ struct netq_flow {
 	enum netq_flow_end state;
 	int	 name_tried;		/* looked for a ClientHello / Host already */
 	int	 c_second;		/* the client sent data after the server's first data */
-	int	 http;			/* the client's first data began an HTTP/1.x request */
+	int	 http;			/* the client's first data is an HTTP/1.x request (set once
+					 * its Host line or header block has ended) */
 	char	 name[NETQ_FLOW_NAME];	/* SNI or HTTP Host, "" unknown */
 	/* the ClientHello or HTTP request being reassembled (netq_flow_hello; private) */
 	int32_t	 hello_slot;		/* pool slot + 1; 0: none */
@@ -119,7 +120,8 @@ int netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq
  * not ended in these bytes). They are held in a pool slot, and netq_flow_hello's calls for the
  * following segments append to them until the request names the flow (f->name; "" when its
  * headers end without a Host) or the search ends as for a hello (a gap, over NETQ_HELLO_MAX,
- * no free slot, bytes that stop reading as a request). Returns 1 while more is wanted.
+ * no free slot, bytes that stop reading as a request). f->http is set once it has read as a
+ * request. Returns 1 while more is wanted.
  */
 int netq_flow_http(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
     const uint8_t *data, size_t len);
@@ -135,7 +137,9 @@ size_t netq_flow_hello_free(const struct netq_flow_table *t);
  * meanwhile. A first segment that is not TLS at all is not counted. */
 void netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
 /* The same for HTTP requests (netq_flow_http): named from more than one segment (with or
- * without a Host), and searches that ended without their header block. */
+ * without a Host), and searches that ended without their Host line or header block. These
+ * include first segments that only looked like the start of a request ("P", "GET" then no
+ * line end) and turned out not to be one, and flows an impairment ended meanwhile. */
 void netq_flow_http_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
 
 /* Which way p goes: 1 client→server, 0 server→client. A SYN decides; otherwise the lower port

@@ -391,9 +391,11 @@ test_http(void **state)
 			assert_int_equal(r, 1);
 			assert_string_equal(f->name, "");
 			assert_true(netq_flow_hello_pending(f));
+			assert_false(f->http);	/* not called HTTP before it reads as a request */
 			assert_int_equal(netq_flow_hello(t, f, 7 + (uint32_t)k,
 			    (const uint8_t *)req + k, len - k, &h), 0);
 			assert_string_equal(f->name, "plain.lab");
+			assert_true(f->http);
 			n++;
 		}
 		assert_false(netq_flow_hello_pending(f));
@@ -402,13 +404,15 @@ test_http(void **state)
 	netq_flow_http_counts(t, &joined, &lost);
 	assert_int_equal(joined, n);
 	assert_int_equal(lost, 0);
-	/* three pieces, the Host value itself cut, one piece retransmitted */
+	/* three pieces, the Host value itself cut ("...Host: Pla" | "in.Lab:80..."), one piece
+	 * retransmitted */
+	assert_memory_equal(req + 49, "Host: Pla", 9);
 	f = flow(t, 2000);
 	assert_int_equal(http_first(t, f, 0, req, 30), 1);
-	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 24, &h), 1);
-	assert_string_equal(f->name, "");	/* "Host: Pl" is not taken for the name */
-	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 24, &h), 1);
-	assert_int_equal(netq_flow_hello(t, f, 54, (const uint8_t *)req + 54, len - 54, &h), 0);
+	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 28, &h), 1);
+	assert_string_equal(f->name, "");	/* "pla" is not taken for the name */
+	assert_int_equal(netq_flow_hello(t, f, 30, (const uint8_t *)req + 30, 28, &h), 1);
+	assert_int_equal(netq_flow_hello(t, f, 58, (const uint8_t *)req + 58, len - 58, &h), 0);
 	assert_string_equal(f->name, "plain.lab");
 	/* a gap */
 	f = flow(t, 2001);
@@ -420,6 +424,7 @@ test_http(void **state)
 	assert_int_equal(http_first(t, f, 0, "GET /a", 6), 1);
 	assert_int_equal(netq_flow_hello(t, f, 6, (const uint8_t *)" SSH\r\n", 6, &h), 0);
 	assert_string_equal(f->name, "");
+	assert_false(f->http);
 	/* header lines past the bound without their end */
 	memcpy(big, "GET / HTTP/1.1\r\n", 16);
 	memset(big + 16, 'x', sizeof(big) - 16);
@@ -433,6 +438,8 @@ test_http(void **state)
 	assert_int_equal(http_first(t, f, 0, "HEAD / HTTP/1.0\r\n", 17), 1);
 	assert_int_equal(netq_flow_hello(t, f, 17, (const uint8_t *)"\r\n", 2, &h), 0);
 	assert_string_equal(f->name, "");
+	assert_true(f->http);			/* a request: a rule by address acts on it */
+	assert_int_equal(netq_flow_hello_free(t), NETQ_HELLO_SLOTS);	/* every slot back */
 	netq_flow_http_counts(t, &joined, &lost);
 	assert_int_equal(joined, n + 2);
 	assert_int_equal(lost, 3);
