@@ -2,8 +2,9 @@
 /*
  * test_jsonout — jsonout_compact gives json_dumpb(JSON_COMPACT)'s bytes and length: for every
  * escape, control byte and integer edge, for the values it hands to json_dumpb (non-ASCII,
- * invalid UTF-8, reals, deep nesting, a cycle), for 20,000 random trees at every buffer size
- * from 0 to past the text's length, and for an event shaped like proxy.conn.open.
+ * invalid UTF-8, reals, deep nesting, a cycle) at every buffer size from 0 to past the text's
+ * length, for 20,000 random trees at the text's length, one byte less and more and 4,096, and
+ * for an event shaped like proxy.conn.open; never writing past the buffer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +19,8 @@
 
 #include "jsonout.h"
 
-/* Both writers agree on the length and, where the text fits, on every byte. */
+/* Both writers agree on the length and, where the text fits, on every byte; jsonout leaves
+ * the byte after the buffer alone. */
 static void
 same_as_jansson(const json_t *j, size_t size)
 {
@@ -27,9 +29,11 @@ same_as_jansson(const json_t *j, size_t size)
 
 	assert_non_null(a);
 	assert_non_null(b);
+	b[size] = 0x5a;
 	na = json_dumpb(j, a, size, JSON_COMPACT);
 	nb = jsonout_compact(j, b, size);
 	assert_int_equal(nb, na);
+	assert_int_equal(b[size], 0x5a);
 	if (na > 0 && na <= size)
 		assert_memory_equal(b, a, na);
 	free(a);
