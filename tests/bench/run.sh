@@ -17,7 +17,7 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 2½ min; the full run about 10), OUT=DIR (default
+# Environment: QUICK=1 (about 2½–3 min; the full run 10–14 min, with the machine's load), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
 #   ROWS="direct relay mitmlab resume pubpair pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
@@ -389,11 +389,11 @@ ticks() { local p t=0 s; for p in "$@"; do s=$(ml_stat "$p"); [ -n "$s" ] || con
 quiet() { local a b i; a=$(ticks "$@"); for ((i = 0; i < 33; i++)); do sleep 0.3; b=$(ticks "$@"); [ $((b - a)) -lt 2 ] && return 0; a=$b; done; return 0; }
 # schedns PID...: nanoseconds on CPU so far of these processes (/proc/PID/schedstat; ticks
 # are too coarse for a burst's share of the analyzers' time)
-schedns() { local p t=0 v; for p in "$@"; do read -r v _ <"/proc/$p/schedstat" 2>/dev/null || continue; t=$((t + v)); done; echo $t; }
+schedns() { local p t=0 v; for p in "$@"; do read -r v _ 2>/dev/null <"/proc/$p/schedstat" || continue; t=$((t + v)); done; echo $t; }
 # zmqns PID: nanoseconds on CPU so far of PID's ZeroMQ background threads (ZMQbg/IO/N, which
 # send the events, and ZMQbg/Reaper; user and kernel time): what publishing costs beyond the
 # user-space instructions pubinstr counts
-zmqns() { local t c v n=0; for t in /proc/"$1"/task/*; do read -r c <"$t/comm" 2>/dev/null || continue; [[ $c == ZMQbg* ]] || continue; read -r v _ <"$t/schedstat" 2>/dev/null && n=$((n + v)); done; echo $n; }
+zmqns() { local t c v n=0; for t in /proc/"$1"/task/*; do read -r c 2>/dev/null <"$t/comm" || continue; [[ $c == ZMQbg* ]] || continue; read -r v _ 2>/dev/null <"$t/schedstat" && n=$((n + v)); done; echo $n; }
 # pubpair: the engine alone against the engine with the bus recorder and every analyzer
 # attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then

@@ -135,18 +135,18 @@ if af:
 
 # pubinstr: instructions per intercepted connection (cachegrind), per half and rep the slope
 # between the two handshake counts; runs that did not serve every handshake are left out
-pi = [x for x in recs if x["kind"] == "pubinstr" and x["ok"] == x["n"] and x["ir"] > 0]
-if pi:
+pinst = [x for x in recs if x["kind"] == "pubinstr" and x["ok"] == x["n"] and x["ir"] > 0]
+if pinst:
     slope = {}
     for h in ("none", "rec"):
-        for r in sorted({x["rep"] for x in pi}):
-            runs = sorted((x["n"], x["ir"]) for x in pi if x["row"] == "pi-" + h and x["rep"] == r)
+        for r in sorted({x["rep"] for x in pinst}):
+            runs = sorted((x["n"], x["ir"]) for x in pinst if x["row"] == "pi-" + h and x["rep"] == r)
             if len(runs) == 2 and runs[1][0] > runs[0][0]:
                 slope.setdefault(h, {})[r] = (runs[1][1] - runs[0][1]) / (runs[1][0] - runs[0][0])
     both = sorted(set(slope.get("none", {})) & set(slope.get("rec", {})))
     info = next((x for x in recs if x["kind"] == "pubinstrinfo"), {})
     e = {"reps": len(both), "analyzers": info.get("analyzers"), "alive": info.get("alive"),
-         "n": sorted({x["n"] for x in pi})}
+         "n": sorted({x["n"] for x in pinst})}
     if both:
         e["ir_per_conn_alone"] = med([slope["none"][r] for r in both])
         e["ir_per_conn_bus"] = med([slope["rec"][r] for r in both])
