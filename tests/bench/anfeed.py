@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""anfeed.py --in ENDPOINT --count N --rate R: publish the engine's three events of N
-intercepted connections (proxy.conn.open, proxy.upstream, proxy.conn.close, as mitmlab proxy
-publishes them for a TLS 1.3 client through the mitmproxy profile) to a bus input, R
-connections per second, each with its own flow; then print the number of messages sent.
+"""anfeed.py --in ENDPOINT --count N --rate R --pem FILE: publish the engine's four events of
+N intercepted connections (proxy.conn.open, proxy.upstream, proxy.forge, proxy.conn.close, as
+mitmlab proxy publishes them for a TLS 1.3 client through the mitmproxy profile, with the
+certificate cache warm) to a bus input, R connections per second, each with its own flow;
+then print the number of messages sent. proxy.forge goes out on a cache hit too, with the
+origin's and the forged certificate's PEM: FILE (a certificate, the bench's origin leaf)
+stands in for both, as the two are of about the same size.
 
 The bench's "anfeed" row feeds these to the bus recorder with every analyzer attached and
 reads what each one spent per connection, which pubpair can only give as a sum. Bounded: at
 most 100,000 connections and 60 s. Debian's python3-zmq (run it with /usr/bin/python3)."""
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -30,6 +34,10 @@ UPSTREAM = {"v": 1, "t": "proxy.upstream", "hello": "mitmproxy", "version": "TLS
             "cipher": "TLS_AES_256_GCM_SHA384", "alpn": "http/1.1", "verify": "ok",
             "verify_code": 0, "resumed": False, "verdict": "intercept", "hs_upstream_us": 900,
             "worker": "w0", "src": "proxy.w0"}
+# proxy.forge on a cache hit: the per-connection keys, then the forgery's facts (orig_pem,
+# orig_sha256, forged_pem, forged_sha256, key_bits, key_exponent), filled in by main()
+FORGE = {"v": 1, "t": "proxy.forge", "profile": "mitmproxy", "key_strategy": "ca",
+         "cache_hit": True, "forge_us": 0, "key_waited": False, "src": "proxy.w0"}
 CLOSE = {"v": 1, "t": "proxy.conn.close", "action": "intercept", "bytes_c2s": 75,
          "bytes_s2c": 612, "hs_client_us": 1100, "hs_upstream_us": 900, "duration_us": 4200,
          "reason": "eof-client", "error": None, "phase": "relay", "worker": "w0",
@@ -41,7 +49,12 @@ def main():
     ap.add_argument("--in", dest="ep", required=True)
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--pem", required=True)
     a = ap.parse_args()
+    pem = open(a.pem).read()
+    digest = hashlib.sha256(pem.encode()).hexdigest()
+    forge = dict(FORGE, orig_pem=pem, orig_sha256=digest, forged_pem=pem, forged_sha256=digest,
+                 key_bits=256, key_exponent=None)
     n = max(1, min(a.count, 100000))
     rate = max(1, a.rate)
     ctx = zmq.Context()
@@ -58,7 +71,7 @@ def main():
         cport = 1024 + i % 60000
         cip = "10.77.%d.%d" % (i // 60000 // 250 % 250, 2 + i // 60000 % 250)
         flow = "%s:%d>10.88.2.2:443" % (cip, cport)
-        for tpl in (OPEN, UPSTREAM, CLOSE):
+        for tpl in (UPSTREAM, forge, OPEN, CLOSE):
             e = dict(tpl, flow=flow, ts=ts0 + seq * 1000, seq=seq)
             if tpl is OPEN:
                 e["client"] = {"ip": cip, "port": cport}

@@ -43,7 +43,7 @@
 #        halves (PUB_RATE, default half the engine's first burst), and reports the median
 #        per-pair ratios. The burst's hs/s includes the analyzers slowing the load generator
 #        they share core 0 with; the equal-load CPU per connection is the engine's own cost.
-#        "anfeed" splits pubpair's analyzers' figure: the engine's three events of ANFEED_N
+#        "anfeed" splits pubpair's analyzers' figure: the engine's four events of ANFEED_N
 #        connections (3000 QUICK, 10000 full; tests/bench/anfeed.py, 2,000/s from core 1) go to
 #        a recorder with every analyzer attached on core 0, and each one's CPU per connection
 #        is read from /proc/PID/schedstat (REPS times, medians).
@@ -489,7 +489,7 @@ if want pubinstr; then
 	fi
 fi
 # anfeed: what each analyzer and the recorder spend per intercepted connection, fed the
-# engine's three events of each (tests/bench/anfeed.py, ANFEED_N connections at 2,000/s from
+# engine's four events of each (proxy.forge with both PEMs; tests/bench/anfeed.py, ANFEED_N connections at 2,000/s from
 # core 1) with no load generator on core 0: pubpair's "analyzers" figure split per analyzer
 if want anfeed; then
 	ANFEED_RATE=2000
@@ -502,7 +502,7 @@ if want anfeed; then
 		sleep 1
 		declare -A ns0=(); for p in "${ANPIDS[@]}" "$FRECPID"; do ns0[$p]=$(schedns "$p"); done
 		sent=$(ip netns exec "$G" timeout -k 5 90 taskset -c 1 /usr/bin/python3 "$HERE/anfeed.py" \
-		    --in "$FIN" --count "$ANFEED_N" --rate "$ANFEED_RATE" 2>"$ML_TMP/anfeed.err") || sent=0
+		    --in "$FIN" --count "$ANFEED_N" --rate "$ANFEED_RATE" --pem "$W/leaf.pem" 2>"$ML_TMP/anfeed.err") || sent=0
 		quiet "${ANPIDS[@]}" "$FRECPID"
 		an="" i=0
 		for p in "${ANPIDS[@]}"; do

@@ -305,7 +305,7 @@ a = extra.get("anfeed")
 if a:
     if a.get("analyzers_us"):
         per = ", ".join(f"{k} {v:.1f}" for k, v in a["analyzers_us"].items())
-        L.append(f"- anfeed (the engine's 3 events per intercepted connection, {a['conns']} connections at {a['rate']}/s, "
+        L.append(f"- anfeed (the engine's 4 events per intercepted connection, proxy.forge with both PEMs, {a['conns']} connections at {a['rate']}/s, "
                  f"{a['reps_complete']}/{a['reps']} reps complete): µs of CPU per connection: the recorder "
                  f"{a['recorder_us']:.1f}, the analyzers {a['analyzers_total_us']:.1f} ({per})")
     else:
