@@ -54,6 +54,9 @@
 #        rows "relay-ref", "mitmlab-ref", "latpair-ref", "latload-ref", "idle-ref",
 #        "mitmlab-cold-ref" and "mitmlab-kz2019-ref", next to the
 #        current build's ("latload-ref" runs the reference proxy; the load generator is the current build).
+#   RPS=1: receive packet steering on every veth end to the core of its namespace's processes
+#        (an experiment; see NOTES "Ninth session": it raised the proxy's CPU per handshake
+#        about ×1.3 and slowed the direct path too).
 #   WRAP="CMD ARGS": prefix for the mitmlab proxy rows (profiling only, e.g. WRAP="heaptrack -o
 #        /tmp/h"); the figures of a wrapped run include the wrapper and are not the proxy's.
 #   LAT_N, PAIR_N, IDLE_N, CHURN_N: override the latency sample counts, idle connection count and the
@@ -126,6 +129,17 @@ ip -n "$C" route add default via 10.88.1.1
 ip -n "$O" addr add 10.88.2.3/24 dev o0
 ip -n "$O" route add default via 10.88.2.1
 ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
+# RPS=1 (an experiment, off by default): receive packet steering on each veth end to the core
+# of the namespace's processes (client and origin 0, gateway 1), so that a packet's receiving
+# TCP work runs on the receiver's core, as on separate machines; by default veth runs it on the
+# sender's core, which charges the receivers' work to the proxy
+if [ "${RPS:-0}" = 1 ]; then
+	for d in "$C c0 1" "$O o0 1" "$G g0 2" "$G g1 2"; do
+		set -- $d
+		ip netns exec "$1" sh -c "echo $3 >/sys/class/net/$2/queues/rx-0/rps_cpus" ||
+		    { echo "bench: RPS=1: cannot set rps_cpus on $2" >&2; exit 1; }
+	done
+fi
 OIP=10.88.2.2
 HOST=www.bench.lab
 RIP=10.88.2.3            # the nginx server that issues session tickets (row "resume")
