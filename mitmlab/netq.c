@@ -242,14 +242,14 @@ netq_inject(struct netq *q, const uint8_t *pkt, size_t len)
  * or once the segments that follow complete the request's header lines or the ClientHello:
  * netq_flow_http, netq_flow_hello). */
 static void
-netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int *is_http)
+netq_learn_name(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p)
 {
 	enum netq_http h;
 
 	f->name_tried = 1;
 	h = netq_sig_http_request(p->payload, p->payload_len, f->name, sizeof(f->name));
 	if (h == NETQ_HTTP_YES) {
-		*is_http = f->http = 1;
+		f->http = 1;
 		return;
 	}
 	if (h == NETQ_HTTP_MORE) {	/* not called HTTP until the request says so */
@@ -271,12 +271,12 @@ netq_kill(struct netq *q, struct netq_flow *f, const struct netq_impair_rule *r)
 }
 
 /* Apply f's impairment rule to packet p; returns the verdict (v if untouched). at_hello: p is
- * the flow's first client data, or the segment that completed a ClientHello spanning several
- * (the reset and timeout rules act there: the origin has then seen part of the hello, as
- * behind a real DPI box that reassembles). */
+ * the flow's first client data, or the segment that completed a ClientHello or HTTP request
+ * spanning several (the reset, timeout and, on a request, redirect rules act there: the
+ * origin has then seen part of it, as behind a real DPI box that reassembles). */
 static enum netq_verdict
 netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, int at_hello,
-    int is_http, enum netq_verdict v, uint32_t *hold_ms)
+    enum netq_verdict v, uint32_t *hold_ms)
 {
 	const struct netq_impair_rule *r = &q->impair.rules[f->impair];
 	uint8_t a[NETQ_IMPAIR_PKT], b[NETQ_IMPAIR_PKT], x[NETQ_IMPAIR_PKT];
@@ -307,7 +307,7 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 		netq_kill(q, f, r);
 		return NETQ_V_DROP;
 	case NETQ_IMPAIR_REDIRECT:
-		if (!at_hello || !is_http)
+		if (!at_hello || !f->http)
 			break;
 		la = netq_impair_redirect(p, r->url, a, sizeof(a));
 		netq_impair_rst_pair(p, x, &lx, b, &lb);	/* only the RST to the server */
@@ -331,7 +331,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	struct netq_flow *f;
 	uint32_t cip, sip;
 	uint16_t cport, sport;
-	int c2s, created, first_data, is_http = 0, learned = 0, joined = 0;
+	int c2s, created, first_data, learned = 0, joined = 0;
 	uint64_t now = util_now_ns();
 
 	q->n.pkts++;
@@ -378,7 +378,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 		v = NETQ_V_MARK;
 	}
 	if (first_data && !f->name_tried) {
-		netq_learn_name(q, f, &p, &is_http);
+		netq_learn_name(q, f, &p);
 		learned = 1;
 	} else if (c2s && p.payload_len > 0 && netq_flow_hello_pending(f) &&
 	    netq_flow_hello(q->flows, f, p.seq, p.payload, p.payload_len, &q->hello) == 0)
@@ -389,7 +389,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 		if (created || (learned && f->impair < 0))
 			f->impair = netq_impair_match(&q->impair, sip, f->name);
 		if (f->impair >= 0)
-			v = netq_apply(q, f, &p, first_data || joined, is_http || f->http, v, hold_ms);
+			v = netq_apply(q, f, &p, first_data || joined, v, hold_ms);
 	}
 	if (!f->published && netq_flow_complete(f))
 		netq_publish_flow(q, f, "complete");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netq_flow — fixed-size flow table with chained hashing over slot indexes and an LRU list
- * (netq_flow.h), and a pool of reassembly buffers for ClientHellos and HTTP requests. All memory is allocated by
- * netq_flow_table_new; nothing grows afterwards.
+ * (netq_flow.h), and a pool of reassembly buffers for ClientHellos and HTTP requests. All
+ * memory is allocated by netq_flow_table_new; nothing grows afterwards.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +27,9 @@ struct netq_flow_table {
 	uint8_t	*hello_pool;		/* NETQ_HELLO_SLOTS x NETQ_HELLO_MAX */
 	int32_t	 hello_free[NETQ_HELLO_SLOTS];	/* free slots, a stack */
 	size_t	 n_hello_free;
-	uint64_t hellos_joined, hellos_lost;
-	uint64_t requests_joined, requests_lost;
+	/* searches that named the flow / ended without: [0] ClientHellos, [1] HTTP requests
+	 * (the index is netq_flow.hello_http) */
+	uint64_t joined[2], lost[2];
 };
 
 /* Hash of the four-tuple. */
@@ -143,7 +144,7 @@ netq_flow_hello_release(struct netq_flow_table *t, struct netq_flow *f, int lost
 	f->hello_slot = 0;
 	f->hello_len = 0;
 	if (lost)
-		(*(f->hello_http ? &t->requests_lost : &t->hellos_lost))++;
+		t->lost[f->hello_http]++;
 	f->hello_http = 0;
 }
 
@@ -154,7 +155,7 @@ netq_flow_hold(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
     const uint8_t *data, size_t len, int http)
 {
 	if (len > NETQ_HELLO_MAX || t->n_hello_free == 0) {
-		(*(http ? &t->requests_lost : &t->hellos_lost))++;
+		t->lost[http]++;
 		return 0;
 	}
 	f->hello_slot = t->hello_free[--t->n_hello_free] + 1;
@@ -274,7 +275,7 @@ netq_flow_http_step(struct netq_flow_table *t, struct netq_flow *f)
 		return 1;
 	case NETQ_HTTP_YES:
 		f->http = 1;
-		t->requests_joined++;
+		t->joined[1]++;
 		netq_flow_hello_release(t, f, 0);
 		return 0;
 	default:
@@ -324,7 +325,7 @@ netq_flow_hello(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
 		return 1;
 	if (st == TLSPEEK_OK) {
 		netq_flow_hello_name(f, h);
-		t->hellos_joined++;
+		t->joined[0]++;
 	}
 	netq_flow_hello_release(t, f, st != TLSPEEK_OK);
 	return 0;
@@ -365,16 +366,16 @@ netq_flow_hello_free(const struct netq_flow_table *t)
 void
 netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost)
 {
-	*joined = t->hellos_joined;
-	*lost = t->hellos_lost;
+	*joined = t->joined[0];
+	*lost = t->lost[0];
 }
 
 /* HTTP request reassembly counters. */
 void
 netq_flow_http_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost)
 {
-	*joined = t->requests_joined;
-	*lost = t->requests_lost;
+	*joined = t->joined[1];
+	*lost = t->lost[1];
 }
 
 /* Flows in the table. */

@@ -69,7 +69,7 @@ struct netq_flow {
 	char	 name[NETQ_FLOW_NAME];	/* SNI or HTTP Host, "" unknown */
 	/* the ClientHello or HTTP request being reassembled (netq_flow_hello; private) */
 	int32_t	 hello_slot;		/* pool slot + 1; 0: none */
-	int	 hello_http;		/* the slot holds an HTTP request */
+	int	 hello_http;		/* 1: the slot holds an HTTP request, 0: a hello */
 	uint32_t hello_len;		/* bytes held */
 	uint32_t hello_seq0;		/* the sequence number of the first */
 	/* table links (private) */
