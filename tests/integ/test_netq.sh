@@ -80,63 +80,47 @@ cert_cn() {
 	ip netns exec "${3:-$C1}" timeout 5 openssl s_client -connect "$1:443" -servername "$2" </dev/null 2>/dev/null |
 	    openssl x509 -noout -subject 2>/dev/null | sed -n 's/.*CN *= *//p'
 }
-# split_hello IP SNI: from c1, a real ClientHello for SNI (Python's ssl on memory BIOs) sent
-# in two TCP segments, the first 60 bytes (before any extension) 0.2 s ahead of the rest, as
-# a post-quantum key share or a DPI-evasion tool would split it; prints what came back:
-# "reset", "eof", "timeout", "data N" or "error NAME" (the connect failed, ...)
-split_hello() {
-	ip netns exec "$C1" python3 - "$1" "$2" <<'PY'
+# split_send IP KIND NAME CUT: from c1, a client's first data for NAME in two TCP segments,
+# the first CUT bytes 0.2 s ahead of the rest, as a post-quantum key share or a DPI-evasion
+# tool would split it. KIND tls: a real ClientHello with SNI NAME (Python's ssl on memory
+# BIOs) to port 443; prints "data N" for what came back. KIND http: a GET with Host NAME to
+# port 80; prints the status code and the Location header ("-" without one). Otherwise
+# "reset", "eof", "timeout" or "error NAME" (the connect failed, ...).
+split_send() {
+	ip netns exec "$C1" python3 - "$@" <<'PY'
 import socket, ssl, sys, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-tls = ctx.wrap_bio(inc, out, server_hostname=sys.argv[2])
-try:
-    tls.do_handshake()
-except ssl.SSLWantReadError:
-    pass
-hello = out.read()
-s = socket.create_connection((sys.argv[1], 443), timeout=3)
+ip, kind, name, cut = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+if kind == "tls":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(inc, out, server_hostname=name)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    data, port = out.read(), 443
+else:
+    data = ("GET /index.html HTTP/1.1\r\nUser-Agent: split\r\nHost: %s\r\n"
+            "Connection: close\r\n\r\n" % name).encode()
+    port = 80
+s = socket.create_connection((ip, port), timeout=3)
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.sendall(hello[:60])
+s.sendall(data[:cut])
 time.sleep(0.2)
-s.sendall(hello[60:])
+s.sendall(data[cut:])
 try:
     d = s.recv(65536)
-    print("data %d" % len(d) if d else "eof")
-except ConnectionResetError:
-    print("reset")
-except socket.timeout:
-    print("timeout")
-except OSError as e:
-    print("error", type(e).__name__)
-PY
-}
-# split_http IP HOST CUT: from c1, a plain HTTP GET for HOST to IP:80 in two TCP segments, the
-# first CUT bytes 0.2 s ahead of the rest (splitting the Host header is the plain-HTTP form
-# of the evasion split_hello tries); prints the status line's code and the Location header,
-# or "reset", "eof", "timeout", "error NAME"
-split_http() {
-	ip netns exec "$C1" python3 - "$1" "$2" "$3" <<'PY'
-import socket, sys, time
-req = ("GET /index.html HTTP/1.1\r\nUser-Agent: split\r\nHost: %s\r\nConnection: close\r\n\r\n"
-       % sys.argv[2]).encode()
-cut = int(sys.argv[3])
-s = socket.create_connection((sys.argv[1], 80), timeout=3)
-s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-s.sendall(req[:cut])
-time.sleep(0.2)
-s.sendall(req[cut:])
-try:
-    d = b""
-    while b"\r\n\r\n" not in d:
-        b = s.recv(65536)
-        if not b:
+    while kind == "http" and d and b"\r\n\r\n" not in d:
+        more = s.recv(65536)
+        if not more:
             break
-        d += b
+        d += more
     if not d:
         print("eof")
+    elif kind == "tls":
+        print("data %d" % len(d))
     else:
         head = d.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
         loc = [h.split(":", 1)[1].strip() for h in head[1:] if h.lower().startswith("location:")]
@@ -177,9 +161,9 @@ echo "-- impairments"
 out=$(curl_c1 --max-time 5 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
 ok "reset after the ClientHello: client sees a reset ($out; $(head -c 80 "$ML_TMP/curl.err"))" \
     bash -c "grep -qi 'reset' '$ML_TMP/curl.err'"
-out=$(split_hello 10.78.3.4 reset.lab)
+out=$(split_send 10.78.3.4 tls reset.lab 60)
 ok "reset, the ClientHello in two segments: reassembled, client sees a reset ($out)" [ "$out" = reset ]
-out=$(split_hello 10.78.3.3 split.lab)
+out=$(split_send 10.78.3.3 tls split.lab 60)
 ok "no rule, the ClientHello in two segments: the origin answers ($out)" [ "${out%% *}" = data ]
 t0=$(date +%s%N)
 out=$(curl_c1 --max-time 2 --resolve timeout.lab:443:10.78.3.4 https://timeout.lab/)
@@ -189,13 +173,13 @@ out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' --reso
 ok "plain HTTP to a target: 302 to the certificate page ($out)" [ "$out" = "302 http://warning.lab/install-certificate rc=0" ]
 # the request cut just before the Host header's colon ("...Host" | ": plain.lab"), and inside
 # its value ("...Host: plain" | ".lab")
-out=$(split_http 10.78.3.4 plain.lab 49)
+out=$(split_send 10.78.3.4 http plain.lab 49)
 ok "plain HTTP to a target, Host in the second segment: reassembled, 302 ($out)" \
     [ "$out" = "302 http://warning.lab/install-certificate" ]
-out=$(split_http 10.78.3.4 plain.lab 56)
+out=$(split_send 10.78.3.4 http plain.lab 56)
 ok "plain HTTP to a target, the Host value cut: reassembled, 302 ($out)" \
     [ "$out" = "302 http://warning.lab/install-certificate" ]
-out=$(split_http 10.78.3.4 splithttp.lab 49)
+out=$(split_send 10.78.3.4 http splithttp.lab 49)
 ok "plain HTTP, no rule, Host in the second segment: the origin answers ($out)" [ "$out" = "200 -" ]
 out=$(curl_c1 --max-time 5 -o /dev/null -w '%{http_code}' http://10.78.3.4/index.html)
 ok "plain HTTP to a non-target passes ($out)" [ "$out" = "200 rc=0" ]
