@@ -395,6 +395,23 @@ start_analyzers() {
 		ANPIDS+=("$ML_LASTPID")
 	done
 }
+# consumers_start NAME: a bus recorder (to $ML_TMP/NAME-events.jsonl) and every analyzer, in
+# the gateway on core 0, as a scenario runs them; sets CIN (the bus input, for --bus), RECPID
+# and ANPIDS
+consumers_start() {
+	CIN=ipc://$ML_TMP/$1.in
+	ml_bg "$G" "$1-rec" taskset -c 0 "$ML_BIN" bus --in "$CIN" --out "ipc://$ML_TMP/$1.out" \
+	    --record "$ML_TMP/$1-events.jsonl"
+	RECPID=$ML_LASTPID
+	ANPIDS=(); start_analyzers "$CIN" "ipc://$ML_TMP/$1.out"
+	sleep 1
+}
+# consumers_stop: ALIVE = how many of the analyzers were still running; then stop them all
+consumers_stop() {
+	local p
+	ALIVE=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && ALIVE=$((ALIVE + 1)); done
+	for p in "${ANPIDS[@]}" "$RECPID"; do stop "$p"; done
+}
 # ticks PID...: CPU clock ticks (utime + stime) used so far by these processes
 ticks() { local p t=0 s; for p in "$@"; do s=$(ml_stat "$p"); [ -n "$s" ] || continue; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
 # quiet PID...: wait (at most 10 s) until these processes use less than 2 ticks in 0.3 s: the
@@ -411,19 +428,15 @@ zmqns() { local t c v n=0; for t in /proc/"$1"/task/*; do read -r c 2>/dev/null 
 # pubpair: the engine alone against the engine with the bus recorder and every analyzer
 # attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then
-	PBIN=ipc://$ML_TMP/pub.in; PBOUT=ipc://$ML_TMP/pub.out
-	ml_bg "$G" pubrec taskset -c 0 "$ML_BIN" bus --in "$PBIN" --out "$PBOUT" --record "$ML_TMP/pub-events.jsonl"
-	PRECPID=$ML_LASTPID
-	ANPIDS=(); start_analyzers "$PBIN" "$PBOUT"
-	sleep 1
+	consumers_start pub
 	for ((r = 1; r <= REPS; r++)); do
 		halves="none rec"; ((r % 2)) || halves="rec none"	# alternate which half goes first
 		for half in $halves; do
 			row=pub-$half
-			extra=(); [ $half = rec ] && extra=(--bus "$PBIN")
+			extra=(); [ $half = rec ] && extra=(--bus "$CIN")
 			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
 			warm "$row" || true
-			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$PRECPID"); z0=$(zmqns "$PSTART")
+			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID"); z0=$(zmqns "$PSTART")
 			c0=$(cpu_of "$PSTART")
 			h2 "$row-hs$r" -n "$HS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
 			c1=$(cpu_of "$PSTART"); z1=$(zmqns "$PSTART")
@@ -431,8 +444,8 @@ if want pubpair; then
 			# bulk too: the same 1 MiB GETs as the load rows, on the same proxy, once the
 			# analyzers have worked through the burst's events (both halves wait alike);
 			# what the analyzers and the recorder spent on the burst is measured up to here
-			quiet "${ANPIDS[@]}" "$PRECPID"
-			a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$PRECPID")
+			quiet "${ANPIDS[@]}" "$RECPID"
+			a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$RECPID")
 			echo "{\"row\":\"$row\",\"kind\":\"pub\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0)),\"zmq_ns\":$((z1 - z0))}" >>"$RES"
 			c0=$(cpu_of "$PSTART")
 			h2 "$row-bulk$r" -n "$BULK_N" -c "$BULK_C" "https://$HOST/1m.bin"
@@ -444,7 +457,7 @@ if want pubpair; then
 			# analyzers slowing the load generator on core 0, this the engine's own cost
 			[ -n "${PUB_RATE:-}" ] || PUB_RATE=$(h2parse "$ML_TMP/pub-none-hs1.h2" | awk \
 			    '{ r = ($1 > 0) ? int($3 / $1 / 2 + 0.5) : 200; if (r < 20) r = 20; print r }')
-			quiet "${ANPIDS[@]}" "$PRECPID"
+			quiet "${ANPIDS[@]}" "$RECPID"
 			c0=$(cpu_of "$PSTART"); rc=0
 			ip netns exec "$C" timeout -k 5 30 taskset -c 0 "$ML_BIN" client --url "https://$HOST/" \
 			    --connect "$HOST=$OIP:443" --rate "$PUB_RATE" --count $((2 * PUB_RATE)) --concurrency 256 \
@@ -457,9 +470,8 @@ if want pubpair; then
 			engine_counts "$row"
 		done
 	done
-	alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
-	for p in "${ANPIDS[@]}" "$PRECPID"; do stop "$p"; done
-	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
+	consumers_stop
+	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE}" >>"$RES"
 fi
 # pubinstr: pubpair's two halves again, counting the engine's instructions instead of its CPU
 # time, which on this shared VM drifts ±10% between pairs (it has no hardware counters):
@@ -475,16 +487,12 @@ if want pubinstr; then
 	if ! command -v valgrind >/dev/null; then
 		na pubinstr "valgrind is not installed (the bench installs it from Debian; see above)"
 	else
-		PIIN=ipc://$ML_TMP/pi.in; PIOUT=ipc://$ML_TMP/pi.out
-		ml_bg "$G" pirec taskset -c 0 "$ML_BIN" bus --in "$PIIN" --out "$PIOUT" --record "$ML_TMP/pi-events.jsonl"
-		PIRECPID=$ML_LASTPID
-		ANPIDS=(); start_analyzers "$PIIN" "$PIOUT"
-		sleep 1
+		consumers_start pi
 		for ((r = 1; r <= PI_REPS; r++)); do
 			for half in none rec; do
 				for n in $PI_N1 $PI_N2; do
 					row=pi-$half-$n-$r; cg=$ML_TMP/$row.cg
-					extra=(); [ $half = rec ] && extra=(--bus "$PIIN")
+					extra=(); [ $half = rec ] && extra=(--bus "$CIN")
 					start_proxy "$row" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$cg" \
 					    "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start under valgrind"; continue; }
 					warm "$row" || true
@@ -497,9 +505,8 @@ if want pubinstr; then
 				done
 			done
 		done
-		alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
-		for p in "${ANPIDS[@]}" "$PIRECPID"; do stop "$p"; done
-		echo "{\"row\":\"pi-rec\",\"kind\":\"pubinstrinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$alive}" >>"$RES"
+		consumers_stop
+		echo "{\"row\":\"pi-rec\",\"kind\":\"pubinstrinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE}" >>"$RES"
 	fi
 fi
 # anfeed: what each analyzer and the recorder spend per intercepted connection, fed the
@@ -509,25 +516,21 @@ if want anfeed; then
 	ANFEED_RATE=2000
 	log "anfeed: $ANFEED_N connections' events to the recorder and ${#AN_NAMES[@]} analyzers"
 	for ((r = 1; r <= REPS; r++)); do
-		FIN=ipc://$ML_TMP/feed.in; FOUT=ipc://$ML_TMP/feed.out; rm -f "$ML_TMP/feed-events.jsonl"
-		ml_bg "$G" feedrec taskset -c 0 "$ML_BIN" bus --in "$FIN" --out "$FOUT" --record "$ML_TMP/feed-events.jsonl"
-		FRECPID=$ML_LASTPID
-		ANPIDS=(); start_analyzers "$FIN" "$FOUT"
-		sleep 1
-		declare -A ns0=(); for p in "${ANPIDS[@]}" "$FRECPID"; do ns0[$p]=$(schedns "$p"); done
+		rm -f "$ML_TMP/feed-events.jsonl"
+		consumers_start feed
+		declare -A ns0=(); for p in "${ANPIDS[@]}" "$RECPID"; do ns0[$p]=$(schedns "$p"); done
 		sent=$(ip netns exec "$G" timeout -k 5 90 taskset -c 1 /usr/bin/python3 "$HERE/anfeed.py" \
-		    --in "$FIN" --count "$ANFEED_N" --rate "$ANFEED_RATE" --pem "$W/leaf.pem" 2>"$ML_TMP/anfeed.err") || sent=0
-		quiet "${ANPIDS[@]}" "$FRECPID"
+		    --in "$CIN" --count "$ANFEED_N" --rate "$ANFEED_RATE" --pem "$W/leaf.pem" 2>"$ML_TMP/anfeed.err") || sent=0
+		quiet "${ANPIDS[@]}" "$RECPID"
 		an="" i=0
 		for p in "${ANPIDS[@]}"; do
 			an="$an${an:+,}\"${AN_NAMES[$i]}\":$(($(schedns "$p") - ns0[$p]))"; i=$((i + 1))
 		done
-		rec_ns=$(($(schedns "$FRECPID") - ns0[$FRECPID]))
-		alive=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && alive=$((alive + 1)); done
-		for p in "${ANPIDS[@]}" "$FRECPID"; do stop "$p"; done
+		rec_ns=$(($(schedns "$RECPID") - ns0[$RECPID]))
+		consumers_stop
 		# the fed events only (the analyzers' results and bus.stats are recorded too)
 		recorded=$(grep -c '^{"v":1,"t":"proxy\.' "$ML_TMP/feed-events.jsonl" 2>/dev/null || echo 0)
-		echo "{\"row\":\"anfeed\",\"kind\":\"anfeed\",\"rep\":$r,\"conns\":$ANFEED_N,\"rate\":$ANFEED_RATE,\"sent\":${sent:-0},\"recorded\":$recorded,\"alive\":$alive,\"rec_ns\":$rec_ns,\"an_ns\":{$an}}" >>"$RES"
+		echo "{\"row\":\"anfeed\",\"kind\":\"anfeed\",\"rep\":$r,\"conns\":$ANFEED_N,\"rate\":$ANFEED_RATE,\"sent\":${sent:-0},\"recorded\":$recorded,\"alive\":$ALIVE,\"rec_ns\":$rec_ns,\"an_ns\":{$an}}" >>"$RES"
 	done
 fi
 if want bus; then
@@ -539,18 +542,12 @@ if want bus; then
 	sleep 1
 	run_row mitmlab-rec $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
 	stop "$RECPID"
-	BUSPIDS=()
-	ml_bg "$G" busfwd taskset -c 0 "$ML_BIN" bus --in "$BUSIN" --out "$BUSOUT" --record "$ML_TMP/bus-events.jsonl"
-	BUSPIDS+=("$ML_LASTPID")
-	ANPIDS=(); start_analyzers "$BUSIN" "$BUSOUT"
-	BUSPIDS+=("${ANPIDS[@]}")
-	sleep 1
-	run_row mitmlab-bus $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$BUSIN"
-	alive=0; for p in "${BUSPIDS[@]:1}"; do ml_ours "$p" && alive=$((alive + 1)); done
-	for p in "${BUSPIDS[@]}"; do stop "$p"; done
+	consumers_start bus
+	run_row mitmlab-bus $WRAP "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" --bus "$CIN"
+	consumers_stop
 	nev=$(grep -c '"t":"proxy.conn.open"' "$ML_TMP/bus-events.jsonl" 2>/dev/null || echo 0)
-	echo "{\"row\":\"mitmlab-bus\",\"kind\":\"bus\",\"analyzers\":6,\"alive\":$alive,\"conn_open_events\":$nev}" >>"$RES"
-	log "mitmlab-bus: $nev proxy.conn.open events recorded, $alive of 6 analyzers alive at the end"
+	echo "{\"row\":\"mitmlab-bus\",\"kind\":\"bus\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"conn_open_events\":$nev}" >>"$RES"
+	log "mitmlab-bus: $nev proxy.conn.open events recorded, $ALIVE of ${#ANPIDS[@]} analyzers alive at the end"
 fi
 if ! want sslsplit; then :
 elif command -v sslsplit >/dev/null; then
