@@ -676,14 +676,6 @@ bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
 	return bus_forward_live(in_ep, out_ep, record_path, stop, NULL, NULL, cause);
 }
 
-/* bus_forward_live without the live view. */
-int
-bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
-    volatile int *stop, struct bus_fwd_stats *stats, char **cause)
-{
-	return bus_forward_live(in_ep, out_ep, record_path, stop, stats, NULL, cause);
-}
-
 /* The forwarder loop: poll both sides, bounded batches, periodic flush, stats at the end. */
 int
 bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,

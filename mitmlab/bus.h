@@ -72,7 +72,7 @@ int bus_subscribed(struct bus *b);
 /* Non-zero unless b is a disabled bus (endpoint NULL): whether an event is worth building. */
 int bus_enabled(const struct bus *b);
 
-/* What a forwarder saw; filled when bus_forward_ex returns. */
+/* What a forwarder saw; filled when bus_forward_live returns. */
 struct bus_fwd_stats {
 	uint64_t received;	/* messages read on the input side (valid or not) */
 	uint64_t forwarded;	/* valid messages handed to the output side */
@@ -88,9 +88,6 @@ struct bus_fwd_stats {
  * valid event as one line to it, then the final "bus.stats" event. */
 int bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, char **cause);
-/* bus_forward that also returns the counts in *stats (may be NULL). */
-int bus_forward_ex(const char *in_ep, const char *out_ep, const char *record_path,
-    volatile int *stop, struct bus_fwd_stats *stats, char **cause);
 
 /* What a running forwarder has done so far, readable from another thread while it runs. */
 struct bus_fwd_live {
@@ -98,7 +95,8 @@ struct bus_fwd_live {
 	_Atomic uint64_t passes;	/* turns of its loop (each reads its input until empty or
 					 * BUS_FWD_BATCH messages, or found it empty) */
 };
-/* bus_forward_ex that keeps *live (may be NULL) up to date. */
+/* bus_forward that also returns the counts in *stats and keeps *live up to date (either may
+ * be NULL). */
 int bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, struct bus_fwd_stats *stats, struct bus_fwd_live *live, char **cause);
 /*

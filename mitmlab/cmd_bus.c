@@ -75,7 +75,7 @@ cmd_bus_forward(const char *in, const char *out, const char *record, const char 
 			return 1;
 		}
 	}
-	rc = bus_forward_ex(in, out, record, &cmd_bus_stop, &st, &cause);
+	rc = bus_forward_live(in, out, record, &cmd_bus_stop, &st, NULL, &cause);
 	if (rc == -1) {
 		log_warnx("%s", cause != NULL ? cause : "forwarder failed");
 		free(cause);
