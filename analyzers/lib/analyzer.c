@@ -43,7 +43,9 @@ analyzer_usage(const char *name)
 	    "_VANTAGES\n", name);
 }
 
-/* Is topic one of the declared topics (or lab.run.*)? Every topic when none are declared. */
+/* Does on_event take topic: one of the declared topics or lab.run.* (each declared topic lies
+ * inside the vantages, analyzer_subscribe checks), or with none declared any topic of the
+ * vantages? */
 static int
 analyzer_wants(const struct analyzer *a, const char *topic)
 {
@@ -51,7 +53,7 @@ analyzer_wants(const struct analyzer *a, const char *topic)
 	size_t i;
 
 	if (a->def.topics == NULL)
-		return 1;
+		return vantage_allows(a->def.vantages, topic, strlen(topic));
 	(void)vantage_prefixes(0, &ctl, 1);	/* lab.run. */
 	if (strncmp(topic, ctl, strlen(ctl)) == 0)
 		return 1;
@@ -246,7 +248,7 @@ analyzer_one(struct analyzer *a)
 		goto out;
 	}
 	topic = json_string_value(json_object_get(ev, "t"));
-	if (!vantage_allows(a->def.vantages, topic, strlen(topic)) || !analyzer_wants(a, topic)) {
+	if (!analyzer_wants(a, topic)) {
 		a->filtered++;
 		goto out;
 	}
