@@ -276,13 +276,12 @@ if reps_both:
               f"×{med(qr):.3f} (pairs {min(qr):.3f}–{max(qr):.3f}; served {okn:.1%} / {okr:.1%} of the offered connections)")
     # what the consumers cost on core 0 per connection of the burst (the "rec" halves only;
     # in the "none" halves they receive nothing)
-    an = [pub["rec"][r]["an_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
-          if pub["rec"][r].get("an_ns") is not None and pub["rec"][r]["ok"] > 0]
-    rc_ = [pub["rec"][r]["rec_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
-           if pub["rec"][r].get("rec_ns") is not None and pub["rec"][r]["ok"] > 0]
-    en = [pub["rec"][r]["cpu"] * 1e6 / pub["rec"][r]["ok"] for r in reps_both if pub["rec"][r]["ok"] > 0]
-    zq = [pub["rec"][r]["zmq_ns"] / 1e3 / pub["rec"][r]["ok"] for r in reps_both
-          if pub["rec"][r].get("zmq_ns") is not None and pub["rec"][r]["ok"] > 0]
+    def burst_us(key, scale=1e-3):
+        """key of the "rec" halves' bursts in µs per connection (scale: to µs), where recorded."""
+        return [pub["rec"][r][key] * scale / pub["rec"][r]["ok"] for r in reps_both
+                if pub["rec"][r].get(key) is not None and pub["rec"][r]["ok"] > 0]
+    an, rc_, zq = burst_us("an_ns"), burst_us("rec_ns"), burst_us("zmq_ns")
+    en = burst_us("cpu", 1e6)
     zs = f", of which its ZeroMQ threads {med(zq):.1f} µs" if zq else ""
     if an and rc_:
         rs_cost = (f"; on core 0 per connection of the burst: the analyzers {med(an):.0f} µs, the recorder "
