@@ -36,10 +36,24 @@ struct verifycache {
 
 /* One kept verdict. */
 struct verifycache_entry {
-	int	code;		/* X509_V_* */
-	time_t	made;		/* not used before this second (the clock stepped back) */
-	time_t	until;		/* nor from this second on */
+	int		 code;		/* X509_V_* */
+	time_t		 made;		/* not used before this second (the clock stepped back) */
+	time_t		 until;		/* nor from this second on */
+	STACK_OF(X509)	*sent;		/* the chain as sent, leaf first, decoded once and lent
+					 * to every hit (references); NULL: none kept */
 };
+
+/* Free one kept verdict and its chain (the map's value destructor). */
+static void
+verifycache_entry_free(void *p)
+{
+	struct verifycache_entry *e = p;
+
+	if (e == NULL)
+		return;
+	sk_X509_pop_free(e->sent, X509_free);
+	free(e);
+}
 
 /* The default clock. */
 static time_t
@@ -58,7 +72,7 @@ verifycache_new(size_t capacity, int ttl)
 		return NULL;
 	vc->ttl = ttl;
 	vc->clock = verifycache_now;
-	vc->map = lru_new(capacity, (size_t)1 << 24, free);
+	vc->map = lru_new(capacity, (size_t)1 << 24, verifycache_entry_free);
 	vc->mc = EVP_MD_CTX_new();
 	if (vc->map == NULL || pki_sha256() == NULL || vc->mc == NULL) {
 		verifycache_free(vc);
@@ -244,11 +258,24 @@ verifycache_keepable(int code)
 	    code != X509_V_ERR_STORE_LOOKUP;
 }
 
-/* Keep code for key from now until until. */
-static void
-verifycache_keep(struct verifycache *vc, const unsigned char key[LRU_KEYLEN], int code,
-    time_t now, time_t until)
+/* The chain the origin sent, if it is what the key hashed in that order (leaf first, as the
+ * TLS client passes it); NULL otherwise. */
+static STACK_OF(X509) *
+verifycache_sent(X509_STORE_CTX *xs)
 {
+	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+
+	if (sk_X509_num(sent) < 1 || sk_X509_value(sent, 0) != X509_STORE_CTX_get0_cert(xs))
+		return NULL;
+	return sent;
+}
+
+/* Keep code for key from now until until, with references to the sent chain. */
+static void
+verifycache_keep(struct verifycache *vc, X509_STORE_CTX *xs,
+    const unsigned char key[LRU_KEYLEN], int code, time_t now, time_t until)
+{
+	STACK_OF(X509) *sent = verifycache_sent(xs);
 	struct verifycache_entry *e;
 	int evicted = 0;
 
@@ -257,10 +284,41 @@ verifycache_keep(struct verifycache *vc, const unsigned char key[LRU_KEYLEN], in
 	e->code = code;
 	e->made = now;
 	e->until = until;
+	e->sent = sent != NULL ? X509_chain_up_ref(sent) : NULL;	/* NULL: nothing to lend */
 	if (lru_put(vc->map, key, e, &evicted) == 0)
 		vc->st.inserts++;
 	if (evicted)
 		vc->st.evictions++;
+}
+
+/*
+ * On a hit, put the kept certificates in place of the ones just decoded from the handshake
+ * (same DER: the key hashed every byte of both), in the chain the TLS client passed and in the
+ * store context's leaf, and free the new ones. OpenSSL 3.0 passes the session's peer chain
+ * itself and reads the leaf back from it after this callback, so every connection of one
+ * chain holds one decoded copy (about 5 KiB a certificate) instead of its own; if a release
+ * passed a copy instead, nothing would be shared, and nothing would break either (the stack's
+ * owner frees what it holds). test_verifycache checks the sharing through real handshakes.
+ */
+static void
+verifycache_lend(struct verifycache *vc, X509_STORE_CTX *xs, STACK_OF(X509) *kept)
+{
+	STACK_OF(X509) *sent = verifycache_sent(xs);
+	X509 *x, *old;
+	int i, n = sk_X509_num(kept);
+
+	if (sent == NULL || n < 1 || sk_X509_num(sent) != n)
+		return;
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(kept, i);
+		if ((old = sk_X509_value(sent, i)) == x || !X509_up_ref(x))
+			continue;
+		sk_X509_set(sent, i, x);
+		if (i == 0)
+			X509_STORE_CTX_set_cert(xs, x);
+		X509_free(old);
+		vc->st.shared++;
+	}
 }
 
 /* The context's verification: a kept verdict, or X509_verify_cert and keep its verdict. */
@@ -280,6 +338,7 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 	if ((e = lru_get(vc->map, key)) != NULL) {
 		if (e->made <= now && now < e->until) {
 			vc->st.hits++;
+			verifycache_lend(vc, xs, e->sent);
 			X509_STORE_CTX_set_error(xs, e->code);
 			return e->code == X509_V_OK;
 		}
@@ -292,7 +351,7 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 	if (rc < 0 || (rc == 1) != (code == X509_V_OK) || !verifycache_keepable(code))
 		return rc;		/* internal error or an overruled failure: not kept */
 	if ((until = verifycache_until(vc, xs, now)) > now)
-		verifycache_keep(vc, key, code, now, until);
+		verifycache_keep(vc, xs, key, code, now, until);
 	return rc;
 }
 

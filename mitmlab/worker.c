@@ -69,6 +69,8 @@ worker_stats_upstream(struct worker *w, json_t *ev)
 		    vs.hits));
 		json_object_set_new(ev, "upstream_verify_cache_misses", json_integer((json_int_t)
 		    (vs.misses + vs.uncached)));
+		json_object_set_new(ev, "upstream_certs_shared", json_integer((json_int_t)
+		    vs.shared));
 	}
 	if (w->sess == NULL)
 		return;

@@ -9,7 +9,8 @@
  * trusted root that expire two seconds after being checked), nor past a trusted root outside
  * the chain becoming valid (including one added later), nor when the clock steps back;
  * a changed security level is another key; a context that names the host is never cached;
- * the map stays within its bound.
+ * the map stays within its bound; a hit lends the kept certificates, so connections of one
+ * chain share one decoded copy as their peer and peer chain.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -424,6 +425,96 @@ test_named_host_uncached(void **state)
 	verifycache_free(vc);
 }
 
+/* One in-memory handshake whose client SSL is kept (the caller frees it); host as handshake. */
+static SSL *
+handshake_keep(SSL_CTX *cctx, SSL_CTX *sctx, const char *host)
+{
+	SSL *c = SSL_new(cctx), *s = SSL_new(sctx);
+
+	assert_non_null(c);
+	SSL_set_tlsext_host_name(c, "a.test");
+	if (host != NULL)
+		assert_int_equal(SSL_set1_host(c, host), 1);
+	testpki_handshake(c, s);
+	assert_int_equal(ERR_peek_error(), 0);
+	SSL_free(s);
+	return c;
+}
+
+/* 1 if a and b hold the very same certificate objects as peer and peer chain. */
+static int
+same_objects(SSL *a, SSL *b)
+{
+	STACK_OF(X509) *ca = SSL_get_peer_cert_chain(a), *cb = SSL_get_peer_cert_chain(b);
+	int i;
+
+	if (SSL_get0_peer_certificate(a) != SSL_get0_peer_certificate(b) ||
+	    sk_X509_num(ca) != sk_X509_num(cb) || sk_X509_num(ca) < 1)
+		return 0;
+	for (i = 0; i < sk_X509_num(ca); i++)
+		if (sk_X509_value(ca, i) != sk_X509_value(cb, i))
+			return 0;
+	return 1;
+}
+
+/* A hit lends the kept certificates: every connection of one chain holds the same decoded
+ * objects as peer and peer chain (the session's, as OpenSSL keeps them after the callback),
+ * with the sent DER and the full check's verdict, and they outlive the connection that was
+ * the miss and the cache itself. A miss, another chain or an uncached check decodes its own. */
+static void
+test_hit_shares_certificates(void **state)
+{
+	struct verifycache *vc = verifycache_new(16, 60);
+	SSL_CTX *good = server_ctx(leaf, root), *alone = server_ctx(leaf, NULL), *cctx;
+	struct verifycache_stats st;
+	SSL *c[4], *other, *named[2];
+	int i;
+
+	(void)state;
+	cctx = client_ctx(vc);
+	for (i = 0; i < 3; i++)
+		c[i] = handshake_keep(cctx, good, NULL);
+	assert_true(same_objects(c[0], c[1]));
+	assert_true(same_objects(c[1], c[2]));
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.shared, 4);		/* two hits, two certificates each */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(SSL_get_verify_result(c[i]), X509_V_OK);
+		assert_int_equal(X509_cmp(SSL_get0_peer_certificate(c[i]), leaf), 0);
+		assert_int_equal(X509_cmp(sk_X509_value(SSL_get_peer_cert_chain(c[i]), 1), root),
+		    0);
+	}
+	/* the miss's connection goes; the kept chain lives on in the cache and in c[1] */
+	SSL_free(c[0]);
+	c[3] = handshake_keep(cctx, good, NULL);
+	assert_true(same_objects(c[1], c[3]));
+	/* another chain (the leaf alone) is a miss with its own objects, same DER */
+	other = handshake_keep(cctx, alone, NULL);
+	assert_ptr_not_equal(SSL_get0_peer_certificate(other), SSL_get0_peer_certificate(c[1]));
+	assert_int_equal(X509_cmp(SSL_get0_peer_certificate(other), leaf), 0);
+	/* a named host is checked in full and lends nothing */
+	named[0] = handshake_keep(cctx, good, "a.test");
+	named[1] = handshake_keep(cctx, good, "a.test");
+	assert_ptr_not_equal(SSL_get0_peer_certificate(named[0]),
+	    SSL_get0_peer_certificate(named[1]));
+	assert_ptr_not_equal(SSL_get0_peer_certificate(named[0]), SSL_get0_peer_certificate(c[1]));
+	verifycache_stats(vc, &st);
+	assert_int_equal(st.shared, 6);
+	/* the connections keep their references past the cache (ASan: no use after free) */
+	SSL_CTX_free(cctx);
+	verifycache_free(vc);
+	assert_int_equal(X509_cmp(SSL_get0_peer_certificate(c[3]), leaf), 0);
+	for (i = 1; i < 4; i++)
+		SSL_free(c[i]);
+	SSL_free(other);
+	SSL_free(named[0]);
+	SSL_free(named[1]);
+	SSL_CTX_free(good);
+	SSL_CTX_free(alone);
+}
+
 /* Never more verdicts than the bound; the least recent goes. */
 static void
 test_bound(void **state)
@@ -470,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_expiry_real),
 		cmocka_unit_test(test_store_bound),
 		cmocka_unit_test(test_named_host_uncached),
+		cmocka_unit_test(test_hit_shares_certificates),
 		cmocka_unit_test(test_bound),
 	};
 
