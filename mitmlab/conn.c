@@ -377,21 +377,6 @@ conn_publish_close(struct conn *c, const char *reason, const char *err)
 	worker_publish(c->w, ev);
 }
 
-/* Free one half: send close_notify on a clean TLS end, then free the bufferevent (and fd). */
-static void
-conn_free_half(struct relay_half *h, int clean)
-{
-	SSL *ssl;
-
-	if (h->bev == NULL)
-		return;
-	if (clean && (ssl = bufferevent_openssl_get_ssl(h->bev)) != NULL &&
-	    SSL_is_init_finished(ssl))
-		(void)SSL_shutdown(ssl);
-	bufferevent_free(h->bev);
-	h->bev = NULL;
-}
-
 /* The only way out. */
 void
 conn_close(struct conn *c, const char *reason, const char *err)
@@ -414,8 +399,8 @@ conn_close(struct conn *c, const char *reason, const char *err)
 		event_free(c->ev_timer);
 	if (c->rst && c->cfd >= 0 && c->client.bev == NULL)
 		setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	conn_free_half(&c->client, clean);
-	conn_free_half(&c->upstream, clean);
+	relay_free(&c->client, clean);	/* close_notify on a clean end */
+	relay_free(&c->upstream, clean);
 	if (c->cfd >= 0)
 		close(c->cfd);
 	if (c->ufd >= 0)

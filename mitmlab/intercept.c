@@ -27,15 +27,16 @@
 #include "upstream.h"
 #include "worker.h"
 
-/* Wrap fd in an OpenSSL bufferevent that owns fd and ssl; NULL frees ssl. */
+/* Wrap fd in an OpenSSL bufferevent for the handshake; the half owns fd and ssl from then on
+ * (relay_free), not the bufferevent, so that the relay can drop it (relay.h). NULL frees ssl
+ * and leaves fd to the caller. */
 static struct bufferevent *
 intercept_bev(struct conn *c, int *fdp, SSL *ssl, enum bufferevent_ssl_state st,
     bufferevent_event_cb cb)
 {
 	struct bufferevent *bev;
 
-	bev = bufferevent_openssl_socket_new(c->w->base, *fdp, ssl, st,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	bev = bufferevent_openssl_socket_new(c->w->base, *fdp, ssl, st, BEV_OPT_DEFER_CALLBACKS);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		return NULL;
@@ -91,8 +92,7 @@ intercept_upstream_done(struct conn *c)
 		c->w->st.up_unusable++;
 		log_debug("%s: resumed upstream session has no certificate chain: full handshake",
 		    c->flow);
-		bufferevent_free(c->upstream.bev);
-		c->upstream.bev = NULL;
+		relay_free(&c->upstream, 0);
 		c->up_full = 1;
 		dial_start(c);
 		return;
@@ -101,8 +101,7 @@ intercept_upstream_done(struct conn *c)
 	intercept_publish_upstream(c, ssl, v);
 	if (v == UPSTREAM_SPLICE) {
 		conn_why(c, "%s", why);
-		bufferevent_free(c->upstream.bev);
-		c->upstream.bev = NULL;
+		relay_free(&c->upstream, 0);
 		c->action = POLICY_SPLICE;
 		dial_start(c);
 		return;

@@ -8,12 +8,18 @@
  * Plain sockets: libevent 2.1's evbuffer_read takes at most 4 KiB per event-loop pass (its
  * EVBUFFER_MAX_READ), which capped the splice path's bulk rate, so the read callback takes
  * what else the socket already holds itself, up to RELAY_CHUNK.
- * Frees nothing and never touches a half after calling done().
+ * TLS mode (relay.h): SSL_read into a per-thread buffer and SSL_write from it; only what a
+ * socket would not take is copied, into the half's queue, and the reading side waits until
+ * the queue is written. A pass reads at most RELAY_CHUNK, then comes back through an event,
+ * as bufferevents do. Frees nothing but relay_free and never touches a half after calling
+ * done().
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
@@ -42,7 +48,7 @@ size_t
 relay_pending(const struct relay_half *h)
 {
 	if (h->bev == NULL)
-		return 0;
+		return h->outlen - h->outoff;
 	return evbuffer_get_length(bufferevent_get_output(h->bev));
 }
 
@@ -56,6 +62,8 @@ relay_trim(struct relay_half *h)
 	struct evbuffer *in;
 	SSL *ssl;
 
+	if (h->ssl != NULL && h->outlen == h->outoff)
+		(void)SSL_free_buffers(h->ssl);	/* TLS mode holds no empty chain */
 	if (h->bev == NULL)
 		return;
 	in = bufferevent_get_input(h->bev);
@@ -218,12 +226,353 @@ relay_eventcb(struct bufferevent *bev, short what, void *arg)
 		relay_end(h, "timeout-idle", NULL);
 }
 
+/* ---- TLS mode ---- */
+
+/* Where records are read to and written from: one per worker thread. */
+static _Thread_local unsigned char relay_scratch[RELAY_CHUNK];
+
+static void relay_tls_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Queue n bytes for h, after what is queued already; -1 out of memory. The queue is one
+ * array, grown by doubling, and moved to its front only when that frees enough room; OpenSSL
+ * may see a retried write at another address (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). */
+static int
+relay_tls_queue(struct relay_half *h, const unsigned char *p, size_t n)
+{
+	size_t have = h->outlen - h->outoff, cap;
+	unsigned char *q;
+
+	if (n == 0)
+		return 0;
+	if (h->outlen + n > h->outcap && h->outoff > 0 && have + n <= h->outcap) {
+		memmove(h->out, h->out + h->outoff, have);
+		h->outoff = 0;
+		h->outlen = have;
+	}
+	if (h->outlen + n > h->outcap) {
+		for (cap = h->outcap != 0 ? h->outcap : 16384; cap < h->outlen + n; cap *= 2)
+			;
+		if ((q = realloc(h->out, cap)) == NULL)
+			return -1;
+		h->out = q;
+		h->outcap = cap;
+	}
+	memcpy(h->out + h->outlen, p, n);
+	h->outlen += n;
+	return 0;
+}
+
+/* Drop h's emptied queue: an idle half holds none. */
+static void
+relay_tls_unqueue(struct relay_half *h)
+{
+	free(h->out);
+	h->out = NULL;
+	h->outoff = h->outlen = h->outcap = 0;
+}
+
+/* Text for a failed SSL_read or SSL_write: OpenSSL's queue first, then errno (saved). */
+static const char *
+relay_tls_error(int err, char *buf, size_t len)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e != 0) {
+		ERR_error_string_n(e, buf, len);
+		ERR_clear_error();
+	} else if (err != 0)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
+	else
+		snprintf(buf, len, "connection error");
+	return buf;
+}
+
+/* A failed SSL call on h: 1 if it only has to wait (*want set), else the relay is ended as
+ * bufferevent_openssl with dirty shutdown allowed would report it: close_notify, EOF without
+ * one and a reset with OpenSSL's queue empty are h's EOF, the rest an error; -1. */
+static int
+relay_tls_failed(struct relay_half *h, int rc, short *want)
+{
+	int err = errno, e = SSL_get_error(h->ssl, rc);
+	char eb[256];
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		*want = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
+		return 1;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+		ERR_clear_error();
+		return 0;
+	}
+	relay_end(h, "error", relay_tls_error(e == SSL_ERROR_SYSCALL ? err : 0, eb, sizeof(eb)));
+	return -1;
+}
+
+/* Write p[0..n) to h with SSL_write until h would block. 1 all written, 0 h is full (*done
+ * says how much went), -1 the relay ended. Partial writes are enabled on h's SSL, and a retry
+ * always offers the same bytes first, as OpenSSL asks. */
+static int
+relay_tls_write(struct relay_half *h, const unsigned char *p, size_t n, size_t *done)
+{
+	int rc;
+
+	*done = 0;
+	while (*done < n) {
+		ERR_clear_error();
+		rc = SSL_write(h->ssl, p + *done, n - *done > INT32_MAX ? INT32_MAX :
+		    (int)(n - *done));
+		if (rc > 0) {
+			*done += (size_t)rc;
+			continue;
+		}
+		switch (relay_tls_failed(h, rc, &h->wwant)) {
+		case 1:
+			return 0;
+		case 0:				/* h is gone: what it was sent is lost */
+			relay_end(h, relay_eof_reason(h), NULL);
+			return -1;
+		default:
+			return -1;
+		}
+	}
+	h->wwant = 0;
+	return 1;
+}
+
+/* Send p[0..n) to h: written at once when nothing is queued for h and h is not known to be
+ * full, else (and what h would not take) queued behind. -1 the relay ended. */
+static int
+relay_tls_send(struct relay_half *h, const unsigned char *p, size_t n)
+{
+	size_t done = 0;
+	int r;
+
+	if (h->outlen == h->outoff && h->wwant == 0 &&
+	    (r = relay_tls_write(h, p, n, &done)) != 0)
+		return r < 0 ? -1 : 0;
+	if (relay_tls_queue(h, p + done, n - done) == 0) {
+		if (h->wwant == 0)		/* queued behind bytes not tried yet */
+			h->wwant = EV_WRITE;
+		return 0;
+	}
+	relay_end(h, "error", "out of memory");
+	return -1;
+}
+
+/* Write what is queued for h, in place; the emptied queue is freed. -1 the relay ended. */
+static int
+relay_tls_flush(struct relay_half *h)
+{
+	size_t done;
+	int r;
+
+	if (h->outlen == h->outoff)
+		return 0;
+	r = relay_tls_write(h, h->out + h->outoff, h->outlen - h->outoff, &done);
+	if (r < 0)
+		return -1;
+	h->outoff += done;
+	if (h->outoff == h->outlen)
+		relay_tls_unqueue(h);
+	return 0;
+}
+
+/*
+ * Move what src has to its peer (dst) until src has nothing to read, dst holds RELAY_HIGH
+ * queued, src has ended, or a pass's budget (RELAY_CHUNK) is spent. As with bufferevents, src
+ * goes on being read while dst is full, into dst's queue, up to RELAY_HIGH, and is read again
+ * once the queue has drained to RELAY_HIGH / 2. flush: try to write dst's queue first (dst's
+ * socket is writable, or the relay starts); otherwise only when dst is not known to be full.
+ * 0 carry on (events decide), -1 the relay ended (nothing may be touched).
+ */
+static int
+relay_tls_flow(struct relay_half *src, int flush)
+{
+	struct relay_half *dst = src->peer;
+	size_t budget = RELAY_CHUNK;
+	int rc;
+
+	for (;;) {
+		if ((flush || dst->wwant == 0) && relay_tls_flush(dst) < 0)
+			return -1;
+		flush = 0;
+		if (relay_pending(dst) >= RELAY_HIGH ||
+		    (src->paused && relay_pending(dst) > RELAY_HIGH / 2)) {
+			src->paused = 1;	/* dst is full: src waits for it */
+			src->rwant = 0;
+			return 0;
+		}
+		src->paused = 0;
+		if (src->eof) {			/* ends once dst has taken what it was sent */
+			if (relay_pending(dst) > 0)
+				return 0;
+			relay_end(src, relay_eof_reason(src), NULL);
+			return -1;
+		}
+		if (budget == 0) {
+			src->rwant = EV_READ;
+			src->more = 1;
+			return 0;
+		}
+		ERR_clear_error();
+		rc = SSL_read(src->ssl, relay_scratch, (int)budget);
+		if (rc > 0) {
+			src->nread += (uint64_t)rc;
+			src->last_ns = util_mono_ns();
+			budget -= (size_t)rc;
+			if (relay_tls_send(dst, relay_scratch, (size_t)rc) < 0)
+				return -1;
+			continue;
+		}
+		switch (relay_tls_failed(src, rc, &src->rwant)) {
+		case 1:
+			return 0;
+		case 0:
+			src->eof = 1;
+			src->rwant = 0;
+			continue;
+		default:
+			return -1;
+		}
+	}
+}
+
+/* Make h's event wait for what its reads and writes wait for; come back at once if a pass
+ * stopped on its budget. */
+static void
+relay_tls_arm(struct relay_half *h)
+{
+	short want = (short)(h->rwant | h->wwant);
+
+	if (h->ev == NULL)
+		return;
+	if (want != h->evflags) {
+		event_del(h->ev);
+		h->evflags = want;
+		if (want != 0 && (event_assign(h->ev, event_get_base(h->ev), h->fd,
+		    (short)(want | EV_PERSIST), relay_tls_cb, h) == -1 ||
+		    event_add(h->ev, NULL) == -1))
+			h->evflags = 0;
+	}
+	if (h->more)			/* cleared by the callback */
+		event_active(h->ev, EV_READ, 0);
+}
+
+/* h's socket is ready: write what is queued for it (then go on reading its peer), read it.
+ * Run by hand (more: a pass stopped on its budget, or the relay has just started), both. */
+static void
+relay_tls_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_half *h = arg, *peer = h->peer;
+	int all = h->more;
+
+	(void)fd;
+	h->more = 0;
+	if ((all || (h->wwant & what) != 0) && relay_tls_flow(peer, 1) < 0)
+		return;
+	if ((all || (h->rwant & what) != 0) && relay_tls_flow(h, 0) < 0)
+		return;
+	relay_tls_arm(h);
+	relay_tls_arm(peer);
+}
+
+/* Copy what h's bufferevent holds (its output, queued for h; its input, queued for the peer)
+ * and make h's event, without changing the bufferevent; -1 out of memory. */
+static int
+relay_tls_prepare(struct relay_half *h)
+{
+	struct evbuffer *b[2] = { bufferevent_get_output(h->bev), bufferevent_get_input(h->bev) };
+	struct relay_half *to[2] = { h, h->peer };
+	unsigned char *p;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if ((n = evbuffer_get_length(b[i])) > 0 && ((p = evbuffer_pullup(b[i], -1)) ==
+		    NULL || relay_tls_queue(to[i], p, n) == -1))
+			return -1;
+	h->ev = event_new(bufferevent_get_base(h->bev), bufferevent_getfd(h->bev), 0,
+	    relay_tls_cb, h);
+	return h->ev == NULL ? -1 : 0;
+}
+
+/* Start relaying two OpenSSL bufferevents in TLS mode; -1 (nothing changed) out of memory. */
+static int
+relay_tls_start(struct relay_half *a)
+{
+	struct relay_half *h = a;
+	size_t in;
+	int i;
+
+	if (relay_tls_prepare(a) == -1 || relay_tls_prepare(a->peer) == -1) {
+		for (i = 0; i < 2; i++, h = h->peer) {
+			if (h->ev != NULL)
+				event_free(h->ev);
+			relay_tls_unqueue(h);
+			h->ev = NULL;
+		}
+		return -1;
+	}
+	for (i = 0; i < 2; i++, h = h->peer) {	/* from here on nothing can fail */
+		in = evbuffer_get_length(bufferevent_get_input(h->bev));
+		h->nread += in;
+		h->last_ns = util_mono_ns();
+		h->ssl = bufferevent_openssl_get_ssl(h->bev);
+		h->fd = bufferevent_getfd(h->bev);
+		bufferevent_free(h->bev);
+		h->bev = NULL;
+		SSL_set_mode(h->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		h->evflags = h->wwant = 0;
+		h->rwant = h->eof ? 0 : EV_READ;
+		/* the first pass runs from the loop, as bufferevents deliver what they had
+		 * buffered: the owner may still be setting up when relay_start returns, and the
+		 * relay may end at once (an EOF before it ran, say) */
+		h->more = 1;
+	}
+	relay_tls_arm(a);
+	relay_tls_arm(a->peer);
+	return 0;
+}
+
+/* Free what h holds. */
+void
+relay_free(struct relay_half *h, int clean)
+{
+	SSL *ssl = h->ssl;
+	evutil_socket_t fd = h->fd;
+
+	if (h->bev != NULL && (ssl = bufferevent_openssl_get_ssl(h->bev)) != NULL)
+		fd = bufferevent_getfd(h->bev);
+	if (ssl != NULL && clean && SSL_is_init_finished(ssl))
+		(void)SSL_shutdown(ssl);
+	if (h->bev != NULL)
+		bufferevent_free(h->bev);
+	if (h->ev != NULL)
+		event_free(h->ev);
+	if (ssl != NULL) {
+		SSL_free(ssl);
+		if (fd >= 0)
+			close(fd);
+	}
+	relay_tls_unqueue(h);
+	h->bev = NULL;
+	h->ev = NULL;
+	h->ssl = NULL;
+	h->evflags = h->rwant = h->wwant = 0;
+	h->more = 0;
+}
+
 /* Start relaying on both halves. */
 void
 relay_start(struct relay_half *a)
 {
 	struct relay_half *h = a;
 	int i;
+
+	if (bufferevent_openssl_get_ssl(a->bev) != NULL &&
+	    bufferevent_openssl_get_ssl(a->peer->bev) != NULL && relay_tls_start(a) == 0)
+		return;			/* else (out of memory) on the bufferevents */
 
 	for (i = 0; i < 2; i++, h = h->peer) {
 		h->last_ns = util_mono_ns();

@@ -3,8 +3,17 @@
  * relay — move bytes between the two halves of a connection, both ways, with backpressure: a
  * half stops reading while its peer's output buffer holds RELAY_HIGH bytes or more and resumes
  * when that buffer drains to RELAY_HIGH / 2. When one side reaches EOF, the other side's output
- * is flushed, then the owner is told through done(). Works on any bufferevent (socket, OpenSSL,
- * pair), so it is tested without sockets. It never frees anything: the owner does, in done().
+ * is flushed, then the owner is told through done(). Works on any bufferevent (socket, pair), so
+ * it is tested without sockets. It never frees anything: the owner does, in done().
+ * Two OpenSSL bufferevents (an intercepted flow, once both handshakes are done) are relayed in
+ * TLS mode instead: relay_start takes what they buffered, frees them, and moves records with
+ * SSL_read / SSL_write on one event per socket, through a per-thread buffer; a half holds a
+ * copy only of what its socket would not take yet, up to RELAY_HIGH (as above), freed once
+ * written. An
+ * OpenSSL bufferevent costs about 1.1 KiB beyond its SSL and BIO, for as long as the
+ * connection lives, which is most of what an idle intercepted connection held of ours. A
+ * relay half's OpenSSL bufferevent must not own its SSL and socket (no BEV_OPT_CLOSE_ON_FREE):
+ * the half does, and relay_free frees them in either mode.
  */
 #ifndef MITMLAB_RELAY_H
 #define MITMLAB_RELAY_H
@@ -14,6 +23,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #define RELAY_HIGH (256 * 1024)
 #define RELAY_CHUNK (64 * 1024)	/* most bytes one read or write pass moves per side */
@@ -23,7 +33,18 @@ struct relay_half;
 typedef void (*relay_done_cb)(struct relay_half *h, const char *reason, const char *err);
 
 struct relay_half {
-	struct bufferevent *bev;	/* owned by the owner, not by the relay */
+	struct bufferevent *bev;	/* owned by the owner, not by the relay; NULL in TLS mode */
+	/* TLS mode (all zero otherwise): the half's SSL and socket, one event on it, and what
+	 * the relay could not write to this side yet */
+	SSL		   *ssl;
+	evutil_socket_t	    fd;
+	struct event	   *ev;
+	short		    evflags;	/* what ev waits for now */
+	short		    rwant;	/* what reading from this side waits for (0: not reading) */
+	short		    wwant;	/* what writing out to this side waits for (0: nothing queued) */
+	int		    more;	/* a pass's budget ran out with bytes left: come back */
+	unsigned char	   *out;	/* queued for this side: out[outoff..outlen) of outcap */
+	size_t		    outoff, outlen, outcap;
 	struct relay_half  *peer;
 	void		   *owner;
 	const char	   *name;	/* "client" or "upstream" */
@@ -46,10 +67,14 @@ void relay_start(struct relay_half *a);
 const char *relay_error_text(struct bufferevent *bev, short what, char *buf, size_t len);
 /* Bytes waiting in h's output buffer. */
 size_t relay_pending(const struct relay_half *h);
-/* Give back what an idle half holds for nothing: the empty input chain an OpenSSL bufferevent
- * reserves before a read that yields no application data (a TLS 1.3 NewSessionTicket, say:
- * up to 128 KiB of address space, 32 KiB typically), and OpenSSL's record buffers when no
- * record is pending (SSL_free_buffers). Never drops data; a no-op on a busy half. */
+/* Free what h holds: its bufferevent (and, for an OpenSSL one, its SSL and socket) or, in TLS
+ * mode, its event, SSL, socket and queue. clean: send close_notify first when the TLS
+ * handshake has finished. Safe on a half that holds nothing; h can be reused after. */
+void relay_free(struct relay_half *h, int clean);
+/* Give back what an idle half holds for nothing: the empty input chain a bufferevent reserves
+ * before a read that yields no data, and OpenSSL's record buffers when no record is pending
+ * (SSL_free_buffers; in TLS mode when nothing is queued for the half either). Never drops
+ * data; a no-op on a busy half. */
 void relay_trim(struct relay_half *h);
 
 #endif
