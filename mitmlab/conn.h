@@ -57,7 +57,7 @@ struct conn {
 	/* the upstream leg's SSL lives until conn_close frees it after the client leg's: the
 	 * client leg's ALPN callback reads the origin's choice from it (tlsserver_ssl_new) */
 	struct relay_half	 client, upstream;
-	int			 cfd, ufd;	/* raw fds until a bufferevent owns them */
+	int			 cfd, ufd;	/* raw fds until a relay half takes them */
 	struct conn_setup	*setup;		/* NULL once relaying (conn_relay) */
 	char			 flow[2 * UTIL_ADDRSTRLEN + 2];
 	enum policy_action	 action;

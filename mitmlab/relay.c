@@ -9,10 +9,11 @@
  * EVBUFFER_MAX_READ), which capped the splice path's bulk rate, so the read callback takes
  * what else the socket already holds itself, up to RELAY_CHUNK.
  * TLS mode (relay.h): SSL_read into a per-thread buffer and SSL_write from it; only what a
- * socket would not take is copied, into the half's queue, and the reading side waits until
- * the queue is written. A pass reads at most RELAY_CHUNK, then comes back through an event,
- * as bufferevents do. Frees nothing but relay_free and never touches a half after calling
- * done().
+ * socket would not take is copied, into the half's queue, and the reading side stops while
+ * the queue holds RELAY_HIGH. A pass reads at most RELAY_CHUNK (and the rest of the record it
+ * ends in), then waits for the next poll, as bufferevents do: other connections and timers
+ * run in between. Frees nothing but the bufferevents it replaces and what relay_free frees,
+ * and never touches a half after calling done().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -271,19 +272,18 @@ relay_tls_unqueue(struct relay_half *h)
 	h->outoff = h->outlen = h->outcap = 0;
 }
 
-/* Text for a failed SSL_read or SSL_write: OpenSSL's queue first, then errno (saved). */
+/* Text for a failed SSL_read or SSL_write: OpenSSL's queue (a failure with an empty queue
+ * is an EOF, relay_tls_failed). */
 static const char *
-relay_tls_error(int err, char *buf, size_t len)
+relay_tls_error(char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
 
-	if (e != 0) {
+	if (e != 0)
 		ERR_error_string_n(e, buf, len);
-		ERR_clear_error();
-	} else if (err != 0)
-		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
 	else
-		snprintf(buf, len, "connection error");
+		snprintf(buf, len, "TLS error without a reason");
+	ERR_clear_error();
 	return buf;
 }
 
@@ -293,7 +293,7 @@ relay_tls_error(int err, char *buf, size_t len)
 static int
 relay_tls_failed(struct relay_half *h, int rc, short *want)
 {
-	int err = errno, e = SSL_get_error(h->ssl, rc);
+	int e = SSL_get_error(h->ssl, rc);
 	char eb[256];
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
@@ -304,7 +304,7 @@ relay_tls_failed(struct relay_half *h, int rc, short *want)
 		ERR_clear_error();
 		return 0;
 	}
-	relay_end(h, "error", relay_tls_error(e == SSL_ERROR_SYSCALL ? err : 0, eb, sizeof(eb)));
+	relay_end(h, "error", relay_tls_error(eb, sizeof(eb)));
 	return -1;
 }
 
@@ -379,7 +379,8 @@ relay_tls_flush(struct relay_half *h)
 
 /*
  * Move what src has to its peer (dst) until src has nothing to read, dst holds RELAY_HIGH
- * queued, src has ended, or a pass's budget (RELAY_CHUNK) is spent. As with bufferevents, src
+ * queued, src has ended, or a pass's budget (RELAY_CHUNK, and the rest of the record it ends
+ * in) is spent. As with bufferevents, src
  * goes on being read while dst is full, into dst's queue, up to RELAY_HIGH, and is read again
  * once the queue has drained to RELAY_HIGH / 2. flush: try to write dst's queue first (dst's
  * socket is writable, or the relay starts); otherwise only when dst is not known to be full.
@@ -409,9 +410,10 @@ relay_tls_flow(struct relay_half *src, int flush)
 			relay_end(src, relay_eof_reason(src), NULL);
 			return -1;
 		}
-		if (budget == 0) {
+		if (budget == 0 && (budget = (size_t)SSL_pending(src->ssl)) == 0) {
+			/* spent: back after the next poll (what is left is in the socket, not in the
+			 * SSL: the rest of a record is read above, and read_ahead is off) */
 			src->rwant = EV_READ;
-			src->more = 1;
 			return 0;
 		}
 		ERR_clear_error();
@@ -454,12 +456,14 @@ relay_tls_arm(struct relay_half *h)
 		    event_add(h->ev, NULL) == -1))
 			h->evflags = 0;
 	}
-	if (h->more)			/* cleared by the callback */
+	if (h->more)			/* the first pass; cleared by the callback */
 		event_active(h->ev, EV_READ, 0);
 }
 
 /* h's socket is ready: write what is queued for it (then go on reading its peer), read it.
- * Run by hand (more: a pass stopped on its budget, or the relay has just started), both. */
+ * Run by hand when the relay starts (more), both. A write that waited for h to be readable
+ * (TLS 1.2 renegotiation) is tried again after the read, which may have been what it waited
+ * for. */
 static void
 relay_tls_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -471,6 +475,8 @@ relay_tls_cb(evutil_socket_t fd, short what, void *arg)
 	if ((all || (h->wwant & what) != 0) && relay_tls_flow(peer, 1) < 0)
 		return;
 	if ((all || (h->rwant & what) != 0) && relay_tls_flow(h, 0) < 0)
+		return;
+	if (h->wwant == EV_READ && relay_pending(h) > 0 && relay_tls_flow(peer, 1) < 0)
 		return;
 	relay_tls_arm(h);
 	relay_tls_arm(peer);
@@ -519,6 +525,7 @@ relay_tls_start(struct relay_half *a)
 		h->last_ns = util_mono_ns();
 		h->ssl = bufferevent_openssl_get_ssl(h->bev);
 		h->fd = bufferevent_getfd(h->bev);
+		bufferevent_disable(h->bev, EV_READ | EV_WRITE);	/* see relay_free */
 		bufferevent_free(h->bev);
 		h->bev = NULL;
 		SSL_set_mode(h->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
@@ -546,8 +553,13 @@ relay_free(struct relay_half *h, int clean)
 		fd = bufferevent_getfd(h->bev);
 	if (ssl != NULL && clean && SSL_is_init_finished(ssl))
 		(void)SSL_shutdown(ssl);
-	if (h->bev != NULL)
+	if (h->bev != NULL) {
+		/* delete its events now: with a reference still held (from inside its own
+		 * callback) bufferevent_free leaves them to the last one, and the socket closed
+		 * below could meanwhile be another connection's */
+		bufferevent_disable(h->bev, EV_READ | EV_WRITE);
 		bufferevent_free(h->bev);
+	}
 	if (h->ev != NULL)
 		event_free(h->ev);
 	if (ssl != NULL) {
@@ -559,6 +571,7 @@ relay_free(struct relay_half *h, int clean)
 	h->bev = NULL;
 	h->ev = NULL;
 	h->ssl = NULL;
+	h->fd = -1;
 	h->evflags = h->rwant = h->wwant = 0;
 	h->more = 0;
 }

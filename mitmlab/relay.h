@@ -4,7 +4,7 @@
  * half stops reading while its peer's output buffer holds RELAY_HIGH bytes or more and resumes
  * when that buffer drains to RELAY_HIGH / 2. When one side reaches EOF, the other side's output
  * is flushed, then the owner is told through done(). Works on any bufferevent (socket, pair), so
- * it is tested without sockets. It never frees anything: the owner does, in done().
+ * it is tested without sockets. The owner frees the halves, in done() (relay_free).
  * Two OpenSSL bufferevents (an intercepted flow, once both handshakes are done) are relayed in
  * TLS mode instead: relay_start takes what they buffered, frees them, and moves records with
  * SSL_read / SSL_write on one event per socket, through a per-thread buffer; a half holds a
@@ -42,7 +42,7 @@ struct relay_half {
 	short		    evflags;	/* what ev waits for now */
 	short		    rwant;	/* what reading from this side waits for (0: not reading) */
 	short		    wwant;	/* what writing out to this side waits for (0: nothing queued) */
-	int		    more;	/* a pass's budget ran out with bytes left: come back */
+	int		    more;	/* the relay has just started: run the first pass */
 	unsigned char	   *out;	/* queued for this side: out[outoff..outlen) of outcap */
 	size_t		    outoff, outlen, outcap;
 	struct relay_half  *peer;

@@ -7,8 +7,11 @@
  * whole and in order at once; an origin that does not read stops the client's half, with
  * RELAY_HIGH queued, until it reads again; bytes the client sent before the relay started
  * are delivered; an EOF is reported only after what came before it was written, and never
- * from inside relay_start; a protocol error from one side ends the relay as an error with
- * OpenSSL's text; relay_free sends close_notify on a clean end.
+ * from inside relay_start, and an EOF the bufferevent had seen before it only after the bytes
+ * that came before it; a record that a pass's budget cuts in two still comes out whole; a
+ * protocol error from one side ends the relay as an error with OpenSSL's text; relay_free
+ * sends close_notify on a clean end and closes the socket. The owner frees both halves in
+ * done(), as the engine does, so a half touched after it shows under SAN.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,9 +21,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -68,7 +73,8 @@ group_teardown(void **state)
 	return 0;
 }
 
-/* Record the done call. */
+/* Record the done call and free both halves, as the engine's owner does (SAN: the relay
+ * must not touch a half after done()). */
 static void
 done_cb(struct relay_half *h, const char *reason, const char *err)
 {
@@ -77,6 +83,8 @@ done_cb(struct relay_half *h, const char *reason, const char *err)
 	e->reason = reason;
 	snprintf(e->err, sizeof(e->err), "%s", err != NULL ? err : "");
 	e->ndone++;
+	relay_free(&e->client, 0);
+	relay_free(&e->upstream, 0);
 }
 
 /* Step a non-blocking handshake; 1 once done. */
@@ -283,6 +291,7 @@ test_start_delivers_buffered(void **state)
 	assert_int_equal(sent, 12);
 	for (i = 0; i < 50; i++)		/* the bufferevent reads them into its input */
 		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(e->client.bev)), 12);
 	relay_start(&e->client);
 	sent = 0;
 	put(e->cli, (const unsigned char *)"late", 4, &sent);
@@ -346,21 +355,80 @@ test_protocol_error(void **state)
 	assert_non_null(strstr(e->err, "SSL routines"));
 }
 
-/* relay_free on a clean end sends close_notify to the client. */
+/* A record that a pass's budget cuts in two is read whole: the client sends 70,000 bytes as
+ * 7,000-byte records and stops, so the end of the tenth record is in the SSL, not in the
+ * socket, when the 64 KiB budget runs out, and no event would ever bring it out. */
+static void
+test_budget_ends_inside_a_record(void **state)
+{
+	struct env *e = *state;
+	size_t sent, g = 0, k;
+	int i;
+
+	relay_start(&e->client);
+	for (i = 0; i < 20; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	for (k = 0; k < 10; k++) {
+		sent = 0;
+		put(e->cli, pattern + k * 7000, 7000, &sent);
+		assert_int_equal(sent, 7000);
+	}
+	for (i = 0; i < 2000 && g < 70000; i++) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		take(e->org, got, 70000, &g);
+	}
+	assert_int_equal(g, 70000);
+	assert_memory_equal(got, pattern, 70000);
+	assert_int_equal(e->ndone, 0);
+}
+
+/* The origin's data and close_notify, read by the bufferevent before the relay started (the
+ * engine marks the half's eof then, as here), reach the client, then the relay ends as
+ * eof-upstream. */
+static void
+test_eof_before_start(void **state)
+{
+	struct env *e = *state;
+	size_t sent = 0, g = 0;
+	int i;
+
+	put(e->org, (const unsigned char *)"bye", 3, &sent);
+	assert_int_equal(sent, 3);
+	assert_true(SSL_shutdown(e->org) >= 0);
+	for (i = 0; i < 50; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(e->upstream.bev)), 3);
+	e->upstream.eof = 1;
+	relay_start(&e->client);
+	assert_int_equal(e->ndone, 0);
+	for (i = 0; i < 200 && (g < 3 || e->ndone == 0); i++) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		take(e->cli, got, 3, &g);
+	}
+	assert_int_equal(g, 3);
+	assert_memory_equal(got, "bye", 3);
+	assert_int_equal(e->ndone, 1);
+	assert_string_equal(e->reason, "eof-upstream");
+}
+
+/* relay_free on a clean end sends close_notify to the client and closes the socket. */
 static void
 test_free_clean(void **state)
 {
 	struct env *e = *state;
 	unsigned char b[8];
 	size_t g = 0;
-	int i, eof = 0;
+	int i, eof = 0, fd;
 
 	relay_start(&e->client);
 	for (i = 0; i < 20; i++)
 		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	fd = e->client.fd;
+	assert_true(fd >= 0 && fcntl(fd, F_GETFD) != -1);
 	relay_free(&e->client, 1);
 	assert_null(e->client.ssl);
 	assert_null(e->client.ev);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);	/* closed */
 	for (i = 0; i < 100 && !eof; i++)
 		eof = take(e->cli, b, sizeof(b), &g);
 	assert_true(eof);
@@ -377,6 +445,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_start_delivers_buffered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_after_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_ends_inside_a_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eof_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_clean, setup, teardown),
 	};
 
