@@ -611,6 +611,8 @@ netq_stats(struct netq *q, uint64_t now, int final)
 		json_object_set_new(ev, "hellos_not_reassembled", json_integer((json_int_t)lost));
 		json_object_set_new(ev, "requests_reassembled", json_integer((json_int_t)rjoined));
 		json_object_set_new(ev, "requests_not_reassembled", json_integer((json_int_t)rlost));
+		json_object_set_new(ev, "reassembly_slots_reclaimed", json_integer((json_int_t)
+		    netq_flow_hello_reclaimed(q->flows)));
 		json_object_set_new(ev, "held", json_integer((json_int_t)netq_hold_count(q->hold)));
 		json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
 		json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));

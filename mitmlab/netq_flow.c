@@ -27,6 +27,8 @@ struct netq_flow_table {
 	uint8_t	*hello_pool;		/* NETQ_HELLO_SLOTS x NETQ_HELLO_MAX */
 	int32_t	 hello_free[NETQ_HELLO_SLOTS];	/* free slots, a stack */
 	size_t	 n_hello_free;
+	int32_t	 hello_owner[NETQ_HELLO_SLOTS];	/* the flow (slots index) holding each */
+	uint64_t reclaimed;
 	/* searches that named the flow / ended without: [0] ClientHellos, [1] HTTP requests
 	 * (the index is netq_flow.hello_http) */
 	uint64_t joined[2], lost[2];
@@ -148,17 +150,40 @@ netq_flow_hello_release(struct netq_flow_table *t, struct netq_flow *f, int lost
 	f->hello_http = 0;
 }
 
+/* With no slot free: end the search that began longest ago if it began NETQ_HELLO_STALE_NS or
+ * more before now (the flow asking; its last_ns), freeing its slot. */
+static void
+netq_flow_hello_reclaim(struct netq_flow_table *t, uint64_t now)
+{
+	struct netq_flow *g, *old = NULL;
+	int i;
+
+	for (i = 0; i < NETQ_HELLO_SLOTS; i++) {
+		g = &t->slots[t->hello_owner[i]];
+		if (g->hello_slot == i + 1 && (old == NULL || g->hello_t0 < old->hello_t0))
+			old = g;
+	}
+	if (old != NULL && now >= old->hello_t0 && now - old->hello_t0 >= NETQ_HELLO_STALE_NS) {
+		netq_flow_hello_release(t, old, 1);
+		t->reclaimed++;
+	}
+}
+
 /* Take a pool slot for f and hold data[0..len) (at sequence number seq) in it; 0 when there is
- * no free slot or len is over NETQ_HELLO_MAX (lost is then counted for the kind). */
+ * no slot to be had or len is over NETQ_HELLO_MAX (lost is then counted for the kind). */
 static int
 netq_flow_hold(struct netq_flow_table *t, struct netq_flow *f, uint32_t seq,
     const uint8_t *data, size_t len, int http)
 {
+	if (len <= NETQ_HELLO_MAX && t->n_hello_free == 0)
+		netq_flow_hello_reclaim(t, f->last_ns);
 	if (len > NETQ_HELLO_MAX || t->n_hello_free == 0) {
 		t->lost[http]++;
 		return 0;
 	}
 	f->hello_slot = t->hello_free[--t->n_hello_free] + 1;
+	t->hello_owner[f->hello_slot - 1] = (int32_t)(f - t->slots);
+	f->hello_t0 = f->last_ns;
 	f->hello_http = http;
 	memcpy(netq_flow_hello_buf(t, f), data, len);
 	f->hello_len = (uint32_t)len;
@@ -360,6 +385,13 @@ size_t
 netq_flow_hello_free(const struct netq_flow_table *t)
 {
 	return t->n_hello_free;
+}
+
+/* Slots taken from stalled searches. */
+uint64_t
+netq_flow_hello_reclaimed(const struct netq_flow_table *t)
+{
+	return t->reclaimed;
 }
 
 /* Reassembly counters. */

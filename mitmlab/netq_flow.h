@@ -25,6 +25,11 @@
 #define NETQ_FLOW_NAME	256	/* SNI or HTTP Host */
 #define NETQ_HELLO_MAX	16384	/* bytes of a ClientHello or request head the table reassembles */
 #define NETQ_HELLO_SLOTS 64	/* flows reassembling at once (the pool: 1 MiB) */
+/* With every slot taken, a new search takes the slot of the one that began longest ago if that
+ * was at least this long before (counted as not reassembled, and as reclaimed): a split hello
+ * or request completes within a round trip, so a search this old has stalled, and 64 clients
+ * that start one and never finish it cannot keep every other flow from being named. */
+#define NETQ_HELLO_STALE_NS 1000000000ull
 #define NETQ_FLOW_FLIGHT_MAX (1u << 30)	/* a first flight's size stops here */
 
 /* What one direction of a flow showed. */
@@ -72,6 +77,7 @@ struct netq_flow {
 	int	 hello_http;		/* 1: the slot holds an HTTP request, 0: a hello */
 	uint32_t hello_len;		/* bytes held */
 	uint32_t hello_seq0;		/* the sequence number of the first */
+	uint64_t hello_t0;		/* when the search took its slot (the flow's last_ns) */
 	/* table links (private) */
 	int32_t	 hnext, lprev, lnext;
 };
@@ -131,6 +137,8 @@ int netq_flow_hello_pending(const struct netq_flow *f);
 void netq_flow_hello_abandon(struct netq_flow_table *t, struct netq_flow *f);
 /* Pool slots free (NETQ_HELLO_SLOTS when no flow is reassembling). */
 size_t netq_flow_hello_free(const struct netq_flow_table *t);
+/* Slots taken from a stalled search for a new one (NETQ_HELLO_STALE_NS). */
+uint64_t netq_flow_hello_reclaimed(const struct netq_flow_table *t);
 /* Hellos reassembled from more than one segment (with or without an SNI), and searches that
  * ended without a parsed hello after taking or asking for a slot: a gap, too large, no free
  * slot, bytes that stop parsing as a ClientHello, or the flow ended or left the table

@@ -351,6 +351,64 @@ test_hello(void **state)
 	free(hello);
 }
 
+/* With every slot taken, a search that began NETQ_HELLO_STALE_NS or more ago gives its slot to
+ * a new one (the oldest first; counted as not reassembled and as reclaimed); a younger one
+ * does not, and the new search is refused as before. */
+static void
+test_hello_stale_reclaimed(void **state)
+{
+	struct netq_flow_table *t = netq_flow_table_new(2 * NETQ_HELLO_SLOTS, NULL, NULL);
+	static struct tlspeek_hello h;
+	size_t len;
+	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, &len, NULL);
+	const uint64_t s = 1000000000ull;
+	uint64_t joined, lost;
+	struct netq_flow *f, *fs[NETQ_HELLO_SLOTS];
+	int i, created;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(hello);
+	for (i = 0; i < NETQ_HELLO_SLOTS; i++) {	/* stalled searches, begun at 10 s + i ms */
+		fs[i] = netq_flow_get(t, 1, (uint16_t)(2000 + i), 2, 443, 10 * s + (uint64_t)i *
+		    1000000, 1, &created);
+		assert_int_equal(netq_flow_hello(t, fs[i], 0, hello, 60, &h), 1);
+	}
+	assert_int_equal(netq_flow_hello_free(t), 0);
+	/* 0.9 s after the oldest began: nothing is stale yet, the new search is refused */
+	f = netq_flow_get(t, 1, 3000, 2, 443, 10 * s + 900000000ull, 1, &created);
+	assert_int_equal(netq_flow_hello(t, f, 0, hello, 60, &h), 0);
+	assert_int_equal(netq_flow_hello_reclaimed(t), 0);
+	for (i = 0; i < NETQ_HELLO_SLOTS; i++)
+		assert_true(netq_flow_hello_pending(fs[i]));
+	/* 1.0005 s after: the oldest (port 2000) is stale and gives its slot, only it */
+	f = netq_flow_get(t, 1, 3001, 2, 443, 11 * s + 500000, 1, &created);
+	assert_int_equal(netq_flow_hello(t, f, 0, hello, 60, &h), 1);
+	assert_int_equal(netq_flow_hello_reclaimed(t), 1);
+	assert_false(netq_flow_hello_pending(fs[0]));
+	for (i = 1; i < NETQ_HELLO_SLOTS; i++)
+		assert_true(netq_flow_hello_pending(fs[i]));
+	/* the new search completes and names its flow */
+	assert_int_equal(netq_flow_hello(t, f, 60, hello + 60, len - 60, &h), 0);
+	assert_string_equal(f->name, "lab.example");
+	netq_flow_hello_counts(t, &joined, &lost);
+	assert_int_equal(joined, 1);
+	assert_int_equal(lost, 2);			/* 3000 refused, 2000 reclaimed */
+	/* its slot came back: an HTTP request takes it without reclaiming; the next one takes the
+	 * next stale slot (port 2001's) */
+	f = netq_flow_get(t, 1, 3002, 2, 80, 12 * s, 1, &created);
+	assert_int_equal(netq_flow_http(t, f, 0, (const uint8_t *)"GET / HTTP/1.1\r\nHo", 19), 1);
+	assert_int_equal(netq_flow_hello_reclaimed(t), 1);
+	assert_true(netq_flow_hello_pending(fs[1]));
+	f = netq_flow_get(t, 1, 3003, 2, 80, 12 * s, 1, &created);
+	assert_int_equal(netq_flow_http(t, f, 0, (const uint8_t *)"GET / HTTP/1.1\r\nHo", 19), 1);
+	assert_int_equal(netq_flow_hello_reclaimed(t), 2);
+	assert_false(netq_flow_hello_pending(fs[1]));
+	assert_true(netq_flow_hello_pending(fs[2]));
+	netq_flow_table_free(t);
+	free(hello);
+}
+
 /* The client's first data through the handler's path: sniffed, and held when the request's
  * Host line has not ended in it (netq.c's netq_learn_name); 1 while more is wanted. */
 static int
@@ -459,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_flight),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_hello_stale_reclaimed),
 		cmocka_unit_test(test_http),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
