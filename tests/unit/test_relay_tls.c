@@ -9,7 +9,8 @@
  * are delivered; an EOF is reported only after what came before it was written, and never
  * from inside relay_start, and an EOF the bufferevent had seen before it only after the bytes
  * that came before it; a record that a pass's budget cuts in two still comes out whole; a
- * protocol error from one side ends the relay as an error with OpenSSL's text; relay_free
+ * protocol error from one side ends the relay as an error with OpenSSL's text, and a side that
+ * can no longer be written to as that side's EOF; relay_free
  * sends close_notify on a clean end and closes the socket. The owner frees both halves in
  * done(), as the engine does, so a half touched after it shows under SAN.
  */
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,6 +59,7 @@ group_setup(void **state)
 	size_t i;
 
 	(void)state;
+	signal(SIGPIPE, SIG_IGN);	/* as the engine: a write to a gone peer is EPIPE */
 	key = EVP_EC_gen("P-256");
 	cert = testpki_cert("relay.test", key, NULL, key, -3600, 86400, 1, "DNS:relay.test");
 	for (i = 0; i < sizeof(pattern); i++)
@@ -411,6 +414,30 @@ test_eof_before_start(void **state)
 	assert_string_equal(e->reason, "eof-upstream");
 }
 
+/* A side that can no longer be written to (the origin shut its socket for reading: EPIPE) ends
+ * the relay as that side's EOF, as bufferevent_openssl reported it with dirty shutdown
+ * allowed, once the relay has something to write to it. */
+static void
+test_write_side_gone(void **state)
+{
+	struct env *e = *state;
+	size_t sent;
+	int i;
+
+	relay_start(&e->client);
+	for (i = 0; i < 20; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	assert_int_equal(shutdown(e->ofd, SHUT_RD), 0);
+	assert_int_equal(e->ndone, 0);
+	for (i = 0; i < 200 && e->ndone == 0; i++) {
+		sent = 0;
+		put(e->cli, pattern, 1000, &sent);
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	}
+	assert_int_equal(e->ndone, 1);
+	assert_string_equal(e->reason, "eof-upstream");
+}
+
 /* relay_free on a clean end sends close_notify to the client and closes the socket. */
 static void
 test_free_clean(void **state)
@@ -447,6 +474,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_protocol_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_ends_inside_a_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof_before_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_side_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_clean, setup, teardown),
 	};
 
