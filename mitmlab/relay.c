@@ -49,7 +49,7 @@ size_t
 relay_pending(const struct relay_half *h)
 {
 	if (h->bev == NULL)
-		return h->outlen - h->outoff;
+		return h->out != NULL ? evbuffer_get_length(h->out) : 0;
 	return evbuffer_get_length(bufferevent_get_output(h->bev));
 }
 
@@ -63,7 +63,7 @@ relay_trim(struct relay_half *h)
 	struct evbuffer *in;
 	SSL *ssl;
 
-	if (h->ssl != NULL && h->outlen == h->outoff)
+	if (h->ssl != NULL && h->out == NULL)
 		(void)SSL_free_buffers(h->ssl);	/* TLS mode holds no empty chain */
 	if (h->bev == NULL)
 		return;
@@ -234,42 +234,22 @@ static _Thread_local unsigned char relay_scratch[RELAY_CHUNK];
 
 static void relay_tls_cb(evutil_socket_t fd, short what, void *arg);
 
-/* Queue n bytes for h, after what is queued already; -1 out of memory. The queue is one
- * array, grown by doubling, and moved to its front only when that frees enough room; OpenSSL
- * may see a retried write at another address (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). */
-static int
-relay_tls_queue(struct relay_half *h, const unsigned char *p, size_t n)
+/* h's queue, made when first needed (an idle half holds none); NULL out of memory. */
+static struct evbuffer *
+relay_tls_queue(struct relay_half *h)
 {
-	size_t have = h->outlen - h->outoff, cap;
-	unsigned char *q;
-
-	if (n == 0)
-		return 0;
-	if (h->outlen + n > h->outcap && h->outoff > 0 && have + n <= h->outcap) {
-		memmove(h->out, h->out + h->outoff, have);
-		h->outoff = 0;
-		h->outlen = have;
-	}
-	if (h->outlen + n > h->outcap) {
-		for (cap = h->outcap != 0 ? h->outcap : 16384; cap < h->outlen + n; cap *= 2)
-			;
-		if ((q = realloc(h->out, cap)) == NULL)
-			return -1;
-		h->out = q;
-		h->outcap = cap;
-	}
-	memcpy(h->out + h->outlen, p, n);
-	h->outlen += n;
-	return 0;
+	if (h->out == NULL)
+		h->out = evbuffer_new();
+	return h->out;
 }
 
-/* Drop h's emptied queue: an idle half holds none. */
+/* Drop h's queue (emptied, or the half is going). */
 static void
 relay_tls_unqueue(struct relay_half *h)
 {
-	free(h->out);
+	if (h->out != NULL)
+		evbuffer_free(h->out);
 	h->out = NULL;
-	h->outoff = h->outlen = h->outcap = 0;
 }
 
 /* Text for a failed SSL_read or SSL_write: OpenSSL's queue (a failure with an empty queue
@@ -347,10 +327,9 @@ relay_tls_send(struct relay_half *h, const unsigned char *p, size_t n)
 	size_t done = 0;
 	int r;
 
-	if (h->outlen == h->outoff && h->wwant == 0 &&
-	    (r = relay_tls_write(h, p, n, &done)) != 0)
+	if (h->out == NULL && h->wwant == 0 && (r = relay_tls_write(h, p, n, &done)) != 0)
 		return r < 0 ? -1 : 0;
-	if (relay_tls_queue(h, p + done, n - done) == 0) {
+	if (relay_tls_queue(h) != NULL && evbuffer_add(h->out, p + done, n - done) == 0) {
 		if (h->wwant == 0)		/* queued behind bytes not tried yet */
 			h->wwant = EV_WRITE;
 		return 0;
@@ -359,21 +338,23 @@ relay_tls_send(struct relay_half *h, const unsigned char *p, size_t n)
 	return -1;
 }
 
-/* Write what is queued for h, in place; the emptied queue is freed. -1 the relay ended. */
+/* Write what is queued for h, a chain at a time (a retry offers the same first chain, no
+ * shorter: chains only grow at the end); the emptied queue is freed. -1 the relay ended. */
 static int
 relay_tls_flush(struct relay_half *h)
 {
+	struct evbuffer_iovec v;
 	size_t done;
 	int r;
 
-	if (h->outlen == h->outoff)
-		return 0;
-	r = relay_tls_write(h, h->out + h->outoff, h->outlen - h->outoff, &done);
-	if (r < 0)
-		return -1;
-	h->outoff += done;
-	if (h->outoff == h->outlen)
-		relay_tls_unqueue(h);
+	while (h->out != NULL && evbuffer_peek(h->out, -1, NULL, &v, 1) > 0) {
+		if ((r = relay_tls_write(h, v.iov_base, v.iov_len, &done)) < 0)
+			return -1;
+		evbuffer_drain(h->out, done);
+		if (r == 0)
+			return 0;
+	}
+	relay_tls_unqueue(h);
 	return 0;
 }
 
@@ -439,8 +420,7 @@ relay_tls_flow(struct relay_half *src, int flush)
 	}
 }
 
-/* Make h's event wait for what its reads and writes wait for; come back at once if a pass
- * stopped on its budget. */
+/* Make h's event wait for what its reads and writes wait for; run the first pass (more). */
 static void
 relay_tls_arm(struct relay_half *h)
 {
@@ -461,7 +441,7 @@ relay_tls_arm(struct relay_half *h)
 }
 
 /* h's socket is ready: write what is queued for it (then go on reading its peer), read it.
- * Run by hand when the relay starts (more), both. A write that waited for h to be readable
+ * Run by hand once when the relay starts (more): both ways, for both halves. A write that waited for h to be readable
  * (TLS 1.2 renegotiation) is tried again after the read, which may have been what it waited
  * for. */
 static void
@@ -482,24 +462,32 @@ relay_tls_cb(evutil_socket_t fd, short what, void *arg)
 	relay_tls_arm(peer);
 }
 
-/* Copy what h's bufferevent holds (its output, queued for h; its input, queued for the peer)
- * and make h's event, without changing the bufferevent; -1 out of memory. */
+/* Make what h needs to take over from its bufferevent: its event, and the queues that its
+ * buffered output (for h) and input (for the peer) will move to; -1 out of memory. */
 static int
 relay_tls_prepare(struct relay_half *h)
 {
-	struct evbuffer *b[2] = { bufferevent_get_output(h->bev), bufferevent_get_input(h->bev) };
-	struct relay_half *to[2] = { h, h->peer };
-	unsigned char *p;
-	size_t n;
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if ((n = evbuffer_get_length(b[i])) > 0 && ((p = evbuffer_pullup(b[i], -1)) ==
-		    NULL || relay_tls_queue(to[i], p, n) == -1))
-			return -1;
 	h->ev = event_new(bufferevent_get_base(h->bev), bufferevent_getfd(h->bev), 0,
 	    relay_tls_cb, h);
-	return h->ev == NULL ? -1 : 0;
+	if (h->ev == NULL)
+		return -1;
+	if (evbuffer_get_length(bufferevent_get_output(h->bev)) > 0 && relay_tls_queue(h) == NULL)
+		return -1;
+	if (evbuffer_get_length(bufferevent_get_input(h->bev)) > 0 &&
+	    relay_tls_queue(h->peer) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Move all of b (a bufferevent's, whose ends it froze) to the end of q. */
+static void
+relay_tls_move(struct evbuffer *q, struct evbuffer *b)
+{
+	if (q == NULL)
+		return;
+	evbuffer_unfreeze(b, 0);
+	evbuffer_unfreeze(b, 1);
+	evbuffer_add_buffer(q, b);	/* fails only on a frozen end */
 }
 
 /* Start relaying two OpenSSL bufferevents in TLS mode; -1 (nothing changed) out of memory. */
@@ -507,21 +495,26 @@ static int
 relay_tls_start(struct relay_half *a)
 {
 	struct relay_half *h = a;
-	size_t in;
 	int i;
 
 	if (relay_tls_prepare(a) == -1 || relay_tls_prepare(a->peer) == -1) {
 		for (i = 0; i < 2; i++, h = h->peer) {
 			if (h->ev != NULL)
 				event_free(h->ev);
-			relay_tls_unqueue(h);
 			h->ev = NULL;
+			relay_tls_unqueue(h);
 		}
 		return -1;
 	}
-	for (i = 0; i < 2; i++, h = h->peer) {	/* from here on nothing can fail */
-		in = evbuffer_get_length(bufferevent_get_input(h->bev));
-		h->nread += in;
+	/* from here on nothing can fail; what each bufferevent was to write comes before what
+	 * the other had read */
+	for (i = 0; i < 2; i++, h = h->peer)
+		relay_tls_move(h->out, bufferevent_get_output(h->bev));
+	for (i = 0; i < 2; i++, h = h->peer) {
+		h->nread += evbuffer_get_length(bufferevent_get_input(h->bev));
+		relay_tls_move(h->peer->out, bufferevent_get_input(h->bev));
+	}
+	for (i = 0; i < 2; i++, h = h->peer) {
 		h->last_ns = util_mono_ns();
 		h->ssl = bufferevent_openssl_get_ssl(h->bev);
 		h->fd = bufferevent_getfd(h->bev);
@@ -530,13 +523,12 @@ relay_tls_start(struct relay_half *a)
 		h->bev = NULL;
 		SSL_set_mode(h->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-		h->evflags = h->wwant = 0;
 		h->rwant = h->eof ? 0 : EV_READ;
-		/* the first pass runs from the loop, as bufferevents deliver what they had
-		 * buffered: the owner may still be setting up when relay_start returns, and the
-		 * relay may end at once (an EOF before it ran, say) */
-		h->more = 1;
 	}
+	/* the first pass runs from the loop, as bufferevents deliver what they had buffered: the
+	 * owner may still be setting up when relay_start returns, and the relay may end at once
+	 * (an EOF before it ran, say); one half's pass covers both ways */
+	a->more = 1;
 	relay_tls_arm(a);
 	relay_tls_arm(a->peer);
 	return 0;

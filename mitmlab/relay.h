@@ -6,12 +6,11 @@
  * is flushed, then the owner is told through done(). Works on any bufferevent (socket, pair), so
  * it is tested without sockets. The owner frees the halves, in done() (relay_free).
  * Two OpenSSL bufferevents (an intercepted flow, once both handshakes are done) are relayed in
- * TLS mode instead: relay_start takes what they buffered, frees them, and moves records with
- * SSL_read / SSL_write on one event per socket, through a per-thread buffer; a half holds a
- * copy only of what its socket would not take yet, up to RELAY_HIGH (as above), freed once
- * written. An
- * OpenSSL bufferevent costs about 1.1 KiB beyond its SSL and BIO, for as long as the
- * connection lives, which is most of what an idle intercepted connection held of ours. A
+ * TLS mode instead: relay_start moves what they buffered into the halves' queues, frees them,
+ * and moves records with SSL_read / SSL_write on one event per socket, through a per-thread
+ * buffer; a half's queue (an evbuffer) holds only what its socket would not take yet, up to
+ * RELAY_HIGH (as above), and is freed once written. An OpenSSL bufferevent costs about 1.1 KiB
+ * beyond its SSL and BIO, for as long as the connection lives. A
  * relay half's OpenSSL bufferevent must not own its SSL and socket (no BEV_OPT_CLOSE_ON_FREE):
  * the half does, and relay_free frees them in either mode.
  */
@@ -43,8 +42,7 @@ struct relay_half {
 	short		    rwant;	/* what reading from this side waits for (0: not reading) */
 	short		    wwant;	/* what writing out to this side waits for (0: nothing queued) */
 	int		    more;	/* the relay has just started: run the first pass */
-	unsigned char	   *out;	/* queued for this side: out[outoff..outlen) of outcap */
-	size_t		    outoff, outlen, outcap;
+	struct evbuffer	   *out;	/* queued for this side; NULL: nothing */
 	struct relay_half  *peer;
 	void		   *owner;
 	const char	   *name;	/* "client" or "upstream" */

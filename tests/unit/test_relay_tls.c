@@ -103,6 +103,16 @@ step(SSL *s)
 	return 0;
 }
 
+/* n turns of the loop, none waiting. */
+static void
+spin(struct env *e, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+}
+
 /* Both legs handshaken through OpenSSL bufferevents that own neither SSL nor socket; the
  * halves are linked but not started. */
 static int
@@ -292,8 +302,7 @@ test_start_delivers_buffered(void **state)
 
 	put(e->cli, (const unsigned char *)"early bytes|", 12, &sent);
 	assert_int_equal(sent, 12);
-	for (i = 0; i < 50; i++)		/* the bufferevent reads them into its input */
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 50);	/* the bufferevent reads them into its input */
 	assert_int_equal(evbuffer_get_length(bufferevent_get_input(e->client.bev)), 12);
 	relay_start(&e->client);
 	sent = 0;
@@ -325,8 +334,7 @@ test_eof_after_flush(void **state)
 	shutdown(e->cfd, SHUT_WR);
 	relay_start(&e->client);
 	assert_int_equal(e->ndone, 0);			/* not from inside relay_start */
-	for (i = 0; i < 200; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 200);
 	assert_int_equal(e->ndone, 0);			/* the origin has not read yet */
 	for (i = 0; i < 100000 && !eof_seen; i++) {
 		event_base_loop(e->base, EVLOOP_NONBLOCK);
@@ -348,8 +356,7 @@ test_protocol_error(void **state)
 	int i;
 
 	relay_start(&e->client);
-	for (i = 0; i < 20; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 20);
 	assert_int_equal(write(e->ofd, "HTTP/1.1 400 Bad Request\r\n\r\n", 28), 28);
 	for (i = 0; i < 200 && e->ndone == 0; i++)
 		event_base_loop(e->base, EVLOOP_NONBLOCK);
@@ -369,8 +376,7 @@ test_budget_ends_inside_a_record(void **state)
 	int i;
 
 	relay_start(&e->client);
-	for (i = 0; i < 20; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 20);
 	for (k = 0; k < 10; k++) {
 		sent = 0;
 		put(e->cli, pattern + k * 7000, 7000, &sent);
@@ -398,8 +404,7 @@ test_eof_before_start(void **state)
 	put(e->org, (const unsigned char *)"bye", 3, &sent);
 	assert_int_equal(sent, 3);
 	assert_true(SSL_shutdown(e->org) >= 0);
-	for (i = 0; i < 50; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 50);
 	assert_int_equal(evbuffer_get_length(bufferevent_get_input(e->upstream.bev)), 3);
 	e->upstream.eof = 1;
 	relay_start(&e->client);
@@ -425,8 +430,7 @@ test_write_side_gone(void **state)
 	int i;
 
 	relay_start(&e->client);
-	for (i = 0; i < 20; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 20);
 	assert_int_equal(shutdown(e->ofd, SHUT_RD), 0);
 	assert_int_equal(e->ndone, 0);
 	for (i = 0; i < 200 && e->ndone == 0; i++) {
@@ -448,8 +452,7 @@ test_free_clean(void **state)
 	int i, eof = 0, fd;
 
 	relay_start(&e->client);
-	for (i = 0; i < 20; i++)
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	spin(e, 20);
 	fd = e->client.fd;
 	assert_true(fd >= 0 && fcntl(fd, F_GETFD) != -1);
 	relay_free(&e->client, 1);
