@@ -27,6 +27,7 @@
 #include "pki.h"
 #include "policy.h"
 #include "proxy.h"
+#include "uplib.h"
 #include "worker.h"
 
 /* Compile rules, target lists, default and --allow-upstream into px->pol. */
@@ -144,6 +145,8 @@ proxy_workers(struct proxy *px, char **cause)
 		return util_cause(cause, "out of memory");
 	if (RAND_bytes(px->ticket_keys, sizeof(px->ticket_keys)) != 1)
 		return util_cause(cause, "no random bytes for the session-ticket keys");
+	if ((px->uplib = uplib_new(cause)) == NULL)
+		return -1;
 	for (i = 0; i < px->nworkers; i++) {
 		if ((fd = proxy_listen_socket(px->cfg, cause)) == -1)
 			return -1;
@@ -175,6 +178,7 @@ proxy_free(struct proxy *px)
 	for (i = 0; px->workers != NULL && i < px->nworkers; i++)
 		worker_free(px->workers[i]);
 	free(px->workers);
+	uplib_free(px->uplib);	/* after the workers' upstream contexts and connections */
 	if (px->kp != NULL)
 		keypool_free(px->kp);
 	EVP_PKEY_free(px->proc_key);

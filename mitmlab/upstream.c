@@ -69,13 +69,13 @@ static const struct upstream_name upstream_sigalgs[] = {
 	{ 0x080a, "rsa_pss_pss_sha384" }, { 0x080b, "rsa_pss_pss_sha512" },
 };
 
-/* A client context for the profile. */
+/* A client context for the profile in library context lib (uplib.h; NULL: the default). */
 SSL_CTX *
-upstream_ctx_new(int hello, const char *cafile, char **cause)
+upstream_ctx_new(OSSL_LIB_CTX *lib, int hello, const char *cafile, char **cause)
 {
 	SSL_CTX *ctx;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+	if ((ctx = SSL_CTX_new_ex(lib, NULL, TLS_client_method())) == NULL) {
 		util_cause(cause, "upstream SSL_CTX: %s", log_ssl_reason());
 		return NULL;
 	}

@@ -58,8 +58,9 @@ enum upstream_resume {
 					 * or chain (entry dropped): redo with a full handshake */
 };
 
-/* A client SSL_CTX for hello profile (enum config_hello); cafile may be NULL. */
-SSL_CTX *upstream_ctx_new(int hello, const char *cafile, char **cause);
+/* A client SSL_CTX for hello profile (enum config_hello) in library context lib (uplib.h;
+ * NULL: the default context); cafile may be NULL. */
+SSL_CTX *upstream_ctx_new(OSSL_LIB_CTX *lib, int hello, const char *cafile, char **cause);
 /* An SSL for one flow (h may be NULL: no SNI, no ALPN, no mirroring). */
 SSL *upstream_ssl_new(SSL_CTX *ctx, int hello, const struct tlspeek_hello *h, char **cause);
 /* Capture the origin's sessions on ctx (client session cache, new-session callback). */

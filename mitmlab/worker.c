@@ -238,8 +238,8 @@ worker_setup(struct worker *w, char **cause)
 	snprintf(src, sizeof(src), "%s.%s", cfg->id, w->name);
 	if ((w->bus = bus_open(cfg->bus, src, cfg->bus ? 1000 : 0, cause)) == NULL)
 		return -1;
-	if ((w->up_ctx = upstream_ctx_new(cfg->upstream_hello, cfg->upstream_cafile,
-	    cause)) == NULL)
+	if ((w->up_ctx = upstream_ctx_new(w->px->uplib, cfg->upstream_hello,
+	    cfg->upstream_cafile, cause)) == NULL)
 		return -1;
 	if (cfg->upstream_verify_cache > 0) {
 		w->vcache = verifycache_new((size_t)cfg->upstream_verify_cache,

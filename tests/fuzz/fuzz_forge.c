@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_forge — libFuzzer harness for forge_cert on hostile upstream certificates: the input
- * is DER; when d2i_X509 accepts it, every forging profile forges from it under a small issuer
- * made once (EC P-256 CA key, RSA-1024 leaf key) with the input's last bytes as SNI. A forged
- * certificate must verify with the issuer key; a refusal must come with a cause.
+ * is DER, decoded as the engine decodes the origin's certificates (in the upstream library
+ * context, uplib.h); when d2i_X509 accepts it, every forging profile forges from it under a
+ * small issuer made once (EC P-256 CA key, RSA-1024 leaf key) with the input's last bytes as
+ * SNI. A forged certificate must verify with the issuer key; a refusal must come with a cause.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,9 +14,11 @@
 
 #include "forge.h"
 #include "pki.h"
+#include "uplib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static OSSL_LIB_CTX *fz_lib;
 static X509 *fz_issuer;
 static EVP_PKEY *fz_issuer_key, *fz_leaf_key;
 
@@ -25,6 +28,8 @@ fz_init(void)
 {
 	X509_NAME *n;
 
+	if ((fz_lib = uplib_new(NULL)) == NULL)
+		abort();
 	fz_issuer_key = pki_keygen(0, 0, NULL);
 	fz_leaf_key = pki_keygen(1024, 3, NULL);
 	fz_issuer = X509_new();
@@ -57,8 +62,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fz_issuer == NULL)
 		fz_init();
-	if ((orig = d2i_X509(NULL, &p, (long)size)) == NULL)
-		return 0;
+	if ((orig = X509_new_ex(fz_lib, NULL)) == NULL)
+		abort();
+	if (d2i_X509(&orig, &p, (long)size) == NULL)
+		return 0;		/* d2i_X509 freed orig */
 	/* trailing bytes after the DER, if any, become the SNI (NUL-free, at most 32) */
 	sl = size - (size_t)(p - data);
 	if (sl > 32)

@@ -291,7 +291,7 @@ server_ctx(int maxv)
 static SSL_CTX *
 client_ctx(int trust)
 {
-	SSL_CTX *ctx = upstream_ctx_new(CONFIG_HELLO_OPENSSL, NULL, NULL);
+	SSL_CTX *ctx = upstream_ctx_new(NULL, CONFIG_HELLO_OPENSSL, NULL, NULL);
 
 	assert_non_null(ctx);
 	if (trust)

@@ -95,7 +95,7 @@ server_ctx(X509 *x, X509 *ch)
 static SSL_CTX *
 client_ctx(struct verifycache *vc)
 {
-	SSL_CTX *ctx = upstream_ctx_new(CONFIG_HELLO_OPENSSL, NULL, NULL);
+	SSL_CTX *ctx = upstream_ctx_new(NULL, CONFIG_HELLO_OPENSSL, NULL, NULL);
 
 	assert_non_null(ctx);
 	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), root), 1);

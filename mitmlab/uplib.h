@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * uplib — the OpenSSL library context of the engine's upstream leg. OpenSSL 3.0 decodes every
+ * certificate the origin sends on every full handshake, and for each public key it builds a
+ * decoder context anew: it walks every algorithm its library context has fetched (copying each
+ * one's implementation list) and every decoder it has, twice (openssl/openssl#17950; 3.2
+ * caches these contexts, 3.0 does not). In the default context, where every cipher mode of the
+ * default provider (124) has been fetched and all 40 decoders are listed, decoding one P-256
+ * certificate took 118 µs on the bench VM, against 64 µs in this context (2026-11-24, a loop of
+ * d2i_X509; see NOTES.md "Eleventh session" for what the engine gained).
+ *
+ * uplib_new makes a library context whose only provider is a filter over OpenSSL's own default
+ * provider (loaded into an inner context of its own): every operation passes through unchanged
+ * except two tables, which are cut to what a TLS client and its certificate checks use:
+ *   ciphers   the modes TLS never uses are left out: ECB, CFB*, OFB, CTR, XTS, key wrap, OCB,
+ *             SIV, CTS and raw ChaCha20 (kept, 30 of 124: CBC, GCM, CCM, ChaCha20-Poly1305,
+ *             the stitched CBC-HMAC ciphers and NULL, all that OpenSSL 3.0's suites use);
+ *   decoders  only SubjectPublicKeyInfo decoders are kept (12 of 40: the form a certificate
+ *             carries keys in; private-key, PEM, MSBLOB and PVK decoders are left out).
+ * Everything the algorithms do inside (a DRBG fetching its AES-CTR, a signature its digest)
+ * happens in the inner context, which has the whole default provider. Objects made in this
+ * context (the origin's certificates and keys) work with those of the default context.
+ * One per process (the filter's state is static); not thread-safe to make or free, safe to use
+ * from any thread once made.
+ */
+#ifndef MITMLAB_UPLIB_H
+#define MITMLAB_UPLIB_H
+
+#include <openssl/types.h>
+
+/* The upstream library context; NULL with *cause set on failure or when one already exists. */
+OSSL_LIB_CTX *uplib_new(char **cause);
+
+/* Free the context uplib_new made (NULL is a no-op); objects made in it must be gone first. */
+void uplib_free(OSSL_LIB_CTX *lib);
+
+#endif

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_uplib — the upstream legs' library context cuts OpenSSL's tables and nothing a TLS client
+ * sees: it has fewer ciphers and decoders than the default context (no ECB, no private-key
+ * decoders) but a SubjectPublicKeyInfo decoder for every key type; the engine's upstream
+ * context offers the same cipher suites and sends the same ClientHello (suites, extensions,
+ * groups, sigalgs, versions, ALPN) for every hello profile as one in the default context;
+ * certificates of every signing key type decode to the same key and verify; real handshakes
+ * (TLS 1.3 with each suite, TLS 1.2 with GCM, CBC + encrypt-then-MAC, ChaCha20, CCM, RSA and
+ * DHE key exchange) verify the origin's chain and carry data both ways; one context per
+ * process.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "testpki.h"
+#include "tlspeek.h"
+#include "uplib.h"
+#include "upstream.h"
+
+static OSSL_LIB_CTX *lib;
+static EVP_PKEY *rootkey, *eckey, *rsakey;
+static X509 *root, *ecleaf, *rsaleaf;
+
+static int
+setup(void **state)
+{
+	char *cause = NULL;
+
+	(void)state;
+	if ((lib = uplib_new(&cause)) == NULL) {
+		fprintf(stderr, "uplib_new: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	rootkey = EVP_EC_gen("P-256");
+	eckey = EVP_EC_gen("P-256");
+	rsakey = EVP_RSA_gen(2048);
+	root = testpki_cert("Uplib Test Root", rootkey, NULL, rootkey, -3600, 86400, 1, NULL);
+	ecleaf = testpki_cert("a.test", eckey, root, rootkey, -3600, 86400, 2, "DNS:a.test");
+	rsaleaf = testpki_cert("a.test", rsakey, root, rootkey, -3600, 86400, 3, "DNS:a.test");
+	return root == NULL || ecleaf == NULL || rsaleaf == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	X509_free(root);
+	X509_free(ecleaf);
+	X509_free(rsaleaf);
+	EVP_PKEY_free(rootkey);
+	EVP_PKEY_free(eckey);
+	EVP_PKEY_free(rsakey);
+	uplib_free(lib);
+	return 0;
+}
+
+static void
+count_one(void *method, void *arg)
+{
+	(void)method;
+	(*(int *)arg)++;
+}
+
+static void
+count_cipher(EVP_CIPHER *c, void *arg)
+{
+	count_one(c, arg);
+}
+
+static void
+count_decoder(OSSL_DECODER *d, void *arg)
+{
+	count_one(d, arg);
+}
+
+/* The tables are cut: fewer ciphers and decoders, none of the left-out kinds, all TLS needs. */
+static void
+test_tables_cut(void **state)
+{
+	static const char *const unused[] = { "AES-128-ECB", "AES-256-CTR", "AES-128-CFB",
+	    "AES-256-XTS", "AES-128-WRAP", "AES-128-OCB", "AES-128-SIV", "AES-128-CBC-CTS",
+	    "ChaCha20", "DES-EDE3-ECB" };
+	static const char *const tls[] = { "AES-128-CBC", "AES-256-CBC", "AES-128-GCM",
+	    "AES-256-GCM", "AES-128-CCM", "AES-256-CCM", "ChaCha20-Poly1305", "DES-EDE3-CBC",
+	    "CAMELLIA-128-CBC", "CAMELLIA-256-CBC", "ARIA-128-GCM", "ARIA-256-GCM",
+	    "AES-128-CBC-HMAC-SHA1", "AES-256-CBC-HMAC-SHA256", "NULL" };
+	static const char *const keytypes[] = { "RSA", "RSA-PSS", "EC", "ED25519", "ED448",
+	    "X25519", "X448", "DSA", "DH", "DHX", "SM2" };
+	int ndef = 0, nup = 0;
+	size_t i;
+	EVP_CIPHER *c;
+	OSSL_DECODER *d;
+
+	(void)state;
+	EVP_CIPHER_do_all_provided(NULL, count_cipher, &ndef);
+	EVP_CIPHER_do_all_provided(lib, count_cipher, &nup);
+	assert_true(nup > 0);
+	assert_true(nup * 3 < ndef);		/* 30 of 124 with OpenSSL 3.0 */
+	ndef = nup = 0;
+	OSSL_DECODER_do_all_provided(NULL, count_decoder, &ndef);
+	OSSL_DECODER_do_all_provided(lib, count_decoder, &nup);
+	assert_true(nup > 0);
+	assert_true(nup * 2 < ndef);		/* 12 of 40 */
+	for (i = 0; i < sizeof(unused) / sizeof(unused[0]); i++) {
+		assert_non_null(c = EVP_CIPHER_fetch(NULL, unused[i], NULL));
+		EVP_CIPHER_free(c);
+		ERR_set_mark();
+		assert_null(EVP_CIPHER_fetch(lib, unused[i], NULL));
+		ERR_pop_to_mark();
+	}
+	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		c = EVP_CIPHER_fetch(lib, tls[i], NULL);
+		if (c == NULL)
+			fail_msg("TLS cipher %s missing from the upstream context", tls[i]);
+		EVP_CIPHER_free(c);
+	}
+	for (i = 0; i < sizeof(keytypes) / sizeof(keytypes[0]); i++) {
+		d = OSSL_DECODER_fetch(lib, keytypes[i], "input=der,structure=SubjectPublicKeyInfo");
+		if (d == NULL)
+			fail_msg("no SubjectPublicKeyInfo decoder for %s", keytypes[i]);
+		OSSL_DECODER_free(d);
+		ERR_set_mark();
+		assert_null(d = OSSL_DECODER_fetch(lib, keytypes[i],
+		    "input=der,structure=PrivateKeyInfo"));
+		ERR_pop_to_mark();
+	}
+}
+
+/* Every cipher suite OpenSSL can offer, at security level 0, is offered in both contexts. */
+static void
+test_same_suites(void **state)
+{
+	SSL_CTX *ctx[2] = { SSL_CTX_new(TLS_client_method()),
+	    SSL_CTX_new_ex(lib, NULL, TLS_client_method()) };
+	STACK_OF(SSL_CIPHER) *sk[2];
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		assert_non_null(ctx[k]);
+		SSL_CTX_set_security_level(ctx[k], 0);
+		assert_int_equal(SSL_CTX_set_cipher_list(ctx[k], "ALL:COMPLEMENTOFALL:@SECLEVEL=0"),
+		    1);
+		assert_int_equal(SSL_CTX_set_ciphersuites(ctx[k], "TLS_AES_256_GCM_SHA384:"
+		    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:"
+		    "TLS_AES_128_CCM_8_SHA256"), 1);
+		sk[k] = SSL_CTX_get_ciphers(ctx[k]);
+	}
+	assert_true(sk_SSL_CIPHER_num(sk[0]) > 60);
+	assert_int_equal(sk_SSL_CIPHER_num(sk[0]), sk_SSL_CIPHER_num(sk[1]));
+	for (i = 0; i < sk_SSL_CIPHER_num(sk[0]); i++)
+		assert_string_equal(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk[0], i)),
+		    SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk[1], i)));
+	SSL_CTX_free(ctx[0]);
+	SSL_CTX_free(ctx[1]);
+}
+
+/* The ClientHello ssl sends first, parsed. */
+static void
+hello_of(SSL *ssl, struct tlspeek_hello *h)
+{
+	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+
+	assert_non_null(rb);
+	assert_non_null(wb);
+	SSL_set_bio(ssl, rb, wb);
+	SSL_set_connect_state(ssl);
+	assert_int_equal(SSL_do_handshake(ssl), -1);	/* waits for the server */
+	n = BIO_get_mem_data(wb, &data);
+	assert_true(n > 0);
+	memset(h, 0, sizeof(*h));
+	assert_int_equal(tlspeek_parse((const uint8_t *)data, (size_t)n, h, NULL), TLSPEEK_OK);
+}
+
+/* A browser-like hello for the mirror profile: every suite, groups, sigalgs, h2 and http/1.1. */
+static void
+rich_hello(struct tlspeek_hello *h)
+{
+	static const unsigned char alpn[] = "\x02h2\x08http/1.1";
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL *ssl;
+
+	assert_non_null(ctx);
+	SSL_CTX_set_security_level(ctx, 0);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+	assert_int_equal(SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0"), 1);
+	assert_int_equal(SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384:P-521:X448:"
+	    "ffdhe2048"), 1);
+	assert_int_equal(SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1), 0);
+	assert_non_null(ssl = SSL_new(ctx));
+	SSL_set_tlsext_host_name(ssl, "a.test");
+	SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+	hello_of(ssl, h);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+}
+
+/* The engine's upstream hello is the same in both contexts, for every profile. */
+static void
+test_same_hello(void **state)
+{
+	static const int profiles[] = { CONFIG_HELLO_OPENSSL, CONFIG_HELLO_MIRROR,
+	    CONFIG_HELLO_KZ2019 };
+	struct tlspeek_hello client, h[2];
+	size_t mirrored = 0;
+	SSL_CTX *ctx[2];
+	SSL *ssl;
+	size_t p;
+	int k;
+
+	(void)state;
+	rich_hello(&client);
+	assert_true(client.n_ciphers > 40);
+	for (p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++) {
+		for (k = 0; k < 2; k++) {
+			ctx[k] = upstream_ctx_new(k == 0 ? NULL : lib, profiles[p], NULL, NULL);
+			assert_non_null(ctx[k]);
+			assert_non_null(ssl = upstream_ssl_new(ctx[k], profiles[p], &client, NULL));
+			hello_of(ssl, &h[k]);
+			SSL_free(ssl);
+			SSL_CTX_free(ctx[k]);
+		}
+		assert_true(h[0].n_ciphers > 0);
+		assert_int_equal(h[0].record_version, h[1].record_version);
+		assert_int_equal(h[0].legacy_version, h[1].legacy_version);
+		assert_int_equal(h[0].max_version, h[1].max_version);
+		assert_string_equal(h[0].sni, h[1].sni);
+#define SAME_LIST(f, n) do {							\
+		assert_int_equal(h[0].n, h[1].n);					\
+		assert_memory_equal(h[0].f, h[1].f, h[0].n * sizeof(h[0].f[0]));	\
+	} while (0)
+		SAME_LIST(ciphers, n_ciphers);
+		SAME_LIST(exts, n_exts);
+		SAME_LIST(groups, n_groups);
+		SAME_LIST(pf, n_pf);
+		SAME_LIST(sigalgs, n_sigalgs);
+		SAME_LIST(versions, n_versions);
+		SAME_LIST(alpn, alpn_len);
+#undef SAME_LIST
+		if (profiles[p] == CONFIG_HELLO_MIRROR)
+			mirrored = h[1].n_ciphers;
+	}
+	/* mirror followed the client: the comparison covered its long suite list */
+	assert_true(mirrored > 40);
+}
+
+/* A self-signed certificate for key (SHA-256, or no digest for EdDSA). */
+static X509 *
+selfsigned(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *n;
+	int ed = EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448");
+
+	assert_non_null(x);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"k.test", -1, -1,
+	    0);
+	X509_set_issuer_name(x, n);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	assert_true(X509_sign(x, key, ed ? NULL : EVP_sha256()) > 0);
+	return x;
+}
+
+/* An RSA-PSS key (EVP_PKEY_Q_keygen does not make these in OpenSSL 3.0). */
+static EVP_PKEY *
+rsapss_key(void)
+{
+	EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+	EVP_PKEY *k = NULL;
+
+	assert_non_null(kc);
+	assert_int_equal(EVP_PKEY_keygen_init(kc), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(kc, 1024), 1);
+	assert_int_equal(EVP_PKEY_keygen(kc, &k), 1);
+	EVP_PKEY_CTX_free(kc);
+	return k;
+}
+
+/* Certificates of every signing key type decode to the same key and verify. */
+static void
+test_decode_keys(void **state)
+{
+	EVP_PKEY *keys[] = { EVP_RSA_gen(1024), EVP_EC_gen("P-256"), EVP_EC_gen("P-384"),
+	    EVP_EC_gen("P-521"), EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"),
+	    EVP_PKEY_Q_keygen(NULL, NULL, "ED448"), rsapss_key() };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		X509 *orig, *x;
+		unsigned char *der = NULL;
+		const unsigned char *p;
+		int len;
+
+		assert_non_null(keys[i]);
+		orig = selfsigned(keys[i]);
+		assert_true((len = i2d_X509(orig, &der)) > 0);
+		p = der;
+		assert_non_null(x = X509_new_ex(lib, NULL));
+		assert_non_null(d2i_X509(&x, &p, len));
+		assert_non_null(X509_get0_pubkey(x));
+		if (EVP_PKEY_eq(X509_get0_pubkey(x), keys[i]) != 1)
+			fail_msg("key %zu (%s) decoded differently", i,
+			    EVP_PKEY_get0_type_name(keys[i]));
+		assert_int_equal(X509_verify(x, X509_get0_pubkey(x)), 1);
+		X509_free(x);
+		X509_free(orig);
+		OPENSSL_free(der);
+		EVP_PKEY_free(keys[i]);
+	}
+}
+
+/* A handshake of the engine's upstream context (uplib) with a default-context server serving
+ * leaf (key) issued by root, for one protocol version and suite; the chain verifies and data
+ * crosses both ways. */
+static void
+handshake(int version, const char *suite, X509 *leaf, EVP_PKEY *key)
+{
+	SSL_CTX *cctx = upstream_ctx_new(lib, CONFIG_HELLO_OPENSSL, NULL, NULL);
+	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+	SSL *c, *s;
+	char buf[16];
+
+	print_message("%s %s\n", version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2", suite);
+	assert_non_null(cctx);
+	assert_non_null(sctx);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), root), 1);
+	SSL_CTX_set_min_proto_version(cctx, version);
+	SSL_CTX_set_max_proto_version(cctx, version);
+	SSL_CTX_set_security_level(cctx, 0);
+	SSL_CTX_set_security_level(sctx, 0);
+	SSL_CTX_set_dh_auto(sctx, 1);
+	if (version == TLS1_3_VERSION) {
+		assert_int_equal(SSL_CTX_set_ciphersuites(cctx, suite), 1);
+		assert_int_equal(SSL_CTX_set_ciphersuites(sctx, suite), 1);
+	} else {
+		assert_int_equal(SSL_CTX_set_cipher_list(cctx, suite), 1);
+		assert_int_equal(SSL_CTX_set_cipher_list(sctx, suite), 1);
+	}
+	assert_int_equal(SSL_CTX_use_certificate(sctx, leaf), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(sctx, key), 1);
+	assert_non_null(c = SSL_new(cctx));
+	assert_non_null(s = SSL_new(sctx));
+	testpki_handshake(c, s);
+	assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(c)), suite);
+	assert_int_equal(SSL_get_verify_result(c), X509_V_OK);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(SSL_get0_peer_certificate(c)), key), 1);
+	assert_int_equal(SSL_write(c, "ping", 4), 4);
+	assert_int_equal(SSL_read(s, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "ping", 4);
+	assert_int_equal(SSL_write(s, "pong", 4), 4);
+	assert_int_equal(SSL_read(c, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "pong", 4);
+	SSL_free(c);
+	SSL_free(s);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+}
+
+/* Real handshakes in the upstream context: TLS 1.3 suites, TLS 1.2 record protections and key
+ * exchanges. */
+static void
+test_handshakes(void **state)
+{
+	(void)state;
+	handshake(TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", ecleaf, eckey);
+	handshake(TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", ecleaf, eckey);
+	handshake(TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", rsaleaf, rsakey);
+	handshake(TLS1_3_VERSION, "TLS_AES_128_CCM_SHA256", ecleaf, eckey);
+	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", ecleaf, eckey);
+	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA", ecleaf, eckey);	/* CBC + EtM */
+	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", ecleaf, eckey);
+	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-CCM", ecleaf, eckey);
+	handshake(TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384", rsaleaf, rsakey);
+	handshake(TLS1_2_VERSION, "AES128-SHA256", rsaleaf, rsakey);		/* RSA kx */
+	handshake(TLS1_2_VERSION, "DHE-RSA-AES128-GCM-SHA256", rsaleaf, rsakey);
+	handshake(TLS1_2_VERSION, "ECDHE-RSA-CAMELLIA128-SHA256", rsaleaf, rsakey);
+}
+
+/* One context per process: a second one is refused with a cause until the first is freed. */
+static void
+test_one_per_process(void **state)
+{
+	char *cause = NULL;
+	SSL_CTX *ctx;
+
+	(void)state;
+	assert_null(uplib_new(&cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "exists already"));
+	free(cause);
+	uplib_free(NULL);
+	uplib_free(lib);
+	assert_non_null(lib = uplib_new(NULL));	/* made again after the free */
+	assert_non_null(ctx = SSL_CTX_new_ex(lib, NULL, TLS_client_method()));
+	SSL_CTX_free(ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tables_cut),
+		cmocka_unit_test(test_same_suites),
+		cmocka_unit_test(test_same_hello),
+		cmocka_unit_test(test_decode_keys),
+		cmocka_unit_test(test_handshakes),
+		cmocka_unit_test(test_one_per_process),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
