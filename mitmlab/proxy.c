@@ -135,6 +135,7 @@ fail:
 static int
 proxy_workers(struct proxy *px, char **cause)
 {
+	const char *why;
 	int i, fd;
 
 	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers :
@@ -145,7 +146,9 @@ proxy_workers(struct proxy *px, char **cause)
 		return util_cause(cause, "out of memory");
 	if (RAND_bytes(px->ticket_keys, sizeof(px->ticket_keys)) != 1)
 		return util_cause(cause, "no random bytes for the session-ticket keys");
-	if ((px->uplib = uplib_new(cause)) == NULL)
+	if ((why = uplib_unusable()) != NULL)
+		log_info("upstream legs in OpenSSL's default context: %s", why);
+	else if ((px->uplib = uplib_new(cause)) == NULL)
 		return -1;
 	for (i = 0; i < px->nworkers; i++) {
 		if ((fd = proxy_listen_socket(px->cfg, cause)) == -1)

@@ -14,6 +14,7 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/provider.h>
 
 #include "log.h"
@@ -140,11 +141,15 @@ uplib_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	return 1;
 }
 
-/* Free what uplib_new made, in the reverse order. */
+/* Free what uplib_new made, in the reverse order: the outer context (its method store, its
+ * DRBGs and any key made there use the default provider's context, which unloading deflt
+ * frees) before the default provider, and the filtered tables (which the outer context's
+ * decoders point at) last. The filter passes no teardown on: the context it lends is
+ * deflt's, freed once, by deflt. */
 static void
 uplib_clear(void)
 {
-	if (uplib.filter != NULL)	/* first: it points into deflt */
+	if (uplib.filter != NULL)
 		OSSL_PROVIDER_unload(uplib.filter);
 	OSSL_LIB_CTX_free(uplib.outer);
 	if (uplib.deflt != NULL)
@@ -153,6 +158,31 @@ uplib_clear(void)
 	free(uplib.ciphers);
 	free(uplib.decoders);
 	memset(&uplib, 0, sizeof(uplib));
+}
+
+/* Count the default context's providers that are not "default" (arg: int). */
+static int
+uplib_count_other(OSSL_PROVIDER *prov, void *arg)
+{
+	if (strcmp(OSSL_PROVIDER_get0_name(prov), "default") != 0)
+		(*(int *)arg)++;
+	return 1;
+}
+
+/* Why the default context cannot be mirrored by uplib's (see uplib.h), or NULL. */
+const char *
+uplib_unusable(void)
+{
+	int other = 0;
+
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		return "OpenSSL's configuration could not be loaded";
+	if (EVP_default_properties_is_fips_enabled(NULL))
+		return "OpenSSL's configuration asks for FIPS properties";
+	OSSL_PROVIDER_do_all(NULL, uplib_count_other, &other);
+	if (other > 0)
+		return "OpenSSL's configuration activates providers other than \"default\"";
+	return NULL;
 }
 
 /* The upstream library context (see uplib.h). */

@@ -25,6 +25,7 @@
 #include "sesscache.h"
 #include "testpki.h"
 #include "tlspeek.h"
+#include "uplib.h"
 #include "upstream.h"
 
 static const time_t NOW = 1800000000;
@@ -248,6 +249,7 @@ test_drop(void **state)
 
 /* ---- as the engine uses it: in-memory handshakes against an OpenSSL server ---- */
 
+static OSSL_LIB_CTX *lib;
 static EVP_PKEY *rootkey, *leafkey;
 static X509 *root, *leaf;
 
@@ -255,6 +257,8 @@ static int
 setup_pki(void **state)
 {
 	(void)state;
+	if ((lib = uplib_new(NULL)) == NULL)	/* the engine's upstream context */
+		return 1;
 	rootkey = EVP_EC_gen("P-256");
 	leafkey = EVP_EC_gen("P-256");
 	root = testpki_cert("Resume Test Root", rootkey, NULL, rootkey, -3600, 86400, 1, NULL);
@@ -270,6 +274,7 @@ teardown_pki(void **state)
 	X509_free(leaf);
 	EVP_PKEY_free(rootkey);
 	EVP_PKEY_free(leafkey);
+	uplib_free(lib);
 	return 0;
 }
 
@@ -291,7 +296,7 @@ server_ctx(int maxv)
 static SSL_CTX *
 client_ctx(int trust)
 {
-	SSL_CTX *ctx = upstream_ctx_new(NULL, CONFIG_HELLO_OPENSSL, NULL, NULL);
+	SSL_CTX *ctx = upstream_ctx_new(lib, CONFIG_HELLO_OPENSSL, NULL, NULL);
 
 	assert_non_null(ctx);
 	if (trust)

@@ -5,21 +5,27 @@
  * decoders) but a SubjectPublicKeyInfo decoder for every key type; the engine's upstream
  * context offers the same cipher suites and sends the same ClientHello (suites, extensions,
  * groups, sigalgs, versions, ALPN) for every hello profile as one in the default context;
- * certificates of every signing key type decode to the same key and verify; real handshakes
- * (TLS 1.3 with each suite, TLS 1.2 with GCM, CBC + encrypt-then-MAC, ChaCha20, CCM, RSA and
- * DHE key exchange) verify the origin's chain and carry data both ways; one context per
- * process.
+ * certificates of every signing key type decode, in this context, to the same key and verify;
+ * real handshakes (TLS 1.3 with each suite; TLS 1.2 with GCM, CBC with and without
+ * encrypt-then-MAC, ChaCha20, CCM, RSA and DHE key exchange; TLS 1.1 and 1.0; the kz2019
+ * hello; trust from a CA file) verify the origin's chain and carry data both ways; a
+ * configuration with another provider keeps the default context; one context per process.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -122,6 +128,12 @@ test_tables_cut(void **state)
 		ERR_pop_to_mark();
 	}
 	for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		ERR_set_mark();		/* the stitched CBC-HMAC ciphers need AES-NI */
+		c = EVP_CIPHER_fetch(NULL, tls[i], NULL);
+		ERR_pop_to_mark();
+		if (c == NULL)
+			continue;
+		EVP_CIPHER_free(c);
 		c = EVP_CIPHER_fetch(lib, tls[i], NULL);
 		if (c == NULL)
 			fail_msg("TLS cipher %s missing from the upstream context", tls[i]);
@@ -259,6 +271,15 @@ test_same_hello(void **state)
 	assert_true(mirrored > 40);
 }
 
+/* 1 if k was made in the upstream context (its key manager is the filter's). */
+static int
+from_uplib(const EVP_PKEY *k)
+{
+	const OSSL_PROVIDER *p = EVP_PKEY_get0_provider(k);
+
+	return p != NULL && strcmp(OSSL_PROVIDER_get0_name(p), "mitmlab-upstream") == 0;
+}
+
 /* A self-signed certificate for key (SHA-256, or no digest for EdDSA). */
 static X509 *
 selfsigned(EVP_PKEY *key)
@@ -319,6 +340,8 @@ test_decode_keys(void **state)
 		assert_non_null(x = X509_new_ex(lib, NULL));
 		assert_non_null(d2i_X509(&x, &p, len));
 		assert_non_null(X509_get0_pubkey(x));
+		assert_true(from_uplib(X509_get0_pubkey(x)));
+		assert_false(from_uplib(X509_get0_pubkey(orig)));
 		if (EVP_PKEY_eq(X509_get0_pubkey(x), keys[i]) != 1)
 			fail_msg("key %zu (%s) decoded differently", i,
 			    EVP_PKEY_get0_type_name(keys[i]));
@@ -330,41 +353,78 @@ test_decode_keys(void **state)
 	}
 }
 
-/* A handshake of the engine's upstream context (uplib) with a default-context server serving
- * leaf (key) issued by root, for one protocol version and suite; the chain verifies and data
+/* One handshake case: the engine's upstream context (hello profile, trusting the root by
+ * cafile or by its store) against a default-context server limited to one version and suite,
+ * serving the EC or RSA leaf, with extra server options. */
+struct hs_case {
+	int		 hello;
+	int		 version;
+	const char	*suite;
+	int		 rsa, cafile;
+	uint64_t	 server_opts;
+};
+
+/* The root as a PEM file (the engine's --upstream-cafile); the caller unlinks it. */
+static void
+root_file(char *path, size_t len)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, len, "/tmp/test_uplib.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(PEM_write_X509(f, root), 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Run one case: the chain verifies, the peer's key was decoded in the upstream context, data
  * crosses both ways. */
 static void
-handshake(int version, const char *suite, X509 *leaf, EVP_PKEY *key)
+handshake(const struct hs_case *t)
 {
-	SSL_CTX *cctx = upstream_ctx_new(lib, CONFIG_HELLO_OPENSSL, NULL, NULL);
-	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
+	X509 *leaf = t->rsa ? rsaleaf : ecleaf;
+	EVP_PKEY *key = t->rsa ? rsakey : eckey;
+	SSL_CTX *cctx, *sctx = SSL_CTX_new(TLS_server_method());
+	char buf[16], path[64] = "";
 	SSL *c, *s;
-	char buf[16];
 
-	print_message("%s %s\n", version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2", suite);
+	print_message("TLS %x %s%s\n", (unsigned)t->version, t->suite,
+	    t->hello == CONFIG_HELLO_KZ2019 ? " (kz2019 hello)" : "");
+	if (t->cafile)
+		root_file(path, sizeof(path));
+	cctx = upstream_ctx_new(lib, t->hello, t->cafile ? path : NULL, NULL);
+	if (t->cafile)
+		unlink(path);
 	assert_non_null(cctx);
 	assert_non_null(sctx);
-	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), root), 1);
-	SSL_CTX_set_min_proto_version(cctx, version);
-	SSL_CTX_set_max_proto_version(cctx, version);
+	if (!t->cafile)
+		assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), root), 1);
+	SSL_CTX_set_min_proto_version(cctx, t->version);
+	SSL_CTX_set_max_proto_version(cctx, t->version);
 	SSL_CTX_set_security_level(cctx, 0);
 	SSL_CTX_set_security_level(sctx, 0);
+	SSL_CTX_set_min_proto_version(sctx, TLS1_VERSION);
+	SSL_CTX_set_options(sctx, t->server_opts);
 	SSL_CTX_set_dh_auto(sctx, 1);
-	if (version == TLS1_3_VERSION) {
-		assert_int_equal(SSL_CTX_set_ciphersuites(cctx, suite), 1);
-		assert_int_equal(SSL_CTX_set_ciphersuites(sctx, suite), 1);
+	if (t->version == TLS1_3_VERSION) {
+		assert_int_equal(SSL_CTX_set_ciphersuites(cctx, t->suite), 1);
+		assert_int_equal(SSL_CTX_set_ciphersuites(sctx, t->suite), 1);
 	} else {
-		assert_int_equal(SSL_CTX_set_cipher_list(cctx, suite), 1);
-		assert_int_equal(SSL_CTX_set_cipher_list(sctx, suite), 1);
+		if (t->hello != CONFIG_HELLO_KZ2019)	/* kz2019 keeps its own list */
+			assert_int_equal(SSL_CTX_set_cipher_list(cctx, t->suite), 1);
+		assert_int_equal(SSL_CTX_set_cipher_list(sctx, t->suite), 1);
 	}
 	assert_int_equal(SSL_CTX_use_certificate(sctx, leaf), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey(sctx, key), 1);
 	assert_non_null(c = SSL_new(cctx));
 	assert_non_null(s = SSL_new(sctx));
 	testpki_handshake(c, s);
-	assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(c)), suite);
+	assert_int_equal(SSL_version(c), t->version);
+	assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(c)), t->suite);
 	assert_int_equal(SSL_get_verify_result(c), X509_V_OK);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(SSL_get0_peer_certificate(c)), key), 1);
+	assert_true(from_uplib(X509_get0_pubkey(SSL_get0_peer_certificate(c))));
 	assert_int_equal(SSL_write(c, "ping", 4), 4);
 	assert_int_equal(SSL_read(s, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "ping", 4);
@@ -377,24 +437,56 @@ handshake(int version, const char *suite, X509 *leaf, EVP_PKEY *key)
 	SSL_CTX_free(sctx);
 }
 
-/* Real handshakes in the upstream context: TLS 1.3 suites, TLS 1.2 record protections and key
- * exchanges. */
+/* Real handshakes in the upstream context: TLS 1.3 suites, TLS 1.2 record protections (CBC
+ * with and without encrypt-then-MAC, the latter on the stitched ciphers where the CPU has
+ * them) and key exchanges, TLS 1.0 and 1.1, the kz2019 hello, trust from a CA file. */
 static void
 test_handshakes(void **state)
 {
+	static const struct hs_case cases[] = {
+		{ CONFIG_HELLO_OPENSSL, TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", 0, 1, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", 1, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_3_VERSION, "TLS_AES_128_CCM_SHA256", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA", 0, 0,
+		    SSL_OP_NO_ENCRYPT_THEN_MAC },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-RSA-AES128-SHA256", 1, 0,
+		    SSL_OP_NO_ENCRYPT_THEN_MAC },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-CCM", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384", 1, 1, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "AES128-SHA256", 1, 0, 0 },	/* RSA kx */
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "DHE-RSA-AES128-GCM-SHA256", 1, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_2_VERSION, "ECDHE-RSA-CAMELLIA128-SHA256", 1, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_1_VERSION, "ECDHE-ECDSA-AES128-SHA", 0, 0, 0 },
+		{ CONFIG_HELLO_OPENSSL, TLS1_VERSION, "ECDHE-RSA-AES256-SHA", 1, 0, 0 },
+		{ CONFIG_HELLO_KZ2019, TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", 0, 1, 0 },
+		{ CONFIG_HELLO_KZ2019, TLS1_2_VERSION, "AES256-SHA", 1, 0, 0 },
+	};
+	size_t i;
+
 	(void)state;
-	handshake(TLS1_3_VERSION, "TLS_AES_128_GCM_SHA256", ecleaf, eckey);
-	handshake(TLS1_3_VERSION, "TLS_AES_256_GCM_SHA384", ecleaf, eckey);
-	handshake(TLS1_3_VERSION, "TLS_CHACHA20_POLY1305_SHA256", rsaleaf, rsakey);
-	handshake(TLS1_3_VERSION, "TLS_AES_128_CCM_SHA256", ecleaf, eckey);
-	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-GCM-SHA256", ecleaf, eckey);
-	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES256-SHA", ecleaf, eckey);	/* CBC + EtM */
-	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-CHACHA20-POLY1305", ecleaf, eckey);
-	handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-CCM", ecleaf, eckey);
-	handshake(TLS1_2_VERSION, "ECDHE-RSA-AES256-GCM-SHA384", rsaleaf, rsakey);
-	handshake(TLS1_2_VERSION, "AES128-SHA256", rsaleaf, rsakey);		/* RSA kx */
-	handshake(TLS1_2_VERSION, "DHE-RSA-AES128-GCM-SHA256", rsaleaf, rsakey);
-	handshake(TLS1_2_VERSION, "ECDHE-RSA-CAMELLIA128-SHA256", rsaleaf, rsakey);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		handshake(&cases[i]);
+}
+
+/* The stock configuration (only the default provider) lets the upstream context stand in;
+ * another provider in the default context (legacy here) keeps the default one. */
+static void
+test_unusable(void **state)
+{
+	OSSL_PROVIDER *legacy;
+	const char *why;
+
+	(void)state;
+	assert_null(uplib_unusable());
+	assert_non_null(legacy = OSSL_PROVIDER_load(NULL, "legacy"));
+	assert_non_null(why = uplib_unusable());
+	assert_non_null(strstr(why, "other than"));
+	assert_int_equal(OSSL_PROVIDER_unload(legacy), 1);
+	assert_null(uplib_unusable());
 }
 
 /* One context per process: a second one is refused with a cause until the first is freed. */
@@ -426,6 +518,7 @@ main(void)
 		cmocka_unit_test(test_decode_keys),
 		cmocka_unit_test(test_handshakes),
 		cmocka_unit_test(test_one_per_process),
+		cmocka_unit_test(test_unusable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

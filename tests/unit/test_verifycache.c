@@ -26,9 +26,11 @@
 
 #include "config.h"
 #include "testpki.h"
+#include "uplib.h"
 #include "upstream.h"
 #include "verifycache.h"
 
+static OSSL_LIB_CTX *lib;
 static EVP_PKEY *rootkey, *leafkey, *evilkey;
 static X509 *root, *leaf, *evil_root;
 static time_t fake_now;
@@ -44,6 +46,8 @@ static int
 setup(void **state)
 {
 	(void)state;
+	if ((lib = uplib_new(NULL)) == NULL)	/* the engine's upstream context */
+		return 1;
 	rootkey = EVP_EC_gen("P-256");
 	leafkey = EVP_EC_gen("P-256");
 	evilkey = EVP_EC_gen("P-256");
@@ -65,6 +69,7 @@ teardown(void **state)
 	EVP_PKEY_free(rootkey);
 	EVP_PKEY_free(leafkey);
 	EVP_PKEY_free(evilkey);
+	uplib_free(lib);
 	return 0;
 }
 
@@ -95,7 +100,7 @@ server_ctx(X509 *x, X509 *ch)
 static SSL_CTX *
 client_ctx(struct verifycache *vc)
 {
-	SSL_CTX *ctx = upstream_ctx_new(NULL, CONFIG_HELLO_OPENSSL, NULL, NULL);
+	SSL_CTX *ctx = upstream_ctx_new(lib, CONFIG_HELLO_OPENSSL, NULL, NULL);
 
 	assert_non_null(ctx);
 	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), root), 1);
