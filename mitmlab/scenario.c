@@ -190,7 +190,7 @@ scenario_walk(const char *file, scenario_walk_cb cb, void *ctx)
 	yaml_event_t ev;
 	FILE *f;
 	char cur[256];
-	int depth = -1, done = 0, i;
+	int depth = -1, over = 0, done = 0, i;	/* over: open collections deeper than st */
 
 	if ((f = fopen(file, "rb")) == NULL)
 		return;
@@ -199,6 +199,21 @@ scenario_walk(const char *file, scenario_walk_cb cb, void *ctx)
 	while (!done && yaml_parser_parse(&p, &ev)) {
 		int is_value = 0, is_key = 0;
 		size_t line = ev.start_mark.line + 1;
+
+		if (over > 0) {		/* inside what st cannot hold: only count the levels */
+			if (ev.type == YAML_SEQUENCE_START_EVENT ||
+			    ev.type == YAML_MAPPING_START_EVENT)
+				over++;
+			else if ((ev.type == YAML_SEQUENCE_END_EVENT ||
+			    ev.type == YAML_MAPPING_END_EVENT) && --over == 0 && depth >= 0) {
+				if (st[depth].seq)	/* the skipped value is done */
+					st[depth].index++;
+				else
+					st[depth].want_key = 1;
+			}
+			yaml_event_delete(&ev);
+			continue;
+		}
 		switch (ev.type) {
 		case YAML_SCALAR_EVENT:
 			if (depth >= 0 && !st[depth].seq && st[depth].want_key) {
@@ -256,7 +271,10 @@ scenario_walk(const char *file, scenario_walk_cb cb, void *ctx)
 				st[depth].want_key = 1;
 		}
 		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
-		    depth + 1 < (int)(sizeof(st) / sizeof(st[0]))) {
+		    depth + 1 >= (int)(sizeof(st) / sizeof(st[0])))
+			over = 1;	/* deeper than any scenario: skipped to its end */
+		else if (ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) {
 			depth++;
 			memset(&st[depth], 0, sizeof(st[depth]));
 			st[depth].seq = ev.type == YAML_SEQUENCE_START_EVENT;

@@ -193,6 +193,36 @@ test_empty(void **state)
 	free(cause);
 }
 
+/* Values nested deeper than the line locator's 32 levels (found by fuzz_scenario: the walker
+ * ran its stack below zero) are an error naming the right line, not a crash; so is a file
+ * that closes more than it opened. */
+static void
+test_deep(void **state)
+{
+	char deep[256], text[512], *cause = NULL;
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < 40; i++)
+		deep[n++] = '[';
+	deep[n++] = 'x';
+	for (i = 0; i < 40; i++)
+		deep[n++] = ']';
+	deep[n] = '\0';
+	snprintf(text, sizeof(text), "    trust: [web, national]\n    deep: %s\n", deep);
+	expect_error("    trust: [web, national]\n", text, ":14: clients[0].deep: unknown key \"deep\"");
+	n = 0;
+	for (i = 0; i < 64; i++)
+		text[n++] = '{';
+	for (i = 0; i < 40; i++)
+		text[n++] = '}';
+	memcpy(text + n, ",d: [x]\n}}}}\n", 14);
+	text[n + 14] = '\0';
+	assert_null(scenario_load(write_tmp("deep.yaml", text), &cause));
+	assert_non_null(strstr(cause, "deep.yaml"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -202,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_list_error),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_deep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
