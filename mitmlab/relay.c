@@ -252,6 +252,16 @@ relay_tls_unqueue(struct relay_half *h)
 	h->out = NULL;
 }
 
+/* Free what TLS mode added to h: its event and its queue. */
+static void
+relay_tls_drop(struct relay_half *h)
+{
+	if (h->ev != NULL)
+		event_free(h->ev);
+	h->ev = NULL;
+	relay_tls_unqueue(h);
+}
+
 /* Text for a failed SSL_read or SSL_write: OpenSSL's queue (a failure with an empty queue
  * is an EOF, relay_tls_failed). */
 static const char *
@@ -361,11 +371,11 @@ relay_tls_flush(struct relay_half *h)
 /*
  * Move what src has to its peer (dst) until src has nothing to read, dst holds RELAY_HIGH
  * queued, src has ended, or a pass's budget (RELAY_CHUNK, and the rest of the record it ends
- * in) is spent. As with bufferevents, src
- * goes on being read while dst is full, into dst's queue, up to RELAY_HIGH, and is read again
- * once the queue has drained to RELAY_HIGH / 2. flush: try to write dst's queue first (dst's
- * socket is writable, or the relay starts); otherwise only when dst is not known to be full.
- * 0 carry on (events decide), -1 the relay ended (nothing may be touched).
+ * in) is spent. As with bufferevents, src goes on being read while dst is full, into dst's
+ * queue, up to RELAY_HIGH, and is read again once the queue has drained to RELAY_HIGH / 2.
+ * flush: try to write dst's queue first (dst's socket is writable, or the relay starts);
+ * otherwise only when dst is not known to be full. 0 carry on (events decide), -1 the relay
+ * ended (nothing may be touched).
  */
 static int
 relay_tls_flow(struct relay_half *src, int flush)
@@ -441,9 +451,9 @@ relay_tls_arm(struct relay_half *h)
 }
 
 /* h's socket is ready: write what is queued for it (then go on reading its peer), read it.
- * Run by hand once when the relay starts (more): both ways, for both halves. A write that waited for h to be readable
- * (TLS 1.2 renegotiation) is tried again after the read, which may have been what it waited
- * for. */
+ * Run by hand once, for one half, when the relay starts (more): both ways. A write that
+ * waited for h to be readable (TLS 1.2 renegotiation) is tried again after the read, which
+ * may have been what it waited for. */
 static void
 relay_tls_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -498,12 +508,8 @@ relay_tls_start(struct relay_half *a)
 	int i;
 
 	if (relay_tls_prepare(a) == -1 || relay_tls_prepare(a->peer) == -1) {
-		for (i = 0; i < 2; i++, h = h->peer) {
-			if (h->ev != NULL)
-				event_free(h->ev);
-			h->ev = NULL;
-			relay_tls_unqueue(h);
-		}
+		relay_tls_drop(a);
+		relay_tls_drop(a->peer);
 		return -1;
 	}
 	/* from here on nothing can fail; what each bufferevent was to write comes before what
@@ -552,16 +558,13 @@ relay_free(struct relay_half *h, int clean)
 		bufferevent_disable(h->bev, EV_READ | EV_WRITE);
 		bufferevent_free(h->bev);
 	}
-	if (h->ev != NULL)
-		event_free(h->ev);
+	relay_tls_drop(h);
 	if (ssl != NULL) {
 		SSL_free(ssl);
 		if (fd >= 0)
 			close(fd);
 	}
-	relay_tls_unqueue(h);
 	h->bev = NULL;
-	h->ev = NULL;
 	h->ssl = NULL;
 	h->fd = -1;
 	h->evflags = h->rwant = h->wwant = 0;

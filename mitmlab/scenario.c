@@ -270,15 +270,15 @@ scenario_walk(const char *file, scenario_walk_cb cb, void *ctx)
 			else
 				st[depth].want_key = 1;
 		}
-		if ((ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) &&
-		    depth + 1 >= (int)(sizeof(st) / sizeof(st[0])))
-			over = 1;	/* deeper than any scenario: skipped to its end */
-		else if (ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_MAPPING_START_EVENT) {
-			depth++;
-			memset(&st[depth], 0, sizeof(st[depth]));
-			st[depth].seq = ev.type == YAML_SEQUENCE_START_EVENT;
-			st[depth].want_key = !st[depth].seq;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (depth + 1 >= (int)(sizeof(st) / sizeof(st[0])))
+				over = 1;	/* deeper than any scenario: skipped to its end */
+			else {
+				depth++;
+				memset(&st[depth], 0, sizeof(st[depth]));
+				st[depth].seq = ev.type == YAML_SEQUENCE_START_EVENT;
+				st[depth].want_key = !st[depth].seq;
+			}
 		}
 		yaml_event_delete(&ev);
 	}

@@ -4,10 +4,9 @@
  * certificate the origin sends on every full handshake, and for each public key it builds a
  * decoder context anew: it walks every algorithm its library context has fetched (copying each
  * one's implementation list) and every decoder it has, twice (openssl/openssl#17950; 3.2
- * caches these contexts, 3.0 does not). In the default context, where every cipher mode of the
- * default provider (124) has been fetched and all 40 decoders are listed, decoding one P-256
- * certificate took 118 µs on the bench VM, against 64 µs in this context (2026-11-24, a loop of
- * d2i_X509; see NOTES.md "Eleventh session" for what the engine gained).
+ * caches these contexts, 3.0 does not). In the default context every cipher mode of the
+ * default provider (124) has been fetched and all 40 decoders are listed; NOTES.md "Eleventh
+ * session" has what cutting them saved.
  *
  * uplib_new makes a library context whose only provider is a filter over OpenSSL's own default
  * provider (loaded into an inner context of its own): every operation passes through unchanged

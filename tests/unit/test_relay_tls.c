@@ -225,6 +225,18 @@ take(SSL *s, unsigned char *buf, size_t cap, size_t *off)
 	return 0;
 }
 
+/* Turn the loop until s has given want bytes into buf (*off counts them) or turns are spent. */
+static void
+receive(struct env *e, SSL *s, unsigned char *buf, size_t want, size_t *off, int turns)
+{
+	int i;
+
+	for (i = 0; i < turns && *off < want; i++) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		take(s, buf, want, off);
+	}
+}
+
 /* 1 MiB each way at once, whole and in order; the halves relay in TLS mode. */
 static void
 test_both_ways(void **state)
@@ -298,7 +310,6 @@ test_start_delivers_buffered(void **state)
 {
 	struct env *e = *state;
 	size_t sent = 0, g = 0;
-	int i;
 
 	put(e->cli, (const unsigned char *)"early bytes|", 12, &sent);
 	assert_int_equal(sent, 12);
@@ -307,10 +318,7 @@ test_start_delivers_buffered(void **state)
 	relay_start(&e->client);
 	sent = 0;
 	put(e->cli, (const unsigned char *)"late", 4, &sent);
-	for (i = 0; i < 200 && g < 16; i++) {
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
-		take(e->org, got, 16, &g);
-	}
+	receive(e, e->org, got, 16, &g, 200);
 	assert_int_equal(g, 16);
 	assert_memory_equal(got, "early bytes|late", 16);
 	assert_int_equal(e->client.nread, 16);
@@ -373,7 +381,6 @@ test_budget_ends_inside_a_record(void **state)
 {
 	struct env *e = *state;
 	size_t sent, g = 0, k;
-	int i;
 
 	relay_start(&e->client);
 	spin(e, 20);
@@ -382,10 +389,7 @@ test_budget_ends_inside_a_record(void **state)
 		put(e->cli, pattern + k * 7000, 7000, &sent);
 		assert_int_equal(sent, 7000);
 	}
-	for (i = 0; i < 2000 && g < 70000; i++) {
-		event_base_loop(e->base, EVLOOP_NONBLOCK);
-		take(e->org, got, 70000, &g);
-	}
+	receive(e, e->org, got, 70000, &g, 2000);
 	assert_int_equal(g, 70000);
 	assert_memory_equal(got, pattern, 70000);
 	assert_int_equal(e->ndone, 0);
