@@ -74,6 +74,23 @@ lab_plan(const struct scenario *s, const char *id, char **cause)
 		return NULL;
 	}
 	snprintf(lab->id, sizeof(lab->id), "%s", id);
+	/* every name below becomes a word of an `ip` command line: no spaces, no options */
+	for (i = 0; i < s->clients_count + s->origins_count; i++) {
+		const char *nm = i < s->clients_count ? s->clients[i].name :
+		    s->origins[i - s->clients_count].name;
+		if (!util_ident_ok(nm)) {
+			util_cause(cause, "%s name \"%s\" is not a lab identifier (lower-case "
+			    "letters, digits and '-', not first)", i < s->clients_count ? "client" :
+			    "origin", nm);
+			lab_free(lab);
+			return NULL;
+		}
+	}
+	if (!util_ident_ok(id)) {
+		util_cause(cause, "lab id \"%s\" is not a lab identifier", id);
+		lab_free(lab);
+		return NULL;
+	}
 	snprintf(lab->state_path, sizeof(lab->state_path), "%s/%s", LAB_STATE_DIR, id);
 	for (i = 0; i < hi + 1 + ho; i++) {
 		if (i < hi)

@@ -760,12 +760,10 @@ scenario_check(struct scenario *s, char **cause)
 {
 	char path[128];
 	unsigned i, j, k;
-	const char *n;
 
-	for (n = s->name; *n != '\0'; n++)
-		if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '-'))
-			return scenario_err(s, cause, "name", "scenario name \"%s\": use lower-case "
-			    "letters, digits and '-'", s->name);
+	if (!util_ident_ok(s->name))
+		return scenario_err(s, cause, "name", "scenario name \"%s\": use lower-case "
+		    "letters, digits and '-' (not first)", s->name);
 	if (scenario_choice(s, cause, "national_ca", s->national_ca, "national CA profile",
 	    pki_profile_names()) == -1 ||
 	    scenario_choice(s, cause, "web_key", s->web_key, "key type", "ecdsa rsa") == -1)
@@ -782,11 +780,13 @@ scenario_check(struct scenario *s, char **cause)
 		snprintf(path, sizeof(path), "origins[%u].side", i);
 		if (scenario_choice(s, cause, path, o->side, "side", "inside outside") == -1)
 			return -1;
+		snprintf(path, sizeof(path), "origins[%u].name", i);
+		if (!util_ident_ok(o->name))	/* it becomes part of a namespace's name */
+			return scenario_err(s, cause, path, "origin name \"%s\": use lower-case "
+			    "letters, digits and '-' (not first)", o->name);
 		for (j = 0; j < i; j++)
-			if (strcmp(s->origins[j].name, o->name) == 0) {
-				snprintf(path, sizeof(path), "origins[%u].name", i);
+			if (strcmp(s->origins[j].name, o->name) == 0)
 				return scenario_err(s, cause, path, "origin name \"%s\" used twice", o->name);
-			}
 		for (j = 0; j < o->sites_count; j++) {
 			struct scn_site *st = &o->sites[j];
 			snprintf(path, sizeof(path), "origins[%u].sites[%u].host", i, j);
@@ -812,12 +812,14 @@ scenario_check(struct scenario *s, char **cause)
 		}
 	}
 	for (i = 0; i < s->clients_count; i++) {
+		snprintf(path, sizeof(path), "clients[%u].name", i);
+		if (!util_ident_ok(s->clients[i].name))
+			return scenario_err(s, cause, path, "client name \"%s\": use lower-case "
+			    "letters, digits and '-' (not first)", s->clients[i].name);
 		for (j = 0; j < i; j++)
-			if (strcmp(s->clients[j].name, s->clients[i].name) == 0) {
-				snprintf(path, sizeof(path), "clients[%u].name", i);
+			if (strcmp(s->clients[j].name, s->clients[i].name) == 0)
 				return scenario_err(s, cause, path, "client name \"%s\" used twice",
 				    s->clients[i].name);
-			}
 		if (scenario_check_client(s, i, cause) == -1)
 			return -1;
 	}

@@ -309,3 +309,17 @@ util_parse_ll(const char *s, long long min, long long max, long long *out, char 
 	*out = v;
 	return 0;
 }
+
+/* A lab identifier. */
+int
+util_ident_ok(const char *s)
+{
+	const char *p;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '-')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	return 1;
+}

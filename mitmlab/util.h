@@ -38,6 +38,9 @@ char *util_sa_str(const struct sockaddr *sa, char *out, size_t outlen);
 int util_parse_hostport(const char *s, struct sockaddr_storage *ss, char **cause);
 /* Nearest-rank percentile p (0..100) of n sorted samples: the index to read (n > 0). */
 size_t util_rank(size_t n, double p);
+/* Non-zero when s is a lab identifier: 1 or more lower-case letters, digits and '-', not
+ * starting with '-' (safe as a word of a command line and inside namespace names). */
+int util_ident_ok(const char *s);
 /* Parse a decimal integer within [min, max]; -1 with *cause on error. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out, char **cause);
 

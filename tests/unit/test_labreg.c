@@ -2,7 +2,9 @@
 /*
  * test_labreg — the lab registry's liveness check (lab_pid_alive): a running process with its
  * recorded start time is alive; the same PID with another start time (a reused PID) is not;
- * neither is a zombie nor a PID that does not exist.
+ * neither is a zombie nor a PID that does not exist. The plan refuses a client or origin name
+ * or a lab id that would not be one word of an `ip` command line (a name with spaces could carry
+ * options of its own, such as a second `-n` into another namespace).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "scenario.h"
 
 /* Field 22 of /proc/self/stat, read independently of lab.c. */
 static unsigned long long
@@ -72,12 +75,50 @@ test_zombie(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 }
 
+/* lab_plan: every name it puts into a command is one identifier. */
+static void
+test_plan_names(void **state)
+{
+	static char hostile[] = "x -n ../../proc/1/ns/net", dash[] = "-n";
+	char *cause = NULL, *saved;
+	struct scenario *s = scenario_load("scenarios/baseline.yaml", &cause);
+	struct lab *lab;
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	lab = lab_plan(s, "t1", &cause);
+	assert_non_null(lab);
+	for (i = 0; i < lab->n_nodes; i++)
+		assert_null(strpbrk(lab->nodes[i].ns, " /\t"));
+	lab_free(lab);
+	saved = s->origins[0].name;
+	s->origins[0].name = hostile;
+	assert_null(lab_plan(s, "t1", &cause));
+	assert_non_null(strstr(cause, "origin name \"x -n ../../proc/1/ns/net\" is not a lab identifier"));
+	free(cause);
+	cause = NULL;
+	s->origins[0].name = saved;
+	saved = s->clients[0].name;
+	s->clients[0].name = dash;
+	assert_null(lab_plan(s, "t1", &cause));
+	assert_non_null(strstr(cause, "client name \"-n\""));
+	free(cause);
+	cause = NULL;
+	s->clients[0].name = saved;
+	assert_null(lab_plan(s, "t 1", &cause));
+	assert_non_null(strstr(cause, "lab id"));
+	free(cause);
+	scenario_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alive_and_reuse),
 		cmocka_unit_test(test_zombie),
+		cmocka_unit_test(test_plan_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

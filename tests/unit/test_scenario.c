@@ -152,6 +152,11 @@ test_errors(void **state)
 	expect_error("  intercept: true", "  intercept: maybe", ":3:");
 	expect_error("[list.txt]", "[nolist.txt]", ":5: target list");
 	expect_error("name: t\n", "name: T!\n", ":1: scenario name \"T!\"");
+	/* names become namespace names, words of `ip` command lines */
+	expect_error("  - name: g\n", "  - name: \"x -n ../../proc/1/ns/net\"\n",
+	    ":7: origin name \"x -n ../../proc/1/ns/net\": use lower-case letters");
+	expect_error("  - name: u\n", "  - name: \"-n\"\n", ":12: client name \"-n\": use lower-case");
+	expect_error("name: t\n", "name: \"-t\"\n", ":1: scenario name \"-t\"");
 	expect_error("  - name: u\n", "  - name: u\n    side: middle\n", "unknown side \"middle\"");
 	expect_error("gateway:\n", "gateway:\n  impair: [\"reset sni=x.y\"]\n",
 	    "need packet_plane: true");
