@@ -122,6 +122,18 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 		conn_close(c, "refused", s->why);
 		return;
 	}
+	if (util_sa_host((struct sockaddr *)&s->dsa, ds, sizeof(ds)) == px->listen_port &&
+	    util_sa_is_local((struct sockaddr *)&s->dsa)) {
+		/* addressed to this listener, not diverted: dialling it would loop back here */
+		snprintf(s->why, sizeof(s->why), "destination %s:%d is the engine's own listener "
+		    "(the flow was sent to the gateway, not diverted on its way to an origin)", ds,
+		    px->listen_port);
+		log_warnx("%s: refused: %s", c->flow, s->why);
+		c->refused = c->decided = 1;
+		conn_publish_open(c);
+		conn_close(c, "refused", s->why);
+		return;
+	}
 	conn_timer(c, px->cfg->handshake_ms);
 	if (peek_start(c) == -1)
 		conn_settle(c);

@@ -106,7 +106,7 @@ proxy_pki(struct proxy *px, char **cause)
 
 /* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode). */
 static int
-proxy_listen_socket(const struct config *cfg, char **cause)
+proxy_listen_socket(const struct config *cfg, int *port, char **cause)
 {
 	struct sockaddr_storage ss;
 	int len, fd, one = 1;
@@ -124,6 +124,8 @@ proxy_listen_socket(const struct config *cfg, char **cause)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 1024) == -1)
 		goto fail;
+	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 fail:
 	util_cause(cause, "--listen %s: %s", cfg->listen, strerror(errno));
@@ -151,7 +153,7 @@ proxy_workers(struct proxy *px, char **cause)
 	else if ((px->uplib = uplib_new(cause)) == NULL)
 		return -1;
 	for (i = 0; i < px->nworkers; i++) {
-		if ((fd = proxy_listen_socket(px->cfg, cause)) == -1)
+		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, cause)) == -1)
 			return -1;
 		if ((px->workers[i] = worker_new(px, i, fd, cause)) == NULL)
 			return -1;

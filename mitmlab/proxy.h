@@ -36,6 +36,7 @@ struct proxy {
 	EVP_PKEY		   *proc_key;	/* FORGE_KEY_PER_PROCESS */
 	struct keypool		   *kp;		/* FORGE_KEY_PER_HOST */
 	OSSL_LIB_CTX		   *uplib;	/* the upstream legs' OpenSSL context (uplib.h) */
+	int			    listen_port; /* of --listen: a flow to it here is not diverted */
 	int			    nworkers;
 	struct worker		  **workers;
 	/* session-ticket keys every worker's client-facing SSL_CTX shares (name, HMAC and AES

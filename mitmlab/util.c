@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -322,4 +323,38 @@ util_ident_ok(const char *s)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
 			return 0;
 	return 1;
+}
+
+/* One of this namespace's own addresses? */
+int
+util_sa_is_local(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+	struct ifaddrs *ifs, *i;
+	int local = 0;
+
+	if (sa->sa_family == AF_INET) {
+		uint32_t h = ntohl(a4->sin_addr.s_addr);
+		if (h == INADDR_ANY || (h >> 24) == 127)
+			return 1;
+	} else if (sa->sa_family == AF_INET6) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr))
+			return 1;
+	} else
+		return 0;
+	if (getifaddrs(&ifs) == -1)
+		return 0;
+	for (i = ifs; i != NULL && !local; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET)
+			local = memcmp(&((const struct sockaddr_in *)i->ifa_addr)->sin_addr,
+			    &a4->sin_addr, sizeof(a4->sin_addr)) == 0;
+		else
+			local = memcmp(&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    &a6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+	}
+	freeifaddrs(ifs);
+	return local;
 }

@@ -32,6 +32,9 @@ int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a [::] socket sees of an IPv4 peer) becomes
  * the IPv4 address with the same port; 1 if it was one, 0 if ss is left as it was. */
 int util_sa_unmap(struct sockaddr_storage *ss);
+/* Non-zero when sa's address is one of this namespace's own: unspecified, loopback, or an
+ * address of one of its interfaces (getifaddrs; an error counts as not local). */
+int util_sa_is_local(const struct sockaddr *sa);
 /* Format an IPv4/IPv6 sockaddr as "ip:port" / "[ip]:port". */
 char *util_sa_str(const struct sockaddr *sa, char *out, size_t outlen);
 /* Parse "ip:port", "[ip6]:port" or ":port" (any address) into ss; returns socklen or -1. */

@@ -10,7 +10,8 @@
 # rules; an untargeted SNI gets the origin's certificate byte-identical; SNI facebook.com to a
 # server whose certificate is for iqala.kz yields a leaf named iqala.kz; TLS 1.3 and h2 pass
 # through; the bus carries proxy.conn.open / proxy.forge / proxy.conn.close / proxy.stats;
-# a destination outside --allow-upstream is refused; the key log has both legs.
+# a destination outside --allow-upstream is refused, and so is one addressed to the engine's own
+# listener; the key log has both legs.
 set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
@@ -112,6 +113,13 @@ echo "-- network safety: a destination outside --allow-upstream"
 ip netns exec "$C" ip route add 10.99.0.0/24 via 10.77.1.1
 fetch www.google.com-outside 10.99.0.2
 ok "no certificate from outside the lab subnets" [ ! -s "$ML_TMP/www.google.com-outside.chain" ]
+# The gateway's own 10.77.2.1 lies inside --allow-upstream: a flow sent straight to the
+# listener is not diverted, and dialling its destination would connect the engine to itself.
+ip netns exec "$C" timeout 5 openssl s_client -connect 10.77.2.1:8443 -servername www.google.com \
+    </dev/null >"$ML_TMP/self.sclient" 2>&1 || true
+selfs=$(grep -c "refused: destination 10.77.2.1:8443 is the engine's own listener" "$ML_TMP/proxy.log" || true)
+ok "a flow to the engine's own listener is refused once, not dialled ($selfs)" [ "$selfs" = 1 ]
+ok "no certificate from the engine's own listener" bash -c "! grep -q 'BEGIN CERTIFICATE' '$ML_TMP/self.sclient'"
 
 echo "-- engine survives garbage and keeps serving"
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true
