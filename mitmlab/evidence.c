@@ -2,8 +2,9 @@
 /*
  * evidence — builds capture/evidence.pcapng from a run directory: the capture/<vantage>.pcap files
  * (one per vantage, sorted by name) merged chronologically by mergecap into a temporary
- * pcapng, then editcap --inject-secrets tls,capture/keylog.txt writes the final file with the
- * key log in a Decryption Secrets Block. Both tools are Wireshark's (Debian: tshark pulls
+ * pcapng (each input its own interface, `-I none`), then editcap --inject-secrets
+ * tls,capture/keylog.txt adds the key log in a Decryption Secrets Block; the result is checked
+ * for private keys and only then renamed to evidence.pcapng, which a failed rebuild removes. Both tools are Wireshark's (Debian: tshark pulls
  * them in) and run through wrap_exec (fork/execvp, argv array, deadline). This file neither
  * captures nor decrypts anything itself.
  */
@@ -49,41 +50,71 @@ evidence_exec(char *const argv[], char **cause)
 	return rv;
 }
 
-/* SHA-256 hex of a file's contents into hex (65 bytes); -1 if unreadable. */
+/* SHA-256 hex of a file's contents into hex (65 bytes), read in chunks; -1 if unreadable. */
 static int
 evidence_sha256(const char *path, char hex[65])
 {
-	unsigned char d[32];
-	unsigned int n = 32;
-	size_t len;
-	char *buf = util_read_file(path, &len, NULL);
-	int rv;
+	unsigned char buf[65536], d[32];
+	unsigned int dn = 32;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t got;
+	int rv = -1;
 
-	if (buf == NULL)
-		return -1;
-	rv = EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
-	free(buf);
-	if (rv == 0)
-		util_hex(d, 32, hex);
+	if (md != NULL && f != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			if (EVP_DigestUpdate(md, buf, got) != 1)
+				break;
+		if (!ferror(f) && feof(f) && EVP_DigestFinal_ex(md, d, &dn) == 1) {
+			util_hex(d, 32, hex);
+			rv = 0;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	EVP_MD_CTX_free(md);
 	return rv;
 }
 
-/* Does the file contain needle? (1 yes, 0 no, -1 unreadable) */
+/* Does the file contain needle (at most 63 bytes)? Read in chunks, so any size can be checked.
+ * 1 yes, 0 no, -1 unreadable. */
 static int
 evidence_contains(const char *path, const char *needle)
 {
-	size_t len, nl = strlen(needle), i;
-	char *buf = util_read_file(path, &len, NULL);
+	char buf[65536 + 64];
+	size_t nl = strlen(needle), keep = 0, have, i;
+	FILE *f = fopen(path, "rb");
 	int found = 0;
 
-	if (buf == NULL)
+	if (f == NULL || nl == 0 || nl > 63) {
+		if (f != NULL)
+			fclose(f);
 		return -1;
-	for (i = 0; !found && len >= nl && i <= len - nl; i++) {
-		if (buf[i] == needle[0] && memcmp(buf + i, needle, nl) == 0)
-			found = 1;
 	}
-	free(buf);
+	for (;;) {
+		size_t got = fread(buf + keep, 1, sizeof(buf) - keep, f);
+		have = keep + got;
+		for (i = 0; !found && have >= nl && i <= have - nl; i++)
+			if (buf[i] == needle[0] && memcmp(buf + i, needle, nl) == 0)
+				found = 1;
+		if (found || got == 0)
+			break;
+		keep = nl - 1 < have ? nl - 1 : have;	/* a match may straddle two chunks */
+		memmove(buf, buf + have - keep, keep);
+	}
+	if (!found && ferror(f))
+		found = -1;
+	fclose(f);
 	return found;
+}
+
+/* Is path a regular file with something in it? */
+static int
+evidence_nonempty(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
 /* Describe the evidence file as it is now. */
@@ -99,7 +130,8 @@ evidence_describe(const char *run_dir)
 		    "no evidence.pcapng (run `mitmlab report RUN_DIR` without --format to make it)");
 	return json_pack("{s:s,s:I,s:s,s:s}", "file", EVIDENCE_FILE, "bytes",
 	    (json_int_t)st.st_size, "sha256", hex, "how",
-	    "tshark -r capture/evidence.pcapng -Y 'http || http2' (secrets embedded)");
+	    "tshark -r capture/evidence.pcapng -Y 'http || http2' (decrypted by the TLS secrets "
+	    "embedded from the run's key log; \"secrets\" says which, null when the run had none)");
 }
 
 /* The capture/<vantage>.pcap names, sorted; *n gets the count. NULL when none. */
@@ -145,17 +177,22 @@ evidence_free_inputs(char **v, size_t n)
 int
 evidence_write(const char *run_dir, json_t **info, char **cause)
 {
-	char capdir[4096], keylog[4200], tmp[4200], out[4200], **names, **argv = NULL;
+	char capdir[4096], keylog[4200], tmp[4200], tmp2[4200], out[4200], **names, **argv = NULL;
 	json_t *inputs;
 	size_t n, i;
-	int rv = -1, haskeys;
+	int rv = -1, haskeys, bad;
 
 	if (info != NULL)
 		*info = NULL;
 	snprintf(capdir, sizeof(capdir), "%s/capture", run_dir);
 	snprintf(keylog, sizeof(keylog), "%s/keylog.txt", capdir);
 	snprintf(tmp, sizeof(tmp), "%s/.evidence-merge.pcapng", capdir);
+	snprintf(tmp2, sizeof(tmp2), "%s/.evidence-secrets.pcapng", capdir);
 	snprintf(out, sizeof(out), "%s/evidence.pcapng", capdir);
+	/* an earlier evidence file is not this one: a failure below must not leave it to be
+	 * described as current */
+	if (unlink(out) == -1 && errno != ENOENT)
+		return util_cause(cause, "%s: %s", out, strerror(errno));
 	if ((names = evidence_inputs(capdir, &n)) == NULL || n == 0) {
 		if (info != NULL)
 			*info = json_pack("{s:n,s:s}", "file", "note", "no capture/<vantage>.pcap to merge");
@@ -166,43 +203,48 @@ evidence_write(const char *run_dir, json_t **info, char **cause)
 		util_cause(cause, "%s contains a PEM private key: refusing to embed it", keylog);
 		goto out;
 	}
-	haskeys = access(keylog, R_OK) == 0;
-	if ((argv = calloc(n + 6, sizeof(*argv))) == NULL) {
+	haskeys = evidence_nonempty(keylog);	/* editcap ignores an empty key log */
+	if ((argv = calloc(n + 8, sizeof(*argv))) == NULL) {
 		util_cause(cause, "out of memory");
 		goto out;
 	}
 	argv[0] = (char *)(uintptr_t)"mergecap";
 	argv[1] = (char *)(uintptr_t)"-F";
 	argv[2] = (char *)(uintptr_t)"pcapng";
-	argv[3] = (char *)(uintptr_t)"-w";
-	argv[4] = tmp;
+	argv[3] = (char *)(uintptr_t)"-I";	/* keep each vantage's own interface: interface i */
+	argv[4] = (char *)(uintptr_t)"none";	/* is inputs[i], so where a packet was seen stays */
+	argv[5] = (char *)(uintptr_t)"-w";
+	argv[6] = tmp;
 	for (i = 0; i < n; i++) {
-		if (asprintf(&argv[5 + i], "%s/%s", capdir, names[i]) < 0) {
+		if (asprintf(&argv[7 + i], "%s/%s", capdir, names[i]) < 0) {
+			argv[7 + i] = NULL;		/* undefined after a failure */
 			util_cause(cause, "out of memory");
 			goto out;
 		}
 	}
-	argv[5 + n] = NULL;
-	/* n + 5 arguments and the terminator. */
+	argv[7 + n] = NULL;
+	/* n + 7 arguments and the terminator. */
 	if (evidence_exec(argv, cause) != 0)
 		goto out;
 	if (haskeys) {
 		char *ev[] = { (char *)(uintptr_t)"editcap", (char *)(uintptr_t)"--inject-secrets",
-		    NULL, tmp, out, NULL };
+		    NULL, tmp, tmp2, NULL };
 		char spec[4300];
 
 		snprintf(spec, sizeof(spec), "tls,%s", keylog);
 		ev[2] = spec;
-		if (evidence_exec(ev, cause) != 0)
+		if (evidence_exec(ev, cause) != 0)	/* a partial tmp2 is removed below */
 			goto out;
 		unlink(tmp);
-	} else if (rename(tmp, out) != 0) {
-		util_cause(cause, "rename %s: %s", out, strerror(errno));
+		snprintf(tmp, sizeof(tmp), "%s", tmp2);
+	}
+	if ((bad = evidence_contains(tmp, "PRIVATE KEY-----")) != 0) {
+		util_cause(cause, bad == 1 ? "%s would contain a PEM private key: not written" :
+		    "%s could not be read back to check it holds no private key: not written", out);
 		goto out;
 	}
-	if (evidence_contains(out, "PRIVATE KEY-----") != 0) {
-		unlink(out);
-		util_cause(cause, "%s would contain a PEM private key: removed", out);
+	if (rename(tmp, out) != 0) {
+		util_cause(cause, "rename %s: %s", out, strerror(errno));
 		goto out;
 	}
 	chmod(out, 0644);
@@ -218,9 +260,10 @@ evidence_write(const char *run_dir, json_t **info, char **cause)
 	rv = 0;
 out:
 	unlink(tmp);
+	unlink(tmp2);
 	if (argv != NULL) {
 		for (i = 0; i < n; i++)
-			free(argv[5 + i]);
+			free(argv[7 + i]);
 		free(argv);
 	}
 	evidence_free_inputs(names, n);
