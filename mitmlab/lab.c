@@ -279,7 +279,7 @@ lab_list(size_t *n, char **cause)
 		return NULL;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (!util_ident_ok(de->d_name))	/* another run's <id>.tmpXXXXXX being written */
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, de->d_name);
 		if ((buf = util_read_file(path, NULL, NULL)) == NULL)
@@ -562,7 +562,7 @@ lab_gc(int all, int verbose)
 		long pid = 0;
 		unsigned long long start = 0;
 		const char *sl;
-		if (de->d_name[0] == '.')
+		if (!util_ident_ok(de->d_name))	/* another run's <id>.tmpXXXXXX being written */
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, de->d_name);
 		if ((buf = util_read_file(path, NULL, NULL)) == NULL)

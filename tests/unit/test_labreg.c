@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +114,26 @@ test_plan_names(void **state)
 	scenario_free(s);
 }
 
+/* lab_gc leaves alone a registry file another run is still writing (util_write_file's
+ * <id>.tmpXXXXXX, renamed into place once complete): read half-written it looks dead. */
+static void
+test_gc_skips_partial(void **state)
+{
+	char path[128];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_true(mkdir(LAB_STATE_DIR, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), "%s/t%ld.tmpAbC123", LAB_STATE_DIR, (long)getpid());
+	assert_non_null(f = fopen(path, "w"));
+	fputs("pid 0\n", f);		/* a dead owner, as a half-written file reads */
+	fclose(f);
+	(void)lab_gc(0, 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(unlink(path), 0);
+}
+
 int
 main(void)
 {
@@ -119,6 +141,7 @@ main(void)
 		cmocka_unit_test(test_alive_and_reuse),
 		cmocka_unit_test(test_zombie),
 		cmocka_unit_test(test_plan_names),
+		cmocka_unit_test(test_gc_skips_partial),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
