@@ -106,8 +106,18 @@ if [ ${#need[@]} -gt 0 ]; then
 	for p in "${need[@]}"; do
 		if apt-cache show "$p" >/dev/null 2>&1; then avail+=("$p"); else NA[$p]="package $p not in Debian 12's archive"; fi
 	done
+	# Debian's maintainer scripts would start nginx (:80) and squid (:3128) in the host's own
+	# namespace: processes this bench did not start. policy-rc.d (exit 101) forbids service
+	# starts for the install; one already there is the host's and is left alone.
+	prc=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		prc=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# mitmlab bench: no service starts while it installs\nexit 101\n' >"$prc"
+		chmod 755 "$prc"
+	fi
 	[ ${#avail[@]} -gt 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${avail[@]}" >/dev/null ||
 	    log "apt-get install failed for some of: ${avail[*]}"
+	[ -z "$prc" ] || rm -f "$prc"
 fi
 command -v h2load >/dev/null && command -v nginx >/dev/null || { echo "bench: h2load and nginx are required" >&2; exit 1; }
 
@@ -151,7 +161,10 @@ for ns in "$C" "$G"; do
 done
 cp "/etc/netns/$G/hosts" "$ML_TMP/hosts"
 iptables_on() { ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443; }
-iptables_off() { ip netns exec "$G" iptables -t nat -D PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443; }
+iptables_off() {	# G is unset when the bench stops before its lab exists
+	[ -n "${G:-}" ] || return 0
+	ip netns exec "$G" iptables -t nat -D PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443
+}
 
 # ECDSA P-256 web PKI: root → leaf for the origin (*.bench.lab), and the interceptors' CA
 W=$ML_TMP/web; mkdir -p "$W"
