@@ -21,11 +21,11 @@ PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 60
 
 PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
-       libcyaml libpcap libnghttp2 libnetfilter_queue
+       libcyaml libpcap libnghttp2 libnetfilter_queue libnetfilter_conntrack libmnl
 
 # Debian packages the build, the tests and the demo need (make deps installs the missing ones).
 DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
-       libnetfilter-queue-dev libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev libpcap-dev \
+       libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev libpcap-dev \
        libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
        iproute2 nftables iptables conntrack curl clang libclang-rt-14-dev cppcheck procps \
        chromium

@@ -40,6 +40,29 @@ conn_phase_name(enum conn_phase p)
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
 
+/* REDIRECT: the client's own address when NAT changed its source port (ctlookup.h), so that
+ * the flow id is the one the client and the network saw. */
+static void
+conn_origsrc(struct conn *c)
+{
+	struct conn_setup *s = c->setup;
+	struct sockaddr_storage local, orig;
+	socklen_t len = sizeof(local);
+
+	if (getsockname(c->cfd, (struct sockaddr *)&local, &len) == -1)
+		return;
+	(void)util_sa_unmap(&local);
+	if (ctlookup_orig_src(c->w->ct, (struct sockaddr *)&local, (struct sockaddr *)&s->csa,
+	    &orig) == 1 && orig.ss_family == s->csa.ss_family &&
+	    memcmp(&orig, &s->csa, sizeof(orig)) != 0) {
+		char was[UTIL_ADDRSTRLEN + 8], is[UTIL_ADDRSTRLEN + 8];
+		log_debug("%s: NAT had changed the client's port; the client used %s",
+		    util_sa_str((struct sockaddr *)&s->csa, was, sizeof(was)),
+		    util_sa_str((struct sockaddr *)&orig, is, sizeof(is)));
+		memcpy(&s->csa, &orig, sizeof(orig));
+	}
+}
+
 /* Original destination of an accepted socket (REDIRECT: conntrack; TPROXY: local address). The
  * client's address is already unmapped: an IPv4 flow on a [::] listener asks the IPv4
  * conntrack (SOL_IP works on such a socket), and its local address is unmapped too. */
@@ -62,6 +85,8 @@ conn_origdst(struct conn *c, int mode, char **cause)
 	if (util_sa_unmap(&s->dsa))
 		len = sizeof(struct sockaddr_in);
 	s->dsalen = len;
+	if (mode == CONFIG_MODE_REDIRECT && c->w->ct != NULL)
+		conn_origsrc(c);
 	return 0;
 }
 

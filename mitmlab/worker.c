@@ -256,6 +256,14 @@ worker_setup(struct worker *w, char **cause)
 	}
 	if ((w->down_ctx = tlsserver_ctx_new(cause)) == NULL)
 		return -1;
+	if (cfg->mode == CONFIG_MODE_REDIRECT) {
+		char *why = NULL;
+		if ((w->ct = ctlookup_open(&why)) == NULL && w->idx == 0)
+			log_warnx("%s: flows whose source port NAT changed (a client port reused "
+			    "for another destination) will carry the changed port in their flow id",
+			    why != NULL ? why : "conntrack");
+		free(why);
+	}
 	if (SSL_CTX_set_tlsext_ticket_keys(w->down_ctx, w->px->ticket_keys,
 	    sizeof(w->px->ticket_keys)) != 1)
 		return util_cause(cause, "cannot install the session-ticket keys");
@@ -348,6 +356,7 @@ worker_free(struct worker *w)
 	sesscache_free(w->sess);
 	verifycache_free(w->vcache);	/* after up_ctx, which points at it */
 	bus_close(w->bus);
+	ctlookup_close(w->ct);
 	if (w->base != NULL)
 		event_base_free(w->base);
 	free(w);

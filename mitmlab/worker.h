@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "conn.h"
+#include "ctlookup.h"
 #include "tlspeek.h"
 
 struct proxy;
@@ -47,6 +48,7 @@ struct worker {
 	struct sesscache	*sess;		/* NULL unless --upstream-resume */
 	struct verifycache	*vcache;	/* NULL with --upstream-verify-cache 0 */
 	struct bus		*bus;
+	struct ctlookup		*ct;		/* REDIRECT mode: NAT's source remaps undone */
 	SSL_CTX			*up_ctx, *down_ctx;
 	struct event		*ev_stats, *ev_stop;
 	int			 draining;

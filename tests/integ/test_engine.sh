@@ -121,6 +121,24 @@ selfs=$(grep -c "refused: destination 10.77.2.1:8443 is the engine's own listene
 ok "a flow to the engine's own listener is refused once, not dialled ($selfs)" [ "$selfs" = 1 ]
 ok "no certificate from the engine's own listener" bash -c "! grep -q 'BEGIN CERTIFICATE' '$ML_TMP/self.sclient'"
 
+echo "-- a client port reused for another destination keeps its flow id"
+# Both flows are redirected to the gateway's :8443, so while the first one's conntrack entry
+# lives the second one's reply tuple clashes with it and NAT gives it another source port;
+# the engine must still name the flow by the port the client used (the join key).
+REUSE_PORT=47123
+ip netns exec "$C" /usr/bin/python3 - "$REUSE_PORT" <<'PY' >"$ML_TMP/reuse.out" 2>&1 || true
+import socket, ssl, sys
+port = int(sys.argv[1])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+for ip, sni in (("10.77.2.4", "example.org"), ("10.77.2.2", "www.google.com")):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(10); s.bind(("10.77.1.2", port)); s.connect((ip, 443))
+    t = ctx.wrap_socket(s, server_hostname=sni)
+    print(ip, "port", t.getsockname()[1], t.version())
+    t.close()
+PY
+ok "the client reused port $REUSE_PORT for both destinations" [ "$(grep -c "port $REUSE_PORT TLS" "$ML_TMP/reuse.out")" = 2 ]
+
 echo "-- engine survives garbage and keeps serving"
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "GET / HTTP/1.0\r\n\r\n" >&3; sleep 0.3' 2>/dev/null || true
@@ -137,6 +155,8 @@ sleep 0.5; kill -TERM "$BUSPID"; for _ in $(seq 50); do kill -0 "$BUSPID" 2>/dev
 
 echo "-- the recorded bus events"
 ok "events recorded" [ -s "$ML_TMP/events.jsonl" ]
+ok "the engine named the reused port's second flow 10.77.1.2:$REUSE_PORT>10.77.2.2:443" \
+    grep -q "\"t\":\"proxy.conn.open\".*\"flow\":\"10.77.1.2:$REUSE_PORT>10.77.2.2:443\"" "$ML_TMP/events.jsonl"
 ok "events carry the contract keys and match what happened" python3 - "$ML_TMP/events.jsonl" <<'PY'
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
