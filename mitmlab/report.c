@@ -6,6 +6,7 @@
  * certificate facts, writes the summary sentences, and writes the rendered files. Rendering
  * is report_md.c / report_html.c (charts: report_chart.c); the pcapng is evidence.c.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -219,9 +220,15 @@ report_national(const char *run_dir)
 		json_t *spkis = json_array();
 		char *save = NULL, *l;
 
-		for (l = strtok_r(bl, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save))
-			if (l[0] != '#' && strlen(l) == 64)
+		for (l = strtok_r(bl, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+			size_t n = strlen(l), k;
+			while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t'))
+				l[--n] = '\0';		/* CRLF files, trailing blanks */
+			for (k = 0; k < n && isxdigit((unsigned char)l[k]); k++)
+				l[k] = (char)tolower((unsigned char)l[k]);
+			if (n == 64 && k == 64)		/* a SHA-256 in hex; comments and else skipped */
 				json_array_append_new(spkis, json_string(l));
+		}
 		json_object_set_new(out, "lab_blocklist_spki", spkis);
 		free(bl);
 	}
@@ -371,6 +378,21 @@ report_counts_str(const json_t *counts, char *buf, size_t len)
 	}
 }
 
+/* The national CA's root among its certificates: the one whose role is "root", not whichever
+ * comes first (with root.pem missing, the first would be an intermediate). NULL if none. */
+const json_t *
+report_national_root(const json_t *nat)
+{
+	const json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(nat, "certs"), i, c)
+		if (json_is_string(json_object_get(c, "role")) &&
+		    strcmp(json_string_value(json_object_get(c, "role")), "root") == 0)
+			return c;
+	return NULL;
+}
+
 /* The summary: sentences generated from the other sections. */
 static json_t *
 report_summary(const json_t *model)
@@ -381,8 +403,7 @@ report_summary(const json_t *model)
 	const json_t *det = json_object_get(model, "detection");
 	const json_t *brk = json_object_get(model, "breakage");
 	const json_t *perf = json_object_get(model, "performance");
-	const json_t *nat = json_array_get(json_object_get(json_object_get(model,
-	    "national_ca"), "certs"), 0);
+	const json_t *nat = report_national_root(json_object_get(model, "national_ca"));
 	const json_t *v, *added;
 	json_t *s = json_array();
 	char buf[2048];

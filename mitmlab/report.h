@@ -38,6 +38,8 @@ int report_write_all(const char *run_dir, char **cause);
 int report_format_parse(const char *s, enum report_format *fmt, char **cause);
 /* The file name of a format in a run directory ("report.json", ...). */
 const char *report_format_file(enum report_format fmt);
+/* The national CA's root certificate facts (role "root") in a model's national_ca, or NULL. */
+const json_t *report_national_root(const json_t *nat);
 
 /* Renderers (report_md.c, report_html.c); malloc'd strings or NULL with *cause. */
 char *report_md_render(const json_t *model, char **cause);

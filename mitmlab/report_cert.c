@@ -103,7 +103,7 @@ report_cert_set_own(json_t *o, const char *key, char *s)
 json_t *
 report_cert_onecrl_issuer_serial(X509 *x)
 {
-	unsigned char ser[64];
+	unsigned char ser[1024];	/* RFC 5280 allows 20 octets; longer ones exist */
 	json_t *o = json_object();
 	int n;
 

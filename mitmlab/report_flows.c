@@ -365,7 +365,7 @@ report_flows_forged(const json_t *by, int max)
 		const char *prof = report_flows_str(e, "profile");
 		char kd[96], host[300];
 		X509 *ox = NULL, *fx = NULL;
-		json_t *of, *ff, *s;
+		json_t *of, *ff, *s, *empty;
 
 		report_flows_count(profiles, prof ? prof : "?", 1);
 		snprintf(kd, sizeof(kd), "%s %lld bits, e=%lld", report_flows_str(e,
@@ -394,8 +394,10 @@ report_flows_forged(const json_t *by, int max)
 		    "profile", json_object_get(e, "profile") ?: json_null(),
 		    "key_strategy", json_object_get(e, "key_strategy") ?: json_null(),
 		    "cache_hit", json_object_get(e, "cache_hit") ?: json_null());
+		empty = json_object_get(of, "fields") == NULL ? json_array() : NULL;
 		json_object_set_new(s, "diff", report_cert_diff(json_object_get(of, "fields") ?:
-		    json_array(), json_object_get(ff, "fields")));
+		    empty, json_object_get(ff, "fields")));
+		json_decref(empty);
 		json_object_set_new(s, "orig", of);
 		json_object_set_new(s, "forged", ff);
 		json_array_append_new(samples, s);

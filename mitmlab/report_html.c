@@ -304,7 +304,7 @@ report_html_national(FILE *f, const json_t *m)
 	if (json_array_size(json_object_get(nat, "certs")) == 0)
 		fputs("<p class=\"note\">No national CA certificate in pki/national.</p>", f);
 	json_array_foreach(json_object_get(nat, "certs"), i, c) {
-		fprintf(f, "<h3>%s: ", i == 0 ? "Root" : "Intermediate");
+		fprintf(f, "<h3>%s: ", c == report_national_root(nat) ? "Root" : "Intermediate");
 		report_html_esc(f, report_html_str(c, "subject"));
 		fputs("</h3><table>", f);
 		report_html_rows(f, c, report_rows_cert);

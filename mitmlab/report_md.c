@@ -128,13 +128,21 @@ report_md_national(FILE *f, const json_t *m)
 	size_t i;
 
 	fputs("## 2. National root and intermediates\n\n", f);
-	json_array_foreach(json_object_get(json_object_get(m, "national_ca"), "certs"), i, c) {
-		fprintf(f, "### %s: %s\n\n", i ? "Intermediate" : "Root",
+	const json_t *nat = json_object_get(m, "national_ca"), *bl;
+
+	json_array_foreach(json_object_get(nat, "certs"), i, c) {
+		fprintf(f, "### %s: %s\n\n", c == report_national_root(nat) ? "Root" : "Intermediate",
 		    json_string_value(json_object_get(c, "subject")) ?: "?");
 		report_md_rows(f, "field", c, report_rows_cert);
 		fputs("Mozilla OneCRL entries:\n\n", f);
 		report_md_json(f, json_object_get(c, "onecrl"));
 		fprintf(f, "```\n%s```\n\n", json_string_value(json_object_get(c, "pem")) ?: "");
+	}
+	if (json_array_size(bl = json_object_get(nat, "lab_blocklist_spki")) > 0) {
+		fputs("The lab's block list (pki/blocklist.txt), SPKI SHA-256:\n\n", f);
+		json_array_foreach(bl, i, c)
+			fprintf(f, "- `%s`\n", json_string_value(c) ?: "?");
+		fputs("\n", f);
 	}
 }
 

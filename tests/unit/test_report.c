@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -266,6 +267,78 @@ test_render_rows(void **state)
 	X509_free(x);
 }
 
+/* The root is the certificate whose role is root, wherever it stands; both renderers say so,
+ * and Markdown carries the lab's block list as HTML does. */
+static void
+test_root_by_role(void **state)
+{
+	X509 *x = make_cert(), *y = make_cert();
+	const char *hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	json_t *ri = report_cert_facts(x), *rr = report_cert_facts(y), *m;
+	const json_t *nat;
+	char *md, *html, *p;
+
+	(void)state;
+	json_object_set_new(ri, "role", json_string("intermediate"));
+	json_object_set_new(rr, "role", json_string("root"));
+	m = json_pack("{s:i,s:{s:[o,o],s:[s]}}", "schema", 1, "national_ca", "certs", ri, rr,
+	    "lab_blocklist_spki", hash);
+	nat = json_object_get(m, "national_ca");
+	assert_ptr_equal(report_national_root(nat), json_array_get(json_object_get(nat, "certs"), 1));
+	md = report_md_render(m, NULL);
+	html = report_html_render(m, NULL);
+	assert_non_null(md);
+	assert_non_null(html);
+	assert_non_null(p = strstr(md, "### Intermediate: "));
+	assert_non_null(strstr(p, "### Root: "));
+	assert_null(strstr(strstr(md, "### Root: ") + 1, "### Root: "));
+	assert_non_null(strstr(md, hash));
+	assert_non_null(p = strstr(html, "<h3>Intermediate: "));
+	assert_non_null(strstr(p, "<h3>Root: "));
+	free(md);
+	free(html);
+	json_object_set_new(rr, "role", json_string("intermediate"));
+	assert_null(report_national_root(nat));
+	json_decref(m);
+	X509_free(x);
+	X509_free(y);
+}
+
+/* pki/blocklist.txt: CRLF lines, upper case and trailing blanks are read; comments and
+ * anything that is not 64 hex digits are not. */
+static void
+test_blocklist_file(void **state)
+{
+	char tmpl[] = "/tmp/test_report.XXXXXX", path[128], *cause = NULL;
+	const char *good = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	json_t *m, *bl;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(path, sizeof(path), "%s/pki", tmpl);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/pki/blocklist.txt", tmpl);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("# lab block list\r\n"
+	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789ABCDEF \r\n"
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n"
+	    "0123456789abcdef\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/events.jsonl", tmpl);	/* an empty run */
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	m = report_build(tmpl, &cause);
+	if (m == NULL)
+		fail_msg("report_build: %s", cause);
+	bl = json_object_get(json_object_get(m, "national_ca"), "lab_blocklist_spki");
+	assert_int_equal(json_array_size(bl), 1);
+	assert_string_equal(json_string_value(json_array_get(bl, 0)), good);
+	json_decref(m);
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(path), 0);
+}
+
 /* Format names. */
 static void
 test_formats(void **state)
@@ -294,6 +367,8 @@ main(void)
 		cmocka_unit_test(test_refuse_private_key),
 		cmocka_unit_test(test_render_rows),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_root_by_role),
+		cmocka_unit_test(test_blocklist_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
