@@ -156,8 +156,16 @@ lab_register(struct lab *lab, char **cause)
 
 	if (util_mkdirs(LAB_STATE_DIR, 0700, cause) == -1)
 		return -1;
-	if ((buf = malloc(cap)) == NULL)
+	/* claim the id first: another run with the same id must not be overwritten, and this
+	 * one must not go on to take its namespaces' names */
+	if ((rc = open(lab->state_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1)
+		return util_cause(cause, "lab id %s: %s%s", lab->id, strerror(errno), errno == EEXIST ?
+		    " (another run has this id; run again)" : "");
+	close(rc);
+	if ((buf = malloc(cap)) == NULL) {
+		unlink(lab->state_path);
 		return util_cause(cause, "out of memory");
+	}
 	n += (size_t)snprintf(buf + n, cap - n, "pid %d\nstart %llu\nscenario %s\ninteractive %d\n"
 	    "dir %s\n", (int)getpid(), lab_pid_start((long)getpid(), &zombie),
 	    lab->scenario[0] ? lab->scenario : "-", lab->interactive,
@@ -170,6 +178,8 @@ lab_register(struct lab *lab, char **cause)
 	rc = n >= cap ? util_cause(cause, "lab registry too large") :
 	    util_write_file(lab->state_path, buf, n, 0600, cause);
 	free(buf);
+	if (rc == -1)
+		unlink(lab->state_path);
 	return rc;
 }
 
@@ -334,12 +344,11 @@ lab_entry_node(const struct lab_entry *e, const char *name)
 	return NULL;
 }
 
-/* Namespace, loopback, forwarding for one node. */
+/* Loopback and forwarding in one node's new namespace. */
 static int
 lab_make_ns(const struct lab_node *n, char **cause)
 {
-	if (lab_x(cause, "ip netns add %s", n->ns) == -1 ||
-	    lab_x(cause, "ip -n %s link set lo up", n->ns) == -1)
+	if (lab_x(cause, "ip -n %s link set lo up", n->ns) == -1)
 		return -1;
 	if (n->role == LAB_ROUTER || n->role == LAB_GATEWAY) {
 		if (lab_x(cause, "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1", n->ns) == -1 ||
@@ -459,9 +468,15 @@ lab_up(struct lab *lab, const struct scenario *s, char **cause)
 	if (lab_register(lab, cause) == -1)
 		return -1;
 	lab->up = 1;
-	for (i = 0; i < lab->n_nodes; i++)
+	for (i = 0; i < lab->n_nodes; i++) {
+		/* made before its first command: a name that already existed fails `ip netns
+		 * add`, and then is not ours to remove */
+		if (lab_x(cause, "ip netns add %s", lab->nodes[i].ns) == -1)
+			goto fail;
+		lab->nodes[i].made = 1;
 		if (lab_make_ns(&lab->nodes[i], cause) == -1)
 			goto fail;
+	}
 	for (i = 0; i < last; i++) {
 		char ia[32], ib[32];
 		snprintf(ia, sizeof(ia), "t%zua", i);
@@ -542,7 +557,10 @@ lab_down(struct lab *lab)
 	if (lab == NULL || !lab->up)
 		return;
 	for (i = 0; i < lab->n_nodes; i++)
-		lab_remove_ns(lab->nodes[i].ns);
+		if (lab->nodes[i].made) {
+			lab_remove_ns(lab->nodes[i].ns);
+			lab->nodes[i].made = 0;
+		}
 	unlink(lab->state_path);
 	lab->up = 0;
 }

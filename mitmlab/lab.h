@@ -33,6 +33,7 @@ struct lab_node {
 	int		 side;		/* 0 inside, 1 outside (members) */
 	int		 hop;		/* chain position (routers, gateway) */
 	int		 index;		/* scenario index (clients, origins) */
+	int		 made;		/* its namespace was created by this lab_up */
 };
 
 struct lab {

@@ -4,7 +4,8 @@
  * recorded start time is alive; the same PID with another start time (a reused PID) is not;
  * neither is a zombie nor a PID that does not exist. The plan refuses a client or origin name
  * or a lab id that would not be one word of an `ip` command line (a name with spaces could carry
- * options of its own, such as a second `-n` into another namespace).
+ * options of its own, such as a second `-n` into another namespace). lab_gc skips another run's
+ * half-written registry file, and a lab id another run holds is refused before anything is made.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "lab.h"
 #include "scenario.h"
+#include "util.h"
 
 /* Field 22 of /proc/self/stat, read independently of lab.c. */
 static unsigned long long
@@ -134,6 +136,37 @@ test_gc_skips_partial(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* Two runs with one lab id: the second one's lab_up refuses before it makes anything, and
+ * neither it nor its lab_down touches the first one's registry entry. */
+static void
+test_id_taken(void **state)
+{
+	char *cause = NULL, id[24], path[128], *buf;
+	struct scenario *s = scenario_load("scenarios/baseline.yaml", &cause);
+	struct lab *lab;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(s);
+	snprintf(id, sizeof(id), "t%ldz", (long)getpid());
+	snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, id);
+	assert_true(mkdir(LAB_STATE_DIR, 0700) == 0 || errno == EEXIST);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("pid 1\nscenario other\n", f);
+	fclose(f);
+	assert_non_null(lab = lab_plan(s, id, &cause));
+	assert_int_equal(lab_up(lab, s, &cause), -1);
+	assert_non_null(strstr(cause, "another run has this id"));
+	free(cause);
+	lab_down(lab);
+	assert_non_null(buf = util_read_file(path, NULL, NULL));
+	assert_string_equal(buf, "pid 1\nscenario other\n");
+	free(buf);
+	assert_int_equal(unlink(path), 0);
+	lab_free(lab);
+	scenario_free(s);
+}
+
 int
 main(void)
 {
@@ -142,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_zombie),
 		cmocka_unit_test(test_plan_names),
 		cmocka_unit_test(test_gc_skips_partial),
+		cmocka_unit_test(test_id_taken),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
