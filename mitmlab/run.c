@@ -296,19 +296,23 @@ static pid_t
 run_start(struct run *r, const struct lab_node *n, int role, const char *what, json_t *args,
     char **cause)
 {
-	char *argv[RUN_MAX_PROCS + 2], logp[PATH_MAX + 64];
+	char **argv, logp[PATH_MAX + 64];
 	size_t i, na = json_array_size(args);
 	pid_t pid;
 
-	if (na > RUN_MAX_PROCS)
-		return util_cause(cause, "%s: too many arguments", what);
+	/* sized to the arguments: a scenario's rules, URLs and targets are bounded by its
+	 * schema (1,024 rules, 256 URLs a client), not by a fixed array here */
+	if ((argv = calloc(na + 2, sizeof(*argv))) == NULL)
+		return util_cause(cause, "%s: out of memory", what);
 	argv[0] = r->self;
 	for (i = 0; i < na; i++)
 		argv[i + 1] = (char *)(uintptr_t)json_string_value(json_array_get(args, i));
 	argv[na + 1] = NULL;
 	run_path(r, logp, sizeof(logp), "logs/%s.log", what);
 	run_log_argv(logp, n, argv);
-	if ((pid = lab_spawn(r->lab, n, argv, logp, cause)) == -1)
+	pid = lab_spawn(r->lab, n, argv, logp, cause);
+	free(argv);
+	if (pid == -1)
 		return -1;
 	run_track(r, pid, role, what);
 	return pid;

@@ -16,6 +16,22 @@ for v in 0.5 abc 101 "" nan inf " 2" 1e2; do	# refused before anything starts, s
 	    '[ "$rc" = 2 ] && grep -qF -- "--timeout-scale \"$v\": use a number from 1 to 100" \
 	    "$ML_TMP/bad.out" && [ ! -e "$ML_TMP/bad" ]'
 done
+# A scenario with as many rules as its schema takes runs: the engine gets them all (its
+# command line is sized to them; a fixed 256-word array used to refuse it after the lab was up).
+echo "-- scenario with 600 rules"
+{
+	printf 'name: many-rules\nseed: 7\nduration_s: 20\nnational_ca: kz-2019\n'
+	printf 'topology:\n  hops_inside: 0\n  hops_outside: 0\n'
+	printf 'gateway:\n  intercept: true\n  forging: kz2019\n  default: splice\n  rules:\n'
+	for i in $(seq 599); do printf '    - "splice sni=r%d.example.org"\n' "$i"; done
+	printf '    - "intercept sni=www.example.org"\n'
+	printf 'origins:\n  - name: web\n    sites:\n      - host: www.example.org\n'
+	printf 'clients:\n  - name: user\n    trust: [web, national]\n    urls: [https://www.example.org/]\n    count: 2\n'
+} >"$ML_TMP/many-rules.yaml"
+"$ML_BIN" run "$ML_TMP/many-rules.yaml" --out "$ML_TMP/many-rules" --quiet --no-report >"$ML_TMP/many-rules.out" 2>&1
+ok "a run with 600 rules completes (exit $?)" grep -q "600 rules" "$ML_TMP/many-rules/logs/gateway.log"
+ok "its one targeted site is intercepted by the last rule" \
+    grep -q '"t":"proxy.conn.open".*"action":"intercept".*"why":"rule 600' "$ML_TMP/many-rules/events.jsonl"
 for s in $SCENARIOS; do
 	echo "-- scenario $s"
 	start=$(date +%s)
