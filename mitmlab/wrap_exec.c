@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,12 +64,15 @@ wrap_exec_close(int *fd)
 	}
 }
 
-/* In the child: wire the pipes and exec; never returns. */
+/* In the child: wire the pipes and exec; never returns. The tool dies with its parent: a wrap
+ * SIGKILLed by the runner at the end of a run must not leave curl or s_client behind. */
 static void
-wrap_exec_child(char *const argv[], int in, int out, int err, int ex)
+wrap_exec_child(char *const argv[], int in, int out, int err, int ex, pid_t parent)
 {
 	int e;
 
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(127);			/* the parent is already gone */
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(in, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1) {
 		e = errno;
@@ -153,7 +157,7 @@ wrap_exec_run(char *const argv[], const char *input, size_t inlen, long deadline
 	struct wrap_buf bo = { 0 }, be = { 0 };
 	uint64_t start;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, parent;
 	int st, e = 0, rc = -1, killed = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -163,12 +167,13 @@ wrap_exec_run(char *const argv[], const char *input, size_t inlen, long deadline
 		goto out;
 	}
 	start = util_mono_ns();
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		util_cause(cause, "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		wrap_exec_child(argv, pin[0], pout[1], perr[1], pex[1]);
+		wrap_exec_child(argv, pin[0], pout[1], perr[1], pex[1], parent);
 	wrap_exec_close(&pin[0]);
 	wrap_exec_close(&pout[1]);
 	wrap_exec_close(&perr[1]);

@@ -11,15 +11,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/x509.h>
 
 #include "pki.h"
 #include "util.h"
 #include "wrap.h"
+#include "wrap_exec.h"
 
 #define FIX "tests/fixtures/wrap/"
 
@@ -391,6 +396,62 @@ test_event(void **state)
 	json_decref(ev);
 }
 
+/* Is a process with this exact command line (NUL-separated) running? */
+static int
+cmdline_running(const char *want, size_t wantlen)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	char path[300], buf[256];
+	int found = 0;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		FILE *f;
+		size_t n;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		found = n == wantlen && memcmp(buf, want, wantlen) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A wrapped tool dies with the wrap: SIGKILL the process running wrap_exec_run (as the runner
+ * does to a wrap that outlives its grace) and the tool goes too. */
+static void
+test_exec_dies_with_parent(void **state)
+{
+	char arg[32], want[64];
+	size_t wantlen;
+	pid_t pid;
+	int i, st;
+
+	(void)state;
+	snprintf(arg, sizeof(arg), "%d.%03d", 40 + getpid() % 10, getpid() % 1000);
+	wantlen = (size_t)snprintf(want, sizeof(want), "sleep%c%s", '\0', arg) + 1;
+	if ((pid = fork()) == 0) {
+		char *argv[] = { (char *)"sleep", arg, NULL };
+		struct wrap_output o;
+		wrap_exec_run(argv, NULL, 0, 60000, &o, NULL);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 200 && !cmdline_running(want, wantlen); i++)
+		usleep(10000);
+	assert_true(cmdline_running(want, wantlen));
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	for (i = 0; i < 200 && cmdline_running(want, wantlen); i++)
+		usleep(10000);
+	assert_false(cmdline_running(want, wantlen));
+}
+
 int
 main(void)
 {
@@ -401,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_sclient_synthetic),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_event),
+		cmocka_unit_test(test_exec_dies_with_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
