@@ -15,7 +15,8 @@
  *                                "analyzer.<name>"
  *     MITMLAB_ANALYZER_SUB       its PRIVATE event feed (a ZeroMQ endpoint to SUB to); it
  *                                carries only the topics of the vantages the manifest declares
- *     MITMLAB_ANALYZER_PUB       the bus input, where verdicts and the result are published
+ *     MITMLAB_ANALYZER_PUB       its own input, where verdicts and the result are published (the
+ *                                harness checks the src and topic, then forwards to the bus)
  *     MITMLAB_ANALYZER_VANTAGES  what the harness granted, e.g. "client,origin"
  *     MITMLAB_RUN_DIR            the run directory (read-only for analyzers)
  *   The command line options --sub EP, --pub EP and --name NAME override these, so an

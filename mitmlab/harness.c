@@ -40,14 +40,16 @@ extern char **environ;
 struct harness_an {
 	struct amanifest m;
 	char	 ep[HARNESS_EP_MAX];	/* private feed */
+	char	 in_ep[HARNESS_EP_MAX];	/* its own input: what it publishes comes only here */
 	char	 src[AMANIFEST_NAME_MAX + 16];
 	char	 log[PATH_MAX + 64];
 	void	*xpub;
+	void	*in;			/* SUB bound at in_ep */
 	pid_t	 pid;			/* 0: not started */
 	int	 status;		/* exit status, -1 while running */
 	int	 ready;			/* subscription seen on the private feed */
 	int	 result_seen;		/* atomic: analysis.result collected */
-	uint64_t events, dropped, missed, foreign;
+	uint64_t events, dropped, missed, foreign, spoofed, republish_dropped;
 	json_t	*verdicts, *result;
 	uint64_t t_start, t_end;
 	char	 failure[256];		/* why it could not run, "" if none */
@@ -60,6 +62,7 @@ struct harness {
 	struct harness_an *an;
 	size_t	 n;
 	void	*sub;
+	void	*pub;			/* the analyzers' events, checked, onto the bus */
 	int	 probe_seen;
 	uint64_t received;		/* atomic */
 	pthread_t th;
@@ -102,38 +105,76 @@ harness_strip(const json_t *ev)
 	return c;
 }
 
-/* File an analysis.* event under the analyzer that sent it. */
-static void
-harness_collect(struct harness *h, zmq_msg_t part[2])
+/* A verdict the scorer can use: an object with a string flow and a boolean intercepted. */
+static int
+harness_verdict_ok(const json_t *v)
 {
-	char *why = NULL;
-	json_t *ev;
-	const char *src, *t;
-	size_t i;
+	return json_is_object(v) && json_is_string(json_object_get(v, "flow")) &&
+	    json_is_boolean(json_object_get(v, "intercepted"));
+}
 
-	ev = busmsg_parse(zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
-	    zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &why);
-	if (ev == NULL) {
-		log_debug("harness: invalid analysis event: %s", why);
-		free(why);
-		return;
+/*
+ * One message from analyzer a's own input. Only analysis.* events whose src is a's own name
+ * are taken: a detector cannot speak as truth (or as another detector), nor inject engine,
+ * client or network events into the run. Taken events are filed under a and published onto
+ * the bus unchanged, so the recorder keeps them. Returns -1 when none was waiting.
+ */
+static int
+harness_take(struct harness *h, struct harness_an *a)
+{
+	zmq_msg_t part[2], extra;
+	char *why = NULL;
+	const char *src, *t;
+	json_t *ev;
+	int more, frames = 1;
+
+	zmq_msg_init(&part[0]);
+	zmq_msg_init(&part[1]);
+	if (zmq_msg_recv(&part[0], a->in, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&part[0]);
+		zmq_msg_close(&part[1]);
+		return -1;
 	}
-	src = json_string_value(json_object_get(ev, "src"));
-	t = json_string_value(json_object_get(ev, "t"));
-	for (i = 0; i < h->n; i++) {
-		struct harness_an *a = &h->an[i];
-		if (strcmp(a->src, src) != 0)
-			continue;
+	more = zmq_msg_more(&part[0]);
+	if (more && zmq_msg_recv(&part[1], a->in, 0) != -1) {
+		frames = 2;
+		more = zmq_msg_more(&part[1]);
+	}
+	while (more) {
+		zmq_msg_init(&extra);
+		more = zmq_msg_recv(&extra, a->in, 0) != -1 && zmq_msg_more(&extra);
+		zmq_msg_close(&extra);
+		frames = 3;
+	}
+	ev = frames != 2 ? NULL : busmsg_parse(zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
+	    zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &why);
+	t = ev != NULL ? json_string_value(json_object_get(ev, "t")) : NULL;
+	src = ev != NULL ? json_string_value(json_object_get(ev, "src")) : NULL;
+	if (ev == NULL || strncmp(t, "analysis.", 9) != 0) {
+		log_debug("harness: %s sent %s", a->m.name, why ? why : "a non-analysis event");
+		a->foreign++;
+	} else if (strcmp(src, a->src) != 0) {
+		if (a->spoofed++ == 0)
+			log_warnx("analyzer %s published as \"%s\": dropped (and any more)", a->m.name,
+			    src);
+	} else if (strcmp(t, "analysis.verdict") == 0 && !harness_verdict_ok(ev)) {
+		a->foreign++;		/* no flow or no boolean: not scorable */
+	} else {
 		if (strcmp(t, "analysis.verdict") == 0)
 			json_array_append_new(a->verdicts, harness_strip(ev));
 		else if (strcmp(t, "analysis.result") == 0 && a->result == NULL) {
 			a->result = harness_strip(ev);
 			__atomic_store_n(&a->result_seen, 1, __ATOMIC_RELEASE);
-		} else
-			a->foreign++;
-		break;
+		}
+		if (zmq_msg_send(&part[0], h->pub, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1 ||
+		    zmq_msg_send(&part[1], h->pub, ZMQ_DONTWAIT) == -1)
+			a->republish_dropped++;
 	}
 	json_decref(ev);
+	free(why);
+	zmq_msg_close(&part[0]);
+	zmq_msg_close(&part[1]);
+	return 0;
 }
 
 /* Send a copy of the two frames to one analyzer without blocking; counts drops. */
@@ -197,9 +238,7 @@ harness_relay(struct harness *h)
 		goto out;
 	topic = zmq_msg_data(&part[0]);
 	tlen = zmq_msg_size(&part[0]);
-	if (tlen > 9 && memcmp(topic, "analysis.", 9) == 0)
-		harness_collect(h, part);
-	else if (tlen > 8 && memcmp(topic, "harness.", 8) == 0)
+	if (tlen > 8 && memcmp(topic, "harness.", 8) == 0)
 		h->probe_seen = 1;
 	else
 		for (i = 0; i < h->n; i++)
@@ -230,14 +269,16 @@ harness_subs(struct harness_an *a)
 static int
 harness_poll(struct harness *h, long ms)
 {
-	zmq_pollitem_t it[HARNESS_MAX + 1];
+	zmq_pollitem_t it[2 * HARNESS_MAX + 1];
 	size_t i, n = 0;
 	int k;
 
 	it[n++] = (zmq_pollitem_t){ h->sub, 0, ZMQ_POLLIN, 0 };
 	for (i = 0; i < h->n; i++)
-		if (h->an[i].xpub != NULL)
+		if (h->an[i].xpub != NULL) {
 			it[n++] = (zmq_pollitem_t){ h->an[i].xpub, 0, ZMQ_POLLIN, 0 };
+			it[n++] = (zmq_pollitem_t){ h->an[i].in, 0, ZMQ_POLLIN, 0 };
+		}
 	if (zmq_poll(it, (int)n, ms) == -1)
 		return zmq_errno() == EINTR ? 0 : -1;
 	if (it[0].revents & ZMQ_POLLIN)
@@ -245,8 +286,12 @@ harness_poll(struct harness *h, long ms)
 			if (harness_relay(h) == -1)
 				break;
 	for (i = 0; i < h->n; i++)
-		if (h->an[i].xpub != NULL)
+		if (h->an[i].xpub != NULL) {
 			harness_subs(&h->an[i]);
+			for (k = 0; k < 1024; k++)
+				if (harness_take(h, &h->an[i]) == -1)
+					break;
+		}
 	return 0;
 }
 
@@ -255,6 +300,7 @@ static void *
 harness_main(void *arg)
 {
 	struct harness *h = arg;
+	size_t i;
 	int k;
 
 	while (!h->stop)
@@ -263,6 +309,10 @@ harness_main(void *arg)
 	for (k = 0; k < 100000; k++)
 		if (harness_relay(h) == -1)
 			break;
+	for (i = 0; i < h->n; i++)
+		for (k = 0; h->an[i].in != NULL && k < 100000; k++)
+			if (harness_take(h, &h->an[i]) == -1)
+				break;
 	return NULL;
 }
 
@@ -302,7 +352,7 @@ harness_envp(struct harness *h, struct harness_an *a)
 	vantage_format(a->m.vantages, vs, sizeof(vs));
 	if (asprintf(&env[k++], "MITMLAB_ANALYZER_NAME=%s", a->m.name) < 0 ||
 	    asprintf(&env[k++], "MITMLAB_ANALYZER_SUB=%s", a->ep) < 0 ||
-	    asprintf(&env[k++], "MITMLAB_ANALYZER_PUB=%s", h->bus_in) < 0 ||
+	    asprintf(&env[k++], "MITMLAB_ANALYZER_PUB=%s", a->in_ep) < 0 ||
 	    asprintf(&env[k++], "MITMLAB_ANALYZER_VANTAGES=%s", vs) < 0 ||
 	    asprintf(&env[k++], "MITMLAB_RUN_DIR=%s", h->run_dir) < 0 ||
 	    (env[k++] = strdup("PYTHONUNBUFFERED=1")) == NULL) {
@@ -397,6 +447,20 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 	unlink(a->ep + 6);
 	if (zmq_bind(a->xpub, a->ep) == -1)
 		return util_cause(cause, "bind %s: %s", a->ep, zmq_strerror(zmq_errno()));
+	/* its input: a SUB of everything, whose subscription the SDK's XPUB waits for */
+	if ((size_t)snprintf(a->in_ep, sizeof(a->in_ep), "ipc://%s/an-%s.in.sock", h->sock_dir,
+	    a->m.name) >= 107 + 6)
+		return util_cause(cause, "analyzer %s: socket path %s is longer than a Unix socket "
+		    "allows (108 bytes); use a shorter run directory", a->m.name, a->in_ep + 6);
+	if ((a->in = zmq_socket(bus_zctx(), ZMQ_SUB)) == NULL)
+		return util_cause(cause, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+	hwm = 1000000;
+	zmq_setsockopt(a->in, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(a->in, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(a->in, ZMQ_SUBSCRIBE, "", 0);
+	unlink(a->in_ep + 6);
+	if (zmq_bind(a->in, a->in_ep) == -1)
+		return util_cause(cause, "bind %s: %s", a->in_ep, zmq_strerror(zmq_errno()));
 	return 0;
 }
 
@@ -419,10 +483,16 @@ harness_sub(struct harness *h, char **cause)
 	np = vantage_prefixes(all, pre, VANTAGE_MAX_PREFIXES);
 	for (i = 0; i < np; i++)
 		zmq_setsockopt(h->sub, ZMQ_SUBSCRIBE, pre[i], strlen(pre[i]));
-	zmq_setsockopt(h->sub, ZMQ_SUBSCRIBE, "analysis.", 9);
 	zmq_setsockopt(h->sub, ZMQ_SUBSCRIBE, "harness.", 8);
 	if (zmq_connect(h->sub, h->bus_out) == -1)
 		return util_cause(cause, "connect %s: %s", h->bus_out, zmq_strerror(zmq_errno()));
+	if ((h->pub = zmq_socket(bus_zctx(), ZMQ_PUB)) == NULL)
+		return util_cause(cause, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+	hwm = 1000000;
+	zmq_setsockopt(h->pub, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(h->pub, ZMQ_LINGER, &zero, sizeof(zero));
+	if (zmq_connect(h->pub, h->bus_in) == -1)
+		return util_cause(cause, "connect %s: %s", h->bus_in, zmq_strerror(zmq_errno()));
 	return 0;
 }
 
@@ -473,12 +543,18 @@ harness_free(struct harness *h)
 			zmq_close(a->xpub);
 			unlink(a->ep + 6);
 		}
+		if (a->in != NULL) {
+			zmq_close(a->in);
+			unlink(a->in_ep + 6);
+		}
 		json_decref(a->verdicts);
 		json_decref(a->result);
 		amanifest_free(&a->m);
 	}
 	if (h->sub != NULL)
 		zmq_close(h->sub);
+	if (h->pub != NULL)
+		zmq_close(h->pub);
 	free(h->an);
 	free(h);
 }
@@ -689,10 +765,10 @@ harness_write(struct harness *h, struct harness_an *a, char **cause)
 		return util_cause(cause, "out of memory");
 	if (a->result == NULL)
 		json_object_set_new(o, "result", json_null());
-	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
 	    "status", harness_status(a), "events", (json_int_t)a->events,
 	    "dropped", (json_int_t)a->dropped, "missed", (json_int_t)a->missed,
-	    "invalid", (json_int_t)a->foreign));
+	    "invalid", (json_int_t)a->foreign, "spoofed", (json_int_t)a->spoofed));
 	json_object_set_new(o, "meta", json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:s, s:s}",
 	    "mode", h->mode, "run_dir", h->run_dir, "started_ns", harness_ns(a->t_start),
 	    "finished_ns", harness_ns(a->t_end),

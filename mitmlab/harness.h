@@ -6,12 +6,15 @@
  * one relay thread in the harness fills from the bus output with only the topics the
  * analyzer's vantages allow (vantage.h: lab.run.* always; lab.truth.* and proxy.* only for the
  * proxy vantage, which only role "truth" may hold). An analyzer is never connected to the raw
- * bus output, so a detector cannot see ground truth. Analyzers publish analysis.verdict and
- * analysis.result to the bus input like any component (src "analyzer.<name>"); the harness
- * collects them from the bus output into RESULTS_DIR/<name>.json.
+ * bus output, so a detector cannot see ground truth. Nor can it write any: each analyzer
+ * publishes into its own input, a SUB the harness binds at ipc://SOCK_DIR/an-<name>.in.sock,
+ * and the harness takes from it only analysis.* events whose src is "analyzer.<name>" and
+ * whose verdicts have a string flow and a boolean intercepted (the rest is counted as
+ * "invalid" or "spoofed" in the result file's delivery). Those it files into
+ * RESULTS_DIR/<name>.json and publishes onto the bus input unchanged, for the recorder.
  *
  * The environment contract (any language): MITMLAB_ANALYZER_NAME, MITMLAB_ANALYZER_SUB (the
- * private feed: connect a SUB), MITMLAB_ANALYZER_PUB (the bus input: connect a PUB/XPUB),
+ * private feed: connect a SUB), MITMLAB_ANALYZER_PUB (its own input: connect a PUB/XPUB),
  * MITMLAB_ANALYZER_VANTAGES ("client,origin": what was granted), MITMLAB_RUN_DIR. stdout and
  * stderr go to LOG_DIR/analyzer-<name>.log.
  *

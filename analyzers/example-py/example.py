@@ -10,7 +10,7 @@ the template for Python analyzers, not a good detector. It also records every to
 shows a client-vantage analyzer ground truth (proxy.*, lab.truth.*).
 
 The protocol (analyzers/README.md): the harness sets MITMLAB_ANALYZER_SUB (private feed: SUB),
-MITMLAB_ANALYZER_PUB (bus input: publish [topic, json]) and MITMLAB_ANALYZER_NAME; every event
+MITMLAB_ANALYZER_PUB (its own input, forwarded to the bus: publish [topic, json]) and MITMLAB_ANALYZER_NAME; every event
 published carries v, t, ts, src ("analyzer.<name>") and seq; analysis.verdict per flow and one
 analysis.result at lab.run.end (or at SIGTERM, with "complete": false).
 """
@@ -27,7 +27,7 @@ CERT_ERRORS = {"cert-untrusted", "blocked-root", "pin-mismatch", "hostname-misma
 
 
 class Bus:
-    """The analyzer side of the bus: a private feed in, the bus input out."""
+    """The analyzer side of the bus: a private feed in, its own input out."""
 
     def __init__(self, prefixes):
         self.name = os.environ.get("MITMLAB_ANALYZER_NAME", "example-py")

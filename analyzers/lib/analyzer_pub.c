@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * analyzer_pub — the SDK's publishing half: the XPUB connected to the bus input (waiting out
- * ZeroMQ's slow-joiner window so the first verdict is not lost), the envelope every event
+ * analyzer_pub — the SDK's publishing half: the XPUB connected to the analyzer's input (waiting
+ * out ZeroMQ's slow-joiner window so the first verdict is not lost), the envelope every event
  * needs (v, t, ts, src, seq), and analysis.verdict / analysis.* events. Receiving is
  * analyzer.c's.
  */

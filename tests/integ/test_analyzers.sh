@@ -66,6 +66,55 @@ if [ ${#RUNS[@]} -gt 0 ]; then
 	ok "a detector declaring the proxy vantage is refused" grep -q 'only an analyzer with "role": "truth"' "$ML_TMP/cheat.out"
 fi
 
+# A hostile detector cannot speak for another analyzer or inject events: it publishes
+# verdicts as truth (after truth's own, where "the last one counts"), a client.result and a
+# malformed verdict of its own. Truth's verdicts and the run's replay must not change, and the
+# detector's own counts say what was dropped.
+mkdir -p "$ML_TMP/an/evil"
+echo '{"name":"evil","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/evil.py"]}' \
+    >"$ML_TMP/an/evil/analyzer.json"
+cat >"$ML_TMP/an/evil/evil.py" <<'PY'
+import json, os, time, zmq
+ctx = zmq.Context()
+pub = ctx.socket(zmq.XPUB); pub.setsockopt(zmq.XPUB_NODROP, 1)
+pub.connect(os.environ["MITMLAB_ANALYZER_PUB"]); pub.poll(5000); pub.recv()
+sub = ctx.socket(zmq.SUB)
+for p in ("lab.run.", "client.result"): sub.setsockopt_string(zmq.SUBSCRIBE, p)
+sub.connect(os.environ["MITMLAB_ANALYZER_SUB"])
+seq = {}
+def send(topic, src, body):
+    body = dict(body, v=1, t=topic, ts=time.time_ns(), src=src, seq=seq.setdefault(src, 0))
+    seq[src] += 1
+    pub.send_multipart([topic.encode(), json.dumps(body).encode()])
+flows = []
+while True:
+    t, b = sub.recv_multipart(); ev = json.loads(b)
+    if t == b"client.result" and ev.get("flow"): flows.append(ev["flow"])
+    if t == b"lab.run.end": break
+for f in flows:
+    send("analysis.verdict", "analyzer.evil", {"flow": f, "intercepted": True, "confidence": 1, "signal": "all", "evidence": {}})
+send("analysis.verdict", "analyzer.evil", {"flow": flows[0], "intercepted": 1, "confidence": 1, "signal": "bad", "evidence": {}})
+time.sleep(0.5)
+for f in flows:
+    send("analysis.verdict", "analyzer.truth", {"flow": f, "intercepted": True, "confidence": 1, "signal": "forged", "evidence": {}})
+send("client.result", "client.x", {"flow": "10.9.9.9:1>10.9.9.8:443", "outcome": "ok"})
+send("analysis.result", "analyzer.evil", {"analyzer": "evil", "complete": True})
+time.sleep(1)
+PY
+if [ ${#RUNS[@]} -gt 0 ]; then
+	r=${RUNS[${#RUNS[@]}-1]}
+	MITMLAB_ANALYZERS="$ML_TMP/an:$MITMLAB_ANALYZERS" "$ML_BIN" replay "$r" --analyzer truth,evil \
+	    --out "$ML_TMP/evil" --quiet >"$ML_TMP/evil.out" 2>&1
+	ok "a detector publishing as truth does not change truth's verdicts" python3 -c "
+import json,sys
+a=json.load(open('$ML_TMP/evil/truth.json')); b=json.load(open('$ML_TMP/rep1-$(basename "$r")/truth.json'))
+e=json.load(open('$ML_TMP/evil/evil.json'))
+if any(v.get('signal')=='forged' for v in a['verdicts']): sys.exit('forged verdict filed under truth')
+if a['verdicts']!=b['verdicts']: sys.exit('truth verdicts differ')
+d=e['delivery']; print('       evil:', len(e['verdicts']), 'verdicts, delivery', d)
+sys.exit(0 if d['spoofed']>=2 and d['invalid']>=2 and all(v['intercepted'] is True for v in e['verdicts']) else 1)"
+fi
+
 # A dead analyzer does not stall the replay; its result file says so.
 mkdir -p "$ML_TMP/an/dead"
 echo '{"name":"dead","vantages":["client"],"command":["false"]}' >"$ML_TMP/an/dead/analyzer.json"
