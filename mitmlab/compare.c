@@ -160,6 +160,12 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 		    "analyzer-truth.log)", run, dir);
 		goto out;
 	}
+	if (json_is_false(json_object_get(json_object_get(truth, "result"), "complete"))) {
+		util_cause(cause, "%s: the truth analyzer stopped before the end of the run (a "
+		    "partial ground truth would score every detector wrongly); give it longer with "
+		    "MITMLAB_HARNESS_WAIT_MS (see %s/analyzer-truth.log)", run, dir);
+		goto out;
+	}
 	if (score_compute(tv, empty, &s, cause) == -1)
 		goto out;
 	json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I, s:I}", "run", bn, "path", run,
@@ -169,24 +175,32 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 		json_t *r = compare_load(dir, dets[i], NULL), *row;
 		const char *status = json_string_value(json_object_get(json_object_get(r,
 		    "delivery"), "status"));
+		if (status == NULL)
+			status = "missing";
 		if (score_compute(tv, r != NULL ? json_object_get(r, "verdicts") : empty, &s,
-		    NULL) == -1)
-			score_compute(tv, empty, &s, NULL);
+		    NULL) == -1) {
+			score_compute(tv, empty, &s, NULL);	/* the row's figures: none given */
+			status = "unscorable";
+		}
 		row = score_json(&s);
 		json_object_set_new(row, "detector", json_string(dets[i]));
 		json_object_set_new(row, "run", json_string(bn));
 		json_object_set_new(row, "scenario", json_string(scen));
-		json_object_set_new(row, "status", json_string(status != NULL ? status : "missing"));
+		json_object_set_new(row, "status", json_string(status));
 		json_array_append_new(rows, row);
 		if (strcmp(scen, "baseline") == 0) {
 			json_t *b = json_object_get(base, dets[i]);
 			if (b == NULL)
 				json_object_set_new(base, dets[i], b = json_pack("{s:I, s:I}", "fp",
 				    (json_int_t)0, "negatives", (json_int_t)0));
-			json_object_set_new(b, "fp", json_integer(json_integer_value(
-			    json_object_get(b, "fp")) + s.fp));
-			json_object_set_new(b, "negatives", json_integer(json_integer_value(
-			    json_object_get(b, "negatives")) + s.fp + s.tn));
+			/* only a detector that ran to the end has a false-positive rate; one that
+			 * never did keeps 0 negatives, which reads as none (null) */
+			if (strcmp(status, "ok") == 0) {
+				json_object_set_new(b, "fp", json_integer(json_integer_value(
+				    json_object_get(b, "fp")) + s.fp));
+				json_object_set_new(b, "negatives", json_integer(json_integer_value(
+				    json_object_get(b, "negatives")) + s.fp + s.tn));
+			}
 		}
 		json_decref(r);
 	}

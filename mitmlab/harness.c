@@ -737,8 +737,8 @@ harness_status(const struct harness_an *a)
 {
 	if (a->failure[0] != '\0')
 		return "failed";
-	if (a->result != NULL)
-		return "ok";
+	if (a->result != NULL)	/* stopped before it had read everything: SIGTERM, time limit */
+		return json_is_false(json_object_get(a->result, "complete")) ? "incomplete" : "ok";
 	if (a->m.kind == AMANIFEST_BUS && !a->ready)
 		return "not-ready";
 	return "no-result";

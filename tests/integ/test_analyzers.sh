@@ -115,6 +115,36 @@ d=e['delivery']; print('       evil:', len(e['verdicts']), 'verdicts, delivery',
 sys.exit(0 if d['spoofed']>=2 and d['invalid']>=2 and all(v['intercepted'] is True for v in e['verdicts']) else 1)"
 fi
 
+# A detector stopped before it finished (its wait ran out; it answers SIGTERM with a result
+# saying complete: false) is "incomplete" in compare, not "ok", and has no baseline rate.
+mkdir -p "$ML_TMP/an/slow"
+echo '{"name":"slow","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/slow.py"]}' \
+    >"$ML_TMP/an/slow/analyzer.json"
+cat >"$ML_TMP/an/slow/slow.py" <<'PY'
+import json, os, signal, sys, time, zmq
+ctx = zmq.Context()
+pub = ctx.socket(zmq.XPUB); pub.setsockopt(zmq.XPUB_NODROP, 1)
+pub.connect(os.environ["MITMLAB_ANALYZER_PUB"]); pub.poll(5000); pub.recv()
+sub = ctx.socket(zmq.SUB); sub.setsockopt_string(zmq.SUBSCRIBE, "lab.run.")
+sub.connect(os.environ["MITMLAB_ANALYZER_SUB"])
+def stop(*_):
+    ev = {"v": 1, "t": "analysis.result", "ts": time.time_ns(), "src": "analyzer.slow", "seq": 0,
+          "analyzer": "slow", "complete": False}
+    pub.send_multipart([b"analysis.result", json.dumps(ev).encode()]); time.sleep(0.5); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+while sub.recv_multipart()[0] != b"lab.run.end": pass
+time.sleep(60)
+PY
+if [ ${#RUNS[@]} -gt 0 ]; then
+	MITMLAB_ANALYZERS="$ML_TMP/an:$MITMLAB_ANALYZERS" MITMLAB_HARNESS_WAIT_MS=1000 \
+	    "$ML_BIN" compare "${RUNS[0]}" --detector slow --out "$ML_TMP/cmpslow" --quiet >/dev/null 2>&1
+	ok "a detector stopped before its end is incomplete, with no baseline rate" python3 -c "
+import json,sys
+d=json.load(open('$ML_TMP/cmpslow/compare.json'))
+print('       ', [r['status'] for r in d['rows']], d['baseline_fpr'])
+sys.exit(0 if [r['status'] for r in d['rows']]==['incomplete'] and d['baseline_fpr'].get('slow', 0) is None else 1)"
+fi
+
 # A dead analyzer does not stall the replay; its result file says so.
 mkdir -p "$ML_TMP/an/dead"
 echo '{"name":"dead","vantages":["client"],"command":["false"]}' >"$ML_TMP/an/dead/analyzer.json"
