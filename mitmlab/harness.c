@@ -316,6 +316,15 @@ harness_main(void *arg)
 	return NULL;
 }
 
+/* Signal an analyzer's process group (harness_spawn made it the leader of one), so that a
+ * wrapper's children (`sh -c ...`) stop with it; its PID alone if that fails. */
+static void
+harness_signal(const struct harness_an *a, int sig)
+{
+	if (a->pid > 0 && kill(-a->pid, sig) == -1)
+		kill(a->pid, sig);
+}
+
 /* Reap an analyzer without waiting; returns non-zero once it has exited. */
 static int
 harness_reap(struct harness_an *a)
@@ -407,6 +416,7 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		goto out;
 	}
 	if (pid == 0) {
+		setpgid(0, 0);		/* its own group: helpers it starts are stopped with it */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(nullfd, 0);
 		dup2(outfd, 1);
@@ -567,7 +577,7 @@ harness_kill_all(struct harness *h)
 
 	for (i = 0; i < h->n; i++)
 		if (h->an[i].pid > 0 && !harness_reap(&h->an[i])) {
-			kill(h->an[i].pid, SIGKILL);
+			harness_signal(&h->an[i], SIGKILL);
 			waitpid(h->an[i].pid, NULL, 0);
 			h->an[i].status = 137;
 		}
@@ -718,7 +728,7 @@ harness_capture(struct harness *h, struct harness_an *a)
 		usleep(20000);
 	if (a->status == -1) {
 		log_warnx("analyzer %s still running after its time limit; killing it", a->m.name);
-		kill(a->pid, SIGKILL);
+		harness_signal(a, SIGKILL);
 		waitpid(a->pid, NULL, 0);
 		a->status = 137;
 		a->t_end = util_now_ns();
@@ -819,7 +829,7 @@ harness_stop(struct harness *h, char **cause)
 	/* Stragglers get SIGTERM (the SDK then publishes a partial result) while the relay runs. */
 	for (i = 0; i < h->n; i++)
 		if (h->an[i].pid > 0 && !harness_reap(&h->an[i]))
-			kill(h->an[i].pid, SIGTERM);
+			harness_signal(&h->an[i], SIGTERM);
 	end = util_mono_ns() + HARNESS_TERM_MS * 1000000ull;
 	do {
 		for (i = 0, pending = 0; i < h->n; i++)
@@ -831,11 +841,15 @@ harness_stop(struct harness *h, char **cause)
 	for (i = 0; i < h->n; i++)
 		if (h->an[i].pid > 0 && !harness_reap(&h->an[i])) {
 			log_warnx("analyzer %s did not stop; killing it", h->an[i].m.name);
-			kill(h->an[i].pid, SIGKILL);
+			harness_signal(&h->an[i], SIGKILL);
 			waitpid(h->an[i].pid, NULL, 0);
 			h->an[i].status = 137;
 			h->an[i].t_end = util_now_ns();
 		}
+	/* what an analyzer that exited by itself left running in its group */
+	for (i = 0; i < h->n; i++)
+		if (h->an[i].pid > 0)
+			kill(-h->an[i].pid, SIGKILL);
 	if (h->th_started) {
 		usleep(100000);		/* the last analysis.* events in flight through the forwarder */
 		h->stop = 1;

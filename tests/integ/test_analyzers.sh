@@ -145,6 +145,20 @@ print('       ', [r['status'] for r in d['rows']], d['baseline_fpr'])
 sys.exit(0 if [r['status'] for r in d['rows']]==['incomplete'] and d['baseline_fpr'].get('slow', 0) is None else 1)"
 fi
 
+# An analyzer that is a wrapper (sh -c) ignoring SIGTERM: its child stops with it.
+SLEEPARG=37.$$
+mkdir -p "$ML_TMP/an/wrapper"
+printf '{"name":"wrapper","role":"detector","vantages":["client"],"command":["sh","-c","trap \x27\x27 TERM; sleep %s; true"]}\n' \
+    "$SLEEPARG" >"$ML_TMP/an/wrapper/analyzer.json"
+if [ ${#RUNS[@]} -gt 0 ]; then
+	MITMLAB_ANALYZERS="$ML_TMP/an:$MITMLAB_ANALYZERS" MITMLAB_HARNESS_READY_MS=1000 \
+	    MITMLAB_HARNESS_WAIT_MS=500 "$ML_BIN" replay "${RUNS[0]}" --analyzer wrapper,truth \
+	    --out "$ML_TMP/wrapper" --quiet >/dev/null 2>&1
+	left=$(pgrep -fx "sleep $SLEEPARG" || true)
+	[ -z "$left" ] || kill -KILL $left 2>/dev/null	# ours (the unique argument); TERM is ignored
+	ok "a wrapper analyzer's child is stopped with it (left: ${left:-none})" [ -z "$left" ]
+fi
+
 # A dead analyzer does not stall the replay; its result file says so.
 mkdir -p "$ML_TMP/an/dead"
 echo '{"name":"dead","vantages":["client"],"command":["false"]}' >"$ML_TMP/an/dead/analyzer.json"
