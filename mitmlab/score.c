@@ -43,7 +43,8 @@ score_compute(const json_t *truth, const json_t *det, struct score *s, char **ca
 	json_t *t = NULL, *d = NULL, *x;
 	const char *flow;
 	size_t i;
-	int64_t first_pos = INT64_MAX, first_hit = INT64_MAX;
+	int64_t first_pos = INT64_MAX, first_hit = 0;
+	int have_hit = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (score_check(truth, "truth", cause) == -1 || score_check(det, "detector", cause) == -1)
@@ -63,13 +64,6 @@ score_compute(const json_t *truth, const json_t *det, struct score *s, char **ca
 			continue;
 		}
 		json_object_set(d, flow, x);
-		if (json_is_true(json_object_get(x, "intercepted")) &&
-		    json_is_true(json_object_get(tv, "intercepted")) &&
-		    json_is_integer(json_object_get(x, "at"))) {
-			int64_t at = (int64_t)json_integer_value(json_object_get(x, "at"));
-			if (at < first_hit)
-				first_hit = at;
-		}
 	}
 	json_object_foreach(t, flow, x) {
 		int truly = json_is_true(json_object_get(x, "intercepted"));
@@ -83,8 +77,17 @@ score_compute(const json_t *truth, const json_t *det, struct score *s, char **ca
 					first_pos = at;
 			}
 		}
-		if (truly && said)
+		if (truly && said) {
+			/* time to detection: from the detector's final verdicts that are hits (one
+			 * it later took back does not count), with a time an event could carry */
+			json_t *at = json_object_get(json_object_get(d, flow), "at");
+			if (json_is_integer(at) && json_integer_value(at) > 0 &&
+			    (!have_hit || (int64_t)json_integer_value(at) < first_hit)) {
+				first_hit = (int64_t)json_integer_value(at);
+				have_hit = 1;
+			}
 			s->tp++;
+		}
 		else if (truly)
 			s->fn++;
 		else if (said)
@@ -98,7 +101,9 @@ score_compute(const json_t *truth, const json_t *det, struct score *s, char **ca
 	    (s->tp + s->fp + s->fn == 0 ? NAN : 0.0) :
 	    2 * s->precision * s->recall / (s->precision + s->recall);
 	s->fpr = score_ratio(s->fp, s->fp + s->tn);
-	if (first_pos != INT64_MAX && first_hit != INT64_MAX) {
+	/* both are positive, so the difference cannot overflow; a detection said to come before
+	 * the first intercepted flow began is no time to detection (null) */
+	if (first_pos != INT64_MAX && have_hit && first_pos > 0 && first_hit >= first_pos) {
 		s->has_ttd = 1;
 		s->ttd_ns = first_hit - first_pos;
 	}

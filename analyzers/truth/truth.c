@@ -20,6 +20,7 @@ struct truth {
 	json_t *flows;		/* {flow, sni, src, outcome, ts} of each client.result, in order */
 	json_t *seen;		/* flow -> true (client flows already listed) */
 	json_t *actions;	/* action -> count over client flows */
+	long	 noflow;	/* client.result without a flow id (e.g. s_client): not scored */
 };
 
 /* Remember proxy.conn.open per flow and client.result in order. */
@@ -31,8 +32,10 @@ truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, 
 
 	(void)a;
 	(void)src;
-	if (flow == NULL)
+	if (flow == NULL) {
+		t->noflow += strcmp(topic, "client.result") == 0;
 		return 0;
+	}
 	if (strcmp(topic, "proxy.conn.open") == 0 && json_object_get(t->opens, flow) == NULL)
 		json_object_set_new(t->opens, flow, json_pack("{s:O*, s:O*}", "action",
 		    json_object_get(ev, "action"), "ts", json_object_get(ev, "ts")));
@@ -77,9 +80,10 @@ truth_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	json_object_foreach(t->opens, flow, open)
 		if (json_object_get(t->seen, flow) == NULL)
 			proxy_only++;
-	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:O}",
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:I, s:O}",
 	    "flows", (json_int_t)json_array_size(t->flows), "intercepted", (json_int_t)intercepted,
-	    "proxy_only", (json_int_t)proxy_only, "actions", t->actions));
+	    "proxy_only", (json_int_t)proxy_only, "client_results_without_flow",
+	    (json_int_t)t->noflow, "actions", t->actions));
 	return 0;
 }
 
@@ -87,7 +91,7 @@ truth_end(struct analyzer *a, json_t *result, int complete, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct truth t = { json_object(), json_array(), json_object(), json_object() };
+	struct truth t = { json_object(), json_array(), json_object(), json_object(), 0 };
 	static const char *const topics[] = { "proxy.conn.open", "client.result", NULL };
 	struct analyzer_def def = { "truth", ANALYZER_PROXY | ANALYZER_CLIENT, truth_event,
 	    truth_end, &t, topics };

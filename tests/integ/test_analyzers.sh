@@ -50,11 +50,13 @@ want=sum(1 for l in open('$r/events.jsonl') if json.loads(l)['t'] in ('proxy.con
 offered=r['delivery']['events']
 print('       took', r['result']['events'], 'of', offered, 'offered; want', want)
 sys.exit(0 if r['result']['events']==want and offered>want else 1)"
-	ok "$n: truth gave one verdict per client connection" python3 -c "
+	ok "$n: truth gave one verdict per client connection, and counted those without a flow id" python3 -c "
 import json,sys
 r=json.load(open('$ML_TMP/rep1-$n/truth.json'))
-n=len({json.loads(l)['flow'] for l in open('$r/events.jsonl') if '\"client.result\"' in l} - {None})  # s_client runs have no flow id
-sys.exit(0 if len(r['verdicts'])==n and r['delivery']['status']=='ok' else 1)"
+cr=[json.loads(l) for l in open('$r/events.jsonl') if '\"client.result\"' in l]
+n=len({e['flow'] for e in cr} - {None})  # s_client runs have no flow id
+nf=sum(1 for e in cr if e.get('flow') is None)
+sys.exit(0 if len(r['verdicts'])==n and r['delivery']['status']=='ok' and r['result']['summary']['client_results_without_flow']==nf else 1)"
 done
 
 # A detector that asks for ground truth is refused before it starts.

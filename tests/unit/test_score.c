@@ -66,6 +66,38 @@ test_matrix(void **state)
 	json_decref(det);
 }
 
+/* Time to detection counts only final verdicts that are hits, with times an event can carry:
+ * a "yes" taken back later gives none, and extreme times neither overflow nor count. */
+static void
+test_ttd_bounds(void **state)
+{
+	json_t *truth = J("[{\"flow\":\"a\",\"intercepted\":true,\"at\":100}]");
+	json_t *retracted = J("[{\"flow\":\"a\",\"intercepted\":true,\"at\":120},"
+	    "{\"flow\":\"a\",\"intercepted\":false,\"at\":130}]");
+	json_t *extreme = J("[{\"flow\":\"a\",\"intercepted\":true,\"at\":-9223372036854775807}]");
+	json_t *early = J("[{\"flow\":\"a\",\"intercepted\":true,\"at\":99}]");
+	json_t *late = J("[{\"flow\":\"a\",\"intercepted\":true,\"at\":9223372036854775807}]");
+	struct score s;
+
+	(void)state;
+	assert_int_equal(score_compute(truth, retracted, &s, NULL), 0);
+	assert_int_equal(s.tp, 0);
+	assert_false(s.has_ttd);
+	assert_int_equal(score_compute(truth, extreme, &s, NULL), 0);
+	assert_int_equal(s.tp, 1);
+	assert_false(s.has_ttd);
+	assert_int_equal(score_compute(truth, early, &s, NULL), 0);
+	assert_false(s.has_ttd);
+	assert_int_equal(score_compute(truth, late, &s, NULL), 0);
+	assert_true(s.has_ttd);
+	assert_true(s.ttd_ns == INT64_MAX - 100);
+	json_decref(truth);
+	json_decref(retracted);
+	json_decref(extreme);
+	json_decref(early);
+	json_decref(late);
+}
+
 static void
 test_undefined(void **state)
 {
@@ -133,6 +165,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_ttd_bounds),
 		cmocka_unit_test(test_undefined),
 		cmocka_unit_test(test_all_missed),
 		cmocka_unit_test(test_malformed),
