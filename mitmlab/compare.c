@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -62,7 +63,53 @@ compare_base(const char *path, char *out, size_t len)
 	while (n > 1 && tmp[n - 1] == '/')
 		tmp[--n] = '\0';
 	b = strrchr(tmp, '/');
-	snprintf(out, len, "%s", b != NULL ? b + 1 : tmp);
+	b = b != NULL ? b + 1 : tmp;
+	/* "." and ".." would name the results directory itself or its parent */
+	if ((strcmp(b, ".") == 0 || strcmp(b, "..") == 0 || *b == '\0') &&
+	    realpath(path, tmp) != NULL && (b = strrchr(tmp, '/')) != NULL)
+		b++;
+	snprintf(out, len, "%s", b == NULL || *b == '\0' || strcmp(b, "..") == 0 ||
+	    strcmp(b, ".") == 0 ? "run" : b);
+}
+
+/* Make bn unique among the runs already compared (two run directories of one name in
+ * different places, /a/run and /b/run, get results/run and results/run-2). */
+static void
+compare_unique(const json_t *runs, char *bn, size_t len)
+{
+	char base[PATH_MAX];
+	const json_t *r;
+	size_t i;
+	int k = 1, taken;
+
+	snprintf(base, sizeof(base), "%s", bn);
+	do {
+		taken = 0;
+		json_array_foreach(runs, i, r)
+			taken |= strcmp(json_string_value(json_object_get(r, "run")), bn) == 0;
+		if (taken)
+			snprintf(bn, len, "%.*s-%d", (int)(len - 12), base, ++k);
+	} while (taken && k < 100000);
+}
+
+/* One CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+static void
+compare_csv_field(FILE *f, const char *v, int last)
+{
+	if (v == NULL)
+		v = "";
+	if (strpbrk(v, ",\"\r\n") == NULL)
+		fputs(v, f);
+	else {
+		fputc('"', f);
+		for (; *v != '\0'; v++) {
+			if (*v == '"')
+				fputc('"', f);
+			fputc(*v, f);
+		}
+		fputc('"', f);
+	}
+	fputc(last ? '\n' : ',', f);
 }
 
 /* A results file. */
@@ -114,11 +161,11 @@ compare_emit(const json_t *row, FILE *csv, int quiet)
 		    json_string_value(json_object_get(row, "scenario")),
 		    v[0], v[1], v[2], v[3], v[4], v[5], s[0], s[1], s[2], s[3], s[4],
 		    json_string_value(json_object_get(row, "status")));
-	fprintf(csv, "%s,%s,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s\n",
-	    json_string_value(json_object_get(row, "detector")),
-	    json_string_value(json_object_get(row, "run")),
-	    json_string_value(json_object_get(row, "scenario")),
-	    json_string_value(json_object_get(row, "status")),
+	compare_csv_field(csv, json_string_value(json_object_get(row, "detector")), 0);
+	compare_csv_field(csv, json_string_value(json_object_get(row, "run")), 0);
+	compare_csv_field(csv, json_string_value(json_object_get(row, "scenario")), 0);
+	compare_csv_field(csv, json_string_value(json_object_get(row, "status")), 0);
+	fprintf(csv, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s\n",
 	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], c[0], c[1], c[2], c[3], c[4]);
 }
 
@@ -137,6 +184,7 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 
 	compare_scenario(run, scen, sizeof(scen));
 	compare_base(run, bn, sizeof(bn));
+	compare_unique(runs, bn, sizeof(bn));
 	snprintf(dir, sizeof(dir), "%.4000s/results/%s", o->out_dir, bn);
 	names[0] = "truth";
 	for (i = 0; i < ndet; i++)
@@ -216,7 +264,7 @@ int
 compare_run(const struct compare_opts *o0, char **cause)
 {
 	struct compare_opts o = *o0;
-	char **found = NULL, path[PATH_MAX + 32];
+	char **found = NULL, path[PATH_MAX + 32], tmp[PATH_MAX + 32];
 	const char *const *dets = o.detectors;
 	size_t ndet = o.ndet, i;
 	int nfound = 0, rc = -1;
@@ -270,14 +318,19 @@ compare_run(const struct compare_opts *o0, char **cause)
 	}
 	doc = json_pack("{s:i, s:O, s:O, s:O}", "v", 1, "runs", runs, "rows", rows,
 	    "baseline_fpr", bfpr);
+	/* both files are written whole under a temporary name and then renamed: a reader never
+	 * sees half of one, nor an earlier comparison's beside this one's */
 	snprintf(path, sizeof(path), "%.4000s/compare.json", o.out_dir);
-	if (doc == NULL || json_dump_file(doc, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+	snprintf(tmp, sizeof(tmp), "%.4000s/.compare.json.tmp", o.out_dir);
+	if (doc == NULL || json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
+	    rename(tmp, path) != 0) {
+		unlink(tmp);
 		util_cause(cause, "%s: cannot write", path);
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%.4000s/compare.csv", o.out_dir);
-	if ((csv = fopen(path, "w")) == NULL) {
-		util_cause(cause, "%s: %s", path, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "%.4000s/.compare.csv.tmp", o.out_dir);
+	if ((csv = fopen(tmp, "w")) == NULL) {
+		util_cause(cause, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fprintf(csv, "detector,run,scenario,status,flows,positives,tp,fp,tn,fn,unmatched,"
@@ -294,8 +347,12 @@ compare_run(const struct compare_opts *o0, char **cause)
 			    (snprintf(path, sizeof(path), "%.4f", json_number_value(b)), path) : "-");
 		printf("wrote %s/compare.json and compare.csv\n", o.out_dir);
 	}
-	rc = fclose(csv) == 0 ? 0 : util_cause(cause, "compare.csv: write failed");
+	snprintf(path, sizeof(path), "%.4000s/compare.csv", o.out_dir);
+	rc = fclose(csv) == 0 && rename(tmp, path) == 0 ? 0 :
+	    util_cause(cause, "%s: write failed", path);
 	csv = NULL;
+	if (rc != 0)
+		unlink(tmp);
 out:
 	if (csv != NULL)
 		fclose(csv);

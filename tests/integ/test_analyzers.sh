@@ -184,6 +184,24 @@ if [ ${#RUNS[@]} -gt 0 ]; then
 	ok "compare is deterministic (compare.json and compare.csv identical)" \
 	    cmp -s "$ML_TMP/cmp/compare.json" "$ML_TMP/cmp2/compare.json"
 	ok "compare.csv identical" cmp -s "$ML_TMP/cmp/compare.csv" "$ML_TMP/cmp2/compare.csv"
+	# Two run directories of one name, and a name with a comma: each gets its own results
+	# directory, and the CSV quotes the comma.
+	b=$(basename "${RUNS[0]}")
+	mkdir -p "$ML_TMP/elsewhere"
+	ln -sfn "${RUNS[0]}" "$ML_TMP/elsewhere/$b"
+	ln -sfn "${RUNS[0]}" "$ML_TMP/comma,run"
+	"$ML_BIN" compare "${RUNS[0]}" "$ML_TMP/elsewhere/$b" "$ML_TMP/comma,run" --detector example-py \
+	    --out "$ML_TMP/cmp3" --quiet >/dev/null 2>&1
+	ok "runs of one name get results/$b and results/$b-2; the CSV quotes a comma" python3 -c "
+import csv,json,os,sys
+d=json.load(open('$ML_TMP/cmp3/compare.json'))
+runs=[r['run'] for r in d['runs']]
+rows=list(csv.DictReader(open('$ML_TMP/cmp3/compare.csv')))
+print('       runs', runs, 'csv runs', [r['run'] for r in rows])
+ok = runs==['$b','$b-2','comma,run'] and [r['run'] for r in rows]==runs and \
+    all(os.path.isfile('$ML_TMP/cmp3/results/%s/truth.json' % r) for r in runs) and \
+    not [f for f in os.listdir('$ML_TMP/cmp3') if f.startswith('.')]
+sys.exit(0 if ok else 1)"
 	if [ ${#RUNS[@]} -gt 1 ]; then
 		ok "kz-2019: tshark-ja3 finds intercepted flows (recall > 0)" python3 -c "
 import json,sys
