@@ -34,6 +34,9 @@
 #define HARNESS_TERM_MS		2000
 #define HARNESS_MAX		64
 #define HARNESS_EP_MAX		(PATH_MAX + 32)
+/* Verdicts kept per analyzer: a few per event it was offered (a verdict is per flow, and a
+ * flow is several events), with room for an analyzer that reads files too. */
+#define HARNESS_VERDICTS(a)	(4 * (size_t)(a)->events + 10000)
 
 extern char **environ;
 
@@ -49,7 +52,7 @@ struct harness_an {
 	int	 status;		/* exit status, -1 while running */
 	int	 ready;			/* subscription seen on the private feed */
 	int	 result_seen;		/* atomic: analysis.result collected */
-	uint64_t events, dropped, missed, foreign, spoofed, republish_dropped;
+	uint64_t events, dropped, missed, foreign, spoofed, excess, republish_dropped;
 	json_t	*verdicts, *result;
 	uint64_t t_start, t_end;
 	char	 failure[256];		/* why it could not run, "" if none */
@@ -159,6 +162,9 @@ harness_take(struct harness *h, struct harness_an *a)
 			    src);
 	} else if (strcmp(t, "analysis.verdict") == 0 && !harness_verdict_ok(ev)) {
 		a->foreign++;		/* no flow or no boolean: not scorable */
+	} else if (strcmp(t, "analysis.verdict") == 0 &&
+	    json_array_size(a->verdicts) >= HARNESS_VERDICTS(a)) {
+		a->excess++;		/* a flood: the harness keeps only so many */
 	} else {
 		if (strcmp(t, "analysis.verdict") == 0)
 			json_array_append_new(a->verdicts, harness_strip(ev));
@@ -775,10 +781,11 @@ harness_write(struct harness *h, struct harness_an *a, char **cause)
 		return util_cause(cause, "out of memory");
 	if (a->result == NULL)
 		json_object_set_new(o, "result", json_null());
-	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "status", harness_status(a), "events", (json_int_t)a->events,
 	    "dropped", (json_int_t)a->dropped, "missed", (json_int_t)a->missed,
-	    "invalid", (json_int_t)a->foreign, "spoofed", (json_int_t)a->spoofed));
+	    "invalid", (json_int_t)a->foreign, "spoofed", (json_int_t)a->spoofed,
+	    "excess", (json_int_t)a->excess));
 	json_object_set_new(o, "meta", json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:s, s:s}",
 	    "mode", h->mode, "run_dir", h->run_dir, "started_ns", harness_ns(a->t_start),
 	    "finished_ns", harness_ns(a->t_end),

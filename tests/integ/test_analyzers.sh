@@ -69,8 +69,8 @@ if [ ${#RUNS[@]} -gt 0 ]; then
 fi
 
 # A hostile detector cannot speak for another analyzer or inject events: it publishes
-# verdicts as truth (after truth's own, where "the last one counts"), a client.result and a
-# malformed verdict of its own. Truth's verdicts and the run's replay must not change, and the
+# verdicts as truth (after truth's own, where "the last one counts"), a client.result, a
+# malformed verdict of its own and a flood of verdicts (the harness keeps a bounded number). Truth's verdicts and the run's replay must not change, and the
 # detector's own counts say what was dropped.
 mkdir -p "$ML_TMP/an/evil"
 echo '{"name":"evil","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/evil.py"]}' \
@@ -100,6 +100,8 @@ time.sleep(0.5)
 for f in flows:
     send("analysis.verdict", "analyzer.truth", {"flow": f, "intercepted": True, "confidence": 1, "signal": "forged", "evidence": {}})
 send("client.result", "client.x", {"flow": "10.9.9.9:1>10.9.9.8:443", "outcome": "ok"})
+for i in range(30000):          # a flood of verdicts for flows that do not exist
+    send("analysis.verdict", "analyzer.evil", {"flow": "flood-%d" % i, "intercepted": True, "confidence": 1, "signal": "flood", "evidence": {}})
 send("analysis.result", "analyzer.evil", {"analyzer": "evil", "complete": True})
 time.sleep(1)
 PY
@@ -114,7 +116,8 @@ e=json.load(open('$ML_TMP/evil/evil.json'))
 if any(v.get('signal')=='forged' for v in a['verdicts']): sys.exit('forged verdict filed under truth')
 if a['verdicts']!=b['verdicts']: sys.exit('truth verdicts differ')
 d=e['delivery']; print('       evil:', len(e['verdicts']), 'verdicts, delivery', d)
-sys.exit(0 if d['spoofed']>=2 and d['invalid']>=2 and all(v['intercepted'] is True for v in e['verdicts']) else 1)"
+sys.exit(0 if d['spoofed']>=2 and d['invalid']>=2 and all(v['intercepted'] is True for v in e['verdicts']) and
+    len(e['verdicts'])==4*d['events']+10000 and d['excess']>0 else 1)"
 fi
 
 # A detector stopped before it finished (its wait ran out; it answers SIGTERM with a result
