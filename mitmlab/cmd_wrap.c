@@ -34,10 +34,10 @@ struct cmd_wrap_connect {
 	int	port;
 };
 
-/* A --pin for one host. */
+/* A --pin for one host, as curl takes it: "sha256//" and 44 base64 characters. */
 struct cmd_wrap_pin {
 	char	host[CLIENT_URL_HOSTMAX];
-	const char *pin;
+	char	pin[8 + 44 + 1];
 };
 
 /* Everything the options say. */
@@ -77,7 +77,8 @@ cmd_wrap_usage(FILE *f)
 	    "  --count N         total runs (default 1)\n"
 	    "  --timeout-ms T    per run (default 5000)\n"
 	    "  --cafile FILE     PEM bundle: the whole trust store\n"
-	    "  --pin HOST=sha256//BASE64   SPKI pin (repeatable; curl --pinnedpubkey)\n"
+	    "  --pin HOST=sha256//BASE64   SPKI pin of the leaf (repeatable; curl --pinnedpubkey;\n"
+	    "                    sha256/BASE64 too)\n"
 	    "  --http V          1.1, 2 or auto (default auto; openssl: auto = http/1.1)\n"
 	    "  --ua STRING       User-Agent\n"
 	    "  --connect HOST=IP[:PORT]    connect there instead of resolving HOST (repeatable)\n"
@@ -89,20 +90,26 @@ cmd_wrap_usage(FILE *f)
 	    "  --verbose         one line per run on stderr, and debug messages\n");
 }
 
-/* Parse HOST=sha256//BASE64. */
+/* Parse HOST=sha256//BASE64 (curl's form) or HOST=sha256/BASE64 (Chromium's, which the runner
+ * and the native client use). */
 static int
 cmd_wrap_add_pin(struct cmd_wrap_cfg *c, const char *s, char **cause)
 {
-	const char *eq = strchr(s, '=');
+	const char *eq = strchr(s, '='), *b64 = NULL;
 
 	if (c->npins == CMD_WRAP_MAX_PINS)
 		return util_cause(cause, "at most %d --pin options", CMD_WRAP_MAX_PINS);
-	if (eq == NULL || eq == s || (size_t)(eq - s) >= CLIENT_URL_HOSTMAX ||
-	    strncmp(eq + 1, "sha256//", 8) != 0 || strlen(eq + 9) != 44)
-		return util_cause(cause, "--pin \"%s\": expected HOST=sha256//BASE64 (44 "
-		    "base64 characters)", s);
+	if (eq != NULL && strncmp(eq + 1, "sha256//", 8) == 0)
+		b64 = eq + 9;
+	else if (eq != NULL && strncmp(eq + 1, "sha256/", 7) == 0)
+		b64 = eq + 8;
+	if (eq == NULL || eq == s || (size_t)(eq - s) >= CLIENT_URL_HOSTMAX || b64 == NULL ||
+	    strlen(b64) != 44 || strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/=") != 44)
+		return util_cause(cause, "--pin \"%s\": expected HOST=sha256//BASE64 or "
+		    "HOST=sha256/BASE64 (44 base64 characters)", s);
 	snprintf(c->pins[c->npins].host, CLIENT_URL_HOSTMAX, "%.*s", (int)(eq - s), s);
-	c->pins[c->npins++].pin = eq + 1;
+	snprintf(c->pins[c->npins++].pin, sizeof(c->pins[0].pin), "sha256//%s", b64);
 	return 0;
 }
 

@@ -81,6 +81,25 @@ for tool in curl openssl; do
 	    "https://lab.test:$CLOSED/" connect-failed
 done
 
+# SPKI pins in both forms the lab writes (curl's sha256// and Chromium's sha256/, which the
+# runner puts in scenarios' wrapped clients): the leaf's pin is ok, another key's is pin-mismatch.
+LEAFPIN=$(openssl x509 -in "$ML_TMP/pki/lab.test.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64)
+OTHERPIN=$(openssl x509 -in "$ML_TMP/other.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64)
+pin_is() {	# TOOL PIN OUTCOME
+	local s
+	s=$("$BIN" wrap --tool "$1" --cafile "$ML_TMP/pki/root.pem" --url "https://lab.test:$PORT/" \
+	    --connect "lab.test=127.0.0.1" --pin "lab.test=$2" --timeout-ms 5000 --summary \
+	    2>>"$ML_TMP/wrap.log") || { echo "    wrap failed: $(tail -n 1 "$ML_TMP/wrap.log")" >&2; return 1; }
+	echo "$s" | jq -e --arg o "$3" '.counts[$o] == 1' >/dev/null || { echo "    got: $s" >&2; return 1; }
+}
+for tool in curl openssl; do
+	ok "$tool: the leaf's pin as sha256//B64 is ok" pin_is $tool "sha256//$LEAFPIN" ok
+	ok "$tool: the leaf's pin as sha256/B64 is ok" pin_is $tool "sha256/$LEAFPIN" ok
+	ok "$tool: another key's pin is pin-mismatch" pin_is $tool "sha256/$OTHERPIN" pin-mismatch
+done
+
 # Plain http:// (curl only) against a `mitmlab origin` with --http-port: a 200 is ok, a 302 is
 # redirect with curl's redirect_url as location, TLS keys null; s_client refuses http://.
 OPORT=$((PORT + 2))
