@@ -435,6 +435,7 @@ wrap_curl_facts(json_t *o, int code, const char *msg, struct client_record *r)
 	long vr = (long)json_integer_value(json_object_get(o, "ssl_verify_result"));
 	int status = (int)json_integer_value(json_object_get(o, "response_code"));
 	struct client_facts *f = &r->f;
+	int got_certs;
 	const char *p;
 
 	f->stage = CLIENT_STAGE_HTTP;
@@ -477,7 +478,11 @@ wrap_curl_facts(json_t *o, int code, const char *msg, struct client_record *r)
 			f->sys_errno = ECONNRESET;
 		return;
 	case 56:
-		f->sys_errno = ECONNRESET;
+		if (wrap_has(msg, "alert")) {	/* the server refused us in TLS (e.g. no client cert) */
+			f->stage = CLIENT_STAGE_HANDSHAKE;
+			f->tls_error = 1;
+		} else
+			f->sys_errno = ECONNRESET;
 		return;
 	case 28:
 		f->timed_out = 1;
@@ -492,10 +497,19 @@ wrap_curl_facts(json_t *o, int code, const char *msg, struct client_record *r)
 		f->eof = 1;
 		return;
 	default:
-		/* Anything else: where it stopped is all we know. */
-		if (json_number_value(json_object_get(o, "time_connect")) <= 0)
+		/* Anything else (16 HTTP/2 framing, 55 send failure, ...): the message first, then
+		 * how far it got. curl 7.88 reports its timings as 0 after any failure, so a zero
+		 * time says nothing when the server's certificates did arrive. */
+		got_certs = json_integer_value(json_object_get(o, "num_certs")) > 0;
+		if (wrap_has(msg, "alert")) {
+			f->stage = CLIENT_STAGE_HANDSHAKE;
+			f->tls_error = 1;
+		} else if (wrap_has(msg, "reset"))
+			f->sys_errno = ECONNRESET;
+		else if (!got_certs && json_number_value(json_object_get(o, "time_connect")) <= 0)
 			f->stage = CLIENT_STAGE_CONNECT;
-		else if (json_number_value(json_object_get(o, "time_appconnect")) <= 0) {
+		else if (!got_certs &&
+		    json_number_value(json_object_get(o, "time_appconnect")) <= 0) {
 			f->stage = CLIENT_STAGE_HANDSHAKE;
 			f->tls_error = 1;
 		} else

@@ -91,6 +91,11 @@ test_curl_fixtures(void **state)
 		{ "timeout", 28, "timeout", 0 },
 		{ "reset", 35, "reset", 0 },
 		{ "pin", 90, "pin-mismatch", 2 },
+		/* a site that requires a client certificate, curl 7.88 without one: over h2 it
+		 * reports a reset after the server's certificates (exit 16, timings 0), over
+		 * HTTP/1.1 the server's alert (exit 56) */
+		{ "h2_reset_after_certs", 16, "reset", 2 },
+		{ "alert_after_certs", 56, "handshake-failure", 2 },
 	};
 	struct client_record r;
 	struct wrap_output o;
