@@ -198,6 +198,8 @@ origin_conn_close(struct origin_conn *c, const char *reason)
 		origin_h2_free(c);
 	if (c->peek_ev != NULL)
 		event_free(c->peek_ev);
+	if (c->hs_ev != NULL)
+		event_free(c->hs_ev);
 	free(c->peek_buf);
 	if (c->bev != NULL) {
 		/* A finished TLS session ends with close_notify, as real servers do (clients such
@@ -263,6 +265,18 @@ origin_conn_hs_fail(struct origin_conn *c, short what)
 	origin_conn_close(c, "handshake failed");
 }
 
+/* The handshake's deadline passed (however the client paced its bytes). */
+static void
+origin_conn_hs_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct origin_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->phase == ORIGIN_CONN_HANDSHAKE)
+		origin_conn_hs_fail(c, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+}
+
 /* Handshake done: record what was negotiated and start the HTTP driver. */
 static void
 origin_conn_established(struct origin_conn *c)
@@ -283,6 +297,10 @@ origin_conn_established(struct origin_conn *c)
 		c->alpn[alpn_len] = '\0';
 	}
 	c->client_cert = SSL_get0_peer_certificate(c->ssl) != NULL;
+	if (c->hs_ev != NULL) {
+		event_free(c->hs_ev);
+		c->hs_ev = NULL;
+	}
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	if (strcmp(c->alpn, "h2") == 0) {
 		c->phase = ORIGIN_CONN_H2;
@@ -397,6 +415,13 @@ origin_conn_start_tls(struct origin_conn *c)
 	bufferevent_setcb(c->bev, origin_conn_read_cb, origin_conn_write_cb, origin_conn_event_cb,
 	    c);
 	bufferevent_set_timeouts(c->bev, &left, &left);
+	/* The bufferevent's timeouts restart on every byte, so a client trickling its flight
+	 * would never hit them: the deadline itself is a timer of its own. */
+	if ((c->hs_ev = evtimer_new(c->srv->base, origin_conn_hs_deadline, c)) == NULL ||
+	    evtimer_add(c->hs_ev, &left) == -1) {
+		origin_conn_close(c, "cannot arm the handshake deadline");
+		return;
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

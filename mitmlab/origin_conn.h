@@ -61,6 +61,7 @@ struct origin_conn {
 
 	/* Peek phase. */
 	struct event		*peek_ev;
+	struct event		*hs_ev;		/* the handshake's absolute deadline */
 	uint8_t			*peek_buf;
 	size_t			 peek_cap;
 

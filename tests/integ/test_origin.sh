@@ -6,7 +6,8 @@
 # starts one origin with seven sites and checks, with curl (HTTP/1.1 and HTTP/2) and
 # openssl s_client: per-site dispatch by SNI and alias, body sizes, HSTS, the default_for rule
 # for unknown SNI, a TLS 1.3-only site, a client-certificate-required site, 4 MiB bodies
-# intact on h1 and h2, /echo, keep-alive, malformed and oversized requests, survival of a
+# intact on h1 and h2, /echo, keep-alive, malformed and oversized requests, the absolute
+# handshake deadline against a trickling client, survival of a
 # non-TLS client, and a clean SIGTERM exit. Plain HTTP (http_port): dispatch by Host header
 # (per request on one connection, default_for by local IP), never HSTS, /echo says tls false,
 # a 302 site's Location, and the "install the certificate" site (HTML page naming the root,
@@ -308,6 +309,44 @@ check "--install-page with a file that is no certificate is refused ($r)" \
 # A plain connection that never sends a request (as when the packet plane answers it).
 (exec 3<>"/dev/tcp/127.0.0.2/$HPORT" && sleep 0.2 && exec 3>&-) 2>/dev/null || true
 sleep 0.3
+
+# The handshake deadline (5 s here) is absolute: a client that sends its second flight one
+# byte every 0.3 s is closed at the deadline, not served once it is done (about 20 s later).
+cat >"$T/trickle.py" <<'PY'
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[1]); ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+o = ctx.wrap_bio(inc, out, server_hostname="www.google.com")
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2]))); t0 = time.time(); s.settimeout(0.3)
+def closed(why):
+    t = time.time() - t0
+    print("closed (%s) at %.1f s" % (why, t)); sys.exit(0 if 4 <= t < 7.5 else 1)
+done = False
+try:
+    while not done and time.time() - t0 < 12:   # ClientHello at once, the server's flight in
+        try:
+            o.do_handshake(); done = True
+        except ssl.SSLWantReadError:
+            s.sendall(out.read())
+        if not done:
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not d: closed("eof before the client's Finished")
+            inc.write(d)
+    for b in out.read():                         # the client's Finished, a byte at a time
+        s.sendall(bytes([b])); time.sleep(0.3)
+        if time.time() - t0 > 12: break
+    while time.time() - t0 < 12:                 # tickets may come; then only the close
+        s.settimeout(max(0.1, 12 - (time.time() - t0)))
+        if not s.recv(65536): closed("eof")
+except OSError as e:
+    closed(e)
+print("still open at %.1f s" % (time.time() - t0)); sys.exit(1)
+PY
+tr=$(timeout 20 /usr/bin/python3 "$T/trickle.py" "$T/root.pem" "$PORT" 2>&1) && r=0 || r=$?
+check "a client trickling its second flight is closed at the 5 s handshake deadline ($tr)" test "$r" = 0
 
 # SIGTERM: stop, exit 0, pid file removed.
 kill -TERM "$PID"
