@@ -188,6 +188,12 @@ origin_h1_read(struct origin_conn *c)
 		h->discard = req.content_length;
 		origin_h1_answer(c, &req);
 	}
+	/* the per-callback share is spent with requests still waiting: come back on the next
+	 * loop pass, whether or not more bytes arrive (nothing else would call us) */
+	if (evbuffer_get_length(in) > 0 && !h->failed && h->body_left == 0 &&
+	    !c->close_when_flushed)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS |
+		    BEV_TRIG_IGNORE_WATERMARKS);
 	return 0;
 }
 

@@ -7,7 +7,7 @@
 # openssl s_client: per-site dispatch by SNI and alias, body sizes, HSTS, the default_for rule
 # for unknown SNI, a TLS 1.3-only site, a client-certificate-required site, 4 MiB bodies
 # intact on h1 and h2, /echo, keep-alive, malformed and oversized requests, the absolute
-# handshake deadline against a trickling client, survival of a
+# handshake deadline against a trickling client, 100 pipelined requests, survival of a
 # non-TLS client, and a clean SIGTERM exit. Plain HTTP (http_port): dispatch by Host header
 # (per request on one connection, default_for by local IP), never HSTS, /echo says tls false,
 # a 302 site's Location, and the "install the certificate" site (HTML page naming the root,
@@ -309,6 +309,28 @@ check "--install-page with a file that is no certificate is refused ($r)" \
 # A plain connection that never sends a request (as when the packet plane answers it).
 (exec 3<>"/dev/tcp/127.0.0.2/$HPORT" && sleep 0.2 && exec 3>&-) 2>/dev/null || true
 sleep 0.3
+
+# 100 pipelined requests on one connection get 100 responses (the origin serves 64 per read
+# callback and must come back for the rest without new input).
+n=$(timeout 20 /usr/bin/python3 - "$T/root.pem" "$PORT" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1]); ctx.set_alpn_protocols(["http/1.1"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[2]))), server_hostname="www.google.com")
+s.settimeout(15)
+req = b"GET / HTTP/1.1\r\nHost: www.google.com\r\n\r\n"
+s.sendall(req * 99 + req.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+got = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d: break
+        got += d
+except Exception:
+    pass
+print(got.count(b"HTTP/1.1 200"))
+PY
+)
+check "100 pipelined requests get 100 responses ($n)" test "$n" = 100
 
 # The handshake deadline (5 s here) is absolute: a client that sends its second flight one
 # byte every 0.3 s is closed at the deadline, not served once it is done (about 20 s later).
