@@ -286,12 +286,16 @@ client_conn_http(struct client_conn *c)
 			e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
 		}
 		if (rc > 0) {
-			if (c->r.t_first_byte_us < 0)
+			/* the response's first byte: on h2 its first HEADERS or DATA, not the
+			 * server's SETTINGS, which come at once */
+			if (c->r.t_first_byte_us < 0 && !c->h2)
 				c->r.t_first_byte_us = client_conn_us(c->t0, util_mono_ns());
 			client_conn_progress(c);
-			if (c->h2)
+			if (c->h2) {
 				client_h2_recv(&c->s2, buf, (size_t)rc);
-			else
+				if (c->r.t_first_byte_us < 0 && c->s2.responded)
+					c->r.t_first_byte_us = client_conn_us(c->t0, util_mono_ns());
+			} else
 				client_h1_feed(&c->h1, buf, (size_t)rc);
 			if ((c->h2 && c->s2.done) || (!c->h2 && (c->h1.state == CLIENT_H1_DONE ||
 			    c->h1.state == CLIENT_H1_ERROR))) {

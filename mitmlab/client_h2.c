@@ -23,6 +23,7 @@ client_h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, const uint8_
 	(void)flags;
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->hd.stream_id != h->stream)
 		return 0;
+	h->responded = 1;
 	if (namelen == 7 && memcmp(name, ":status", 7) == 0 && valuelen == 3) {
 		int st = (value[0] - '0') * 100 + (value[1] - '0') * 10 + (value[2] - '0');
 		if (h->status == 0 || (h->status >= 100 && h->status < 200))
@@ -43,8 +44,10 @@ client_h2_on_data(nghttp2_session *s, uint8_t flags, int32_t stream_id, const ui
 	(void)s;
 	(void)flags;
 	(void)data;
-	if (stream_id == h->stream)
+	if (stream_id == h->stream) {
 		h->body_bytes += len;
+		h->responded = 1;
+	}
 	return 0;
 }
 

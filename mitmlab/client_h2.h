@@ -17,6 +17,8 @@ struct client_h2 {
 	int	status;
 	int	done;			/* the stream closed */
 	int	failed;			/* reset stream, GOAWAY or protocol error */
+	int	responded;		/* a HEADERS or DATA frame of our stream arrived (the
+					 * response's first byte; SETTINGS and the like are not) */
 	uint64_t body_bytes;
 	char	location[512];
 	char	error[128];

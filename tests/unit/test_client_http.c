@@ -4,7 +4,9 @@
  * record (every TLS key null, "tls": false, a 3xx classified "redirect" with its Location),
  * and `mitmlab wrap` on http:// (curl's -w json of a real 302 run classified the same way,
  * TLS fields left null even though curl reports ssl_verify_result 0 and an http_version;
- * s_client refused). No sockets.
+ * s_client refused). The h2 client's "responded" (what stamps t_first_byte_us) stays unset
+ * through the server's SETTINGS and is set by the response's HEADERS, against a real nghttp2
+ * server session in memory. No sockets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nghttp2/nghttp2.h>
+
+#include "client_h2.h"
 #include "client_result.h"
 #include "client_url.h"
 #include "wrap.h"
@@ -149,6 +154,57 @@ test_wrap_argv_plain(void **state)
 	free(cause);
 }
 
+/* Move what one side has queued into the other. */
+static void
+h2_client_to_server(struct client_h2 *c, nghttp2_session *srv)
+{
+	const unsigned char *p;
+	ssize_t n;
+
+	while ((n = client_h2_pending(c, &p)) > 0)
+		assert_int_equal(nghttp2_session_mem_recv(srv, p, (size_t)n), n);
+}
+
+static void
+h2_server_to_client(nghttp2_session *srv, struct client_h2 *c)
+{
+	const uint8_t *p;
+	ssize_t n;
+
+	while ((n = nghttp2_session_mem_send(srv, &p)) > 0)
+		assert_int_equal(client_h2_recv(c, p, (size_t)n), 0);
+}
+
+/* The first byte of an h2 response is its HEADERS, not the server's SETTINGS. */
+static void
+test_h2_first_byte(void **state)
+{
+	nghttp2_session_callbacks *cb;
+	nghttp2_session *srv;
+	nghttp2_nv nv[] = { { (uint8_t *)":status", (uint8_t *)"200", 7, 3, 0 } };
+	struct client_h2 c;
+	char *cause = NULL;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(client_h2_start(&c, "lab.test", "/", "ua", &cause), 0);
+	assert_int_equal(nghttp2_session_callbacks_new(&cb), 0);
+	assert_int_equal(nghttp2_session_server_new(&srv, cb, NULL), 0);
+	nghttp2_session_callbacks_del(cb);
+	/* a server's own SETTINGS go first, before it acknowledges the client's */
+	assert_int_equal(nghttp2_submit_settings(srv, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+	h2_client_to_server(&c, srv);
+	h2_server_to_client(srv, &c);
+	h2_client_to_server(&c, srv);		/* the client's SETTINGS ACK */
+	assert_false(c.responded);		/* SETTINGS (and its ACK) only */
+	assert_int_equal(nghttp2_submit_response(srv, c.stream, nv, 1, NULL), 0);
+	h2_server_to_client(srv, &c);
+	assert_true(c.responded);
+	assert_int_equal(c.status, 200);
+	nghttp2_session_del(srv);
+	client_h2_free(&c);
+}
+
 int
 main(void)
 {
@@ -156,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_plain_event),
 		cmocka_unit_test(test_wrap_curl_plain),
 		cmocka_unit_test(test_wrap_argv_plain),
+		cmocka_unit_test(test_h2_first_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
