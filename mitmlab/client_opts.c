@@ -50,7 +50,8 @@ static const struct opttab_opt client_opts_table[] = {
 	{ "blocklist", 0, OPTTAB_LIST, 0, 0, NULL, NULL, OFF(blocklist), NULL, "FILE",
 	  "SPKI SHA-256 block-list, hex or base64 per line (repeatable)" },
 	{ "pin", 0, OPTTAB_LIST, 0, 0, NULL, NULL, OFF(pin), NULL, "HOST=sha256/BASE64",
-	  "the chain must contain this SPKI (repeatable)" },
+	  "the verified chain must contain this SPKI, as HPKP did (repeatable; wrapped curl pins "
+	  "the leaf only, s_client the certificates sent)" },
 	{ "tls-max", 0, OPTTAB_STR, 0, 0, NULL, "1.2 1.3", OFF(tls_max), NULL, "1.2|1.3",
 	  "highest TLS version offered" },
 	{ "bus", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(bus), NULL, "ENDPOINT",
