@@ -108,6 +108,39 @@ harness_strip(const json_t *ev)
 	return c;
 }
 
+/*
+ * Receive one whole message from sock without waiting: its first two frames into part[0..1]
+ * (both initialised here; the caller closes both), any more drained. *frames gets 1, 2, or 3
+ * for "more than two". Returns -1 (parts closed) when none was waiting.
+ */
+static int
+harness_recv(void *sock, zmq_msg_t part[2], int *frames)
+{
+	zmq_msg_t extra;
+	int more;
+
+	zmq_msg_init(&part[0]);
+	zmq_msg_init(&part[1]);
+	if (zmq_msg_recv(&part[0], sock, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&part[0]);
+		zmq_msg_close(&part[1]);
+		return -1;
+	}
+	*frames = 1;
+	more = zmq_msg_more(&part[0]);
+	if (more && zmq_msg_recv(&part[1], sock, 0) != -1) {
+		*frames = 2;
+		more = zmq_msg_more(&part[1]);
+	}
+	while (more) {		/* a third frame makes the message invalid; drain it */
+		zmq_msg_init(&extra);
+		more = zmq_msg_recv(&extra, sock, 0) != -1 && zmq_msg_more(&extra);
+		zmq_msg_close(&extra);
+		*frames = 3;
+	}
+	return 0;
+}
+
 /* A verdict the scorer can use: an object with a string flow and a boolean intercepted. */
 static int
 harness_verdict_ok(const json_t *v)
@@ -125,30 +158,14 @@ harness_verdict_ok(const json_t *v)
 static int
 harness_take(struct harness *h, struct harness_an *a)
 {
-	zmq_msg_t part[2], extra;
+	zmq_msg_t part[2];
 	char *why = NULL;
 	const char *src, *t;
 	json_t *ev;
-	int more, frames = 1;
+	int frames;
 
-	zmq_msg_init(&part[0]);
-	zmq_msg_init(&part[1]);
-	if (zmq_msg_recv(&part[0], a->in, ZMQ_DONTWAIT) == -1) {
-		zmq_msg_close(&part[0]);
-		zmq_msg_close(&part[1]);
+	if (harness_recv(a->in, part, &frames) == -1)
 		return -1;
-	}
-	more = zmq_msg_more(&part[0]);
-	if (more && zmq_msg_recv(&part[1], a->in, 0) != -1) {
-		frames = 2;
-		more = zmq_msg_more(&part[1]);
-	}
-	while (more) {
-		zmq_msg_init(&extra);
-		more = zmq_msg_recv(&extra, a->in, 0) != -1 && zmq_msg_more(&extra);
-		zmq_msg_close(&extra);
-		frames = 3;
-	}
 	ev = frames != 2 ? NULL : busmsg_parse(zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
 	    zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &why);
 	t = ev != NULL ? json_string_value(json_object_get(ev, "t")) : NULL;
@@ -216,29 +233,13 @@ harness_send(struct harness_an *a, zmq_msg_t part[2])
 static int
 harness_relay(struct harness *h)
 {
-	zmq_msg_t part[2], extra;
+	zmq_msg_t part[2];
 	const char *topic;
 	size_t tlen, i;
-	int more, frames = 1;
+	int frames;
 
-	zmq_msg_init(&part[0]);
-	zmq_msg_init(&part[1]);
-	if (zmq_msg_recv(&part[0], h->sub, ZMQ_DONTWAIT) == -1) {
-		zmq_msg_close(&part[0]);
-		zmq_msg_close(&part[1]);
+	if (harness_recv(h->sub, part, &frames) == -1)
 		return -1;
-	}
-	more = zmq_msg_more(&part[0]);
-	if (more && zmq_msg_recv(&part[1], h->sub, 0) != -1) {
-		frames = 2;
-		more = zmq_msg_more(&part[1]);
-	}
-	while (more) {		/* a third frame makes the message invalid; drain it */
-		zmq_msg_init(&extra);
-		more = zmq_msg_recv(&extra, h->sub, 0) != -1 && zmq_msg_more(&extra);
-		zmq_msg_close(&extra);
-		frames = 3;
-	}
 	__atomic_add_fetch(&h->received, 1, __ATOMIC_RELAXED);
 	if (frames != 2)
 		goto out;

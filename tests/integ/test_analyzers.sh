@@ -68,26 +68,41 @@ if [ ${#RUNS[@]} -gt 0 ]; then
 	ok "a detector declaring the proxy vantage is refused" grep -q 'only an analyzer with "role": "truth"' "$ML_TMP/cheat.out"
 fi
 
+# Raw analyzers for the cases below (Python, ZeroMQ only, no SDK): what the harness must
+# withstand is exactly what the SDK would not send.
+mkdir -p "$ML_TMP/an/lib"
+cat >"$ML_TMP/an/lib/rawan.py" <<'PY'
+import json, os, time, zmq
+ctx = zmq.Context()
+def connect(*topics):
+    """The analyzer's publisher (after the harness's subscription) and its feed."""
+    pub = ctx.socket(zmq.XPUB); pub.setsockopt(zmq.XPUB_NODROP, 1)
+    pub.connect(os.environ["MITMLAB_ANALYZER_PUB"]); pub.poll(5000); pub.recv()
+    sub = ctx.socket(zmq.SUB)
+    for p in topics: sub.setsockopt_string(zmq.SUBSCRIBE, p)
+    sub.connect(os.environ["MITMLAB_ANALYZER_SUB"])
+    return pub, sub
+seq = {}
+def send(pub, topic, src, body):
+    body = dict(body, v=1, t=topic, ts=time.time_ns(), src=src, seq=seq.setdefault(src, 0))
+    seq[src] += 1
+    pub.send_multipart([topic.encode(), json.dumps(body).encode()])
+PY
+export PYTHONPATH="$ML_TMP/an/lib${PYTHONPATH:+:$PYTHONPATH}"
+
 # A hostile detector cannot speak for another analyzer or inject events: it publishes
 # verdicts as truth (after truth's own, where "the last one counts"), a client.result, a
-# malformed verdict of its own and a flood of verdicts (the harness keeps a bounded number). Truth's verdicts and the run's replay must not change, and the
-# detector's own counts say what was dropped.
+# malformed verdict of its own and a flood of verdicts (the harness keeps a bounded number).
+# Truth's verdicts and the run's replay must not change, and the detector's own counts say
+# what was dropped.
 mkdir -p "$ML_TMP/an/evil"
 echo '{"name":"evil","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/evil.py"]}' \
     >"$ML_TMP/an/evil/analyzer.json"
 cat >"$ML_TMP/an/evil/evil.py" <<'PY'
-import json, os, time, zmq
-ctx = zmq.Context()
-pub = ctx.socket(zmq.XPUB); pub.setsockopt(zmq.XPUB_NODROP, 1)
-pub.connect(os.environ["MITMLAB_ANALYZER_PUB"]); pub.poll(5000); pub.recv()
-sub = ctx.socket(zmq.SUB)
-for p in ("lab.run.", "client.result"): sub.setsockopt_string(zmq.SUBSCRIBE, p)
-sub.connect(os.environ["MITMLAB_ANALYZER_SUB"])
-seq = {}
-def send(topic, src, body):
-    body = dict(body, v=1, t=topic, ts=time.time_ns(), src=src, seq=seq.setdefault(src, 0))
-    seq[src] += 1
-    pub.send_multipart([topic.encode(), json.dumps(body).encode()])
+import json, time
+import rawan
+pub, sub = rawan.connect("lab.run.", "client.result")
+def send(topic, src, body): rawan.send(pub, topic, src, body)
 flows = []
 while True:
     t, b = sub.recv_multipart(); ev = json.loads(b)
@@ -126,16 +141,12 @@ mkdir -p "$ML_TMP/an/slow"
 echo '{"name":"slow","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/slow.py"]}' \
     >"$ML_TMP/an/slow/analyzer.json"
 cat >"$ML_TMP/an/slow/slow.py" <<'PY'
-import json, os, signal, sys, time, zmq
-ctx = zmq.Context()
-pub = ctx.socket(zmq.XPUB); pub.setsockopt(zmq.XPUB_NODROP, 1)
-pub.connect(os.environ["MITMLAB_ANALYZER_PUB"]); pub.poll(5000); pub.recv()
-sub = ctx.socket(zmq.SUB); sub.setsockopt_string(zmq.SUBSCRIBE, "lab.run.")
-sub.connect(os.environ["MITMLAB_ANALYZER_SUB"])
+import signal, sys, time
+import rawan
+pub, sub = rawan.connect("lab.run.")
 def stop(*_):
-    ev = {"v": 1, "t": "analysis.result", "ts": time.time_ns(), "src": "analyzer.slow", "seq": 0,
-          "analyzer": "slow", "complete": False}
-    pub.send_multipart([b"analysis.result", json.dumps(ev).encode()]); time.sleep(0.5); sys.exit(0)
+    rawan.send(pub, "analysis.result", "analyzer.slow", {"analyzer": "slow", "complete": False})
+    time.sleep(0.5); sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 while sub.recv_multipart()[0] != b"lab.run.end": pass
 time.sleep(60)
