@@ -167,6 +167,10 @@ client_h1_feed(struct client_h1 *h, const unsigned char *p, size_t n)
 			} else {
 				if (h->linelen + 1 >= sizeof(h->line))
 					return client_h1_fail(h, "line longer than 8 KiB");
+				if ((h->state == CLIENT_H1_STATUS || h->state == CLIENT_H1_HEADERS ||
+				    h->state == CLIENT_H1_TRAILER) &&
+				    ++h->head_bytes > CLIENT_H1_MAX_HEAD)
+					return client_h1_fail(h, "response head over 256 KiB");
 				if (*p == '\0')
 					return client_h1_fail(h, "NUL in header");
 				h->line[h->linelen++] = (char)*p;

@@ -26,7 +26,12 @@ struct client_h1 {
 	char	error[128];
 	char	line[8192];
 	size_t	linelen;
+	size_t	head_bytes;		/* status, header and trailer lines so far */
 };
+
+/* What a response's head (interim responses and trailers included) may take, as Chromium
+ * allows (256 KiB); more is "malformed", like an endless header from a hostile server. */
+#define CLIENT_H1_MAX_HEAD	(256u * 1024)
 
 /* Format "GET path HTTP/1.1" with Host, User-Agent, Accept, Connection: close into buf;
  * returns the length or -1 when it does not fit. */

@@ -323,6 +323,26 @@ test_h1(void **state)
 	h1_both("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", -1, 0, 0, 0);
 	h1_both("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", -1, 0, 0, 0);
 	h1_both("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", -1, 0, 0, 1);
+	/* a head that never ends (a hostile server's endless header lines) is refused at
+	 * 256 KiB, whole or byte by byte; just under it is fine */
+	{
+		size_t i, n = 0, cap = CLIENT_H1_MAX_HEAD + 4096;
+		char *big = malloc(cap + 64);
+		assert_non_null(big);
+		n += (size_t)sprintf(big, "HTTP/1.1 200 OK\r\n");
+		for (i = 0; n + 1100 < CLIENT_H1_MAX_HEAD; i++)
+			n += (size_t)sprintf(big + n, "X-%06zu: %01000d\r\n", i, 0);
+		sprintf(big + n, "Content-Length: 0\r\n\r\n");
+		h1_both(big, 0, 200, 0, 0);
+		for (; n < cap; i++)
+			n += (size_t)sprintf(big + n, "X-%06zu: %01000d\r\n", i, 0);
+		big[n] = '\0';
+		h1_both(big, -1, 0, 0, 0);
+		client_h1_init(&h);
+		assert_int_equal(client_h1_feed(&h, (const unsigned char *)big, n), -1);
+		assert_non_null(strstr(h.error, "over 256 KiB"));
+		free(big);
+	}
 	client_h1_init(&h);
 	assert_int_equal(client_h1_eof(&h), -1);
 	assert_non_null(strstr(h.error, "empty reply"));
