@@ -470,12 +470,8 @@ bus_fwd_record(struct bus_fwd *f, const void *body, size_t len, const json_t *ev
 	free(dump);
 }
 
-/*
- * Receive one whole message without waiting: its first two frames into part[0..1] (both
- * initialised here, the caller closes both), the rest drained. *nframes gets 1, 2, or 3 for
- * "more than two". Returns -1 when no message was waiting.
- */
-static int
+/* Whole-message receive (bus.h). */
+int
 bus_recv2(void *sock, zmq_msg_t part[2], int *nframes)
 {
 	zmq_msg_t extra;

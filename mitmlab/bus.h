@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <zmq.h>
 
 #define BUS_SCHEMA_VERSION 1
 #define BUS_SNDHWM_DEFAULT 100000	/* events queued per publisher; env MITMLAB_BUS_HWM */
@@ -50,6 +51,12 @@ void bus_close(struct bus *b);
 /* A new event object {"v":BUS_SCHEMA_VERSION, "t":topic, "ts":now}; NULL if out of memory.
  * For events that go elsewhere too (a client's result lines, the forwarder's own stats). */
 json_t *bus_event(const char *topic);
+/*
+ * Receive one whole [topic, json] message from a ZeroMQ socket without waiting: its first two
+ * frames into part[0..1] (both initialised here; the caller closes both, also on -1), any
+ * more drained. *nframes gets 1, 2, or 3 for "more than two". Returns -1 when none was waiting.
+ */
+int bus_recv2(void *sock, zmq_msg_t part[2], int *nframes);
 /* bus_event for publishing on b, or NULL when b is NULL or disabled (nothing would carry it)
  * or out of memory: a publisher builds nothing when the component runs without a bus. */
 json_t *bus_prepare(const struct bus *b, const char *topic);

@@ -52,7 +52,7 @@ struct harness_an {
 	int	 status;		/* exit status, -1 while running */
 	int	 ready;			/* subscription seen on the private feed */
 	int	 result_seen;		/* atomic: analysis.result collected */
-	uint64_t events, dropped, missed, foreign, spoofed, excess, republish_dropped;
+	uint64_t events, dropped, missed, foreign, spoofed, excess, unrecorded;
 	json_t	*verdicts, *result;
 	uint64_t t_start, t_end;
 	char	 failure[256];		/* why it could not run, "" if none */
@@ -108,39 +108,6 @@ harness_strip(const json_t *ev)
 	return c;
 }
 
-/*
- * Receive one whole message from sock without waiting: its first two frames into part[0..1]
- * (both initialised here; the caller closes both), any more drained. *frames gets 1, 2, or 3
- * for "more than two". Returns -1 (parts closed) when none was waiting.
- */
-static int
-harness_recv(void *sock, zmq_msg_t part[2], int *frames)
-{
-	zmq_msg_t extra;
-	int more;
-
-	zmq_msg_init(&part[0]);
-	zmq_msg_init(&part[1]);
-	if (zmq_msg_recv(&part[0], sock, ZMQ_DONTWAIT) == -1) {
-		zmq_msg_close(&part[0]);
-		zmq_msg_close(&part[1]);
-		return -1;
-	}
-	*frames = 1;
-	more = zmq_msg_more(&part[0]);
-	if (more && zmq_msg_recv(&part[1], sock, 0) != -1) {
-		*frames = 2;
-		more = zmq_msg_more(&part[1]);
-	}
-	while (more) {		/* a third frame makes the message invalid; drain it */
-		zmq_msg_init(&extra);
-		more = zmq_msg_recv(&extra, sock, 0) != -1 && zmq_msg_more(&extra);
-		zmq_msg_close(&extra);
-		*frames = 3;
-	}
-	return 0;
-}
-
 /* A verdict the scorer can use: an object with a string flow and a boolean intercepted. */
 static int
 harness_verdict_ok(const json_t *v)
@@ -164,8 +131,11 @@ harness_take(struct harness *h, struct harness_an *a)
 	json_t *ev;
 	int frames;
 
-	if (harness_recv(a->in, part, &frames) == -1)
+	if (bus_recv2(a->in, part, &frames) == -1) {
+		zmq_msg_close(&part[0]);
+		zmq_msg_close(&part[1]);
 		return -1;
+	}
 	ev = frames != 2 ? NULL : busmsg_parse(zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
 	    zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), &why);
 	t = ev != NULL ? json_string_value(json_object_get(ev, "t")) : NULL;
@@ -191,7 +161,7 @@ harness_take(struct harness *h, struct harness_an *a)
 		}
 		if (zmq_msg_send(&part[0], h->pub, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1 ||
 		    zmq_msg_send(&part[1], h->pub, ZMQ_DONTWAIT) == -1)
-			a->republish_dropped++;
+			a->unrecorded++;	/* filed, but the recorder will not see it */
 	}
 	json_decref(ev);
 	free(why);
@@ -238,8 +208,11 @@ harness_relay(struct harness *h)
 	size_t tlen, i;
 	int frames;
 
-	if (harness_recv(h->sub, part, &frames) == -1)
+	if (bus_recv2(h->sub, part, &frames) == -1) {
+		zmq_msg_close(&part[0]);
+		zmq_msg_close(&part[1]);
 		return -1;
+	}
 	__atomic_add_fetch(&h->received, 1, __ATOMIC_RELAXED);
 	if (frames != 2)
 		goto out;
@@ -782,11 +755,11 @@ harness_write(struct harness *h, struct harness_an *a, char **cause)
 		return util_cause(cause, "out of memory");
 	if (a->result == NULL)
 		json_object_set_new(o, "result", json_null());
-	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_object_set_new(o, "delivery", json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "status", harness_status(a), "events", (json_int_t)a->events,
 	    "dropped", (json_int_t)a->dropped, "missed", (json_int_t)a->missed,
 	    "invalid", (json_int_t)a->foreign, "spoofed", (json_int_t)a->spoofed,
-	    "excess", (json_int_t)a->excess));
+	    "excess", (json_int_t)a->excess, "unrecorded", (json_int_t)a->unrecorded));
 	json_object_set_new(o, "meta", json_pack("{s:s, s:s, s:o, s:o, s:f, s:i, s:s, s:s}",
 	    "mode", h->mode, "run_dir", h->run_dir, "started_ns", harness_ns(a->t_start),
 	    "finished_ns", harness_ns(a->t_end),
