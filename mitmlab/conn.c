@@ -40,27 +40,33 @@ conn_phase_name(enum conn_phase p)
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
 
-/* REDIRECT: the client's own address when NAT changed its source port (ctlookup.h), so that
- * the flow id is the one the client and the network saw. */
-static void
-conn_origsrc(struct conn *c)
+/* REDIRECT with conntrack at hand: the original tuple in one lookup (ctlookup.h), the
+ * destination and, when NAT changed the client's source port, the client's own address, so
+ * that the flow id is the one the client and the network saw. 0 when conntrack answered. */
+static int
+conn_orig_ct(struct conn *c)
 {
 	struct conn_setup *s = c->setup;
-	struct sockaddr_storage local, orig;
+	struct sockaddr_storage local, src, dst;
 	socklen_t len = sizeof(local);
+	char was[UTIL_ADDRSTRLEN + 8], is[UTIL_ADDRSTRLEN + 8];
 
 	if (getsockname(c->cfd, (struct sockaddr *)&local, &len) == -1)
-		return;
+		return -1;
 	(void)util_sa_unmap(&local);
-	if (ctlookup_orig_src(c->w->ct, (struct sockaddr *)&local, (struct sockaddr *)&s->csa,
-	    &orig) == 1 && orig.ss_family == s->csa.ss_family &&
-	    memcmp(&orig, &s->csa, sizeof(orig)) != 0) {
-		char was[UTIL_ADDRSTRLEN + 8], is[UTIL_ADDRSTRLEN + 8];
+	if (ctlookup_orig(c->w->ct, (struct sockaddr *)&local, (struct sockaddr *)&s->csa, &src,
+	    &dst) != 1 || src.ss_family != s->csa.ss_family)
+		return -1;
+	if (memcmp(&src, &s->csa, sizeof(src)) != 0) {
 		log_debug("%s: NAT had changed the client's port; the client used %s",
 		    util_sa_str((struct sockaddr *)&s->csa, was, sizeof(was)),
-		    util_sa_str((struct sockaddr *)&orig, is, sizeof(is)));
-		memcpy(&s->csa, &orig, sizeof(orig));
+		    util_sa_str((struct sockaddr *)&src, is, sizeof(is)));
+		memcpy(&s->csa, &src, sizeof(src));
 	}
+	memcpy(&s->dsa, &dst, sizeof(dst));
+	s->dsalen = dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	return 0;
 }
 
 /* Original destination of an accepted socket (REDIRECT: conntrack; TPROXY: local address). The
@@ -73,6 +79,8 @@ conn_origdst(struct conn *c, int mode, char **cause)
 	socklen_t len = sizeof(s->dsa);
 	int r;
 
+	if (mode == CONFIG_MODE_REDIRECT && c->w->ct != NULL && conn_orig_ct(c) == 0)
+		return 0;
 	if (mode == CONFIG_MODE_TPROXY)
 		r = getsockname(c->cfd, (struct sockaddr *)&s->dsa, &len);
 	else if (s->csa.ss_family == AF_INET6)
@@ -85,9 +93,27 @@ conn_origdst(struct conn *c, int mode, char **cause)
 	if (util_sa_unmap(&s->dsa))
 		len = sizeof(struct sockaddr_in);
 	s->dsalen = len;
-	if (mode == CONFIG_MODE_REDIRECT && c->w->ct != NULL)
-		conn_origsrc(c);
 	return 0;
+}
+
+/* Whether the engine may dial dst: inside --allow-upstream, and not its own listener (a flow
+ * sent to the gateway itself, not diverted on its way to an origin, would loop back here).
+ * 0, or 1 with the reason in why. */
+static int
+conn_dst_refused(const struct proxy *px, const struct sockaddr *dst, char *why, size_t len)
+{
+	char host[UTIL_ADDRSTRLEN];
+	int port = util_sa_port(dst);
+
+	if (policy_allowed(px->pol, dst) && (port != px->listen_port || !util_sa_is_local(dst)))
+		return 0;
+	util_sa_host(dst, host, sizeof(host));
+	if (!policy_allowed(px->pol, dst))
+		snprintf(why, len, "destination %s outside --allow-upstream", host);
+	else
+		snprintf(why, len, "destination %s:%d is the engine's own listener (the flow was sent "
+		    "to the gateway, not diverted on its way to an origin)", host, port);
+	return 1;
 }
 
 /* Accept a client connection. */
@@ -138,21 +164,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 	snprintf(c->flow, sizeof(c->flow), "%s>%s", util_sa_str((struct sockaddr *)&s->csa, cs,
 	    sizeof(cs)),
 	    util_sa_str((struct sockaddr *)&s->dsa, ds, sizeof(ds)));
-	if (!policy_allowed(px->pol, (struct sockaddr *)&s->dsa)) {
-		util_sa_host((struct sockaddr *)&s->dsa, ds, sizeof(ds));
-		snprintf(s->why, sizeof(s->why), "destination %s outside --allow-upstream", ds);
-		log_warnx("%s: refused: %s", c->flow, s->why);
-		c->refused = c->decided = 1;
-		conn_publish_open(c);
-		conn_close(c, "refused", s->why);
-		return;
-	}
-	if (util_sa_host((struct sockaddr *)&s->dsa, ds, sizeof(ds)) == px->listen_port &&
-	    util_sa_is_local((struct sockaddr *)&s->dsa)) {
-		/* addressed to this listener, not diverted: dialling it would loop back here */
-		snprintf(s->why, sizeof(s->why), "destination %s:%d is the engine's own listener "
-		    "(the flow was sent to the gateway, not diverted on its way to an origin)", ds,
-		    px->listen_port);
+	if (conn_dst_refused(px, (struct sockaddr *)&s->dsa, s->why, sizeof(s->why))) {
 		log_warnx("%s: refused: %s", c->flow, s->why);
 		c->refused = c->decided = 1;
 		conn_publish_open(c);

@@ -23,7 +23,7 @@ struct ctlookup {
 	struct mnl_socket	*nl;
 	unsigned		 portid;
 	unsigned		 seq;
-	struct sockaddr_storage	 found;
+	struct sockaddr_storage	 src, dst;	/* of the last answer */
 	int			 got;
 };
 
@@ -59,32 +59,44 @@ ctlookup_close(struct ctlookup *ct)
 	free(ct);
 }
 
-/* The entry's original source. */
+/* One end of the entry's original tuple (addr and port attributes) into out; 0 if unset. */
+static int
+ctlookup_end(const struct nf_conntrack *c, int v6, int addr, int port,
+    struct sockaddr_storage *out)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (nfct_attr_is_set(c, addr) <= 0 || nfct_attr_is_set(c, port) <= 0)
+		return 0;
+	if (v6) {
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, nfct_get_attr(c, addr), 16);
+		in6->sin6_port = nfct_get_attr_u16(c, port);
+	} else {
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = nfct_get_attr_u32(c, addr);
+		in->sin_port = nfct_get_attr_u16(c, port);
+	}
+	return 1;
+}
+
+/* The entry's original tuple: the client as it sent, and the destination it chose. */
 static int
 ctlookup_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct ctlookup *ct = arg;
-	struct sockaddr_in *in = (struct sockaddr_in *)&ct->found;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ct->found;
 	struct nf_conntrack *c = nfct_new();
+	int v6;
 
 	if (c == NULL)
 		return MNL_CB_ERROR;
-	if (nfct_nlmsg_parse(nlh, c) == 0 && nfct_attr_is_set(c, ATTR_ORIG_PORT_SRC) > 0) {
-		memset(&ct->found, 0, sizeof(ct->found));
-		if (nfct_get_attr_u8(c, ATTR_L3PROTO) == AF_INET &&
-		    nfct_attr_is_set(c, ATTR_ORIG_IPV4_SRC) > 0) {
-			in->sin_family = AF_INET;
-			in->sin_addr.s_addr = nfct_get_attr_u32(c, ATTR_ORIG_IPV4_SRC);
-			in->sin_port = nfct_get_attr_u16(c, ATTR_ORIG_PORT_SRC);
-			ct->got = 1;
-		} else if (nfct_get_attr_u8(c, ATTR_L3PROTO) == AF_INET6 &&
-		    nfct_attr_is_set(c, ATTR_ORIG_IPV6_SRC) > 0) {
-			in6->sin6_family = AF_INET6;
-			memcpy(&in6->sin6_addr, nfct_get_attr(c, ATTR_ORIG_IPV6_SRC), 16);
-			in6->sin6_port = nfct_get_attr_u16(c, ATTR_ORIG_PORT_SRC);
-			ct->got = 1;
-		}
+	if (nfct_nlmsg_parse(nlh, c) == 0) {
+		v6 = nfct_get_attr_u8(c, ATTR_L3PROTO) == AF_INET6;
+		ct->got = ctlookup_end(c, v6, v6 ? ATTR_ORIG_IPV6_SRC : ATTR_ORIG_IPV4_SRC,
+		    ATTR_ORIG_PORT_SRC, &ct->src) && ctlookup_end(c, v6, v6 ? ATTR_ORIG_IPV6_DST :
+		    ATTR_ORIG_IPV4_DST, ATTR_ORIG_PORT_DST, &ct->dst);
 	}
 	nfct_destroy(c);
 	return MNL_CB_OK;
@@ -92,8 +104,8 @@ ctlookup_cb(const struct nlmsghdr *nlh, void *arg)
 
 /* Look the flow up by its reply tuple (what the engine's socket sees). */
 int
-ctlookup_orig_src(struct ctlookup *ct, const struct sockaddr *local, const struct sockaddr *peer,
-    struct sockaddr_storage *orig)
+ctlookup_orig(struct ctlookup *ct, const struct sockaddr *local, const struct sockaddr *peer,
+    struct sockaddr_storage *src, struct sockaddr_storage *dst)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	const struct sockaddr_in *l4 = (const struct sockaddr_in *)local;
@@ -154,6 +166,7 @@ ctlookup_orig_src(struct ctlookup *ct, const struct sockaddr *local, const struc
 		return errno == ENOENT ? 0 : -1;
 	if (!ct->got)
 		return 0;
-	memcpy(orig, &ct->found, sizeof(*orig));
+	memcpy(src, &ct->src, sizeof(*src));
+	memcpy(dst, &ct->dst, sizeof(*dst));
 	return 1;
 }

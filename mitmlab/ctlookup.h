@@ -8,7 +8,8 @@
  * the second one another source port. accept() then shows that port, not the client's, and the
  * flow id (CLIENTIP:CPORT>DSTIP:DPORT, the key that joins the engine's events to the client's
  * and the network's) no longer matches. SO_ORIGINAL_DST returns only the destination; the
- * conntrack entry found by the accepted socket's reply tuple also has the original source.
+ * conntrack entry found by the accepted socket's reply tuple has both, so one lookup serves
+ * for both (the engine asks SO_ORIGINAL_DST only when this one cannot answer).
  * One handle per worker thread.
  */
 #ifndef MITMLAB_CTLOOKUP_H
@@ -21,10 +22,11 @@ struct ctlookup;
 /* Open a conntrack netlink handle; NULL with *cause (no permission, no conntrack). */
 struct ctlookup *ctlookup_open(char **cause);
 void ctlookup_close(struct ctlookup *ct);
-/* The original source of the TCP flow whose reply tuple is local → peer (the accepted
- * socket's own address and its peer, same family, IPv4 or IPv6) into *orig. 1 when found,
- * 0 when conntrack has no such entry (not NATed here), -1 on a netlink error. */
-int ctlookup_orig_src(struct ctlookup *ct, const struct sockaddr *local,
-    const struct sockaddr *peer, struct sockaddr_storage *orig);
+/* The original tuple of the TCP flow whose reply tuple is local → peer (the accepted socket's
+ * own address and its peer, same family, IPv4 or IPv6): the client's address as it sent into
+ * *src, the destination it chose into *dst (what SO_ORIGINAL_DST gives). 1 when found, 0 when
+ * conntrack has no such entry, -1 on a netlink error. */
+int ctlookup_orig(struct ctlookup *ct, const struct sockaddr *local,
+    const struct sockaddr *peer, struct sockaddr_storage *src, struct sockaddr_storage *dst);
 
 #endif

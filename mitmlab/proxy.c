@@ -124,8 +124,7 @@ proxy_listen_socket(const struct config *cfg, int *port, char **cause)
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 1024) == -1)
 		goto fail;
-	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
+	*port = util_sa_port((struct sockaddr *)&ss);
 	return fd;
 fail:
 	util_cause(cause, "--listen %s: %s", cfg->listen, strerror(errno));

@@ -175,6 +175,17 @@ util_mkdirs(const char *path, mode_t mode, char **cause)
 	return 0;
 }
 
+/* Port of a sockaddr (0 if neither IPv4 nor IPv6). */
+int
+util_sa_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	return 0;
+}
+
 /* Address text and port of a sockaddr. */
 int
 util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen)

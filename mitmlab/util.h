@@ -29,6 +29,8 @@ int util_write_file(const char *path, const void *buf, size_t len, mode_t mode, 
 int util_mkdirs(const char *path, mode_t mode, char **cause);
 /* Format an IPv4/IPv6 sockaddr as "ip" into host (UTIL_ADDRSTRLEN) and return the port. */
 int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
+/* The port of an IPv4/IPv6 sockaddr (0 otherwise). */
+int util_sa_port(const struct sockaddr *sa);
 /* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, what a [::] socket sees of an IPv4 peer) becomes
  * the IPv4 address with the same port; 1 if it was one, 0 if ss is left as it was. */
 int util_sa_unmap(struct sockaddr_storage *ss);
