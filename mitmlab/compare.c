@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -264,7 +263,8 @@ int
 compare_run(const struct compare_opts *o0, char **cause)
 {
 	struct compare_opts o = *o0;
-	char **found = NULL, path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	char **found = NULL, path[PATH_MAX + 32], *text = NULL, *csvbuf = NULL;
+	size_t csvlen = 0;
 	const char *const *dets = o.detectors;
 	size_t ndet = o.ndet, i;
 	int nfound = 0, rc = -1;
@@ -318,19 +318,17 @@ compare_run(const struct compare_opts *o0, char **cause)
 	}
 	doc = json_pack("{s:i, s:O, s:O, s:O}", "v", 1, "runs", runs, "rows", rows,
 	    "baseline_fpr", bfpr);
-	/* both files are written whole under a temporary name and then renamed: a reader never
-	 * sees half of one, nor an earlier comparison's beside this one's */
+	/* both files are made whole in memory and written by util_write_file (a temporary name,
+	 * then rename): a reader never sees half of one, nor an earlier comparison's beside it */
 	snprintf(path, sizeof(path), "%.4000s/compare.json", o.out_dir);
-	snprintf(tmp, sizeof(tmp), "%.4000s/.compare.json.tmp", o.out_dir);
-	if (doc == NULL || json_dump_file(doc, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
-	    rename(tmp, path) != 0) {
-		unlink(tmp);
-		util_cause(cause, "%s: cannot write", path);
+	if (doc == NULL || (text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL) {
+		util_cause(cause, "%s: out of memory", path);
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%.4000s/.compare.csv.tmp", o.out_dir);
-	if ((csv = fopen(tmp, "w")) == NULL) {
-		util_cause(cause, "%s: %s", tmp, strerror(errno));
+	if (util_write_file(path, text, strlen(text), 0644, cause) == -1)
+		goto out;
+	if ((csv = open_memstream(&csvbuf, &csvlen)) == NULL) {
+		util_cause(cause, "compare.csv: %s", strerror(errno));
 		goto out;
 	}
 	fprintf(csv, "detector,run,scenario,status,flows,positives,tp,fp,tn,fn,unmatched,"
@@ -341,21 +339,27 @@ compare_run(const struct compare_opts *o0, char **cause)
 		    "TTD(ms)", "status");
 	json_array_foreach(rows, i, row)
 		compare_emit(row, csv, o.quiet);
+	if (fclose(csv) != 0) {
+		csv = NULL;
+		util_cause(cause, "compare.csv: out of memory");
+		goto out;
+	}
+	csv = NULL;
+	snprintf(path, sizeof(path), "%.4000s/compare.csv", o.out_dir);
+	if (util_write_file(path, csvbuf, csvlen, 0644, cause) == -1)
+		goto out;
 	if (!o.quiet) {
 		json_object_foreach(bfpr, k, b)
 			printf("baseline false-positive rate of %s: %s\n", k, json_is_number(b) ?
 			    (snprintf(path, sizeof(path), "%.4f", json_number_value(b)), path) : "-");
 		printf("wrote %s/compare.json and compare.csv\n", o.out_dir);
 	}
-	snprintf(path, sizeof(path), "%.4000s/compare.csv", o.out_dir);
-	rc = fclose(csv) == 0 && rename(tmp, path) == 0 ? 0 :
-	    util_cause(cause, "%s: write failed", path);
-	csv = NULL;
-	if (rc != 0)
-		unlink(tmp);
+	rc = 0;
 out:
 	if (csv != NULL)
 		fclose(csv);
+	free(csvbuf);
+	free(text);
 	for (i = 0; i < (size_t)(nfound > 0 ? nfound : 0); i++)
 		free(found[i]);
 	free(found);

@@ -214,7 +214,7 @@ rows=list(csv.DictReader(open('$ML_TMP/cmp3/compare.csv')))
 print('       runs', runs, 'csv runs', [r['run'] for r in rows])
 ok = runs==['$b','$b-2','comma,run'] and [r['run'] for r in rows]==runs and \
     all(os.path.isfile('$ML_TMP/cmp3/results/%s/truth.json' % r) for r in runs) and \
-    not [f for f in os.listdir('$ML_TMP/cmp3') if f.startswith('.')]
+    not [f for f in os.listdir('$ML_TMP/cmp3') if '.tmp' in f]
 sys.exit(0 if ok else 1)"
 	if [ ${#RUNS[@]} -gt 1 ]; then
 		ok "kz-2019: tshark-ja3 finds intercepted flows (recall > 0)" python3 -c "
