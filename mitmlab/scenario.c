@@ -754,6 +754,17 @@ scenario_check_gateway(struct scenario *s, char **cause)
 	return 0;
 }
 
+/* A name that becomes part of a namespace's (and a command line's word): an identifier. */
+static int
+scenario_ident(const struct scenario *s, char **cause, const char *path, const char *what,
+    const char *name)
+{
+	if (util_ident_ok(name))
+		return 0;
+	return scenario_err(s, cause, path, "%s name \"%s\": use lower-case letters, digits and "
+	    "'-' (not first)", what, name);
+}
+
 /* Meaning checks after the schema. */
 static int
 scenario_check(struct scenario *s, char **cause)
@@ -761,9 +772,8 @@ scenario_check(struct scenario *s, char **cause)
 	char path[128];
 	unsigned i, j, k;
 
-	if (!util_ident_ok(s->name))
-		return scenario_err(s, cause, "name", "scenario name \"%s\": use lower-case "
-		    "letters, digits and '-' (not first)", s->name);
+	if (scenario_ident(s, cause, "name", "scenario", s->name) == -1)
+		return -1;
 	if (scenario_choice(s, cause, "national_ca", s->national_ca, "national CA profile",
 	    pki_profile_names()) == -1 ||
 	    scenario_choice(s, cause, "web_key", s->web_key, "key type", "ecdsa rsa") == -1)
@@ -781,9 +791,8 @@ scenario_check(struct scenario *s, char **cause)
 		if (scenario_choice(s, cause, path, o->side, "side", "inside outside") == -1)
 			return -1;
 		snprintf(path, sizeof(path), "origins[%u].name", i);
-		if (!util_ident_ok(o->name))	/* it becomes part of a namespace's name */
-			return scenario_err(s, cause, path, "origin name \"%s\": use lower-case "
-			    "letters, digits and '-' (not first)", o->name);
+		if (scenario_ident(s, cause, path, "origin", o->name) == -1)
+			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(s->origins[j].name, o->name) == 0)
 				return scenario_err(s, cause, path, "origin name \"%s\" used twice", o->name);
@@ -813,9 +822,8 @@ scenario_check(struct scenario *s, char **cause)
 	}
 	for (i = 0; i < s->clients_count; i++) {
 		snprintf(path, sizeof(path), "clients[%u].name", i);
-		if (!util_ident_ok(s->clients[i].name))
-			return scenario_err(s, cause, path, "client name \"%s\": use lower-case "
-			    "letters, digits and '-' (not first)", s->clients[i].name);
+		if (scenario_ident(s, cause, path, "client", s->clients[i].name) == -1)
+			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(s->clients[j].name, s->clients[i].name) == 0)
 				return scenario_err(s, cause, path, "client name \"%s\" used twice",
