@@ -79,12 +79,25 @@ test_zombie(void **state)
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 }
 
+/* With *name set to value, lab_plan refuses, saying want; *name is restored. */
+static void
+plan_refuses(const struct scenario *s, char **name, char *value, const char *want)
+{
+	char *saved = *name, *cause = NULL;
+
+	*name = value;
+	assert_null(lab_plan(s, "t1", &cause));
+	assert_non_null(strstr(cause, want));
+	free(cause);
+	*name = saved;
+}
+
 /* lab_plan: every name it puts into a command is one identifier. */
 static void
 test_plan_names(void **state)
 {
 	static char hostile[] = "x -n ../../proc/1/ns/net", dash[] = "-n";
-	char *cause = NULL, *saved;
+	char *cause = NULL;
 	struct scenario *s = scenario_load("scenarios/baseline.yaml", &cause);
 	struct lab *lab;
 	size_t i;
@@ -96,20 +109,9 @@ test_plan_names(void **state)
 	for (i = 0; i < lab->n_nodes; i++)
 		assert_null(strpbrk(lab->nodes[i].ns, " /\t"));
 	lab_free(lab);
-	saved = s->origins[0].name;
-	s->origins[0].name = hostile;
-	assert_null(lab_plan(s, "t1", &cause));
-	assert_non_null(strstr(cause, "origin name \"x -n ../../proc/1/ns/net\" is not a lab identifier"));
-	free(cause);
-	cause = NULL;
-	s->origins[0].name = saved;
-	saved = s->clients[0].name;
-	s->clients[0].name = dash;
-	assert_null(lab_plan(s, "t1", &cause));
-	assert_non_null(strstr(cause, "client name \"-n\""));
-	free(cause);
-	cause = NULL;
-	s->clients[0].name = saved;
+	plan_refuses(s, &s->origins[0].name, hostile,
+	    "origin name \"x -n ../../proc/1/ns/net\" is not a lab identifier");
+	plan_refuses(s, &s->clients[0].name, dash, "client name \"-n\"");
 	assert_null(lab_plan(s, "t 1", &cause));
 	assert_non_null(strstr(cause, "lab id"));
 	free(cause);
