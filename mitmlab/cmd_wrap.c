@@ -99,10 +99,9 @@ cmd_wrap_add_pin(struct cmd_wrap_cfg *c, const char *s, char **cause)
 
 	if (c->npins == CMD_WRAP_MAX_PINS)
 		return util_cause(cause, "at most %d --pin options", CMD_WRAP_MAX_PINS);
-	if (eq != NULL && strncmp(eq + 1, "sha256//", 8) == 0)
-		b64 = eq + 9;
-	else if (eq != NULL && strncmp(eq + 1, "sha256/", 7) == 0)
-		b64 = eq + 8;
+	/* by length, not by the second '/': base64 may itself begin with '/' */
+	if (eq != NULL && strncmp(eq + 1, "sha256/", 7) == 0)
+		b64 = strlen(eq + 8) == 45 && eq[8] == '/' ? eq + 9 : eq + 8;
 	if (eq == NULL || eq == s || (size_t)(eq - s) >= CLIENT_URL_HOSTMAX || b64 == NULL ||
 	    strlen(b64) != 44 || strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789+/=") != 44)

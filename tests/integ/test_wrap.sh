@@ -98,6 +98,9 @@ for tool in curl openssl; do
 	ok "$tool: the leaf's pin as sha256//B64 is ok" pin_is $tool "sha256//$LEAFPIN" ok
 	ok "$tool: the leaf's pin as sha256/B64 is ok" pin_is $tool "sha256/$LEAFPIN" ok
 	ok "$tool: another key's pin is pin-mismatch" pin_is $tool "sha256/$OTHERPIN" pin-mismatch
+	# base64 may begin with '/': sha256/ + "/AA…=" is Chromium's form, not curl's
+	ok "$tool: a sha256/ pin whose base64 begins with '/' is read as one" \
+	    pin_is $tool "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" pin-mismatch
 done
 
 # Plain http:// (curl only) against a `mitmlab origin` with --http-port: a 200 is ok, a 302 is
