@@ -18,6 +18,7 @@
 
 #include "bus.h"
 #include "client_stats.h"
+#include "client_trust.h"
 #include "log.h"
 #include "util.h"
 #include "wrap.h"
@@ -96,6 +97,7 @@ static int
 cmd_wrap_add_pin(struct cmd_wrap_cfg *c, const char *s, char **cause)
 {
 	const char *eq = strchr(s, '='), *b64 = NULL;
+	unsigned char raw[32];
 
 	if (c->npins == CMD_WRAP_MAX_PINS)
 		return util_cause(cause, "at most %d --pin options", CMD_WRAP_MAX_PINS);
@@ -103,8 +105,7 @@ cmd_wrap_add_pin(struct cmd_wrap_cfg *c, const char *s, char **cause)
 	if (eq != NULL && strncmp(eq + 1, "sha256/", 7) == 0)
 		b64 = strlen(eq + 8) == 45 && eq[8] == '/' ? eq + 9 : eq + 8;
 	if (eq == NULL || eq == s || (size_t)(eq - s) >= CLIENT_URL_HOSTMAX || b64 == NULL ||
-	    strlen(b64) != 44 || strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/=") != 44)
+	    strlen(b64) != 44 || client_trust_parse_hash(b64, raw) == -1)
 		return util_cause(cause, "--pin \"%s\": expected HOST=sha256//BASE64 or "
 		    "HOST=sha256/BASE64 (44 base64 characters)", s);
 	snprintf(c->pins[c->npins].host, CLIENT_URL_HOSTMAX, "%.*s", (int)(eq - s), s);
