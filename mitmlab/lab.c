@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +28,9 @@
 #include "proc.h"
 #include "util.h"
 
-/* Format a command line and run it (proc_run: no shell, stderr into the cause). */
-static int __attribute__((format(printf, 2, 3)))
-lab_x(char **cause, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return proc_run(cmd, cause);
-}
+/* Run one system command given as its words, without a shell: a name is always one word,
+ * whatever it holds (proc_runv). */
+#define lab_cmd(cause, ...) proc_runv((const char *const[]){ __VA_ARGS__, NULL }, (cause))
 
 /* Append a node to the plan. */
 static struct lab_node *
@@ -348,11 +338,13 @@ lab_entry_node(const struct lab_entry *e, const char *name)
 static int
 lab_make_ns(const struct lab_node *n, char **cause)
 {
-	if (lab_x(cause, "ip -n %s link set lo up", n->ns) == -1)
+	if (lab_cmd(cause, "ip", "-n", n->ns, "link", "set", "lo", "up") == -1)
 		return -1;
 	if (n->role == LAB_ROUTER || n->role == LAB_GATEWAY) {
-		if (lab_x(cause, "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1", n->ns) == -1 ||
-		    lab_x(cause, "ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=0", n->ns) == -1)
+		if (lab_cmd(cause, "ip", "netns", "exec", n->ns, "sysctl", "-qw",
+		    "net.ipv4.ip_forward=1") == -1 ||
+		    lab_cmd(cause, "ip", "netns", "exec", n->ns, "sysctl", "-qw",
+		    "net.ipv4.conf.all.rp_filter=0") == -1)
 			return -1;
 	}
 	return 0;
@@ -363,12 +355,12 @@ static int
 lab_veth(const char *ns_a, const char *if_a, const char *addr_a, const char *ns_b,
     const char *if_b, const char *addr_b, char **cause)
 {
-	if (lab_x(cause, "ip link add %s netns %s type veth peer name %s netns %s", if_a, ns_a,
-	    if_b, ns_b) == -1 ||
-	    lab_x(cause, "ip -n %s addr add %s dev %s", ns_a, addr_a, if_a) == -1 ||
-	    lab_x(cause, "ip -n %s addr add %s dev %s", ns_b, addr_b, if_b) == -1 ||
-	    lab_x(cause, "ip -n %s link set %s up", ns_a, if_a) == -1 ||
-	    lab_x(cause, "ip -n %s link set %s up", ns_b, if_b) == -1)
+	if (lab_cmd(cause, "ip", "link", "add", if_a, "netns", ns_a, "type", "veth", "peer", "name",
+	    if_b, "netns", ns_b) == -1 ||
+	    lab_cmd(cause, "ip", "-n", ns_a, "addr", "add", addr_a, "dev", if_a) == -1 ||
+	    lab_cmd(cause, "ip", "-n", ns_b, "addr", "add", addr_b, "dev", if_b) == -1 ||
+	    lab_cmd(cause, "ip", "-n", ns_a, "link", "set", if_a, "up") == -1 ||
+	    lab_cmd(cause, "ip", "-n", ns_b, "link", "set", if_b, "up") == -1)
 		return -1;
 	return 0;
 }
@@ -380,17 +372,24 @@ lab_chain_routes(struct lab *lab, size_t i, char **cause)
 {
 	const char *ns = lab->nodes[i].ns;
 	size_t j, last = lab->n_chain - 1;
+	char prev[40], next[40], net[40];
 
-	if (i > 0 && lab_x(cause, "ip -n %s route add 10.1.0.0/16 via 10.255.%zu.1", ns, i - 1) == -1)
+	/* the link before node i is 10.255.(i-1).0/24 (i-1 at .1, i at .2), the one after it
+	 * 10.255.i.0/24 (i at .1, i+1 at .2) */
+	snprintf(prev, sizeof(prev), "10.255.%zu.1", i > 0 ? i - 1 : 0);
+	snprintf(next, sizeof(next), "10.255.%zu.2", i);
+	if (i > 0 && lab_cmd(cause, "ip", "-n", ns, "route", "add", "10.1.0.0/16", "via",
+	    prev) == -1)
 		return -1;
-	if (i < last && lab_x(cause, "ip -n %s route add 10.2.0.0/16 via 10.255.%zu.2", ns, i) == -1)
+	if (i < last && lab_cmd(cause, "ip", "-n", ns, "route", "add", "10.2.0.0/16", "via",
+	    next) == -1)
 		return -1;
 	for (j = 0; j < last; j++) {
-		if (j + 1 < i && lab_x(cause, "ip -n %s route add 10.255.%zu.0/24 via 10.255.%zu.1",
-		    ns, j, i - 1) == -1)
+		snprintf(net, sizeof(net), "10.255.%zu.0/24", j);
+		if (j + 1 < i && lab_cmd(cause, "ip", "-n", ns, "route", "add", net, "via",
+		    prev) == -1)
 			return -1;
-		if (j > i && lab_x(cause, "ip -n %s route add 10.255.%zu.0/24 via 10.255.%zu.2",
-		    ns, j, i) == -1)
+		if (j > i && lab_cmd(cause, "ip", "-n", ns, "route", "add", net, "via", next) == -1)
 			return -1;
 	}
 	return 0;
@@ -471,7 +470,7 @@ lab_up(struct lab *lab, const struct scenario *s, char **cause)
 	for (i = 0; i < lab->n_nodes; i++) {
 		/* made before its first command: a name that already existed fails `ip netns
 		 * add`, and then is not ours to remove */
-		if (lab_x(cause, "ip netns add %s", lab->nodes[i].ns) == -1)
+		if (lab_cmd(cause, "ip", "netns", "add", lab->nodes[i].ns) == -1)
 			goto fail;
 		lab->nodes[i].made = 1;
 		if (lab_make_ns(&lab->nodes[i], cause) == -1)
@@ -495,7 +494,8 @@ lab_up(struct lab *lab, const struct scenario *s, char **cause)
 		snprintf(a, sizeof(a), "%s/24", gwaddr);
 		snprintf(b, sizeof(b), "%s/24", n->addr);
 		if (lab_veth(edge->ns, ifa, a, n->ns, "eth0", b, cause) == -1 ||
-		    lab_x(cause, "ip -n %s route add 10.0.0.0/8 via %s", n->ns, gwaddr) == -1)
+		    lab_cmd(cause, "ip", "-n", n->ns, "route", "add", "10.0.0.0/8", "via",
+		    gwaddr) == -1)
 			goto fail;
 	}
 	for (i = 0; i < lab->n_nodes; i++)
@@ -515,20 +515,30 @@ int
 lab_divert(struct lab *lab, const char *mode, char **cause)
 {
 	const char *ns = lab->nodes[lab->gw].ns;
+	const char *in_ns[] = { "ip", "netns", "exec", ns, NULL };
+	char port[16];
 
+	snprintf(port, sizeof(port), "%d", LAB_PROXY_PORT);
 	if (strcmp(mode, "tproxy") == 0) {
-		if (lab_x(cause, "ip netns exec %s iptables -t mangle -N MITMLAB_DIVERT", ns) == -1 ||
-		    lab_x(cause, "ip netns exec %s iptables -t mangle -A MITMLAB_DIVERT -j MARK --set-mark 1", ns) == -1 ||
-		    lab_x(cause, "ip netns exec %s iptables -t mangle -A MITMLAB_DIVERT -j ACCEPT", ns) == -1 ||
-		    lab_x(cause, "ip netns exec %s iptables -t mangle -A PREROUTING -p tcp -m socket --transparent -j MITMLAB_DIVERT", ns) == -1 ||
-		    lab_x(cause, "ip netns exec %s iptables -t mangle -A PREROUTING -p tcp --dport 443 -j TPROXY --tproxy-mark 0x1/0x1 --on-port %d", ns, LAB_PROXY_PORT) == -1 ||
-		    lab_x(cause, "ip -n %s rule add fwmark 1 lookup 100", ns) == -1 ||
-		    lab_x(cause, "ip -n %s route add local 0.0.0.0/0 dev lo table 100", ns) == -1)
+		/* every word below but ns and port is a constant of ours */
+		if (proc_run_after(in_ns, "iptables -t mangle -N MITMLAB_DIVERT", cause) == -1 ||
+		    proc_run_after(in_ns, "iptables -t mangle -A MITMLAB_DIVERT -j MARK --set-mark 1",
+		    cause) == -1 ||
+		    proc_run_after(in_ns, "iptables -t mangle -A MITMLAB_DIVERT -j ACCEPT",
+		    cause) == -1 ||
+		    proc_run_after(in_ns, "iptables -t mangle -A PREROUTING -p tcp -m socket "
+		    "--transparent -j MITMLAB_DIVERT", cause) == -1 ||
+		    lab_cmd(cause, "ip", "netns", "exec", ns, "iptables", "-t", "mangle", "-A",
+		    "PREROUTING", "-p", "tcp", "--dport", "443", "-j", "TPROXY", "--tproxy-mark",
+		    "0x1/0x1", "--on-port", port) == -1 ||
+		    lab_cmd(cause, "ip", "-n", ns, "rule", "add", "fwmark", "1", "lookup", "100") == -1 ||
+		    lab_cmd(cause, "ip", "-n", ns, "route", "add", "local", "0.0.0.0/0", "dev", "lo",
+		    "table", "100") == -1)
 			return -1;
 		return 0;
 	}
-	return lab_x(cause, "ip netns exec %s iptables -t nat -A PREROUTING -p tcp --dport 443 "
-	    "-j REDIRECT --to-ports %d", ns, LAB_PROXY_PORT);
+	return lab_cmd(cause, "ip", "netns", "exec", ns, "iptables", "-t", "nat", "-A", "PREROUTING",
+	    "-p", "tcp", "--dport", "443", "-j", "REDIRECT", "--to-ports", port);
 }
 
 /* Remove one namespace and its /etc/netns directory. */
@@ -539,7 +549,7 @@ lab_remove_ns(const char *ns)
 	char path[256];
 	size_t i;
 
-	lab_x(NULL, "ip netns del %s", ns);
+	lab_cmd(NULL, "ip", "netns", "del", ns);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "/etc/netns/%s/%s", ns, files[i]);
 		unlink(path);

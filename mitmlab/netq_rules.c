@@ -105,17 +105,13 @@ netq_rules_commands(const struct netq_conf *c, int install, char cmds[][NETQ_RUL
 	return (int)n;
 }
 
-/* Run one command in ns (NULL: here) through proc_run. */
+/* Run one command in ns (NULL: here); the namespace's name is passed as one word. */
 static int
 netq_rules_exec(const char *ns, const char *cmd, char **cause)
 {
-	char line[NETQ_RULES_CMDLEN + 128];
-	int n = ns != NULL ? snprintf(line, sizeof(line), "ip netns exec %s %s", ns, cmd) :
-	    snprintf(line, sizeof(line), "%s", cmd);
+	const char *in_ns[] = { "ip", "netns", "exec", ns, NULL };
 
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return util_cause(cause, "command too long: %.60s", cmd);
-	return proc_run(line, cause);
+	return proc_run_after(ns != NULL ? in_ns : NULL, cmd, cause);
 }
 
 /* Install. */
