@@ -2,7 +2,7 @@
 /*
  * origin_tls — per-site SSL_CTX construction and SNI / local-address dispatch for
  * `mitmlab origin`. Each SSL_CTX carries its struct origin_site as app data, so every callback
- * (ALPN selection, servername, key log) finds its site without a lookup table. Sockets and
+ * (ALPN selection, client hello, servername, key log) finds its site without a lookup table. Sockets and
  * HTTP are origin_conn's business.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "log.h"
 #include "origin_install.h"
 #include "origin_tls.h"
+#include "tlspeek.h"
 #include "util.h"
 
 struct origin_tls {
@@ -141,22 +142,17 @@ origin_tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* Servername: switch to the SNI's site if the connection code started on another one. An
- * unknown name keeps the current site (a server with one certificate answers anyway). */
+/* Move ssl to site's SSL_CTX. SSL_set_SSL_CTX swaps certificates only; copy the rest of the
+ * site's policy. */
 static int
-origin_tls_sni_cb(SSL *ssl, int *al, void *arg)
+origin_tls_use_site(SSL *ssl, const struct origin_site *site)
 {
-	struct origin_tls *tls = arg;
-	const struct origin_site *site;
 	STACK_OF(X509_NAME) *cas;
 
-	(void)al;
-	site = origin_tls_by_name(tls, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
 	if (site == NULL || site->ctx == SSL_get_SSL_CTX(ssl))
-		return SSL_TLSEXT_ERR_OK;
-	/* SSL_set_SSL_CTX swaps certificates only; copy the rest of the site's policy. */
+		return 0;
 	if (SSL_set_SSL_CTX(ssl, site->ctx) == NULL)
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
+		return -1;
 	SSL_set_verify(ssl, SSL_CTX_get_verify_mode(site->ctx), NULL);
 	SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(site->ctx));
 	SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(site->ctx));
@@ -166,6 +162,44 @@ origin_tls_sni_cb(SSL *ssl, int *al, void *arg)
 		SSL_set_cipher_list(ssl, site->conf->ciphers);
 	if (site->conf->ciphersuites != NULL)
 		SSL_set_ciphersuites(ssl, site->conf->ciphersuites);
+	return 0;
+}
+
+/* ClientHello: switch to the SNI's site before OpenSSL picks the protocol version, so that
+ * site's tls_min and tls_max hold. The connection code starts on the site its own peek of
+ * the hello named, and this finds it already there; it matters when the peek could not read
+ * the hello (over TLSPEEK_MAX_BYTES). An unknown or malformed name keeps the current site
+ * (OpenSSL's own parser judges a malformed extension). */
+static int
+origin_tls_hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct origin_tls *tls = arg;
+	const unsigned char *p;
+	size_t len;
+	char sni[256];
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) != 1 ||
+	    tlspeek_sni_ext(p, len, sni, NULL) != 1)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (origin_tls_use_site(ssl, origin_tls_by_name(tls, sni)) == -1) {
+		*al = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Servername: the same switch by the name OpenSSL parsed (a no-op after origin_tls_hello_cb);
+ * answering it acknowledges the name. An unknown name keeps the current site (a server with
+ * one certificate answers anyway). */
+static int
+origin_tls_sni_cb(SSL *ssl, int *al, void *arg)
+{
+	struct origin_tls *tls = arg;
+
+	(void)al;
+	if (origin_tls_use_site(ssl, origin_tls_by_name(tls, SSL_get_servername(ssl,
+	    TLSEXT_NAMETYPE_host_name))) == -1)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	return SSL_TLSEXT_ERR_OK;
 }
 
@@ -291,6 +325,7 @@ origin_tls_site(struct origin_tls *tls, struct origin_site *site, char **cause)
 		site->alpn_len += (unsigned int)l;
 	}
 	SSL_CTX_set_alpn_select_cb(ctx, origin_tls_alpn_cb, NULL);
+	SSL_CTX_set_client_hello_cb(ctx, origin_tls_hello_cb, tls);
 	SSL_CTX_set_tlsext_servername_callback(ctx, origin_tls_sni_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, tls);
 	if (tls->keylog != NULL)

@@ -237,6 +237,29 @@ tlspeek_ext_sni(struct tlspeek_rd *r, size_t end, struct tlspeek_hello *h)
 	return 0;
 }
 
+/* The host_name of a server_name extension's body on its own (see tlspeek.h). */
+int
+tlspeek_sni_ext(const uint8_t *p, size_t len, char sni[256], char **cause)
+{
+	struct tlspeek_rd r = { .buf = p, .len = len, .avail = len, .rec_end = len,
+	    .cause = cause };
+	struct tlspeek_hello h;
+
+	_Static_assert(sizeof h.sni == 256, "tlspeek_sni_ext's buffer is the hello's");
+	if (len > TLSPEEK_MAX_BYTES)
+		return util_cause(cause, "server_name extension is %zu bytes", len);
+	h.has_sni = 0;
+	if (tlspeek_ext_sni(&r, len, &h) == -1) {
+		if (r.st == TLSPEEK_NEED_MORE)	/* a length past the body's end */
+			return util_cause(cause, "server_name extension is truncated");
+		return -1;
+	}
+	if (!h.has_sni)
+		return 0;
+	memcpy(sni, h.sni, sizeof h.sni);
+	return 1;
+}
+
 /* application_layer_protocol_negotiation (RFC 7301 3.1): keep the wire list, no empty names. */
 static int
 tlspeek_ext_alpn(struct tlspeek_rd *r, size_t end, struct tlspeek_hello *h)

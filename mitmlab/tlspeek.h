@@ -61,6 +61,11 @@ struct tlspeek_hello {
  * (may be NULL; caller frees) says why. NEED_MORE sets no cause and allocates nothing. */
 enum tlspeek_status tlspeek_parse(const uint8_t *buf, size_t len, struct tlspeek_hello *out,
     char **cause);
+/* The host_name of one server_name extension's body (p, len: what follows the extension's
+ * type and length), parsed as tlspeek_parse does: 1 with the name in sni, 0 when the list has
+ * no host_name, -1 with *cause (may be NULL) when malformed. For a hello OpenSSL already
+ * holds (SSL_client_hello_get0_ext). */
+int tlspeek_sni_ext(const uint8_t *p, size_t len, char sni[256], char **cause);
 /* Non-zero for the RFC 8701 GREASE values (0x0a0a, 0x1a1a, ... 0xfafa). */
 int tlspeek_is_grease(uint16_t v);
 /* The JA3 string "SSLVersion,Ciphers,Extensions,Curves,PointFormats" (GREASE dropped) into

@@ -3,7 +3,8 @@
  * fuzz_tlspeek — libFuzzer harness for the ClientHello parser: parse the input and, when it is a
  * complete hello, compute JA3, JA4 and every ALPN name, checking the invariants callers rely on
  * (consumed within the input, NUL-terminated SNI, fixed-size JA4), and the upstream session
- * key the engine derives from a mirrored hello (upstream_resume_key). Seeds: real hellos from
+ * key the engine derives from a mirrored hello (upstream_resume_key); and the input read as a
+ * lone server_name extension body (tlspeek_sni_ext, the origin's client-hello callback). Seeds: real hellos from
  * tests/fixtures/clienthello, copied to tests/fixtures/fuzz/fuzz_tlspeek.
  */
 #include <stdint.h>
@@ -28,6 +29,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum tlspeek_status st;
 	size_t i;
 
+	/* as an extension body: a name is non-empty, NUL-free and terminated; a cause only on -1 */
+	{
+		char sni[256];
+		int rc = tlspeek_sni_ext(data, size, sni, &cause);
+		if ((rc == -1) != (cause != NULL) ||
+		    (rc == 1 && (memchr(sni, '\0', sizeof sni) == NULL || sni[0] == '\0')))
+			abort();
+		free(cause);
+		cause = NULL;
+	}
 	st = tlspeek_parse(data, size, &h, &cause);
 	if ((st == TLSPEEK_OK || st == TLSPEEK_NEED_MORE) && cause != NULL)
 		abort();

@@ -197,6 +197,46 @@ check "tls13.lab accepts TLS 1.3" bash -c "openssl s_client -connect 127.0.0.1:$
 check "www.google.com accepts TLS 1.2" bash -c "openssl s_client -connect 127.0.0.1:$PORT \
 	-servername www.google.com -tls1_2 </dev/null >/dev/null 2>&1"
 
+# A ClientHello too large for the origin's own peek (over 64 KiB: 10,000 unknown cipher suites
+# and two 25,000-byte private extensions) still gets its site's version bounds: the site is chosen by OpenSSL's
+# client-hello callback, before the version, where the servername callback came after it and
+# tls13.lab answered TLS 1.2. bighello.py NAME prints what the server sent first.
+cat >"$T/bighello.py" <<'PY'
+import os, socket, struct, sys
+name, port = sys.argv[1].encode(), int(sys.argv[2])
+def ext(t, body): return struct.pack("!HH", t, len(body)) + body
+sni = struct.pack("!BH", 0, len(name)) + name
+exts = (ext(0, struct.pack("!H", len(sni)) + sni) + ext(10, b"\x00\x04\x00\x1d\x00\x17") +
+        ext(11, b"\x01\x00") + ext(13, b"\x00\x04\x04\x03\x08\x04") +
+        ext(0xff01, b"\x00") + ext(0xfe01, b"\x00" * 25000) + ext(0xfe02, b"\x00" * 25000))
+suites = b"\xc0\x2b\xc0\x2f" + b"".join(struct.pack("!H", 0x5a00 + i % 256) for i in range(10000))
+body = (b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack("!H", len(suites)) + suites +
+        b"\x01\x00" + struct.pack("!H", len(exts)) + exts)   # TLS 1.2 only: no supported_versions
+hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+assert len(hs) > 65536
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+for i in range(0, len(hs), 16384):
+    c = hs[i:i + 16384]
+    s.sendall(b"\x16\x03\x01" + struct.pack("!H", len(c)) + c)
+d = b""
+while len(d) < 11:
+    c = s.recv(4096)
+    if not c: break
+    d += c
+if d[:1] == b"\x15":
+    print("alert %d" % d[6])
+elif d[:1] == b"\x16" and d[5] == 2:
+    print("server-hello 0x%02x%02x" % (d[9], d[10]))
+else:
+    print("other %r" % d[:11])
+PY
+r=$(python3 "$T/bighello.py" tls13.lab "$PORT" 2>&1) || true
+check "a >64 KiB TLS 1.2 ClientHello to tls13.lab is refused with protocol_version ($r)" \
+	test "$r" = "alert 70"
+r=$(python3 "$T/bighello.py" www.google.com "$PORT" 2>&1) || true
+check "the same hello to www.google.com is answered in TLS 1.2 ($r)" \
+	test "$r" = "server-hello 0x0303"
+
 # Client certificate required.
 check "mtls.lab fails without a client certificate" bash -c "! curl -sS --max-time 10 \
 	--cacert $T/root.pem --resolve mtls.lab:$PORT:127.0.0.1 -o /dev/null https://mtls.lab:$PORT/ 2>/dev/null"

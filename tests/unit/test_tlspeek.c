@@ -762,6 +762,48 @@ test_buffers(void **state)
 	    (128 * 6 - 1) + 1 + (32 * 4 - 1));
 }
 
+/* tlspeek_sni_ext: the origin's client-hello callback reads the name from the extension body
+ * OpenSSL hands it, with the same checks as a whole hello. */
+static void
+test_sni_ext(void **state)
+{
+	static const struct {
+		const char *b;
+		size_t n;
+		int rc;
+		const char *name;	/* rc 1: the name; rc -1: a piece of the cause */
+	} t[] = {
+		{ "\x00\x0e\x00\x00\x0b" "example.org", 16, 1, "example.org" },
+		{ "\x00\x06\x01\x00\x03" "abc", 8, 0, NULL },			/* no host_name */
+		{ "\x00\x0f\x00\x00\x0b" "example.org", 16, -1, "overruns" },
+		{ "\x00\x0d\x00\x00\x0a" "example.org", 16, -1, "does not match" },
+		{ "\x00\x0e\x00\x00\x0c" "example.org", 16, -1, "server_name entry" },
+		{ "\x00\x06\x00\x00\x03" "a\0c", 8, -1, "NUL" },
+		{ "\x00\x03\x00\x00\x00", 5, -1, "empty host_name" },
+		{ "\x00\x00", 2, -1, "is empty" },
+		{ "", 0, -1, "server_name list" },
+	};
+	char sni[256], *cause;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		cause = NULL;
+		memset(sni, 'x', sizeof sni);
+		assert_int_equal(tlspeek_sni_ext((const uint8_t *)t[i].b, t[i].n, sni, &cause),
+		    t[i].rc);
+		if (t[i].rc == 1)
+			assert_string_equal(sni, t[i].name);
+		if (t[i].rc == -1) {
+			assert_non_null(cause);
+			if (strstr(cause, t[i].name) == NULL)
+				fail_msg("case %zu: cause \"%s\" lacks \"%s\"", i, cause, t[i].name);
+		} else
+			assert_null(cause);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -777,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_not_tls),
 		cmocka_unit_test(test_buffers),
+		cmocka_unit_test(test_sni_ext),
 	};
 
 	return cmocka_run_group_tests(tests, setup_vectors, teardown_vectors);
