@@ -2,8 +2,8 @@
 /*
  * origin_tls — per-site SSL_CTX construction and SNI / local-address dispatch for
  * `mitmlab origin`. Each SSL_CTX carries its struct origin_site as app data, so every callback
- * (ALPN selection, client hello, servername, key log) finds its site without a lookup table. Sockets and
- * HTTP are origin_conn's business.
+ * (ALPN selection, client hello, servername, key log) finds its site without a lookup table.
+ * Sockets and HTTP are origin_conn's business.
  */
 #include <errno.h>
 #include <stdlib.h>
