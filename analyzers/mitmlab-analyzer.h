@@ -63,8 +63,10 @@
  * THREADS AND ERRORS
  *   One analyzer per process, single-threaded: every function must be called from the thread
  *   that runs analyzer_run (callbacks run on it). Functions returning int return 0 on
- *   success and -1 on failure; publishing never blocks for long (a full queue drops the
- *   message and counts it in analyzer_dropped). Symbols with the prefixes analyzer_, busmsg_,
+ *   success and -1 on failure. Publishing queues up to 100,000 messages; when the harness
+ *   stops reading and that queue is full, a publish waits up to 2 s for room, then drops
+ *   the message and counts it in analyzer_dropped (so a stalled reader costs at most 2 s
+ *   per message, never the message silently). Symbols with the prefixes analyzer_, busmsg_,
  *   util_ and vantage_ are reserved by the library.
  */
 #ifndef MITMLAB_ANALYZER_H
