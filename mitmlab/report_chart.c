@@ -3,8 +3,9 @@
  * report_chart — writes a gnuplot script with the data as inline datablocks, runs gnuplot
  * through wrap_exec (argv array, no shell, deadline), and post-processes the SVG it prints so
  * it can sit inline in an HTML page: the XML prolog is dropped and gnuplot's element ids
- * (gpPt*, gpDot, gnuplot_*, greybox, textbox) get a per-chart prefix. Labels are sanitised
- * (no quotes, backslashes or control characters reach the script).
+ * (gpPt*, gpDot, gnuplot_*, greybox, textbox) get a per-chart prefix. Labels pass through an
+ * allow-list (report_chart_label_char): no backtick, quote, backslash, macro or markup
+ * character reaches the script.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,13 +19,24 @@
 
 #define REPORT_CHART_DEADLINE_MS	20000
 
-/* Print s to f as a gnuplot double-quoted string body (unsafe characters become '_'). */
+/* Whether c may stand in a gnuplot double-quoted string of the script: letters, digits,
+ * UTF-8 (µs) and punctuation gnuplot gives no meaning there. What is left out does something:
+ * ` runs a shell command even inside quotes, " and \ end or escape the string, @ is a macro,
+ * and ^ _ { } & ~ are enhanced-text markup. */
+static int
+report_chart_label_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c >= 0x80 || (c != '\0' && strchr(" .,:;-+/()%=<>#*!?[]|'", c) != NULL);
+}
+
+/* Print s to f as a gnuplot double-quoted string body; any other character becomes a space.
+ * Series names come from events (a flow's action), so this is a guard on untrusted text. */
 static void
 report_chart_label(FILE *f, const char *s)
 {
 	for (; s != NULL && *s; s++)
-		fputc(*s == '"' || *s == '\\' || *s == '@' || *s == '^' || *s == '_' ||
-		    *s == '{' || *s == '}' || (unsigned char)*s < 0x20 ? ' ' : *s, f);
+		fputc(report_chart_label_char((unsigned char)*s) ? *s : ' ', f);
 }
 
 /* Compare doubles for qsort. */

@@ -24,6 +24,7 @@
 #include "pki.h"
 #include "report.h"
 #include "report_cert.h"
+#include "report_chart.h"
 #include "report_flows.h"
 #include "util.h"
 
@@ -355,6 +356,33 @@ test_formats(void **state)
 	free(cause);
 }
 
+/* A series named by an event (a flow's action) cannot run commands through gnuplot: a
+ * backtick runs one even inside a double-quoted string. Runs the real gnuplot. */
+static void
+test_chart_label(void **state)
+{
+	char dir[] = "/tmp/test_report_chart.XXXXXX", name[1024], mark[300], *svg, *cause = NULL;
+	static const double x[] = { 1, 2, 3 }, y[] = { 0.3, 0.6, 1 };
+	struct report_chart_series ser;
+	struct report_chart c = { "t", "title", "x", "y", 0, &ser, 1 };
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(mark, sizeof(mark), "%s/ran", dir);
+	snprintf(name, sizeof(name), "a`touch %s`\" @x \\\" `touch %s`", mark, mark);
+	ser = (struct report_chart_series){ name, x, y, 3, 1 };
+	svg = report_chart_svg(&c, &cause);
+	if (svg == NULL)
+		fail_msg("report_chart_svg: %s", cause);
+	assert_int_equal(stat(mark, &st), -1);
+	/* the label is drawn, its unsafe characters as spaces */
+	assert_non_null(strstr(svg, "touch "));
+	assert_null(strchr(svg, '`'));
+	free(svg);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -369,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_root_by_role),
 		cmocka_unit_test(test_blocklist_file),
+		cmocka_unit_test(test_chart_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
