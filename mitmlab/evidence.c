@@ -247,7 +247,8 @@ evidence_write(const char *run_dir, json_t **info, char **cause)
 		util_cause(cause, "rename %s: %s", out, strerror(errno));
 		goto out;
 	}
-	chmod(out, 0644);
+	/* with the key log's secrets in it, as private as the key log (0600) */
+	chmod(out, haskeys ? 0600 : 0644);
 	if (info != NULL) {
 		*info = evidence_describe(run_dir);
 		inputs = json_array();

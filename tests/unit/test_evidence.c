@@ -35,6 +35,18 @@ put(const char *name, const char *text)
 	fclose(f);
 }
 
+/* The permission bits of dir/name. */
+static unsigned
+file_mode(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
 /* A one-packet Ethernet capture at capture/NAME. */
 static void
 pcap_one(const char *name, unsigned char tag)
@@ -120,6 +132,7 @@ test_merge_with_secrets(void **state)
 	inspect(&ifaces, &dsbs);
 	assert_int_equal(ifaces, 2);		/* where each packet was seen is kept */
 	assert_int_equal(dsbs, 1);
+	assert_int_equal(file_mode("capture/evidence.pcapng"), 0600);	/* holds the secrets */
 }
 
 /* An empty key log: nothing to embed, and the description does not claim secrets. */
@@ -139,6 +152,7 @@ test_empty_keylog(void **state)
 	inspect(&ifaces, &dsbs);
 	assert_int_equal(ifaces, 1);
 	assert_true(dsbs <= 0);
+	assert_int_equal(file_mode("capture/evidence.pcapng"), 0644);	/* no secrets */
 }
 
 /* A rebuild that fails or has nothing to merge leaves no earlier evidence file. */
