@@ -99,6 +99,35 @@ report_stat_text(const json_t *stats, const char *key, char *buf, size_t len)
 	return buf;
 }
 
+/* One added-latency figure ("+1.23 ms"), or "not measured" when the model has none. */
+static const char *
+report_added_ms(const json_t *added, const char *key, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(added, key);
+
+	if (!json_is_number(v))
+		return "not measured";
+	snprintf(buf, len, "%+.2f ms", json_number_value(v) / 1000.0);
+	return buf;
+}
+
+/* performance.added_latency as one sentence for every renderer, or NULL when there is none. */
+const char *
+report_added_text(const json_t *perf, char *buf, size_t len)
+{
+	const json_t *added = json_object_get(perf, "added_latency");
+	char h[32], t[32];
+
+	if (!json_is_object(added))
+		return NULL;
+	snprintf(buf, len, "Interception added %s to the median TLS handshake and %s to the "
+	    "median total request time (intercepted against %s flows, completed requests only).",
+	    report_added_ms(added, "handshake_p50_us", h, sizeof(h)),
+	    report_added_ms(added, "total_p50_us", t, sizeof(t)),
+	    json_string_value(json_object_get(added, "against")) ?: "other");
+	return buf;
+}
+
 /* Append one formatted sentence to arr. */
 static void __attribute__((format(printf, 2, 3)))
 report_sentence(json_t *arr, const char *fmt, ...)
@@ -404,7 +433,7 @@ report_summary(const json_t *model)
 	const json_t *brk = json_object_get(model, "breakage");
 	const json_t *perf = json_object_get(model, "performance");
 	const json_t *nat = report_national_root(json_object_get(model, "national_ca"));
-	const json_t *v, *added;
+	const json_t *v;
 	json_t *s = json_array();
 	char buf[2048];
 	const char *k;
@@ -473,14 +502,47 @@ report_summary(const json_t *model)
 		report_counts_str(v, buf, sizeof(buf));
 		report_sentence(s, "Client %s: %s.", k, buf);
 	}
-	added = json_object_get(perf, "added_latency");
-	if (json_is_object(added))
-		report_sentence(s, "Interception added %.1f ms to the median TLS handshake and "
-		    "%.1f ms to the median total request time (intercepted vs %s flows).",
-		    json_number_value(json_object_get(added, "handshake_p50_us")) / 1000.0,
-		    json_number_value(json_object_get(added, "total_p50_us")) / 1000.0,
-		    json_string_value(json_object_get(added, "against")));
+	if (report_added_text(perf, buf, sizeof(buf)) != NULL)
+		report_sentence(s, "%s", buf);
 	return s;
+}
+
+/* Replace every string of v (object keys too) that holds PEM private-key armor with a note;
+ * returns how many. Events are data from the run, and a key that reached one must not reach
+ * a report, while the rest of the report is still written. */
+static size_t
+report_redact(json_t *v)
+{
+	static const char note[] = "[redacted: this text held a PEM private key]";
+	const char *k;
+	json_t *x;
+	void *tmp;
+	size_t n = 0, i;
+
+	if (json_is_string(v)) {
+		if (strstr(json_string_value(v), REPORT_KEY_ARMOR) == NULL)
+			return 0;
+		json_string_set(v, note);
+		return 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			n += report_redact(x);
+		}
+		return n;
+	}
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach_safe(v, tmp, k, x) {
+		n += report_redact(x);
+		if (strstr(k, REPORT_KEY_ARMOR) != NULL) {
+			char key[64];
+			snprintf(key, sizeof(key), "%s %zu", note, ++n);
+			json_object_set(v, key, x);
+			json_object_del(v, k);
+		}
+	}
+	return n;
 }
 
 /* Build the model. */
@@ -521,6 +583,7 @@ report_build(const char *run_dir, char **cause)
 	json_object_set_new(m, "evidence", evidence_describe(run_dir));
 	json_object_set_new(m, "summary", report_summary(m));
 	json_decref(by);
+	json_object_set_new(m, "redacted_private_keys", json_integer((json_int_t)report_redact(m)));
 	return m;
 }
 
@@ -576,10 +639,10 @@ report_write(const json_t *model, enum report_format fmt, const char *path, char
 
 	if (s == NULL)
 		return -1;
-	if (strstr(s, "PRIVATE KEY") != NULL) {
+	if (strstr(s, REPORT_KEY_ARMOR) != NULL) {
 		free(s);
-		return util_cause(cause, "%s: the rendered report contains \"PRIVATE KEY\": "
-		    "refusing to write it", path);
+		return util_cause(cause, "%s: the rendered report contains \"%s\" (PEM private "
+		    "key armor): refusing to write it", path, REPORT_KEY_ARMOR);
 	}
 	rv = util_write_file(path, s, strlen(s), 0644, cause);
 	free(s);

@@ -11,7 +11,9 @@
  * hello vs the clients'), "detection" (results/<name>.json and analysis.result, as found),
  * "breakage" (client x site outcome matrix), "performance" (handshake/total time
  * distributions, proxy.stats series), "reproducibility" (manifest), "evidence".
- * No rendered output may contain the text "PRIVATE KEY": the writers refuse.
+ * No rendered output may contain PEM private-key armor ("PRIVATE KEY-----"): report_build
+ * replaces any string of the model holding it with a note (counted in the model's
+ * "redacted_private_keys"), and the writers refuse output that still has it.
  */
 #ifndef MITMLAB_REPORT_H
 #define MITMLAB_REPORT_H
@@ -22,6 +24,7 @@
 
 #define REPORT_SCHEMA		1
 #define REPORT_FORGED_SAMPLES	5	/* distinct hosts shown original vs forged */
+#define REPORT_KEY_ARMOR	"PRIVATE KEY-----"	/* ends "-----BEGIN [RSA |EC ]PRIVATE KEY-----" */
 
 enum report_format { REPORT_JSON, REPORT_MD, REPORT_HTML };
 
@@ -29,7 +32,7 @@ enum report_format { REPORT_JSON, REPORT_MD, REPORT_HTML };
 json_t *report_build(const char *run_dir, char **cause);
 /* Render the model in fmt into a malloc'd NUL-terminated string; NULL with *cause. */
 char *report_render(const json_t *model, enum report_format fmt, char **cause);
-/* Render and write one file (refuses any text containing "PRIVATE KEY"). */
+/* Render and write one file (refuses any text containing REPORT_KEY_ARMOR). */
 int report_write(const json_t *model, enum report_format fmt, const char *path, char **cause);
 /* Everything, as the runner should call it at the end of a run: report.json, report.md,
  * report.html in run_dir and capture/evidence.pcapng. */
@@ -63,5 +66,8 @@ extern const struct report_row report_cols_diff[];	/* forged.samples[].diff[] */
 extern const struct report_row report_cols_stats[];	/* a timing statistics object */
 /* One timing statistic as text: the count as an integer, times (us) in ms with 2 decimals. */
 const char *report_stat_text(const json_t *stats, const char *key, char *buf, size_t len);
+/* The model's performance.added_latency as one sentence (figures not measured say so), or
+ * NULL when the run has no comparison. */
+const char *report_added_text(const json_t *perf, char *buf, size_t len);
 
 #endif

@@ -135,11 +135,17 @@ ok "--format json --out - writes JSON to stdout" \
 ok "unknown --format is a usage error (2)" bash -c "'$ML_BIN' report '$RUN' --format pdf 2>/dev/null; [ \$? = 2 ]"
 ok "a missing run directory fails (1)" bash -c "'$ML_BIN' report '$ML_TMP/nope' 2>/dev/null; [ \$? = 1 ]"
 
-# -- refuse key material: an analyzer result that carries a PEM private key
+# -- key material: an analyzer result that carries a PEM private key is redacted, and the
+# rest of the report is still written; text that only names one ("PRIVATE KEY.example") stays
 mkdir -p "$RUN/results"
-printf '{"note": "-----BEGIN PRIVATE KEY-----"}\n' >"$RUN/results/evil.json"
-ok "report refuses to embed a \"PRIVATE KEY\" text" \
-	bash -c "! '$ML_BIN' report '$RUN' --format html --out '$ML_TMP/evil.html' 2>'$ML_TMP/evil.err' && grep -q 'PRIVATE KEY' '$ML_TMP/evil.err' && [ ! -e '$ML_TMP/evil.html' ]"
+printf '{"note": "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----", "sni": "PRIVATE KEY.example", "-----BEGIN EC PRIVATE KEY-----": 1}\n' \
+	>"$RUN/results/evil.json"
+for f in html md json; do
+	"$ML_BIN" report "$RUN" --format $f --out "$ML_TMP/evil.$f" 2>"$ML_TMP/evil.err"
+	ok "a key in an analyzer result is redacted from report.$f (exit $?)" \
+	    bash -c "! grep -q 'PRIVATE KEY-----' '$ML_TMP/evil.$f' && grep -q 'redacted: this text held a PEM private key' '$ML_TMP/evil.$f' && grep -q 'PRIVATE KEY.example' '$ML_TMP/evil.$f'"
+done
+ok "  ... a value and a key, counted (redacted_private_keys 2)" python3 -c "import json,sys; m=json.load(open(sys.argv[1])); sys.exit(m['redacted_private_keys'] != 2)" "$ML_TMP/evil.json"
 rm -f "$RUN/results/evil.json"
 # an analyzer result is rendered generically
 printf '{"analyzer": "demo", "detected": true, "flows": [{"flow": "a", "score": 0.9}]}\n' >"$RUN/results/demo.json"
