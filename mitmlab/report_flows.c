@@ -19,7 +19,7 @@
 #include "report_cert.h"
 #include "report_flows.h"
 
-#define REPORT_FLOWS_SAMPLES_MAX	20000	/* timing samples kept per path for charts */
+#define REPORT_FLOWS_SAMPLES_MAX	20000	/* timing samples per path given to the charts */
 
 /* The events of topic t (an array; an empty static one when absent). */
 static const json_t *
@@ -219,11 +219,15 @@ report_flows_hosts(const json_t *by)
 		if (engine && act != NULL && strcmp(act, "intercept") == 0)
 			iflows++;
 		if (engine) {
-			char tk[512];
+			/* trig[action][why]: counts per pair, whatever the strings hold */
+			const char *why = report_flows_str(e, "why");
+			json_t *byw = json_object_get(trig, act ? act : "?");
 
-			snprintf(tk, sizeof(tk), "%s\x1f%s", act ? act : "?",
-			    report_flows_str(e, "why") ? report_flows_str(e, "why") : "");
-			report_flows_count(trig, tk, 1);
+			if (byw == NULL) {
+				byw = json_object();
+				json_object_set_new(trig, act ? act : "?", byw);
+			}
+			report_flows_count(byw, why ? why : "", 1);
 		}
 	}
 	json_array_foreach(obs, i, v) {
@@ -231,12 +235,12 @@ report_flows_hosts(const json_t *by)
 			inames++;
 	}
 	json_object_foreach(trig, key, v) {
-		const char *sep = strchr(key, '\x1f');
-		char act[128];
+		const char *why;
+		json_t *n;
 
-		snprintf(act, sizeof(act), "%.*s", (int)(sep - key), key);
-		json_array_append_new(trig_arr, json_pack("{s:s,s:s,s:I}", "action", act,
-		    "why", sep + 1, "count", json_integer_value(v)));
+		json_object_foreach(v, why, n)
+			json_array_append_new(trig_arr, json_pack("{s:s,s:s,s:I}", "action", key,
+			    "why", why, "count", json_integer_value(n)));
 	}
 	report_flows_sort_count(trig_arr);
 	json_array_foreach(json_object_get(truth, "origins"), i, o) {
@@ -529,7 +533,7 @@ report_flows_stats(const json_t *values)
 	return o;
 }
 
-/* Append e's key (>= 0) to samples[group][key]. */
+/* Append e's key (>= 0) to samples[group][key]; every sample is kept for the statistics. */
 static void
 report_flows_sample(json_t *samples, const char *group, const char *key, const json_t *e)
 {
@@ -542,8 +546,34 @@ report_flows_sample(json_t *samples, const char *group, const char *key, const j
 		json_object_set_new(samples, group, g = json_object());
 	if ((a = json_object_get(g, key)) == NULL)
 		json_object_set_new(g, key, a = json_array());
-	if (json_array_size(a) < REPORT_FLOWS_SAMPLES_MAX)
-		json_array_append(a, (json_t *)(uintptr_t)v);
+	json_array_append(a, (json_t *)(uintptr_t)v);
+}
+
+/* samples {group: {key: [..]}} with each array thinned to at most REPORT_FLOWS_SAMPLES_MAX
+ * evenly spaced samples (for the charts; the statistics use them all). */
+static json_t *
+report_flows_thin(const json_t *samples)
+{
+	json_t *out = json_object(), *g, *a;
+	const char *gk, *k;
+	size_t n, i;
+
+	json_object_foreach((json_t *)(uintptr_t)samples, gk, g) {
+		json_t *go = json_object();
+
+		json_object_foreach(g, k, a) {
+			json_t *t = json_array();
+
+			n = json_array_size(a);
+			for (i = 0; n > 0 && i < (n < REPORT_FLOWS_SAMPLES_MAX ? n :
+			    REPORT_FLOWS_SAMPLES_MAX); i++)
+				json_array_append(t, json_array_get(a, n <= REPORT_FLOWS_SAMPLES_MAX ?
+				    i : i * n / REPORT_FLOWS_SAMPLES_MAX));
+			json_object_set_new(go, k, t);
+		}
+		json_object_set_new(out, gk, go);
+	}
+	return out;
 }
 
 /* samples {group: {key: [..]}} -> {group: {key: stats}}. */
@@ -573,12 +603,14 @@ report_flows_p50(const json_t *stats, const char *group, const char *key)
 	    json_number_value(json_object_get(s, "p50")) : NAN;
 }
 
-/* The proxy.stats series summed over workers, t relative to the run's start. */
+/* The proxy.stats series over workers, t relative to the run's start: counters summed,
+ * process-wide figures (every worker publishes its process's CPU time and RSS) the largest. */
 static json_t *
 report_flows_series(const json_t *by)
 {
 	static const char *const keys[] = { "active", "accepted", "handshakes", "forges",
 	    "bytes_c2s", "bytes_s2c", "cpu_s", "rss_kb" };
+	static const char *const process_wide[] = { "cpu_s", "rss_kb" };
 	const json_t *start = json_array_get(report_flows_topic(by, "lab.run.start"), 0), *e;
 	json_t *latest = json_object(), *series = json_array(), *pt, *w;
 	double t0 = start ? json_number_value(json_object_get(start, "ts")) : 0;
@@ -598,10 +630,14 @@ report_flows_series(const json_t *by)
 			t0 = json_number_value(json_object_get(e, "ts"));
 		pt = json_pack("{s:f}", "t_s", (json_number_value(json_object_get(e, "ts")) - t0) / 1e9);
 		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			double sum = 0;
+			int max = strcmp(keys[k], process_wide[0]) == 0 ||
+			    strcmp(keys[k], process_wide[1]) == 0;
+			double sum = 0, x;
 
-			json_object_foreach(latest, wk, w)
-				sum += json_number_value(json_object_get(w, keys[k]));
+			json_object_foreach(latest, wk, w) {
+				x = json_number_value(json_object_get(w, keys[k]));
+				sum = max ? (x > sum ? x : sum) : sum + x;
+			}
 			json_object_set_new(pt, keys[k], json_real(sum));
 		}
 		json_object_set_new(pt, "workers", json_integer((json_int_t)json_object_size(latest)));
@@ -625,6 +661,12 @@ report_flows_performance(const json_t *by)
 
 	json_array_foreach(report_flows_topic(by, "client.result"), i, e) {
 		const json_t *open = json_object_get(opens, report_flows_str(e, "flow") ?: "");
+		const char *outcome = report_flows_str(e, "outcome");
+
+		/* timings of completed requests only: a refused handshake or a timeout is the
+		 * breakage matrix's business and would skew the comparison of paths */
+		if (outcome == NULL || strcmp(outcome, "ok") != 0)
+			continue;
 		const char *act = report_flows_str(open, "action");
 		const char *path = !engine ? "direct" : act == NULL ? "not diverted" :
 		    strcmp(act, "intercept") == 0 ? "intercepted" :
@@ -652,16 +694,19 @@ report_flows_performance(const json_t *by)
 	bh = report_flows_p50(pst, base, "t_handshake_us");
 	it = report_flows_p50(pst, "intercepted", "t_total_us");
 	bt = report_flows_p50(pst, base, "t_total_us");
-	if (!isnan(ih) && !isnan(bh))
-		added = json_pack("{s:s,s:f,s:f}", "against", base, "handshake_p50_us", ih - bh,
-		    "total_p50_us", isnan(it) || isnan(bt) ? 0.0 : it - bt);
+	if ((!isnan(ih) && !isnan(bh)) || (!isnan(it) && !isnan(bt)))
+		added = json_pack("{s:s,s:o,s:o}", "against", base,
+		    "handshake_p50_us", isnan(ih) || isnan(bh) ? json_null() : json_real(ih - bh),
+		    "total_p50_us", isnan(it) || isnan(bt) ? json_null() : json_real(it - bt));
 	cl_st = report_flows_stats_of(closes);
-	out = json_pack("{s:o,s:o,s:o,s:o,s:O,s:o}", "by_client", cst, "by_path", pst,
-	    "samples_by_path", byp, "added_latency", added,
+	out = json_pack("{s:o,s:o,s:o,s:s,s:o,s:O,s:o}", "by_client", cst, "by_path", pst,
+	    "samples_by_path", report_flows_thin(byp), "timings_of",
+	    "client.result with outcome ok", "added_latency", added,
 	    "proxy_close", json_object_get(cl_st, "intercept") ?: json_null(),
 	    "proxy_series", report_flows_series(by));
 	json_decref(cl_st);
 	json_decref(byc);
+	json_decref(byp);
 	json_decref(closes);
 	json_decref(opens);
 	return out;

@@ -627,7 +627,8 @@ static void
 report_html_results(FILE *f, const json_t *m)
 {
 	const json_t *d = json_object_get(m, "detection"), *r;
-	const json_t *perf = json_object_get(m, "performance"), *added;
+	const json_t *perf = json_object_get(m, "performance");
+	char added[512];
 	size_t i;
 
 	fputs("<section id=\"results\"><h2>5. Detection, breakage and cost</h2>"
@@ -657,14 +658,11 @@ report_html_results(FILE *f, const json_t *m)
 	}
 	report_html_breakage(f, m);
 	fputs("<h3>Added latency and throughput</h3>", f);
-	added = json_object_get(perf, "added_latency");
-	if (json_is_object(added))
-		fprintf(f, "<p>Median TLS handshake: <b>%+.2f ms</b>, median total request time: "
-		    "<b>%+.2f ms</b> for intercepted flows against %s flows.</p>",
-		    json_number_value(json_object_get(added, "handshake_p50_us")) / 1000.0,
-		    json_number_value(json_object_get(added, "total_p50_us")) / 1000.0,
-		    report_html_str(added, "against"));
-	else
+	if (report_added_text(perf, added, sizeof(added)) != NULL) {
+		fputs("<p>", f);
+		report_html_esc(f, added);
+		fputs("</p>", f);
+	} else
 		fputs("<p class=\"note\">No added-latency comparison: the run has no intercepted "
 		    "flows to compare with untouched ones (compare against the baseline run).</p>", f);
 	report_html_cdf(f, perf, "t_handshake_us", "hs", "Client TLS handshake time (CDF by path)");

@@ -226,6 +226,7 @@ report_md_results(FILE *f, const json_t *m)
 {
 	const json_t *d = json_object_get(m, "detection"), *b = json_object_get(m, "breakage");
 	const json_t *perf = json_object_get(m, "performance"), *r, *c, *s;
+	char added[512];
 	size_t i, j;
 
 	fputs("## 5. Detection, breakage and cost\n\n### Detection\n\n", f);
@@ -275,14 +276,8 @@ report_md_results(FILE *f, const json_t *m)
 		fputs("\n", f);
 	}
 	fputs("\n### Added latency and throughput\n\n", f);
-	if (json_is_object(json_object_get(perf, "added_latency"))) {
-		const json_t *a = json_object_get(perf, "added_latency");
-
-		fprintf(f, "Median handshake %+.2f ms, median total %+.2f ms (intercepted vs %s).\n\n",
-		    json_number_value(json_object_get(a, "handshake_p50_us")) / 1000.0,
-		    json_number_value(json_object_get(a, "total_p50_us")) / 1000.0,
-		    json_string_value(json_object_get(a, "against")));
-	}
+	if (report_added_text(perf, added, sizeof(added)) != NULL)
+		fprintf(f, "%s\n\n", added);
 	report_md_stats(f, "Client timings by path", json_object_get(perf, "by_path"));
 	report_md_stats(f, "Client timings by client", json_object_get(perf, "by_client"));
 	fprintf(f, "proxy.stats samples: %zu (charts in report.html).\n\n",

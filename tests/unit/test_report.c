@@ -383,6 +383,82 @@ test_chart_label(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* An open of flow i (action act) and its client.result (outcome, total time us). */
+static void
+add_flow(json_t *by, int i, const char *act, const char *outcome, json_int_t total)
+{
+	char flow[64];
+
+	snprintf(flow, sizeof(flow), "10.1.1.2:%d>10.2.1.2:443", 1024 + i);
+	json_array_append_new(json_object_get(by, "proxy.conn.open"), json_pack(
+	    "{s:s,s:s,s:s,s:s}", "t", "proxy.conn.open", "flow", flow, "action", act, "why", "w"));
+	json_array_append_new(json_object_get(by, "client.result"), json_pack(
+	    "{s:s,s:s,s:s,s:s,s:I,s:I}", "t", "client.result", "flow", flow, "src", "client.u",
+	    "outcome", outcome, "t_handshake_us", total / 2, "t_total_us", total));
+}
+
+/* The performance and hosts sections from synthetic events: statistics over every sample (not
+ * the charts' first 20,000), failed requests left out of the timings, a figure with no
+ * samples on one side null rather than 0, process-wide proxy.stats figures not summed over
+ * workers, and an action of any length counted (a 600-byte one used to crash the report). */
+static void
+test_flows_sections(void **state)
+{
+	json_t *by = json_pack("{s:[],s:[],s:[]}", "proxy.conn.open", "client.result",
+	    "proxy.stats"), *perf, *hosts, *st, *added, *trig;
+	char longact[601];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 30000; i++)
+		add_flow(by, i, "intercept", "ok", i < 20000 ? 1000 : 5000);
+	add_flow(by, 30000, "intercept", "cert-untrusted", 900000);
+	for (i = 0; i < 10; i++)
+		add_flow(by, 40000 + i, "splice", "ok", 700);
+	for (i = 0; i < 2; i++)
+		json_array_append_new(json_object_get(by, "proxy.stats"), json_pack(
+		    "{s:s,s:s,s:I,s:I,s:f,s:I}", "src", "proxy.w", "worker", i ? "w1" : "w0",
+		    "ts", (json_int_t)1000 + i, "accepted", (json_int_t)10, "cpu_s", 7.5,
+		    "rss_kb", (json_int_t)200000));
+	perf = report_flows_performance(by);
+	st = json_object_get(json_object_get(perf, "by_path"), "intercepted");
+	st = json_object_get(st, "t_total_us");
+	assert_int_equal(json_integer_value(json_object_get(st, "n")), 30000);
+	assert_true(json_number_value(json_object_get(st, "p90")) == 5000);
+	assert_true(json_number_value(json_object_get(st, "max")) == 5000);	/* not 900000 */
+	assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(perf,
+	    "samples_by_path"), "intercepted"), "t_total_us")), 20000);
+	added = json_object_get(perf, "added_latency");
+	assert_true(json_number_value(json_object_get(added, "total_p50_us")) == 1000 - 700);
+	st = json_array_get(json_object_get(perf, "proxy_series"), 1);
+	assert_true(json_number_value(json_object_get(st, "cpu_s")) == 7.5);
+	assert_true(json_number_value(json_object_get(st, "rss_kb")) == 200000);
+	assert_true(json_number_value(json_object_get(st, "accepted")) == 20);
+	json_decref(perf);
+	/* the spliced side without timings: the comparison says it has no figure */
+	json_array_foreach(json_object_get(by, "client.result"), i, st)
+		if (i >= 30001)
+			json_object_del(st, "t_total_us");
+	perf = report_flows_performance(by);
+	added = json_object_get(perf, "added_latency");
+	assert_true(json_is_null(json_object_get(added, "total_p50_us")));
+	assert_true(json_is_number(json_object_get(added, "handshake_p50_us")));
+	json_decref(perf);
+	memset(longact, 'A', 600);
+	longact[600] = '\0';
+	add_flow(by, 50000, longact, "ok", 1);
+	hosts = report_flows_hosts(by);
+	trig = json_object_get(hosts, "triggers");
+	assert_int_equal(json_array_size(trig), 3);
+	json_array_foreach(trig, i, st)
+		if (strlen(json_string_value(json_object_get(st, "action"))) == 600)
+			break;
+	assert_true((size_t)i < json_array_size(trig));
+	assert_string_equal(json_string_value(json_object_get(st, "why")), "w");
+	json_decref(hosts);
+	json_decref(by);
+}
+
 int
 main(void)
 {
@@ -398,6 +474,7 @@ main(void)
 		cmocka_unit_test(test_root_by_role),
 		cmocka_unit_test(test_blocklist_file),
 		cmocka_unit_test(test_chart_label),
+		cmocka_unit_test(test_flows_sections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
