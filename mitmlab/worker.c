@@ -115,6 +115,9 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "cpu_s", json_real((double)ru.ru_utime.tv_sec +
 	    (double)ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
 	json_object_set_new(ev, "rss_kb", json_integer(worker_rss_kb()));
+	if (getrusage(RUSAGE_THREAD, &ru) == 0)
+		json_object_set_new(ev, "worker_cpu_s", json_real((double)ru.ru_utime.tv_sec +
+		    (double)ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
 	json_object_set_new(ev, "bus_dropped", json_integer((json_int_t)bus_dropped(w->bus)));
 	json_object_set_new(ev, "bus_sent", json_integer((json_int_t)bus_sent(w->bus)));
 	json_object_set_new(ev, "refused_over_limit",

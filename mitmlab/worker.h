@@ -2,9 +2,12 @@
 /*
  * worker — one shared-nothing engine thread: its own event base, SO_REUSEPORT listener,
  * certificate cache, upstream TLS session cache (--upstream-resume), bus publisher (component
- * id NAME.wN) and SSL_CTX objects for both legs. It accepts connections, publishes proxy.stats every second, and drains on stop. Nothing in
- * here is touched by another thread except through worker_stop() (event_active is thread-safe
- * once evthread_use_pthreads() has run).
+ * id NAME.wN) and SSL_CTX objects for both legs. It accepts connections, publishes
+ * proxy.stats every second, and drains on stop. Nothing in here is touched by another thread
+ * except through worker_stop() (event_active is thread-safe once evthread_use_pthreads() has
+ * run). In proxy.stats the counters are this worker's, while cpu_s and rss_kb are the whole
+ * process's (every worker publishes the same figures: take the largest, never the sum);
+ * worker_cpu_s is this thread's own CPU time.
  */
 #ifndef MITMLAB_WORKER_H
 #define MITMLAB_WORKER_H

@@ -188,6 +188,12 @@ last = {}
 for e in stats: last[e.get("worker")] = e
 if sum(e.get("client_resumed", 0) for e in last.values()) < 12:
     fail("proxy.stats counts no resumed client handshake: %s" % [e.get("client_resumed") for e in last.values()])
+# two workers: each its own thread's CPU, within the process's (which both report)
+for e in last.values():
+    if not (0 <= e["worker_cpu_s"] <= e["cpu_s"] + 0.02):
+        fail(f"worker_cpu_s {e['worker_cpu_s']} not within the process's cpu_s {e['cpu_s']}")
+if len(last) == 2 and sum(e["worker_cpu_s"] for e in last.values()) > max(e["cpu_s"] for e in last.values()) + 0.05:
+    fail(f"the workers' own CPU adds up to more than the process's: {list(last.values())}")
 seqs = {}
 for e in ev:
     if "seq" in e: seqs.setdefault(e["src"], []).append(e["seq"])
