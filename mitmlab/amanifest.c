@@ -53,6 +53,19 @@ amanifest_names(char *list, const char **names, size_t max, size_t *n)
 	return 0;
 }
 
+/* Load name's manifest only to see that it loads. */
+int
+amanifest_check(const char *name, char **cause)
+{
+	struct amanifest m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = amanifest_load(name, &m, cause);
+	amanifest_free(&m);
+	return rc;
+}
+
 /* Free owned strings. */
 void
 amanifest_free(struct amanifest *m)

@@ -217,7 +217,9 @@ cmd_check(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	for (i = 1; i < argc; i++) {
-		if ((s = scenario_load(argv[i], &cause)) == NULL) {
+		if ((s = scenario_load(argv[i], &cause)) == NULL ||
+		    scenario_check_analyzers(s, &cause) == -1) {
+			scenario_free(s);
 			fprintf(stderr, "%s\n", cause);
 			free(cause);
 			cause = NULL;

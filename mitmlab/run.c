@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
 
+#include "amanifest.h"
 #include "bus.h"
 #include "capture.h"
 #include "client_opts.h"
@@ -863,6 +864,18 @@ run_stop_role(struct run *r, int role, int grace_ms)
 		usleep(10000);
 }
 
+/* Every --analyzer can be found and its manifest parses: refused before the lab is built. */
+static int
+run_check_analyzers(const struct run_opts *o, char **cause)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_analyzers; i++)
+		if (amanifest_check(o->analyzers[i], cause) == -1)
+			return -1;
+	return 0;
+}
+
 /* Start the scenario's analyzers and those given with --analyzer (live, via the harness). */
 static int
 run_analyzers(struct run *r, char **cause)
@@ -1238,7 +1251,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	r->t_start = util_mono_ns();
 	r->wall_start = util_now_ns();
 	r->timings = json_object();
-	if ((r->s = scenario_load(o->scenario, cause)) == NULL)
+	if ((r->s = scenario_load(o->scenario, cause)) == NULL ||
+	    scenario_check_analyzers(r->s, cause) == -1 || run_check_analyzers(o, cause) == -1)
 		goto out;
 	r->seed = o->seed ? o->seed : r->s->seed;
 	if ((n = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1)) < 0) {

@@ -15,15 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <cyaml/cyaml.h>
 #include <yaml.h>
 
+#include "amanifest.h"
 #include "client_opts.h"
 #include "client_url.h"
 #include "config.h"
 #include "forge.h"
+#include "netq_conf.h"
+#include "netq_impair.h"
 #include "pki.h"
+#include "policy.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -124,7 +129,7 @@ static const cyaml_schema_field_t scenario_fields[] = {
 	CYAML_FIELD_SEQUENCE("origins", CYAML_FLAG_POINTER, struct scenario, origins, &origin_entry, 1, 64),
 	CYAML_FIELD_SEQUENCE("clients", CYAML_FLAG_POINTER, struct scenario, clients, &client_entry, 1, 64),
 	CYAML_FIELD_SEQUENCE("analyzers", OPTP, struct scenario, analyzers, &str_entry, 0, 32),
-	CYAML_FIELD_IGNORE("schema", CYAML_FLAG_OPTIONAL),
+	CYAML_FIELD_UINT("schema", OPT, struct scenario, schema),
 	CYAML_FIELD_END
 };
 
@@ -475,13 +480,26 @@ scenario_add_target(struct scenario *s, const char *name)
 	return 0;
 }
 
-/* Read one list file of SNI patterns into the target list; errors name the list's line. */
+/* Whether line could be shown in an error: only characters a hostname pattern may have
+ * (any list path is accepted, so a line of another kind of file is not echoed). */
+static int
+scenario_showable(const char *line)
+{
+	return strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-*_ ") ==
+	    strlen(line) && strlen(line) <= 253;
+}
+
+/* Read one list file of SNI patterns into the target list; errors name the list's line. A
+ * list is a regular file of at most SCENARIO_LIST_MAX_BYTES, text without NUL bytes. */
 static int
 scenario_read_list(struct scenario *s, const char *rel, const char *ypath, char **cause)
 {
-	char path[4096], line[512];
+	char path[4096], *line = NULL;
+	size_t cap = 0, lineno = 0;
+	struct stat st;
+	ssize_t len;
 	FILE *f;
-	size_t lineno = 0;
+	int rc = -1;
 
 	if (rel[0] == '/')
 		snprintf(path, sizeof(path), "%s", rel);
@@ -490,9 +508,21 @@ scenario_read_list(struct scenario *s, const char *rel, const char *ypath, char 
 	if ((f = fopen(path, "r")) == NULL)
 		return scenario_err(s, cause, ypath, "target list %s: %s (paths are relative to "
 		    "the scenario file)", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
+	memset(&st, 0, sizeof(st));
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > SCENARIO_LIST_MAX_BYTES) {
+		fclose(f);
+		return scenario_err(s, cause, ypath, "target list %s: %s", path,
+		    !S_ISREG(st.st_mode) ? "not a regular file" : "over 16 MiB");
+	}
+	while ((len = getline(&line, &cap, f)) != -1) {
 		char *p = line, *e;
 		lineno++;
+		if (strlen(line) != (size_t)len) {
+			util_cause(cause, "%s:%zu: a NUL byte: a target list is text, one hostname "
+			    "pattern per line", path, lineno);
+			goto out;
+		}
 		p += strspn(p, " \t");
 		if ((e = strchr(p, '#')) != NULL)
 			*e = '\0';
@@ -502,17 +532,29 @@ scenario_read_list(struct scenario *s, const char *rel, const char *ypath, char 
 		if (*p == '\0')
 			continue;
 		if (!scenario_hostname_ok(p)) {
-			fclose(f);
-			return util_cause(cause, "%s:%zu: \"%s\" is not a hostname pattern (use "
-			    "name.example or *.example, lower case)", path, lineno, p);
+			if (scenario_showable(p))
+				util_cause(cause, "%s:%zu: \"%s\" is not a hostname pattern (use "
+				    "name.example or *.example, lower case)", path, lineno, p);
+			else
+				util_cause(cause, "%s:%zu: not a hostname pattern (the line, not shown, "
+				    "holds characters no hostname has; is %s a target list?)", path,
+				    lineno, path);
+			goto out;
 		}
 		if (scenario_add_target(s, p) == -1) {
-			fclose(f);
-			return util_cause(cause, "out of memory");
+			util_cause(cause, "out of memory");
+			goto out;
 		}
 	}
+	if (ferror(f)) {
+		util_cause(cause, "%s: read error after line %zu: %s", path, lineno, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
 	fclose(f);
-	return 0;
+	return rc;
 }
 
 /* Defaults for the whole scenario. */
@@ -643,9 +685,15 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 	for (j = 0; j < c->resolve_count; j++) {
 		const char *eq = strchr(c->resolve[j], '=');
 		snprintf(path, sizeof(path), "clients[%u].resolve[%u]", i, j);
+		char rh[256];
+
 		if (eq == NULL || scenario_origin_named(s, eq + 1) == NULL)
 			return scenario_err(s, cause, path, "\"%s\": expected HOST=ORIGIN with the "
 			    "name of an origin of this scenario", c->resolve[j]);
+		snprintf(rh, sizeof(rh), "%.*s", (int)(eq - c->resolve[j]), c->resolve[j]);
+		if (!scenario_hostname_ok(rh) || rh[0] == '*')
+			return scenario_err(s, cause, path, "\"%s\": HOST must be a lower-case "
+			    "hostname", c->resolve[j]);
 	}
 	for (j = 0; j < c->pins_count; j++) {
 		snprintf(path, sizeof(path), "clients[%u].pins[%u]", i, j);
@@ -663,6 +711,64 @@ scenario_check_client(const struct scenario *s, unsigned i, char **cause)
 		    "(an hour)", c->timeout_ms, CLIENT_TIMEOUT_MS_MAX);
 #undef CPATH
 	return 0;
+}
+
+/* Rules, impairments and networks through the parsers of the programs that take them (the
+ * engine's policy, the packet plane's impairments and CIDRs), so that what they would refuse
+ * after the lab is up is refused here, with the scenario's line. */
+static int
+scenario_check_parsed(const struct scenario *s, const struct scn_gateway *g, char **cause)
+{
+	struct policy *pol = policy_new();
+	struct netq_impair *im = calloc(1, sizeof(*im));
+	struct netq_conf nc;
+	struct policy_cidr cidr;
+	char path[128], *why = NULL;
+	unsigned i, k;
+	int rc = -1, known;
+
+	netq_conf_init(&nc);
+	if (pol == NULL || im == NULL) {
+		util_cause(cause, "out of memory");
+		goto out;
+	}
+	netq_impair_init(im, 0);
+#define FAIL(...) do { scenario_err(s, cause, path, __VA_ARGS__); goto out; } while (0)
+	for (i = 0; i < g->target_dst_count; i++) {
+		snprintf(path, sizeof(path), "gateway.target_dst[%u]", i);
+		if (scenario_origin_named(s, g->target_dst[i]) != NULL)
+			continue;
+		if (policy_cidr_parse(g->target_dst[i], &cidr, &why) == -1)
+			FAIL("\"%s\" is neither a CIDR nor an origin name: %s", g->target_dst[i], why);
+		if (g->packet_plane && netq_conf_add_cidr(&nc, 'd', g->target_dst[i], &why) == -1)
+			FAIL("with packet_plane: true, %s", why);
+	}
+	for (i = 0; i < g->rules_count; i++) {
+		snprintf(path, sizeof(path), "gateway.rules[%u]", i);
+		if (policy_add_rule(pol, g->rules[i], "the engine", &why) == -1)
+			FAIL("%s (ACTION is one of splice intercept block-reset block-timeout)", why);
+	}
+	for (i = 0; i < g->on_path_count; i++) {
+		snprintf(path, sizeof(path), "gateway.on_path[%u]", i);
+		for (k = 0, known = 0; k < s->clients_count; k++)
+			known |= strcmp(s->clients[k].name, g->on_path[i]) == 0;
+		if (!known && netq_conf_add_cidr(&nc, 'p', g->on_path[i], &why) == -1)
+			FAIL("\"%s\" is neither a client name nor an IPv4 CIDR: %s", g->on_path[i],
+			    why);
+	}
+	for (i = 0; i < g->impair_count; i++) {
+		snprintf(path, sizeof(path), "gateway.impair[%u]", i);
+		if (netq_impair_add(im, g->impair[i], "the packet plane", &why) == -1)
+			FAIL("%s (ACTION is one of drop:P delay:MS reset timeout redirect:URL)", why);
+	}
+#undef FAIL
+	rc = 0;
+out:
+	free(why);
+	netq_conf_free(&nc);
+	free(im);
+	policy_free(pol);
+	return rc;
 }
 
 /* Check the gateway section. */
@@ -696,61 +802,48 @@ scenario_check_gateway(struct scenario *s, char **cause)
 		if (scenario_read_list(s, g->target_lists[i], path, cause) == -1)
 			return -1;
 	}
-	for (i = 0; i < g->target_dst_count; i++) {
-		char a[64], *slash;
-		unsigned char buf[16];
-		snprintf(path, sizeof(path), "gateway.target_dst[%u]", i);
-		if (scenario_origin_named(s, g->target_dst[i]) != NULL)
-			continue;
-		snprintf(a, sizeof(a), "%s", g->target_dst[i]);
-		if ((slash = strchr(a, '/')) != NULL)
-			*slash = '\0';
-		if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
-			return scenario_err(s, cause, path, "\"%s\" is neither a CIDR nor an origin "
-			    "name", g->target_dst[i]);
-	}
-	for (i = 0; i < g->rules_count; i++) {
-		char act[32];
-		snprintf(path, sizeof(path), "gateway.rules[%u]", i);
-		if (sscanf(g->rules[i], "%31s", act) != 1 ||
-		    !scenario_oneof(act, "splice intercept block-reset block-timeout") ||
-		    (strstr(g->rules[i], " sni=") == NULL && strstr(g->rules[i], " dst=") == NULL))
-			return scenario_err(s, cause, path, "rule \"%s\": expected \"ACTION sni=PATTERN\" "
-			    "or \"ACTION dst=CIDR\", ACTION one of splice intercept block-reset "
-			    "block-timeout", g->rules[i]);
-	}
 	if (g->workers > 64)
 		return scenario_err(s, cause, "gateway.workers", "%u workers is over 64", g->workers);
-	for (i = 0; i < g->on_path_count; i++) {
-		unsigned char buf[16];
-		char a[64], *slash;
-		unsigned k;
-		int known = 0;
-		snprintf(path, sizeof(path), "gateway.on_path[%u]", i);
-		for (k = 0; k < s->clients_count; k++)
-			known |= strcmp(s->clients[k].name, g->on_path[i]) == 0;
-		snprintf(a, sizeof(a), "%s", g->on_path[i]);
-		if ((slash = strchr(a, '/')) != NULL)
-			*slash = '\0';
-		if (!known && inet_pton(AF_INET, a, buf) != 1)
-			return scenario_err(s, cause, path, "\"%s\" is neither a client name nor an "
-			    "IPv4 CIDR", g->on_path[i]);
-	}
-	for (i = 0; i < g->impair_count; i++) {
-		char act[48];
-		snprintf(path, sizeof(path), "gateway.impair[%u]", i);
-		if (sscanf(g->impair[i], "%47s", act) != 1 ||
-		    (strncmp(act, "drop:", 5) != 0 && strncmp(act, "delay:", 6) != 0 &&
-		    strcmp(act, "reset") != 0 && strcmp(act, "timeout") != 0 &&
-		    strncmp(act, "redirect:", 9) != 0) ||
-		    (strstr(g->impair[i], " sni=") == NULL && strstr(g->impair[i], " dst=") == NULL))
-			return scenario_err(s, cause, path, "impairment \"%s\": expected \"ACTION "
-			    "sni=PATTERN\" or \"ACTION dst=CIDR\", ACTION one of drop:P delay:MS reset "
-			    "timeout redirect:URL", g->impair[i]);
-	}
 	if ((g->on_path_count || g->impair_count || g->fail_open) && !g->packet_plane)
 		return scenario_err(s, cause, "gateway", "on_path, impair and fail_open need "
 		    "packet_plane: true");
+	return scenario_check_parsed(s, g, cause);
+}
+
+/* Whether site j of origin i repeats, as its host or an alias, a name that an earlier site
+ * (of any origin) serves: one name must lead to one site. */
+static int
+scenario_host_twice(const struct scenario *s, unsigned i, unsigned j, char **cause)
+{
+	const struct scn_site *st = &s->origins[i].sites[j];
+	const struct scn_origin *o;
+	const struct scn_site *prev;
+	char path[128];
+	unsigned a, oi, sj;
+
+	for (a = 0; a <= st->aliases_count; a++) {
+		const char *name = a == 0 ? st->host : st->aliases[a - 1];
+
+		for (oi = 0; oi <= i; oi++) {
+			o = &s->origins[oi];
+			for (sj = 0; sj < (oi == i ? j : o->sites_count); sj++) {
+				unsigned k;
+				int hit;
+
+				prev = &o->sites[sj];
+				hit = strcasecmp(prev->host, name) == 0;
+				for (k = 0; !hit && k < prev->aliases_count; k++)
+					hit = strcasecmp(prev->aliases[k], name) == 0;
+				if (!hit)
+					continue;
+				snprintf(path, sizeof(path), "origins[%u].sites[%u].%s", i, j,
+				    a == 0 ? "host" : "aliases");
+				return scenario_err(s, cause, path, "\"%s\" is already served by "
+				    "site %s of origin %s (one name, one site)", name, prev->host,
+				    o->name);
+			}
+		}
+	}
 	return 0;
 }
 
@@ -774,6 +867,13 @@ scenario_check(struct scenario *s, char **cause)
 
 	if (scenario_ident(s, cause, "name", "scenario", s->name) == -1)
 		return -1;
+	if (s->schema != 0 && s->schema != SCENARIO_SCHEMA_VERSION)
+		return scenario_err(s, cause, "schema", "schema %u: this mitmlab reads schema %d "
+		    "(leave the key out, or see scenarios/README.md)", s->schema,
+		    SCENARIO_SCHEMA_VERSION);
+	if (s->seed > SCENARIO_SEED_MAX)
+		return scenario_err(s, cause, "seed", "seed %llu is over 2^62 (the largest "
+		    "`mitmlab run --seed` and the components take)", (unsigned long long)s->seed);
 	if (scenario_choice(s, cause, "national_ca", s->national_ca, "national CA profile",
 	    pki_profile_names()) == -1 ||
 	    scenario_choice(s, cause, "web_key", s->web_key, "key type", "ecdsa rsa") == -1)
@@ -810,6 +910,13 @@ scenario_check(struct scenario *s, char **cause)
 			if (strcmp(st->tls_min, st->tls_max) > 0)
 				return scenario_err(s, cause, SPATH("tls_min"), "tls_min %s is above "
 				    "tls_max %s", st->tls_min, st->tls_max);
+			for (k = 0; k < st->aliases_count; k++)
+				if (!scenario_hostname_ok(st->aliases[k]))
+					return scenario_err(s, cause, SPATH("aliases"), "alias \"%s\" "
+					    "is not a hostname pattern (name.example or *.example, "
+					    "lower case)", st->aliases[k]);
+			if (scenario_host_twice(s, i, j, cause) == -1)
+				return -1;
 			for (k = 0; k < st->alpn_count; k++)
 				if (!scenario_oneof(st->alpn[k], "h2 http/1.1"))
 					return scenario_err(s, cause, SPATH("alpn"), "unknown ALPN "
@@ -838,8 +945,60 @@ static const cyaml_config_t scenario_cyaml_base = {
 	.log_level = CYAML_LOG_ERROR,
 	.log_fn = NULL,
 	.mem_fn = cyaml_mem,
-	.flags = CYAML_CFG_DEFAULT,
+	.flags = CYAML_CFG_NO_ALIAS,	/* anchors and aliases: see scenario_precheck */
 };
+
+/* What must hold before libcyaml reads the file: a regular file of at most
+ * SCENARIO_MAX_BYTES, no anchors or aliases (a few hundred bytes of nested aliases expand to
+ * gigabytes, and libcyaml expands them), nesting at most SCENARIO_MAX_DEPTH (libyaml's time
+ * grows with the square of the depth). A syntax error is left to libcyaml, which names it. */
+static int
+scenario_precheck(const char *path, char **cause)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct stat st;
+	FILE *f;
+	int depth = 0, rc = 0, done = 0;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return util_cause(cause, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return util_cause(cause, "%s: not a regular file (give the scenario's .yaml file)",
+		    path);
+	}
+	if (st.st_size > SCENARIO_MAX_BYTES) {
+		fclose(f);
+		return util_cause(cause, "%s: %lld bytes; a scenario is at most %d (put long target "
+		    "lists in gateway.target_lists files)", path, (long long)st.st_size,
+		    SCENARIO_MAX_BYTES);
+	}
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	while (rc == 0 && !done && yaml_parser_parse(&p, &ev)) {
+		size_t line = ev.start_mark.line + 1;
+
+		if (ev.type == YAML_ALIAS_EVENT || (ev.type == YAML_SCALAR_EVENT &&
+		    ev.data.scalar.anchor != NULL) || (ev.type == YAML_SEQUENCE_START_EVENT &&
+		    ev.data.sequence_start.anchor != NULL) || (ev.type == YAML_MAPPING_START_EVENT &&
+		    ev.data.mapping_start.anchor != NULL))
+			rc = util_cause(cause, "%s:%zu: YAML anchors and aliases (&name, *name) are "
+			    "not accepted in a scenario: write the value out", path, line);
+		else if ((ev.type == YAML_SEQUENCE_START_EVENT ||
+		    ev.type == YAML_MAPPING_START_EVENT) && ++depth > SCENARIO_MAX_DEPTH)
+			rc = util_cause(cause, "%s:%zu: nested more than %d levels deep (the schema "
+			    "needs 6; scenarios/README.md)", path, line, SCENARIO_MAX_DEPTH);
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		else if (ev.type == YAML_STREAM_END_EVENT)
+			done = 1;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	return rc;
+}
 
 /* Load a scenario file. */
 struct scenario *
@@ -850,13 +1009,9 @@ scenario_load(const char *path, char **cause)
 	struct scenario *s = NULL;
 	cyaml_err_t err;
 	char *d;
-	FILE *f;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		util_cause(cause, "%s: %s", path, strerror(errno));
+	if (scenario_precheck(path, cause) == -1)
 		return NULL;
-	}
-	fclose(f);
 	memset(&lg, 0, sizeof(lg));
 	cfg.log_fn = scenario_cyaml_log;
 	cfg.log_ctx = &lg;
@@ -907,6 +1062,23 @@ scenario_load(const char *path, char **cause)
 		return NULL;
 	}
 	return s;
+}
+
+/* Every analyzer the scenario names can be found and its manifest parses. */
+int
+scenario_check_analyzers(const struct scenario *s, char **cause)
+{
+	char path[64], *why = NULL;
+	unsigned i;
+
+	for (i = 0; i < s->analyzers_count; i++)
+		if (amanifest_check(s->analyzers[i], &why) == -1) {
+			snprintf(path, sizeof(path), "analyzers[%u]", i);
+			scenario_err(s, cause, path, "%s", why);
+			free(why);
+			return -1;
+		}
+	return 0;
 }
 
 /* Free a scenario and everything in it. */

@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #define SCENARIO_SCHEMA_VERSION 1
+#define SCENARIO_MAX_BYTES	(1024 * 1024)	/* larger files are refused before parsing */
+#define SCENARIO_MAX_DEPTH	16		/* nesting; the schema needs 6 */
+#define SCENARIO_LIST_MAX_BYTES	(16 * 1024 * 1024)	/* a gateway.target_lists file */
+#define SCENARIO_SEED_MAX	((uint64_t)1 << 62)	/* as `mitmlab run --seed` */
 
 struct scn_site {
 	char	 *host;			/* primary hostname; the certificate is issued for it */
@@ -104,6 +108,7 @@ struct scenario {
 	unsigned		 clients_count;
 	char		       **analyzers;
 	unsigned		 analyzers_count;
+	uint32_t		 schema;	/* 0 (not given) or SCENARIO_SCHEMA_VERSION */
 	/* filled by scenario_load, not by YAML */
 	char			*path;		/* as given */
 	char			*dir;		/* directory of the file, for relative paths */
@@ -114,6 +119,10 @@ struct scenario {
 /* Load, apply defaults and validate. NULL with *cause = "FILE:LINE: what (fix)" on error. */
 struct scenario *scenario_load(const char *path, char **cause);
 void scenario_free(struct scenario *s);
+/* Every analyzer of s->analyzers has a manifest that loads (the search path is the runner's:
+ * MITMLAB_ANALYZERS, then the installed analyzers); -1 with *cause naming the line. Not part
+ * of scenario_load, which reads the file alone. */
+int scenario_check_analyzers(const struct scenario *s, char **cause);
 /* The site serving host (site host or alias), its origin in *o (may be NULL); or NULL. */
 const struct scn_site *scenario_site_of(const struct scenario *s, const char *host,
     const struct scn_origin **o);

@@ -165,6 +165,126 @@ test_errors(void **state)
 	    ":14: timeout_ms 3600001 is over 3600000");
 	expect_error("  intercept: true\n", "  intercept: true\n  block_timeout_ms: 86400001\n",
 	    "block_timeout_ms 86400001 is over 86400000");
+	/* what the engine and the packet plane would refuse once the lab is up, refused here
+	 * with the line (their own parsers) */
+	expect_error("  intercept: true\n",
+	    "  intercept: true\n  rules: [\"intercept sni=a.example, b.example\"]\n",
+	    ":4: the engine: rule \"intercept sni=a.example, b.example\"");
+	expect_error("  intercept: true\n", "  intercept: true\n  rules: [\"intercept sni=\"]\n",
+	    ":4: the engine: rule \"intercept sni=\"");
+	expect_error("  intercept: true\n", "  intercept: true\n  rules: [\"splice dst=999.1.1.1/8\"]\n",
+	    ":4: the engine: rule \"splice dst=999.1.1.1/8\"");
+	expect_error("  intercept: true\n", "  intercept: true\n  target_dst: [10.0.0.0/99]\n",
+	    ":4: \"10.0.0.0/99\" is neither a CIDR nor an origin name");
+	expect_error("  intercept: true\n", "  intercept: true\n  packet_plane: true\n"
+	    "  target_dst: [\"fd00::/64\"]\n", ":5: with packet_plane: true, \"fd00::/64\": the "
+	    "packet plane handles IPv4 only");
+	expect_error("  intercept: true\n", "  intercept: true\n  packet_plane: true\n"
+	    "  on_path: [10.0.0.0/33]\n", ":5: \"10.0.0.0/33\" is neither a client name nor an "
+	    "IPv4 CIDR");
+	expect_error("  intercept: true\n", "  intercept: true\n  packet_plane: true\n"
+	    "  impair: [\"drop:50 dst=10.0.0.0/8\"]\n", "drop needs a probability");
+	expect_error("name: t\n", "name: t\nseed: 18446744073709551615\n",
+	    ":2: seed 18446744073709551615 is over 2^62");
+	expect_error("name: t\n", "name: t\nschema: 2\n", ":2: schema 2: this mitmlab reads "
+	    "schema 1");
+	/* aliases and resolve hosts go into certificates and hosts files */
+	expect_error("aliases: [google.com]", "aliases: [\"b.example,IP:10.9.9.9\"]",
+	    ":10: alias \"b.example,IP:10.9.9.9\" is not a hostname pattern");
+	expect_error("aliases: [google.com]", "aliases: [\"a.example\\n10.0.0.66 x\"]",
+	    "is not a hostname pattern");
+	expect_error("    trust: [web, national]\n",
+	    "    trust: [web, national]\n    resolve: [\"Bad Host=g\"]\n",
+	    ":14: \"Bad Host=g\": HOST must be a lower-case hostname");
+	/* one name, one site */
+	expect_error("        aliases: [google.com]\n",
+	    "        aliases: [google.com]\n      - host: google.com\n",
+	    ":11: \"google.com\" is already served by site www.google.com of origin g");
+	/* anchors and aliases: a few hundred bytes expand to gigabytes in libcyaml */
+	expect_error("name: t\n", "name: t\nx: &a [1, 2]\ny: [*a, *a]\n",
+	    ":2: YAML anchors and aliases");
+}
+
+/* Files that are not scenarios, or too large or too deep to parse in bounded time, are refused
+ * before libcyaml reads them. */
+static void
+test_not_a_scenario(void **state)
+{
+	char *cause = NULL, *big;
+	size_t n = SCENARIO_MAX_BYTES + 2;
+
+	(void)state;
+	assert_null(scenario_load("/dev/zero", &cause));
+	assert_non_null(strstr(cause, "/dev/zero: not a regular file"));
+	free(cause);
+	cause = NULL;
+	assert_null(scenario_load(tmpdir, &cause));
+	assert_non_null(strstr(cause, "not a regular file"));
+	free(cause);
+	cause = NULL;
+	assert_non_null(big = malloc(n));
+	memset(big, '#', n - 1);
+	big[n - 1] = '\0';
+	assert_null(scenario_load(write_tmp("big.yaml", big), &cause));
+	assert_non_null(strstr(cause, "a scenario is at most 1048576"));
+	free(big);
+	free(cause);
+}
+
+/* A target list must be a regular text file; a line that is no hostname is not echoed when
+ * it holds characters no hostname has (any path can be given). */
+static void
+test_list_files(void **state)
+{
+	char *cause = NULL, text[2048];
+	struct scenario *s;
+	FILE *f;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", base);
+	*strstr(text, "[list.txt]") = '\0';
+	strcat(text, "[/dev/zero]\n");
+	strcat(text, strstr(base, "origins:"));
+	assert_null(s = scenario_load(write_tmp("z.yaml", text), &cause));
+	assert_non_null(strstr(cause, ":5: target list /dev/zero: not a regular file"));
+	free(cause);
+	cause = NULL;
+	write_tmp("list.txt", "ok.example\nroot:$y$j9T$secret:19000:0:99999:7:::\n");
+	assert_null(s = scenario_load(write_tmp("ok.yaml", base), &cause));
+	assert_non_null(strstr(cause, "list.txt:2: not a hostname pattern"));
+	assert_null(strstr(cause, "secret"));
+	free(cause);
+	cause = NULL;
+	assert_non_null(f = fopen(write_tmp("list.txt", ""), "w"));
+	fwrite("ok.example\n\0bad.example\n", 1, 25, f);
+	fclose(f);
+	assert_null(s = scenario_load(write_tmp("ok.yaml", base), &cause));
+	assert_non_null(strstr(cause, "list.txt:2: a NUL byte"));
+	free(cause);
+	write_tmp("list.txt", "mail.google.com\n");
+}
+
+/* The analyzers a scenario names must exist (checked by `mitmlab check` and before a run's
+ * lab is built, not by scenario_load alone). */
+static void
+test_analyzers(void **state)
+{
+	char *cause = NULL, text[2048];
+	struct scenario *s;
+
+	(void)state;
+	assert_int_equal(setenv("MITMLAB_ANALYZERS", "analyzers", 1), 0);
+	snprintf(text, sizeof(text), "%sanalyzers: [truth, nope]\n", base);
+	assert_non_null(s = scenario_load(write_tmp("an.yaml", text), &cause));
+	assert_int_equal(scenario_check_analyzers(s, &cause), -1);
+	assert_non_null(strstr(cause, ":15: "));
+	assert_non_null(strstr(cause, "nope"));
+	free(cause);
+	scenario_free(s);
+	snprintf(text, sizeof(text), "%sanalyzers: [truth]\n", base);
+	assert_non_null(s = scenario_load(write_tmp("an.yaml", text), &cause));
+	assert_int_equal(scenario_check_analyzers(s, &cause), 0);
+	scenario_free(s);
 }
 
 /* A list file with a bad entry names the list's own line. */
@@ -215,7 +335,7 @@ test_deep(void **state)
 		deep[n++] = ']';
 	deep[n] = '\0';
 	snprintf(text, sizeof(text), "    trust: [web, national]\n    deep: %s\n", deep);
-	expect_error("    trust: [web, national]\n", text, ":14: clients[0].deep: unknown key \"deep\"");
+	expect_error("    trust: [web, national]\n", text, ":14: nested more than 16 levels deep");
 	n = 0;
 	for (i = 0; i < 64; i++)
 		text[n++] = '{';
@@ -238,6 +358,9 @@ main(void)
 		cmocka_unit_test(test_list_error),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_deep),
+		cmocka_unit_test(test_not_a_scenario),
+		cmocka_unit_test(test_list_files),
+		cmocka_unit_test(test_analyzers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
