@@ -36,6 +36,7 @@
 #define HARNESS_EP_MAX		(PATH_MAX + 32)
 /* Verdicts kept per analyzer: a few per event it was offered (a verdict is per flow, and a
  * flow is several events), with room for an analyzer that reads files too. */
+#define HARNESS_IN_HWM		100000	/* messages queued from one analyzer (the SDK's own) */
 #define HARNESS_VERDICTS(a)	(4 * (size_t)(a)->events + 10000)
 
 extern char **environ;
@@ -424,6 +425,7 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 {
 	int hwm = (int)harness_env("MITMLAB_HARNESS_HWM", HARNESS_HWM_DEFAULT, 1, 100000000);
 	int one = 1, zero = 0;
+	int64_t maxsz = (int64_t)BUSMSG_MAX_BODY * 4;
 
 	if ((size_t)snprintf(a->ep, sizeof(a->ep), "ipc://%s/an-%s.sock", h->sock_dir,
 	    a->m.name) >= 107 + 6)
@@ -444,8 +446,11 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 		    "allows (108 bytes); use a shorter run directory", a->m.name, a->in_ep + 6);
 	if ((a->in = zmq_socket(bus_zctx(), ZMQ_SUB)) == NULL)
 		return util_cause(cause, "zmq_socket: %s", zmq_strerror(zmq_errno()));
-	hwm = 1000000;
+	/* bounded like the bus's own input: no message over 4 bodies' worth is read (the peer
+	 * is cut off at its header), and at most as many queued as the SDK itself queues */
+	hwm = HARNESS_IN_HWM;
 	zmq_setsockopt(a->in, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(a->in, ZMQ_MAXMSGSIZE, &maxsz, sizeof(maxsz));
 	zmq_setsockopt(a->in, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_setsockopt(a->in, ZMQ_SUBSCRIBE, "", 0);
 	unlink(a->in_ep + 6);

@@ -135,6 +135,43 @@ sys.exit(0 if d['spoofed']>=2 and d['invalid']>=2 and all(v['intercepted'] is Tr
     len(e['verdicts'])==4*d['events']+10000 and d['excess']>0 else 1)"
 fi
 
+# A detector that sends huge messages (three 100 MB frames) does not grow the harness: its
+# input takes nothing over 4 MiB (the peer is cut off at the frame's header). The replay's own
+# peak RSS (VmHWM, not its children's) is sampled while it runs: about 11 MB, against 110 MB
+# and more when a frame is read whole.
+mkdir -p "$ML_TMP/an/huge"
+echo '{"name":"huge","role":"detector","vantages":["client"],"command":["/usr/bin/python3","{dir}/huge.py"]}' \
+    >"$ML_TMP/an/huge/analyzer.json"
+cat >"$ML_TMP/an/huge/huge.py" <<'PY'
+import time
+import rawan
+pub, sub = rawan.connect("lab.run.")
+while sub.recv_multipart()[0] != b"lab.run.end":
+    pass
+big = b"x" * (100 << 20)
+for _ in range(3):
+    pub.send_multipart([b"analysis.verdict", big])
+del big
+time.sleep(1)
+rawan.send(pub, "analysis.result", "analyzer.huge", {"analyzer": "huge", "complete": True})
+time.sleep(1)
+PY
+if [ ${#RUNS[@]} -gt 0 ]; then
+	MITMLAB_ANALYZERS="$ML_TMP/an:$MITMLAB_ANALYZERS" "$ML_BIN" replay "${RUNS[0]}" --analyzer huge \
+	    --out "$ML_TMP/huge" --quiet >"$ML_TMP/huge.out" 2>&1 &
+	hpid=$!
+	hwm=0
+	for _ in $(seq 600); do		# at most 60 s
+		k=$(awk '/^VmHWM:/ {print $2}' "/proc/$hpid/status" 2>/dev/null) || k=
+		[ -n "$k" ] && [ "$k" -gt "$hwm" ] && hwm=$k
+		kill -0 "$hpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$hpid"
+	ok "an analyzer's 100 MB messages do not reach the harness (replay peak RSS ${hwm} KiB)" \
+	    test "$hwm" -gt 0 -a "$hwm" -lt 61440
+fi
+
 # A detector stopped before it finished (its wait ran out; it answers SIGTERM with a result
 # saying complete: false) is "incomplete" in compare, not "ok", and has no baseline rate.
 mkdir -p "$ML_TMP/an/slow"
