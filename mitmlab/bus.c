@@ -385,6 +385,15 @@ bus_hash(const char *s)
 	return h;
 }
 
+/* a + b, at most INT64_MAX (the counters are published as JSON integers; a source can claim
+ * any seq up to that, so a sum of jumps could pass it). */
+static uint64_t
+bus_sat_add(uint64_t a, uint64_t b)
+{
+	return a > (uint64_t)INT64_MAX - b || b > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX :
+	    a + b;
+}
+
 /* Account one event of src with sequence seq: gaps forward, restarts backward. */
 static void
 bus_fwd_seq(struct bus_fwd *f, const char *src, uint64_t seq)
@@ -415,9 +424,9 @@ bus_fwd_seq(struct bus_fwd *f, const char *src, uint64_t seq)
 	}
 	if (seq > s->next) {
 		s->gaps++;
-		s->missing += seq - s->next;
+		s->missing = bus_sat_add(s->missing, seq - s->next);
 		f->st.gaps++;
-		f->st.missing += seq - s->next;
+		f->st.missing = bus_sat_add(f->st.missing, seq - s->next);
 	} else if (seq < s->next)
 		s->backward++;
 	s->next = seq + 1;

@@ -620,14 +620,22 @@ test_stats_gaps(void **state)
 		raw_send(r, 2, "g.ev", body);
 	}
 	raw_send(r, 2, "g.ev", "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"late\",\"seq\":2}");
+	/* a source claiming the largest seq twice: its missing count stops at INT64_MAX */
+	for (i = 0; i < 2; i++)
+		raw_send(r, 2, "g.ev", i ? "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"huge\",\"seq\":0}" :
+		    "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"huge\",\"seq\":9223372036854775807}");
+	raw_send(r, 2, "g.ev", "{\"v\":1,\"t\":\"g.ev\",\"ts\":1,\"src\":\"huge\",\"seq\":9223372036854775807}");
 	zmq_close(r);
 	usleep(200000);
 	fwd_stop(e);
-	assert_int_equal(e->fwd.st.gaps, 3);
-	assert_int_equal(e->fwd.st.missing, 5);
+	assert_int_equal(e->fwd.st.gaps, 5);
+	assert_true(e->fwd.st.missing == (uint64_t)INT64_MAX);
 	arr = rec_read(e);
 	last = json_array_get(arr, json_array_size(arr) - 1);
-	assert_int_equal(jint(last, "gaps"), 3);
+	assert_int_equal(jint(last, "gaps"), 5);
+	assert_true(jint(last, "missing") == INT64_MAX);
+	g = json_object_get(json_object_get(last, "sources"), "huge");
+	assert_true(jint(g, "missing") == INT64_MAX);
 	g = json_object_get(json_object_get(last, "sources"), "gappy");
 	assert_int_equal(jint(g, "gaps"), 2);
 	assert_int_equal(jint(g, "missing"), 3);
