@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "evidence.h"
+#include "pki.h"
 #include "util.h"
 #include "wrap.h"
 #include "wrap_exec.h"
@@ -47,32 +47,6 @@ evidence_exec(char *const argv[], char **cause)
 		    o.killed ? ", killed at the deadline" : "", o.err ? o.err : "");
 	}
 	wrap_exec_free(&o);
-	return rv;
-}
-
-/* SHA-256 hex of a file's contents into hex (65 bytes), read in chunks; -1 if unreadable. */
-static int
-evidence_sha256(const char *path, char hex[65])
-{
-	unsigned char buf[65536], d[32];
-	unsigned int dn = 32;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	FILE *f = fopen(path, "rb");
-	size_t got;
-	int rv = -1;
-
-	if (md != NULL && f != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
-		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
-			if (EVP_DigestUpdate(md, buf, got) != 1)
-				break;
-		if (!ferror(f) && feof(f) && EVP_DigestFinal_ex(md, d, &dn) == 1) {
-			util_hex(d, 32, hex);
-			rv = 0;
-		}
-	}
-	if (f != NULL)
-		fclose(f);
-	EVP_MD_CTX_free(md);
 	return rv;
 }
 
@@ -125,7 +99,7 @@ evidence_describe(const char *run_dir)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", run_dir, EVIDENCE_FILE);
-	if (stat(path, &st) != 0 || evidence_sha256(path, hex) != 0)
+	if (stat(path, &st) != 0 || pki_file_sha256(path, hex) != 0)
 		return json_pack("{s:n,s:s}", "file", "note",
 		    "no evidence.pcapng (run `mitmlab report RUN_DIR` without --format to make it)");
 	return json_pack("{s:s,s:I,s:s,s:s}", "file", EVIDENCE_FILE, "bytes",

@@ -863,3 +863,29 @@ pki_ca_chain(const struct pki_ca *ca)
 {
 	return ca->chain;
 }
+
+/* SHA-256 hex of a file's contents into hex (65 bytes), read in chunks; -1 if unreadable. */
+int
+pki_file_sha256(const char *path, char hex[65])
+{
+	unsigned char buf[65536], d[32];
+	unsigned int dn = 32;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t got;
+	int rv = -1;
+
+	if (md != NULL && f != NULL && EVP_DigestInit_ex(md, pki_sha256(), NULL) == 1) {
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+			if (EVP_DigestUpdate(md, buf, got) != 1)
+				break;
+		if (!ferror(f) && feof(f) && EVP_DigestFinal_ex(md, d, &dn) == 1) {
+			util_hex(d, 32, hex);
+			rv = 0;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	EVP_MD_CTX_free(md);
+	return rv;
+}

@@ -57,6 +57,9 @@ const EVP_MD *pki_sha256(void);
 const EVP_MD *pki_md5(void);
 /* SHA-256 of the certificate's SubjectPublicKeyInfo DER (Chromium's SPKI block-list form). */
 int pki_spki_sha256(X509 *x, unsigned char out[32]);
+/* SHA-256 hex of a file's contents into hex (65 bytes), read in chunks (any size); -1 if
+ * it cannot be read. */
+int pki_file_sha256(const char *path, char hex[65]);
 /* The certificate as a malloc'd PEM string. */
 char *pki_cert_pem(X509 *x);
 /* Read the first certificate of a PEM file / a whole PEM bundle. */

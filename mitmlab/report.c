@@ -329,18 +329,9 @@ report_iso(double ns)
 static json_t *
 report_file_sha256(const char *path)
 {
-	unsigned char d[32];
-	unsigned int n = 32;
-	char hex[65], *buf;
-	size_t len;
-	json_t *j = json_null();
+	char hex[65];
 
-	if ((buf = util_read_file(path, &len, NULL)) == NULL)
-		return j;
-	if (EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) == 1)
-		j = json_string(util_hex(d, 32, hex));
-	free(buf);
-	return j;
+	return pki_file_sha256(path, hex) == 0 ? json_string(hex) : json_null();
 }
 
 /* The reproducibility section from manifest.json (and the run events when it lacks times). */

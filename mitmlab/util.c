@@ -83,6 +83,13 @@ util_read_file(const char *path, size_t *len, char **cause)
 		return NULL;
 	}
 	for (;;) {
+		if (n >= UTIL_READ_MAX) {
+			free(buf);
+			fclose(f);
+			util_cause(cause, "%s: larger than %d MiB (is this the right file?)", path,
+			    UTIL_READ_MAX >> 20);
+			return NULL;
+		}
 		if (n + 4096 + 1 > cap) {
 			char *nb;
 			cap = cap ? cap * 2 : 8192;

@@ -21,7 +21,10 @@ uint64_t util_mono_ns(void);
 int util_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Lower-case hex of len bytes into out (needs 2*len+1 bytes); returns out. */
 char *util_hex(const unsigned char *buf, size_t len, char *out);
-/* Read a whole file into a NUL-terminated malloc'd buffer; *len gets the size (may be NULL). */
+/* Read a whole file into a NUL-terminated malloc'd buffer; *len gets the size (may be NULL).
+ * For configuration, manifests, certificates: a file of UTIL_READ_MAX bytes or more (or an
+ * endless one such as /dev/zero) is refused. */
+#define UTIL_READ_MAX	(64 << 20)
 char *util_read_file(const char *path, size_t *len, char **cause);
 /* Write buf to path atomically (temp file + rename) with the given mode. */
 int util_write_file(const char *path, const void *buf, size_t len, mode_t mode, char **cause);

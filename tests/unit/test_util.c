@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -69,12 +70,25 @@ test_unmap_clean(void **state)
 	assert_int_equal(util_sa_unmap(&ss), 0);	/* already IPv4 */
 }
 
+/* util_read_file stops at UTIL_READ_MAX: an endless file is an error, not all memory. */
+static void
+test_read_cap(void **state)
+{
+	char *cause = NULL;
+
+	(void)state;
+	assert_null(util_read_file("/dev/zero", NULL, &cause));
+	assert_non_null(strstr(cause, "/dev/zero: larger than 64 MiB"));
+	free(cause);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmap),
 		cmocka_unit_test(test_unmap_clean),
+		cmocka_unit_test(test_read_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
