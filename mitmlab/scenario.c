@@ -948,13 +948,42 @@ static const cyaml_config_t scenario_cyaml_base = {
 	.flags = CYAML_CFG_NO_ALIAS,	/* anchors and aliases: see scenario_precheck */
 };
 
+/* One open collection of scenario_precheck: for a mapping, the keys seen so far. */
+struct scn_pframe {
+	int	 map, want_key;
+	unsigned nkeys;
+	char	 keys[48][48];		/* more keys than the schema has at any level */
+	size_t	 lines[48];
+};
+
+/* In frame f (a mapping), record key k of line; -1 with *cause when f had it already. */
+static int
+scenario_precheck_key(struct scn_pframe *f, const char *path, const char *k, size_t line,
+    char **cause)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nkeys; i++)
+		if (strncmp(f->keys[i], k, sizeof(f->keys[i]) - 1) == 0)
+			return util_cause(cause, "%s:%zu: key \"%.60s\" is given twice in one "
+			    "mapping (first on line %zu): keep one", path, line, k, f->lines[i]);
+	if (f->nkeys < sizeof(f->keys) / sizeof(f->keys[0])) {
+		snprintf(f->keys[f->nkeys], sizeof(f->keys[0]), "%s", k);
+		f->lines[f->nkeys++] = line;
+	}
+	return 0;
+}
+
 /* What must hold before libcyaml reads the file: a regular file of at most
  * SCENARIO_MAX_BYTES, no anchors or aliases (a few hundred bytes of nested aliases expand to
  * gigabytes, and libcyaml expands them), nesting at most SCENARIO_MAX_DEPTH (libyaml's time
- * grows with the square of the depth). A syntax error is left to libcyaml, which names it. */
+ * grows with the square of the depth), and no key twice in one mapping (named here with both
+ * lines; libcyaml's own message points near it). A syntax error is left to libcyaml, which
+ * names it. */
 static int
 scenario_precheck(const char *path, char **cause)
 {
+	struct scn_pframe *fr;
 	yaml_parser_t p;
 	yaml_event_t ev;
 	struct stat st;
@@ -974,10 +1003,15 @@ scenario_precheck(const char *path, char **cause)
 		    "lists in gateway.target_lists files)", path, (long long)st.st_size,
 		    SCENARIO_MAX_BYTES);
 	}
+	if ((fr = calloc(SCENARIO_MAX_DEPTH + 1, sizeof(*fr))) == NULL) {
+		fclose(f);
+		return util_cause(cause, "out of memory");
+	}
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_file(&p, f);
 	while (rc == 0 && !done && yaml_parser_parse(&p, &ev)) {
 		size_t line = ev.start_mark.line + 1;
+		struct scn_pframe *top = depth > 0 ? &fr[depth - 1] : NULL;
 
 		if (ev.type == YAML_ALIAS_EVENT || (ev.type == YAML_SCALAR_EVENT &&
 		    ev.data.scalar.anchor != NULL) || (ev.type == YAML_SEQUENCE_START_EVENT &&
@@ -985,17 +1019,33 @@ scenario_precheck(const char *path, char **cause)
 		    ev.data.mapping_start.anchor != NULL))
 			rc = util_cause(cause, "%s:%zu: YAML anchors and aliases (&name, *name) are "
 			    "not accepted in a scenario: write the value out", path, line);
-		else if ((ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_MAPPING_START_EVENT) && ++depth > SCENARIO_MAX_DEPTH)
-			rc = util_cause(cause, "%s:%zu: nested more than %d levels deep (the schema "
-			    "needs 6; scenarios/README.md)", path, line, SCENARIO_MAX_DEPTH);
-		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
-			depth--;
-		else if (ev.type == YAML_STREAM_END_EVENT)
+		else if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT) {
+			if (depth >= SCENARIO_MAX_DEPTH)
+				rc = util_cause(cause, "%s:%zu: nested more than %d levels deep (the "
+				    "schema needs 6; scenarios/README.md)", path, line,
+				    SCENARIO_MAX_DEPTH);
+			else {
+				if (top != NULL && top->map)
+					top->want_key = 0;	/* a collection as a value (or key) */
+				fr[depth].map = ev.type == YAML_MAPPING_START_EVENT;
+				fr[depth].want_key = 1;
+				fr[depth].nkeys = 0;
+				depth++;
+			}
+		} else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT) {
+			if (depth > 0 && --depth > 0 && fr[depth - 1].map)
+				fr[depth - 1].want_key = 1;
+		} else if (ev.type == YAML_SCALAR_EVENT && top != NULL && top->map) {
+			if (top->want_key)
+				rc = scenario_precheck_key(top, path,
+				    (const char *)ev.data.scalar.value, line, cause);
+			top->want_key = !top->want_key;
+		} else if (ev.type == YAML_STREAM_END_EVENT)
 			done = 1;
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
+	free(fr);
 	fclose(f);
 	return rc;
 }
@@ -1027,6 +1077,18 @@ scenario_load(const char *path, char **cause)
 		else if (strncmp(msg, "Invalid", 7) == 0 && where[0] != '\0')
 			util_cause(cause, "%s:%zu: %s: %s (scenarios/README.md gives the key's type "
 			    "and range)", path, line, where, msg);
+		else if (strncmp(msg, "STRING length <", 15) == 0)
+			util_cause(cause, "%s:%zu: %s%san empty value (give one; scenarios/README.md)",
+			    path, line, where, where[0] ? ": " : "");
+		else if (strncmp(msg, "Expecting MAPPING", 17) == 0 && line == 0)
+			util_cause(cause, "%s: the file must be a mapping of keys (name:, origins:, "
+			    "clients: ...; see scenarios/README.md)", path);
+		else if (strncmp(msg, "Expecting MAPPING", 17) == 0)
+			util_cause(cause, "%s:%zu: %s: here keys are needed (KEY: VALUE lines), not "
+			    "a single value or a list", path, line, msg);
+		else if (strncmp(msg, "Expecting SEQUENCE", 18) == 0)
+			util_cause(cause, "%s:%zu: %s: here a list is needed ([a, b], or lines "
+			    "starting with \"- \")", path, line, msg);
 		else if (line > 0)
 			util_cause(cause, "%s:%zu: %s", path, line, msg);
 		else

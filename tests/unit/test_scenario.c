@@ -200,6 +200,16 @@ test_errors(void **state)
 	expect_error("        aliases: [google.com]\n",
 	    "        aliases: [google.com]\n      - host: google.com\n",
 	    ":11: \"google.com\" is already served by site www.google.com of origin g");
+	/* libcyaml's messages, made to name the key, the line and the fix */
+	expect_error("name: t\n", "name: \"\"\n", ":1: name: an empty value (give one");
+	expect_error("clients:\n", "clients: 5\nx:\n", ":11: Expecting SEQUENCE, got event: "
+	    "SCALAR: here a list is needed");
+	expect_error("    sites:\n      - host: www.google.com\n",
+	    "    sites:\n      - host: www.google.com\n        host: a.example\n",
+	    ":10: key \"host\" is given twice in one mapping (first on line 9): keep one");
+	expect_error("    urls: [https://google.com/]\n",
+	    "    urls: [https://google.com/]\nname: again\n",
+	    ":15: key \"name\" is given twice in one mapping (first on line 1)");
 	/* anchors and aliases: a few hundred bytes expand to gigabytes in libcyaml */
 	expect_error("name: t\n", "name: t\nx: &a [1, 2]\ny: [*a, *a]\n",
 	    ":2: YAML anchors and aliases");
@@ -315,6 +325,11 @@ test_empty(void **state)
 	free(cause);
 	cause = NULL;
 	assert_null(scenario_load(write_tmp("null.yaml", "~\n"), &cause));
+	assert_non_null(strstr(cause, "must be a mapping of keys"));
+	free(cause);
+	cause = NULL;
+	assert_null(scenario_load(write_tmp("list.yaml", "- a\n"), &cause));
+	assert_non_null(strstr(cause, "list.yaml: the file must be a mapping of keys"));
 	free(cause);
 }
 
