@@ -38,8 +38,6 @@
 #define NETQ_EXPIRE_PER_TICK	256		/* idle flows reported per stats period */
 #define NETQ_RCVBUF		(8 * 1024 * 1024)
 
-enum netq_verdict { NETQ_V_ACCEPT, NETQ_V_MARK, NETQ_V_DROP, NETQ_V_HOLD };
-
 /* Cumulative counters, reported in net.stats. */
 struct netq_counts {
 	uint64_t pkts, bytes, accept, mark, drop, hold, release, hold_full, malformed, other;
@@ -320,7 +318,7 @@ netq_apply(struct netq *q, struct netq_flow *f, const struct netq_sig_pkt *p, in
 }
 
 /* Decide one packet: signals, diversion, impairment. mark_out gets the verdict mark. */
-static enum netq_verdict
+enum netq_verdict
 netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
     uint32_t *mark_out, uint32_t *hold_ms)
 {
@@ -638,21 +636,48 @@ netq_stats(struct netq *q, uint64_t now, int final)
 	q->last_tick_ns = now;
 }
 
-/* Open the queue, the raw socket, the bus and the tables. */
-static int
-netq_open(struct netq *q, const struct netq_conf *c, char **cause)
+/* The state for c without the queue, raw socket or bus (netq.h). */
+struct netq *
+netq_new(const struct netq_conf *c, char **cause)
 {
-	uint32_t flags = NFQA_CFG_F_GSO | (c->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
-	int one = 1, rcv = NETQ_RCVBUF;
+	struct netq *q;
 
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		util_cause(cause, "out of memory");
+		return NULL;
+	}
 	q->conf = c;
 	q->fd = q->raw = -1;
 	q->impair = c->impair;
 	q->impair.rng = c->seed;
 	if ((q->flows = netq_flow_table_new(c->max_flows, netq_flow_gone, q)) == NULL ||
-	    (q->hold = netq_hold_new(c->hold_max)) == NULL)
-		return util_cause(cause, "out of memory for %zu flows / %zu held packets",
-		    c->max_flows, c->hold_max);
+	    (q->hold = netq_hold_new(c->hold_max)) == NULL) {
+		util_cause(cause, "out of memory for %zu flows / %zu held packets", c->max_flows,
+		    c->hold_max);
+		netq_free(q);
+		return NULL;
+	}
+	q->tokens = c->events_per_s;
+	q->tok_ns = q->last_tick_ns = util_mono_ns();
+	q->tick_ns = q->tok_ns + (uint64_t)c->stats_ms * 1000000;
+	return q;
+}
+
+/* The flow table of q. */
+struct netq_flow_table *
+netq_flows(struct netq *q)
+{
+	return q->flows;
+}
+
+/* Open the queue, the raw socket and the bus of q (netq_new made the tables). */
+static int
+netq_open(struct netq *q, char **cause)
+{
+	const struct netq_conf *c = q->conf;
+	uint32_t flags = NFQA_CFG_F_GSO | (c->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);
+	int one = 1, rcv = NETQ_RCVBUF;
+
 	if ((q->h = nfq_open()) == NULL)
 		return util_cause(cause, "nfq_open: %s (needs root and nfnetlink_queue)",
 		    strerror(errno));
@@ -675,16 +700,18 @@ netq_open(struct netq *q, const struct netq_conf *c, char **cause)
 	if ((q->bus = bus_open(c->bus, netq_conf_src(c, q->src, sizeof(q->src)), 2000,
 	    cause)) == NULL)
 		return -1;
-	q->tokens = c->events_per_s;
+	q->tokens = c->events_per_s;	/* the clocks start again once the bus is up */
 	q->tok_ns = q->last_tick_ns = util_mono_ns();
 	q->tick_ns = q->tok_ns + (uint64_t)c->stats_ms * 1000000;
 	return 0;
 }
 
-/* Close everything netq_open opened (any subset). */
-static void
-netq_close(struct netq *q)
+/* Close everything netq_new and netq_open opened (any subset), and free q. */
+void
+netq_free(struct netq *q)
 {
+	if (q == NULL)
+		return;
 	if (q->qh != NULL)
 		nfq_destroy_queue(q->qh);
 	if (q->h != NULL)
@@ -694,6 +721,7 @@ netq_close(struct netq *q)
 	bus_close(q->bus);
 	netq_flow_table_free(q->flows);
 	netq_hold_free(q->hold);
+	free(q);
 }
 
 /* Read up to NETQ_BURST packets; -1 with *cause on a socket error. */
@@ -732,11 +760,13 @@ netq_run(const struct netq_conf *c, volatile int *stop, char **cause)
 	char *buf = NULL;
 	int rc = -1, timeout;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL || (buf = malloc(NETQ_BUFSZ)) == NULL) {
-		free(q);
+	if ((buf = malloc(NETQ_BUFSZ)) == NULL)
 		return util_cause(cause, "out of memory");
+	if ((q = netq_new(c, cause)) == NULL) {
+		free(buf);
+		return -1;
 	}
-	if (netq_open(q, c, cause) == -1)
+	if (netq_open(q, cause) == -1)
 		goto out;
 	if (c->monitor)
 		log_info("queue %d: monitoring as vantage %s (passive, fail-open, %zu flows max)",
@@ -778,8 +808,7 @@ out:
 		netq_flow_clear(q->flows);
 		netq_stats(q, util_mono_ns(), 1);
 	}
-	netq_close(q);
-	free(q);
+	netq_free(q);
 	free(buf);
 	return rc;
 }

@@ -31,10 +31,37 @@
 #ifndef MITMLAB_NETQ_H
 #define MITMLAB_NETQ_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "netq_conf.h"
+
+/* What becomes of a packet: accepted as is, accepted with the divert mark, dropped, or held
+ * and accepted later (an impairment's delay). */
+enum netq_verdict { NETQ_V_ACCEPT, NETQ_V_MARK, NETQ_V_DROP, NETQ_V_HOLD };
+
+struct netq;
+struct netq_flow_table;
 
 /* Run the handler until *stop becomes non-zero (checked at least every stats period and after
  * every signal). -1 with *cause if the queue cannot be opened or fails. */
 int netq_run(const struct netq_conf *c, volatile int *stop, char **cause);
+
+/*
+ * The handler's decisions without its queue (netq_run uses them; the unit tests drive them
+ * directly). netq_new: the state for c (kept by reference, not copied), with its flow table
+ * and hold queue but no queue, raw socket or bus: it publishes no events, and a packet an
+ * impairment would inject counts as an injection error. NULL with *cause if out of memory.
+ */
+struct netq *netq_new(const struct netq_conf *c, char **cause);
+/* Close what q opened and free it (NULL is a no-op). */
+void netq_free(struct netq *q);
+/* The verdict on one IPv4 packet data[0..len) as the queue hands it over, carrying the mark
+ * mark_in: its signals go into its flow; a client's SYN to divert gets NETQ_V_MARK with
+ * *mark_out = mark_in | conf->mark; an impairment may drop it or hold it for *hold_ms. */
+enum netq_verdict netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
+    uint32_t *mark_out, uint32_t *hold_ms);
+/* The flow table of q (netq_flow_get reads the flows netq_packet keeps). */
+struct netq_flow_table *netq_flows(struct netq *q);
 
 #endif
