@@ -43,6 +43,7 @@ struct netq_counts {
 	uint64_t pkts, bytes, accept, mark, drop, hold, release, hold_full, malformed, other;
 	uint64_t injected, inject_err, flows_new, diverted, published, impaired, suppressed;
 	uint64_t verdict_err, overruns, off_path;
+	uint64_t bad_opts;	/* packets with TCP options Linux ignores (netq_sig_opts) */
 };
 
 /* The kernel's counters of our queue (/proc/self/net/netfilter/nfnetlink_queue). */
@@ -120,6 +121,7 @@ netq_side_json(const struct netq_flow_side *s, const char *hs)
 		json_object_set_new(h, "sack", json_boolean(s->opts.sack_perm));
 		json_object_set_new(h, "ts", json_boolean(s->opts.has_ts));
 		json_object_set_new(h, "opts", json_string(s->opts.layout));
+		json_object_set_new(h, "opts_malformed", json_boolean(s->opts.malformed));
 		json_object_set_new(h, "win", json_integer(s->window));
 		json_object_set_new(o, hs, h);
 	}
@@ -341,6 +343,11 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 			q->n.other++;
 		return NETQ_V_ACCEPT;
 	}
+	/* options Linux ignores in part are no reason to skip the packet: the kernel completes
+	 * the handshake, so the flow is diverted, named and impaired as any other (a counter and
+	 * the flow's "opts_malformed" say they were there) */
+	if (p.opts.malformed)
+		q->n.bad_opts++;
 	c2s = netq_flow_c2s(&p);
 	cip = c2s ? p.src : p.dst;
 	sip = c2s ? p.dst : p.src;
@@ -615,6 +622,8 @@ netq_stats(struct netq *q, uint64_t now, int final)
 		json_object_set_new(ev, "injected", json_integer((json_int_t)q->n.injected));
 		json_object_set_new(ev, "inject_errors", json_integer((json_int_t)q->n.inject_err));
 		json_object_set_new(ev, "malformed", json_integer((json_int_t)q->n.malformed));
+		json_object_set_new(ev, "malformed_options",
+		    json_integer((json_int_t)q->n.bad_opts));
 		json_object_set_new(ev, "not_tcp", json_integer((json_int_t)q->n.other));
 		json_object_set_new(ev, "off_path", json_integer((json_int_t)q->n.off_path));
 		json_object_set_new(ev, "queue_overruns", json_integer((json_int_t)q->n.overruns));

@@ -39,8 +39,18 @@ netq_sig_layout_add(struct netq_sig_opts *o, char c)
 	o->layout[n] = '\0';
 }
 
-/* Parse the TCP options area. */
-int
+/* Mark the options malformed where they went wrong (netq_sig.h). */
+static void
+netq_sig_opts_bad(struct netq_sig_opts *o)
+{
+	o->malformed = 1;
+	netq_sig_layout_add(o, '!');
+}
+
+/* Parse the TCP options area as Linux does (tcp_parse_options): a known option of the wrong
+ * length is ignored, a length below 2 or past the area, or a lone kind byte at the end, ends
+ * the list; each is noted as malformed, none refuses the packet. */
+void
 netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o)
 {
 	size_t i = 0, olen;
@@ -51,42 +61,54 @@ netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o)
 		kind = opt[i];
 		if (kind == 0) {		/* end of list */
 			netq_sig_layout_add(o, 'E');
-			return 0;
+			return;
 		}
 		if (kind == 1) {		/* NOP */
 			netq_sig_layout_add(o, 'N');
 			i++;
 			continue;
 		}
-		if (i + 1 >= len)
-			return -1;
+		if (i + 1 >= len) {		/* a kind without its length */
+			netq_sig_opts_bad(o);
+			return;
+		}
 		olen = opt[i + 1];
-		if (olen < 2 || i + olen > len)
-			return -1;
+		if (olen < 2 || i + olen > len) {
+			netq_sig_opts_bad(o);
+			return;
+		}
 		switch (kind) {
 		case 2:
-			if (olen != 4)
-				return -1;
+			if (olen != 4) {
+				netq_sig_opts_bad(o);
+				break;
+			}
 			o->has_mss = 1;
 			o->mss = netq_sig_be16(opt + i + 2);
 			netq_sig_layout_add(o, 'M');
 			break;
 		case 3:
-			if (olen != 3)
-				return -1;
+			if (olen != 3) {
+				netq_sig_opts_bad(o);
+				break;
+			}
 			o->has_ws = 1;
 			o->ws = opt[i + 2];
 			netq_sig_layout_add(o, 'W');
 			break;
 		case 4:
-			if (olen != 2)
-				return -1;
+			if (olen != 2) {
+				netq_sig_opts_bad(o);
+				break;
+			}
 			o->sack_perm = 1;
 			netq_sig_layout_add(o, 'S');
 			break;
 		case 8:
-			if (olen != 10)
-				return -1;
+			if (olen != 10) {
+				netq_sig_opts_bad(o);
+				break;
+			}
 			o->has_ts = 1;
 			o->tsval = netq_sig_be32(opt + i + 2);
 			o->tsecr = netq_sig_be32(opt + i + 6);
@@ -98,7 +120,6 @@ netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o)
 		}
 		i += olen;
 	}
-	return 0;
 }
 
 /* Parse one IPv4/TCP packet. */
@@ -151,8 +172,7 @@ netq_sig_parse(const uint8_t *buf, size_t len, struct netq_sig_pkt *p)
 		return NETQ_SIG_MALFORMED;
 	if (thl > end)
 		return NETQ_SIG_TRUNCATED;
-	if (netq_sig_opts_parse(buf + 20, thl - 20, &p->opts) == -1)
-		return NETQ_SIG_MALFORMED;
+	netq_sig_opts_parse(buf + 20, thl - 20, &p->opts);
 	p->payload = buf + thl;
 	p->payload_len = end - thl;
 	return NETQ_SIG_OK;

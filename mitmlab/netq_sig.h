@@ -27,13 +27,17 @@
 enum netq_sig_status {
 	NETQ_SIG_OK = 0,
 	NETQ_SIG_TRUNCATED = -1,	/* fewer bytes than the headers need */
-	NETQ_SIG_MALFORMED = -2,	/* a length or option is inconsistent */
+	NETQ_SIG_MALFORMED = -2,	/* an IP or TCP header length is inconsistent */
 	NETQ_SIG_NOT_TCP = -3,		/* IPv4 but not TCP */
 	NETQ_SIG_NOT_IPV4 = -4,		/* version is not 4 */
 	NETQ_SIG_FRAGMENT = -5,		/* a non-first fragment (no TCP header) */
 };
 
-/* TCP options as sent (all zero when absent). */
+/* TCP options as sent (all zero when absent). Options Linux ignores do not refuse the packet
+ * (the kernel completes a handshake with them, so netq must still decide the flow): an MSS,
+ * window scale, SACK-permitted or timestamp option of the wrong length is skipped, and a
+ * length below 2, one running past the options area or a lone kind byte at the end ends the
+ * list; each sets malformed and shows as "!" in layout. */
 struct netq_sig_opts {
 	int	 has_mss;
 	uint16_t mss;
@@ -43,7 +47,9 @@ struct netq_sig_opts {
 	int	 has_ts;
 	uint32_t tsval;
 	uint32_t tsecr;
-	char	 layout[NETQ_SIG_LAYOUT];	/* kinds in order: M S T N W E(nd) ? (other) */
+	int	 malformed;	/* an option Linux ignores (above) */
+	char	 layout[NETQ_SIG_LAYOUT];	/* kinds in order: M S T N W E(nd) ? (other)
+						 * !(malformed) */
 };
 
 /* One parsed IPv4/TCP packet; addresses in host byte order. payload points into the input. */
@@ -65,8 +71,8 @@ struct netq_sig_pkt {
 
 /* Parse buf[0..len). NETQ_SIG_OK fills *p; any other status leaves *p unspecified. */
 enum netq_sig_status netq_sig_parse(const uint8_t *buf, size_t len, struct netq_sig_pkt *p);
-/* Parse the TCP options area opt[0..len) into *o. 0, or -1 if an option overruns. */
-int netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o);
+/* Parse the TCP options area opt[0..len) into *o (o->malformed for options Linux ignores). */
+void netq_sig_opts_parse(const uint8_t *opt, size_t len, struct netq_sig_opts *o);
 
 /* The initial TTL a sender most likely used: the smallest of 64, 128, 255 not below ttl. */
 int netq_sig_ttl_initial(uint8_t ttl);

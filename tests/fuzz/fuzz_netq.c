@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_netq — libFuzzer harness for the packet plane's parser of untrusted bytes (netq_sig.h):
- * parse the input as an IPv4/TCP packet and, when it parses, run every inference the handler
- * runs on it (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
+ * parse the input as a TCP options area (options Linux ignores are noted, never refused) and
+ * as an IPv4/TCP packet and, when it parses, run every inference the handler runs on it
+ * (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
  * the RST / 302 answers, checking the invariants callers rely on (payload inside the input,
  * first flights no larger than it, terminated layout and host strings, built packets that
  * parse back with valid checksums), and the ClientHello or HTTP request reassembly with the
  * payload cut in three at offsets taken from it, one piece retransmitted (the flow's name is
  * always a terminated string, a Host value lower case without port or CR; every slot is back
  * in the pool once the flow leaves). Seeds:
- * tests/fixtures/fuzz/fuzz_netq (a SYN, a ClientHello segment, an HTTP GET).
+ * tests/fixtures/fuzz/fuzz_netq (a SYN, one with an MSS of length 6 and a lone kind byte, a
+ * ClientHello segment, an HTTP GET).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,6 +95,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t la, lb;
 	int c2s;
 
+	/* any bytes as an options area: never refused, the layout always terminated */
+	netq_sig_opts_parse(data, size < 40 ? size : 40, &p.opts);
+	if (memchr(p.opts.layout, '\0', sizeof(p.opts.layout)) == NULL ||
+	    (strchr(p.opts.layout, '!') != NULL && !p.opts.malformed))
+		abort();
 	if (netq_sig_parse(data, size, &p) != NETQ_SIG_OK)
 		return 0;
 	if (p.payload < data || p.payload + p.payload_len > data + size ||

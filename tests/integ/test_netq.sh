@@ -15,7 +15,8 @@
 # The "engine" is an openssl s_server on the gateway's :8443 with its own certificate, so a
 # client can tell a diverted flow (engine.lab) from a routed one (origin.lab) by the certificate.
 # Asserts: TTL / hop fields (client 1 hop across m, server 1 hop across r); only flows to the target
-# CIDR from the on-path network are diverted; reset → client sees a reset, timeout → timeout,
+# CIDR from the on-path network are diverted, also a SYN (sent from a raw socket) whose TCP
+# options Linux ignores in part (counted in net.stats malformed_options); reset → client sees a reset, timeout → timeout,
 # redirect → 302 with Location, delay → slower connect; a ClientHello sent in two segments is
 # reassembled (the reset rule still fires, an unmatched one passes, both flows are named, by
 # the monitor too, and net.stats counts them); so is a plain HTTP request whose Host header
@@ -133,6 +134,42 @@ except OSError as e:
     print("error", type(e).__name__)
 PY
 }
+# raw_syn IP SPORT OPTS: from c1, a SYN to IP:443 from port SPORT (above the ephemeral range)
+# carrying the TCP options OPTS (hex, a multiple of 4 bytes), built on a raw socket since
+# Linux's own stack never sends options it would ignore; prints the TTL of the SYN-ACK that
+# answers ("none" after 2 s): 63 from the engine in g (diverted), 61 from the origin (routed
+# across m, g, r). c1's kernel resets the SYN-ACK (no socket of its own), which ends the flow.
+raw_syn() {
+	ip netns exec "$C1" python3 - "$@" <<'PY'
+import socket, struct, sys, time
+dst, sport, opts = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+tcp = struct.pack("!HHIIBBHHH", sport, 443, 1000, 0, (5 + len(opts) // 4) << 4, 0x02, 64240, 0, 0) + opts
+pseudo = socket.inet_aton("10.78.1.2") + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+s.settimeout(0.2)
+s.sendto(tcp, (dst, 0))
+end = time.monotonic() + 2
+for _ in range(100):
+    if time.monotonic() > end:
+        break
+    try:
+        d = s.recv(2048)
+    except socket.timeout:
+        continue
+    h = (d[0] & 15) * 4
+    if (d[12:16] == socket.inet_aton(dst) and struct.unpack("!HH", d[h:h + 4]) == (443, sport)
+            and d[h + 13] & 0x12 == 0x12):
+        print(d[8])
+        sys.exit(0)
+print("none")
+PY
+}
 # curl_c1 ARGS...: curl from c1; prints "rc=N" and the write-out.
 curl_c1() { ip netns exec "$C1" curl -sS -k "$@" 2>"$ML_TMP/curl.err"; echo " rc=$?"; }
 
@@ -156,6 +193,16 @@ echo "-- diversion at SYN time by destination and client network"
 ok "on-path client to the target CIDR is diverted (engine.lab)" [ "$(cert_cn 10.78.3.2 a.lab)" = engine.lab ]
 ok "on-path client to another destination is routed (origin.lab)" [ "$(cert_cn 10.78.3.3 b.lab)" = origin.lab ]
 ok "off-path client to the target CIDR is routed (origin.lab)" [ "$(cert_cn 10.78.3.2 c.lab "$C2")" = origin.lab ]
+# SYNs with options Linux ignores in part (the kernel still answers): an MSS of length 6, a
+# window scale of length 4, a lone kind byte at the end; diverted like any other SYN
+out=$(raw_syn 10.78.3.5 61000 020605b400000402)
+ok "raw SYN, MSS of length 6, to another destination (delayed): the origin answers (TTL $out)" [ "$out" = 61 ]
+out=$(raw_syn 10.78.3.2 61001 020605b400000402)
+ok "raw SYN, MSS of length 6, to the target: diverted, the engine answers (TTL $out)" [ "$out" = 63 ]
+out=$(raw_syn 10.78.3.2 61002 020405b403040700)
+ok "raw SYN, window scale of length 4, to the target: diverted (TTL $out)" [ "$out" = 63 ]
+out=$(raw_syn 10.78.3.2 61003 020405b401010103)
+ok "raw SYN, a lone kind byte at the end, to the target: diverted (TTL $out)" [ "$out" = 63 ]
 
 echo "-- impairments"
 out=$(curl_c1 --max-time 5 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
@@ -275,6 +322,12 @@ if max(e.get("requests_reassembled", 0) for e in net if e["t"] == "net.stats") <
 if max(e.get("requests_not_reassembled", 0) for e in net if e["t"] == "net.stats") != 0: fail("requests_not_reassembled")
 div = by("10.78.3.2:443")
 if not div or not all(x["diverted"] for x in div): fail(f"target flows not diverted: {div}")
+# the raw SYNs with options Linux ignores: diverted to the target, noted on the flow and counted
+for port in (61000, 61001, 61002, 61003):
+    r = [x for x in flows if x["flow"].startswith(f"10.78.1.2:{port}>")]
+    if len(r) != 1 or r[0]["diverted"] != (port != 61000) or not r[0]["client"]["syn"]["opts_malformed"]:
+        fail(f"raw SYN from port {port}: {r}")
+if max(e.get("malformed_options", 0) for e in net if e["t"] == "net.stats") < 4: fail("malformed_options < 4")
 if any(x["diverted"] for x in by("10.78.3.3:443")): fail("non-target flow diverted")
 off = by("10.78.3.2:443", "10.78.4.2")
 if not off or any(x["diverted"] or x["on_path"] for x in off): fail(f"off-path flow diverted: {off}")

@@ -2,8 +2,9 @@
 /*
  * test_netq_packet — the handler's verdict on packets built byte by byte here (netq_packet,
  * through netq_new: no queue, no bus): a client's SYN to a divert target gets the divert mark,
- * one to another destination and the server's SYN-ACK do not, and a flow's ClientHello names
- * it and brings its SNI impairment into force.
+ * also when Linux would ignore some of its options (three shapes; the flow notes them), while
+ * one to another destination and the server's SYN-ACK do not; a flow's ClientHello names it
+ * and brings its SNI impairment into force.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,36 @@ test_divert(void **state)
 	assert_int_equal(mark, MARK_IN);
 }
 
+/* A SYN whose options Linux ignores in part (it completes the handshake) is diverted like any
+ * other: an MSS of length 6, a window scale of length 4, a lone kind byte at the end. */
+static void
+test_bad_opts(void **state)
+{
+	static const uint8_t opts[][8] = {
+		{ 0x02, 0x06, 0x05, 0xb4, 0x00, 0x00, 0x04, 0x02 },
+		{ 0x02, 0x04, 0x05, 0xb4, 0x03, 0x04, 0x07, 0x00 },
+		{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x01, 0x03 },
+	};
+	uint8_t b[128];
+	uint32_t mark;
+	size_t i, len;
+	struct netq_flow *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		len = pkt(b, CLIENT, (uint16_t)(41000 + i), TARGET, 443, 1000, NETQ_SIG_SYN,
+		    opts[i], sizeof(opts[i]), NULL, 0);
+		assert_int_equal(verdict(b, len, &mark), NETQ_V_MARK);
+		assert_int_equal(mark, MARK_IN | conf.mark);
+		f = netq_flow_get(netq_flows(q), CLIENT, (uint16_t)(41000 + i), TARGET, 443, 0, 0,
+		    NULL);
+		assert_non_null(f);
+		assert_true(f->diverted);
+		assert_true(f->c.have_hs);
+		assert_true(f->c.opts.malformed);	/* the flow's signal */
+	}
+}
+
 /* A ClientHello in one segment names the flow, and its SNI rule holds the segment. */
 static void
 test_named(void **state)
@@ -167,6 +198,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_divert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_opts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_named, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

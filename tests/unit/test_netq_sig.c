@@ -2,8 +2,8 @@
 /*
  * test_netq_sig — the packet parser and signal inferences on golden packets built byte by byte
  * here (a Linux-like SYN with MSS/SACK/TS/NOP/WS, a data segment), every truncation of them,
- * malformed headers and options, the TTL / IP ID tables, the flow id, the HTTP sniff and the
- * checksums.
+ * malformed headers, options Linux ignores (the packet still parses), the TTL / IP ID tables,
+ * the flow id, the HTTP sniff and the checksums.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,15 +81,6 @@ test_malformed(void **state)
 	b[32] = 0x40;				/* TCP data offset 16 bytes */
 	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_MALFORMED);
 	memcpy(b, syn, sizeof(b));
-	b[41] = 0x40;				/* MSS option length overruns */
-	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_MALFORMED);
-	memcpy(b, syn, sizeof(b));
-	b[41] = 0x00;				/* option length 0 */
-	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_MALFORMED);
-	memcpy(b, syn, sizeof(b));
-	b[41] = 0x03;				/* MSS of the wrong length */
-	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_MALFORMED);
-	memcpy(b, syn, sizeof(b));
 	b[2] = 0x00; b[3] = 0x10;		/* total length below the header */
 	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_MALFORMED);
 	memcpy(b, syn, sizeof(b));
@@ -105,6 +96,62 @@ test_malformed(void **state)
 	b[40] = 0x00;				/* end of options first: the rest is ignored */
 	assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_OK);
 	assert_string_equal(p.opts.layout, "E");
+}
+
+/* Options Linux ignores do not make the packet malformed (the kernel completes the handshake):
+ * the packet parses, the options before them are kept, opts.malformed is set and the layout
+ * shows "!" where they are. A known option of the wrong length is skipped and parsing goes on;
+ * a length below 2, one past the options area or a lone kind byte at the end stops it. */
+static void
+test_bad_opts(void **state)
+{
+	static const struct {
+		uint8_t opt[20];
+		const char *layout;
+		int mss, ws;
+	} t[] = {
+		/* MSS of length 6, SACK-permitted, TS, NOP, NOP */
+		{ { 2, 6, 5, 0xb4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1 },
+		    "!,S,T,N,N", -1, -1 },
+		/* MSS, window scale of length 4, SACK-permitted, TS */
+		{ { 2, 4, 5, 0xb4, 3, 4, 7, 0, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0 },
+		    "M,!,S,T", 1460, -1 },
+		/* MSS, SACK-permitted, TS, NOP x 3, a lone window-scale kind byte at the end */
+		{ { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 3 },
+		    "M,S,T,N,N,N,!", 1460, -1 },
+		/* an option length 0; an option running past the area */
+		{ { 2, 4, 5, 0xb4, 8, 0, 3, 3, 7, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+		    "M,!", 1460, -1 },
+		{ { 3, 3, 7, 8, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		    "W,!", -1, 7 },
+	};
+	struct netq_sig_pkt p;
+	uint8_t b[sizeof(syn) + 3];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memcpy(b, syn, sizeof(syn));
+		memcpy(b + 40, t[i].opt, 20);
+		memcpy(b + sizeof(syn), "abc", 3);	/* a payload after the options */
+		b[3] = sizeof(b);
+		assert_int_equal(netq_sig_parse(b, sizeof(b), &p), NETQ_SIG_OK);
+		assert_int_equal(p.flags, NETQ_SIG_SYN);
+		assert_int_equal(p.sport, 40000);
+		assert_int_equal(p.dport, 443);
+		assert_true(p.opts.malformed);
+		assert_int_equal(p.opts.has_mss, t[i].mss >= 0);
+		if (t[i].mss >= 0)
+			assert_int_equal(p.opts.mss, t[i].mss);
+		assert_int_equal(p.opts.has_ws, t[i].ws >= 0);
+		if (t[i].ws >= 0)
+			assert_int_equal(p.opts.ws, t[i].ws);
+		assert_int_equal(p.payload_len, 3);
+		assert_ptr_equal(p.payload, b + sizeof(syn));
+		assert_string_equal(p.opts.layout, t[i].layout);
+	}
+	assert_int_equal(netq_sig_parse(syn, sizeof(syn), &p), NETQ_SIG_OK);
+	assert_false(p.opts.malformed);
 }
 
 /* A data segment: payload bounded by the IP total length, not the buffer. */
@@ -232,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_syn),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_bad_opts),
 		cmocka_unit_test(test_payload),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_ipid),
