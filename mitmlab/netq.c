@@ -348,7 +348,7 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	 * the flow's "opts_malformed" say they were there) */
 	if (p.opts.malformed)
 		q->n.bad_opts++;
-	c2s = netq_flow_c2s(&p);
+	c2s = netq_flow_dir(q->flows, &p);
 	cip = c2s ? p.src : p.dst;
 	sip = c2s ? p.dst : p.src;
 	cport = c2s ? p.sport : p.dport;

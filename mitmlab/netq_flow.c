@@ -213,6 +213,22 @@ netq_flow_remove(struct netq_flow_table *t, int32_t i, const char *why)
 	t->count--;
 }
 
+/* The slot of the flow (cip:cport > sip:sport) in bucket h, NETQ_FLOW_NIL if none. */
+static int32_t
+netq_flow_find(const struct netq_flow_table *t, size_t h, uint32_t cip, uint16_t cport,
+    uint32_t sip, uint16_t sport)
+{
+	const struct netq_flow *f;
+	int32_t i;
+
+	for (i = t->buckets[h]; i != NETQ_FLOW_NIL; i = t->slots[i].hnext) {
+		f = &t->slots[i];
+		if (f->cip == cip && f->sip == sip && f->cport == cport && f->sport == sport)
+			return i;
+	}
+	return NETQ_FLOW_NIL;
+}
+
 /* Find or create a flow. */
 struct netq_flow *
 netq_flow_get(struct netq_flow_table *t, uint32_t cip, uint16_t cport, uint32_t sip,
@@ -224,14 +240,12 @@ netq_flow_get(struct netq_flow_table *t, uint32_t cip, uint16_t cport, uint32_t 
 
 	if (created != NULL)
 		*created = 0;
-	for (i = t->buckets[h]; i != NETQ_FLOW_NIL; i = t->slots[i].hnext) {
+	if ((i = netq_flow_find(t, h, cip, cport, sip, sport)) != NETQ_FLOW_NIL) {
 		f = &t->slots[i];
-		if (f->cip == cip && f->sip == sip && f->cport == cport && f->sport == sport) {
-			netq_flow_lru_unlink(t, i);
-			netq_flow_lru_push(t, i);
-			f->last_ns = now_ns;
-			return f;
-		}
+		netq_flow_lru_unlink(t, i);
+		netq_flow_lru_push(t, i);
+		f->last_ns = now_ns;
+		return f;
 	}
 	if (!create)
 		return NULL;
@@ -424,13 +438,42 @@ netq_flow_evictions(const struct netq_flow_table *t)
 	return t->evictions;
 }
 
-/* Direction of a packet. */
+/* Direction of a packet from its flags and ports alone. */
 int
 netq_flow_c2s(const struct netq_sig_pkt *p)
 {
 	if ((p->flags & NETQ_SIG_SYN) != 0)
 		return (p->flags & NETQ_SIG_ACK) == 0;
 	return p->dport < p->sport;
+}
+
+/* Direction of a packet: the flow the table holds for it, either way round, else the guess. */
+int
+netq_flow_dir(const struct netq_flow_table *t, const struct netq_sig_pkt *p)
+{
+	int32_t fwd, rev;
+	const struct netq_flow *a, *b;
+	int la, lb;
+
+	if ((p->flags & NETQ_SIG_SYN) != 0)
+		return netq_flow_c2s(p);
+	fwd = netq_flow_find(t, netq_flow_hash(t, p->src, p->sport, p->dst, p->dport), p->src,
+	    p->sport, p->dst, p->dport);		/* p from that flow's client */
+	rev = netq_flow_find(t, netq_flow_hash(t, p->dst, p->dport, p->src, p->sport), p->dst,
+	    p->dport, p->src, p->sport);		/* p from that flow's server */
+	if (fwd != NETQ_FLOW_NIL && rev != NETQ_FLOW_NIL && fwd != rev) {
+		/* one guessed mid-stream, the other (a new connection) oriented by its SYN */
+		a = &t->slots[fwd];
+		b = &t->slots[rev];
+		la = a->c.have_hs || a->s.have_hs;
+		lb = b->c.have_hs || b->s.have_hs;
+		return la != lb ? la : netq_flow_c2s(p);
+	}
+	if (fwd != NETQ_FLOW_NIL)
+		return 1;
+	if (rev != NETQ_FLOW_NIL)
+		return 0;
+	return netq_flow_c2s(p);
 }
 
 /* Widen s's first flight to cover p's payload; its size is the span covered. */

@@ -150,9 +150,17 @@ void netq_flow_hello_counts(const struct netq_flow_table *t, uint64_t *joined, u
  * line end) and turned out not to be one, and flows an impairment ended meanwhile. */
 void netq_flow_http_counts(const struct netq_flow_table *t, uint64_t *joined, uint64_t *lost);
 
-/* Which way p goes: 1 client→server, 0 server→client. A SYN decides; otherwise the lower port
- * is the server's (443 and 80 are below any ephemeral port). */
+/* Which way p goes by its flags and ports alone: 1 client→server, 0 server→client. A SYN
+ * decides; otherwise the lower port is the server's (443 and 80 are below any ephemeral port,
+ * but not below a port a client chose to bind: netq_flow_dir). */
 int netq_flow_c2s(const struct netq_sig_pkt *p);
+/* Which way p goes in t: a SYN decides (SYN-ACK: server→client); any other packet goes the way
+ * of the flow t holds for its addresses and ports, looked up both ways round, as that flow's
+ * SYN or SYN-ACK oriented it (so a client bound to a port below the server's, 100 > 443, is
+ * still the client). Should t hold both orientations, the one a handshake oriented wins. Only
+ * a packet of no flow in t (first seen mid-stream, or after its flow left the table) falls
+ * back to netq_flow_c2s's port guess. Touches nothing. */
+int netq_flow_dir(const struct netq_flow_table *t, const struct netq_sig_pkt *p);
 /* Record p's signals in its side of f (bounded: only the first NETQ_FLOW_PKTS keep IP IDs).
  * First flights: the client's is its payload before the server's first data (the
  * ClientHello), the server's is its payload from then until the client sends again (TLS: the

@@ -3,13 +3,13 @@
  * fuzz_netq — libFuzzer harness for the packet plane's parser of untrusted bytes (netq_sig.h):
  * parse the input as a TCP options area (options Linux ignores are noted, never refused) and
  * as an IPv4/TCP packet and, when it parses, run every inference the handler runs on it
- * (direction, flow notes and first flights, IP ID class, HTTP sniff) and rebuild
- * the RST / 302 answers, checking the invariants callers rely on (payload inside the input,
- * first flights no larger than it, terminated layout and host strings, built packets that
- * parse back with valid checksums), and the ClientHello or HTTP request reassembly with the
- * payload cut in three at offsets taken from it, one piece retransmitted (the flow's name is
- * always a terminated string, a Host value lower case without port or CR; every slot is back
- * in the pool once the flow leaves). Seeds:
+ * (direction, also in a flow table that holds its flow, flow notes and first flights, IP ID
+ * class, HTTP sniff) and rebuild the RST / 302 answers, checking the invariants callers rely
+ * on (payload inside the input, first flights no larger than it, terminated layout and host
+ * strings, built packets that parse back with valid checksums), and the ClientHello or HTTP
+ * request reassembly with the payload cut in three at offsets taken from it, one piece
+ * retransmitted (the flow's name is always a terminated string, a Host value lower case
+ * without port or CR; every slot is back in the pool once the flow leaves). Seeds:
  * tests/fixtures/fuzz/fuzz_netq (a SYN, one with an MSS of length 6 and a lone kind byte, a
  * ClientHello segment, an HTTP GET).
  */
@@ -84,6 +84,29 @@ fuzz_hello(const struct netq_sig_pkt *p)
 		abort();
 }
 
+/* Direction in a table: with no flow, the port guess; once p's flow is there as a SYN would
+ * orient it (p's source the client), p goes client→server and its answer server→client. */
+static void
+fuzz_dir(const struct netq_sig_pkt *p)
+{
+	static struct netq_flow_table *t;
+	struct netq_sig_pkt r = *p;
+
+	if (t == NULL && (t = netq_flow_table_new(4, NULL, NULL)) == NULL)
+		abort();
+	if (netq_flow_dir(t, p) != netq_flow_c2s(p))
+		abort();
+	r.src = p->dst;
+	r.sport = p->dport;
+	r.dst = p->src;
+	r.dport = p->sport;
+	(void)netq_flow_get(t, p->src, p->sport, p->dst, p->dport, 1, 1, NULL);
+	if ((p->flags & NETQ_SIG_SYN) == 0 && (p->src != p->dst || p->sport != p->dport) &&
+	    (netq_flow_dir(t, p) != 1 || netq_flow_dir(t, &r) != 0))
+		abort();
+	netq_flow_clear(t);
+}
+
 /* One input. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,6 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memchr(p.opts.layout, '\0', sizeof(p.opts.layout)) == NULL)
 		abort();
 	c2s = netq_flow_c2s(&p);
+	fuzz_dir(&p);
 	memset(&f, 0, sizeof(f));
 	netq_flow_note(&f, &p, c2s, 1);
 	netq_flow_note(&f, &p, !c2s, 2);

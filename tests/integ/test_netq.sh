@@ -16,7 +16,8 @@
 # client can tell a diverted flow (engine.lab) from a routed one (origin.lab) by the certificate.
 # Asserts: TTL / hop fields (client 1 hop across m, server 1 hop across r); only flows to the target
 # CIDR from the on-path network are diverted, also a SYN (sent from a raw socket) whose TCP
-# options Linux ignores in part (counted in net.stats malformed_options); reset → client sees a reset, timeout → timeout,
+# options Linux ignores in part (counted in net.stats malformed_options); reset (also for a
+# client bound to port 100, below the server's) → client sees a reset, timeout → timeout,
 # redirect → 302 with Location, delay → slower connect; a ClientHello sent in two segments is
 # reassembled (the reset rule still fires, an unmatched one passes, both flows are named, by
 # the monitor too, and net.stats counts them); so is a plain HTTP request whose Host header
@@ -208,6 +209,11 @@ echo "-- impairments"
 out=$(curl_c1 --max-time 5 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
 ok "reset after the ClientHello: client sees a reset ($out; $(head -c 80 "$ML_TMP/curl.err"))" \
     bash -c "grep -qi 'reset' '$ML_TMP/curl.err'"
+# a client bound to a port below the server's: still the client (its SYN said so), so its
+# ClientHello names the flow and the reset acts (a guess by ports took it for the server)
+out=$(curl_c1 --max-time 5 --local-port 100 --resolve reset.lab:443:10.78.3.4 https://reset.lab/)
+ok "reset, client port 100 (below 443): client sees a reset ($out; $(head -c 80 "$ML_TMP/curl.err"))" \
+    bash -c "grep -qi 'reset' '$ML_TMP/curl.err'"
 out=$(split_send 10.78.3.4 tls reset.lab 60)
 ok "reset, the ClientHello in two segments: reassembled, client sees a reset ($out)" [ "$out" = reset ]
 out=$(split_send 10.78.3.3 tls split.lab 60)
@@ -331,6 +337,11 @@ if max(e.get("malformed_options", 0) for e in net if e["t"] == "net.stats") < 4:
 if any(x["diverted"] for x in by("10.78.3.3:443")): fail("non-target flow diverted")
 off = by("10.78.3.2:443", "10.78.4.2")
 if not off or any(x["diverted"] or x["on_path"] for x in off): fail(f"off-path flow diverted: {off}")
+low = [x for x in flows if x["flow"] == "10.78.1.2:100>10.78.3.4:443"]
+if len(low) != 1 or low[0].get("name") != "reset.lab" or low[0]["client"].get("first_data_bytes", 0) < 100:
+    fail(f"client port 100: {low}")
+if not any(e["t"] == "net.impair" and e["flow"] == "10.78.1.2:100>10.78.3.4:443" for e in net):
+    fail("client port 100: no net.impair")
 imp = {e["action"]: e for e in net if e["t"] == "net.impair"}
 for a, n in (("reset", "reset.lab"), ("timeout", "timeout.lab"), ("redirect", "plain.lab"), ("delay", None)):
     if a not in imp: fail(f"no net.impair {a}")

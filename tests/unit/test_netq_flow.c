@@ -2,7 +2,9 @@
 /*
  * test_netq_flow — the flow table's bounds (never more than max flows; a flood evicts the
  * least recently used, each eviction seen once by the callback), lookup, idle expiry, clear,
- * direction inference and the per-side signal bounds. The ClientHello reassembly
+ * direction inference (from the flow a SYN oriented, so a client port below the server's does
+ * not swap the sides; the port guess only for packets of no known flow) and the per-side
+ * signal bounds. The ClientHello reassembly
  * (netq_flow_hello) on a real OpenSSL hello cut into pieces: named at the last piece, in order
  * or with retransmitted and overlapping pieces, across a sequence-number wrap; no name after
  * a gap, for bytes that are not a hello or a hello over the size bound; a full pool refuses a
@@ -148,6 +150,65 @@ test_note(void **state)
 	assert_false(netq_flow_complete(&f));
 	netq_flow_note(&f, &p, 0, 300);
 	assert_true(netq_flow_complete(&f));
+}
+
+/* p: ACK src:sport > dst:dport. */
+static void
+ack(struct netq_sig_pkt *p, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	memset(p, 0, sizeof(*p));
+	p->flags = NETQ_SIG_ACK;
+	p->src = src;
+	p->sport = sport;
+	p->dst = dst;
+	p->dport = dport;
+}
+
+/* Direction in the table: a client on a port below the server's (100 > 443) stays the client
+ * after its SYN; only packets of no known flow fall back to the port guess; with both
+ * orientations held, the one a handshake oriented wins. */
+static void
+test_dir(void **state)
+{
+	struct netq_flow_table *t = netq_flow_table_new(8, NULL, NULL);
+	struct netq_sig_pkt p;
+	struct netq_flow *f;
+
+	(void)state;
+	assert_non_null(t);
+	ack(&p, 1, 100, 2, 443);
+	p.flags = NETQ_SIG_SYN;
+	assert_true(netq_flow_dir(t, &p));		/* a SYN decides */
+	f = netq_flow_get(t, 1, 100, 2, 443, 1, 1, NULL);
+	netq_flow_note(f, &p, 1, 1);
+	ack(&p, 2, 443, 1, 100);
+	p.flags = NETQ_SIG_SYN | NETQ_SIG_ACK;
+	assert_false(netq_flow_dir(t, &p));
+	ack(&p, 1, 100, 2, 443);			/* the client's data ... */
+	assert_false(netq_flow_c2s(&p));		/* ... the port guess gets wrong */
+	assert_true(netq_flow_dir(t, &p));
+	ack(&p, 2, 443, 1, 100);			/* the server's answer */
+	assert_true(netq_flow_c2s(&p));
+	assert_false(netq_flow_dir(t, &p));
+	assert_int_equal(netq_flow_count(t), 1);
+	/* no flow: the port guess */
+	ack(&p, 1, 50000, 2, 443);
+	assert_true(netq_flow_dir(t, &p));
+	ack(&p, 1, 100, 3, 443);
+	assert_false(netq_flow_dir(t, &p));
+	/* a flow guessed mid-stream the wrong way round (2:443 the "client"), then a new
+	 * connection on the same ports whose SYN orients it: the SYN's flow wins both ways */
+	(void)netq_flow_get(t, 2, 443, 1, 200, 2, 1, NULL);
+	ack(&p, 1, 200, 2, 443);
+	assert_false(netq_flow_dir(t, &p));		/* only the guessed flow yet */
+	p.flags = NETQ_SIG_SYN;
+	f = netq_flow_get(t, 1, 200, 2, 443, 3, 1, NULL);
+	netq_flow_note(f, &p, 1, 3);
+	ack(&p, 1, 200, 2, 443);
+	assert_true(netq_flow_dir(t, &p));
+	ack(&p, 2, 443, 1, 200);
+	assert_false(netq_flow_dir(t, &p));
+	netq_flow_table_free(t);
 }
 
 /* First flights: hello, the server's answer in three segments, then the client again. */
@@ -514,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_lru),
 		cmocka_unit_test(test_note),
+		cmocka_unit_test(test_dir),
 		cmocka_unit_test(test_flight),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_hello),

@@ -4,7 +4,7 @@
  * through netq_new: no queue, no bus): a client's SYN to a divert target gets the divert mark,
  * also when Linux would ignore some of its options (three shapes; the flow notes them), while
  * one to another destination and the server's SYN-ACK do not; a flow's ClientHello names it
- * and brings its SNI impairment into force.
+ * and brings its SNI impairment into force, also when the client's port is below the server's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,6 +193,45 @@ test_named(void **state)
 	free(hello);
 }
 
+/* A client bound to a port below the server's (100 > 443): its packets are the client's, as
+ * its SYN said, so its ClientHello names the flow and the SNI rule holds it; the server's
+ * answer counts as the server's. */
+static void
+test_low_port(void **state)
+{
+	static uint8_t b[40 + 20 + 2048];
+	size_t hlen, len;
+	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, &hlen, NULL);
+	uint32_t mark;
+	struct netq_flow *f;
+
+	(void)state;
+	assert_non_null(hello);
+	assert_true(hlen <= 2048);
+	len = pkt(b, CLIENT, 100, OTHER, 443, 1000, NETQ_SIG_SYN, linux_opts, 20, NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, OTHER, 443, CLIENT, 100, 5000, NETQ_SIG_SYN | NETQ_SIG_ACK, linux_opts, 20,
+	    NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, CLIENT, 100, OTHER, 443, 1001, NETQ_SIG_ACK, NULL, 0, NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, CLIENT, 100, OTHER, 443, 1001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0, hello,
+	    hlen);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
+	len = pkt(b, OTHER, 443, CLIENT, 100, 5001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0,
+	    (const uint8_t *)"\x16\x03\x03", 3);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
+	assert_int_equal(netq_flow_count(netq_flows(q)), 1);	/* one flow, not two */
+	f = netq_flow_get(netq_flows(q), CLIENT, 100, OTHER, 443, 0, 0, NULL);
+	assert_non_null(f);
+	assert_string_equal(f->name, "lab.example");
+	assert_int_equal(f->c.pkts, 3);
+	assert_int_equal(f->c.data_len, hlen);
+	assert_int_equal(f->s.pkts, 2);
+	assert_int_equal(f->s.data_len, 3);
+	free(hello);
+}
+
 int
 main(void)
 {
@@ -200,6 +239,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_divert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_opts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_port, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
