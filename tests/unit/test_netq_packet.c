@@ -165,32 +165,44 @@ test_bad_opts(void **state)
 	}
 }
 
+/* The client at port cport: SYN, SYN-ACK, a bare ACK, then its ClientHello in one segment,
+ * which the SNI rule holds. *hlen gets the hello's length. */
+static void
+hello_flow(uint16_t cport, size_t *hlen)
+{
+	static uint8_t b[40 + 20 + 2048];
+	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, hlen, NULL);
+	uint32_t mark;
+	size_t len;
+
+	assert_non_null(hello);
+	assert_true(*hlen <= 2048);
+	len = pkt(b, CLIENT, cport, OTHER, 443, 1000, NETQ_SIG_SYN, linux_opts, 20, NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, OTHER, 443, CLIENT, cport, 5000, NETQ_SIG_SYN | NETQ_SIG_ACK, linux_opts, 20,
+	    NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, CLIENT, cport, OTHER, 443, 1001, NETQ_SIG_ACK, NULL, 0, NULL, 0);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
+	len = pkt(b, CLIENT, cport, OTHER, 443, 1001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0, hello,
+	    *hlen);
+	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
+	free(hello);
+}
+
 /* A ClientHello in one segment names the flow, and its SNI rule holds the segment. */
 static void
 test_named(void **state)
 {
-	static uint8_t b[40 + 20 + 2048];
-	size_t hlen, len;
-	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, &hlen, NULL);
-	uint32_t mark;
 	struct netq_flow *f;
+	size_t hlen;
 
 	(void)state;
-	assert_non_null(hello);
-	assert_true(hlen <= 2048);
-	len = pkt(b, CLIENT, 40002, OTHER, 443, 1000, NETQ_SIG_SYN, linux_opts, 20, NULL, 0);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
-	len = pkt(b, OTHER, 443, CLIENT, 40002, 5000, NETQ_SIG_SYN | NETQ_SIG_ACK, linux_opts, 20,
-	    NULL, 0);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
-	len = pkt(b, CLIENT, 40002, OTHER, 443, 1001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0, hello,
-	    hlen);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
+	hello_flow(40002, &hlen);
 	f = netq_flow_get(netq_flows(q), CLIENT, 40002, OTHER, 443, 0, 0, NULL);
 	assert_non_null(f);
 	assert_string_equal(f->name, "lab.example");
 	assert_int_equal(f->c.data_len, hlen);
-	free(hello);
 }
 
 /* A client bound to a port below the server's (100 > 443): its packets are the client's, as
@@ -199,25 +211,13 @@ test_named(void **state)
 static void
 test_low_port(void **state)
 {
-	static uint8_t b[40 + 20 + 2048];
-	size_t hlen, len;
-	uint8_t *hello = (uint8_t *)util_read_file(HELLO_FILE, &hlen, NULL);
-	uint32_t mark;
+	static uint8_t b[40 + 20 + 16];
 	struct netq_flow *f;
+	uint32_t mark;
+	size_t hlen, len;
 
 	(void)state;
-	assert_non_null(hello);
-	assert_true(hlen <= 2048);
-	len = pkt(b, CLIENT, 100, OTHER, 443, 1000, NETQ_SIG_SYN, linux_opts, 20, NULL, 0);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
-	len = pkt(b, OTHER, 443, CLIENT, 100, 5000, NETQ_SIG_SYN | NETQ_SIG_ACK, linux_opts, 20,
-	    NULL, 0);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
-	len = pkt(b, CLIENT, 100, OTHER, 443, 1001, NETQ_SIG_ACK, NULL, 0, NULL, 0);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_ACCEPT);
-	len = pkt(b, CLIENT, 100, OTHER, 443, 1001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0, hello,
-	    hlen);
-	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
+	hello_flow(100, &hlen);
 	len = pkt(b, OTHER, 443, CLIENT, 100, 5001, NETQ_SIG_ACK | NETQ_SIG_PSH, NULL, 0,
 	    (const uint8_t *)"\x16\x03\x03", 3);
 	assert_int_equal(verdict(b, len, &mark), NETQ_V_HOLD);
@@ -229,7 +229,6 @@ test_low_port(void **state)
 	assert_int_equal(f->c.data_len, hlen);
 	assert_int_equal(f->s.pkts, 2);
 	assert_int_equal(f->s.data_len, 3);
-	free(hello);
 }
 
 int
