@@ -194,6 +194,12 @@ conn_decide(struct conn *c)
 		c->action = POLICY_SPLICE;
 	}
 	log_debug("%s: %s (%s)", c->flow, policy_action_name(c->action), s->why);
+	if (c->action != POLICY_INTERCEPT) {
+		peek_stop(c);
+	} else if (c->client_eof) {	/* it can never finish a handshake: nothing to dial */
+		conn_term(c, "eof-client", "closed right after its ClientHello");
+		return;
+	}
 	switch (c->action) {
 	case POLICY_BLOCK_RESET:
 		splice_block_reset(c);
@@ -438,8 +444,10 @@ conn_close(struct conn *c, const char *reason, const char *err)
 		conn_publish_open(c);
 	conn_publish_close(c, reason, err);
 	log_debug("%s: close %s%s%s", c->flow, reason, err ? ": " : "", err ? err : "");
-	if (c->kreq != NULL)
+	if (c->kreq != NULL) {
 		keypool_cancel(c->kreq);
+		w->keywait--;
+	}
 	if (c->ev_peek != NULL)
 		event_free(c->ev_peek);
 	if (c->ev_dial != NULL)

@@ -62,6 +62,7 @@ struct conn {
 	char			 flow[2 * UTIL_ADDRSTRLEN + 2];
 	enum policy_action	 action;
 	int			 refused, decided, opened, rst, upstream_connected;
+	int			 client_eof;	/* the client's FIN came with its hello */
 	struct tlspeek_hello	*hello;		/* NULL until parsed */
 	struct event		*ev_peek, *ev_dial, *ev_timer;
 	struct keypool_req	*kreq;

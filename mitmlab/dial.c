@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "dial.h"
 #include "intercept.h"
+#include "peek.h"
 #include "proxy.h"
 #include "splice.h"
 #include "worker.h"
@@ -73,6 +74,8 @@ dial_start(struct conn *c)
 
 	c->phase = CONN_DIAL;
 	c->upstream_connected = 0;
+	if (c->action != POLICY_INTERCEPT)	/* a splice after the upstream check */
+		peek_stop(c);
 	fd = socket(s->dsa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		conn_term(c, "error", strerror(errno));

@@ -42,6 +42,7 @@ struct keypool {
 	EVP_PKEY		**ready;	/* stack of target slots */
 	size_t			 nready;
 	struct keypool_reqs	 waiting;
+	size_t			 nwaiting;	/* length of waiting */
 	int			 stop;
 	uint64_t		 generated, waited;
 };
@@ -82,6 +83,7 @@ keypool_main(void *arg)
 		kp->generated++;
 		if ((req = TAILQ_FIRST(&kp->waiting)) != NULL) {
 			TAILQ_REMOVE(&kp->waiting, req, entry);
+			kp->nwaiting--;
 			keypool_deliver(req, key);
 		} else if (kp->nready < kp->target && !kp->stop) {
 			kp->ready[kp->nready++] = key;
@@ -201,6 +203,7 @@ keypool_request(struct keypool *kp, struct event_base *base, keypool_cb cb, void
 	} else {
 		req->state = KEYPOOL_WAITING;
 		TAILQ_INSERT_TAIL(&kp->waiting, req, entry);
+		kp->nwaiting++;
 		kp->waited++;
 	}
 	pthread_cond_signal(&kp->cv);
@@ -219,14 +222,28 @@ keypool_cancel(struct keypool_req *req)
 		return;
 	kp = req->kp;
 	pthread_mutex_lock(&kp->mu);
-	if (req->state == KEYPOOL_WAITING)
+	if (req->state == KEYPOOL_WAITING) {
 		TAILQ_REMOVE(&kp->waiting, req, entry);
+		kp->nwaiting--;
+	}
 	key = req->key;
 	req->key = NULL;
 	pthread_mutex_unlock(&kp->mu);
 	event_free(req->ev);	/* removes it from the active queue: in base's thread */
 	EVP_PKEY_free(key);
 	free(req);
+}
+
+/* Queue length. */
+size_t
+keypool_queued(struct keypool *kp)
+{
+	size_t n;
+
+	pthread_mutex_lock(&kp->mu);
+	n = kp->nwaiting;
+	pthread_mutex_unlock(&kp->mu);
+	return n;
 }
 
 /* Counters. */

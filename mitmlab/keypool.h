@@ -31,6 +31,8 @@ struct keypool_req *keypool_request(struct keypool *kp, struct event_base *base,
     keypool_cb cb, void *arg);
 /* Cancel; after return cb will not run. Must be called from base's thread. */
 void keypool_cancel(struct keypool_req *req);
+/* Requests waiting for a key now (all workers'; a cancelled one has left the queue). */
+size_t keypool_queued(struct keypool *kp);
 /* Keys generated so far, keys ready now, and requests that had to wait. */
 void keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited);
 

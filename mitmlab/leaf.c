@@ -6,6 +6,12 @@
  * proxy.forge facts (PEMs, hashes, key size) already serialized, so a hit costs one hash of
  * the upstream certificate and neither PEM encoding nor JSON escaping. Certificate forging
  * itself is forge.c's job.
+ *
+ * Parked key requests: per-host keys come from one generator thread (about 6 RSA-2048 keys a
+ * second per core), so a worker parks at most LEAF_KEYWAIT_MAX connections for a key; the next
+ * one is closed at once with reason "keywait-full" (counted as keys_refused in proxy.stats)
+ * instead of queueing behind more keys than the handshake timeout could see generated. A
+ * parked client that closes leaves the queue at once (peek.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +29,13 @@
 #include "keypool.h"
 #include "leaf.h"
 #include "log.h"
+#include "peek.h"
 #include "pki.h"
 #include "proxy.h"
 #include "worker.h"
+
+/* Most connections one worker parks waiting for a key (leaf.c's header). */
+#define LEAF_KEYWAIT_MAX 64
 
 /* "per-host" / "per-process" / "ca". */
 static const char *
@@ -127,6 +137,7 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 	c->forged = x;
 	c->leafkey = key;
 	w->st.forges++;
+	peek_stop(c);	/* the client leg's TLS takes the socket next */
 	leaf_publish(c, facts, 0, (util_mono_ns() - t0) / 1000);
 	json_decref(facts);
 	return 1;
@@ -139,6 +150,7 @@ leaf_keycb(EVP_PKEY *key, void *arg)
 	struct conn *c = arg;
 
 	c->kreq = NULL;
+	c->w->keywait--;
 	if (key == NULL) {
 		conn_close(c, "error", "the keypool delivered no key");
 		return;
@@ -167,11 +179,17 @@ leaf_host_key(struct conn *c, int *parked)
 	}
 	if ((k = keypool_take(px->kp)) != NULL)
 		return k;
+	if (c->w->keywait >= LEAF_KEYWAIT_MAX) {
+		c->w->st.keys_refused++;
+		conn_term(c, "keywait-full", "too many connections of this worker wait for a key");
+		return NULL;
+	}
 	c->kreq = keypool_request(px->kp, c->w->base, leaf_keycb, c);
 	if (c->kreq == NULL) {
 		conn_term(c, "error", "keypool request failed");
 		return NULL;
 	}
+	c->w->keywait++;
 	c->key_waited = 1;
 	c->w->st.keys_waited++;
 	c->phase = CONN_KEYWAIT;
@@ -196,6 +214,7 @@ leaf_get(struct conn *c)
 	if (s->cacheable && certcache_get(w->cache, s->cache_key, &c->forged, &c->leafkey,
 	    &facts)) {
 		w->st.cache_hits++;
+		peek_stop(c);
 		leaf_publish(c, facts, 1, 0);
 		json_decref(facts);
 		return 1;

@@ -3,7 +3,9 @@
  * peek — ClientHello peek on the raw client socket (EV_READ|EV_ET|EV_PERSIST, MSG_PEEK into the
  * worker's scratch buffer, tlspeek_parse). A complete hello, or input that is not / cannot be a
  * ClientHello (NOT_TLS, MALFORMED, TOO_LARGE), ends the peek and goes to the policy decision;
- * the latter decide on the destination alone. Parsing is tlspeek's job.
+ * the latter decide on the destination alone. Parsing is tlspeek's job. After the decision an
+ * intercepted flow keeps the event until the client leg's TLS starts (peek_stop), as a watch
+ * for the client's close (peek.h).
  */
 #include <errno.h>
 #include <poll.h>
@@ -48,7 +50,17 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	char *cause = NULL;
 	ssize_t n;
 
-	(void)what;
+	/* watching an intercepted flow's client (peek.h): EPOLLRDHUP comes with a FIN and with a
+	 * reset; anything else (the edge of the hello already parsed, early data) costs no call */
+	if (c->phase != CONN_PEEK) {
+		if (what & EV_CLOSED) {
+			char err[80];
+			snprintf(err, sizeof(err), "closed before the TLS handshake (phase %s)",
+			    conn_phase_name(c->phase));
+			conn_close(c, "eof-client", err);
+		}
+		return;
+	}
 	n = recv(fd, buf, TLSPEEK_MAX_BYTES, MSG_PEEK);
 	if (n == 0) {
 		conn_close(c, "eof-client", "closed before a ClientHello");
@@ -72,9 +84,8 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	if (st != TLSPEEK_OK)
 		peek_fail(c, st, cause);
 	free(cause);
-	event_free(c->ev_peek);
-	c->ev_peek = NULL;
-	conn_decide(c);
+	c->client_eof = (what & EV_CLOSED) != 0;
+	conn_decide(c);	/* stops the peek event unless it intercepts (peek_stop) */
 	conn_settle(c);
 }
 
@@ -87,7 +98,8 @@ peek_start(struct conn *c)
 		conn_term(c, "error", "out of memory");
 		return -1;
 	}
-	c->ev_peek = event_new(c->w->base, c->cfd, EV_READ | EV_ET | EV_PERSIST, peek_cb, c);
+	c->ev_peek = event_new(c->w->base, c->cfd, EV_READ | EV_CLOSED | EV_ET | EV_PERSIST,
+	    peek_cb, c);
 	if (c->ev_peek == NULL || event_add(c->ev_peek, NULL) == -1) {
 		conn_term(c, "error", "cannot watch the client socket");
 		return -1;
@@ -98,4 +110,14 @@ peek_start(struct conn *c)
 	 * in the bench) but hides a silent client from --max-conns and the handshake timeout. */
 	event_active(c->ev_peek, EV_READ, 0);
 	return 0;
+}
+
+/* The client socket goes to a bufferevent (or is not needed): stop the peek / close watch. */
+void
+peek_stop(struct conn *c)
+{
+	if (c->ev_peek == NULL)
+		return;
+	event_free(c->ev_peek);
+	c->ev_peek = NULL;
 }

@@ -125,6 +125,10 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)gen));
 	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ready));
 	json_object_set_new(ev, "keys_waited", json_integer((json_int_t)w->st.keys_waited));
+	json_object_set_new(ev, "keys_parked", json_integer(w->keywait));
+	json_object_set_new(ev, "keys_queued", json_integer(w->px->kp != NULL ?
+	    (json_int_t)keypool_queued(w->px->kp) : 0));
+	json_object_set_new(ev, "keys_refused", json_integer((json_int_t)w->st.keys_refused));
 	worker_stats_upstream(w, ev);
 	if (final)
 		json_object_set_new(ev, "final", json_true());

@@ -35,6 +35,7 @@ struct worker_stats {
 	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
 	uint64_t client_resumed;	/* client-leg handshakes that resumed a session we issued */
 	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
+	uint64_t keys_refused;		/* not parked: LEAF_KEYWAIT_MAX were waiting (leaf.c) */
 	/* intercepted upstream TLS handshakes, and what became of offered sessions */
 	uint64_t up_handshakes, up_offered, up_resumed, up_refused, up_unusable;
 };
@@ -58,6 +59,7 @@ struct worker {
 	uint64_t		 drain_deadline;
 	struct worker_stats	 st;
 	unsigned		 active;
+	unsigned		 keywait;	/* connections parked for a key (conn->kreq set) */
 	TAILQ_HEAD(, conn)	 conns;
 	char			 name[16];	/* "w0" */
 	uint8_t			 peekbuf[TLSPEEK_MAX_BYTES];

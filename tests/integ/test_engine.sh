@@ -16,14 +16,14 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
 
-ml_engine_line 3 4
+ml_engine_line 3 4 5
 # A second, non-lab subnet behind the gateway: the engine must refuse to connect there.
 ip -n "$G" addr add 10.99.0.1/24 dev g1
 ip -n "$O" addr add 10.99.0.2/24 dev o0
 ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443
 
 W=$ML_TMP/web
-ml_webpki "$W" www.google.com,google.com iqala.kz example.org
+ml_webpki "$W" www.google.com,google.com iqala.kz example.org "starve.lab,*.starve.lab"
 mkdir -p "$ML_TMP/docroot"; echo "hello from the lab origin" >"$ML_TMP/docroot/index.html"
 ml_bg "$O" nghttpd nghttpd -d "$ML_TMP/docroot" --address=10.77.2.2 443 "$W/www.google.com.key" "$W/www.google.com.chain.pem"
 for pair in 10.77.2.3:iqala.kz 10.77.2.4:example.org 10.99.0.2:example.org; do
@@ -138,6 +138,43 @@ for ip, sni in (("10.77.2.4", "example.org"), ("10.77.2.2", "www.google.com")):
     t.close()
 PY
 ok "the client reused port $REUSE_PORT for both destinations" [ "$(grep -c "port $REUSE_PORT TLS" "$ML_TMP/reuse.out")" = 2 ]
+
+echo "-- hello-and-close clients do not starve key generation for a new name"
+# A second engine (no bus) with one ready key and per-host keys (kz2019) intercepts
+# *.starve.lab at 10.77.2.5 (its own REDIRECT to :8444). While clients send a ClientHello
+# for a fresh name and close at once (30/s for 3 s, 90 at most), a real client for a fresh
+# name must finish within 3 s: before the fix every closed client stayed parked in the key
+# queue (one RSA-2048 key, ~0.16 s here, each) until the 10 s handshake timeout.
+ml_bg "$O" nghttpd-starve nghttpd --address=10.77.2.5 443 "$W/starve.lab.key" "$W/starve.lab.chain.pem"
+echo "*.starve.lab" >"$ML_TMP/starve.txt"
+ip netns exec "$G" iptables -t nat -I PREROUTING -i g0 -p tcp -d 10.77.2.5 --dport 443 -j REDIRECT --to-ports 8444
+ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
+    --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 \
+    --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
+STARVEPID=$ML_LASTPID
+ml_wait_port "$G" 127.0.0.1 8444; ml_wait_port "$O" 10.77.2.5 443
+ip netns exec "$C" timeout 10 python3 - <<'PY' >"$ML_TMP/starve.out" 2>&1 || true
+import socket, ssl, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def hello(name):
+    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
+    try: t.do_handshake()
+    except ssl.SSLWantReadError: pass
+    return o.read()
+for i in range(90):
+    try:
+        s = socket.create_connection(("10.77.2.5", 443), timeout=2); s.sendall(hello(f"atk{i}.starve.lab")); s.close()
+    except OSError: pass
+    time.sleep(1 / 30)
+print("sent", i + 1)
+PY
+t0=$(date +%s%N)
+ip netns exec "$C" timeout 10 openssl s_client -connect 10.77.2.5:443 -servername real1.starve.lab \
+    -CAfile "$ML_TMP/ca/root.pem" </dev/null >"$ML_TMP/starve.sclient" 2>&1 || true
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+ok "a real client's new name completes after the burst ($(cat "$ML_TMP/starve.out"), ${ms} ms)" \
+    bash -c "[ $ms -lt 3000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
+ml_term "$STARVEPID" || true
 
 echo "-- engine survives garbage and keeps serving"
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true

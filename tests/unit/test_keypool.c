@@ -2,7 +2,8 @@
 /*
  * test_keypool — the generator fills the pool to target and refills after a take; a request
  * completes on the caller's event base in the caller's thread with a key of the asked size;
- * cancel before delivery and after delivery (callback pending) both stop the callback; free
+ * cancel before delivery and after delivery (callback pending) both stop the callback; a
+ * cancelled waiting request leaves the queue at once, so the next key goes to the next; free
  * with keys ready or mid-generation. EC keys where the size does not matter, for speed.
  */
 #include <stdarg.h>
@@ -155,6 +156,37 @@ test_cancel(void **state)
 	event_base_free(g.base);
 }
 
+/* Cancelled waiting requests leave the queue at once (a closed client's request must not hold
+ * a place in front of live ones): of three waiters, the one not cancelled gets the first key
+ * generated after the cancel, and the cancelled ones never get called. */
+static void
+test_cancel_frees_place(void **state)
+{
+	struct keypool *kp = keypool_new(2048, 3, 0, NULL);
+	struct got g = { .base = event_base_new() }, dead = { .base = g.base };
+	struct keypool_req *a, *b;
+	uint64_t generated = 0;
+
+	(void)state;
+	a = keypool_request(kp, g.base, on_key, &dead);
+	b = keypool_request(kp, g.base, on_key, &dead);
+	assert_non_null(keypool_request(kp, g.base, on_key, &g));
+	assert_int_equal(keypool_queued(kp), 3);	/* RSA-2048: the first key is far off */
+	keypool_cancel(b);
+	keypool_cancel(a);
+	assert_int_equal(keypool_queued(kp), 1);
+	run_for(g.base, 20000);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(g.key);
+	assert_int_equal(dead.calls, 0);
+	assert_int_equal(keypool_queued(kp), 0);
+	keypool_counts(kp, &generated, NULL, NULL);
+	assert_int_equal(generated, 1);	/* the cancelled two took none */
+	EVP_PKEY_free(g.key);
+	keypool_free(kp);
+	event_base_free(g.base);
+}
+
 /* Free with keys ready, and while the generator is busy. */
 static void
 test_free_pending(void **state)
@@ -179,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_request_ready),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_cancel_frees_place),
 		cmocka_unit_test(test_free_pending),
 	};
 
