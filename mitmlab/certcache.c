@@ -50,6 +50,7 @@ certcache_new(size_t capacity)
 		free(cc);
 		return NULL;
 	}
+	lru_set_budget(cc->map, capacity * LRU_ENTRY_BUDGET);
 	return cc;
 }
 
@@ -115,18 +116,24 @@ certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
     EVP_PKEY *pkey, json_t *facts)
 {
 	struct certcache_val *v;
-	int evicted;
+	size_t cost;
+	int der, evicted, r;
 
 	if (cert == NULL || (v = calloc(1, sizeof(*v))) == NULL)
 		return;		/* a cache that cannot grow just misses later */
+	der = i2d_X509(cert, NULL);
+	cost = LRU_CERT_COST(der > 0 ? der : 0) +
+	    (json_is_string(facts) ? json_string_length(facts) : 0);
 	X509_up_ref(cert);
 	if (pkey != NULL)
 		EVP_PKEY_up_ref(pkey);
 	v->cert = cert;
 	v->pkey = pkey;
 	v->facts = json_incref(facts);
-	if (lru_put(cc->map, key, v, &evicted) == -1)
+	if ((r = lru_put_cost(cc->map, key, v, cost, &evicted)) != 0) {
+		cc->st.too_big += r == 1;
 		return;
+	}
 	cc->st.evictions += (uint64_t)evicted;
 	cc->st.inserts++;
 }
@@ -138,4 +145,5 @@ certcache_stats(const struct certcache *cc, struct certcache_stats *st)
 	*st = cc->st;
 	st->entries = lru_size(cc->map);
 	st->capacity = lru_capacity(cc->map);
+	st->bytes = lru_bytes(cc->map);
 }

@@ -4,7 +4,11 @@
  * they were forged (a JSON value the caller defines: leaf.c keeps proxy.forge's members
  * serialized in a JSON string), keyed by a 32-byte digest (SHA-256 over
  * the upstream certificate's DER, the forging profile name and the SNI). One cache per worker
- * thread: no locking. O(1) get/put (hash table + doubly linked list).
+ * thread: no locking. O(1) get/put (hash table + doubly linked list). Besides the count the
+ * cache has a byte budget, capacity x LRU_ENTRY_BUDGET (64 KiB): an entry costs
+ * LRU_CERT_COST of the forged certificate's DER plus the facts' serialized length (a forgery
+ * copies the origin's certificate, so an origin decides both), least recent entries go first
+ * when the budget is spent, and an entry above the whole budget is not kept (too_big).
  */
 #ifndef MITMLAB_CERTCACHE_H
 #define MITMLAB_CERTCACHE_H
@@ -20,7 +24,8 @@ struct certcache;
 
 struct certcache_stats {
 	uint64_t hits, misses, inserts, evictions;
-	size_t	 entries, capacity;
+	uint64_t too_big;	/* entries not kept: they cost more than the whole budget */
+	size_t	 entries, capacity, bytes;	/* bytes: estimated, against the budget */
 };
 
 /* New cache holding at most capacity entries (>= 1). */
@@ -35,7 +40,7 @@ int certcache_key(X509 *orig, const char *profile, const char *sni, unsigned cha
 int certcache_get(struct certcache *cc, const unsigned char key[32], X509 **cert,
     EVP_PKEY **pkey, json_t **facts);
 /* Insert or replace; takes its own references to cert, pkey and facts (both may be NULL).
- * Evicts the least recent entry when full. */
+ * Evicts the least recent entries when full or over the byte budget. */
 void certcache_put(struct certcache *cc, const unsigned char key[32], X509 *cert,
     EVP_PKEY *pkey, json_t *facts);
 void certcache_stats(const struct certcache *cc, struct certcache_stats *st);

@@ -11,6 +11,7 @@
 struct lru_entry {
 	unsigned char	 key[LRU_KEYLEN];
 	void		*value;
+	size_t		 cost;			/* bytes, as the caller estimated */
 	struct lru_entry *hnext;		/* bucket chain */
 	struct lru_entry *prev, *next;		/* recency: head = most recent */
 };
@@ -20,6 +21,7 @@ struct lru {
 	size_t		   nbuckets;		/* power of two */
 	struct lru_entry  *head, *tail;
 	size_t		   n, capacity;
+	size_t		   bytes, budget;	/* sum of costs; budget 0: none */
 	void		 (*free_value)(void *);
 };
 
@@ -114,6 +116,7 @@ lru_drop(struct lru *m, struct lru_entry **pp)
 	*pp = e->hnext;
 	lru_unlink(m, e);
 	m->free_value(e->value);
+	m->bytes -= e->cost;
 	free(e);
 	m->n--;
 }
@@ -140,25 +143,53 @@ lru_peek(const struct lru *m, const unsigned char key[LRU_KEYLEN])
 	return e != NULL ? e->value : NULL;
 }
 
-/* Insert or replace. */
+/* Insert or replace (no cost). */
 int
 lru_put(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, int *evicted)
+{
+	return lru_put_cost(m, key, value, 0, evicted);
+}
+
+/* Evict least recent values other than keep while over the count or the byte bound for a new
+ * value of cost (need: the room one more value takes in the count, 0 or 1). */
+static void
+lru_make_room(struct lru *m, const struct lru_entry *keep, size_t need, size_t cost,
+    int *evicted)
+{
+	while (m->tail != NULL && m->tail != keep && (m->n + need > m->capacity ||
+	    (m->budget > 0 && m->bytes + cost > m->budget))) {
+		lru_drop(m, lru_slot(m, m->tail->key));
+		if (evicted != NULL)
+			(*evicted)++;
+	}
+}
+
+/* Insert or replace, with a cost against the byte budget. */
+int
+lru_put_cost(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, size_t cost,
+    int *evicted)
 {
 	struct lru_entry *e, **pp = lru_slot(m, key);
 
 	if (evicted != NULL)
 		*evicted = 0;
+	if (m->budget > 0 && cost > m->budget) {
+		m->free_value(value);
+		return 1;
+	}
 	if ((e = *pp) != NULL) {
 		m->free_value(e->value);
 		e->value = value;
+		m->bytes -= e->cost;
 		lru_unlink(m, e);
 		lru_push_head(m, e);
+		lru_make_room(m, e, 0, cost, evicted);
+		e->cost = cost;
+		m->bytes += cost;
 		return 0;
 	}
-	if (m->n >= m->capacity && m->tail != NULL) {
-		lru_drop(m, lru_slot(m, m->tail->key));
-		if (evicted != NULL)
-			*evicted = 1;
+	if (m->n >= m->capacity || (m->budget > 0 && m->bytes + cost > m->budget)) {
+		lru_make_room(m, NULL, 1, cost, evicted);
 		pp = lru_slot(m, key);	/* the eviction may have changed key's chain */
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -167,10 +198,12 @@ lru_put(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, int *ev
 	}
 	memcpy(e->key, key, LRU_KEYLEN);
 	e->value = value;
+	e->cost = cost;
 	e->hnext = *pp;
 	*pp = e;
 	lru_push_head(m, e);
 	m->n++;
+	m->bytes += cost;
 	return 0;
 }
 
@@ -196,4 +229,16 @@ size_t
 lru_capacity(const struct lru *m)
 {
 	return m->capacity;
+}
+
+void
+lru_set_budget(struct lru *m, size_t bytes)
+{
+	m->budget = bytes;
+}
+
+size_t
+lru_bytes(const struct lru *m)
+{
+	return m->bytes;
 }

@@ -4,8 +4,12 @@
  * table (power-of-two buckets, at least twice the capacity, indexed by the key's first bytes,
  * which must already be a good hash such as a SHA-256) and a doubly linked recency list, so
  * get, put, remove and eviction are O(1). The map owns its values and releases them with the
- * free function it was made with. No locking. certcache (forged certificates) and sesscache
- * (upstream TLS sessions) are built on it.
+ * free function it was made with. No locking. certcache (forged certificates), sesscache
+ * (upstream TLS sessions) and verifycache (chain verdicts) are built on it.
+ * Besides the count, a map can have a byte budget (lru_set_budget): each value is put with its
+ * cost (what the caller estimates it holds, in bytes), least recent values are evicted until
+ * the new one fits, and a value costing more than the whole budget is not kept. The count
+ * bounds a cache of normal values; the budget bounds one whose values a peer can make large.
  */
 #ifndef MITMLAB_LRU_H
 #define MITMLAB_LRU_H
@@ -13,6 +17,12 @@
 #include <stddef.h>
 
 #define LRU_KEYLEN 32
+/* The engine's caches estimate what an entry holds: a certificate decoded by OpenSSL 3.0
+ * takes about 4 KiB plus four times its DER, and give themselves a byte budget of
+ * LRU_ENTRY_BUDGET per entry of capacity, which entries of normal-sized chains (a few KiB of
+ * DER) never reach: only entries made large by a peer are evicted by bytes. */
+#define LRU_CERT_COST(der) ((size_t)4096 + 4 * (size_t)(der))
+#define LRU_ENTRY_BUDGET ((size_t)64 * 1024)
 
 struct lru;
 
@@ -30,6 +40,15 @@ void *lru_peek(const struct lru *m, const unsigned char key[LRU_KEYLEN]);
  * -1 (out of memory) value is freed: the caller never owns it after the call.
  */
 int lru_put(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, int *evicted);
+/* lru_put with the value's cost in bytes; *evicted (if not NULL) counts the values evicted to
+ * make room. 1 when cost exceeds the budget: value is freed and key's old value kept. */
+int lru_put_cost(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, size_t cost,
+    int *evicted);
+/* Most bytes (sum of costs) the values may hold; 0 (the default): no byte bound. Takes effect
+ * at the next put. */
+void lru_set_budget(struct lru *m, size_t bytes);
+/* Sum of the costs of the values held. */
+size_t lru_bytes(const struct lru *m);
 /* Free key's value and forget it; 1 if there was one. */
 int lru_remove(struct lru *m, const unsigned char key[LRU_KEYLEN]);
 /* Values held. */

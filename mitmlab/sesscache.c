@@ -40,6 +40,7 @@ sesscache_new(size_t capacity)
 		free(sc);
 		return NULL;
 	}
+	lru_set_budget(sc->map, capacity * LRU_ENTRY_BUDGET);
 	return sc;
 }
 
@@ -134,13 +135,24 @@ void
 sesscache_put(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
     SSL_SESSION *sess)
 {
-	int evicted;
+	X509 *peer;
+	const unsigned char *tick;
+	size_t ticklen = 0, cost;
+	int evicted, der = 0, r;
 
 	if (sess == NULL)
 		return;
+	/* what an origin makes large: its leaf certificate (kept decoded) and its ticket; the
+	 * length of a received certificate's cached encoding costs no encoding */
+	if ((peer = SSL_SESSION_get0_peer(sess)) != NULL && (der = i2d_X509(peer, NULL)) < 0)
+		der = 0;
+	SSL_SESSION_get0_ticket(sess, &tick, &ticklen);
+	cost = LRU_CERT_COST(der) + ticklen;
 	SSL_SESSION_up_ref(sess);
-	if (lru_put(sc->map, key, sess, &evicted) == -1)
+	if ((r = lru_put_cost(sc->map, key, sess, cost, &evicted)) != 0) {
+		sc->st.too_big += r == 1;
 		return;		/* a cache that cannot grow just misses later */
+	}
 	sc->st.evictions += (uint64_t)evicted;
 	sc->st.inserts++;
 }
@@ -166,4 +178,5 @@ sesscache_stats(const struct sesscache *sc, struct sesscache_stats *st)
 	*st = sc->st;
 	st->entries = lru_size(sc->map);
 	st->capacity = lru_capacity(sc->map);
+	st->bytes = lru_bytes(sc->map);
 }

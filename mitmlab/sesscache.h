@@ -6,7 +6,10 @@
  * (for the mirror profile, the mirrored hello parameters too). One session per key, the newest
  * the origin issued. Expired and non-resumable sessions are dropped when looked up. No locking:
  * the engine keeps one cache per worker. Offering the session and judging the resumed handshake
- * is upstream.c's job.
+ * is upstream.c's job. Besides the count, sessions are bounded in bytes: capacity x
+ * LRU_ENTRY_BUDGET (64 KiB), a session costing LRU_CERT_COST of the origin's leaf
+ * certificate plus its ticket's length; least recent sessions go first, and one above the whole budget
+ * is not kept (too_big).
  */
 #ifndef MITMLAB_SESSCACHE_H
 #define MITMLAB_SESSCACHE_H
@@ -24,7 +27,8 @@ struct sesscache;
 
 struct sesscache_stats {
 	uint64_t hits, misses, inserts, evictions, expired, dropped;
-	size_t	 entries, capacity;
+	uint64_t too_big;	/* sessions not kept: they cost more than the whole budget */
+	size_t	 entries, capacity, bytes;	/* bytes: estimated, against the budget */
 };
 
 /* New cache holding at most capacity sessions (>= 1); NULL when out of memory or out of range. */

@@ -81,6 +81,7 @@ upstream_ctx_new(OSSL_LIB_CTX *lib, int hello, const char *cafile, char **cause)
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);	/* EOF without close_notify */
+	SSL_CTX_set_max_cert_list(ctx, UPSTREAM_MAX_CERT_LIST);
 	if (cafile != NULL && SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
 		util_cause(cause, "--upstream-cafile %s: %s", cafile, log_ssl_reason());
 		SSL_CTX_free(ctx);

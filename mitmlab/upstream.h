@@ -22,6 +22,10 @@
  * it (session id / ticket, or a TLS 1.3 pre_shared_key). A resumed handshake carries no
  * certificate: the leaf, chain and verification result come from the session, and a session
  * without them is refused (upstream_resume_result) so that the caller redoes a full handshake.
+ * The origin's Certificate message may be at most UPSTREAM_MAX_CERT_LIST bytes (64 KiB, against
+ * OpenSSL's default of 100 KiB; real chains take a few KiB): a larger one fails the upstream
+ * handshake ("excessive message size"), as its chain would be copied into every forgery and
+ * cache entry made from it.
  */
 #ifndef MITMLAB_UPSTREAM_H
 #define MITMLAB_UPSTREAM_H
@@ -34,6 +38,8 @@
 
 #include "sesscache.h"
 #include "tlspeek.h"
+
+#define UPSTREAM_MAX_CERT_LIST (64 * 1024)	/* bytes: the origin's Certificate message */
 
 #define UPSTREAM_KZ2019_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \

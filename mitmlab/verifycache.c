@@ -73,6 +73,8 @@ verifycache_new(size_t capacity, int ttl)
 	vc->ttl = ttl;
 	vc->clock = verifycache_now;
 	vc->map = lru_new(capacity, (size_t)1 << 24, verifycache_entry_free);
+	if (vc->map != NULL)
+		lru_set_budget(vc->map, capacity * LRU_ENTRY_BUDGET);
 	vc->mc = EVP_MD_CTX_new();
 	if (vc->map == NULL || pki_sha256() == NULL || vc->mc == NULL) {
 		verifycache_free(vc);
@@ -106,6 +108,7 @@ verifycache_stats(const struct verifycache *vc, struct verifycache_stats *st)
 	*st = vc->st;
 	st->entries = lru_size(vc->map);
 	st->capacity = lru_capacity(vc->map);
+	st->bytes = lru_bytes(vc->map);
 }
 
 /* 0 if the answer for these parameters depends on more than the chain and its times. */
@@ -138,7 +141,7 @@ verifycache_cacheable(X509_STORE_CTX *xs)
 
 /* Hash one certificate's DER, length first. */
 static int
-verifycache_hash_cert(EVP_MD_CTX *mc, X509 *x)
+verifycache_hash_cert(EVP_MD_CTX *mc, X509 *x, size_t *cost)
 {
 	unsigned char *der = NULL, len[4];
 	int n, ok;
@@ -149,6 +152,7 @@ verifycache_hash_cert(EVP_MD_CTX *mc, X509 *x)
 	len[1] = (unsigned char)((unsigned)n >> 16);
 	len[2] = (unsigned char)((unsigned)n >> 8);
 	len[3] = (unsigned char)n;
+	*cost += LRU_CERT_COST(n);
 	ok = EVP_DigestUpdate(mc, len, sizeof(len)) == 1 && EVP_DigestUpdate(mc, der,
 	    (size_t)n) == 1;
 	OPENSSL_free(der);
@@ -157,7 +161,8 @@ verifycache_hash_cert(EVP_MD_CTX *mc, X509 *x)
 
 /* SHA-256(auth level || flags || depth || each sent certificate, leaf first); -1 on failure. */
 static int
-verifycache_key(struct verifycache *vc, X509_STORE_CTX *xs, unsigned char key[LRU_KEYLEN])
+verifycache_key(struct verifycache *vc, X509_STORE_CTX *xs, unsigned char key[LRU_KEYLEN],
+    size_t *cost)
 {
 	X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(xs);
 	X509 *leaf = X509_STORE_CTX_get0_cert(xs), *x;
@@ -173,10 +178,10 @@ verifycache_key(struct verifycache *vc, X509_STORE_CTX *xs, unsigned char key[LR
 	head[2] = (uint64_t)(int64_t)X509_VERIFY_PARAM_get_depth(p);
 	if (EVP_DigestInit_ex(vc->mc, pki_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(vc->mc, head, sizeof(head)) != 1 ||
-	    !verifycache_hash_cert(vc->mc, leaf))
+	    !verifycache_hash_cert(vc->mc, leaf, cost))
 		return -1;
 	for (i = 0; i < sk_X509_num(sent); i++)
-		if ((x = sk_X509_value(sent, i)) != leaf && !verifycache_hash_cert(vc->mc, x))
+		if ((x = sk_X509_value(sent, i)) != leaf && !verifycache_hash_cert(vc->mc, x, cost))
 			return -1;
 	return EVP_DigestFinal_ex(vc->mc, key, &n) == 1 ? 0 : -1;
 }
@@ -273,7 +278,7 @@ verifycache_sent(X509_STORE_CTX *xs)
 /* Keep code for key from now until until, with references to the sent chain. */
 static void
 verifycache_keep(struct verifycache *vc, X509_STORE_CTX *xs,
-    const unsigned char key[LRU_KEYLEN], int code, time_t now, time_t until)
+    const unsigned char key[LRU_KEYLEN], int code, time_t now, time_t until, size_t cost)
 {
 	STACK_OF(X509) *sent = verifycache_sent(xs);
 	struct verifycache_entry *e;
@@ -285,10 +290,15 @@ verifycache_keep(struct verifycache *vc, X509_STORE_CTX *xs,
 	e->made = now;
 	e->until = until;
 	e->sent = sent != NULL ? X509_chain_up_ref(sent) : NULL;	/* NULL: nothing to lend */
-	if (lru_put(vc->map, key, e, &evicted) == 0)
+	switch (lru_put_cost(vc->map, key, e, cost, &evicted)) {
+	case 0:
 		vc->st.inserts++;
-	if (evicted)
-		vc->st.evictions++;
+		break;
+	case 1:
+		vc->st.too_big++;
+		break;
+	}
+	vc->st.evictions += (uint64_t)evicted;
 }
 
 /*
@@ -329,9 +339,10 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 	struct verifycache_entry *e;
 	unsigned char key[LRU_KEYLEN];
 	time_t now = vc->clock(), until;
+	size_t cost = 0;
 	int rc, code;
 
-	if (!verifycache_cacheable(xs) || verifycache_key(vc, xs, key) == -1) {
+	if (!verifycache_cacheable(xs) || verifycache_key(vc, xs, key, &cost) == -1) {
 		vc->st.uncached++;
 		return X509_verify_cert(xs);
 	}
@@ -351,7 +362,7 @@ verifycache_verify(X509_STORE_CTX *xs, void *arg)
 	if (rc < 0 || (rc == 1) != (code == X509_V_OK) || !verifycache_keepable(code))
 		return rc;		/* internal error or an overruled failure: not kept */
 	if ((until = verifycache_until(vc, xs, now)) > now)
-		verifycache_keep(vc, xs, key, code, now, until);
+		verifycache_keep(vc, xs, key, code, now, until, cost);
 	return rc;
 }
 

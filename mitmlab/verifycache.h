@@ -27,7 +27,10 @@
  * it frees: every connection of one chain then holds one decoded copy instead of its own
  * (OpenSSL 3.0 decodes a 436-byte P-256 leaf into about 5 KiB of heap, kept as long as the
  * connection). The certificates must be treated as read-only (the engine only reads them);
- * at most capacity chains are kept, each at most ttl seconds after its miss.
+ * at most capacity chains are kept, each at most ttl seconds after its miss, and at most
+ * capacity x LRU_ENTRY_BUDGET (64 KiB) bytes of them as estimated by LRU_CERT_COST of each
+ * certificate's DER: an origin's oversized chain evicts by bytes, and one above the whole
+ * budget is not kept (too_big).
  */
 #ifndef MITMLAB_VERIFYCACHE_H
 #define MITMLAB_VERIFYCACHE_H
@@ -43,7 +46,8 @@ struct verifycache;
 struct verifycache_stats {
 	uint64_t hits, misses, inserts, evictions, expired, uncached;
 	uint64_t shared;	/* certificates of a hit replaced by the kept, shared ones */
-	size_t	 entries, capacity;
+	uint64_t too_big;	/* verdicts not kept: the chain costs more than the budget */
+	size_t	 entries, capacity, bytes;	/* bytes: estimated, against the budget */
 };
 
 /* New cache of at most capacity verdicts (>= 1), each kept at most ttl seconds (>= 1); NULL

@@ -71,6 +71,10 @@ worker_stats_upstream(struct worker *w, json_t *ev)
 		    (vs.misses + vs.uncached)));
 		json_object_set_new(ev, "upstream_certs_shared", json_integer((json_int_t)
 		    vs.shared));
+		json_object_set_new(ev, "upstream_verify_cache_bytes", json_integer((json_int_t)
+		    vs.bytes));
+		json_object_set_new(ev, "upstream_verify_cache_too_big", json_integer((json_int_t)
+		    vs.too_big));
 	}
 	if (w->sess == NULL)
 		return;
@@ -83,6 +87,9 @@ worker_stats_upstream(struct worker *w, json_t *ev)
 	json_object_set_new(ev, "upstream_resume_unusable", json_integer((json_int_t)
 	    w->st.up_unusable));
 	json_object_set_new(ev, "upstream_sessions", json_integer((json_int_t)ss.entries));
+	json_object_set_new(ev, "upstream_sessions_bytes", json_integer((json_int_t)ss.bytes));
+	json_object_set_new(ev, "upstream_sessions_too_big", json_integer((json_int_t)
+	    ss.too_big));
 	json_object_set_new(ev, "upstream_sessions_evicted", json_integer((json_int_t)
 	    ss.evictions));
 	json_object_set_new(ev, "upstream_sessions_expired", json_integer((json_int_t)
@@ -94,6 +101,7 @@ static void
 worker_publish_stats(struct worker *w, int final)
 {
 	struct rusage ru;
+	struct certcache_stats cs;
 	uint64_t gen = 0, waited = 0;
 	size_t ready = 0;
 	json_t *ev = bus_prepare(w->bus, "proxy.stats");
@@ -110,6 +118,9 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "forges", json_integer((json_int_t)w->st.forges));
 	json_object_set_new(ev, "cache_hits", json_integer((json_int_t)w->st.cache_hits));
 	json_object_set_new(ev, "cache_misses", json_integer((json_int_t)w->st.cache_misses));
+	certcache_stats(w->cache, &cs);
+	json_object_set_new(ev, "cache_bytes", json_integer((json_int_t)cs.bytes));
+	json_object_set_new(ev, "cache_too_big", json_integer((json_int_t)cs.too_big));
 	json_object_set_new(ev, "bytes_c2s", json_integer((json_int_t)w->st.bytes_c2s));
 	json_object_set_new(ev, "bytes_s2c", json_integer((json_int_t)w->st.bytes_s2c));
 	json_object_set_new(ev, "cpu_s", json_real((double)ru.ru_utime.tv_sec +

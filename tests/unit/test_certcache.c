@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_certcache — hit and miss, LRU eviction order, capacity 1, replacing an entry, the key
- * derivation (certificate, profile, SNI), the stored facts, and reference counting (the
+ * derivation (certificate, profile, SNI), the stored facts, the byte budget (entries of normal
+ * size fill the cache by count; large ones are evicted by bytes or not kept), and reference
+ * counting (the
  * cache's references outlive the caller's; run under SAN=1 to see leaks or double frees).
  */
 #include <stdarg.h>
@@ -9,12 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
 
 #include "certcache.h"
+#include "lru.h"
 #include "pki.h"
 
 /* A distinct throw-away certificate (serial n). */
@@ -62,6 +66,18 @@ put(struct certcache *cc, unsigned char b, long n, EVP_PKEY *pk)
 
 	key(k, b);
 	certcache_put(cc, k, x, pk, NULL);
+	X509_free(x);
+}
+
+/* Insert serial n under key b with facts (the cache takes its own reference). */
+static void
+put_one(struct certcache *cc, unsigned char b, long n, json_t *facts)
+{
+	unsigned char k[32];
+	X509 *x = cert(n);
+
+	key(k, b);
+	certcache_put(cc, k, x, NULL, facts);
 	X509_free(x);
 }
 
@@ -157,6 +173,56 @@ test_replace(void **state)
 	put(cc, 3, 30, NULL);	/* evicts 2, the least recent */
 	assert_int_equal(lookup(cc, 2), -1);
 	assert_int_equal(lookup(cc, 1), 11);
+	certcache_free(cc);
+}
+
+/* Insert serial n under key b with facts of len bytes (a serialized proxy.forge). */
+static void
+put_facts(struct certcache *cc, unsigned char b, long n, size_t len)
+{
+	char *s = malloc(len + 1);
+	json_t *facts;
+
+	assert_non_null(s);
+	memset(s, 'x', len);
+	s[len] = '\0';
+	facts = json_string(s);
+	free(s);
+	put_one(cc, b, n, facts);
+	json_decref(facts);
+}
+
+/* Normal entries (a few KiB of facts) fill 4 places by count; 100 KiB ones are evicted by
+ * bytes (the budget is 4 x 64 KiB: two fit) and a 300 KiB one is not kept at all. */
+static void
+test_byte_budget(void **state)
+{
+	struct certcache *cc = certcache_new(4);
+	struct certcache_stats st;
+	int i;
+
+	(void)state;
+	for (i = 1; i <= 4; i++)
+		put_facts(cc, (unsigned char)i, i, 6000);
+	certcache_stats(cc, &st);
+	assert_int_equal(st.entries, 4);
+	assert_int_equal(st.evictions, 0);
+	for (i = 1; i <= 4; i++)
+		assert_int_equal(lookup(cc, (unsigned char)i), i);
+	for (i = 11; i <= 13; i++)
+		put_facts(cc, (unsigned char)i, i, 100 * 1024);
+	certcache_stats(cc, &st);
+	assert_true(st.bytes <= 4 * LRU_ENTRY_BUDGET);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(lookup(cc, 13), 13);
+	assert_int_equal(lookup(cc, 12), 12);
+	assert_int_equal(lookup(cc, 11), -1);
+	assert_int_equal(lookup(cc, 4), -1);
+	put_facts(cc, 20, 20, 300 * 1024);
+	certcache_stats(cc, &st);
+	assert_int_equal(st.too_big, 1);
+	assert_int_equal(lookup(cc, 20), -1);
+	assert_int_equal(lookup(cc, 13), 13);	/* a refused entry evicts nothing */
 	certcache_free(cc);
 }
 
@@ -265,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_capacity_one),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_byte_budget),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_facts),
 	};

@@ -2,7 +2,8 @@
 /*
  * test_lru — lru.c: least recent evicted first, get promotes and peek does not, replacing
  * frees the old value, remove frees, everything is freed exactly once (counted by the free
- * function), and keys that share a bucket stay apart.
+ * function), and keys that share a bucket stay apart; with a byte budget, values are evicted
+ * by cost and one above the budget is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,50 @@ test_collisions(void **state)
 	assert_int_equal(freed, 20);
 }
 
+/* Budget 100: least recent values go until a new one fits, however many that takes; replacing
+ * re-costs; a value above the whole budget is freed and the old one kept; no budget, no bound. */
+static void
+test_budget(void **state)
+{
+	unsigned char k[5][LRU_KEYLEN];
+	struct lru *m = lru_new(10, 100, count_free);
+	int i, ev;
+
+	(void)state;
+	freed = 0;
+	for (i = 0; i < 5; i++)
+		mkkey(k[i], (uint64_t)i * 104729, (unsigned char)i);
+	lru_set_budget(m, 100);
+	assert_int_equal(lru_put_cost(m, k[0], val(0), 40, &ev), 0);
+	assert_int_equal(lru_put_cost(m, k[1], val(1), 40, &ev), 0);
+	assert_int_equal(ev, 0);
+	assert_int_equal(lru_bytes(m), 80);
+	assert_int_equal(lru_put_cost(m, k[2], val(2), 40, &ev), 0);	/* 0 goes */
+	assert_int_equal(ev, 1);
+	assert_null(lru_peek(m, k[0]));
+	assert_int_equal(lru_bytes(m), 80);
+	assert_int_equal(lru_put_cost(m, k[3], val(3), 90, &ev), 0);	/* 1 and 2 go */
+	assert_int_equal(ev, 2);
+	assert_int_equal(lru_size(m), 1);
+	assert_int_equal(lru_bytes(m), 90);
+	assert_int_equal(lru_put_cost(m, k[4], val(4), 101, &ev), 1);	/* refused, freed */
+	assert_int_equal(ev, 0);
+	assert_null(lru_peek(m, k[4]));
+	assert_int_equal(lru_put_cost(m, k[3], val(33), 101, &ev), 1);	/* the old one stays */
+	assert_int_equal(*(int *)lru_peek(m, k[3]), 3);
+	assert_int_equal(lru_put_cost(m, k[0], val(0), 10, &ev), 0);
+	assert_int_equal(lru_put_cost(m, k[0], val(0), 20, &ev), 0);	/* replace: 3 goes */
+	assert_int_equal(ev, 1);
+	assert_int_equal(lru_bytes(m), 20);
+	assert_int_equal(lru_remove(m, k[0]), 1);
+	assert_int_equal(lru_bytes(m), 0);
+	lru_set_budget(m, 0);
+	assert_int_equal(lru_put_cost(m, k[1], val(1), 1000, &ev), 0);
+	assert_int_equal(freed, 8);
+	lru_free(m);
+	assert_int_equal(freed, 9);
+}
+
 static void
 test_bounds(void **state)
 {
@@ -143,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_evicts_least_recent),
 		cmocka_unit_test(test_replace_and_remove),
 		cmocka_unit_test(test_collisions),
+		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_bounds),
 	};
 

@@ -242,6 +242,8 @@ test_same_hello(void **state)
 		for (k = 0; k < 2; k++) {
 			ctx[k] = upstream_ctx_new(k == 0 ? NULL : lib, profiles[p], NULL, NULL);
 			assert_non_null(ctx[k]);
+			/* an origin's chain is bounded (it is copied into forgeries and caches) */
+			assert_int_equal(SSL_CTX_get_max_cert_list(ctx[k]), UPSTREAM_MAX_CERT_LIST);
 			assert_non_null(ssl = upstream_ssl_new(ctx[k], profiles[p], &client, NULL));
 			hello_of(ssl, &h[k]);
 			SSL_free(ssl);
