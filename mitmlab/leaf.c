@@ -7,12 +7,20 @@
  * the upstream certificate and neither PEM encoding nor JSON escaping. Certificate forging
  * itself is forge.c's job.
  *
+ * proxy.forge carries each certificate's PEM only up to LEAF_PEM_MAX (16 KiB; real leaves
+ * take 2-3 KiB of PEM): a larger one has "orig_pem" / "forged_pem" null and
+ * "orig_pem_omitted" / "forged_pem_omitted" true (the SHA-256 fields stay), so that an
+ * origin's oversized certificate cannot make every connection's event hundreds of KiB (the
+ * bus queues up to 100,000 events per worker while its forwarder is away). Events of normal
+ * certificates are unchanged, byte for byte.
+ *
  * Parked key requests: per-host keys come from one generator thread (about 6 RSA-2048 keys a
  * second per core), so a worker parks at most LEAF_KEYWAIT_MAX connections for a key; the next
  * one is closed at once with reason "keywait-full" (counted as keys_refused in proxy.stats)
  * instead of queueing behind more keys than the handshake timeout could see generated. A
  * parked client that closes leaves the queue at once (peek.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +42,9 @@
 #include "proxy.h"
 #include "worker.h"
 
+/* Longest certificate PEM that proxy.forge carries (leaf.c's header). */
+#define LEAF_PEM_MAX (16 * 1024)
+
 /* Most connections one worker parks waiting for a key (leaf.c's header). */
 #define LEAF_KEYWAIT_MAX 64
 
@@ -45,14 +56,21 @@ leaf_strategy(enum forge_keymode m)
 	    "per-process" : "ca";
 }
 
-/* Certificate PEM and SHA-256 hex into facts under the given keys. */
+/* Certificate PEM (up to LEAF_PEM_MAX, else null and "<pemkey>_omitted": true) and SHA-256
+ * hex into facts under the given keys. */
 static void
 leaf_cert_json(json_t *facts, const char *pemkey, const char *shakey, X509 *x)
 {
 	unsigned char sha[32];
-	char hex[65], *pem = pki_cert_pem(x);
+	char hex[65], omitted[32], *pem = pki_cert_pem(x);
 
-	json_object_set_new(facts, pemkey, pem ? json_string(pem) : json_null());
+	if (pem != NULL && strlen(pem) > LEAF_PEM_MAX) {
+		json_object_set_new(facts, pemkey, json_null());
+		snprintf(omitted, sizeof(omitted), "%s_omitted", pemkey);
+		json_object_set_new(facts, omitted, json_true());
+	} else {
+		json_object_set_new(facts, pemkey, pem ? json_string(pem) : json_null());
+	}
 	free(pem);
 	if (pki_cert_sha256(x, sha) == 0)
 		json_object_set_new(facts, shakey, json_string(util_hex(sha, 32, hex)));

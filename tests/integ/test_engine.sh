@@ -16,17 +16,19 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
 
-ml_engine_line 3 4 5
+ml_engine_line 3 4 5 6
 # A second, non-lab subnet behind the gateway: the engine must refuse to connect there.
 ip -n "$G" addr add 10.99.0.1/24 dev g1
 ip -n "$O" addr add 10.99.0.2/24 dev o0
 ip netns exec "$G" iptables -t nat -A PREROUTING -i g0 -p tcp --dport 443 -j REDIRECT --to-ports 8443
 
 W=$ML_TMP/web
-ml_webpki "$W" www.google.com,google.com iqala.kz example.org "starve.lab,*.starve.lab"
+# vk.com at 10.77.2.6: a targeted name whose certificate has 1200 SANs (~30 KiB of PEM)
+BIGSAN=vk.com$(for i in $(seq 1200); do printf ',s%04d.big.lab' "$i"; done)
+ml_webpki "$W" www.google.com,google.com iqala.kz example.org "starve.lab,*.starve.lab" "$BIGSAN"
 mkdir -p "$ML_TMP/docroot"; echo "hello from the lab origin" >"$ML_TMP/docroot/index.html"
 ml_bg "$O" nghttpd nghttpd -d "$ML_TMP/docroot" --address=10.77.2.2 443 "$W/www.google.com.key" "$W/www.google.com.chain.pem"
-for pair in 10.77.2.3:iqala.kz 10.77.2.4:example.org 10.99.0.2:example.org; do
+for pair in 10.77.2.3:iqala.kz 10.77.2.4:example.org 10.99.0.2:example.org 10.77.2.6:vk.com; do
 	ip=${pair%%:*}; n=${pair#*:}
 	ml_bg "$O" "s_server-$ip" openssl s_server -quiet -www -accept "$ip:443" \
 	    -cert "$W/$n.pem" -key "$W/$n.key" -cert_chain "$W/int.pem"
@@ -41,7 +43,7 @@ ml_bg "$G" proxy "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 2 --ca "$ML_TMP
     --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt"
 PROXYPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8443
-for ip in 10.77.2.2 10.77.2.3 10.77.2.4; do ml_wait_port "$O" $ip 443; done
+for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
 
 # fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
 fetch() {
@@ -80,6 +82,10 @@ echo "-- SNI facebook.com to the server whose certificate is for iqala.kz"
 fetch facebook.com 10.77.2.3 -CAfile "$ML_TMP/ca/root.pem"
 ok "forged leaf is named after the server's certificate (CN=iqala.kz)" bash -c "openssl x509 -in '$ML_TMP/facebook.com.leaf' -noout -subject | grep -q 'CN *= *iqala.kz'"
 ok "and issued by the mock intermediate" bash -c "openssl x509 -in '$ML_TMP/facebook.com.leaf' -noout -issuer | grep -q 'Security Certificate'"
+
+echo "-- an origin certificate of 30 KiB PEM (vk.com, 1200 SANs)"
+fetch vk.com 10.77.2.6 -CAfile "$ML_TMP/ca/root.pem"
+ok "still forged and trusted (the events omit its PEMs, checked below)" grep -q "Verify return code: 0 (ok)" "$ML_TMP/vk.com.sclient"
 
 echo "-- TLS 1.3 and h2 through the interceptor"
 fetch google.com 10.77.2.2 -tls1_3 -CAfile "$ML_TMP/ca/root.pem"
@@ -210,10 +216,19 @@ if "intercept" not in act.get("facebook.com", set()): fail("facebook.com not int
 if not any(e["action"] == "refuse" for e in opens): fail("no refused flow for the outside destination")
 forges = [e for e in ev if e["t"] == "proxy.forge"]
 if not forges: fail("no proxy.forge")
+big = [f for f in forges if f["flow"].endswith(">10.77.2.6:443")]
 for f in forges:
     if f["profile"] != "kz2019" or f["key_exponent"] != 3 or f["key_bits"] != 2048: fail(f"forge {f}")
     if "PRIVATE KEY" in json.dumps(f): fail("private key on the bus")
+    if len(f["orig_sha256"]) != 64 or len(f["forged_sha256"]) != 64: fail(f"no SHA-256 in {f}")
+    if f in big:	# PEMs over 16 KiB: null, and said so
+        if f["orig_pem"] is not None or f["forged_pem"] is not None or \
+            f.get("orig_pem_omitted") is not True or f.get("forged_pem_omitted") is not True:
+            fail(f"30 KiB PEMs not omitted: {str(f)[:300]}")
+        continue
+    if "orig_pem_omitted" in f or "forged_pem_omitted" in f: fail(f"normal PEM omitted: {f}")
     if not f["forged_pem"].startswith("-----BEGIN CERTIFICATE"): fail("no forged PEM")
+if not big: fail("no proxy.forge for the 30 KiB certificate")
 if not any(f["cache_hit"] for f in forges): fail("no cache hit on the repeated host")
 closes = [e for e in ev if e["t"] == "proxy.conn.close"]
 if len(closes) < len(opens): fail(f"{len(closes)} closes for {len(opens)} opens")
