@@ -180,18 +180,29 @@ relay_writecb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Text for an EOF or error event on bev: OpenSSL's queue first, then errno. */
+/* Text for an EOF or error event on bev: OpenSSL's queue first, then errno (relay.h). */
 const char *
 relay_error_text(struct bufferevent *bev, short what, char *buf, size_t len)
 {
-	unsigned long e = bufferevent_get_openssl_error(bev);
-	int err = EVUTIL_SOCKET_ERROR();
+	int err = EVUTIL_SOCKET_ERROR();	/* libevent restores it for a deferred callback */
+	unsigned long e, first = 0;
+	int syscall = 0;
 
-	if (e != 0) {
-		ERR_error_string_n(e, buf, len);
-		while (bufferevent_get_openssl_error(bev) != 0)
-			;
-	} else if (what & BEV_EVENT_EOF)
+	/* libevent queues SSL_get_error's code (SSL_ERROR_SYSCALL = 5 after a reset) beside
+	 * OpenSSL's own errors; a code has no library, an OpenSSL error always has one */
+	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		if (first == 0 && ERR_GET_LIB(e) != 0)
+			first = e;
+		syscall |= e == SSL_ERROR_SYSCALL;
+	}
+	if (first != 0)
+		ERR_error_string_n(first, buf, len);
+	/* the engine's contexts ignore an EOF without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF),
+	 * so SSL_ERROR_SYSCALL is a failed socket call even when libevent, allowing a dirty
+	 * shutdown, reports it as an EOF; errno names it ("Connection reset by peer") */
+	else if (syscall && err != 0 && err != EAGAIN && err != EINTR)
+		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));
+	else if (what & BEV_EVENT_EOF)
 		snprintf(buf, len, "connection closed");
 	else if (err != 0)
 		snprintf(buf, len, "%s", evutil_socket_error_to_string(err));

@@ -61,7 +61,9 @@ void relay_link(struct relay_half *a, struct relay_half *b, void *owner, relay_d
  * input already buffered. Both halves must have a bev. */
 void relay_start(struct relay_half *a);
 /* Text for an EOF or error event on any bufferevent (OpenSSL's error queue, drained, then
- * errno); written into buf, which is returned. */
+ * errno); written into buf, which is returned. A failed socket call under TLS (libevent
+ * queues SSL_ERROR_SYSCALL, which is no OpenSSL error) is named by errno, e.g. an origin's
+ * reset "Connection reset by peer", even when a dirty shutdown makes it an EOF event. */
 const char *relay_error_text(struct bufferevent *bev, short what, char *buf, size_t len);
 /* Bytes waiting in h's output buffer. */
 size_t relay_pending(const struct relay_half *h);

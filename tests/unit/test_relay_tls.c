@@ -10,7 +10,8 @@
  * from inside relay_start, and an EOF the bufferevent had seen before it only after the bytes
  * that came before it; a record that a pass's budget cuts in two still comes out whole; a
  * protocol error from one side ends the relay as an error with OpenSSL's text, and a side that
- * can no longer be written to as that side's EOF; relay_free
+ * can no longer be written to as that side's EOF; an origin's reset is named by errno, not
+ * as the SSL_ERROR_SYSCALL code libevent queues ("error:00000005:lib(0)::reason(5)"); relay_free
  * sends close_notify on a clean end and closes the socket. The owner frees both halves in
  * done(), as the engine does, so a half touched after it shows under SAN.
  */
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -373,6 +375,38 @@ test_protocol_error(void **state)
 	assert_non_null(strstr(e->err, "SSL routines"));
 }
 
+/* Event callback of an OpenSSL bufferevent before the relay: relay_error_text's answer. */
+static void
+text_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct env *e = arg;
+
+	relay_error_text(bev, what, e->err, sizeof(e->err));
+	e->ndone++;
+}
+
+/* The origin resets the connection (a Unix socket closed with unread data: ECONNRESET for its
+ * peer, like a TCP RST): the text is errno's, not an OpenSSL error string. */
+static void
+test_reset_text(void **state)
+{
+	struct env *e = *state;
+	char want[128];
+	int i;
+
+	bufferevent_setcb(e->upstream.bev, NULL, NULL, text_cb, e);
+	bufferevent_openssl_set_allow_dirty_shutdown(e->upstream.bev, 1);	/* as the engine */
+	assert_int_equal(bufferevent_write(e->upstream.bev, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	spin(e, 20);			/* sent; the origin never reads it */
+	close(e->ofd);
+	e->ofd = -1;
+	for (i = 0; i < 200 && e->ndone == 0; i++)
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+	assert_int_equal(e->ndone, 1);
+	snprintf(want, sizeof(want), "%s", strerror(ECONNRESET));
+	assert_string_equal(e->err, want);
+}
+
 /* A record that a pass's budget cuts in two is read whole: the client sends 70,000 bytes as
  * 7,000-byte records and stops, so the end of the tenth record is in the SSL, not in the
  * socket, when the 64 KiB budget runs out, and no event would ever bring it out. */
@@ -483,6 +517,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eof_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_side_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_text, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
