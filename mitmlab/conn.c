@@ -23,6 +23,7 @@
 #include "bus.h"
 #include "conn.h"
 #include "dial.h"
+#include "jsonout.h"
 #include "keypool.h"
 #include "log.h"
 #include "peek.h"
@@ -230,8 +231,9 @@ static void
 conn_hello_json(struct conn *c, json_t *ev)
 {
 	char ja3s[TLSPEEK_JA3_MAX], md5[33], ja4[TLSPEEK_JA4_LEN], name[256], ver[8];
-	json_t *alpn = json_array();
+	json_t *alpn = json_array(), *alpn_hex = NULL;
 	size_t i;
+	int n, utf8;
 
 	if (c->hello == NULL) {
 		json_object_set_new(ev, "ja3", json_null());
@@ -239,18 +241,28 @@ conn_hello_json(struct conn *c, json_t *ev)
 		json_object_set_new(ev, "ja4", json_null());
 		json_object_set_new(ev, "alpn", alpn);
 		json_object_set_new(ev, "hello_version", json_null());
-		json_object_set_new(ev, "hello_error", json_string(c->setup->hello_err));
+		json_object_set_new(ev, "hello_error", jsonout_text(c->setup->hello_err,
+		    strlen(c->setup->hello_err), NULL));
 		return;
 	}
 	tlspeek_ja3(c->hello, ja3s, sizeof(ja3s), md5);
 	tlspeek_ja4(c->hello, ja4);
-	for (i = 0; tlspeek_alpn_at(c->hello, i, name, sizeof(name)) >= 0; i++)
-		json_array_append_new(alpn, json_string(name));
+	/* a name that is not UTF-8 is escaped (jsonout_text), and then all go in alpn_hex too */
+	for (i = 0; (n = tlspeek_alpn_at(c->hello, i, name, sizeof(name))) >= 0; i++) {
+		json_array_append_new(alpn, jsonout_text(name, (size_t)n, &utf8));
+		if (!utf8 && alpn_hex == NULL)
+			alpn_hex = json_array();
+	}
+	for (i = 0; alpn_hex != NULL && (n = tlspeek_alpn_at(c->hello, i, name,
+	    sizeof(name))) >= 0; i++)
+		json_array_append_new(alpn_hex, jsonout_hex(name, (size_t)n));
 	snprintf(ver, sizeof(ver), "0x%04x", c->hello->max_version);
 	json_object_set_new(ev, "ja3", json_string(md5));
 	json_object_set_new(ev, "ja3_str", json_string(ja3s));
 	json_object_set_new(ev, "ja4", json_string(ja4));
 	json_object_set_new(ev, "alpn", alpn);
+	if (alpn_hex != NULL)
+		json_object_set_new(ev, "alpn_hex", alpn_hex);
 	json_object_set_new(ev, "hello_version", json_string(ver));
 	snprintf(ver, sizeof(ver), "0x%04x", c->hello->record_version);
 	json_object_set_new(ev, "hello_record_version", json_string(ver));
@@ -262,6 +274,7 @@ conn_publish_open(struct conn *c)
 {
 	json_t *ev;
 	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	int utf8 = 1;
 
 	if (c->opened)
 		return;
@@ -273,10 +286,14 @@ conn_publish_open(struct conn *c)
 	json_object_set_new(ev, "dst", conn_addr_json(&c->setup->dsa));
 	if (c->upstream_connected)
 		json_object_set_new(ev, "upstream", conn_addr_json(&c->setup->usa));
-	json_object_set_new(ev, "sni", sni ? json_string(sni) : json_null());
+	/* an SNI that is not UTF-8 keeps its key, escaped, with its bytes in sni_hex */
+	json_object_set_new(ev, "sni", sni ? jsonout_text(sni, strlen(sni), &utf8) : json_null());
+	if (!utf8)
+		json_object_set_new(ev, "sni_hex", jsonout_hex(sni, strlen(sni)));
 	json_object_set_new(ev, "action", json_string(c->refused ? "refuse" :
 	    policy_action_name(c->action)));
-	json_object_set_new(ev, "why", json_string(c->setup->why));
+	/* why and error may quote the SNI */
+	json_object_set_new(ev, "why", jsonout_text(c->setup->why, strlen(c->setup->why), NULL));
 	conn_hello_json(c, ev);
 	json_object_set_new(ev, "mode", json_string(config_mode_name(c->w->px->cfg->mode)));
 	worker_publish(c->w, ev);
@@ -427,7 +444,7 @@ conn_publish_close(struct conn *c, const char *reason, const char *err)
 	json_object_set_new(ev, "duration_us", json_integer((json_int_t)((now - c->t_start) /
 	    1000)));
 	json_object_set_new(ev, "reason", json_string(reason));
-	json_object_set_new(ev, "error", err ? json_string(err) : json_null());
+	json_object_set_new(ev, "error", err ? jsonout_text(err, strlen(err), NULL) : json_null());
 	json_object_set_new(ev, "phase", json_string(conn_phase_name(c->phase)));
 	worker_publish(c->w, ev);
 }

@@ -7,6 +7,7 @@
 #include "jsonout.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct jsonout {
@@ -171,4 +172,93 @@ jsonout_compact(const json_t *json, char *buf, size_t size)
 	if (jsonout_value(&o, json, 0) == JSONOUT_FALLBACK)
 		return json_dumpb(json, buf, size, JSON_COMPACT);
 	return o.used;
+}
+
+/* Length of the well-formed UTF-8 sequence at p[0..n) (no overlongs, surrogates or code
+ * points above U+10FFFF), or 0. */
+static size_t
+jsonout_utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* JSON string of s[0..len), invalid bytes as \xHH. */
+json_t *
+jsonout_text(const char *s, size_t len, int *utf8)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, k;
+	char *buf;
+	json_t *j;
+
+	if ((j = json_stringn(s, len)) != NULL) {	/* NULL: not UTF-8 (or out of memory) */
+		if (utf8 != NULL)
+			*utf8 = 1;
+		return j;
+	}
+	if (utf8 != NULL)
+		*utf8 = 0;
+	if ((buf = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	while (i < len) {
+		if ((k = jsonout_utf8_seq(p + i, len - i)) > 0) {
+			memcpy(buf + o, p + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		buf[o++] = '\\';
+		buf[o++] = 'x';
+		buf[o++] = hex[p[i] >> 4];
+		buf[o++] = hex[p[i] & 15];
+		i++;
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+/* Hex of s[0..len). */
+json_t *
+jsonout_hex(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	char *buf;
+	json_t *j;
+	size_t i;
+
+	if ((buf = malloc(2 * len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		buf[2 * i] = hex[p[i] >> 4];
+		buf[2 * i + 1] = hex[p[i] & 15];
+	}
+	j = json_stringn(buf, 2 * len);
+	free(buf);
+	return j;
 }

@@ -18,6 +18,9 @@
  * JSONOUT_MAX_DEPTH (where a cycle would be), or a top level that is not an object or array
  * (which json_dumpb refuses without JSON_ENCODE_ANY). Keys go out in the object's iteration
  * order, as json_dumpb's without JSON_SORT_KEYS.
+ *
+ * jsonout_text makes a JSON string of bytes a peer chose (an SNI, an ALPN name), which
+ * json_string would refuse (NULL) when they are not UTF-8, so that an event never loses the key.
  */
 #ifndef MITMLAB_JSONOUT_H
 #define MITMLAB_JSONOUT_H
@@ -35,5 +38,13 @@
  * array, invalid UTF-8, a reference cycle).
  */
 size_t jsonout_compact(const json_t *json, char *buf, size_t size);
+/*
+ * A JSON string of the bytes s[0..len): the text itself when it is UTF-8; otherwise the UTF-8
+ * sequences in it kept and each other byte written as the four characters \xHH (lower-case
+ * hex). *utf8 (if not NULL) says which. NULL only when out of memory.
+ */
+json_t *jsonout_text(const char *s, size_t len, int *utf8);
+/* Lower-case hex of s[0..len) as a JSON string; NULL when out of memory. */
+json_t *jsonout_hex(const char *s, size_t len);
 
 #endif

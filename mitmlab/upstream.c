@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "jsonout.h"
 #include "keylog.h"
 #include "log.h"
 #include "sesscache.h"
@@ -431,8 +432,8 @@ upstream_describe(SSL *ssl, json_t *ev)
 	json_object_set_new(ev, "version", json_string(SSL_get_version(ssl)));
 	json_object_set_new(ev, "cipher", ci ? json_string(SSL_CIPHER_get_name(ci)) :
 	    json_null());
-	json_object_set_new(ev, "alpn", alen ? json_stringn((const char *)alpn, alen) :
-	    json_null());
+	json_object_set_new(ev, "alpn", alen ? jsonout_text((const char *)alpn, alen, NULL) :
+	    json_null());	/* the origin's choice among the client's names: escaped as those */
 	json_object_set_new(ev, "verify", json_string(X509_verify_cert_error_string(vr)));
 	json_object_set_new(ev, "verify_code", json_integer(vr));
 	json_object_set_new(ev, "resumed", json_boolean(SSL_session_reused(ssl)));

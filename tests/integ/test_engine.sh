@@ -185,6 +185,18 @@ ml_term "$STARVEPID" || true
 echo "-- engine survives garbage and keeps serving"
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "GET / HTTP/1.0\r\n\r\n" >&3; sleep 0.3' 2>/dev/null || true
+# a hello whose SNI and second ALPN name are not UTF-8 (Python's own hello, two bytes swapped)
+ip netns exec "$C" timeout 10 python3 - <<'PY' >"$ML_TMP/badsni.out" 2>&1 || true
+import socket, ssl, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["h2", "zzQzz"])
+o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname="cafQ.example.org")
+try: t.do_handshake()
+except ssl.SSLWantReadError: pass
+h = o.read().replace(b"cafQ.example.org", b"caf\xe9.example.org").replace(b"zzQzz", b"zz\xffzz")
+s = socket.create_connection(("10.77.2.4", 443), timeout=5); s.sendall(h); time.sleep(0.5); s.close()
+print("sent", len(h))
+PY
 fetch www.google.com 10.77.2.2 -CAfile "$ML_TMP/ca/root.pem"
 ok "proxy still alive and intercepting" bash -c "kill -0 $PROXYPID && grep -q 'Verify return code: 0' '$ML_TMP/www.google.com.sclient'"
 
@@ -214,6 +226,15 @@ if act.get("www.google.com") != {"intercept"}: fail(f"www.google.com actions {ac
 if act.get("example.org") != {"splice"}: fail(f"example.org actions {act.get('example.org')}")
 if "intercept" not in act.get("facebook.com", set()): fail("facebook.com not intercepted")
 if not any(e["action"] == "refuse" for e in opens): fail("no refused flow for the outside destination")
+for e in opens:
+    if "sni" not in e or "alpn" not in e: fail(f"proxy.conn.open without sni or alpn: {e}")
+bad = [e for e in opens if "sni_hex" in e]
+if len(bad) != 1: fail(f"{len(bad)} opens with sni_hex, want the one non-UTF-8 hello")
+b = bad[0]
+if b["sni"] != "caf\\xe9.example.org" or b["sni_hex"] != b"caf\xe9.example.org".hex(): fail(f"sni {b}")
+if b["alpn"] != ["h2", "zz\\xffzz"] or b.get("alpn_hex") != ["h2".encode().hex(), b"zz\xffzz".hex()]:
+    fail(f"alpn {b}")
+if any("alpn_hex" in e for e in opens if e is not b): fail("alpn_hex on a UTF-8 hello")
 forges = [e for e in ev if e["t"] == "proxy.forge"]
 if not forges: fail("no proxy.forge")
 big = [f for f in forges if f["flow"].endswith(">10.77.2.6:443")]

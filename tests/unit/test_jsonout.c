@@ -253,6 +253,50 @@ test_conn_open(void **state)
 	json_decref(ev);
 }
 
+/* jsonout_text: UTF-8 as is (NUL included); otherwise each byte outside a well-formed
+ * sequence (stray continuation, truncated sequence, overlong, surrogate, above U+10FFFF) as
+ * \xHH, the sequences around it kept; jsonout_hex of the raw bytes. */
+static void
+test_text(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+		int utf8;
+	} t[] = {
+		{ "bench.example", 13, "bench.example", 1 },
+		{ "caf\xc3\xa9", 5, "caf\xc3\xa9", 1 },
+		{ "a\0b", 3, "a\0b", 1 },
+		{ "caf\xe9.kz", 7, "caf\\xe9.kz", 0 },
+		{ "\x80\xc3\xa9\xff", 4, "\\x80\xc3\xa9\\xff", 0 },
+		{ "x\xe2\x82", 3, "x\\xe2\\x82", 0 },			/* truncated */
+		{ "\xc0\xaf", 2, "\\xc0\\xaf", 0 },			/* overlong */
+		{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80", 0 },		/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80", 0 },	/* > U+10FFFF */
+		{ "\xf0\x9f\x94\x92\xfe", 5, "\xf0\x9f\x94\x92\\xfe", 0 },
+	};
+	size_t i;
+	json_t *j;
+	int utf8;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		utf8 = -1;
+		assert_non_null(j = jsonout_text(t[i].in, t[i].len, &utf8));
+		assert_int_equal(utf8, t[i].utf8);
+		assert_int_equal(json_string_length(j), t[i].utf8 ? t[i].len : strlen(t[i].out));
+		assert_memory_equal(json_string_value(j), t[i].out, json_string_length(j));
+		json_decref(j);
+	}
+	assert_non_null(j = jsonout_hex("caf\xe9", 4));
+	assert_string_equal(json_string_value(j), "636166e9");
+	json_decref(j);
+	assert_non_null(j = jsonout_text("", 0, NULL));
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -261,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_fallbacks),
 		cmocka_unit_test(test_random_trees),
 		cmocka_unit_test(test_conn_open),
+		cmocka_unit_test(test_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
