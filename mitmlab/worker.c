@@ -133,6 +133,7 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "bus_sent", json_integer((json_int_t)bus_sent(w->bus)));
 	json_object_set_new(ev, "refused_over_limit",
 	    json_integer((json_int_t)w->st.refused_over_limit));
+	json_object_set_new(ev, "accept_errors", json_integer((json_int_t)w->st.accept_errors));
 	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)gen));
 	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ready));
 	json_object_set_new(ev, "keys_waited", json_integer((json_int_t)w->st.keys_waited));
@@ -229,14 +230,32 @@ worker_relisten_cb(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(w->lis);
 }
 
+/* The accept failure is logged at most once per WORKER_ACCEPT_LOG_MS, with the count of those
+ * not logged since: out of descriptors, the back-off below retries every 100 ms. */
+#define WORKER_ACCEPT_LOG_MS 10000
+
 /* accept() failed (e.g. out of descriptors): back off 100 ms instead of spinning. */
 static void
 worker_accept_error_cb(struct evconnlistener *lis, void *arg)
 {
 	struct timeval tv = { 0, 100000 };
 	struct worker *w = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	uint64_t now = util_mono_ns();
 
-	log_warn("%s: accept", w->name);
+	w->st.accept_errors++;
+	if (w->accept_log_ns == 0 || now - w->accept_log_ns >= WORKER_ACCEPT_LOG_MS * 1000000ull) {
+		if (w->accept_quiet > 0)
+			log_warnx("%s: accept: %s (%llu more failures not logged in the last %d s)",
+			    w->name, evutil_socket_error_to_string(err),
+			    (unsigned long long)w->accept_quiet, WORKER_ACCEPT_LOG_MS / 1000);
+		else
+			log_warnx("%s: accept: %s", w->name, evutil_socket_error_to_string(err));
+		w->accept_log_ns = now;
+		w->accept_quiet = 0;
+	} else {
+		w->accept_quiet++;
+	}
 	evconnlistener_disable(lis);
 	event_base_once(w->base, -1, EV_TIMEOUT, worker_relisten_cb, w, &tv);
 }

@@ -36,6 +36,7 @@ struct worker_stats {
 	uint64_t client_resumed;	/* client-leg handshakes that resumed a session we issued */
 	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
 	uint64_t keys_refused;		/* not parked: LEAF_KEYWAIT_MAX were waiting (leaf.c) */
+	uint64_t accept_errors;		/* failed accepts (out of descriptors: one per back-off) */
 	/* intercepted upstream TLS handshakes, and what became of offered sessions */
 	uint64_t up_handshakes, up_offered, up_resumed, up_refused, up_unusable;
 };
@@ -56,6 +57,8 @@ struct worker {
 	SSL_CTX			*up_ctx, *down_ctx;
 	struct event		*ev_stats, *ev_stop;
 	int			 draining;
+	uint64_t		 accept_log_ns;	/* last accept failure logged (rate limit) */
+	uint64_t		 accept_quiet;	/* accept failures not logged since */
 	uint64_t		 drain_deadline;
 	struct worker_stats	 st;
 	unsigned		 active;
