@@ -155,7 +155,7 @@ ml_bg "$O" nghttpd-starve nghttpd --address=10.77.2.5 443 "$W/starve.lab.key" "$
 echo "*.starve.lab" >"$ML_TMP/starve.txt"
 ip netns exec "$G" iptables -t nat -I PREROUTING -i g0 -p tcp -d 10.77.2.5 --dport 443 -j REDIRECT --to-ports 8444
 ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
-    --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 \
+    --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 --debug \
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8444; ml_wait_port "$O" 10.77.2.5 443
@@ -180,6 +180,26 @@ ip netns exec "$C" timeout 10 openssl s_client -connect 10.77.2.5:443 -servernam
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 ok "a real client's new name completes after the burst ($(cat "$ML_TMP/starve.out"), ${ms} ms)" \
     bash -c "[ $ms -lt 3000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
+
+echo "-- a worker parks at most 64 connections for a key"
+# 90 clients send a hello for a fresh name each and stay (2 s): the 65th and later that
+# find no key ready are closed at once ("keywait-full"), not queued
+ip netns exec "$C" timeout 10 python3 - <<'PY' >/dev/null 2>&1 || true
+import socket, ssl, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def hello(name):
+    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
+    try: t.do_handshake()
+    except ssl.SSLWantReadError: pass
+    return o.read()
+held = []
+for i in range(90):
+    s = socket.create_connection(("10.77.2.5", 443), timeout=2); s.sendall(hello(f"park{i}.starve.lab")); held.append(s)
+time.sleep(2)
+for s in held: s.close()
+PY
+nfull=$(grep -c "close keywait-full" "$ML_TMP/proxy-starve.log" || true)
+ok "connections beyond the cap are closed at once ($nfull of 90)" [ "$nfull" -ge 5 ]
 
 echo "-- out of descriptors: the accept back-off logs once, and the engine recovers"
 # the same engine, its descriptor limit lowered to what it has open plus 8: 40 silent clients
