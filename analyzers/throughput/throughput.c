@@ -9,7 +9,11 @@
  *   added latency          client t_handshake_us and t_first_byte_us of intercepted flows
  *                          against every flow of the baseline run (--baseline DIR):
  *                          p50/p95/p99 of each and the difference of the p50s
- *   cpu_s per 1000 conns   the last proxy.stats cpu_s of every worker over connections accepted
+ *   cpu_s per 1000 conns   the engine's CPU time over the connections its workers accepted.
+ *                          cpu_s and rss_kb in proxy.stats are PROCESS-wide (every worker thread
+ *                          reports getrusage(RUSAGE_SELF) and /proc/self/statm), so cpu_s and
+ *                          rss_kb here are the maximum over the workers' last proxy.stats, not
+ *                          their sum; accepted is per worker and summed
  *   series                 per second since the first proxy event: opens, intercepts, forges,
  *                          closes, bytes each way
  *   packet_plane           the packet plane's handler (proxy.stats with "component": "netq",
@@ -197,15 +201,18 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	static const char *const keys[] = { "t_handshake_us", "t_first_byte_us" };
 	struct tp *t = arg;
 	double secs = t->t_last > t->t_first ? (double)(t->t_last - t->t_first) / 1e9 : 0;
-	double cpu = 0, accepted = 0, pi, pb;
+	double cpu = 0, rss = 0, accepted = 0, pi, pb;
 	json_t *lat = json_object(), *w;
 	const char *k;
 	size_t i;
 
 	(void)a;
 	(void)complete;
-	json_object_foreach(t->workers, k, w) {
-		cpu += json_number_value(json_object_get(w, "cpu_s"));
+	json_object_foreach(t->workers, k, w) {	/* process-wide: max; per worker: sum */
+		if (json_number_value(json_object_get(w, "cpu_s")) > cpu)
+			cpu = json_number_value(json_object_get(w, "cpu_s"));
+		if (json_number_value(json_object_get(w, "rss_kb")) > rss)
+			rss = json_number_value(json_object_get(w, "rss_kb"));
 		accepted += (double)json_integer_value(json_object_get(w, "accepted"));
 	}
 	for (i = 0; i < 2; i++) {
@@ -234,6 +241,8 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	    "baseline_flows", (json_int_t)json_array_size(t->base)));
 	json_object_set_new(json_object_get(result, "summary"), "packet_plane",
 	    tp_packet_plane(t));
+	json_object_set_new(json_object_get(result, "summary"), "rss_kb", json_integer(
+	    (json_int_t)rss));
 	json_object_set(result, "series", t->series);
 	return 0;
 }

@@ -6,11 +6,18 @@
   isolation DIR       example-py (client vantage) saw no proxy.* / lab.truth.* topic
   compare CMP RUN...  compare.json's truth figures and example-py's TP/FP/TN/FN equal counts
                       computed here from each run's events.jsonl
+  crafted MITMLAB OUT CASE...
+                      replay a crafted run (tests/fixtures/analyzers/CASE, or one generated
+                      here) with MITMLAB to the analyzers the case is about, into OUT/CASE, and
+                      check their results: the inputs reviewers found them wrong on
+  crafted-list        the cases, one a line: NAME, a tab, what it checks
 Prints one line per failure and exits 1 if any.
 """
 import glob
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 WEB_PKI = "mitmlab web PKI"
@@ -96,8 +103,80 @@ def compare(cmp, runs):
         bad.append(f"compare.csv has {len(csv) - 1} rows, compare.json {len(doc['rows'])}")
 
 
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(TOP, "tests", "fixtures", "analyzers")
+CRAFTED = {}
+
+
+def crafted(fn):
+    """Register a crafted case under its function name with dashes."""
+    CRAFTED[fn.__name__.replace("_", "-")] = fn
+    return fn
+
+
+def replay(ml, run, out, names, baseline=None, env=None, timeout=300):
+    """Replay run to the analyzers names into out; {name: result file or None}."""
+    shutil.rmtree(out, ignore_errors=True)
+    e = dict(os.environ)
+    e.setdefault("MITMLAB_ANALYZERS", os.path.join(TOP, "analyzers"))
+    e.update(env or {})
+    cmd = [ml, "replay", run, "--analyzer", ",".join(names), "--out", out, "--quiet"]
+    if baseline:
+        cmd += ["--baseline", baseline]
+    subprocess.run(cmd, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=timeout, check=False)
+    res = {}
+    for n in names:
+        p = os.path.join(out, n + ".json")
+        res[n] = load(p) if os.path.exists(p) else None
+    return res
+
+
+def summary(res, name):
+    """The summary of an analyzer whose delivery is ok, else None (the failure noted)."""
+    r = res.get(name)
+    if r is None:
+        bad.append(f"{name}: no result file")
+        return None
+    st = r["delivery"]["status"]
+    s = (r.get("result") or {}).get("summary")
+    if st != "ok" or not isinstance(s, dict):
+        bad.append(f"{name}: delivery {st}, summary {'present' if isinstance(s, dict) else 'missing'}")
+        return None
+    return s
+
+
+def expect(what, got, want):
+    """Note a failure unless got == want."""
+    if got != want:
+        bad.append(f"{what}: {got!r}, expected {want!r}")
+
+
+@crafted
+def tp_workers(ml, out):
+    """throughput: cpu_s and rss_kb are process-wide, the max of the workers' last stats"""
+    res = replay(ml, os.path.join(FIXTURES, "tp-workers"), out, ["throughput"])
+    s = summary(res, "throughput")
+    if s is not None:
+        expect("cpu_s", s["cpu_s"], 7.3)
+        expect("rss_kb", s.get("rss_kb"), 197952)
+        expect("cpu_s_per_1000_conns", round(s["cpu_s_per_1000_conns"], 6), 3650.0)
+        expect("workers", s["workers"], 2)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
+    if cmd == "crafted-list":
+        for k, fn in CRAFTED.items():
+            print(f"{k}\t{fn.__doc__}")
+        sys.exit(0)
+    if cmd == "crafted":
+        for c in sys.argv[4:]:
+            if c not in CRAFTED:
+                sys.exit(f"unknown crafted case {c} (known: {', '.join(CRAFTED)})")
+            n = len(bad)
+            CRAFTED[c](sys.argv[2], os.path.join(sys.argv[3], c))
+            bad[n:] = [f"{c}: {b}" for b in bad[n:]]
     if cmd == "same":
         same(sys.argv[2], sys.argv[3])
     elif cmd == "isolation":
