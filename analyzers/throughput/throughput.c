@@ -8,7 +8,8 @@
  *   plaintext bytes/s      bytes_c2s and bytes_s2c of intercepted flows (decrypted relay)
  *   added latency          client t_handshake_us and t_first_byte_us of intercepted flows
  *                          against every flow of the baseline run (--baseline DIR):
- *                          p50/p95/p99 of each and the difference of the p50s
+ *                          p50/p95/p99 of each (null without samples) and the difference of
+ *                          the p50s (null unless both sides have samples)
  *   cpu_s per 1000 conns   the engine's CPU time over the connections its workers accepted.
  *                          cpu_s and rss_kb in proxy.stats are PROCESS-wide (every worker thread
  *                          reports getrusage(RUSAGE_SELF) and /proc/self/statm), so cpu_s and
@@ -141,14 +142,23 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 	return 0;
 }
 
-/* Percentiles of one client timing over results (only intercepted flows when actions). */
+/* A percentile of n samples, or null without samples (a percentile of nothing is not 0). */
 static json_t *
-tp_pcts(const json_t *results, const json_t *actions, const char *key, double *p50)
+tp_pct(double *v, size_t n, double p)
+{
+	return n > 0 ? json_real(tpstat_percentile(v, n, p)) : json_null();
+}
+
+/* Percentiles of one client timing over results (only intercepted flows when actions); *n
+ * gets the number of samples, *p50 their median (0 without samples). */
+static json_t *
+tp_pcts(const json_t *results, const json_t *actions, const char *key, size_t *n, double *p50)
 {
 	double *v = calloc(json_array_size(results) + 1, sizeof(*v));
-	size_t i, n = 0;
+	size_t i;
 	json_t *cr, *o;
 
+	*n = 0;
 	json_array_foreach(results, i, cr) {
 		const char *flow = json_string_value(json_object_get(cr, "flow"));
 		const char *act = flow != NULL && actions != NULL ?
@@ -157,11 +167,11 @@ tp_pcts(const json_t *results, const json_t *actions, const char *key, double *p
 		if (actions != NULL && (act == NULL || strcmp(act, "intercept") != 0))
 			continue;
 		if (json_is_integer(x) && v != NULL)
-			v[n++] = (double)json_integer_value(x);
+			v[(*n)++] = (double)json_integer_value(x);
 	}
-	*p50 = tpstat_percentile(v, n, 50);
-	o = json_pack("{s:I, s:f, s:f, s:f}", "n", (json_int_t)n, "p50_us", *p50, "p95_us",
-	    tpstat_percentile(v, n, 95), "p99_us", tpstat_percentile(v, n, 99));
+	*p50 = tpstat_percentile(v, *n, 50);
+	o = json_pack("{s:I, s:o, s:o, s:o}", "n", (json_int_t)*n, "p50_us", tp_pct(v, *n, 50),
+	    "p95_us", tp_pct(v, *n, 95), "p99_us", tp_pct(v, *n, 99));
 	free(v);
 	return o;
 }
@@ -204,7 +214,7 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	double cpu = 0, rss = 0, accepted = 0, pi, pb;
 	json_t *lat = json_object(), *w;
 	const char *k;
-	size_t i;
+	size_t i, ni, nb;
 
 	(void)a;
 	(void)complete;
@@ -217,10 +227,11 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	}
 	for (i = 0; i < 2; i++) {
 		json_t *o = json_pack("{s:o}", "intercepted", tp_pcts(t->results, t->actions,
-		    keys[i], &pi));
-		if (json_array_size(t->base) > 0) {
-			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &pb));
-			json_object_set_new(o, "added_p50_us", json_real(pi - pb));
+		    keys[i], &ni, &pi));
+		if (json_array_size(t->base) > 0) {	/* null unless both sides have samples */
+			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &nb, &pb));
+			json_object_set_new(o, "added_p50_us", ni > 0 && nb > 0 ?
+			    json_real(pi - pb) : json_null());
 		}
 		json_object_set_new(lat, keys[i], o);
 	}

@@ -164,6 +164,21 @@ def tp_workers(ml, out):
         expect("workers", s["workers"], 2)
 
 
+@crafted
+def tp_nosamples(ml, out):
+    """throughput: no intercepted samples gives null percentiles and added_p50_us, not -baseline"""
+    run = os.path.join(FIXTURES, "tp-nosamples")
+    s = summary(replay(ml, run, out, ["throughput"], baseline=run), "throughput")
+    if s is None:
+        return
+    for k in ("t_handshake_us", "t_first_byte_us"):
+        lat = s["latency"][k]
+        expect(f"{k} intercepted", lat["intercepted"],
+               {"n": 0, "p50_us": None, "p95_us": None, "p99_us": None})
+        expect(f"{k} baseline n", lat["baseline"]["n"], 2)
+        expect(f"{k} added_p50_us", lat["added_p50_us"], None)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
