@@ -22,7 +22,12 @@
  *                          mean, its last verdict and kernel queue drop counters, CPU per
  *                          million packets; null when the run had no packet plane
  * The window is the first proxy.conn.open to the last proxy.conn.close (ts). Deterministic.
+ * An event whose numbers are absurd (negative, non-numeric, or past tp_bounds: 2^63-1 bytes,
+ * 1e308 us) is ignored whole and counted in summary.ignored_events, so that no sum can
+ * overflow or become infinite; a real that still is not finite is written as null.
  */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +37,28 @@
 #include "tpstat.h"
 
 #define TP_SERIES_MAX	3600
+#define TP_COUNT_MAX	9007199254740992.0	/* 2^53: bytes, packets, connections */
+#define TP_US_MAX	1e12			/* 11.6 days, in us */
+#define TP_CPU_S_MAX	1e9			/* 31 years of CPU */
+
+/* The numbers tp_event reads, per topic, and their largest sane value. */
+static const struct tp_bound {
+	const char	*topic, *key;
+	double		 max;
+} tp_bounds[] = {
+	{ "proxy.conn.close",	"bytes_c2s",		TP_COUNT_MAX },
+	{ "proxy.conn.close",	"bytes_s2c",		TP_COUNT_MAX },
+	{ "proxy.conn.close",	"hs_client_us",		TP_US_MAX },
+	{ "proxy.forge",	"forge_us",		TP_US_MAX },
+	{ "proxy.stats",	"cpu_s",		TP_CPU_S_MAX },
+	{ "proxy.stats",	"rss_kb",		TP_COUNT_MAX },
+	{ "proxy.stats",	"accepted",		TP_COUNT_MAX },
+	{ "proxy.stats",	"packets",		TP_COUNT_MAX },
+	{ "proxy.stats",	"packets_per_s",	TP_COUNT_MAX },
+	{ "proxy.stats",	"handler_cpu_s",	TP_CPU_S_MAX },
+	{ "client.result",	"t_handshake_us",	TP_US_MAX },
+	{ "client.result",	"t_first_byte_us",	TP_US_MAX },
+};
 
 struct tp {
 	json_t	*actions;	/* flow -> action of proxy.conn.open */
@@ -43,8 +70,35 @@ struct tp {
 	struct tpstat_pp pp;
 	int64_t	 t0, t_first, t_last;
 	long	 opens, intercepts, closes_i, forges, cache_hits, hs;
+	long	 ignored;	/* events with absurd numbers */
 	double	 c2s, s2c, forge_us;
 };
+
+/* Non-zero when every number tp_bounds lists for topic is absent, null, or in 0..max. */
+static int
+tp_sane(const char *topic, const json_t *ev)
+{
+	const json_t *v;
+	double x;
+	size_t i;
+
+	for (i = 0; i < sizeof(tp_bounds) / sizeof(tp_bounds[0]); i++) {
+		if (strcmp(tp_bounds[i].topic, topic) != 0 ||
+		    (v = json_object_get(ev, tp_bounds[i].key)) == NULL || json_is_null(v))
+			continue;
+		x = json_number_value(v);
+		if (!json_is_number(v) || !isfinite(x) || x < 0 || x > tp_bounds[i].max)
+			return 0;
+	}
+	return 1;
+}
+
+/* A real, or null when it is not finite (jansson refuses those, and so would JSON). */
+static json_t *
+tp_real(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
 
 /* The series bucket of ts (created on demand), or NULL past the limit. */
 static json_t *
@@ -65,13 +119,15 @@ tp_bucket(struct tp *t, int64_t ts)
 	return json_array_get(t->series, (size_t)s);
 }
 
-/* Add n to bucket[key]. */
+/* Add n (>= 0) to bucket[key], saturating. */
 static void
 tp_add(json_t *b, const char *key, json_int_t n)
 {
+	json_int_t cur = json_integer_value(json_object_get(b, key));
+
 	if (b != NULL)
-		json_object_set_new(b, key, json_integer(json_integer_value(json_object_get(b,
-		    key)) + n));
+		json_object_set_new(b, key, json_integer(n > LLONG_MAX - cur ? LLONG_MAX :
+		    cur + n));
 }
 
 /* Handle proxy events and keep client results. */
@@ -85,6 +141,10 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 	json_t *b;
 
 	(void)a;
+	if (!tp_sane(topic, ev)) {
+		t->ignored++;
+		return 0;
+	}
 	if (strcmp(topic, "client.result") == 0) {
 		json_array_append(t->results, ev);
 		return 0;
@@ -146,7 +206,7 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 static json_t *
 tp_pct(double *v, size_t n, double p)
 {
-	return n > 0 ? json_real(tpstat_percentile(v, n, p)) : json_null();
+	return n > 0 ? tp_real(tpstat_percentile(v, n, p)) : json_null();
 }
 
 /* Percentiles of one client timing over results (only intercepted flows when actions); *n
@@ -176,11 +236,16 @@ tp_pcts(const json_t *results, const json_t *actions, const char *key, size_t *n
 	return o;
 }
 
-/* Baseline client.result. */
+/* Baseline client.result (absurd ones ignored and counted, as in the run). */
 static int
 tp_learn(json_t *ev, void *arg)
 {
-	json_array_append(((struct tp *)arg)->base, ev);
+	struct tp *t = arg;
+
+	if (!tp_sane("client.result", ev))
+		t->ignored++;
+	else
+		json_array_append(t->base, ev);
 	return 0;
 }
 
@@ -194,14 +259,16 @@ tp_packet_plane(const struct tp *t)
 
 	if (n == NULL)
 		return json_null();
-	return json_pack("{s:I, s:f, s:f, s:f, s:O*, s:O*, s:O*, s:O*, s:f, s:f}",
-	    "samples", (json_int_t)t->pp.samples, "packets", pk,
-	    "packets_per_s_peak", t->pp.peak_pps, "packets_per_s_mean", tpstat_pp_mean(&t->pp),
+	return json_pack("{s:I, s:o, s:o, s:o, s:O*, s:O*, s:O*, s:O*, s:o, s:o}",
+	    "samples", (json_int_t)t->pp.samples, "packets", tp_real(pk),
+	    "packets_per_s_peak", tp_real(t->pp.peak_pps),
+	    "packets_per_s_mean", tp_real(tpstat_pp_mean(&t->pp)),
 	    "verdicts", json_object_get(n, "verdicts"),
 	    "queue_dropped", json_object_get(n, "queue_dropped"),
 	    "queue_user_dropped", json_object_get(n, "queue_user_dropped"),
 	    "queue_overruns", json_object_get(n, "queue_overruns"),
-	    "handler_cpu_s", cpu, "cpu_s_per_million_packets", tpstat_rate(cpu * 1e6, pk));
+	    "handler_cpu_s", tp_real(cpu), "cpu_s_per_million_packets",
+	    tp_real(tpstat_rate(cpu * 1e6, pk)));
 }
 
 /* The report. */
@@ -212,11 +279,10 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	struct tp *t = arg;
 	double secs = t->t_last > t->t_first ? (double)(t->t_last - t->t_first) / 1e9 : 0;
 	double cpu = 0, rss = 0, accepted = 0, pi, pb;
-	json_t *lat = json_object(), *w;
+	json_t *lat = json_object(), *w, *sum;
 	const char *k;
 	size_t i, ni, nb;
 
-	(void)a;
 	(void)complete;
 	json_object_foreach(t->workers, k, w) {	/* process-wide: max; per worker: sum */
 		if (json_number_value(json_object_get(w, "cpu_s")) > cpu)
@@ -231,29 +297,32 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		if (json_array_size(t->base) > 0) {	/* null unless both sides have samples */
 			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &nb, &pb));
 			json_object_set_new(o, "added_p50_us", ni > 0 && nb > 0 ?
-			    json_real(pi - pb) : json_null());
+			    tp_real(pi - pb) : json_null());
 		}
 		json_object_set_new(lat, keys[i], o);
 	}
-	json_object_set_new(result, "summary", json_pack("{s:f, s:I, s:I, s:I, s:f, s:f, s:f, "
-	    "s:o, s:f, s:f, s:f, s:o, s:f, s:I, s:I}",
-	    "window_s", secs, "connections", (json_int_t)t->opens, "intercepted",
+	sum = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
+	    "s:I, s:o, s:I, s:I}",
+	    "window_s", tp_real(secs), "connections", (json_int_t)t->opens, "intercepted",
 	    (json_int_t)t->intercepts, "handshakes", (json_int_t)t->hs,
-	    "handshakes_per_s", tpstat_rate((double)t->hs, secs),
-	    "forged_per_s", tpstat_rate((double)(t->forges - t->cache_hits), secs),
-	    "forge_us_mean", tpstat_rate(t->forge_us, (double)t->forges),
-	    "cache_hit_ratio", t->forges > 0 ? json_real((double)t->cache_hits /
+	    "handshakes_per_s", tp_real(tpstat_rate((double)t->hs, secs)),
+	    "forged_per_s", tp_real(tpstat_rate((double)(t->forges - t->cache_hits), secs)),
+	    "forge_us_mean", tp_real(tpstat_rate(t->forge_us, (double)t->forges)),
+	    "cache_hit_ratio", t->forges > 0 ? tp_real((double)t->cache_hits /
 	    (double)t->forges) : json_null(),
-	    "plaintext_c2s_bytes_per_s", tpstat_rate(t->c2s, secs),
-	    "plaintext_s2c_bytes_per_s", tpstat_rate(t->s2c, secs),
-	    "cpu_s", cpu, "latency", lat,
-	    "cpu_s_per_1000_conns", tpstat_rate(cpu * 1000, accepted),
+	    "plaintext_c2s_bytes_per_s", tp_real(tpstat_rate(t->c2s, secs)),
+	    "plaintext_s2c_bytes_per_s", tp_real(tpstat_rate(t->s2c, secs)),
+	    "cpu_s", tp_real(cpu), "latency", lat,
+	    "cpu_s_per_1000_conns", tp_real(tpstat_rate(cpu * 1000, accepted)),
 	    "workers", (json_int_t)json_object_size(t->workers),
-	    "baseline_flows", (json_int_t)json_array_size(t->base)));
-	json_object_set_new(json_object_get(result, "summary"), "packet_plane",
-	    tp_packet_plane(t));
-	json_object_set_new(json_object_get(result, "summary"), "rss_kb", json_integer(
-	    (json_int_t)rss));
+	    "baseline_flows", (json_int_t)json_array_size(t->base),
+	    "packet_plane", tp_packet_plane(t), "rss_kb", (json_int_t)rss,
+	    "ignored_events", (json_int_t)t->ignored);
+	if (sum == NULL) {	/* never a result that says ok without its summary */
+		analyzer_log(a, 0, "cannot build the summary");
+		return -1;
+	}
+	json_object_set_new(result, "summary", sum);
 	json_object_set(result, "series", t->series);
 	return 0;
 }

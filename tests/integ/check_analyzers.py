@@ -179,6 +179,20 @@ def tp_nosamples(ml, out):
         expect(f"{k} added_p50_us", lat["added_p50_us"], None)
 
 
+@crafted
+def tp_extreme(ml, out):
+    """throughput: events with absurd numbers (2^63-1 bytes, 1.7e308 us) are ignored and counted"""
+    s = summary(replay(ml, os.path.join(FIXTURES, "tp-extreme"), out, ["throughput"]), "throughput")
+    if s is None:
+        return
+    expect("ignored_events", s.get("ignored_events"), 5)
+    expect("forge_us_mean", s["forge_us_mean"], 1500.0)
+    expect("cpu_s", s["cpu_s"], 0.5)
+    expect("handshakes", s["handshakes"], 1)
+    r = load(os.path.join(out, "throughput.json"))["result"]
+    expect("series bytes_c2s", sum(b["bytes_c2s"] for b in r["series"]), 100)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
