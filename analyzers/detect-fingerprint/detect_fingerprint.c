@@ -19,7 +19,8 @@
  * hello's ts, pairs taken cheapest first by |client end - hello ts| (dfp_map_all; origin.hello
  * is published once the request came or the connection ended; the client vantage is read for
  * this mapping only). Hellos no client flow maps to keep their own flow id. Held until
- * lab.run.end; deterministic.
+ * lab.run.end; deterministic. A client.result whose t_total_us is not in 0..DFP_US_MAX (11.6
+ * days) is absurd: ignored, and counted in summary.ignored_events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 
 #define DFP_UNTIMED_NS	60000000000LL	/* a client flow without t_total_us: open up to 60 s */
 #define DFP_CANDIDATES	16		/* cheapest client flows kept per hello for the mapping */
+#define DFP_US_MAX	1000000000000LL	/* the longest sane t_total_us (11.6 days) */
 
 struct dfp {
 	json_t	*ua;		/* baseline: ua -> {ja3: {}, ja4: {}, grade: "B"} */
@@ -40,6 +42,7 @@ struct dfp {
 	json_t	*results;	/* client.result events in order */
 	json_t	*counts;	/* signal -> count */
 	long	 flagged, mapped;
+	long	 ignored;	/* client.result with an absurd t_total_us */
 };
 
 /* Learn one baseline origin.hello. */
@@ -89,8 +92,14 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 		return 0;
 	if (strcmp(topic, "origin.hello") == 0)
 		json_array_append(d->hellos, ev);
-	else if (strcmp(topic, "client.result") == 0)
-		json_array_append(d->results, ev);
+	else if (strcmp(topic, "client.result") == 0) {
+		json_t *tt = json_object_get(ev, "t_total_us");
+		if (json_is_integer(tt) && (json_integer_value(tt) < 0 ||
+		    json_integer_value(tt) > DFP_US_MAX))
+			d->ignored++;	/* its start would overflow: no basis for a mapping */
+		else
+			json_array_append(d->results, ev);
+	}
 	return 0;
 }
 
@@ -292,11 +301,11 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		    (int64_t)json_integer_value(json_object_get(h, "ts")));
 	}
 	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O, "
-	    "s:o}", "hellos", (json_int_t)json_array_size(d->hellos), "mapped",
+	    "s:o, s:I}", "hellos", (json_int_t)json_array_size(d->hellos), "mapped",
 	    (json_int_t)d->mapped, "flagged", (json_int_t)d->flagged, "baseline_hellos",
 	    (json_int_t)d->base_hellos, "baseline_uas", (json_int_t)json_object_size(d->ua),
 	    "baseline_ja4", (json_int_t)json_object_size(d->ja4), "signals", d->counts,
-	    "grades", grades));
+	    "grades", grades, "ignored_events", (json_int_t)d->ignored));
 	if (d->base_hellos == 0)
 		json_object_set_new(result, "warning", json_string("no baseline fingerprints "
 		    "(give --baseline DIR); no verdicts"));

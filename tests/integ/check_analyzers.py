@@ -193,6 +193,20 @@ def tp_extreme(ml, out):
     expect("series bytes_c2s", sum(b["bytes_c2s"] for b in r["series"]), 100)
 
 
+@crafted
+def dfp_extreme(ml, out):
+    """detect-fingerprint: a client.result with t_total_us near 2^63/1000 is ignored and counted"""
+    run = os.path.join(FIXTURES, "dfp-extreme")
+    res = replay(ml, run, out, ["detect-fingerprint"], baseline=run)
+    s = summary(res, "detect-fingerprint")
+    if s is None:
+        return
+    expect("ignored_events", s.get("ignored_events"), 1)
+    expect("mapped", s["mapped"], 1)
+    expect("verdict flows", sorted(v["flow"] for v in res["detect-fingerprint"]["verdicts"]),
+           ["10.1.1.2:40001>10.2.2.2:443", "10.255.1.2:5000>10.2.2.2:443"])
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
