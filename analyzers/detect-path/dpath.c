@@ -23,6 +23,7 @@ struct dpath {
 	json_t	*probes;	/* probe.ttl summaries */
 	json_t	*term;		/* vantage -> {HOP: flows} of flows judged intercepted by hops */
 	long	 n_hops, n_rtt, n_flight, n_relayed;	/* verdicts decided by each signal */
+	long	 ignored;	/* events (baseline or run) with absurd numbers */
 };
 
 /* Hops: fewer than the baseline means something nearer answered for the server. */
@@ -195,6 +196,32 @@ dpath_is(const json_t *ev, const char *t)
 	return topic != NULL && strcmp(topic, t) == 0;
 }
 
+/* Non-zero when the numbers dpath reads from ev are sane (dpath.h): each present number is in
+ * 0..its max. Absent, null or another type stays "unknown", as before. */
+static int
+dpath_sane(const json_t *ev)
+{
+	static const struct {
+		const char	*key;
+		double		 max;
+	} lim[] = {
+		{ "client_hops", DPATH_HOPS_MAX }, { "server_hops", DPATH_HOPS_MAX },
+		{ "server_flight_bytes", DPATH_BYTES_MAX }, { "t_handshake_us", DPATH_US_MAX },
+	};
+	const json_t *v;
+	double x;
+	size_t i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		if (!json_is_number(v = json_object_get(ev, lim[i].key)))
+			continue;
+		x = json_number_value(v);
+		if (!(x >= 0 && x <= lim[i].max))	/* NaN too */
+			return 0;
+	}
+	return 1;
+}
+
 /* Keep the smallest hop count under key. */
 static void
 dpath_min_hops(json_t *tab, const char *key, json_int_t hops)
@@ -232,6 +259,10 @@ dpath_baseline(struct dpath *d, const json_t *ev)
 
 	char k1[320], k2[320];
 
+	if ((dpath_is(ev, "net.flow") || dpath_is(ev, "client.result")) && !dpath_sane(ev)) {
+		d->ignored++;
+		return;
+	}
 	if (dpath_is(ev, "net.flow") && json_is_integer(v = json_object_get(ev, "server_hops"))) {
 		dpath_min_hops(d->base_hops, dpath_vkey(ev, dpath_name(ev), k1, sizeof(k1)),
 		    json_integer_value(v));
@@ -285,6 +316,10 @@ dpath_observe(struct dpath *d, json_t *ev)
 		return;
 	if (flow == NULL)
 		return;
+	if (!dpath_sane(ev)) {
+		d->ignored++;
+		return;
+	}
 	if ((f = json_object_get(d->flows, flow)) == NULL) {
 		f = json_object();
 		json_object_set_new(d->flows, flow, f);
@@ -449,11 +484,11 @@ dpath_summary(const struct dpath *d)
 		term = json_pack("{s:s, s:I, s:I, s:O}", "vantage", best_v, "hop",
 		    (json_int_t)strtoll(best_h, NULL, 10), "flows", best, "hops",
 		    json_object_get(d->term, best_v));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:O}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:O, s:I}",
 	    "baseline_events", (json_int_t)d->base_events,
 	    "baseline_destinations", (json_int_t)(json_object_size(d->base_hops) +
 	    json_object_size(d->base_hs)), "flows", (json_int_t)json_array_size(d->order),
 	    "by_hops", (json_int_t)d->n_hops, "by_handshake", (json_int_t)d->n_rtt,
 	    "by_flight", (json_int_t)d->n_flight, "relayed", (json_int_t)d->n_relayed,
-	    "terminator", term, "localised", d->probes);
+	    "terminator", term, "localised", d->probes, "ignored_events", (json_int_t)d->ignored);
 }

@@ -26,6 +26,11 @@
 #define DPATH_FLIGHT_MIN	64	/* server flight "changed": off the baseline median by at
 					 * least this many bytes... */
 #define DPATH_FLIGHT_RATIO	0.05	/* ...and this fraction of it */
+/* The largest sane values; an event with a number outside 0..max (or a hop count of any
+ * other integer) is ignored whole and counted ("ignored_events" in the summary). */
+#define DPATH_HOPS_MAX		255			/* client_hops, server_hops */
+#define DPATH_BYTES_MAX		1073741824.0		/* server_flight_bytes */
+#define DPATH_US_MAX		1e12			/* t_handshake_us (11.6 days) */
 
 /* Hop comparison: 1 intercepted (fewer hops than the baseline), 0 not, -1 unknown (either
  * side < 0). Sets *conf and *signal. */
@@ -42,7 +47,8 @@ double dpath_median(const json_t *arr);
 struct dpath;
 struct dpath *dpath_new(void);
 void dpath_free(struct dpath *d);
-/* Learn from one baseline event (net.flow, client.result; others ignored). */
+/* Learn from one baseline event (net.flow, client.result; others ignored, as are events with
+ * absurd numbers: counted). */
 void dpath_baseline(struct dpath *d, const json_t *ev);
 /* Baseline events learnt. */
 long dpath_baseline_events(const struct dpath *d);
@@ -52,8 +58,9 @@ void dpath_observe(struct dpath *d, json_t *ev);
  * at}] (new reference). */
 json_t *dpath_judge(struct dpath *d);
 /* Summary for analysis.result: baseline size, signals counted, the terminator's hop as the
- * monitor saw it ("terminator": {vantage, hop, hops: {HOP: flows}}, null without one) and
- * probe.ttl localisations. Call after dpath_judge. */
+ * monitor saw it ("terminator": {vantage, hop, hops: {HOP: flows}}, null without one),
+ * probe.ttl localisations and the events of the run or the baseline ignored for absurd
+ * numbers ("ignored_events"). Call after dpath_judge. */
 json_t *dpath_summary(const struct dpath *d);
 
 #endif

@@ -4,8 +4,9 @@
  * with a passive monitor's net.flow (vantage "ri1") beside the gateway's: the monitor's view
  * wins for a flow, baselines are per vantage, fewer server hops with a changed first flight is
  * an interception, fewer hops with the baseline's first flight is a relaying (spliced) flow,
- * and the summary localises the terminator at client_hops + 1 + server_hops. The baseline
- * comparison without vantages stays covered by test_probe.c.
+ * and the summary localises the terminator at client_hops + 1 + server_hops; events with absurd
+ * numbers are ignored and counted. The baseline comparison without vantages stays covered by
+ * test_probe.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -120,6 +121,48 @@ test_monitor_judge(void **state)
 	dpath_free(d);
 }
 
+/* Absurd numbers (a hop count of 2^63-1, handshakes of 1.7e308 whose mean is inf) ignore the
+ * event and are counted; the sane events around them are judged as usual. */
+static void
+test_extreme(void **state)
+{
+	static const char *const base[] = {
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:1>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"client_hops\":1,\"server_hops\":4,\"server_flight_bytes\":1778}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:2>10.2.2.2:443\",\"name\":\"b.kz\",\"vantage\":\"ri1\",\"client_hops\":1,\"server_hops\":9223372036854775807}",
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:3>10.2.1.2:443\",\"sni\":\"a.kz\",\"t_handshake_us\":1.7e308}",
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:4>10.2.1.2:443\",\"sni\":\"a.kz\",\"t_handshake_us\":1.7e308}",
+	};
+	static const char *const run[] = {
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"sni\":\"a.kz\",\"ts\":5,\"t_handshake_us\":900}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"ts\":6,\"client_hops\":9223372036854775807,\"server_hops\":0,\"server_flight_bytes\":2911}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"ts\":7,\"client_hops\":1,\"server_hops\":0,\"server_flight_bytes\":-2911}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"ts\":8,\"client_hops\":1,\"server_hops\":0,\"server_flight_bytes\":2911}",
+	};
+	struct dpath *d = dpath_new();
+	json_t *v, *e;
+
+	(void)state;
+	feed(d, base, sizeof(base) / sizeof(base[0]), 1);
+	feed(d, run, sizeof(run) / sizeof(run[0]), 0);
+	assert_int_equal(dpath_baseline_events(d), 1);
+	v = dpath_judge(d);
+	assert_int_equal(json_array_size(v), 1);
+	e = json_array_get(v, 0);
+	assert_true(json_is_true(json_object_get(e, "intercepted")));
+	assert_string_equal(json_string_value(json_object_get(e, "signal")),
+	    "server-nearer-flight-changed");
+	e = json_object_get(e, "evidence");
+	assert_int_equal(json_integer_value(json_object_get(e, "terminator_hop")), 2);
+	assert_true(json_number_value(json_object_get(e, "baseline_handshake_median_us")) == 0);
+	json_decref(v);
+	v = dpath_summary(d);
+	assert_int_equal(json_integer_value(json_object_get(v, "ignored_events")), 5);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "terminator"),
+	    "hop")), 2);
+	json_decref(v);
+	dpath_free(d);
+}
+
 /* No monitor: no terminator in the summary. */
 static void
 test_no_monitor(void **state)
@@ -142,6 +185,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flight_cmp),
 		cmocka_unit_test(test_monitor_judge),
+		cmocka_unit_test(test_extreme),
 		cmocka_unit_test(test_no_monitor),
 	};
 
