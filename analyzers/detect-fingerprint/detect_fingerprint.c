@@ -38,7 +38,8 @@ struct dfp {
 	json_t	*ua;		/* baseline: ua -> {ja3: {}, ja4: {}, grade: "B"} */
 	json_t	*ja3, *ja4;	/* baseline: every value seen */
 	long	 base_hellos;
-	json_t	*hellos;	/* origin.hello events in order */
+	long	 n_hellos;	/* origin.hello events of the run */
+	json_t	*hellos;	/* origin.hello events in order (none kept without a baseline) */
 	json_t	*results;	/* client.result events in order */
 	json_t	*counts;	/* signal -> count */
 	long	 flagged, mapped;
@@ -79,7 +80,8 @@ dfp_learn(json_t *ev, void *arg)
 	return 0;
 }
 
-/* Keep origin.hello and client.result events. */
+/* Keep origin.hello and client.result events (only count them without a baseline: there is
+ * nothing to judge them by). */
 static int
 dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
 {
@@ -90,14 +92,16 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 	if (json_string_value(json_object_get(ev, "flow")) == NULL ||
 	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no ClientHello to judge */
 		return 0;
-	if (strcmp(topic, "origin.hello") == 0)
-		json_array_append(d->hellos, ev);
-	else if (strcmp(topic, "client.result") == 0) {
+	if (strcmp(topic, "origin.hello") == 0) {
+		d->n_hellos++;
+		if (d->base_hellos > 0)
+			json_array_append(d->hellos, ev);
+	} else if (strcmp(topic, "client.result") == 0) {
 		json_t *tt = json_object_get(ev, "t_total_us");
 		if (json_is_integer(tt) && (json_integer_value(tt) < 0 ||
 		    json_integer_value(tt) > DFP_US_MAX))
 			d->ignored++;	/* its start would overflow: no basis for a mapping */
-		else
+		else if (d->base_hellos > 0)
 			json_array_append(d->results, ev);
 	}
 	return 0;
@@ -129,6 +133,198 @@ dfp_pair_cmp(const void *a, const void *b)
 	return x->r < y->r ? -1 : (x->r > y->r);
 }
 
+/* One client.result in the join's index (dfp_index). */
+struct dfp_ref {
+	char		*addr;		/* "IP:PORT" of its server, as dfp_addr writes it */
+	const char	*sni;		/* NULL: none */
+	const char	*flow;
+	int64_t		 start, end;	/* ns: end is the client.result's ts */
+	int64_t		 gdur;		/* the longest end - start of its server and SNI */
+	size_t		 r;		/* index in d->results */
+};
+
+/* Order of the index: server address, SNI (none first), end, index. */
+static int
+dfp_ref_cmp(const void *a, const void *b)
+{
+	const struct dfp_ref *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->addr, y->addr)) != 0)
+		return c;
+	if ((x->sni == NULL) != (y->sni == NULL))
+		return x->sni == NULL ? -1 : 1;
+	if (x->sni != NULL && (c = strcmp(x->sni, y->sni)) != 0)
+		return c;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->r < y->r ? -1 : (x->r > y->r);
+}
+
+/* Order of the flow index: flow id, index. */
+static int
+dfp_ref_flow_cmp(const void *a, const void *b)
+{
+	const struct dfp_ref *x = *(const struct dfp_ref *const *)a;
+	const struct dfp_ref *y = *(const struct dfp_ref *const *)b;
+	int c = strcmp(x->flow, y->flow);
+
+	return c != 0 ? c : x->r < y->r ? -1 : (x->r > y->r);
+}
+
+/* Same server address and SNI? */
+static int
+dfp_ref_group(const struct dfp_ref *x, const char *addr, const char *sni)
+{
+	return strcmp(x->addr, addr) == 0 && (x->sni == NULL) == (sni == NULL) &&
+	    (sni == NULL || strcmp(x->sni, sni) == 0);
+}
+
+/* Keep c among the DFP_CANDIDATES cheapest of best[0..*nb), sorted (insertion). */
+static void
+dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
+{
+	size_t k;
+
+	if (*nb == DFP_CANDIDATES && dfp_pair_cmp(c, &best[*nb - 1]) >= 0)
+		return;
+	for (k = *nb < DFP_CANDIDATES ? (*nb)++ : *nb - 1; k > 0 &&
+	    dfp_pair_cmp(c, &best[k - 1]) < 0; k--)
+		best[k] = best[k - 1];
+	best[k] = *c;
+}
+
+/* Free an index of n refs. */
+static void
+dfp_index_free(struct dfp_ref *ref, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ref != NULL && i < n; i++)
+		free(ref[i].addr);
+	free(ref);
+}
+
+/* The client results as refs sorted by dfp_ref_cmp (with each group's longest duration) and
+ * *byflow, pointers to them sorted by flow id; NULL when out of memory. */
+static struct dfp_ref *
+dfp_index(const struct dfp *d, struct dfp_ref ***byflow)
+{
+	size_t nr = json_array_size(d->results), i, j;
+	struct dfp_ref *ref = calloc(nr + 1, sizeof(*ref));
+	char addr[96];
+
+	*byflow = calloc(nr + 1, sizeof(**byflow));
+	if (ref == NULL || *byflow == NULL) {
+		free(ref);
+		free(*byflow);
+		return NULL;
+	}
+	for (i = 0; i < nr; i++) {
+		const json_t *cr = json_array_get(d->results, i);
+		const json_t *tt = json_object_get(cr, "t_total_us");
+
+		dfp_addr(json_object_get(cr, "server"), addr, sizeof(addr));
+		if ((ref[i].addr = strdup(addr)) == NULL) {
+			dfp_index_free(ref, i);
+			free(*byflow);
+			return NULL;
+		}
+		ref[i].sni = json_string_value(json_object_get(cr, "sni"));
+		ref[i].flow = json_string_value(json_object_get(cr, "flow"));
+		ref[i].end = json_integer_value(json_object_get(cr, "ts"));
+		ref[i].start = ref[i].end - (json_is_integer(tt) ? json_integer_value(tt) * 1000 :
+		    DFP_UNTIMED_NS);
+		ref[i].r = i;
+	}
+	if (nr > 1)
+		qsort(ref, nr, sizeof(*ref), dfp_ref_cmp);
+	for (i = 0; i < nr; i = j) {	/* per group: the longest duration */
+		int64_t g = 0;
+		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++)
+			if (ref[j].end - ref[j].start > g)
+				g = ref[j].end - ref[j].start;
+		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++)
+			ref[j].gdur = g;
+	}
+	for (i = 0; i < nr; i++)
+		(*byflow)[i] = &ref[i];
+	if (nr > 1)
+		qsort(*byflow, nr, sizeof(**byflow), dfp_ref_flow_cmp);
+	return ref;
+}
+
+/*
+ * One hello's DFP_CANDIDATES cheapest pairs into best (returns how many): the client results
+ * with its own flow id (cost -1), then those of its server address and SNI, walked outwards
+ * from its ts in the index (cost |end - ts|, rising on both sides) while a pair could still be
+ * kept; results that end after ts are admissible only when they started by ts, which none
+ * ending more than the group's longest duration after ts can have.
+ */
+static size_t
+dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t nr,
+    const json_t *h, size_t hi, struct dfp_pair *best)
+{
+	const char *flow = json_string_value(json_object_get(h, "flow"));
+	struct dfp_ref probe = { NULL, json_string_value(json_object_get(h, "sni")), flow,
+	    0, json_integer_value(json_object_get(h, "ts")), 0, (size_t)-1 };
+	const struct dfp_ref *probep = &probe;
+	int64_t ts = probe.end, lc, rc;
+	size_t nb = 0, lo, up, mid, l, r;
+	struct dfp_pair c;
+	char local[96];
+	int lok, rok;
+
+	c.h = hi;
+	for (lo = 0, up = nr; lo < up; ) {	/* first result with this flow id */
+		mid = lo + (up - lo) / 2;
+		if (strcmp(byflow[mid]->flow, flow) < 0)
+			lo = mid + 1;
+		else
+			up = mid;
+	}
+	for (; lo < nr && strcmp(byflow[lo]->flow, flow) == 0; lo++) {
+		c.r = byflow[lo]->r;
+		c.cost = -1;
+		dfp_keep(best, &nb, &c);
+	}
+	dfp_addr(json_object_get(h, "local"), local, sizeof(local));
+	probe.addr = local;
+	for (lo = 0, up = nr; lo < up; ) {	/* first of the group ending after ts */
+		mid = lo + (up - lo) / 2;
+		if (dfp_ref_cmp(&ref[mid], probep) <= 0)
+			lo = mid + 1;
+		else
+			up = mid;
+	}
+	for (l = r = lo; ; ) {
+		lok = l > 0 && dfp_ref_group(&ref[l - 1], local, probe.sni);
+		rok = r < nr && dfp_ref_group(&ref[r], local, probe.sni);
+		lc = lok ? ts - ref[l - 1].end : 0;
+		rc = rok ? ref[r].end - ts : 0;
+		if (lok && nb == DFP_CANDIDATES && lc > best[nb - 1].cost)
+			lok = 0;
+		if (rok && ((nb == DFP_CANDIDATES && rc > best[nb - 1].cost) || rc > ref[r].gdur))
+			rok = 0;
+		if (!lok && !rok)
+			break;
+		if (lok && (!rok || lc <= rc)) {
+			l--;
+			c.r = ref[l].r;
+			c.cost = lc;
+			if (ref[l].start > ts || strcmp(ref[l].flow, flow) == 0)
+				continue;
+		} else {
+			c.r = ref[r].r;
+			c.cost = rc;
+			if (ref[r++].start > ts || strcmp(ref[r - 1].flow, flow) == 0)
+				continue;
+		}
+		dfp_keep(best, &nb, &c);
+	}
+	return nb;
+}
+
 /*
  * Map origin hellos to client flows (see the header comment): every admissible pair (same
  * 4-tuple; or same server address and SNI, the client flow started before the hello) costs
@@ -136,69 +332,27 @@ dfp_pair_cmp(const void *a, const void *b)
  * each hello and each client flow at most once. A global order, unlike taking the hellos one
  * by one, cannot let an early hello take the flow a later one fits better and leave that
  * later hello's own flow unmapped. Each hello keeps only its DFP_CANDIDATES cheapest pairs, so
- * memory grows with the hellos, not with hellos x flows. Returns the client flow per hello
- * (NULL: unmapped) in a new array of json_array_size(d->hellos) entries, or NULL when out of
- * memory.
+ * memory grows with the hellos, not with hellos x flows; they are found in an index of the
+ * client results by server address, SNI and end (dfp_candidates), so the time is about
+ * (hellos + flows) x log(flows), not hellos x flows. Returns the client flow per hello (NULL:
+ * unmapped) in a new array of json_array_size(d->hellos) entries, or NULL when out of memory.
  */
 static const char **
 dfp_map_all(struct dfp *d)
 {
-	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, j, k, np = 0;
-	struct dfp_pair *p = calloc(nh * DFP_CANDIDATES + 1, sizeof(*p)), best[DFP_CANDIDATES];
+	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, np = 0;
+	struct dfp_pair *p = calloc(nh * DFP_CANDIDATES + 1, sizeof(*p));
 	const char **map = calloc(nh + 1, sizeof(*map));
 	unsigned char *rused = calloc(nr + 1, 1);
-	char local[96], dst[96];
-	size_t nb;
+	struct dfp_ref *ref = NULL, **byflow = NULL;
 
-	if (p == NULL || map == NULL || rused == NULL) {
+	if (p == NULL || map == NULL || rused == NULL || (ref = dfp_index(d, &byflow)) == NULL) {
 		free(map);
 		map = NULL;
 		goto out;
 	}
-	for (i = 0; i < nh; i++) {
-		const json_t *h = json_array_get(d->hellos, i);
-		const char *flow = json_string_value(json_object_get(h, "flow"));
-		const char *sni = json_string_value(json_object_get(h, "sni"));
-		int64_t ts = json_integer_value(json_object_get(h, "ts"));
-
-		dfp_addr(json_object_get(h, "local"), local, sizeof(local));
-		nb = 0;
-		for (j = 0; j < nr; j++) {
-			const json_t *cr = json_array_get(d->results, j);
-			const char *cf = json_string_value(json_object_get(cr, "flow"));
-			const char *cs = json_string_value(json_object_get(cr, "sni"));
-			int64_t end = json_integer_value(json_object_get(cr, "ts")), start, cost;
-			json_t *tt = json_object_get(cr, "t_total_us");
-			struct dfp_pair c;
-
-			if (strcmp(cf, flow) == 0) {	/* the client's own 4-tuple (TPROXY, direct) */
-				cost = -1;
-			} else {
-				if ((sni != NULL) != (cs != NULL) || (sni != NULL && strcmp(sni, cs) != 0))
-					continue;
-				dfp_addr(json_object_get(cr, "server"), dst, sizeof(dst));
-				if (strcmp(dst, local) != 0)
-					continue;
-				start = json_is_integer(tt) ? end - json_integer_value(tt) * 1000 :
-				    end - DFP_UNTIMED_NS;
-				if (start > ts)
-					continue;
-				cost = end > ts ? end - ts : ts - end;
-			}
-			/* keep this hello's DFP_CANDIDATES cheapest, sorted (insertion) */
-			c.h = i;
-			c.r = j;
-			c.cost = cost;
-			if (nb == DFP_CANDIDATES && dfp_pair_cmp(&c, &best[nb - 1]) >= 0)
-				continue;
-			for (k = nb < DFP_CANDIDATES ? nb++ : nb - 1; k > 0 &&
-			    dfp_pair_cmp(&c, &best[k - 1]) < 0; k--)
-				best[k] = best[k - 1];
-			best[k] = c;
-		}
-		memcpy(&p[np], best, nb * sizeof(*p));
-		np += nb;
-	}
+	for (i = 0; i < nh; i++)
+		np += dfp_candidates(ref, byflow, nr, json_array_get(d->hellos, i), i, &p[np]);
 	if (np > 1)
 		qsort(p, np, sizeof(*p), dfp_pair_cmp);
 	for (i = 0; i < np; i++) {
@@ -209,6 +363,8 @@ dfp_map_all(struct dfp *d)
 		    p[i].r), "flow"));
 	}
 out:
+	dfp_index_free(ref, nr);
+	free(byflow);
 	free(p);
 	free(rused);
 	return map;
@@ -259,7 +415,8 @@ dfp_judge(struct dfp *d, const json_t *h, json_t *sig, char *grade)
 	return yes;
 }
 
-/* Map, judge and publish. */
+/* Map, judge and publish (without a baseline, nothing was learned: no basis for a verdict,
+ * and no hello was kept to map). */
 static int
 dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 {
@@ -275,15 +432,11 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	}
 	json_array_foreach(d->hellos, i, h) {
 		json_t *sig = json_object();
-		const char *cf = d->base_hellos > 0 ? map[i] : NULL;
+		const char *cf = map[i];
 		const char *flow = cf != NULL ? cf : json_string_value(json_object_get(h, "flow"));
 		char grade, gs[2];
 		int yes;
 
-		if (d->base_hellos == 0) {	/* nothing learned: no basis for a verdict */
-			json_decref(sig);
-			continue;
-		}
 		if (cf != NULL)
 			d->mapped++;
 		yes = dfp_judge(d, h, sig, &grade);
@@ -301,7 +454,7 @@ dfp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		    (int64_t)json_integer_value(json_object_get(h, "ts")));
 	}
 	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:O, "
-	    "s:o, s:I}", "hellos", (json_int_t)json_array_size(d->hellos), "mapped",
+	    "s:o, s:I}", "hellos", (json_int_t)d->n_hellos, "mapped",
 	    (json_int_t)d->mapped, "flagged", (json_int_t)d->flagged, "baseline_hellos",
 	    (json_int_t)d->base_hellos, "baseline_uas", (json_int_t)json_object_size(d->ua),
 	    "baseline_ja4", (json_int_t)json_object_size(d->ja4), "signals", d->counts,

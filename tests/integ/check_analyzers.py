@@ -16,6 +16,7 @@ Prints one line per failure and exits 1 if any.
 import glob
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -205,6 +206,127 @@ def dfp_extreme(ml, out):
     expect("mapped", s["mapped"], 1)
     expect("verdict flows", sorted(v["flow"] for v in res["detect-fingerprint"]["verdicts"]),
            ["10.1.1.2:40001>10.2.2.2:443", "10.255.1.2:5000>10.2.2.2:443"])
+
+
+def write_run(d, evs):
+    """A run directory d whose events.jsonl holds lab.run.start, evs (v, seq filled), lab.run.end."""
+    os.makedirs(d, exist_ok=True)
+    seq = {}
+    first, last = evs[0]["ts"] if evs else 1, evs[-1]["ts"] if evs else 1
+    with open(os.path.join(d, "events.jsonl"), "w") as f:
+        for e in ([{"t": "lab.run.start", "ts": first, "scenario": "crafted", "src": "lab"}] + evs +
+                  [{"t": "lab.run.end", "ts": last + 1000, "src": "lab"}]):
+            e = dict(e, v=1, seq=seq.get(e["src"], 0))
+            seq[e["src"]] = e["seq"] + 1
+            f.write(json.dumps(e, separators=(",", ":")) + "\n")
+    return d
+
+
+def dfp_hello(ts, flow, sni, local):
+    """An origin.hello of a curl-like client (the crafted runs are their own baseline)."""
+    c, _, _ = flow.partition(">")
+    return {"t": "origin.hello", "ts": ts, "flow": flow, "tls": True, "sni": sni,
+            "client": {"ip": c.rsplit(":", 1)[0], "port": int(c.rsplit(":", 1)[1])},
+            "local": {"ip": local.rsplit(":", 1)[0], "port": int(local.rsplit(":", 1)[1])},
+            "ja3": "0123456789abcdef0123456789abcdef", "ja3_str": "771,4865-4866,0-10,29,0",
+            "ja4": "t13d0202h2_aaaaaaaaaaaa_bbbbbbbbbbbb", "ua": "curl/8.0", "src": "origin.a"}
+
+
+def dfp_result(ts, flow, sni, tt):
+    """A client.result for flow (its server the flow's destination); tt: t_total_us or None."""
+    e = {"t": "client.result", "ts": ts, "flow": flow, "tls": True, "sni": sni, "outcome": "ok",
+         "server": {"ip": flow.split(">")[1].rsplit(":", 1)[0],
+                    "port": int(flow.rsplit(":", 1)[1])}, "src": "client.u"}
+    if tt is not None:
+        e["t_total_us"] = tt
+    return e
+
+
+def dfp_join(evs, cands=16):
+    """detect-fingerprint's join of origin hellos to client flows, as its header specifies it,
+    by brute force: every admissible pair (the same flow id, cost -1; or the same server
+    address and SNI, the client flow started by the hello's ts, cost |client end - hello ts|),
+    each hello's cands cheapest, then globally cheapest first, each side at most once. The flow
+    each hello's verdict is about, in hello order."""
+    addr = lambda o: "%s:%d" % (o["ip"], o["port"])
+    hellos = [e for e in evs if e["t"] == "origin.hello"]
+    res = [e for e in evs if e["t"] == "client.result"]
+    pairs = []
+    for i, h in enumerate(hellos):
+        mine = []
+        for j, r in enumerate(res):
+            if r["flow"] == h["flow"]:
+                cost = -1
+            elif r.get("sni") != h.get("sni") or addr(r["server"]) != addr(h["local"]):
+                continue
+            else:
+                tt = r.get("t_total_us")
+                start = r["ts"] - (tt * 1000 if isinstance(tt, int) else 60 * 10**9)
+                if start > h["ts"]:
+                    continue
+                cost = abs(r["ts"] - h["ts"])
+            mine.append((cost, i, j))
+        pairs += sorted(mine)[:cands]
+    got, used = {}, set()
+    for cost, i, j in sorted(pairs):
+        if i not in got and j not in used:
+            got[i] = res[j]["flow"]
+            used.add(j)
+    return [got.get(i, h["flow"]) for i, h in enumerate(hellos)]
+
+
+@crafted
+def dfp_join_order(ml, out):
+    """detect-fingerprint: hellos map to client flows as a brute-force join says (ties, untimed)"""
+    rnd = random.Random(4)
+    t0, evs = 1795463001000000000, []
+    servers = ["10.2.2.2:443", "10.2.3.2:443"]
+    for k in range(500):
+        ts = t0 + rnd.randrange(0, 3000) * 1000000		# ms steps: equal times happen
+        dst = rnd.choice(servers)
+        sni = rnd.choice(["a.test", "b.test", None])
+        flow = "10.1.%d.2:%d>%s" % (k % 3, 20000 + k, dst)
+        tt = rnd.choice([None, 1.5, rnd.randrange(0, 400000), rnd.randrange(0, 4000000)])
+        evs.append(dfp_result(ts, flow, sni, tt))
+        if rnd.random() < 0.8:	# its upstream hello (one in ten on the client's own 4-tuple)
+            own = rnd.random() < 0.1
+            hflow = flow if own else "10.255.1.2:%d>%s" % (30000 + k, dst)
+            evs.append(dfp_hello(ts - rnd.randrange(0, 500000000), hflow, sni, dst))
+    evs.sort(key=lambda e: e["ts"])
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    if summary(res, "detect-fingerprint") is None:
+        return
+    got = [v["flow"] for v in res["detect-fingerprint"]["verdicts"]]
+    want = dfp_join(evs)
+    expect("hellos judged", len(got), len(want))
+    diff = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    expect("hellos mapped otherwise than the brute-force join (first 3)", diff[:3], [])
+
+
+@crafted
+def dfp_scale(ml, out):
+    """detect-fingerprint: 12,000 flows map within the harness's 10 s wait, with or without baseline"""
+    t0, evs, n = 1795463001000000000, [], 12000
+    for i in range(n):
+        dst = "10.2.2.2:443"
+        evs.append(dfp_hello(t0 + 1000000 * i + 10, "10.255.1.2:%d>%s" % (1024 + i % 60000, dst),
+                             "a.test", dst))
+        evs.append(dfp_result(t0 + 1000000 * i + 500, "10.0.%d.%d:%d>%s" % (i // 50000,
+                              (i // 250) % 200, 1024 + i % 50000, dst), "a.test", 1000))
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    s = summary(res, "detect-fingerprint")
+    if s is not None:
+        expect("mapped", s["mapped"], n)
+        want = [e["flow"] for e in evs if e["t"] == "client.result"]
+        expect("verdicts about the client flows", [v["flow"] for v in
+               res["detect-fingerprint"]["verdicts"]] == want, True)
+    res = replay(ml, run, os.path.join(out, "nobase"), ["detect-fingerprint"])
+    s = summary(res, "detect-fingerprint")
+    if s is not None:
+        expect("hellos without a baseline", s["hellos"], n)
+        expect("verdicts without a baseline", len(res["detect-fingerprint"]["verdicts"]), 0)
 
 
 if __name__ == "__main__":
