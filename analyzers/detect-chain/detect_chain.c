@@ -21,7 +21,13 @@
  *                         its own web PKI)
  * Verdicts are held until lab.run.end (shared keys and clean views need the whole run) and
  * published in client.result order with "at" = the client.result's ts. Deterministic.
+ * The public store is what root-not-public and issuer-not-public compare with, so a --store
+ * file that cannot be read or holds no certificate stops the analyzer before it starts, with
+ * the path and the fix on stderr (a run directory copied without its pki/web/ would otherwise
+ * have every chain called intercepted). Run without any --store, the two signals are skipped
+ * and the summary lists them in "skipped_signals".
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,7 +198,8 @@ dchain_judge(struct dchain *d, const json_t *cr, json_t *sig)
 	if (k0 != NULL && k1 != NULL && strcmp(k0, k1) == 0)
 		dchain_signal(d, sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
 	if (sk != NULL) {
-		if (chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
+		if (json_array_size(d->store_names) > 0 &&	/* no store: skipped */
+		    chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
 			dchain_signal(d, sig, "root-not-public", json_pack("{s:s}", "why", why));
 		for (i = 0; i < sk_X509_num(sk); i++) {
 			if (chainsig_describe(sk_X509_value(sk, i), &c) == -1)
@@ -281,10 +288,12 @@ dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		    json_object_get(cr, "outcome"), "leaf_issuer", json_object_get(cr,
 		    "leaf_issuer")), (int64_t)json_integer_value(json_object_get(cr, "ts")));
 	}
-	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I}", "flows",
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I, s:o}", "flows",
 	    (json_int_t)json_array_size(d->flows), "flagged", (json_int_t)d->flagged, "signals",
 	    d->counts, "public_store_certs", (json_int_t)json_array_size(d->store_names),
-	    "baseline_hosts", (json_int_t)json_object_size(d->base)));
+	    "baseline_hosts", (json_int_t)json_object_size(d->base), "skipped_signals",
+	    json_array_size(d->store_names) > 0 ? json_array() : json_pack("[s, s]",
+	    "root-not-public", "issuer-not-public")));
 	return 0;
 }
 
@@ -310,17 +319,26 @@ dchain_base(json_t *ev, void *arg)
 static int
 dchain_opts(struct dchain *d, int argc, char **argv)
 {
-	int i;
+	int i, n;
 
 	for (i = 1; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--store") == 0 && dchain_store_file(d, argv[i + 1]) < 0)
-			fprintf(stderr, "detect-chain: %s: cannot read the public store\n", argv[i + 1]);
+		if (strcmp(argv[i], "--store") == 0 && (n = dchain_store_file(d, argv[i + 1])) <= 0) {
+			fprintf(stderr, "detect-chain: %s: %s%s (root-not-public needs the roots "
+			    "the clients trust: replay a complete run directory, with its pki/web/, "
+			    "or give --store FILE)\n", argv[i + 1], n < 0 ? "cannot read the public "
+			    "store: " : "the public store holds no PEM certificate", n < 0 ?
+			    strerror(errno) : "");
+			return -1;
+		}
 		if (strcmp(argv[i], "--patterns") == 0 &&
 		    chainsig_patterns_load(&d->pats, argv[i + 1]) == -1) {
 			fprintf(stderr, "detect-chain: %s: cannot read the pattern list\n", argv[i + 1]);
 			return -1;
 		}
 	}
+	if (json_array_size(d->store_names) == 0)
+		fprintf(stderr, "detect-chain: no --store: root-not-public and issuer-not-public "
+		    "are skipped\n");
 	anrun_baseline(argc, argv, "client.result", dchain_base, d, "detect-chain");
 	return 0;
 }

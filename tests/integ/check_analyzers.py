@@ -329,6 +329,56 @@ def dfp_scale(ml, out):
         expect("verdicts without a baseline", len(res["detect-fingerprint"]["verdicts"]), 0)
 
 
+def verdicts_by_flow(r):
+    """flow -> its last verdict, from a result file."""
+    return {v["flow"]: v for v in (r or {}).get("verdicts", [])}
+
+
+@crafted
+def chain_store(ml, out):
+    """detect-chain: refuses an unreadable --store by name; without any --store skips root-not-public"""
+    run = os.path.join(FIXTURES, "chain")
+    res = replay(ml, run, os.path.join(out, "store"), ["detect-chain"])
+    s = summary(res, "detect-chain")
+    v = verdicts_by_flow(res["detect-chain"])
+    if s is not None:
+        expect("public_store_certs", s["public_store_certs"], 2)
+        expect("skipped_signals", s.get("skipped_signals"), [])
+        expect("clean flow", (v["10.1.1.2:40000>10.2.2.2:443"]["intercepted"],
+               v["10.1.1.2:40000>10.2.2.2:443"]["signal"]), (False, "chain-clean"))
+        expect("forged flow", (v["10.1.1.2:40001>10.2.2.2:443"]["intercepted"],
+               v["10.1.1.2:40001>10.2.2.2:443"]["signal"]), (True, "root-not-public"))
+    # a copy of the run without its pki/: the analyzer refuses to start, naming the file
+    nopki = os.path.join(out, "nopki")
+    os.makedirs(nopki, exist_ok=True)
+    shutil.copy(os.path.join(run, "events.jsonl"), nopki)
+    res = replay(ml, nopki, os.path.join(out, "nopki-res"), ["detect-chain"],
+                 env={"MITMLAB_HARNESS_READY_MS": "3000"})
+    st = (res["detect-chain"] or {}).get("delivery", {}).get("status")
+    if st == "ok":
+        bad.append("detect-chain ran without its public store (status ok)")
+    log = os.path.join(out, "nopki-res", "analyzer-detect-chain.log")
+    text = open(log).read() if os.path.exists(log) else ""
+    if os.path.join(nopki, "pki/web/root.pem") not in text or "--store" not in text:
+        bad.append(f"detect-chain's log does not name the missing store and the fix: {text!r}")
+    # a manifest without --store: root-not-public and issuer-not-public are skipped, and said so
+    an = os.path.join(out, "an", "detect-chain")
+    os.makedirs(an, exist_ok=True)
+    with open(os.path.join(an, "analyzer.json"), "w") as f:
+        json.dump({"name": "detect-chain", "role": "detector", "kind": "bus",
+                   "vantages": ["client"], "command": ["{bin}/detect-chain", "--patterns",
+                   os.path.join(TOP, "analyzers", "detect-chain", "known-interception.txt")]}, f)
+    res = replay(ml, run, os.path.join(out, "nostore"), ["detect-chain"],
+                 env={"MITMLAB_ANALYZERS": os.path.dirname(an)})
+    s = summary(res, "detect-chain")
+    v = verdicts_by_flow(res["detect-chain"])
+    if s is not None:
+        expect("skipped_signals without a store", s.get("skipped_signals"),
+               ["root-not-public", "issuer-not-public"])
+        expect("clean flow without a store", v["10.1.1.2:40000>10.2.2.2:443"]["intercepted"],
+               False)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
