@@ -26,6 +26,10 @@
  * the path and the fix on stderr (a run directory copied without its pki/web/ would otherwise
  * have every chain called intercepted). Run without any --store, the two signals are skipped
  * and the summary lists them in "skipped_signals".
+ * A chain_pem that does not parse whole (an entry that is not a string or not a certificate)
+ * is not judged as a chain: it is counted in summary.unparseable, and the flow gets no verdict
+ * unless a signal that needs no chain fires (leaf-key-is-issuer, the name and verify_error
+ * signals), whose verdict then says "chain_unparseable" in its evidence; never chain-clean.
  */
 #include <errno.h>
 #include <limits.h>
@@ -51,6 +55,7 @@ struct dchain {
 	json_t	*spki;		/* leaf spki -> {subjects: {..}, snis: {..}} */
 	json_t	*counts;	/* signal -> flows it fired on */
 	long	 flagged;
+	long	 unparseable;	/* flows whose chain_pem did not parse */
 };
 
 /* Add every certificate of a PEM file to the store; the first is also an anchor name. */
@@ -89,20 +94,34 @@ dchain_public_name(const struct dchain *d, const char *name)
 	return 0;
 }
 
-/* The chain_pem of a client.result, parsed (NULL when absent). */
+/* The chain_pem of a client.result (its first 16 entries), parsed; NULL when absent, or when
+ * an entry is not a string or not a certificate, which sets *unparseable when not NULL. */
 static STACK_OF(X509) *
-dchain_chain(const json_t *cr)
+dchain_chain(const json_t *cr, int *unparseable)
 {
 	const json_t *arr = json_object_get(cr, "chain_pem");
 	const char *pem[16];
 	size_t i, n = 0;
+	STACK_OF(X509) *sk;
 	json_t *x;
+	int bad = 0;
 
 	json_array_foreach(arr, i, x) {
-		if (n < 16 && json_is_string(x))
+		if (i >= 16)
+			break;
+		if (json_is_string(x))
 			pem[n++] = json_string_value(x);
+		else
+			bad = 1;
 	}
-	return n > 0 ? chainsig_parse(pem, n) : NULL;
+	sk = n > 0 && !bad ? chainsig_parse(pem, n) : NULL;
+	if (sk != NULL && (size_t)sk_X509_num(sk) != n) {	/* a leaf we cannot trust */
+		chainsig_free(sk);
+		sk = NULL;
+	}
+	if (unparseable != NULL)
+		*unparseable = sk == NULL && json_array_size(arr) > 0;
+	return sk;
 }
 
 /* Set key in obj (an object of sets) to true. */
@@ -123,7 +142,7 @@ dchain_learn(struct dchain *d, const json_t *cr)
 {
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const char *leafk = json_string_value(json_object_get(cr, "leaf_spki_sha256"));
-	STACK_OF(X509) *sk = dchain_chain(cr);
+	STACK_OF(X509) *sk = dchain_chain(cr, NULL);
 	struct chainsig_leaf lf;
 	json_t *e;
 
@@ -180,15 +199,15 @@ dchain_strings(struct dchain *d, const json_t *cr, json_t *sig)
 		    ve, "outcome", json_object_get(cr, "outcome")));
 }
 
-/* Every chain signal of one flow into sig. */
+/* Every chain signal of one flow into sig; *unparseable as dchain_chain's. */
 static void
-dchain_judge(struct dchain *d, const json_t *cr, json_t *sig)
+dchain_judge(struct dchain *d, const json_t *cr, json_t *sig, int *unparseable)
 {
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const json_t *spk = json_object_get(cr, "chain_spki_sha256");
 	const char *k0 = json_string_value(json_array_get(spk, 0));
 	const char *k1 = json_string_value(json_array_get(spk, 1));
-	STACK_OF(X509) *sk = dchain_chain(cr);
+	STACK_OF(X509) *sk = dchain_chain(cr, unparseable);
 	struct chainsig_leaf lf, c;
 	char why[160];
 	const char *m;
@@ -275,25 +294,32 @@ dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		dchain_learn(d, cr);
 	}
 	json_array_foreach(d->flows, i, cr) {
-		json_t *sig = json_object();
-		int yes;
+		json_t *sig = json_object(), *ev;
+		int yes, unparseable = 0;
 		const char *first;
-		yes = (dchain_judge(d, cr, sig), json_object_size(sig) > 0);
+		yes = (dchain_judge(d, cr, sig, &unparseable), json_object_size(sig) > 0);
+		d->unparseable += unparseable;
+		if (unparseable && !yes) {	/* nothing to judge: not clean either */
+			json_decref(sig);
+			continue;
+		}
 		first = yes ? json_object_iter_key(json_object_iter(sig)) : "chain-clean";
 		d->flagged += yes;
-		analyzer_verdict_at(a, json_string_value(json_object_get(cr, "flow")), yes,
-		    yes ? 0.6 + 0.1 * (double)json_object_size(sig) : 0.7, first,
-		    json_pack("{s:o, s:O*, s:O*, s:O*, s:O*}", "signals", sig, "sni",
+		ev = json_pack("{s:o, s:O*, s:O*, s:O*, s:O*}", "signals", sig, "sni",
 		    json_object_get(cr, "sni"), "client", json_object_get(cr, "src"), "outcome",
-		    json_object_get(cr, "outcome"), "leaf_issuer", json_object_get(cr,
-		    "leaf_issuer")), (int64_t)json_integer_value(json_object_get(cr, "ts")));
+		    json_object_get(cr, "outcome"), "leaf_issuer", json_object_get(cr, "leaf_issuer"));
+		if (ev != NULL && unparseable)
+			json_object_set_new(ev, "chain_unparseable", json_true());
+		analyzer_verdict_at(a, json_string_value(json_object_get(cr, "flow")), yes,
+		    yes ? 0.6 + 0.1 * (double)json_object_size(sig) : 0.7, first, ev,
+		    (int64_t)json_integer_value(json_object_get(cr, "ts")));
 	}
-	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I, s:o}", "flows",
-	    (json_int_t)json_array_size(d->flows), "flagged", (json_int_t)d->flagged, "signals",
-	    d->counts, "public_store_certs", (json_int_t)json_array_size(d->store_names),
+	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I, s:o, s:I}",
+	    "flows", (json_int_t)json_array_size(d->flows), "flagged", (json_int_t)d->flagged,
+	    "signals", d->counts, "public_store_certs", (json_int_t)json_array_size(d->store_names),
 	    "baseline_hosts", (json_int_t)json_object_size(d->base), "skipped_signals",
 	    json_array_size(d->store_names) > 0 ? json_array() : json_pack("[s, s]",
-	    "root-not-public", "issuer-not-public")));
+	    "root-not-public", "issuer-not-public"), "unparseable", (json_int_t)d->unparseable));
 	return 0;
 }
 
@@ -307,7 +333,7 @@ dchain_base(json_t *ev, void *arg)
 	struct chainsig_leaf lf;
 
 	if (sni == NULL || json_object_get(d->base, sni) != NULL ||
-	    (sk = dchain_chain(ev)) == NULL)
+	    (sk = dchain_chain(ev, NULL)) == NULL)
 		return 0;
 	if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0)
 		json_object_set_new(d->base, sni, json_integer(lf.not_after - lf.not_before));

@@ -379,6 +379,24 @@ def chain_store(ml, out):
                False)
 
 
+@crafted
+def chain_unparseable(ml, out):
+    """detect-chain: a chain_pem that does not parse is not called clean; counted as unparseable"""
+    res = replay(ml, os.path.join(FIXTURES, "chain"), out, ["detect-chain"])
+    s = summary(res, "detect-chain")
+    v = verdicts_by_flow(res["detect-chain"])
+    if s is None:
+        return
+    expect("unparseable", s.get("unparseable"), 3)
+    for port in (40002, 40003):	# garbage, and a good leaf before garbage: nothing to judge
+        f = "10.1.1.2:%d>10.2.2.2:443" % port
+        expect(f"verdict for {f}", v.get(f), None)
+    v4 = v.get("10.1.1.2:40004>10.2.2.2:443", {})	# the client's own error still counts
+    expect("unparseable chain, issuer error", (v4.get("intercepted"), v4.get("signal"),
+           v4.get("evidence", {}).get("chain_unparseable")), (True, "verify-untrusted", True))
+    expect("clean flow", v["10.1.1.2:40000>10.2.2.2:443"]["signal"], "chain-clean")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
