@@ -62,9 +62,9 @@ static const struct tp_bound {
 
 struct tp {
 	json_t	*actions;	/* flow -> action of proxy.conn.open */
-	json_t	*workers;	/* worker -> last proxy.stats */
-	json_t	*results;	/* client.result of this run */
-	json_t	*base;		/* client.result of the baseline */
+	json_t	*workers;	/* worker -> {cpu_s, rss_kb, accepted} of its last proxy.stats */
+	json_t	*results;	/* {flow, t_handshake_us, t_first_byte_us} of each client.result */
+	json_t	*base;		/* the same of the baseline's */
 	json_t	*series;	/* array of per-second objects */
 	json_t	*netq;		/* last proxy.stats of the packet plane */
 	struct tpstat_pp pp;
@@ -130,6 +130,16 @@ tp_add(json_t *b, const char *key, json_int_t n)
 		    cur + n));
 }
 
+/* Only what tp_pcts reads of a client.result: a run's events would otherwise stay in memory
+ * whole, chains and all (~11 KB a flow). */
+static json_t *
+tp_timings(const json_t *cr)
+{
+	return json_pack("{s:O*, s:O*, s:O*}", "flow", json_object_get(cr, "flow"),
+	    "t_handshake_us", json_object_get(cr, "t_handshake_us"), "t_first_byte_us",
+	    json_object_get(cr, "t_first_byte_us"));
+}
+
 /* Handle proxy events and keep client results. */
 static int
 tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
@@ -146,7 +156,7 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 		return 0;
 	}
 	if (strcmp(topic, "client.result") == 0) {
-		json_array_append(t->results, ev);
+		json_array_append_new(t->results, tp_timings(ev));
 		return 0;
 	}
 	if (strncmp(topic, "proxy.", 6) != 0)
@@ -162,7 +172,9 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 			t->netq = json_incref(ev);
 			return 0;
 		}
-		json_object_set(t->workers, w != NULL ? w : src, ev);
+		json_object_set_new(t->workers, w != NULL ? w : src, json_pack("{s:O*, s:O*, s:O*}",
+		    "cpu_s", json_object_get(ev, "cpu_s"), "rss_kb", json_object_get(ev, "rss_kb"),
+		    "accepted", json_object_get(ev, "accepted")));
 		return 0;
 	}
 	b = tp_bucket(t, ts);
@@ -245,7 +257,7 @@ tp_learn(json_t *ev, void *arg)
 	if (!tp_sane("client.result", ev))
 		t->ignored++;
 	else
-		json_array_append(t->base, ev);
+		json_array_append_new(t->base, tp_timings(ev));
 	return 0;
 }
 

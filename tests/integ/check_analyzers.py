@@ -397,6 +397,154 @@ def chain_unparseable(ml, out):
     expect("clean flow", v["10.1.1.2:40000>10.2.2.2:443"]["signal"], "chain-clean")
 
 
+# The feeder of the memory case, run with Debian's python3 (python3-zmq, as the manifests use):
+# FEEDER OUT RUN RATE CMDS starts each analyzer of CMDS ({name: argv}) by hand on its own feed
+# (--sub, no --pub: results on stdout), waits until all have subscribed, sends RUN's events at
+# RATE events/s, and writes {name: [exit status, peak RSS in KB, its analysis.result]} to OUT.
+# The peak is VmHWM, read every 10 ms until the analyzer exits (a child's ru_maxrss would
+# include the forking Python's own RSS).
+FEEDER = """import json, os, signal, subprocess, sys, time, zmq
+out, run, rate, cmds = sys.argv[1], sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4])
+d = os.path.dirname(out)
+pub = zmq.Context().socket(zmq.XPUB)
+pub.setsockopt(zmq.XPUB_VERBOSE, 1)
+pub.setsockopt(zmq.SNDHWM, 0)
+ep = "ipc://" + os.path.join(d, "feed.sock")
+pub.bind(ep)
+procs = {}
+for name, argv in cmds.items():
+    env = dict(os.environ, MITMLAB_ANALYZER_NAME=name, MITMLAB_ANALYZER_SUB=ep, MITMLAB_RUN_DIR=run,
+               MITMLAB_ANALYZER_VANTAGES="client,origin,net,proxy")
+    env.pop("MITMLAB_ANALYZER_PUB", None)
+    p = subprocess.Popen(argv, env=env, stdout=open(os.path.join(d, name + ".out"), "w"),
+                         stderr=open(os.path.join(d, name + ".log"), "w"))
+    procs[p.pid] = name
+ready, end = 0, time.time() + 20
+while ready < len(procs) and time.time() < end:
+    if pub.poll(200) and pub.recv().startswith(b"\\x01lab.run"):
+        ready += 1
+time.sleep(0.2)
+hwm = dict.fromkeys(procs, 0)
+def sample():
+    for pid in procs:
+        try:
+            for l in open("/proc/%d/status" % pid):
+                if l.startswith("VmHWM:"):
+                    hwm[pid] = max(hwm[pid], int(l.split()[1]))
+        except OSError:
+            pass
+t0 = last = time.time()
+for n, line in enumerate(open(os.path.join(run, "events.jsonl")), 1):
+    pub.send_multipart([json.loads(line)["t"].encode(), line.strip().encode()])
+    if n % 25 == 0:
+        if n / rate > time.time() - t0:
+            time.sleep(n / rate - (time.time() - t0))
+        if time.time() - last > 0.01:
+            sample()
+            last = time.time()
+res, end = {}, time.time() + 120
+while len(res) < len(procs) and time.time() < end:
+    sample()
+    pid, st, ru = os.wait4(-1, os.WNOHANG)
+    if pid == 0:
+        time.sleep(0.01)
+        continue
+    lines = [json.loads(l) for l in open(os.path.join(d, procs[pid] + ".out")) if l.strip()]
+    r = [e for e in lines if e.get("t") == "analysis.result"]
+    res[procs[pid]] = [st, hwm[pid], r[-1] if r else None]
+for pid in procs:
+    if procs[pid] not in res:
+        os.kill(pid, signal.SIGKILL)
+json.dump(res, open(out, "w"))
+"""
+
+
+def mem_run(d, n):
+    """A run of n intercepted flows, each with its proxy.conn.open and close, a client.result
+    carrying a three-certificate chain, a net.flow and an origin.hello, as a real run has them."""
+    pki = os.path.join(FIXTURES, "chain", "pki", "web")
+    chain = [open(os.path.join(pki, f)).read() for f in ("int.pem", "root.pem")]
+    chain = [chain[0]] + chain
+    t0, evs = 1795463001000000000, []
+    for i in range(n):
+        ts = t0 + 1000000 * i
+        flow = "10.1.%d.%d:%d>10.2.2.2:443" % (i // 50000, (i // 250) % 200, 1024 + i % 50000)
+        up = "10.255.1.2:%d>10.2.2.2:443" % (1024 + i % 60000)
+        evs.append({"t": "proxy.conn.open", "ts": ts, "flow": flow, "action": "intercept",
+                    "sni": "a.test", "client": {"ip": "10.1.1.2", "port": 1024 + i},
+                    "dst": {"ip": "10.2.2.2", "port": 443}, "policy": "default-intercept",
+                    "hello": {"version": "TLSv1.3", "alpn": ["h2", "http/1.1"],
+                              "ja3": "%032x" % i, "ja4": "t13d1516h2_8daaf6152771_02713d6af862"},
+                    "worker": "w0", "src": "proxy.w0"})
+        evs.append(dfp_hello(ts + 10, up, "a.test", "10.2.2.2:443"))
+        r = dfp_result(ts + 500, flow, "a.test", 1000)
+        r.update({"chain_pem": chain, "chain_sha256": ["%064x" % k for k in range(3)],
+                  "chain_spki_sha256": ["%064x" % (7 + k) for k in range(3)],
+                  "leaf_spki_sha256": "%064x" % 7, "leaf_subject": "CN=a.test",
+                  "leaf_issuer": "CN=Crafted Web CA 1 (LAB mock),O=mitmlab web PKI,C=XX",
+                  "root_subject": "CN=Crafted Web Root (LAB mock),O=mitmlab web PKI,C=XX",
+                  "version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "alpn": "h2",
+                  "http_status": 200, "body_bytes": 2048, "ua": "curl/8.0",
+                  "t_connect_us": 300, "t_handshake_us": 4000 + i % 100,
+                  "t_first_byte_us": 5000 + i % 100, "url": "https://a.test/"})
+        evs.append(r)
+        evs.append({"t": "proxy.conn.close", "ts": ts + 600, "flow": flow, "action": "intercept",
+                    "bytes_c2s": 570, "bytes_s2c": 4191, "hs_client_us": 900,
+                    "hs_upstream_us": 800, "duration_us": 66256, "reason": "eof-client",
+                    "error": None, "phase": "relay", "worker": "w0", "src": "proxy.w0"})
+        evs.append({"t": "net.flow", "ts": ts + 700, "flow": flow, "why": "complete",
+                    "vantage": "ri1", "name": "a.test", "client": {"pkts": 3, "bytes": 432,
+                    "ttl": 63, "hops": 1, "win": 64240, "flight_bytes": 268},
+                    "server": {"pkts": 3, "bytes": 1604, "ttl": 64, "hops": 0, "win": 65160,
+                    "flight_bytes": 1440}, "client_hops": 1, "server_hops": 4,
+                    "server_flight_bytes": 1440, "syn_synack_us": 470, "path_hops": 2,
+                    "src": "net.ri1"})
+    return write_run(d, evs)
+
+
+@crafted
+def memory(ml, out):
+    """analyzers that kept whole events (11 KB a flow) keep under 4 KB per flow (peak RSS, paced)"""
+    names = ["truth", "throughput"]
+    abin = os.path.join(os.path.dirname(os.path.abspath(ml)), "..", "analyzers")
+    with open(os.path.join(abin, "truth"), "rb") as f:
+        if b"__asan_init" in f.read():
+            print("       (a sanitizer build: its allocator's memory says nothing; skipped)")
+            return
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "feeder.py"), "w") as f:
+        f.write(FEEDER)
+    rss = {}
+    for n in (600, 3000):
+        run = mem_run(os.path.join(out, "run%d" % n), n)
+        shutil.copytree(os.path.join(FIXTURES, "chain", "pki"), os.path.join(run, "pki"))
+        cmds = {}
+        for a in names:	# each manifest's command, as the harness would expand it
+            cmds[a] = [c.replace("{bin}", abin).replace("{run}", run).replace("{baseline}", run)
+                       .replace("{dir}", os.path.join(TOP, "analyzers", a))
+                       for c in load(os.path.join(TOP, "analyzers", a, "analyzer.json"))["command"]]
+        d = os.path.join(out, "feed%d" % n)
+        os.makedirs(d, exist_ok=True)
+        # paced as a live run is (2,500 events/s): what an analyzer keeps shows, not a backlog
+        # of its feed (a replay sends as fast as it can, and the SDK queues what is not yet read)
+        subprocess.run(["/usr/bin/python3", os.path.join(out, "feeder.py"), os.path.join(d, "res"),
+                        run, "2500", json.dumps(cmds)], timeout=300, check=False)
+        res = load(os.path.join(d, "res")) if os.path.exists(os.path.join(d, "res")) else {}
+        for a in names:
+            st, kb, r = res.get(a, [None, None, None])
+            if st != 0 or not isinstance((r or {}).get("summary"), dict) or not r["complete"]:
+                bad.append(f"{a} ({n} flows): exit status {st}, result {str(r)[:200]}")
+            else:
+                rss[a, n] = kb
+    for a in names:
+        if (a, 600) in rss and (a, 3000) in rss:
+            per = (rss[a, 3000] - rss[a, 600]) / 2400.0
+            print(f"       {a}: peak RSS {rss[a, 600]} KB at 600 flows, {rss[a, 3000]} KB at "
+                  f"3000: {per:.2f} KB per flow")
+            if per > 4:
+                bad.append(f"{a}: {per:.2f} KB per flow (peak RSS {rss[a, 600]} KB at 600 "
+                           f"flows, {rss[a, 3000]} KB at 3000)")
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
@@ -408,6 +556,7 @@ if __name__ == "__main__":
             if c not in CRAFTED:
                 sys.exit(f"unknown crafted case {c} (known: {', '.join(CRAFTED)})")
             n = len(bad)
+            shutil.rmtree(os.path.join(sys.argv[3], c), ignore_errors=True)
             CRAFTED[c](sys.argv[2], os.path.join(sys.argv[3], c))
             bad[n:] = [f"{c}: {b}" for b in bad[n:]]
     if cmd == "same":
