@@ -18,7 +18,8 @@ struct dpath {
 	json_t	*base_flight;	/* vantage|key -> [server_flight_bytes...] */
 	json_t	*base_hs;	/* key -> [t_handshake_us...] */
 	long	 base_events;
-	json_t	*flows;		/* flow -> {net: net.flow, client: client.result} */
+	json_t	*flows;		/* flow -> {net: net.flow, client: client.result}, each only the
+				 * fields dpath reads (dpath_slim) */
 	json_t	*order;		/* flows in first-seen order */
 	json_t	*probes;	/* probe.ttl summaries */
 	json_t	*term;		/* vantage -> {HOP: flows} of flows judged intercepted by hops */
@@ -290,6 +291,21 @@ dpath_baseline_events(const struct dpath *d)
 	return d->base_events;
 }
 
+/* The fields of a net.flow or client.result that the judging reads: a run's events would
+ * otherwise stay in memory whole (a client.result's chain, a net.flow's per-side detail). */
+static json_t *
+dpath_slim(const json_t *ev)
+{
+	return json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:O*}",
+	    "flow", json_object_get(ev, "flow"), "ts", json_object_get(ev, "ts"),
+	    "sni", json_object_get(ev, "sni"), "name", json_object_get(ev, "name"),
+	    "vantage", json_object_get(ev, "vantage"),
+	    "client_hops", json_object_get(ev, "client_hops"),
+	    "server_hops", json_object_get(ev, "server_hops"),
+	    "server_flight_bytes", json_object_get(ev, "server_flight_bytes"),
+	    "t_handshake_us", json_object_get(ev, "t_handshake_us"));
+}
+
 /* Remember a run event. */
 void
 dpath_observe(struct dpath *d, json_t *ev)
@@ -330,7 +346,7 @@ dpath_observe(struct dpath *d, json_t *ev)
 	if (json_object_get(f, slot) == NULL || (strcmp(slot, "net") == 0 &&
 	    strcmp(dpath_vantage(json_object_get(f, slot)), "gateway") == 0 &&
 	    strcmp(dpath_vantage(ev), "gateway") != 0))
-		json_object_set(f, slot, ev);	/* a reference, not modified */
+		json_object_set_new(f, slot, dpath_slim(ev));
 }
 
 /* A baseline value under the name of ev, else its destination (prefixed by ev's vantage
@@ -446,21 +462,38 @@ dpath_flow(struct dpath *d, const char *flow, json_t *f)
 	return ev;
 }
 
-/* Verdicts for every flow that has a baseline to compare with. */
-json_t *
-dpath_judge(struct dpath *d)
+/* The verdict of every flow that has a baseline to compare with, one at a time. */
+void
+dpath_judge_each(struct dpath *d, void (*fn)(json_t *, void *), void *arg)
 {
-	json_t *out = json_array(), *v, *f;
+	json_t *v, *f, *verdict;
 	size_t i;
 
 	json_array_foreach(d->order, i, v) {
 		const char *flow = json_string_value(v);
-		json_t *verdict;
 		if ((f = json_object_get(d->flows, flow)) == NULL)
 			continue;
-		if ((verdict = dpath_flow(d, flow, f)) != NULL)
-			json_array_append_new(out, verdict);
+		if ((verdict = dpath_flow(d, flow, f)) != NULL) {
+			fn(verdict, arg);
+			json_decref(verdict);
+		}
 	}
+}
+
+/* Append a verdict to an array. */
+static void
+dpath_append(json_t *verdict, void *arr)
+{
+	json_array_append(arr, verdict);
+}
+
+/* Verdicts for every flow that has a baseline to compare with. */
+json_t *
+dpath_judge(struct dpath *d)
+{
+	json_t *out = json_array();
+
+	dpath_judge_each(d, dpath_append, out);
 	return out;
 }
 

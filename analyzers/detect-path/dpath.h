@@ -54,9 +54,12 @@ void dpath_baseline(struct dpath *d, const json_t *ev);
 long dpath_baseline_events(const struct dpath *d);
 /* Remember one event of this run (net.flow, client.result, probe.ttl). */
 void dpath_observe(struct dpath *d, json_t *ev);
-/* Verdicts for client flows (a client.result seen), in first-seen flow order: [{flow, intercepted, confidence, signal, evidence,
- * at}] (new reference). */
+/* Verdicts for client flows (a client.result seen), in first-seen flow order: [{flow,
+ * intercepted, confidence, signal, evidence, at}] (new reference). */
 json_t *dpath_judge(struct dpath *d);
+/* The same verdicts one at a time, each borrowed by fn for the call: a run's worth of them
+ * is never held at once. */
+void dpath_judge_each(struct dpath *d, void (*fn)(json_t *, void *), void *arg);
 /* Summary for analysis.result: baseline size, signals counted, the terminator's hop as the
  * monitor saw it ("terminator": {vantage, hop, hops: {HOP: flows}}, null without one),
  * probe.ttl localisations and the events of the run or the baseline ignored for absurd
