@@ -34,13 +34,25 @@
 #define DFP_CANDIDATES	16		/* cheapest client flows kept per hello for the mapping */
 #define DFP_US_MAX	1000000000000LL	/* the longest sane t_total_us (11.6 days) */
 
+/* What is kept of a client.result: the join's key and times (dfp_index sorts these). */
+struct dfp_ref {
+	char		*addr;		/* "IP:PORT" of its server, as dfp_addr writes it */
+	char		*sni;		/* NULL: none */
+	char		*flow;
+	int64_t		 start, end;	/* ns: end is the client.result's ts */
+	int64_t		 gdur;		/* the longest end - start of its server and SNI */
+	size_t		 r;		/* its place among the client results, in order */
+};
+
 struct dfp {
 	json_t	*ua;		/* baseline: ua -> {ja3: {}, ja4: {}, grade: "B"} */
 	json_t	*ja3, *ja4;	/* baseline: every value seen */
 	long	 base_hellos;
 	long	 n_hellos;	/* origin.hello events of the run */
-	json_t	*hellos;	/* origin.hello events in order (none kept without a baseline) */
-	json_t	*results;	/* client.result events in order */
+	json_t	*hellos;	/* what dfp_hello keeps of each origin.hello, in order (none
+				 * without a baseline) */
+	struct dfp_ref *refs;	/* client results (none without a baseline) */
+	size_t	 nrefs, caprefs;
 	json_t	*counts;	/* signal -> count */
 	long	 flagged, mapped;
 	long	 ignored;	/* client.result with an absurd t_total_us */
@@ -80,8 +92,68 @@ dfp_learn(json_t *ev, void *arg)
 	return 0;
 }
 
-/* Keep origin.hello and client.result events (only count them without a baseline: there is
- * nothing to judge them by). */
+/* "IP:PORT" of an {ip, port} object into out. */
+static void
+dfp_addr(const json_t *o, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%lld", json_string_value(json_object_get(o, "ip")) != NULL ?
+	    json_string_value(json_object_get(o, "ip")) : "?",
+	    (long long)json_integer_value(json_object_get(o, "port")));
+}
+
+/* What the join and the verdict need of an origin.hello: its ids, fingerprints, the address
+ * it reached ("addr") and its cipher grade ("grade": a character code, 0 for none). */
+static json_t *
+dfp_hello(const json_t *ev)
+{
+	char local[96];
+
+	dfp_addr(json_object_get(ev, "local"), local, sizeof(local));
+	return json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:s, s:i}", "flow",
+	    json_object_get(ev, "flow"), "sni", json_object_get(ev, "sni"), "ts",
+	    json_object_get(ev, "ts"), "ua", json_object_get(ev, "ua"), "ja3",
+	    json_object_get(ev, "ja3"), "ja4", json_object_get(ev, "ja4"), "addr", local, "grade",
+	    (int)fpgrade_ja3(json_string_value(json_object_get(ev, "ja3_str"))));
+}
+
+/* Keep a client.result as a ref; 0, or -1 when out of memory. */
+static int
+dfp_ref_add(struct dfp *d, const json_t *cr)
+{
+	const json_t *tt = json_object_get(cr, "t_total_us");
+	const char *sni = json_string_value(json_object_get(cr, "sni"));
+	struct dfp_ref *x;
+	char addr[96];
+
+	if (d->nrefs == d->caprefs) {
+		size_t cap = d->caprefs > 0 ? d->caprefs * 2 : 256;
+		if ((x = realloc(d->refs, cap * sizeof(*x))) == NULL)
+			return -1;
+		d->refs = x;
+		d->caprefs = cap;
+	}
+	x = &d->refs[d->nrefs];
+	memset(x, 0, sizeof(*x));
+	dfp_addr(json_object_get(cr, "server"), addr, sizeof(addr));
+	x->addr = strdup(addr);
+	x->sni = sni != NULL ? strdup(sni) : NULL;
+	x->flow = strdup(json_string_value(json_object_get(cr, "flow")));
+	if (x->addr == NULL || (sni != NULL && x->sni == NULL) || x->flow == NULL) {
+		free(x->addr);
+		free(x->sni);
+		free(x->flow);
+		return -1;
+	}
+	x->end = json_integer_value(json_object_get(cr, "ts"));
+	x->start = x->end - (json_is_integer(tt) ? json_integer_value(tt) * 1000 :
+	    DFP_UNTIMED_NS);
+	x->r = d->nrefs++;
+	return 0;
+}
+
+/* Keep what the join and the verdicts need of origin.hello and client.result events: a run's
+ * events would otherwise stay in memory whole (~11 KB a flow with the client's chain). Only
+ * count them without a baseline: there is nothing to judge them by. */
 static int
 dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
 {
@@ -95,25 +167,16 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 	if (strcmp(topic, "origin.hello") == 0) {
 		d->n_hellos++;
 		if (d->base_hellos > 0)
-			json_array_append(d->hellos, ev);
+			json_array_append_new(d->hellos, dfp_hello(ev));
 	} else if (strcmp(topic, "client.result") == 0) {
 		json_t *tt = json_object_get(ev, "t_total_us");
 		if (json_is_integer(tt) && (json_integer_value(tt) < 0 ||
 		    json_integer_value(tt) > DFP_US_MAX))
 			d->ignored++;	/* its start would overflow: no basis for a mapping */
-		else if (d->base_hellos > 0)
-			json_array_append(d->results, ev);
+		else if (d->base_hellos > 0 && dfp_ref_add(d, ev) == -1)
+			return -1;
 	}
 	return 0;
-}
-
-/* "IP:PORT" of an {ip, port} object into out. */
-static void
-dfp_addr(const json_t *o, char *out, size_t len)
-{
-	snprintf(out, len, "%s:%lld", json_string_value(json_object_get(o, "ip")) != NULL ?
-	    json_string_value(json_object_get(o, "ip")) : "?",
-	    (long long)json_integer_value(json_object_get(o, "port")));
 }
 
 struct dfp_pair {
@@ -132,16 +195,6 @@ dfp_pair_cmp(const void *a, const void *b)
 		return x->h < y->h ? -1 : 1;
 	return x->r < y->r ? -1 : (x->r > y->r);
 }
-
-/* One client.result in the join's index (dfp_index). */
-struct dfp_ref {
-	char		*addr;		/* "IP:PORT" of its server, as dfp_addr writes it */
-	const char	*sni;		/* NULL: none */
-	const char	*flow;
-	int64_t		 start, end;	/* ns: end is the client.result's ts */
-	int64_t		 gdur;		/* the longest end - start of its server and SNI */
-	size_t		 r;		/* index in d->results */
-};
 
 /* Order of the index: server address, SNI (none first), end, index. */
 static int
@@ -180,6 +233,21 @@ dfp_ref_group(const struct dfp_ref *x, const char *addr, const char *sni)
 	    (sni == NULL || strcmp(x->sni, sni) == 0);
 }
 
+/* A ref against a hello's place in the index order: its server address, SNI and ts. */
+static int
+dfp_key_cmp(const struct dfp_ref *x, const char *addr, const char *sni, int64_t ts)
+{
+	int c;
+
+	if ((c = strcmp(x->addr, addr)) != 0)
+		return c;
+	if ((x->sni == NULL) != (sni == NULL))
+		return x->sni == NULL ? -1 : 1;
+	if (sni != NULL && (c = strcmp(x->sni, sni)) != 0)
+		return c;
+	return x->end < ts ? -1 : (x->end > ts);
+}
+
 /* Keep c among the DFP_CANDIDATES cheapest of best[0..*nb), sorted (insertion). */
 static void
 dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
@@ -194,49 +262,16 @@ dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
 	best[k] = *c;
 }
 
-/* Free an index of n refs. */
-static void
-dfp_index_free(struct dfp_ref *ref, size_t n)
+/* Sort the client results by dfp_ref_cmp (noting each group's longest duration) and return
+ * pointers to them sorted by flow id, or NULL when out of memory. */
+static struct dfp_ref **
+dfp_index(struct dfp *d)
 {
-	size_t i;
+	struct dfp_ref *ref = d->refs, **byflow = calloc(d->nrefs + 1, sizeof(*byflow));
+	size_t nr = d->nrefs, i, j;
 
-	for (i = 0; ref != NULL && i < n; i++)
-		free(ref[i].addr);
-	free(ref);
-}
-
-/* The client results as refs sorted by dfp_ref_cmp (with each group's longest duration) and
- * *byflow, pointers to them sorted by flow id; NULL when out of memory. */
-static struct dfp_ref *
-dfp_index(const struct dfp *d, struct dfp_ref ***byflow)
-{
-	size_t nr = json_array_size(d->results), i, j;
-	struct dfp_ref *ref = calloc(nr + 1, sizeof(*ref));
-	char addr[96];
-
-	*byflow = calloc(nr + 1, sizeof(**byflow));
-	if (ref == NULL || *byflow == NULL) {
-		free(ref);
-		free(*byflow);
+	if (byflow == NULL)
 		return NULL;
-	}
-	for (i = 0; i < nr; i++) {
-		const json_t *cr = json_array_get(d->results, i);
-		const json_t *tt = json_object_get(cr, "t_total_us");
-
-		dfp_addr(json_object_get(cr, "server"), addr, sizeof(addr));
-		if ((ref[i].addr = strdup(addr)) == NULL) {
-			dfp_index_free(ref, i);
-			free(*byflow);
-			return NULL;
-		}
-		ref[i].sni = json_string_value(json_object_get(cr, "sni"));
-		ref[i].flow = json_string_value(json_object_get(cr, "flow"));
-		ref[i].end = json_integer_value(json_object_get(cr, "ts"));
-		ref[i].start = ref[i].end - (json_is_integer(tt) ? json_integer_value(tt) * 1000 :
-		    DFP_UNTIMED_NS);
-		ref[i].r = i;
-	}
 	if (nr > 1)
 		qsort(ref, nr, sizeof(*ref), dfp_ref_cmp);
 	for (i = 0; i < nr; i = j) {	/* per group: the longest duration */
@@ -248,10 +283,10 @@ dfp_index(const struct dfp *d, struct dfp_ref ***byflow)
 			ref[j].gdur = g;
 	}
 	for (i = 0; i < nr; i++)
-		(*byflow)[i] = &ref[i];
+		byflow[i] = &ref[i];
 	if (nr > 1)
-		qsort(*byflow, nr, sizeof(**byflow), dfp_ref_flow_cmp);
-	return ref;
+		qsort(byflow, nr, sizeof(*byflow), dfp_ref_flow_cmp);
+	return byflow;
 }
 
 /*
@@ -266,13 +301,11 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
     const json_t *h, size_t hi, struct dfp_pair *best)
 {
 	const char *flow = json_string_value(json_object_get(h, "flow"));
-	struct dfp_ref probe = { NULL, json_string_value(json_object_get(h, "sni")), flow,
-	    0, json_integer_value(json_object_get(h, "ts")), 0, (size_t)-1 };
-	const struct dfp_ref *probep = &probe;
-	int64_t ts = probe.end, lc, rc;
+	const char *sni = json_string_value(json_object_get(h, "sni"));
+	const char *local = json_string_value(json_object_get(h, "addr"));
+	int64_t ts = json_integer_value(json_object_get(h, "ts")), lc, rc;
 	size_t nb = 0, lo, up, mid, l, r;
 	struct dfp_pair c;
-	char local[96];
 	int lok, rok;
 
 	c.h = hi;
@@ -288,18 +321,16 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 		c.cost = -1;
 		dfp_keep(best, &nb, &c);
 	}
-	dfp_addr(json_object_get(h, "local"), local, sizeof(local));
-	probe.addr = local;
 	for (lo = 0, up = nr; lo < up; ) {	/* first of the group ending after ts */
 		mid = lo + (up - lo) / 2;
-		if (dfp_ref_cmp(&ref[mid], probep) <= 0)
+		if (dfp_key_cmp(&ref[mid], local, sni, ts) <= 0)
 			lo = mid + 1;
 		else
 			up = mid;
 	}
 	for (l = r = lo; ; ) {
-		lok = l > 0 && dfp_ref_group(&ref[l - 1], local, probe.sni);
-		rok = r < nr && dfp_ref_group(&ref[r], local, probe.sni);
+		lok = l > 0 && dfp_ref_group(&ref[l - 1], local, sni);
+		rok = r < nr && dfp_ref_group(&ref[r], local, sni);
 		lc = lok ? ts - ref[l - 1].end : 0;
 		rc = rok ? ref[r].end - ts : 0;
 		if (lok && nb == DFP_CANDIDATES && lc > best[nb - 1].cost)
@@ -340,32 +371,35 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 static const char **
 dfp_map_all(struct dfp *d)
 {
-	size_t nh = json_array_size(d->hellos), nr = json_array_size(d->results), i, np = 0;
+	size_t nh = json_array_size(d->hellos), nr = d->nrefs, i, np = 0;
 	struct dfp_pair *p = calloc(nh * DFP_CANDIDATES + 1, sizeof(*p));
 	const char **map = calloc(nh + 1, sizeof(*map));
+	const char **rflow = calloc(nr + 1, sizeof(*rflow));
 	unsigned char *rused = calloc(nr + 1, 1);
-	struct dfp_ref *ref = NULL, **byflow = NULL;
+	struct dfp_ref **byflow = NULL;
 
-	if (p == NULL || map == NULL || rused == NULL || (ref = dfp_index(d, &byflow)) == NULL) {
+	if (p == NULL || map == NULL || rflow == NULL || rused == NULL ||
+	    (byflow = dfp_index(d)) == NULL) {
 		free(map);
 		map = NULL;
 		goto out;
 	}
+	for (i = 0; i < nr; i++)
+		rflow[d->refs[i].r] = d->refs[i].flow;
 	for (i = 0; i < nh; i++)
-		np += dfp_candidates(ref, byflow, nr, json_array_get(d->hellos, i), i, &p[np]);
+		np += dfp_candidates(d->refs, byflow, nr, json_array_get(d->hellos, i), i, &p[np]);
 	if (np > 1)
 		qsort(p, np, sizeof(*p), dfp_pair_cmp);
 	for (i = 0; i < np; i++) {
 		if (map[p[i].h] != NULL || rused[p[i].r])
 			continue;
 		rused[p[i].r] = 1;
-		map[p[i].h] = json_string_value(json_object_get(json_array_get(d->results,
-		    p[i].r), "flow"));
+		map[p[i].h] = rflow[p[i].r];
 	}
 out:
-	dfp_index_free(ref, nr);
 	free(byflow);
 	free(p);
+	free(rflow);
 	free(rused);
 	return map;
 }
@@ -390,7 +424,7 @@ dfp_judge(struct dfp *d, const json_t *h, json_t *sig, char *grade)
 	const char *bg;
 	int yes = 0;
 
-	*grade = fpgrade_ja3(json_string_value(json_object_get(h, "ja3_str")));
+	*grade = (char)json_integer_value(json_object_get(h, "grade"));
 	if (u != NULL) {
 		if ((j3 == NULL || json_object_get(json_object_get(u, "ja3"), j3) == NULL) &&
 		    (j4 == NULL || json_object_get(json_object_get(u, "ja4"), j4) == NULL)) {
@@ -474,6 +508,7 @@ main(int argc, char **argv)
 	static const char *const topics[] = { "origin.hello", "client.result", NULL };
 	struct analyzer_def def = { "detect-fingerprint", ANALYZER_ORIGIN | ANALYZER_CLIENT,
 	    dfp_event, dfp_end, &d, topics };
+	size_t i;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -481,7 +516,6 @@ main(int argc, char **argv)
 	d.ja3 = json_object();
 	d.ja4 = json_object();
 	d.hellos = json_array();
-	d.results = json_array();
 	d.counts = json_object();
 	anrun_baseline(argc, argv, "origin.hello", dfp_learn, &d, "detect-fingerprint");
 	rc = analyzer_main(&def, argc, argv);
@@ -489,7 +523,12 @@ main(int argc, char **argv)
 	json_decref(d.ja3);
 	json_decref(d.ja4);
 	json_decref(d.hellos);
-	json_decref(d.results);
+	for (i = 0; i < d.nrefs; i++) {
+		free(d.refs[i].addr);
+		free(d.refs[i].sni);
+		free(d.refs[i].flow);
+	}
+	free(d.refs);
 	json_decref(d.counts);
 	return rc;
 }
