@@ -48,7 +48,7 @@ struct dchain {
 	X509_STORE *store;
 	json_t	*store_names;	/* array of subject strings of the public store */
 	struct chainsig_patterns pats;
-	json_t	*flows;		/* client.result events in order */
+	json_t	*flows;		/* what dchain_event keeps of each client.result, in order */
 	json_t	*seen;		/* flow -> true */
 	json_t	*clean;		/* sni -> {nb, na} from spliced flows of this run */
 	json_t	*base;		/* sni -> duration (s) from the baseline run */
@@ -136,45 +136,40 @@ dchain_set_add(json_t *obj, const char *set, const char *key)
 		json_object_set_new(s, key, json_true());
 }
 
-/* First pass over one flow: clean views and SPKI sharing. */
+/* Learn from one flow's chain (sk, its leaf lf): clean views and SPKI sharing. */
 static void
-dchain_learn(struct dchain *d, const json_t *cr)
+dchain_learn(struct dchain *d, const json_t *cr, STACK_OF(X509) *sk,
+    const struct chainsig_leaf *lf)
 {
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const char *leafk = json_string_value(json_object_get(cr, "leaf_spki_sha256"));
-	STACK_OF(X509) *sk = dchain_chain(cr, NULL);
-	struct chainsig_leaf lf;
 	json_t *e;
 
-	if (sk == NULL)
+	if (lf == NULL)
 		return;
-	if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0) {
-		if (leafk != NULL) {
-			if ((e = json_object_get(d->spki, leafk)) == NULL)
-				json_object_set_new(d->spki, leafk, e = json_object());
-			dchain_set_add(e, "subjects", lf.subject);
-			dchain_set_add(e, "snis", sni);
-		}
-		if (sni != NULL && json_object_get(d->clean, sni) == NULL &&
-		    chainsig_leads_to(sk, d->store, NULL, 0) == 1)
-			json_object_set_new(d->clean, sni, json_pack("{s:I, s:I}", "nb",
-			    (json_int_t)lf.not_before, "na", (json_int_t)lf.not_after));
+	if (leafk != NULL) {
+		if ((e = json_object_get(d->spki, leafk)) == NULL)
+			json_object_set_new(d->spki, leafk, e = json_object());
+		dchain_set_add(e, "subjects", lf->subject);
+		dchain_set_add(e, "snis", sni);
 	}
-	chainsig_free(sk);
+	if (sni != NULL && json_object_get(d->clean, sni) == NULL &&
+	    chainsig_leads_to(sk, d->store, NULL, 0) == 1)
+		json_object_set_new(d->clean, sni, json_pack("{s:I, s:I}", "nb",
+		    (json_int_t)lf->not_before, "na", (json_int_t)lf->not_after));
 }
 
-/* Record one signal in sig and the run's counts. */
+/* Record one signal in sig (dchain_end counts them). */
 static void
-dchain_signal(struct dchain *d, json_t *sig, const char *name, json_t *detail)
+dchain_signal(json_t *sig, const char *name, json_t *detail)
 {
 	json_object_set_new(sig, name, detail != NULL ? detail : json_true());
-	json_object_set_new(d->counts, name, json_integer(json_integer_value(
-	    json_object_get(d->counts, name)) + 1));
 }
 
-/* Name matching for chains we only know by strings (wrapped tools). */
+/* Name matching for chains we only know by strings (wrapped tools), into post; pre holds
+ * the signals of the chain itself. */
 static void
-dchain_strings(struct dchain *d, const json_t *cr, json_t *sig)
+dchain_strings(struct dchain *d, const json_t *cr, const json_t *pre, json_t *post)
 {
 	const char *names[2] = { json_string_value(json_object_get(cr, "leaf_issuer")),
 	    json_string_value(json_object_get(cr, "root_subject")) };
@@ -184,91 +179,108 @@ dchain_strings(struct dchain *d, const json_t *cr, json_t *sig)
 
 	for (i = 0; i < 2; i++)
 		if ((m = chainsig_patterns_match(&d->pats, names[i])) != NULL &&
-		    json_object_get(sig, "known-interception") == NULL)
-			dchain_signal(d, sig, "known-interception", json_pack("{s:s, s:s}", "name",
+		    json_object_get(pre, "known-interception") == NULL &&
+		    json_object_get(post, "known-interception") == NULL)
+			dchain_signal(post, "known-interception", json_pack("{s:s, s:s}", "name",
 			    names[i], "pattern", m));
-	if (json_object_get(sig, "root-not-public") == NULL &&
+	if (json_object_get(pre, "root-not-public") == NULL &&
 	    json_array_size(json_object_get(cr, "chain_pem")) == 0) {
 		const char *n = names[1] != NULL ? names[1] : names[0];
 		if (n != NULL && *n != '\0' && !dchain_public_name(d, n) &&
 		    json_array_size(d->store_names) > 0)
-			dchain_signal(d, sig, "issuer-not-public", json_pack("{s:s}", "name", n));
+			dchain_signal(post, "issuer-not-public", json_pack("{s:s}", "name", n));
 	}
 	if (chainsig_issuer_error(ve))
-		dchain_signal(d, sig, "verify-untrusted", json_pack("{s:s, s:O*}", "verify_error",
+		dchain_signal(post, "verify-untrusted", json_pack("{s:s, s:O*}", "verify_error",
 		    ve, "outcome", json_object_get(cr, "outcome")));
 }
 
-/* Every chain signal of one flow into sig; *unparseable as dchain_chain's. */
+/* The signals of one flow's own chain (sk, its leaf lf; NULL when none) into sig. */
 static void
-dchain_judge(struct dchain *d, const json_t *cr, json_t *sig, int *unparseable)
+dchain_judge_chain(struct dchain *d, const json_t *cr, STACK_OF(X509) *sk,
+    const struct chainsig_leaf *lf, json_t *sig)
 {
-	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const json_t *spk = json_object_get(cr, "chain_spki_sha256");
 	const char *k0 = json_string_value(json_array_get(spk, 0));
 	const char *k1 = json_string_value(json_array_get(spk, 1));
-	STACK_OF(X509) *sk = dchain_chain(cr, unparseable);
-	struct chainsig_leaf lf, c;
+	struct chainsig_leaf c;
 	char why[160];
 	const char *m;
-	json_t *e, *ref;
 	int i;
 
 	if (k0 != NULL && k1 != NULL && strcmp(k0, k1) == 0)
-		dchain_signal(d, sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
-	if (sk != NULL) {
-		if (json_array_size(d->store_names) > 0 &&	/* no store: skipped */
-		    chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
-			dchain_signal(d, sig, "root-not-public", json_pack("{s:s}", "why", why));
-		for (i = 0; i < sk_X509_num(sk); i++) {
-			if (chainsig_describe(sk_X509_value(sk, i), &c) == -1)
-				continue;
-			if (((m = chainsig_patterns_match(&d->pats, c.issuer)) != NULL ||
-			    (m = chainsig_patterns_match(&d->pats, c.subject)) != NULL) &&
-			    json_object_get(sig, "known-interception") == NULL)
-				dchain_signal(d, sig, "known-interception", json_pack("{s:s, s:s, s:i}",
-				    "name", c.issuer, "pattern", m, "depth", i));
-		}
-		if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0) {
-			if (lf.rsa_exponent == 3)
-				dchain_signal(d, sig, "rsa-e3", json_pack("{s:i}", "e", 3));
-			if (lf.only_san)
-				dchain_signal(d, sig, "stripped-extensions", json_pack("{s:i}",
-				    "extensions", lf.next));
-			e = k0 != NULL ? json_object_get(d->spki, k0) : NULL;
-			if (json_object_size(json_object_get(e, "subjects")) >= 2)
-				dchain_signal(d, sig, "shared-leaf-key", json_pack("{s:s, s:I, s:I}",
-				    "spki", k0, "subjects", (json_int_t)json_object_size(
-				    json_object_get(e, "subjects")), "snis", (json_int_t)json_object_size(
-				    json_object_get(e, "snis"))));
-			ref = sni != NULL ? json_object_get(d->clean, sni) : NULL;
-			if (ref != NULL && (json_integer_value(json_object_get(ref, "nb")) !=
-			    lf.not_before || json_integer_value(json_object_get(ref, "na")) !=
-			    lf.not_after))
-				dchain_signal(d, sig, "validity-shifted", json_pack("{s:s, s:I, s:I}",
-				    "against", "spliced flow of this run", "not_before_shift_s",
-				    (json_int_t)(lf.not_before - json_integer_value(json_object_get(ref,
-				    "nb"))), "not_after_shift_s", (json_int_t)(lf.not_after -
-				    json_integer_value(json_object_get(ref, "na")))));
-			else if (ref == NULL && sni != NULL &&
-			    (ref = json_object_get(d->base, sni)) != NULL &&
-			    json_integer_value(ref) != lf.not_after - lf.not_before)
-				dchain_signal(d, sig, "validity-shifted", json_pack("{s:s, s:I, s:I}",
-				    "against", "baseline run", "period_s",
-				    (json_int_t)(lf.not_after - lf.not_before), "baseline_period_s",
-				    json_integer_value(ref)));
-		}
-		chainsig_free(sk);
+		dchain_signal(sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
+	if (sk == NULL)
+		return;
+	if (json_array_size(d->store_names) > 0 &&	/* no store: skipped */
+	    chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
+		dchain_signal(sig, "root-not-public", json_pack("{s:s}", "why", why));
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		if (chainsig_describe(sk_X509_value(sk, i), &c) == -1)
+			continue;
+		if (((m = chainsig_patterns_match(&d->pats, c.issuer)) != NULL ||
+		    (m = chainsig_patterns_match(&d->pats, c.subject)) != NULL) &&
+		    json_object_get(sig, "known-interception") == NULL)
+			dchain_signal(sig, "known-interception", json_pack("{s:s, s:s, s:i}",
+			    "name", c.issuer, "pattern", m, "depth", i));
 	}
-	dchain_strings(d, cr, sig);
+	if (lf == NULL)
+		return;
+	if (lf->rsa_exponent == 3)
+		dchain_signal(sig, "rsa-e3", json_pack("{s:i}", "e", 3));
+	if (lf->only_san)
+		dchain_signal(sig, "stripped-extensions", json_pack("{s:i}", "extensions",
+		    lf->next));
 }
 
-/* Keep client.result events (the first per flow). */
+/* The signals that need the whole run (shared leaf keys, clean views) of a flow kept by
+ * dchain_event, into sig. */
+static void
+dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
+{
+	const char *sni = json_string_value(json_object_get(kept, "sni"));
+	const char *k0 = json_string_value(json_object_get(kept, "k0"));
+	json_int_t nb = json_integer_value(json_object_get(kept, "nb"));
+	json_int_t na = json_integer_value(json_object_get(kept, "na"));
+	json_t *e, *ref;
+
+	if (json_object_get(kept, "nb") == NULL)	/* no leaf */
+		return;
+	e = k0 != NULL ? json_object_get(d->spki, k0) : NULL;
+	if (json_object_size(json_object_get(e, "subjects")) >= 2)
+		dchain_signal(sig, "shared-leaf-key", json_pack("{s:s, s:I, s:I}", "spki", k0,
+		    "subjects", (json_int_t)json_object_size(json_object_get(e, "subjects")),
+		    "snis", (json_int_t)json_object_size(json_object_get(e, "snis"))));
+	ref = sni != NULL ? json_object_get(d->clean, sni) : NULL;
+	if (ref != NULL && (json_integer_value(json_object_get(ref, "nb")) != nb ||
+	    json_integer_value(json_object_get(ref, "na")) != na))
+		dchain_signal(sig, "validity-shifted", json_pack("{s:s, s:I, s:I}", "against",
+		    "spliced flow of this run", "not_before_shift_s", nb -
+		    json_integer_value(json_object_get(ref, "nb")), "not_after_shift_s", na -
+		    json_integer_value(json_object_get(ref, "na"))));
+	else if (ref == NULL && sni != NULL && (ref = json_object_get(d->base, sni)) != NULL &&
+	    json_integer_value(ref) != na - nb)
+		dchain_signal(sig, "validity-shifted", json_pack("{s:s, s:I, s:I}", "against",
+		    "baseline run", "period_s", na - nb, "baseline_period_s",
+		    json_integer_value(ref)));
+}
+
+/*
+ * Judge a client.result's chain now (the first per flow), learning from it, and keep only
+ * what the end needs: the verdict's evidence fields, the signals found ("pre": the chain's,
+ * "post": the names' and verify_error's, in the order the verdict lists them around the
+ * run-wide ones), the leaf's SPKI and validity. A run's events would otherwise stay in
+ * memory whole, chains and all (~11 KB a flow).
+ */
 static int
 dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
 {
 	struct dchain *d = arg;
 	const char *flow = json_string_value(json_object_get(ev, "flow"));
+	STACK_OF(X509) *sk;
+	struct chainsig_leaf lf;
+	json_t *pre, *post, *kept;
+	int unparseable, leaf;
 
 	(void)a;
 	(void)src;
@@ -277,27 +289,48 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no chain to judge */
 		return 0;
 	json_object_set_new(d->seen, flow, json_true());
-	json_array_append(d->flows, ev);
+	sk = dchain_chain(ev, &unparseable);
+	leaf = sk != NULL && chainsig_describe(sk_X509_value(sk, 0), &lf) == 0;
+	dchain_learn(d, ev, sk, leaf ? &lf : NULL);
+	dchain_judge_chain(d, ev, sk, leaf ? &lf : NULL, pre = json_object());
+	dchain_strings(d, ev, pre, post = json_object());
+	chainsig_free(sk);
+	kept = json_pack("{s:s, s:O*, s:O*, s:O*, s:O*, s:O*, s:o, s:o, s:s*, s:b}", "flow", flow,
+	    "sni", json_object_get(ev, "sni"), "src", json_object_get(ev, "src"), "outcome",
+	    json_object_get(ev, "outcome"), "leaf_issuer", json_object_get(ev, "leaf_issuer"),
+	    "ts", json_object_get(ev, "ts"), "pre", pre, "post", post, "k0", json_string_value(
+	    json_array_get(json_object_get(ev, "chain_spki_sha256"), 0)), "unparseable",
+	    unparseable);
+	if (kept != NULL && leaf) {
+		json_object_set_new(kept, "nb", json_integer((json_int_t)lf.not_before));
+		json_object_set_new(kept, "na", json_integer((json_int_t)lf.not_after));
+	}
+	if (kept != NULL)
+		json_array_append_new(d->flows, kept);
 	return 0;
 }
 
-/* Learn, then judge every flow. */
+/* Add the run-wide signals, then publish every flow's verdict in order. */
 static int
 dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
 {
 	struct dchain *d = arg;
 	size_t i;
-	json_t *cr;
+	json_t *kept, *v;
+	const char *k;
 
 	(void)complete;	/* every signal above is strong: one is enough */
-	json_array_foreach(d->flows, i, cr) {
-		dchain_learn(d, cr);
-	}
-	json_array_foreach(d->flows, i, cr) {
+	json_array_foreach(d->flows, i, kept) {
 		json_t *sig = json_object(), *ev;
-		int yes, unparseable = 0;
+		int yes, unparseable = json_is_true(json_object_get(kept, "unparseable"));
 		const char *first;
-		yes = (dchain_judge(d, cr, sig, &unparseable), json_object_size(sig) > 0);
+		json_object_update(sig, json_object_get(kept, "pre"));
+		dchain_judge_run(d, kept, sig);
+		json_object_update(sig, json_object_get(kept, "post"));
+		json_object_foreach(sig, k, v)
+			json_object_set_new(d->counts, k, json_integer(json_integer_value(
+			    json_object_get(d->counts, k)) + 1));
+		yes = json_object_size(sig) > 0;
 		d->unparseable += unparseable;
 		if (unparseable && !yes) {	/* nothing to judge: not clean either */
 			json_decref(sig);
@@ -306,13 +339,14 @@ dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		first = yes ? json_object_iter_key(json_object_iter(sig)) : "chain-clean";
 		d->flagged += yes;
 		ev = json_pack("{s:o, s:O*, s:O*, s:O*, s:O*}", "signals", sig, "sni",
-		    json_object_get(cr, "sni"), "client", json_object_get(cr, "src"), "outcome",
-		    json_object_get(cr, "outcome"), "leaf_issuer", json_object_get(cr, "leaf_issuer"));
+		    json_object_get(kept, "sni"), "client", json_object_get(kept, "src"), "outcome",
+		    json_object_get(kept, "outcome"), "leaf_issuer", json_object_get(kept,
+		    "leaf_issuer"));
 		if (ev != NULL && unparseable)
 			json_object_set_new(ev, "chain_unparseable", json_true());
-		analyzer_verdict_at(a, json_string_value(json_object_get(cr, "flow")), yes,
+		analyzer_verdict_at(a, json_string_value(json_object_get(kept, "flow")), yes,
 		    yes ? 0.6 + 0.1 * (double)json_object_size(sig) : 0.7, first, ev,
-		    (int64_t)json_integer_value(json_object_get(cr, "ts")));
+		    (int64_t)json_integer_value(json_object_get(kept, "ts")));
 	}
 	json_object_set_new(result, "summary", json_pack("{s:I, s:I, s:O, s:I, s:I, s:o, s:I}",
 	    "flows", (json_int_t)json_array_size(d->flows), "flagged", (json_int_t)d->flagged,

@@ -505,7 +505,7 @@ def mem_run(d, n):
 @crafted
 def memory(ml, out):
     """analyzers that kept whole events (11 KB a flow) keep under 4 KB per flow (peak RSS, paced)"""
-    names = ["truth", "throughput", "detect-path", "detect-fingerprint"]
+    names = ["truth", "throughput", "detect-chain", "detect-path", "detect-fingerprint"]
     abin = os.path.join(os.path.dirname(os.path.abspath(ml)), "..", "analyzers")
     with open(os.path.join(abin, "truth"), "rb") as f:
         if b"__asan_init" in f.read():
