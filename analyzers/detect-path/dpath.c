@@ -17,6 +17,8 @@ struct dpath {
 	json_t	*base_hops;	/* vantage|key -> smallest server_hops in the baseline */
 	json_t	*base_flight;	/* vantage|key -> [server_flight_bytes...] */
 	json_t	*base_hs;	/* key -> [t_handshake_us...] */
+	json_t	*base_names;	/* name -> true: the baseline's destination names */
+	json_t	*base_addrs;	/* IP:PORT -> whether it was ever seen with a name */
 	long	 base_events;
 	json_t	*flows;		/* flow -> {net: net.flow, client: client.result}, each only the
 				 * fields dpath reads (dpath_slim) */
@@ -126,6 +128,8 @@ dpath_new(void)
 	d->base_hops = json_object();
 	d->base_flight = json_object();
 	d->base_hs = json_object();
+	d->base_names = json_object();
+	d->base_addrs = json_object();
 	d->term = json_object();
 	d->flows = json_object();
 	d->order = json_array();
@@ -142,6 +146,8 @@ dpath_free(struct dpath *d)
 	json_decref(d->base_hops);
 	json_decref(d->base_flight);
 	json_decref(d->base_hs);
+	json_decref(d->base_names);
+	json_decref(d->base_addrs);
 	json_decref(d->term);
 	json_decref(d->flows);
 	json_decref(d->order);
@@ -252,6 +258,20 @@ dpath_add_hs(json_t *tab, const char *key, double us)
 		json_array_append_new(arr, json_real(us));
 }
 
+/* Note the destination of a baseline event learnt: its name, its address, and whether that
+ * address had a name. */
+static void
+dpath_destination(struct dpath *d, const json_t *ev)
+{
+	const char *name = dpath_name(ev), *dst = dpath_dst(ev);
+
+	if (name != NULL)
+		json_object_set_new(d->base_names, name, json_true());
+	if (dst != NULL && (name != NULL || json_object_get(d->base_addrs, dst) == NULL))
+		json_object_set_new(d->base_addrs, dst, json_boolean(name != NULL ||
+		    json_is_true(json_object_get(d->base_addrs, dst))));
+}
+
 /* Learn a baseline event. */
 void
 dpath_baseline(struct dpath *d, const json_t *ev)
@@ -276,11 +296,13 @@ dpath_baseline(struct dpath *d, const json_t *ev)
 			    (double)json_integer_value(v));
 		}
 		d->base_events++;
+		dpath_destination(d, ev);
 	} else if (dpath_is(ev, "client.result") &&
 	    json_is_number(v = json_object_get(ev, "t_handshake_us")) && json_number_value(v) > 0) {
 		dpath_add_hs(d->base_hs, dpath_name(ev), json_number_value(v));
 		dpath_add_hs(d->base_hs, dpath_dst(ev), json_number_value(v));
 		d->base_events++;
+		dpath_destination(d, ev);
 	}
 }
 
@@ -503,7 +525,7 @@ dpath_summary(const struct dpath *d)
 {
 	json_t *term = json_null(), *tab, *n;
 	const char *v, *hop, *best_v = NULL, *best_h = NULL;
-	json_int_t best = 0;
+	json_int_t best = 0, unnamed = 0;
 
 	/* the terminator: the hop most flows judged by hops point at, at the busiest monitor */
 	json_object_foreach(d->term, v, tab)
@@ -517,10 +539,14 @@ dpath_summary(const struct dpath *d)
 		term = json_pack("{s:s, s:I, s:I, s:O}", "vantage", best_v, "hop",
 		    (json_int_t)strtoll(best_h, NULL, 10), "flows", best, "hops",
 		    json_object_get(d->term, best_v));
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:O, s:I}",
+	json_object_foreach(d->base_addrs, v, n)	/* addresses never seen with a name */
+		unnamed += json_is_false(n);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:O, s:I}",
 	    "baseline_events", (json_int_t)d->base_events,
-	    "baseline_destinations", (json_int_t)(json_object_size(d->base_hops) +
-	    json_object_size(d->base_hs)), "flows", (json_int_t)json_array_size(d->order),
+	    "baseline_destinations", (json_int_t)json_object_size(d->base_names) + unnamed,
+	    "baseline_names", (json_int_t)json_object_size(d->base_names),
+	    "baseline_addresses", (json_int_t)json_object_size(d->base_addrs),
+	    "flows", (json_int_t)json_array_size(d->order),
 	    "by_hops", (json_int_t)d->n_hops, "by_handshake", (json_int_t)d->n_rtt,
 	    "by_flight", (json_int_t)d->n_flight, "relayed", (json_int_t)d->n_relayed,
 	    "terminator", term, "localised", d->probes, "ignored_events", (json_int_t)d->ignored);

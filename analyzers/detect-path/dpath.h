@@ -60,10 +60,12 @@ json_t *dpath_judge(struct dpath *d);
 /* The same verdicts one at a time, each borrowed by fn for the call: a run's worth of them
  * is never held at once. */
 void dpath_judge_each(struct dpath *d, void (*fn)(json_t *, void *), void *arg);
-/* Summary for analysis.result: baseline size, signals counted, the terminator's hop as the
- * monitor saw it ("terminator": {vantage, hop, hops: {HOP: flows}}, null without one),
- * probe.ttl localisations and the events of the run or the baseline ignored for absurd
- * numbers ("ignored_events"). Call after dpath_judge. */
+/* Summary for analysis.result: baseline size (events; baseline_destinations: the destinations
+ * it has, each counted once over vantages and lookup keys: a name, or an address never seen
+ * with one; baseline_names and baseline_addresses: the distinct names and IP:PORTs), signals
+ * counted, the terminator's hop as the monitor saw it ("terminator": {vantage, hop, hops:
+ * {HOP: flows}}, null without one), probe.ttl localisations and the events of the run or the
+ * baseline ignored for absurd numbers ("ignored_events"). Call after dpath_judge. */
 json_t *dpath_summary(const struct dpath *d);
 
 #endif

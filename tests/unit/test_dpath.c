@@ -5,8 +5,8 @@
  * wins for a flow, baselines are per vantage, fewer server hops with a changed first flight is
  * an interception, fewer hops with the baseline's first flight is a relaying (spliced) flow,
  * and the summary localises the terminator at client_hops + 1 + server_hops; events with absurd
- * numbers are ignored and counted. The baseline comparison without vantages stays covered by
- * test_probe.c.
+ * numbers are ignored and counted, and the baseline's destinations are counted once each. The
+ * baseline comparison without vantages stays covered by test_probe.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,6 +163,32 @@ test_extreme(void **state)
 	dpath_free(d);
 }
 
+/* The baseline's destinations are counted once each, whatever the vantages and lookup keys: a
+ * name (SNI or Host), or an address never seen with a name. */
+static void
+test_destinations(void **state)
+{
+	static const char *const base[] = {
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:1>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"server_hops\":4}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:1>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"gateway\",\"server_hops\":3}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:2>10.2.1.2:443\",\"name\":\"b.kz\",\"vantage\":\"ri1\",\"server_hops\":4}",
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:3>10.2.2.2:443\",\"sni\":\"c.kz\",\"t_handshake_us\":900}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:4>10.2.3.2:443\",\"vantage\":\"ri1\",\"server_hops\":4}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:5>10.2.1.2:443\",\"vantage\":\"ri1\",\"server_hops\":4}",
+	};
+	struct dpath *d = dpath_new();
+	json_t *v;
+
+	(void)state;
+	feed(d, base, sizeof(base) / sizeof(base[0]), 1);
+	v = dpath_summary(d);
+	assert_int_equal(json_integer_value(json_object_get(v, "baseline_names")), 3);
+	assert_int_equal(json_integer_value(json_object_get(v, "baseline_addresses")), 3);
+	assert_int_equal(json_integer_value(json_object_get(v, "baseline_destinations")), 4);
+	json_decref(v);
+	dpath_free(d);
+}
+
 /* No monitor: no terminator in the summary. */
 static void
 test_no_monitor(void **state)
@@ -186,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_flight_cmp),
 		cmocka_unit_test(test_monitor_judge),
 		cmocka_unit_test(test_extreme),
+		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_no_monitor),
 	};
 
