@@ -142,7 +142,8 @@ def summary(res, name):
     st = r["delivery"]["status"]
     s = (r.get("result") or {}).get("summary")
     if st != "ok" or not isinstance(s, dict):
-        bad.append(f"{name}: delivery {st}, summary {'present' if isinstance(s, dict) else 'missing'}")
+        have = "present" if isinstance(s, dict) else "missing"
+        bad.append(f"{name}: delivery {st}, summary {have}")
         return None
     return s
 
@@ -209,7 +210,7 @@ def dfp_extreme(ml, out):
 
 
 def write_run(d, evs):
-    """A run directory d whose events.jsonl holds lab.run.start, evs (v, seq filled), lab.run.end."""
+    """Run directory d, its events.jsonl lab.run.start, evs (v, seq filled in), lab.run.end."""
     os.makedirs(d, exist_ok=True)
     seq = {}
     first, last = evs[0]["ts"] if evs else 1, evs[-1]["ts"] if evs else 1
@@ -306,7 +307,7 @@ def dfp_join_order(ml, out):
 
 @crafted
 def dfp_scale(ml, out):
-    """detect-fingerprint: 12,000 flows map within the harness's 10 s wait, with or without baseline"""
+    """detect-fingerprint: 12,000 flows map within the 10 s result wait, baseline or not"""
     t0, evs, n = 1795463001000000000, [], 12000
     for i in range(n):
         dst = "10.2.2.2:443"
@@ -336,7 +337,7 @@ def verdicts_by_flow(r):
 
 @crafted
 def chain_store(ml, out):
-    """detect-chain: refuses an unreadable --store by name; without any --store skips root-not-public"""
+    """detect-chain: refuses an unreadable --store, naming it; with none, skips root-not-public"""
     run = os.path.join(FIXTURES, "chain")
     res = replay(ml, run, os.path.join(out, "store"), ["detect-chain"])
     s = summary(res, "detect-chain")
