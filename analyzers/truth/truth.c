@@ -7,7 +7,10 @@
  * Because the bus interleaves sources, a proxy event may arrive after the client's result, so
  * verdicts are held until lab.run.end and published then, in client.result order, with
  * confidence 1 and "at" = the ts of the proxy.conn.open (intercepted) or of the client.result.
- * `mitmlab compare` scores every detector against these verdicts.
+ * `mitmlab compare` scores every detector against these verdicts. A flow id the client reused
+ * (the same 4-tuple twice in a run) is judged by its LAST proxy.conn.open and client.result,
+ * at the place of its first: scoring takes each detector's last verdict per flow, and the
+ * report the last open, so a detector right about the latest flow is scored right.
  */
 #include <string.h>
 
@@ -16,14 +19,15 @@
 /* Only what the verdicts need is kept, not the events: a run's events stay parsed in memory
  * otherwise, and keeping a 700-byte proxy.conn.open whole cost as much as parsing it. */
 struct truth {
-	json_t *opens;		/* flow -> {action, ts} of its first proxy.conn.open */
-	json_t *flows;		/* {flow, sni, src, outcome, ts} of each client.result, in order */
-	json_t *seen;		/* flow -> true (client flows already listed) */
+	json_t *opens;		/* flow -> {action, ts} of its last proxy.conn.open */
+	json_t *flows;		/* {flow, sni, src, outcome, ts} of each flow's last client.result,
+				 * in the order of their first */
+	json_t *seen;		/* flow -> its index in flows */
 	json_t *actions;	/* action -> count over client flows */
 	long	 noflow;	/* client.result without a flow id (e.g. s_client): not scored */
 };
 
-/* Remember proxy.conn.open per flow and client.result in order. */
+/* Remember the last proxy.conn.open and client.result per flow, flows in order. */
 static int
 truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, void *arg)
 {
@@ -36,14 +40,21 @@ truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, 
 		t->noflow += strcmp(topic, "client.result") == 0;
 		return 0;
 	}
-	if (strcmp(topic, "proxy.conn.open") == 0 && json_object_get(t->opens, flow) == NULL)
+	if (strcmp(topic, "proxy.conn.open") == 0)	/* the last one wins */
 		json_object_set_new(t->opens, flow, json_pack("{s:O*, s:O*}", "action",
 		    json_object_get(ev, "action"), "ts", json_object_get(ev, "ts")));
-	else if (strcmp(topic, "client.result") == 0 && json_object_get(t->seen, flow) == NULL) {
-		json_object_set_new(t->seen, flow, json_true());
-		json_array_append_new(t->flows, json_pack("{s:s, s:O*, s:O*, s:O*, s:O*}", "flow",
-		    flow, "sni", json_object_get(ev, "sni"), "src", json_object_get(ev, "src"),
-		    "outcome", json_object_get(ev, "outcome"), "ts", json_object_get(ev, "ts")));
+	else if (strcmp(topic, "client.result") == 0) {
+		json_t *cr = json_pack("{s:s, s:O*, s:O*, s:O*, s:O*}", "flow", flow, "sni",
+		    json_object_get(ev, "sni"), "src", json_object_get(ev, "src"), "outcome",
+		    json_object_get(ev, "outcome"), "ts", json_object_get(ev, "ts"));
+		json_t *at = json_object_get(t->seen, flow);
+		if (at != NULL)		/* a reused flow id: the last one wins, in place */
+			json_array_set_new(t->flows, (size_t)json_integer_value(at), cr);
+		else {
+			json_object_set_new(t->seen, flow, json_integer((json_int_t)json_array_size(
+			    t->flows)));
+			json_array_append_new(t->flows, cr);
+		}
 	}
 	return 0;
 }

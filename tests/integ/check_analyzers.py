@@ -60,11 +60,12 @@ def isolation(d):
 def expected(run):
     """flows, positives and example-py's confusion matrix, from events.jsonl alone."""
     ev = [json.loads(l) for l in open(os.path.join(run, "events.jsonl")) if l.strip()]
-    inter = {e["flow"] for e in ev if e["t"] == "proxy.conn.open" and e.get("action") == "intercept"}
+    # a reused flow id counts as its last proxy.conn.open says (truth's rule, as scoring's)
+    act = {e["flow"]: e.get("action") for e in ev if e["t"] == "proxy.conn.open" and e.get("flow")}
     flows, said = {}, {}
     for e in ev:
         if e["t"] == "client.result" and e.get("flow") and e["flow"] not in flows:
-            flows[e["flow"]] = e["flow"] in inter
+            flows[e["flow"]] = act.get(e["flow"]) == "intercept"
         if e["t"] == "client.result" and e.get("flow"):
             root = e.get("root_subject") or ""
             said[e["flow"]] = bool((root and WEB_PKI not in root) or
@@ -396,6 +397,32 @@ def chain_unparseable(ml, out):
     expect("unparseable chain, issuer error", (v4.get("intercepted"), v4.get("signal"),
            v4.get("evidence", {}).get("chain_unparseable")), (True, "verify-untrusted", True))
     expect("clean flow", v["10.1.1.2:40000>10.2.2.2:443"]["signal"], "chain-clean")
+
+
+@crafted
+def reuse(ml, out):
+    """truth: a reused flow id (spliced, then intercepted) is judged by its last flow, as scored"""
+    run = os.path.join(FIXTURES, "reuse")
+    res = replay(ml, run, out, ["truth"])
+    s = summary(res, "truth")
+    v = verdicts_by_flow(res["truth"])
+    if s is None:
+        return
+    f = v.get("10.1.2.2:40000>10.2.3.2:443", {})
+    expect("verdicts", len(res["truth"]["verdicts"]), 2)
+    expect("the reused flow", (f.get("intercepted"), f.get("evidence", {}).get("action"),
+           f.get("evidence", {}).get("outcome")), (True, "intercept", "cert-untrusted"))
+    expect("actions", s["actions"], {"intercept": 1, "none": 1})
+    # example-py's last verdict for the flow says intercepted: a true positive, not a false one
+    subprocess.run([ml, "compare", run, "--detector", "example-py", "--out",
+                    os.path.join(out, "cmp"), "--quiet"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120, check=False,
+                   env=dict(os.environ, MITMLAB_ANALYZERS=os.environ.get(
+                       "MITMLAB_ANALYZERS", os.path.join(TOP, "analyzers"))))
+    p = os.path.join(out, "cmp", "compare.json")
+    rows = load(p)["rows"] if os.path.exists(p) else []
+    expect("example-py tp/fp/tn/fn", [(r["tp"], r["fp"], r["tn"], r["fn"]) for r in rows],
+           [(1, 0, 1, 0)])
 
 
 # The feeder of the memory case, run with Debian's python3 (python3-zmq, as the manifests use):
