@@ -15,13 +15,16 @@
  *                          reports getrusage(RUSAGE_SELF) and /proc/self/statm), so cpu_s and
  *                          rss_kb here are the maximum over the workers' last proxy.stats, not
  *                          their sum; accepted is per worker and summed
- *   series                 per second since the first proxy event: opens, intercepts, forges,
- *                          closes, bytes each way
+ *   series                 per second since the earliest proxy event, for an hour at most
+ *                          (TP_SERIES_MAX s): opens, intercepts, forges, closes, bytes each way;
+ *                          an event past that hour is left out and summary.series_truncated
+ *                          says so
  *   packet_plane           the packet plane's handler (proxy.stats with "component": "netq",
  *                          kept apart from the engine's workers): packets, packets/s peak and
  *                          mean, its last verdict and kernel queue drop counters, CPU per
  *                          million packets; null when the run had no packet plane
- * The window is the first proxy.conn.open to the last proxy.conn.close (ts). Deterministic.
+ * The window is the earliest proxy.conn.open to the latest proxy.conn.close (by ts, whatever
+ * order the bus delivered them in). Deterministic.
  * An event whose numbers are absurd (negative, non-numeric, or past tp_bounds: 2^63-1 bytes,
  * 1e308 us) is ignored whole and counted in summary.ignored_events, so that no sum can
  * overflow or become infinite; a real that still is not finite is written as null.
@@ -71,6 +74,7 @@ struct tp {
 	int64_t	 t0, t_first, t_last;
 	long	 opens, intercepts, closes_i, forges, cache_hits, hs;
 	long	 ignored;	/* events with absurd numbers */
+	long	 unseries;	/* events left out of the series (outside its hour) */
 	double	 c2s, s2c, forge_us;
 };
 
@@ -100,22 +104,44 @@ tp_real(double x)
 	return isfinite(x) ? json_real(x) : json_null();
 }
 
-/* The series bucket of ts (created on demand), or NULL past the limit. */
+/* An empty series bucket for second s. */
+static json_t *
+tp_second(size_t s)
+{
+	return json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I}", "s", (json_int_t)s, "opens", 0,
+	    "intercepts", 0, "forges", 0, "closes", 0, "bytes_c2s", (json_int_t)0, "bytes_s2c",
+	    (json_int_t)0);
+}
+
+/* The series bucket of ts (created on demand; an event earlier than the series' start, as
+ * sources interleave, moves the start back), or NULL when the series would pass its hour. */
 static json_t *
 tp_bucket(struct tp *t, int64_t ts)
 {
-	int64_t s;
+	int64_t s, k;
+	size_t i;
+	json_t *b;
 
 	if (t->t0 == 0)
 		t->t0 = ts;
-	s = (ts - t->t0) / 1000000000LL;
-	if (s < 0 || s >= TP_SERIES_MAX)
+	if (ts < t->t0) {
+		k = (t->t0 - ts + 999999999LL) / 1000000000LL;
+		if (k + (int64_t)json_array_size(t->series) > TP_SERIES_MAX) {
+			t->unseries++;
+			return NULL;
+		}
+		for (i = 0; i < (size_t)k; i++)
+			json_array_insert_new(t->series, 0, tp_second(0));
+		json_array_foreach(t->series, i, b)
+			json_object_set_new(b, "s", json_integer((json_int_t)i));
+		t->t0 -= k * 1000000000LL;
+	}
+	if ((s = (ts - t->t0) / 1000000000LL) >= TP_SERIES_MAX) {
+		t->unseries++;
 		return NULL;
+	}
 	while ((int64_t)json_array_size(t->series) <= s)
-		json_array_append_new(t->series, json_pack("{s:I, s:i, s:i, s:i, s:i, s:I, s:I}",
-		    "s", (json_int_t)json_array_size(t->series), "opens", 0, "intercepts", 0,
-		    "forges", 0, "closes", 0, "bytes_c2s", (json_int_t)0, "bytes_s2c",
-		    (json_int_t)0));
+		json_array_append_new(t->series, tp_second(json_array_size(t->series)));
 	return json_array_get(t->series, (size_t)s);
 }
 
@@ -179,7 +205,7 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 	}
 	b = tp_bucket(t, ts);
 	if (strcmp(topic, "proxy.conn.open") == 0) {
-		if (t->t_first == 0)
+		if (t->t_first == 0 || ts < t->t_first)
 			t->t_first = ts;
 		t->opens++;
 		tp_add(b, "opens", 1);
@@ -197,7 +223,8 @@ tp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, voi
 		else
 			tp_add(b, "forges", 1);
 	} else if (strcmp(topic, "proxy.conn.close") == 0) {
-		t->t_last = ts;
+		if (ts > t->t_last)
+			t->t_last = ts;
 		tp_add(b, "closes", 1);
 		if (act != NULL && strcmp(act, "intercept") == 0) {
 			json_int_t c = json_integer_value(json_object_get(ev, "bytes_c2s"));
@@ -314,7 +341,7 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		json_object_set_new(lat, keys[i], o);
 	}
 	sum = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, "
-	    "s:I, s:o, s:I, s:I}",
+	    "s:I, s:o, s:I, s:I, s:b}",
 	    "window_s", tp_real(secs), "connections", (json_int_t)t->opens, "intercepted",
 	    (json_int_t)t->intercepts, "handshakes", (json_int_t)t->hs,
 	    "handshakes_per_s", tp_real(tpstat_rate((double)t->hs, secs)),
@@ -329,7 +356,7 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	    "workers", (json_int_t)json_object_size(t->workers),
 	    "baseline_flows", (json_int_t)json_array_size(t->base),
 	    "packet_plane", tp_packet_plane(t), "rss_kb", (json_int_t)rss,
-	    "ignored_events", (json_int_t)t->ignored);
+	    "ignored_events", (json_int_t)t->ignored, "series_truncated", t->unseries > 0);
 	if (sum == NULL) {	/* never a result that says ok without its summary */
 		analyzer_log(a, 0, "cannot build the summary");
 		return -1;

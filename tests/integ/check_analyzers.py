@@ -197,6 +197,20 @@ def tp_extreme(ml, out):
 
 
 @crafted
+def tp_window(ml, out):
+    """throughput: the window is the earliest open to the latest close; a cut series says so"""
+    res = replay(ml, os.path.join(FIXTURES, "tp-window"), out, ["throughput"])
+    s = summary(res, "throughput")
+    if s is None:
+        return
+    expect("window_s", s["window_s"], 3999.5)
+    expect("series_truncated", s.get("series_truncated"), True)
+    series = res["throughput"]["result"]["series"]	# an hour from the earliest proxy event
+    expect("opens, closes in the series", (sum(b["opens"] for b in series),
+           sum(b["closes"] for b in series)), (3, 2))
+
+
+@crafted
 def dfp_extreme(ml, out):
     """detect-fingerprint: a client.result with t_total_us near 2^63/1000 is ignored and counted"""
     run = os.path.join(FIXTURES, "dfp-extreme")
