@@ -13,6 +13,10 @@ The protocol (analyzers/README.md): the harness sets MITMLAB_ANALYZER_SUB (priva
 MITMLAB_ANALYZER_PUB (its own input, forwarded to the bus: publish [topic, json]) and MITMLAB_ANALYZER_NAME; every event
 published carries v, t, ts, src ("analyzer.<name>") and seq; analysis.verdict per flow and one
 analysis.result at lab.run.end (or at SIGTERM, with "complete": false).
+
+Events are data from other programs: check the type of every field you read before using it
+(FIELDS, well_formed), and skip and count an event you cannot use ("skipped_events" in the
+result) rather than let one malformed event stop the analyzer, which then delivers no result.
 """
 import json
 import os
@@ -24,6 +28,14 @@ import zmq
 
 WEB_PKI = "mitmlab web PKI"
 CERT_ERRORS = {"cert-untrusted", "blocked-root", "pin-mismatch", "hostname-mismatch"}
+# The client.result fields main() and judge() read, and the types they can use (absent = None).
+FIELDS = {"flow": (str,), "sni": (str, type(None)), "outcome": (str, type(None)),
+          "root_subject": (str, type(None)), "leaf_issuer": (str, type(None))}
+
+
+def well_formed(ev):
+    """True when every field judge() reads has a type it can use."""
+    return all(isinstance(ev.get(k), t) for k, t in FIELDS.items())
 
 
 class Bus:
@@ -34,6 +46,7 @@ class Bus:
         self.src = "analyzer." + self.name
         self.seq = 0
         self.now = 0
+        self.skipped = 0      # messages that are not events: bad JSON, topic, ts
         self.ctx = zmq.Context()
         pub_ep = os.environ.get("MITMLAB_ANALYZER_PUB")
         self.pub = None
@@ -58,16 +71,16 @@ class Bus:
             if not self.sub.poll(200):
                 continue
             frames = self.sub.recv_multipart()
-            if len(frames) != 2:
-                continue
             try:
-                ev = json.loads(frames[1])
-            except ValueError:
+                ev = json.loads(frames[1]) if len(frames) == 2 else None
+                topic = frames[0].decode()
+            except ValueError:      # not JSON, or not UTF-8
+                ev = None
+            if (not isinstance(ev, dict) or ev.get("t") != topic or
+                    type(ev.get("ts")) is not int):
+                self.skipped += 1
                 continue
-            topic = frames[0].decode()
-            if not isinstance(ev, dict) or ev.get("t") != topic:
-                continue
-            self.now = ev.get("ts", self.now)
+            self.now = ev["ts"]
             yield topic, ev
             if topic == "lab.run.end":
                 return
@@ -111,12 +124,16 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
     bus = Bus(["client.", "lab.run."])
     per_sni, topics, events, verdicts, flagged, complete = {}, set(), 0, 0, 0, False
+    skipped = 0
     for topic, ev in bus.events(lambda: bool(stopping)):
         events += 1
         topics.add(topic)
         if topic == "lab.run.end":
             complete = True
-        if topic != "client.result" or not ev.get("flow"):
+        if topic != "client.result" or ev.get("flow") in (None, ""):   # s_client: no flow id
+            continue
+        if not well_formed(ev):
+            skipped += 1
             continue
         sni = ev.get("sni") or "(none)"
         out = ev.get("outcome") or "unknown"
@@ -128,7 +145,8 @@ def main():
         flagged += bool(yes)
     bus.publish("analysis.result", {"analyzer": bus.name, "complete": complete,
                                     "events": events, "verdicts": verdicts, "flagged": flagged,
-                                    "summary": {"outcomes_by_sni": per_sni},
+                                    "summary": {"outcomes_by_sni": per_sni,
+                                                "skipped_events": skipped + bus.skipped},
                                     "topics_seen": sorted(topics)})
     bus.close()
     return 0

@@ -414,6 +414,19 @@ def chain_unparseable(ml, out):
 
 
 @crafted
+def expy_types(ml, out):
+    """example-py: fields of another type (a list SNI, a number root) skip the event, counted"""
+    res = replay(ml, os.path.join(FIXTURES, "expy-types"), out, ["example-py"])
+    s = summary(res, "example-py")
+    if s is None:
+        return
+    expect("skipped_events", s.get("skipped_events"), 4)
+    expect("verdicts", [(v["flow"], v["intercepted"]) for v in res["example-py"]["verdicts"]],
+           [("10.1.1.2:40004>10.2.2.2:443", True)])
+    expect("outcomes_by_sni", s["outcomes_by_sni"], {"a.test": {"ok": 1}})
+
+
+@crafted
 def reuse(ml, out):
     """truth: a reused flow id (spliced, then intercepted) is judged by its last flow, as scored"""
     run = os.path.join(FIXTURES, "reuse")
