@@ -20,7 +20,9 @@
  *                         (--baseline DIR: the validity period's length, since each run makes
  *                         its own web PKI)
  * Verdicts are held until lab.run.end (shared keys and clean views need the whole run) and
- * published in client.result order with "at" = the client.result's ts. Deterministic.
+ * published in client.result order with "at" = the client.result's ts. Deterministic. Each
+ * distinct chain is parsed and verified once (up to DCHAIN_CACHE_MAX of them): a run repeats a
+ * few chains over many flows, and that work is what keeps up with the feed or not.
  * The public store is what root-not-public and issuer-not-public compare with, so a --store
  * file that cannot be read or holds no certificate stops the analyzer before it starts, with
  * the path and the fix on stderr (a run directory copied without its pki/web/ would otherwise
@@ -37,12 +39,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "anrun.h"
 #include "chainsig.h"
 #include "mitmlab-analyzer.h"
 #include "pki.h"
+
+#define DCHAIN_CACHE_MAX	4096	/* distinct chains whose facts are remembered */
+
+/* What a chain_pem says whatever the flow: a pure function of its text, the store and the
+ * patterns, so computed once per distinct chain (parsing and verifying it is what costs). */
+struct dchain_facts {
+	int	 unparseable;		/* as dchain_chain's */
+	int	 parsed;		/* there is a chain (dchain_chain gave a stack) */
+	int	 leaf;			/* lf holds the leaf's facts */
+	struct chainsig_leaf lf;
+	int	 leads;			/* chainsig_leads_to against the store: 1, 0, -1 */
+	json_t	*sig;			/* the details of the signals the chain gives whatever the
+					 * flow (root-not-public, known-interception, rsa-e3,
+					 * stripped-extensions), shared by the flows that have it */
+};
 
 struct dchain {
 	X509_STORE *store;
@@ -56,6 +74,9 @@ struct dchain {
 	json_t	*counts;	/* signal -> flows it fired on */
 	long	 flagged;
 	long	 unparseable;	/* flows whose chain_pem did not parse */
+	json_t	*cache;		/* SHA-256 of a chain_pem -> its index in facts */
+	struct dchain_facts *facts, scratch;	/* scratch: when the cache is full */
+	size_t	 nfacts;
 };
 
 /* Add every certificate of a PEM file to the store; the first is also an anchor name. */
@@ -136,27 +157,25 @@ dchain_set_add(json_t *obj, const char *set, const char *key)
 		json_object_set_new(s, key, json_true());
 }
 
-/* Learn from one flow's chain (sk, its leaf lf): clean views and SPKI sharing. */
+/* Learn from one flow's chain (its facts f): clean views and SPKI sharing. */
 static void
-dchain_learn(struct dchain *d, const json_t *cr, STACK_OF(X509) *sk,
-    const struct chainsig_leaf *lf)
+dchain_learn(struct dchain *d, const json_t *cr, const struct dchain_facts *f)
 {
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const char *leafk = json_string_value(json_object_get(cr, "leaf_spki_sha256"));
 	json_t *e;
 
-	if (lf == NULL)
+	if (!f->leaf)
 		return;
 	if (leafk != NULL) {
 		if ((e = json_object_get(d->spki, leafk)) == NULL)
 			json_object_set_new(d->spki, leafk, e = json_object());
-		dchain_set_add(e, "subjects", lf->subject);
+		dchain_set_add(e, "subjects", f->lf.subject);
 		dchain_set_add(e, "snis", sni);
 	}
-	if (sni != NULL && json_object_get(d->clean, sni) == NULL &&
-	    chainsig_leads_to(sk, d->store, NULL, 0) == 1)
+	if (sni != NULL && json_object_get(d->clean, sni) == NULL && f->leads == 1)
 		json_object_set_new(d->clean, sni, json_pack("{s:I, s:I}", "nb",
-		    (json_int_t)lf->not_before, "na", (json_int_t)lf->not_after));
+		    (json_int_t)f->lf.not_before, "na", (json_int_t)f->lf.not_after));
 }
 
 /* Record one signal in sig (dchain_end counts them). */
@@ -195,42 +214,104 @@ dchain_strings(struct dchain *d, const json_t *cr, const json_t *pre, json_t *po
 		    ve, "outcome", json_object_get(cr, "outcome")));
 }
 
-/* The signals of one flow's own chain (sk, its leaf lf; NULL when none) into sig. */
+/* The facts of a parsed chain sk (NULL: none, or unparseable) into f. */
 static void
-dchain_judge_chain(struct dchain *d, const json_t *cr, STACK_OF(X509) *sk,
-    const struct chainsig_leaf *lf, json_t *sig)
+dchain_facts_of(struct dchain *d, STACK_OF(X509) *sk, struct dchain_facts *f)
 {
-	const json_t *spk = json_object_get(cr, "chain_spki_sha256");
-	const char *k0 = json_string_value(json_array_get(spk, 0));
-	const char *k1 = json_string_value(json_array_get(spk, 1));
 	struct chainsig_leaf c;
 	char why[160];
 	const char *m;
 	int i;
 
-	if (k0 != NULL && k1 != NULL && strcmp(k0, k1) == 0)
-		dchain_signal(sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
+	f->parsed = sk != NULL;
+	f->leaf = sk != NULL && chainsig_describe(sk_X509_value(sk, 0), &f->lf) == 0;
+	f->leads = sk != NULL ? chainsig_leads_to(sk, d->store, why, sizeof(why)) : -1;
+	f->sig = json_object();
 	if (sk == NULL)
 		return;
-	if (json_array_size(d->store_names) > 0 &&	/* no store: skipped */
-	    chainsig_leads_to(sk, d->store, why, sizeof(why)) == 0)
-		dchain_signal(sig, "root-not-public", json_pack("{s:s}", "why", why));
+	if (json_array_size(d->store_names) > 0 && f->leads == 0)	/* no store: skipped */
+		dchain_signal(f->sig, "root-not-public", json_pack("{s:s}", "why", why));
 	for (i = 0; i < sk_X509_num(sk); i++) {
 		if (chainsig_describe(sk_X509_value(sk, i), &c) == -1)
 			continue;
 		if (((m = chainsig_patterns_match(&d->pats, c.issuer)) != NULL ||
 		    (m = chainsig_patterns_match(&d->pats, c.subject)) != NULL) &&
-		    json_object_get(sig, "known-interception") == NULL)
-			dchain_signal(sig, "known-interception", json_pack("{s:s, s:s, s:i}",
+		    json_object_get(f->sig, "known-interception") == NULL)
+			dchain_signal(f->sig, "known-interception", json_pack("{s:s, s:s, s:i}",
 			    "name", c.issuer, "pattern", m, "depth", i));
 	}
-	if (lf == NULL)
+	if (!f->leaf)
 		return;
-	if (lf->rsa_exponent == 3)
-		dchain_signal(sig, "rsa-e3", json_pack("{s:i}", "e", 3));
-	if (lf->only_san)
-		dchain_signal(sig, "stripped-extensions", json_pack("{s:i}", "extensions",
-		    lf->next));
+	if (f->lf.rsa_exponent == 3)
+		dchain_signal(f->sig, "rsa-e3", json_pack("{s:i}", "e", 3));
+	if (f->lf.only_san)
+		dchain_signal(f->sig, "stripped-extensions", json_pack("{s:i}", "extensions",
+		    f->lf.next));
+}
+
+/* The SHA-256 of a chain_pem's first 16 entries (a string's length and bytes, or a mark for
+ * another type) in hex; 0, or -1 when it cannot be computed. */
+static int
+dchain_key(const json_t *arr, char *hex, size_t len)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	size_t k, l;
+	json_t *x;
+	int ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+
+	json_array_foreach(arr, k, x) {
+		if (k >= 16 || !ok)
+			break;
+		l = json_is_string(x) ? json_string_length(x) : (size_t)-1;
+		ok = EVP_DigestUpdate(c, &l, sizeof(l)) == 1 && (!json_is_string(x) ||
+		    EVP_DigestUpdate(c, json_string_value(x), l) == 1);
+	}
+	ok = ok && EVP_DigestFinal_ex(c, md, &n) == 1 && len > 2 * (size_t)n;
+	EVP_MD_CTX_free(c);
+	for (i = 0; ok && i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return ok ? 0 : -1;
+}
+
+/* The facts of a client.result's chain: from the cache, else computed (and cached while it
+ * has room). The pointer is good until the next call. */
+static const struct dchain_facts *
+dchain_facts(struct dchain *d, const json_t *cr)
+{
+	const json_t *arr = json_object_get(cr, "chain_pem"), *at;
+	struct dchain_facts *f = &d->scratch, *grown;
+	STACK_OF(X509) *sk;
+	char key[2 * EVP_MAX_MD_SIZE + 1];
+	int keyed = dchain_key(arr, key, sizeof(key)) == 0;
+
+	if (keyed && (at = json_object_get(d->cache, key)) != NULL)
+		return &d->facts[json_integer_value(at)];
+	if (keyed && d->nfacts < DCHAIN_CACHE_MAX &&
+	    (grown = realloc(d->facts, (d->nfacts + 1) * sizeof(*grown))) != NULL) {
+		d->facts = grown;
+		f = &d->facts[d->nfacts];
+		json_object_set_new(d->cache, key, json_integer((json_int_t)d->nfacts++));
+	} else
+		json_decref(d->scratch.sig);
+	sk = dchain_chain(cr, &f->unparseable);
+	dchain_facts_of(d, sk, f);
+	chainsig_free(sk);
+	return f;
+}
+
+/* The signals of one flow's own chain (its facts f) into sig. */
+static void
+dchain_judge_chain(const json_t *cr, const struct dchain_facts *f, json_t *sig)
+{
+	const json_t *spk = json_object_get(cr, "chain_spki_sha256");
+	const char *k0 = json_string_value(json_array_get(spk, 0));
+	const char *k1 = json_string_value(json_array_get(spk, 1));
+
+	if (k0 != NULL && k1 != NULL && strcmp(k0, k1) == 0)
+		dchain_signal(sig, "leaf-key-is-issuer", json_pack("{s:s}", "spki", k0));
+	json_object_update(sig, f->sig);
 }
 
 /* The signals that need the whole run (shared leaf keys, clean views) of a flow kept by
@@ -277,10 +358,8 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 {
 	struct dchain *d = arg;
 	const char *flow = json_string_value(json_object_get(ev, "flow"));
-	STACK_OF(X509) *sk;
-	struct chainsig_leaf lf;
+	const struct dchain_facts *f;
 	json_t *pre, *post, *kept;
-	int unparseable, leaf;
 
 	(void)a;
 	(void)src;
@@ -289,21 +368,19 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no chain to judge */
 		return 0;
 	json_object_set_new(d->seen, flow, json_true());
-	sk = dchain_chain(ev, &unparseable);
-	leaf = sk != NULL && chainsig_describe(sk_X509_value(sk, 0), &lf) == 0;
-	dchain_learn(d, ev, sk, leaf ? &lf : NULL);
-	dchain_judge_chain(d, ev, sk, leaf ? &lf : NULL, pre = json_object());
+	f = dchain_facts(d, ev);
+	dchain_learn(d, ev, f);
+	dchain_judge_chain(ev, f, pre = json_object());
 	dchain_strings(d, ev, pre, post = json_object());
-	chainsig_free(sk);
 	kept = json_pack("{s:s, s:O*, s:O*, s:O*, s:O*, s:O*, s:o, s:o, s:s*, s:b}", "flow", flow,
 	    "sni", json_object_get(ev, "sni"), "src", json_object_get(ev, "src"), "outcome",
 	    json_object_get(ev, "outcome"), "leaf_issuer", json_object_get(ev, "leaf_issuer"),
 	    "ts", json_object_get(ev, "ts"), "pre", pre, "post", post, "k0", json_string_value(
 	    json_array_get(json_object_get(ev, "chain_spki_sha256"), 0)), "unparseable",
-	    unparseable);
-	if (kept != NULL && leaf) {
-		json_object_set_new(kept, "nb", json_integer((json_int_t)lf.not_before));
-		json_object_set_new(kept, "na", json_integer((json_int_t)lf.not_after));
+	    f->unparseable);
+	if (kept != NULL && f->leaf) {
+		json_object_set_new(kept, "nb", json_integer((json_int_t)f->lf.not_before));
+		json_object_set_new(kept, "na", json_integer((json_int_t)f->lf.not_after));
 	}
 	if (kept != NULL)
 		json_array_append_new(d->flows, kept);
@@ -422,6 +499,7 @@ main(int argc, char **argv)
 	d.base = json_object();
 	d.spki = json_object();
 	d.counts = json_object();
+	d.cache = json_object();
 	if (d.store != NULL && dchain_opts(&d, argc, argv) == 0)
 		rc = analyzer_main(&def, argc, argv);
 	X509_STORE_free(d.store);
@@ -433,5 +511,10 @@ main(int argc, char **argv)
 	json_decref(d.base);
 	json_decref(d.spki);
 	json_decref(d.counts);
+	json_decref(d.cache);
+	while (d.nfacts > 0)
+		json_decref(d.facts[--d.nfacts].sig);
+	free(d.facts);
+	json_decref(d.scratch.sig);
 	return rc;
 }
