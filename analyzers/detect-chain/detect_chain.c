@@ -459,7 +459,8 @@ dchain_opts(struct dchain *d, int argc, char **argv)
 	int i, n;
 
 	for (i = 1; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--store") == 0 && (n = dchain_store_file(d, argv[i + 1])) <= 0) {
+		if (strcmp(argv[i], "--store") == 0 &&
+		    (n = dchain_store_file(d, argv[i + 1])) <= 0) {
 			fprintf(stderr, "detect-chain: %s: %s%s (root-not-public needs the roots "
 			    "the clients trust: replay a complete run directory, with its pki/web/, "
 			    "or give --store FILE)\n", argv[i + 1], n < 0 ? "cannot read the public "

@@ -334,7 +334,8 @@ tp_end(struct analyzer *a, json_t *result, int complete, void *arg)
 		json_t *o = json_pack("{s:o}", "intercepted", tp_pcts(t->results, t->actions,
 		    keys[i], &ni, &pi));
 		if (json_array_size(t->base) > 0) {	/* null unless both sides have samples */
-			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &nb, &pb));
+			json_object_set_new(o, "baseline", tp_pcts(t->base, NULL, keys[i], &nb,
+			    &pb));
 			json_object_set_new(o, "added_p50_us", ni > 0 && nb > 0 ?
 			    tp_real(pi - pb) : json_null());
 		}
