@@ -125,7 +125,7 @@ tp_bucket(struct tp *t, int64_t ts)
 	if (t->t0 == 0)
 		t->t0 = ts;
 	if (ts < t->t0) {
-		k = (t->t0 - ts + 999999999LL) / 1000000000LL;
+		k = (t->t0 - ts) / 1000000000LL + ((t->t0 - ts) % 1000000000LL != 0);
 		if (k + (int64_t)json_array_size(t->series) > TP_SERIES_MAX) {
 			t->unseries++;
 			return NULL;

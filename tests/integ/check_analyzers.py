@@ -208,6 +208,16 @@ def tp_window(ml, out):
     series = res["throughput"]["result"]["series"]	# an hour from the earliest proxy event
     expect("opens, closes in the series", (sum(b["opens"] for b in series),
            sum(b["closes"] for b in series)), (3, 2))
+    # the extremes of ts (1 and 2^63-1, both valid on the bus): nothing to prepend an hour to
+    big = 2**63 - 1
+    run = write_run(os.path.join(out, "far"), [
+        {"t": "proxy.conn.open", "ts": big - 1000, "flow": "10.1.1.2:1>10.2.2.2:443",
+         "action": "intercept", "src": "proxy.w0"},
+        {"t": "proxy.conn.open", "ts": 1, "flow": "10.1.1.2:2>10.2.2.2:443",
+         "action": "intercept", "src": "proxy.w0"}])
+    s = summary(replay(ml, run, os.path.join(out, "far-res"), ["throughput"]), "throughput")
+    if s is not None:
+        expect("series_truncated with ts 1 after 2^63-1", s.get("series_truncated"), True)
 
 
 @crafted
