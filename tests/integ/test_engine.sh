@@ -159,14 +159,19 @@ ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8444; ml_wait_port "$O" 10.77.2.5 443
-ip netns exec "$C" timeout 10 python3 - <<'PY' >"$ML_TMP/starve.out" 2>&1 || true
-import socket, ssl, time
+# hello.py: the bytes of a ClientHello for a name, as Python's ssl would send it
+cat >"$ML_TMP/hello.py" <<'PY'
+import ssl
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 def hello(name):
     o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
     try: t.do_handshake()
     except ssl.SSLWantReadError: pass
     return o.read()
+PY
+ip netns exec "$C" env PYTHONPATH="$ML_TMP" timeout 10 python3 - <<'PY' >"$ML_TMP/starve.out" 2>&1 || true
+import socket, time
+from hello import hello
 for i in range(90):
     try:
         s = socket.create_connection(("10.77.2.5", 443), timeout=2); s.sendall(hello(f"atk{i}.starve.lab")); s.close()
@@ -178,20 +183,17 @@ t0=$(date +%s%N)
 ip netns exec "$C" timeout 10 openssl s_client -connect 10.77.2.5:443 -servername real1.starve.lab \
     -CAfile "$ML_TMP/ca/root.pem" </dev/null >"$ML_TMP/starve.sclient" 2>&1 || true
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+# (starved, it waited for the 10 s handshake timeout and failed; the bound only tells that
+# apart on a slow machine, it is not a performance figure)
 ok "a real client's new name completes after the burst ($(cat "$ML_TMP/starve.out"), ${ms} ms)" \
-    bash -c "[ $ms -lt 3000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
+    bash -c "[ $ms -lt 8000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
 
 echo "-- a worker parks at most 64 connections for a key"
 # 90 clients send a hello for a fresh name each and stay (2 s): the 65th and later that
 # find no key ready are closed at once ("keywait-full"), not queued
-ip netns exec "$C" timeout 10 python3 - <<'PY' >/dev/null 2>&1 || true
-import socket, ssl, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-def hello(name):
-    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
-    try: t.do_handshake()
-    except ssl.SSLWantReadError: pass
-    return o.read()
+ip netns exec "$C" env PYTHONPATH="$ML_TMP" timeout 10 python3 - <<'PY' >/dev/null 2>&1 || true
+import socket, time
+from hello import hello
 held = []
 for i in range(90):
     s = socket.create_connection(("10.77.2.5", 443), timeout=2); s.sendall(hello(f"park{i}.starve.lab")); held.append(s)
