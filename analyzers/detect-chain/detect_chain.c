@@ -67,7 +67,7 @@ struct dchain {
 	json_t	*store_names;	/* array of subject strings of the public store */
 	struct chainsig_patterns pats;
 	json_t	*flows;		/* what dchain_event keeps of each client.result, in order */
-	json_t	*seen;		/* flow -> true */
+	json_t	*seen;		/* flow -> its index in flows */
 	json_t	*clean;		/* sni -> {nb, na} from spliced flows of this run */
 	json_t	*base;		/* sni -> duration (s) from the baseline run */
 	json_t	*spki;		/* leaf spki -> {subjects: {..}, snis: {..}} */
@@ -347,7 +347,9 @@ dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
 }
 
 /*
- * Judge a client.result's chain now (the first per flow), learning from it, and keep only
+ * Judge a client.result's chain now (a later result of the same flow id replaces the earlier
+ * one's place: a reused flow id is judged by its latest flow, as truth and the scoring take
+ * it), learning from it, and keep only
  * what the end needs: the verdict's evidence fields, the signals found ("pre": the chain's,
  * "post": the names' and verify_error's, in the order the verdict lists them around the
  * run-wide ones), the leaf's SPKI and validity. A run's events would otherwise stay in
@@ -359,15 +361,13 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 	struct dchain *d = arg;
 	const char *flow = json_string_value(json_object_get(ev, "flow"));
 	const struct dchain_facts *f;
-	json_t *pre, *post, *kept;
+	json_t *pre, *post, *kept, *at;
 
 	(void)a;
 	(void)src;
 	if (strcmp(topic, "client.result") != 0 || flow == NULL ||
-	    json_object_get(d->seen, flow) != NULL ||
 	    json_is_false(json_object_get(ev, "tls")))	/* plain HTTP: no chain to judge */
 		return 0;
-	json_object_set_new(d->seen, flow, json_true());
 	f = dchain_facts(d, ev);
 	dchain_learn(d, ev, f);
 	dchain_judge_chain(ev, f, pre = json_object());
@@ -382,8 +382,13 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 		json_object_set_new(kept, "nb", json_integer((json_int_t)f->lf.not_before));
 		json_object_set_new(kept, "na", json_integer((json_int_t)f->lf.not_after));
 	}
-	if (kept != NULL)
-		json_array_append_new(d->flows, kept);
+	if (kept == NULL)
+		return 0;
+	if ((at = json_object_get(d->seen, flow)) != NULL)
+		return json_array_set_new(d->flows, (size_t)json_integer_value(at), kept) == 0 ? 0 :
+		    -1;
+	json_object_set_new(d->seen, flow, json_integer((json_int_t)json_array_size(d->flows)));
+	json_array_append_new(d->flows, kept);
 	return 0;
 }
 

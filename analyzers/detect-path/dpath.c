@@ -363,11 +363,12 @@ dpath_observe(struct dpath *d, json_t *ev)
 		json_object_set_new(d->flows, flow, f);
 		json_array_append_new(d->order, json_string(flow));
 	}
-	/* first wins, except that a monitor's view replaces the gateway's: only a vantage before
-	 * the terminator sees the server side of a diverted flow */
-	if (json_object_get(f, slot) == NULL || (strcmp(slot, "net") == 0 &&
-	    strcmp(dpath_vantage(json_object_get(f, slot)), "gateway") == 0 &&
-	    strcmp(dpath_vantage(ev), "gateway") != 0))
+	/* the last wins (a reused flow id is judged by its latest flow, as truth and the scoring
+	 * take it), except that the gateway's view never replaces a monitor's: only a vantage
+	 * before the terminator sees the server side of a diverted flow */
+	if (json_object_get(f, slot) == NULL || strcmp(slot, "net") != 0 ||
+	    strcmp(dpath_vantage(json_object_get(f, slot)), "gateway") == 0 ||
+	    strcmp(dpath_vantage(ev), "gateway") != 0)
 		json_object_set_new(f, slot, dpath_slim(ev));
 }
 

@@ -424,6 +424,20 @@ def chain_unparseable(ml, out):
 
 
 @crafted
+def chain_reuse(ml, out):
+    """detect-chain: a reused flow id (a clean chain, then a forged one) is judged by its last"""
+    res = replay(ml, os.path.join(FIXTURES, "chain-reuse"), out, ["detect-chain"])
+    s = summary(res, "detect-chain")
+    if s is None:
+        return
+    vs = res["detect-chain"]["verdicts"]
+    expect("verdicts per flow", [v["flow"] for v in vs],
+           ["10.1.1.2:40000>10.2.2.2:443", "10.1.1.2:40005>10.2.2.2:443"])
+    expect("the reused flow", (vs[0]["intercepted"], vs[0]["signal"]), (True, "root-not-public"))
+    expect("the other flow", vs[1]["signal"], "chain-clean")
+
+
+@crafted
 def expy_types(ml, out):
     """example-py: fields of another type (a list SNI, a number root) skip the event, counted"""
     res = replay(ml, os.path.join(FIXTURES, "expy-types"), out, ["example-py"])

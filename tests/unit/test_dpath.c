@@ -121,6 +121,37 @@ test_monitor_judge(void **state)
 	dpath_free(d);
 }
 
+/* A reused flow id is judged by its latest flow (as truth and the scoring take it): first
+ * routed untouched, then terminated nearer; one verdict, in first-seen order, intercepted. The
+ * gateway's later view still does not replace the monitor's. */
+static void
+test_reuse(void **state)
+{
+	static const char *const base[] = {
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:1>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"client_hops\":1,\"server_hops\":4,\"server_flight_bytes\":1778}",
+	};
+	static const char *const run[] = {
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"sni\":\"a.kz\",\"ts\":5,\"t_handshake_us\":900}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"ts\":6,\"client_hops\":1,\"server_hops\":4,\"server_flight_bytes\":1778}",
+		"{\"t\":\"client.result\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"sni\":\"a.kz\",\"ts\":7}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"ri1\",\"ts\":8,\"client_hops\":1,\"server_hops\":0}",
+		"{\"t\":\"net.flow\",\"flow\":\"10.1.1.2:9>10.2.1.2:443\",\"name\":\"a.kz\",\"vantage\":\"gateway\",\"ts\":9,\"client_hops\":1,\"server_hops\":4}",
+	};
+	struct dpath *d = dpath_new();
+	json_t *v, *e;
+
+	(void)state;
+	feed(d, base, sizeof(base) / sizeof(base[0]), 1);
+	feed(d, run, sizeof(run) / sizeof(run[0]), 0);
+	v = dpath_judge(d);
+	assert_int_equal(json_array_size(v), 1);
+	e = json_array_get(v, 0);
+	assert_true(json_is_true(json_object_get(e, "intercepted")));
+	assert_string_equal(json_string_value(json_object_get(e, "signal")), "server-hops-shortened");
+	json_decref(v);
+	dpath_free(d);
+}
+
 /* Absurd numbers (a hop count of 2^63-1, handshakes of 1.7e308 whose mean is inf) ignore the
  * event and are counted; the sane events around them are judged as usual. */
 static void
@@ -211,6 +242,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flight_cmp),
 		cmocka_unit_test(test_monitor_judge),
+		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_extreme),
 		cmocka_unit_test(test_destinations),
 		cmocka_unit_test(test_no_monitor),
