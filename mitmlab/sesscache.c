@@ -133,21 +133,26 @@ sesscache_get(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN], t
 /* Insert or replace key's session with a new reference to sess. */
 void
 sesscache_put(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
-    SSL_SESSION *sess)
+    SSL_SESSION *sess, STACK_OF(X509) *chain)
 {
 	X509 *peer;
 	const unsigned char *tick;
-	size_t ticklen = 0, cost;
-	int evicted, der = 0, r;
+	size_t ticklen = 0, cost = 0;
+	int evicted, der = 0, r, i;
 
 	if (sess == NULL)
 		return;
-	/* what an origin makes large: its leaf certificate (kept decoded) and its ticket; the
-	 * length of a received certificate's cached encoding costs no encoding */
-	if ((peer = SSL_SESSION_get0_peer(sess)) != NULL && (der = i2d_X509(peer, NULL)) < 0)
-		der = 0;
+	/* what an origin makes large: its certificates (kept decoded, the whole chain it sent)
+	 * and its ticket; the length of a received certificate's cached encoding costs no
+	 * encoding */
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
+		if ((der = i2d_X509(sk_X509_value(chain, i), NULL)) > 0)
+			cost += LRU_CERT_COST(der);
+	if (chain == NULL && (peer = SSL_SESSION_get0_peer(sess)) != NULL &&
+	    (der = i2d_X509(peer, NULL)) > 0)
+		cost += LRU_CERT_COST(der);
 	SSL_SESSION_get0_ticket(sess, &tick, &ticklen);
-	cost = LRU_CERT_COST(der) + ticklen;
+	cost += ticklen;
 	SSL_SESSION_up_ref(sess);
 	if ((r = lru_put_cost(sc->map, key, sess, cost, &evicted)) != 0) {
 		sc->st.too_big += r == 1;

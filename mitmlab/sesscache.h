@@ -7,9 +7,9 @@
  * the origin issued. Expired and non-resumable sessions are dropped when looked up. No locking:
  * the engine keeps one cache per worker. Offering the session and judging the resumed handshake
  * is upstream.c's job. Besides the count, sessions are bounded in bytes: capacity x
- * LRU_ENTRY_BUDGET (64 KiB), a session costing LRU_CERT_COST of the origin's leaf
- * certificate plus its ticket's length; least recent sessions go first, and one above the whole budget
- * is not kept (too_big).
+ * LRU_ENTRY_BUDGET (64 KiB), a session costing LRU_CERT_COST of each certificate of the
+ * chain the origin sent (a session keeps it decoded) plus its ticket's length; least recent
+ * sessions go first, and one above the whole budget is not kept (too_big).
  */
 #ifndef MITMLAB_SESSCACHE_H
 #define MITMLAB_SESSCACHE_H
@@ -48,9 +48,11 @@ int sesscache_key(const struct sockaddr *dst, const char *sni, int hello, const 
  */
 SSL_SESSION *sesscache_get(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
     time_t now);
-/* Insert or replace key's session; takes its own reference. Evicts the least recent when full. */
+/* Insert or replace key's session; takes its own reference. Evicts the least recent when full.
+ * chain: the certificates the origin sent, which the session holds (SSL_get_peer_cert_chain;
+ * NULL: the session's leaf alone is counted). */
 void sesscache_put(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
-    SSL_SESSION *sess);
+    SSL_SESSION *sess, STACK_OF(X509) *chain);
 /* Remove key's entry if it still holds sess (NULL: whatever it holds); 1 if one was removed. */
 int sesscache_drop(struct sesscache *sc, const unsigned char key[SESSCACHE_KEYLEN],
     const SSL_SESSION *sess);

@@ -277,7 +277,7 @@ upstream_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	struct upstream_flow *f = SSL_get_ex_data(ssl, upstream_idx);
 
 	if (f != NULL && SSL_SESSION_is_resumable(sess))
-		sesscache_put(f->sc, f->key, sess);
+		sesscache_put(f->sc, f->key, sess, SSL_get_peer_cert_chain(ssl));
 	return 0;
 }
 

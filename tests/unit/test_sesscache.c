@@ -76,7 +76,7 @@ put(struct sesscache *sc, unsigned char kb, unsigned char b)
 	SSL_SESSION *s = sess(b, NOW, 300);
 
 	memset(k, kb, sizeof(k));
-	sesscache_put(sc, k, s);
+	sesscache_put(sc, k, s, NULL);
 	SSL_SESSION_free(s);
 	return s;
 }
@@ -199,21 +199,21 @@ test_expiry(void **state)
 	(void)state;
 	memset(k, 7, sizeof(k));
 	s = sess(7, NOW, 300);
-	sesscache_put(sc, k, s);
+	sesscache_put(sc, k, s, NULL);
 	SSL_SESSION_free(s);
 	assert_int_equal(get(sc, 7, NOW + 299), 7);
 	assert_int_equal(get(sc, 7, NOW + 300), -1);	/* expired: dropped */
 	assert_int_equal(get(sc, 7, NOW), -1);		/* and gone for good */
 	s = sess(8, NOW, 300);
 	memset(k, 8, sizeof(k));
-	sesscache_put(sc, k, s);
+	sesscache_put(sc, k, s, NULL);
 	SSL_SESSION_free(s);
 	assert_int_equal(get(sc, 8, NOW + 200), 8);
 	s = SSL_SESSION_new();				/* not resumable: no id, no ticket */
 	memset(k, 9, sizeof(k));
 	SSL_SESSION_set_time(s, (long)NOW);
 	SSL_SESSION_set_timeout(s, 300);
-	sesscache_put(sc, k, s);
+	sesscache_put(sc, k, s, NULL);
 	SSL_SESSION_free(s);
 	assert_int_equal(get(sc, 9, NOW), -1);
 	sesscache_stats(sc, &st);
@@ -244,6 +244,39 @@ test_drop(void **state)
 	assert_int_equal(sesscache_drop(sc, k, NULL), 0);
 	SSL_SESSION_free(old);
 	SSL_SESSION_free(cur);
+	sesscache_free(sc);
+}
+
+/* A session's byte cost is the chain the origin sent (the session keeps it decoded), not its
+ * leaf alone: 16 certificates are over one entry's 64 KiB and the session is not kept, where
+ * its leaf alone fits. */
+static void
+test_chain_cost(void **state)
+{
+	struct sesscache *sc = sesscache_new(1);
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = testpki_cert("c.test", k, NULL, k, -3600, 86400, 1, NULL);
+	SSL_SESSION *s = sess(0x61, NOW, 300);
+	unsigned char kk[SESSCACHE_KEYLEN];
+	struct sesscache_stats st;
+	int i;
+
+	(void)state;
+	assert_non_null(x);
+	for (i = 0; i < 16; i++)
+		assert_true(sk_X509_push(chain, x) > 0);
+	memset(kk, 6, sizeof(kk));
+	sesscache_put(sc, kk, s, chain);
+	sesscache_stats(sc, &st);
+	assert_int_equal(st.too_big, 1);
+	assert_int_equal(get(sc, 6, NOW), -1);
+	sesscache_put(sc, kk, s, NULL);
+	assert_int_equal(get(sc, 6, NOW), 0x61);
+	SSL_SESSION_free(s);
+	sk_X509_free(chain);
+	X509_free(x);
+	EVP_PKEY_free(k);
 	sesscache_free(sc);
 }
 
@@ -429,7 +462,7 @@ resume_at(int maxv)
 		inet_pton(AF_INET, "10.0.0.1", &dst.sin_addr);
 		assert_int_equal(sesscache_key((struct sockaddr *)&dst, "a.test",
 		    CONFIG_HELLO_OPENSSL, NULL, 0, k), 0);
-		sesscache_put(sc, k, copy);
+		sesscache_put(sc, k, copy, NULL);
 	}
 	c = flow(cctx, sctx2, sc, &off);
 	assert_int_equal(off, 1);
@@ -545,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_mirror_key_at_limits),
 		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_chain_cost),
 		cmocka_unit_test(test_resume_tls13),
 		cmocka_unit_test(test_resume_tls12),
 		cmocka_unit_test(test_ticket_lifetime),
