@@ -720,7 +720,6 @@ static int
 scenario_check_parsed(const struct scenario *s, const struct scn_gateway *g, char **cause)
 {
 	struct policy *pol = policy_new();
-	struct netq_impair *im = calloc(1, sizeof(*im));
 	struct netq_conf nc;
 	struct policy_cidr cidr;
 	char path[128], *why = NULL;
@@ -728,11 +727,10 @@ scenario_check_parsed(const struct scenario *s, const struct scn_gateway *g, cha
 	int rc = -1, known;
 
 	netq_conf_init(&nc);
-	if (pol == NULL || im == NULL) {
+	if (pol == NULL) {
 		util_cause(cause, "out of memory");
 		goto out;
 	}
-	netq_impair_init(im, 0);
 #define FAIL(...) do { scenario_err(s, cause, path, __VA_ARGS__); goto out; } while (0)
 	for (i = 0; i < g->target_dst_count; i++) {
 		snprintf(path, sizeof(path), "gateway.target_dst[%u]", i);
@@ -758,7 +756,7 @@ scenario_check_parsed(const struct scenario *s, const struct scn_gateway *g, cha
 	}
 	for (i = 0; i < g->impair_count; i++) {
 		snprintf(path, sizeof(path), "gateway.impair[%u]", i);
-		if (netq_impair_add(im, g->impair[i], "the packet plane", &why) == -1)
+		if (netq_impair_add(&nc.impair, g->impair[i], "the packet plane", &why) == -1)
 			FAIL("%s (ACTION is one of drop:P delay:MS reset timeout redirect:URL)", why);
 	}
 #undef FAIL
@@ -766,7 +764,6 @@ scenario_check_parsed(const struct scenario *s, const struct scn_gateway *g, cha
 out:
 	free(why);
 	netq_conf_free(&nc);
-	free(im);
 	policy_free(pol);
 	return rc;
 }
@@ -815,34 +812,21 @@ scenario_check_gateway(struct scenario *s, char **cause)
 static int
 scenario_host_twice(const struct scenario *s, unsigned i, unsigned j, char **cause)
 {
-	const struct scn_site *st = &s->origins[i].sites[j];
+	const struct scn_site *st = &s->origins[i].sites[j], *prev;
 	const struct scn_origin *o;
-	const struct scn_site *prev;
 	char path[128];
-	unsigned a, oi, sj;
+	unsigned a;
 
 	for (a = 0; a <= st->aliases_count; a++) {
 		const char *name = a == 0 ? st->host : st->aliases[a - 1];
 
-		for (oi = 0; oi <= i; oi++) {
-			o = &s->origins[oi];
-			for (sj = 0; sj < (oi == i ? j : o->sites_count); sj++) {
-				unsigned k;
-				int hit;
-
-				prev = &o->sites[sj];
-				hit = strcasecmp(prev->host, name) == 0;
-				for (k = 0; !hit && k < prev->aliases_count; k++)
-					hit = strcasecmp(prev->aliases[k], name) == 0;
-				if (!hit)
-					continue;
-				snprintf(path, sizeof(path), "origins[%u].sites[%u].%s", i, j,
-				    a == 0 ? "host" : "aliases");
-				return scenario_err(s, cause, path, "\"%s\" is already served by "
-				    "site %s of origin %s (one name, one site)", name, prev->host,
-				    o->name);
-			}
-		}
+		/* the first site that serves name: an earlier one, if not st itself */
+		if ((prev = scenario_site_of(s, name, &o)) == NULL || prev == st)
+			continue;
+		snprintf(path, sizeof(path), "origins[%u].sites[%u].%s", i, j,
+		    a == 0 ? "host" : "aliases");
+		return scenario_err(s, cause, path, "\"%s\" is already served by site %s of "
+		    "origin %s (one name, one site)", name, prev->host, o->name);
 	}
 	return 0;
 }
@@ -956,15 +940,18 @@ struct scn_pframe {
 	size_t	 lines[48];
 };
 
-/* In frame f (a mapping), record key k of line; -1 with *cause when f had it already. */
+/* In frame f (a mapping), record key k of line; -1 with *cause when f had it already. A key
+ * longer than the slots is no key of the schema (libcyaml names it) and is not compared. */
 static int
 scenario_precheck_key(struct scn_pframe *f, const char *path, const char *k, size_t line,
     char **cause)
 {
 	unsigned i;
 
+	if (strlen(k) >= sizeof(f->keys[0]))
+		return 0;
 	for (i = 0; i < f->nkeys; i++)
-		if (strncmp(f->keys[i], k, sizeof(f->keys[i]) - 1) == 0)
+		if (strcmp(f->keys[i], k) == 0)
 			return util_cause(cause, "%s:%zu: key \"%.60s\" is given twice in one "
 			    "mapping (first on line %zu): keep one", path, line, k, f->lines[i]);
 	if (f->nkeys < sizeof(f->keys) / sizeof(f->keys[0])) {
@@ -1024,9 +1011,12 @@ scenario_precheck(const char *path, char **cause)
 				rc = util_cause(cause, "%s:%zu: nested more than %d levels deep (the "
 				    "schema needs 6; scenarios/README.md)", path, line,
 				    SCENARIO_MAX_DEPTH);
+			else if (top != NULL && top->map && top->want_key)
+				rc = util_cause(cause, "%s:%zu: a key must be a plain word (KEY: VALUE), "
+				    "not a list or a mapping (\"? ...\")", path, line);
 			else {
 				if (top != NULL && top->map)
-					top->want_key = 0;	/* a collection as a value (or key) */
+					top->want_key = 0;	/* a collection as a value */
 				fr[depth].map = ev.type == YAML_MAPPING_START_EVENT;
 				fr[depth].want_key = 1;
 				fr[depth].nkeys = 0;

@@ -210,6 +210,10 @@ test_errors(void **state)
 	expect_error("    urls: [https://google.com/]\n",
 	    "    urls: [https://google.com/]\nname: again\n",
 	    ":15: key \"name\" is given twice in one mapping (first on line 1)");
+	/* keys that only share their first 47 characters are two keys; a complex key is refused */
+	expect_error("name: t\n", "name: t\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaX: 1\n"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaY: 2\n", ":2: aaaaaaaaa");
+	expect_error("name: t\n", "name: t\n? [a]\n: 1\n", ":2: a key must be a plain word");
 	/* anchors and aliases: a few hundred bytes expand to gigabytes in libcyaml */
 	expect_error("name: t\n", "name: t\nx: &a [1, 2]\ny: [*a, *a]\n",
 	    ":2: YAML anchors and aliases");
