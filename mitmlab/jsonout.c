@@ -5,6 +5,7 @@
  * small, as json_dumpb's does.
  */
 #include "jsonout.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -246,19 +247,12 @@ jsonout_text(const char *s, size_t len, int *utf8)
 json_t *
 jsonout_hex(const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
 	char *buf;
 	json_t *j;
-	size_t i;
 
 	if ((buf = malloc(2 * len + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		buf[2 * i] = hex[p[i] >> 4];
-		buf[2 * i + 1] = hex[p[i] & 15];
-	}
-	j = json_stringn(buf, 2 * len);
+	j = json_stringn(util_hex((const unsigned char *)s, len, buf), 2 * len);
 	free(buf);
 	return j;
 }

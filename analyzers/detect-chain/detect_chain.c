@@ -46,6 +46,7 @@
 #include "chainsig.h"
 #include "mitmlab-analyzer.h"
 #include "pki.h"
+#include "util.h"
 
 #define DCHAIN_CACHE_MAX	4096	/* distinct chains whose facts are remembered */
 
@@ -256,10 +257,10 @@ dchain_key(const json_t *arr, char *hex, size_t len)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 	size_t k, l;
 	json_t *x;
-	int ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
+	int ok = c != NULL && EVP_DigestInit_ex(c, pki_sha256(), NULL) == 1;
 
 	json_array_foreach(arr, k, x) {
 		if (k >= 16 || !ok)
@@ -270,8 +271,8 @@ dchain_key(const json_t *arr, char *hex, size_t len)
 	}
 	ok = ok && EVP_DigestFinal_ex(c, md, &n) == 1 && len > 2 * (size_t)n;
 	EVP_MD_CTX_free(c);
-	for (i = 0; ok && i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (ok)
+		util_hex(md, n, hex);
 	return ok ? 0 : -1;
 }
 
