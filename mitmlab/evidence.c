@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "evidence.h"
 #include "pki.h"
 #include "util.h"

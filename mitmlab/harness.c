@@ -34,9 +34,9 @@
 #define HARNESS_TERM_MS		2000
 #define HARNESS_MAX		64
 #define HARNESS_EP_MAX		(PATH_MAX + 32)
+#define HARNESS_IN_HWM		100000	/* messages queued from one analyzer (the SDK's own) */
 /* Verdicts kept per analyzer: a few per event it was offered (a verdict is per flow, and a
  * flow is several events), with room for an analyzer that reads files too. */
-#define HARNESS_IN_HWM		100000	/* messages queued from one analyzer (the SDK's own) */
 #define HARNESS_VERDICTS(a)	(4 * (size_t)(a)->events + 10000)
 
 extern char **environ;

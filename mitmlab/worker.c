@@ -246,9 +246,9 @@ worker_accept_error_cb(struct evconnlistener *lis, void *arg)
 	w->st.accept_errors++;
 	if (w->accept_log_ns == 0 || now - w->accept_log_ns >= WORKER_ACCEPT_LOG_MS * 1000000ull) {
 		if (w->accept_quiet > 0)
-			log_warnx("%s: accept: %s (%llu more failures not logged in the last %d s)",
+			log_warnx("%s: accept: %s (%llu more failures since the last message)",
 			    w->name, evutil_socket_error_to_string(err),
-			    (unsigned long long)w->accept_quiet, WORKER_ACCEPT_LOG_MS / 1000);
+			    (unsigned long long)w->accept_quiet);
 		else
 			log_warnx("%s: accept: %s", w->name, evutil_socket_error_to_string(err));
 		w->accept_log_ns = now;

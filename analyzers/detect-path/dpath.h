@@ -65,7 +65,8 @@ void dpath_judge_each(struct dpath *d, void (*fn)(json_t *, void *), void *arg);
  * with one; baseline_names and baseline_addresses: the distinct names and IP:PORTs), signals
  * counted, the terminator's hop as the monitor saw it ("terminator": {vantage, hop, hops:
  * {HOP: flows}}, null without one), probe.ttl localisations and the events of the run or the
- * baseline ignored for absurd numbers ("ignored_events"). Call after dpath_judge. */
+ * baseline ignored for absurd numbers ("ignored_events"). Call after dpath_judge or
+ * dpath_judge_each. */
 json_t *dpath_summary(const struct dpath *d);
 
 #endif

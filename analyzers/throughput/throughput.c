@@ -25,8 +25,8 @@
  *                          million packets; null when the run had no packet plane
  * The window is the earliest proxy.conn.open to the latest proxy.conn.close (by ts, whatever
  * order the bus delivered them in). Deterministic.
- * An event whose numbers are absurd (negative, non-numeric, or past tp_bounds: 2^63-1 bytes,
- * 1e308 us) is ignored whole and counted in summary.ignored_events, so that no sum can
+ * An event whose numbers are absurd (negative, non-numeric, or past tp_bounds: 2^53 for
+ * counts, 1e12 us, 1e9 s of CPU) is ignored whole and counted in summary.ignored_events, so that no sum can
  * overflow or become infinite; a real that still is not finite is written as null.
  */
 #include <limits.h>

@@ -4,8 +4,8 @@
  * complete hello, compute JA3, JA4 and every ALPN name, checking the invariants callers rely on
  * (consumed within the input, NUL-terminated SNI, fixed-size JA4), and the upstream session
  * key the engine derives from a mirrored hello (upstream_resume_key); and the input read as a
- * lone server_name extension body (tlspeek_sni_ext, the origin's client-hello callback). Seeds: real hellos from
- * tests/fixtures/clienthello, copied to tests/fixtures/fuzz/fuzz_tlspeek.
+ * lone server_name extension body (tlspeek_sni_ext, the origin's client-hello callback).
+ * Seeds: real hellos from tests/fixtures/clienthello, copied to tests/fixtures/fuzz/fuzz_tlspeek.
  */
 #include <stdint.h>
 #include <stdlib.h>
