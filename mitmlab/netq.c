@@ -346,8 +346,10 @@ netq_packet(struct netq *q, const uint8_t *data, size_t len, uint32_t mark_in,
 	/* options Linux ignores in part are no reason to skip the packet: the kernel completes
 	 * the handshake, so the flow is diverted, named and impaired as any other (a counter and
 	 * the flow's "opts_malformed" say they were there) */
-	if (p.opts.malformed)
+	if (p.opts.malformed) {		/* "malformed" counts them as it always did */
 		q->n.bad_opts++;
+		q->n.malformed++;
+	}
 	c2s = netq_flow_dir(q->flows, &p);
 	cip = c2s ? p.src : p.dst;
 	sip = c2s ? p.dst : p.src;
