@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -554,6 +556,52 @@ test_bound(void **state)
 	verifycache_free(vc);
 }
 
+/* Besides the count, verdicts are bounded in bytes (capacity x 64 KiB, a certificate costing
+ * 4 KiB + 4 x its DER): a leaf with 1300 names (about 18 KB of DER) does not fit a one-entry
+ * cache and is checked anew each time (too_big), while two entries' budget keeps it. */
+static void
+test_byte_budget(void **state)
+{
+	struct verifycache *small = verifycache_new(1, 60), *two = verifycache_new(2, 60);
+	struct verifycache_stats st;
+	SSL_CTX *s, *c1, *c2;
+	char *san = malloc(1300 * 24);
+	size_t o = 0;
+	X509 *big;
+	int i;
+
+	(void)state;
+	assert_non_null(san);
+	for (i = 0; i < 1300; i++)
+		o += (size_t)snprintf(san + o, 1300 * 24 - o, "%sDNS:n%04d.a.test", i ? "," : "", i);
+	snprintf(san + o, 1300 * 24 - o, ",DNS:a.test");
+	big = testpki_cert("a.test", leafkey, root, rootkey, -3600, 86400, 40, san);
+	assert_non_null(big);
+	assert_true(i2d_X509(big, NULL) > 16000);	/* 4 KiB + 4 x DER > 64 KiB */
+	s = server_ctx(big, NULL);
+	c1 = client_ctx(small);
+	c2 = client_ctx(two);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(handshake(c1, s, NULL), X509_V_OK);
+		assert_int_equal(handshake(c2, s, NULL), X509_V_OK);
+	}
+	verifycache_stats(small, &st);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.too_big, 2);
+	verifycache_stats(two, &st);
+	assert_int_equal(st.hits, 1);
+	assert_int_equal(st.too_big, 0);
+	assert_true(st.bytes > 64 * 1024 && st.bytes <= 128 * 1024);
+	SSL_CTX_free(c1);
+	SSL_CTX_free(c2);
+	SSL_CTX_free(s);
+	X509_free(big);
+	free(san);
+	verifycache_free(small);
+	verifycache_free(two);
+}
+
 int
 main(void)
 {
@@ -566,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_expiry_real),
 		cmocka_unit_test(test_store_bound),
 		cmocka_unit_test(test_named_host_uncached),
+		cmocka_unit_test(test_byte_budget),
 		cmocka_unit_test(test_hit_shares_certificates),
 		cmocka_unit_test(test_bound),
 	};
