@@ -57,27 +57,16 @@ lookup(struct certcache *cc, unsigned char b)
 	return serial;
 }
 
-/* Insert serial n under key b; the cache keeps its own reference. */
+/* Insert serial n under key b with key pk and facts (either may be NULL); the cache takes its
+ * own references. */
 static void
-put(struct certcache *cc, unsigned char b, long n, EVP_PKEY *pk)
+put(struct certcache *cc, unsigned char b, long n, EVP_PKEY *pk, json_t *facts)
 {
 	unsigned char k[32];
 	X509 *x = cert(n);
 
 	key(k, b);
-	certcache_put(cc, k, x, pk, NULL);
-	X509_free(x);
-}
-
-/* Insert serial n under key b with facts (the cache takes its own reference). */
-static void
-put_one(struct certcache *cc, unsigned char b, long n, json_t *facts)
-{
-	unsigned char k[32];
-	X509 *x = cert(n);
-
-	key(k, b);
-	certcache_put(cc, k, x, NULL, facts);
+	certcache_put(cc, k, x, pk, facts);
 	X509_free(x);
 }
 
@@ -93,7 +82,7 @@ test_hit_miss(void **state)
 
 	(void)state;
 	assert_int_equal(lookup(cc, 1), -1);
-	put(cc, 1, 100, pk);
+	put(cc, 1, 100, pk, NULL);
 	key(k, 1);
 	assert_int_equal(certcache_get(cc, k, &x, &got, NULL), 1);
 	assert_ptr_equal(got, pk);
@@ -119,14 +108,14 @@ test_lru_order(void **state)
 	struct certcache_stats st;
 
 	(void)state;
-	put(cc, 1, 1, NULL);
-	put(cc, 2, 2, NULL);
-	put(cc, 3, 3, NULL);
+	put(cc, 1, 1, NULL, NULL);
+	put(cc, 2, 2, NULL, NULL);
+	put(cc, 3, 3, NULL, NULL);
 	assert_int_equal(lookup(cc, 1), 1);	/* order now 1,3,2 (most recent first) */
-	put(cc, 4, 4, NULL);			/* evicts 2 */
+	put(cc, 4, 4, NULL, NULL);			/* evicts 2 */
 	assert_int_equal(lookup(cc, 2), -1);
 	assert_int_equal(lookup(cc, 3), 3);
-	put(cc, 5, 5, NULL);			/* evicts 1 */
+	put(cc, 5, 5, NULL, NULL);			/* evicts 1 */
 	assert_int_equal(lookup(cc, 1), -1);
 	assert_int_equal(lookup(cc, 3), 3);
 	assert_int_equal(lookup(cc, 4), 4);
@@ -147,7 +136,7 @@ test_capacity_one(void **state)
 	(void)state;
 	assert_null(certcache_new(0));
 	for (i = 1; i <= 50; i++) {
-		put(cc, (unsigned char)i, i, NULL);
+		put(cc, (unsigned char)i, i, NULL, NULL);
 		assert_int_equal(lookup(cc, (unsigned char)i), i);
 		if (i > 1)
 			assert_int_equal(lookup(cc, (unsigned char)(i - 1)), -1);
@@ -163,14 +152,14 @@ test_replace(void **state)
 	struct certcache_stats st;
 
 	(void)state;
-	put(cc, 1, 10, NULL);
-	put(cc, 2, 20, NULL);
-	put(cc, 1, 11, NULL);	/* 1 becomes most recent */
+	put(cc, 1, 10, NULL, NULL);
+	put(cc, 2, 20, NULL, NULL);
+	put(cc, 1, 11, NULL, NULL);	/* 1 becomes most recent */
 	assert_int_equal(lookup(cc, 1), 11);
 	certcache_stats(cc, &st);
 	assert_int_equal(st.entries, 2);
 	assert_int_equal(st.evictions, 0);
-	put(cc, 3, 30, NULL);	/* evicts 2, the least recent */
+	put(cc, 3, 30, NULL, NULL);	/* evicts 2, the least recent */
 	assert_int_equal(lookup(cc, 2), -1);
 	assert_int_equal(lookup(cc, 1), 11);
 	certcache_free(cc);
@@ -188,7 +177,7 @@ put_facts(struct certcache *cc, unsigned char b, long n, size_t len)
 	s[len] = '\0';
 	facts = json_string(s);
 	free(s);
-	put_one(cc, b, n, facts);
+	put(cc, b, n, NULL, facts);
 	json_decref(facts);
 }
 
@@ -315,7 +304,7 @@ test_facts(void **state)
 	assert_int_equal(json_integer_value(json_object_get(got, "key_bits")), 2048);
 	json_decref(got);
 	X509_free(gx);
-	put(cc, 9, 8, NULL);	/* replacing drops the old facts */
+	put(cc, 9, 8, NULL, NULL);	/* replacing drops the old facts */
 	assert_int_equal(certcache_get(cc, k, &gx, NULL, &got), 1);
 	assert_null(got);
 	X509_free(gx);

@@ -18,8 +18,13 @@
 /* A certificate for cn and key signed by (issuer, ikey); issuer NULL: a self-signed CA. */
 X509 *testpki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
     long not_before_s, long not_after_s, long serial, const char *san);
-/* Join client c and server s by an in-memory BIO pair and run both handshakes to the end;
- * fails the test unless both complete. */
+/* Join client c and server s by an in-memory BIO pair and run both handshakes: 1 when both
+ * complete, 0 when the client fails (its reason stays on OpenSSL's error queue). */
+int testpki_try_handshake(SSL *c, SSL *s);
+/* The same, failing the test unless both complete. */
 void testpki_handshake(SSL *c, SSL *s);
+/* subjectAltName text (malloc'd) of n names "DNS:n00000.a.test" ... plus "DNS:a.test": a
+ * certificate as large as a test needs (about 15 bytes of DER a name). */
+char *testpki_names(int n);
 
 #endif
