@@ -151,17 +151,18 @@ lru_put(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, int *ev
 }
 
 /* Evict least recent values other than keep while over the count or the byte bound for a new
- * value of cost (need: the room one more value takes in the count, 0 or 1). */
-static void
-lru_make_room(struct lru *m, const struct lru_entry *keep, size_t need, size_t cost,
-    int *evicted)
+ * value of cost (need: the room one more value takes in the count, 0 or 1); how many. */
+static int
+lru_make_room(struct lru *m, const struct lru_entry *keep, size_t need, size_t cost)
 {
+	int n = 0;
+
 	while (m->tail != NULL && m->tail != keep && (m->n + need > m->capacity ||
 	    (m->budget > 0 && m->bytes + cost > m->budget))) {
 		lru_drop(m, lru_slot(m, m->tail->key));
-		if (evicted != NULL)
-			(*evicted)++;
+		n++;
 	}
+	return n;
 }
 
 /* Insert or replace, with a cost against the byte budget. */
@@ -170,6 +171,7 @@ lru_put_cost(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, si
     int *evicted)
 {
 	struct lru_entry *e, **pp = lru_slot(m, key);
+	int ev;
 
 	if (evicted != NULL)
 		*evicted = 0;
@@ -183,15 +185,17 @@ lru_put_cost(struct lru *m, const unsigned char key[LRU_KEYLEN], void *value, si
 		m->bytes -= e->cost;
 		lru_unlink(m, e);
 		lru_push_head(m, e);
-		lru_make_room(m, e, 0, cost, evicted);
+		ev = lru_make_room(m, e, 0, cost);
 		e->cost = cost;
 		m->bytes += cost;
+		if (evicted != NULL)
+			*evicted = ev;
 		return 0;
 	}
-	if (m->n >= m->capacity || (m->budget > 0 && m->bytes + cost > m->budget)) {
-		lru_make_room(m, NULL, 1, cost, evicted);
+	if ((ev = lru_make_room(m, NULL, 1, cost)) > 0)
 		pp = lru_slot(m, key);	/* the eviction may have changed key's chain */
-	}
+	if (evicted != NULL)
+		*evicted = ev;
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		m->free_value(value);
 		return -1;
