@@ -17,10 +17,11 @@
 #include <stddef.h>
 
 #define LRU_KEYLEN 32
-/* The engine's caches estimate what an entry holds: a certificate decoded by OpenSSL 3.0
- * takes about 4 KiB plus four times its DER, and give themselves a byte budget of
- * LRU_ENTRY_BUDGET per entry of capacity, which entries of normal-sized chains (a few KiB of
- * DER) never reach: only entries made large by a peer are evicted by bytes. */
+/* The engine's caches estimate what an entry holds (an estimate, not a measurement): a
+ * certificate decoded by OpenSSL 3.0 as about 4 KiB plus four times its DER; and give
+ * themselves a byte budget of LRU_ENTRY_BUDGET per entry of capacity, which by that estimate
+ * a chain of four 2 KB certificates (48 KiB) stays under: only entries made large by a peer
+ * are evicted by bytes. */
 #define LRU_CERT_COST(der) ((size_t)4096 + 4 * (size_t)(der))
 #define LRU_ENTRY_BUDGET ((size_t)64 * 1024)
 
