@@ -5,6 +5,8 @@
  * the peer's write low-watermark: its write callback fires when its output has drained to
  * RELAY_HIGH / 2, and re-enables reading on this side. EOF: the closing side's input is moved
  * over, then the peer's output is flushed (write low-watermark 0) before done() is called.
+ * Plain sockets half-close: once a closing side's bytes are flushed, the other side is shut
+ * down for writing and keeps sending until it closes too (relay_eof_flushed).
  * Plain sockets: libevent 2.1's evbuffer_read takes at most 4 KiB per event-loop pass (its
  * EVBUFFER_MAX_READ), which capped the splice path's bulk rate, so the read callback takes
  * what else the socket already holds itself, up to RELAY_CHUNK.
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -162,6 +165,31 @@ relay_readcb(struct bufferevent *bev, void *arg)
 	relay_move(arg);
 }
 
+/* Everything h sent before its EOF has reached its peer's socket. A plain socket peer gets the
+ * EOF as a half-close (shutdown for writing) and the other direction goes on; the relay ends
+ * when both sides have closed, named by the side that closed first. A peer without a socket
+ * of its own (a pair) or one that cannot be shut down ends the relay now. */
+static void
+relay_eof_flushed(struct relay_half *h)
+{
+	struct relay_half *peer = h->peer;
+	evutil_socket_t fd = bufferevent_getfd(peer->bev);
+
+	if (peer->shut)
+		return;
+	if (peer->eof) {		/* the second EOF: the first one names the end */
+		if (relay_pending(h) == 0)	/* else h's write callback comes back here */
+			relay_end(h, relay_eof_reason(h->first_eof ? h : peer), NULL);
+		return;
+	}
+	if (fd < 0 || bufferevent_openssl_get_ssl(peer->bev) != NULL ||
+	    shutdown(fd, SHUT_WR) == -1) {
+		relay_end(h, relay_eof_reason(h), NULL);
+		return;
+	}
+	peer->shut = 1;
+}
+
 /* h's output drained to its low-watermark: resume the peer, or finish a pending EOF. */
 static void
 relay_writecb(struct bufferevent *bev, void *arg)
@@ -170,7 +198,7 @@ relay_writecb(struct bufferevent *bev, void *arg)
 
 	if (peer->eof) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			relay_end(peer, relay_eof_reason(peer), NULL);
+			relay_eof_flushed(peer);
 		return;
 	}
 	if (peer->paused) {
@@ -221,9 +249,10 @@ relay_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		relay_move(h);
 		h->eof = 1;
+		h->first_eof = !h->peer->eof;
 		bufferevent_disable(bev, EV_READ);
 		if (relay_pending(h->peer) == 0) {
-			relay_end(h, relay_eof_reason(h), NULL);
+			relay_eof_flushed(h);
 			return;
 		}
 		bufferevent_setwatermark(h->peer->bev, EV_WRITE, 0, 0);

@@ -3,13 +3,18 @@
  * relay — move bytes between the two halves of a connection, both ways, with backpressure: a
  * half stops reading while its peer's output buffer holds RELAY_HIGH bytes or more and resumes
  * when that buffer drains to RELAY_HIGH / 2. When one side reaches EOF, the other side's output
- * is flushed, then the owner is told through done(). Works on any bufferevent (socket, pair), so
- * it is tested without sockets. The owner frees the halves, in done() (relay_free).
+ * is flushed; then, between two plain sockets (the splice action), the other side is shut down
+ * for writing (a TCP half-close, as a transparent gateway passes it on) and the relay goes on
+ * the other way until that side closes too; otherwise (a pair, an OpenSSL bufferevent) the
+ * relay is over at once. The owner is told through done(), named by the side that closed
+ * first. Works on any bufferevent (socket, pair), so it is tested without sockets. The owner frees the halves, in done() (relay_free).
  * Two OpenSSL bufferevents (an intercepted flow, once both handshakes are done) are relayed in
  * TLS mode instead: relay_start moves what they buffered into the halves' queues, frees them,
  * and moves records with SSL_read / SSL_write on one event per socket, through a per-thread
  * buffer; a half's queue (an evbuffer) holds only what its socket would not take yet, up to
- * RELAY_HIGH (as above), and is freed once written. An OpenSSL bufferevent costs about 1.1 KiB
+ * RELAY_HIGH (as above), and is freed once written. In TLS mode a close_notify or EOF from one
+ * side ends the relay once what was read from it has been written to the other, as sslsplit
+ * ends an intercepted flow (TLS 1.2 has no half-close at all). An OpenSSL bufferevent costs about 1.1 KiB
  * beyond its SSL and BIO, for as long as the connection lives. A
  * relay half's OpenSSL bufferevent must not own its SSL and socket (no BEV_OPT_CLOSE_ON_FREE):
  * the half does, and relay_free frees them in either mode.
@@ -51,6 +56,8 @@ struct relay_half {
 	uint64_t	    last_ns;	/* monotonic time of the last read on this side */
 	int		    paused;	/* reading stopped by backpressure */
 	int		    eof;	/* this side has closed */
+	int		    first_eof;	/* ... before its peer did */
+	int		    shut;	/* this side was shut down for writing (half-close) */
 	int		    ended;	/* done() was called for this pair */
 };
 

@@ -16,7 +16,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
 
-ml_engine_line 3 4 5 6
+ml_engine_line 3 4 5 6 7
 # A second, non-lab subnet behind the gateway: the engine must refuse to connect there.
 ip -n "$G" addr add 10.99.0.1/24 dev g1
 ip -n "$O" addr add 10.99.0.2/24 dev o0
@@ -222,6 +222,36 @@ ok "3 s of failing accepts logged once ($nlog lines)" [ "$nlog" = 1 ]
 ok "accepting again once descriptors are free" grep -q "Verify return code: 0" "$ML_TMP/fd.sclient"
 ml_term "$STARVEPID" || true
 
+echo "-- a spliced flow passes a half-close on"
+# 10.77.2.7: a plain TCP server that answers only once the client has finished sending (it
+# reads to EOF), as a request-then-shutdown protocol does. Not TLS, so the engine splices it;
+# before the half-close was passed on, the client's shutdown ended the whole flow and the
+# answer was lost.
+ml_bg "$O" halfsrv timeout 20 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.2.7", 443)); s.listen(4)
+for _ in range(4):	# the port wait connects too
+    c, _ = s.accept(); got = b""
+    while True:
+        b = c.recv(4096)
+        if not b: break
+        got += b
+    c.sendall(b"got %d bytes" % len(got)); c.close()'
+ml_wait_port "$O" 10.77.2.7 443
+ip netns exec "$C" timeout 10 python3 -c '
+import socket
+s = socket.create_connection(("10.77.2.7", 443), timeout=5)
+s.sendall(b"plain request, then EOF"); s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    out += b
+print(out.decode())' >"$ML_TMP/half.out" 2>&1 || true
+ok "the answer sent after the client's half-close arrives ($(cat "$ML_TMP/half.out"))" \
+    grep -qx "got 23 bytes" "$ML_TMP/half.out"
+
 echo "-- engine survives garbage and keeps serving"
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "\x16\x03\x01\xff\xff\x01\x00\xff\xff garbage" >&3; sleep 0.3' 2>/dev/null || true
 ip netns exec "$C" bash -c 'exec 3<>/dev/tcp/10.77.2.2/443; printf "GET / HTTP/1.0\r\n\r\n" >&3; sleep 0.3' 2>/dev/null || true
@@ -264,6 +294,9 @@ act = {}
 for e in opens: act.setdefault(e.get("sni"), set()).add(e["action"])
 if act.get("www.google.com") != {"intercept"}: fail(f"www.google.com actions {act.get('www.google.com')}")
 if act.get("example.org") != {"splice"}: fail(f"example.org actions {act.get('example.org')}")
+half = [e for e in ev if e["t"] == "proxy.conn.close" and e["flow"].endswith(">10.77.2.7:443")]
+if len(half) != 1 or half[0]["reason"] != "eof-client" or half[0]["bytes_s2c"] != 12:
+    fail(f"half-closed splice: {half}")
 if "intercept" not in act.get("facebook.com", set()): fail("facebook.com not intercepted")
 if not any(e["action"] == "refuse" for e in opens): fail("no refused flow for the outside destination")
 for e in opens:

@@ -5,7 +5,9 @@
  * pauses the sending side while the receiver does not read and resumes when it does; EOF on one
  * side is reported only after the other side's output has been flushed; errors are reported.
  * One test uses socket pairs: a plain socket half also reads past libevent 2.1's 4 KiB per
- * pass itself (relay_read_more), and 1 MiB must still arrive whole and in order.
+ * pass itself (relay_read_more), and 1 MiB must still arrive whole and in order. Socket
+ * pairs also show the half-close: one side's shutdown for writing is passed on, the other
+ * side's answer still arrives, and the relay ends only when both have closed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -284,6 +286,94 @@ test_socket_reads_past_4k(void **state)
 	event_base_free(e2.base);
 }
 
+/* A socket-pair relay for the half-close tests; c[0] and u[0] are the test's ends. */
+static void
+sock_env(struct env *e, int c[2], int u[2])
+{
+	int opt = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, c), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, u), 0);
+	e->base = event_base_new();
+	e->client.bev = bufferevent_socket_new(e->base, c[1], opt);
+	e->upstream.bev = bufferevent_socket_new(e->base, u[1], opt);
+	relay_link(&e->client, &e->upstream, e, done_cb, "client", "upstream");
+	relay_start(&e->client);
+}
+
+static void
+sock_env_free(struct env *e, int c[2], int u[2])
+{
+	bufferevent_free(e->client.bev);
+	bufferevent_free(e->upstream.bev);
+	if (c[0] >= 0)
+		close(c[0]);
+	if (u[0] >= 0)
+		close(u[0]);
+	event_base_free(e->base);
+}
+
+/* Read what fd holds after running the loop: the byte count, 0 at EOF, -1 nothing yet. */
+static ssize_t
+sock_read(struct env *e, int fd, char *buf, size_t len)
+{
+	ssize_t n = -1;
+	int i;
+
+	for (i = 0; i < 200 && n < 0; i++) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		n = read(fd, buf, len);
+	}
+	return n;
+}
+
+/* from closes for writing after a request; the relay passes the half-close on and the other
+ * side's answer still arrives; the relay ends when both have closed, named by the first. */
+static void
+half_close(int client_first)
+{
+	struct env e;
+	int c[2], u[2], *from, *to;
+	char buf[64];
+
+	sock_env(&e, c, u);
+	from = client_first ? c : u;
+	to = client_first ? u : c;
+	assert_int_equal(write(from[0], "request", 7), 7);
+	assert_int_equal(shutdown(from[0], SHUT_WR), 0);
+	assert_int_equal(sock_read(&e, to[0], buf, sizeof(buf)), 7);
+	assert_memory_equal(buf, "request", 7);
+	assert_int_equal(sock_read(&e, to[0], buf, sizeof(buf)), 0);	/* the EOF passed on */
+	assert_int_equal(e.ndone, 0);
+	/* the other direction still works */
+	assert_int_equal(write(to[0], "answer", 6), 6);
+	assert_int_equal(sock_read(&e, from[0], buf, sizeof(buf)), 6);
+	assert_memory_equal(buf, "answer", 6);
+	assert_int_equal(e.ndone, 0);
+	assert_int_equal(write(to[0], "last", 4), 4);
+	close(to[0]);
+	to[0] = -1;
+	assert_int_equal(sock_read(&e, from[0], buf, sizeof(buf)), 4);	/* flushed first */
+	assert_int_equal(e.ndone, 1);
+	assert_string_equal(e.reason, client_first ? "eof-client" : "eof-upstream");
+	sock_env_free(&e, c, u);
+}
+
+static void
+test_half_close_client(void **state)
+{
+	(void)state;
+	half_close(1);
+}
+
+static void
+test_half_close_upstream(void **state)
+{
+	(void)state;
+	half_close(0);
+}
+
 int
 main(void)
 {
@@ -295,6 +385,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_start_moves_buffered_input, setup, teardown),
 		cmocka_unit_test(test_socket_bulk),
 		cmocka_unit_test(test_socket_reads_past_4k),
+		cmocka_unit_test(test_half_close_client),
+		cmocka_unit_test(test_half_close_upstream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
