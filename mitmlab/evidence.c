@@ -151,6 +151,12 @@ int
 evidence_write(const char *run_dir, json_t **info, char **cause)
 {
 	char capdir[4096], keylog[4200], tmp[4200], tmp2[4200], out[4200], **names, **argv = NULL;
+	/* -I none keeps each vantage's own interface: interface i is inputs[i], so where a packet
+	 * was seen stays; the last word is the output, set below, and the inputs follow it */
+	char *head[] = { (char *)(uintptr_t)"mergecap", (char *)(uintptr_t)"-F",
+	    (char *)(uintptr_t)"pcapng", (char *)(uintptr_t)"-I", (char *)(uintptr_t)"none",
+	    (char *)(uintptr_t)"-w", NULL };
+	const size_t nhead = sizeof(head) / sizeof(head[0]);
 	json_t *inputs;
 	size_t n, i;
 	int rv = -1, haskeys, bad;
@@ -177,26 +183,19 @@ evidence_write(const char *run_dir, json_t **info, char **cause)
 		goto out;
 	}
 	haskeys = evidence_nonempty(keylog);	/* editcap ignores an empty key log */
-	if ((argv = calloc(n + 8, sizeof(*argv))) == NULL) {
+	if ((argv = calloc(nhead + n + 1, sizeof(*argv))) == NULL) {
 		util_cause(cause, "out of memory");
 		goto out;
 	}
-	argv[0] = (char *)(uintptr_t)"mergecap";
-	argv[1] = (char *)(uintptr_t)"-F";
-	argv[2] = (char *)(uintptr_t)"pcapng";
-	argv[3] = (char *)(uintptr_t)"-I";	/* keep each vantage's own interface: interface i */
-	argv[4] = (char *)(uintptr_t)"none";	/* is inputs[i], so where a packet was seen stays */
-	argv[5] = (char *)(uintptr_t)"-w";
-	argv[6] = tmp;
+	memcpy(argv, head, sizeof(head));
+	argv[nhead - 1] = tmp;
 	for (i = 0; i < n; i++) {
-		if (asprintf(&argv[7 + i], "%s/%s", capdir, names[i]) < 0) {
-			argv[7 + i] = NULL;		/* undefined after a failure */
+		if (asprintf(&argv[nhead + i], "%s/%s", capdir, names[i]) < 0) {
+			argv[nhead + i] = NULL;		/* undefined after a failure */
 			util_cause(cause, "out of memory");
 			goto out;
 		}
 	}
-	argv[7 + n] = NULL;
-	/* n + 7 arguments and the terminator. */
 	if (evidence_exec(argv, cause) != 0)
 		goto out;
 	if (haskeys) {
@@ -237,7 +236,7 @@ out:
 	unlink(tmp2);
 	if (argv != NULL) {
 		for (i = 0; i < n; i++)
-			free(argv[7 + i]);
+			free(argv[nhead + i]);
 		free(argv);
 	}
 	evidence_free_inputs(names, n);
