@@ -317,6 +317,18 @@ out:
 }
 
 /* Replace every {key} in s by its value into out. */
+/* Whether any word of the command names {baseline}. */
+int
+amanifest_learns(const struct amanifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->argc; i++)
+		if (strstr(m->argv[i], "{baseline}") != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 amanifest_expand(const char *s, const char *run_dir, const char *baseline, char *out,
     size_t len, char **cause)

@@ -52,6 +52,8 @@ int amanifest_parse(const char *text, const char *dir, const char *file, struct 
 int amanifest_load(const char *name, struct amanifest *m, char **cause);
 /* Whether name's manifest can be found and parses (amanifest_load, then freed). */
 int amanifest_check(const char *name, char **cause);
+/* Non-zero when m's command names {baseline}: the analyzer learns from a baseline run. */
+int amanifest_learns(const struct amanifest *m);
 /* Free the strings m owns (m itself is the caller's). */
 void amanifest_free(struct amanifest *m);
 /* The argv with {dir}, {bin}, {run} and {baseline} = baseline (NULL: $MITMLAB_BASELINE, else

@@ -25,7 +25,9 @@ cmd_compare_usage(FILE *f)
 	    "  replays each run to the ground truth (analyzer \"truth\") and to each detector\n"
 	    "  (default: every analyzer with role \"detector\"), scores them and writes\n"
 	    "  DIR/compare.json, DIR/compare.csv and DIR/results/<run>/ (default DIR: .);\n"
-	    "  {baseline} in manifests = --baseline DIR, else the first run of scenario baseline\n");
+	    "  {baseline} in manifests = --baseline DIR, else the first run of scenario baseline;\n"
+	    "  a detector's rows for the run it learned from say trained_on_run and stay out of\n"
+	    "  its baseline false-positive rate (give a second baseline run to measure one)\n");
 }
 
 /* Entry point. */

@@ -146,6 +146,7 @@ compare_emit(const json_t *row, FILE *csv, int quiet)
 	const char *s[5], *c[5];
 	long long v[7];
 	size_t i;
+	int trained = json_is_true(json_object_get(row, "trained_on_run"));
 
 	for (i = 0; i < 5; i++) {
 		s[i] = compare_fmt(b[i], sizeof(b[i]), json_object_get(row, rk[i]),
@@ -155,20 +156,51 @@ compare_emit(const json_t *row, FILE *csv, int quiet)
 	for (i = 0; i < 7; i++)
 		v[i] = (long long)json_integer_value(json_object_get(row, ik[i]));
 	if (!quiet)
-		printf("%-16s %-16s %6lld %5lld %5lld %5lld %5lld %5lld %6s %6s %6s %6s %9s  %s\n",
+		printf("%-16s %-16s %6lld %5lld %5lld %5lld %5lld %5lld %6s %6s %6s %6s %9s  %s%s\n",
 		    json_string_value(json_object_get(row, "detector")),
 		    json_string_value(json_object_get(row, "scenario")),
 		    v[0], v[1], v[2], v[3], v[4], v[5], s[0], s[1], s[2], s[3], s[4],
-		    json_string_value(json_object_get(row, "status")));
+		    json_string_value(json_object_get(row, "status")),
+		    trained ? " (learned from this run)" : "");
 	compare_csv_field(csv, json_string_value(json_object_get(row, "detector")), 0);
 	compare_csv_field(csv, json_string_value(json_object_get(row, "run")), 0);
 	compare_csv_field(csv, json_string_value(json_object_get(row, "scenario")), 0);
 	compare_csv_field(csv, json_string_value(json_object_get(row, "status")), 0);
-	fprintf(csv, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s\n",
-	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], c[0], c[1], c[2], c[3], c[4]);
+	fprintf(csv, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%s,%s,%s,%d\n",
+	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], c[0], c[1], c[2], c[3], c[4], trained);
 }
 
-/* Score every detector on one run; rows appended; baseline counts accumulated. */
+/* Whether run is the baseline run (the same directory, however named). */
+static int
+compare_is_baseline(const struct compare_opts *o, const char *run)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (o->baseline == NULL)
+		return 0;
+	if (realpath(run, a) == NULL || realpath(o->baseline, b) == NULL)
+		return strcmp(run, o->baseline) == 0;
+	return strcmp(a, b) == 0;
+}
+
+/* Whether the detector learns from {baseline} (its manifest names it); 0 when unreadable. */
+static int
+compare_learns(const char *det)
+{
+	struct amanifest m;
+	int learns = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (amanifest_load(det, &m, NULL) == 0)
+		learns = amanifest_learns(&m);
+	amanifest_free(&m);
+	return learns;
+}
+
+/* Score every detector on one run; rows appended; baseline counts accumulated. A detector
+ * that learns from the baseline and is scored on that same run is marked trained_on_run, and
+ * that row is left out of its baseline false-positive rate: it was measured on the detector's
+ * own training data. */
 static int
 compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
     const char *run, json_t *runs, json_t *rows, json_t *base, char **cause)
@@ -179,7 +211,7 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 	json_t *truth, *tv, *empty;
 	struct score s;
 	size_t i;
-	int rc = -1;
+	int rc = -1, is_base = compare_is_baseline(o, run), trained;
 
 	compare_scenario(run, scen, sizeof(scen));
 	compare_base(run, bn, sizeof(bn));
@@ -229,7 +261,9 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 			score_compute(tv, empty, &s, NULL);	/* the row's figures: none given */
 			status = "unscorable";
 		}
+		trained = is_base && compare_learns(dets[i]);
 		row = score_json(&s);
+		json_object_set_new(row, "trained_on_run", json_boolean(trained));
 		json_object_set_new(row, "detector", json_string(dets[i]));
 		json_object_set_new(row, "run", json_string(bn));
 		json_object_set_new(row, "scenario", json_string(scen));
@@ -238,11 +272,13 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 		if (strcmp(scen, "baseline") == 0) {
 			json_t *b = json_object_get(base, dets[i]);
 			if (b == NULL)
-				json_object_set_new(base, dets[i], b = json_pack("{s:I, s:I}", "fp",
-				    (json_int_t)0, "negatives", (json_int_t)0));
+				json_object_set_new(base, dets[i], b = json_pack("{s:I, s:I, s:b}",
+				    "fp", (json_int_t)0, "negatives", (json_int_t)0, "trained", 0));
+			if (trained)
+				json_object_set_new(b, "trained", json_true());
 			/* only a detector that ran to the end has a false-positive rate; one that
 			 * never did keeps 0 negatives, which reads as none (null) */
-			if (strcmp(status, "ok") == 0) {
+			if (strcmp(status, "ok") == 0 && !trained) {
 				json_object_set_new(b, "fp", json_integer(json_integer_value(
 				    json_object_get(b, "fp")) + s.fp));
 				json_object_set_new(b, "negatives", json_integer(json_integer_value(
@@ -332,7 +368,7 @@ compare_run(const struct compare_opts *o0, char **cause)
 		goto out;
 	}
 	fprintf(csv, "detector,run,scenario,status,flows,positives,tp,fp,tn,fn,unmatched,"
-	    "precision,recall,f1,fpr,ttd_ms\n");
+	    "precision,recall,f1,fpr,ttd_ms,trained_on_run\n");
 	if (!o.quiet)
 		printf("%-16s %-16s %6s %5s %5s %5s %5s %5s %6s %6s %6s %6s %9s  %s\n", "detector",
 		    "scenario", "flows", "pos", "TP", "FP", "TN", "FN", "prec", "recall", "F1", "FPR",
@@ -350,8 +386,11 @@ compare_run(const struct compare_opts *o0, char **cause)
 		goto out;
 	if (!o.quiet) {
 		json_object_foreach(bfpr, k, b)
-			printf("baseline false-positive rate of %s: %s\n", k, json_is_number(b) ?
-			    (snprintf(path, sizeof(path), "%.4f", json_number_value(b)), path) : "-");
+			printf("baseline false-positive rate of %s: %s%s\n", k, json_is_number(b) ?
+			    (snprintf(path, sizeof(path), "%.4f", json_number_value(b)), path) : "-",
+			    !json_is_number(b) && json_is_true(json_object_get(json_object_get(base,
+			    k), "trained")) ? " (its only baseline run is the one it learned from: "
+			    "give another baseline run as well)" : "");
 		printf("wrote %s/compare.json and compare.csv\n", o.out_dir);
 	}
 	rc = 0;

@@ -476,6 +476,62 @@ def reuse(ml, out):
            [(1, 0, 1, 0)])
 
 
+@crafted
+def learned(ml, out):
+    """compare: a detector that learns from {baseline} is not given a false-positive rate
+    measured on that same run (trained_on_run); another baseline run still gives it one"""
+    fx = open(os.path.join(FIXTURES, "reuse", "events.jsonl")).read()
+    fx = fx.replace('"scenario":"crafted"', '"scenario":"baseline"')
+    runs = {}
+    for name, text in (("base-a", fx),	# the unintercepted flow is seen clean: tn
+                       ("base-b", fx.replace(  # ...and here under a foreign root: a false positive
+                           '"flow":"10.1.2.2:40001>10.2.3.2:443","sni":"facebook.com","outcome":"ok",'
+                           '"root_subject":"CN=Lab Web Root R1 (LAB mock),O=mitmlab web PKI,C=XX"',
+                           '"flow":"10.1.2.2:40001>10.2.3.2:443","sni":"facebook.com","outcome":"ok",'
+                           '"root_subject":"CN=Some Other Root,C=XX"'))):
+        runs[name] = os.path.join(out, name)
+        os.makedirs(runs[name], exist_ok=True)
+        with open(os.path.join(runs[name], "events.jsonl"), "w") as f:
+            f.write(text)
+    if open(os.path.join(runs["base-b"], "events.jsonl")).read() == fx:
+        bad.append("learned: the false-positive edit did not apply to the fixture")
+        return
+    # "learner": example-py under another name, whose command names {baseline}
+    an = os.path.join(out, "an", "learner")
+    os.makedirs(an, exist_ok=True)
+    with open(os.path.join(an, "analyzer.json"), "w") as f:
+        json.dump({"name": "learner", "role": "detector", "vantages": ["client"],
+                   "command": ["sh", "-c", 'exec /usr/bin/python3 "$1"', "learner",
+                               os.path.join(TOP, "analyzers", "example-py", "example.py"),
+                               "{baseline}"]}, f)
+    env = dict(os.environ, MITMLAB_ANALYZERS=os.path.dirname(an) + ":" + os.environ.get(
+        "MITMLAB_ANALYZERS", os.path.join(TOP, "analyzers")))
+
+    def cmp(args, d):
+        p = subprocess.run([ml, "compare"] + args + ["--detector", "learner,example-py",
+                           "--out", os.path.join(out, d)], env=env, capture_output=True,
+                           text=True, timeout=120, check=False)
+        f = os.path.join(out, d, "compare.json")
+        return (load(f) if os.path.exists(f) else {"rows": [], "baseline_fpr": {}}), p.stdout
+    doc, _ = cmp([runs["base-a"], runs["base-b"], "--baseline", runs["base-a"]], "two")
+    expect("trained_on_run by (detector, run)", sorted((r["detector"], r["run"], r["trained_on_run"])
+           for r in doc["rows"]), [("example-py", "base-a", False), ("example-py", "base-b", False),
+                                   ("learner", "base-a", True), ("learner", "base-b", False)])
+    expect("learner's fp per run", sorted((r["run"], r["fp"]) for r in doc["rows"]
+           if r["detector"] == "learner"), [("base-a", 0), ("base-b", 1)])
+    expect("baseline_fpr with two baseline runs", doc["baseline_fpr"],
+           {"example-py": 0.5, "learner": 1.0})
+    doc, stdout = cmp([runs["base-a"], "--baseline", runs["base-a"]], "one")
+    expect("baseline_fpr with the training run only", doc["baseline_fpr"],
+           {"example-py": 0.0, "learner": None})
+    if "learner: - (its only baseline run is the one it learned from" not in stdout:
+        bad.append(f"learned: no note on the learner's missing rate in {stdout!r}")
+    csv = open(os.path.join(out, "one", "compare.csv")).read().splitlines()
+    if not csv or not csv[0].endswith(",trained_on_run") or \
+            sorted(l.rsplit(",", 1)[1] for l in csv[1:]) != ["0", "1"]:
+        bad.append(f"learned: compare.csv trained_on_run column {csv}")
+
+
 # The feeder of the memory case, run with Debian's python3 (python3-zmq, as the manifests use):
 # FEEDER OUT RUN RATE CMDS starts each analyzer of CMDS ({name: argv}) by hand on its own feed
 # (--sub, no --pub: results on stdout), waits until all have subscribed, sends RUN's events at

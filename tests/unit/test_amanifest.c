@@ -78,12 +78,14 @@ test_good_and_expand(void **state)
 	assert_string_equal(argv[2], "/a/b/a/b");
 	assert_string_equal(argv[3], "--baseline=/runs/base");
 	assert_null(argv[4]);
+	assert_true(amanifest_learns(&m));	/* "--baseline={baseline}" */
 	amanifest_argv_free(argv);
 	amanifest_free(&m);
 	assert_int_equal(amanifest_parse("{\"name\":\"c\",\"kind\":\"capture\",\"vantages\":"
 	    "[\"origin\"],\"command\":[\"tool\"]}", "/d", "f", &m, NULL), 0);
 	assert_int_equal(m.role, AMANIFEST_DETECTOR);
 	assert_int_equal(m.kind, AMANIFEST_CAPTURE);
+	assert_false(amanifest_learns(&m));
 	amanifest_free(&m);
 	assert_true(amanifest_name_ok("example-py"));
 	assert_false(amanifest_name_ok("-x"));
