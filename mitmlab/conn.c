@@ -296,6 +296,10 @@ conn_publish_open(struct conn *c)
 	json_object_set_new(ev, "why", jsonout_text(c->setup->why, strlen(c->setup->why), NULL));
 	conn_hello_json(c, ev);
 	json_object_set_new(ev, "mode", json_string(config_mode_name(c->w->px->cfg->mode)));
+	/* when the flow began at the engine (ns since the epoch): ts is when it was decided,
+	 * after the ClientHello and, for an intercepted flow, the upstream's certificate */
+	json_object_set_new(ev, "accepted_ts", json_integer(json_integer_value(json_object_get(ev,
+	    "ts")) - (json_int_t)(util_mono_ns() - c->t_start)));
 	worker_publish(c->w, ev);
 }
 

@@ -6,7 +6,8 @@
  * vantages) has action "intercept"; spliced, blocked, refused and undiverted flows are no.
  * Because the bus interleaves sources, a proxy event may arrive after the client's result, so
  * verdicts are held until lab.run.end and published then, in client.result order, with
- * confidence 1 and "at" = the ts of the proxy.conn.open (intercepted) or of the client.result.
+ * confidence 1 and "at" = when the intercepted flow began (proxy.conn.open's accepted_ts, or
+ * its ts in a run recorded before the engine gave one) or the ts of the client.result.
  * `mitmlab compare` scores every detector against these verdicts. A flow id the client reused
  * (the same 4-tuple twice in a run) is judged by its LAST proxy.conn.open and client.result,
  * at the place of its first: scoring takes each detector's last verdict per flow, and the
@@ -40,10 +41,14 @@ truth_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, 
 		t->noflow += strcmp(topic, "client.result") == 0;
 		return 0;
 	}
-	if (strcmp(topic, "proxy.conn.open") == 0)	/* the last one wins */
+	if (strcmp(topic, "proxy.conn.open") == 0) {	/* the last one wins */
+		/* the flow's start (accepted_ts) when the engine says it, else the decision */
+		json_t *ts = json_object_get(ev, "accepted_ts");
+		if (!json_is_integer(ts) || json_integer_value(ts) <= 0)
+			ts = json_object_get(ev, "ts");
 		json_object_set_new(t->opens, flow, json_pack("{s:O*, s:O*}", "action",
-		    json_object_get(ev, "action"), "ts", json_object_get(ev, "ts")));
-	else if (strcmp(topic, "client.result") == 0) {
+		    json_object_get(ev, "action"), "ts", ts));
+	} else if (strcmp(topic, "client.result") == 0) {
 		json_t *cr = json_pack("{s:s, s:O*, s:O*, s:O*, s:O*}", "flow", flow, "sni",
 		    json_object_get(ev, "sni"), "src", json_object_get(ev, "src"), "outcome",
 		    json_object_get(ev, "outcome"), "ts", json_object_get(ev, "ts"));

@@ -477,6 +477,25 @@ def reuse(ml, out):
 
 
 @crafted
+def truth_start(ml, out):
+    """truth: an intercepted flow's time is when it began (accepted_ts), not when it was decided"""
+    fx = open(os.path.join(FIXTURES, "reuse", "events.jsonl")).read()
+    old = '"action":"intercept","worker":"w0"'
+    run = os.path.join(out, "run")
+    os.makedirs(run, exist_ok=True)
+    with open(os.path.join(run, "events.jsonl"), "w") as f:
+        f.write(fx.replace(old, old + ',"accepted_ts":1795463003900000000'))
+    res = replay(ml, run, os.path.join(out, "r"), ["truth"])
+    if summary(res, "truth") is None:
+        return
+    v = verdicts_by_flow(res["truth"])
+    expect("the intercepted flow's at", v.get("10.1.2.2:40000>10.2.3.2:443", {}).get("at"),
+           1795463003900000000)
+    expect("the clean flow's at (its client.result)", v.get("10.1.2.2:40001>10.2.3.2:443",
+           {}).get("at"), 1795463006000000000)
+
+
+@crafted
 def learned(ml, out):
     """compare: a detector that learns from {baseline} is not given a false-positive rate
     measured on that same run (trained_on_run); another baseline run still gives it one"""

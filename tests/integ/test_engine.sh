@@ -301,6 +301,10 @@ if "intercept" not in act.get("facebook.com", set()): fail("facebook.com not int
 if not any(e["action"] == "refuse" for e in opens): fail("no refused flow for the outside destination")
 for e in opens:
     if "sni" not in e or "alpn" not in e: fail(f"proxy.conn.open without sni or alpn: {e}")
+    # the flow's start: before the decision, and not long before (nothing here waits 10 s)
+    if not (e["ts"] - 10**10 < e["accepted_ts"] <= e["ts"]): fail(f"accepted_ts of {e}")
+if not any(e["accepted_ts"] < e["ts"] for e in opens if e["action"] == "intercept"):
+    fail("no intercepted flow began before it was decided")
 bad = [e for e in opens if "sni_hex" in e]
 if len(bad) != 1: fail(f"{len(bad)} opens with sni_hex, want the one non-UTF-8 hello")
 b = bad[0]
