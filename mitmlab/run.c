@@ -22,9 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cyaml/cyaml.h>
+#include <event2/event.h>
 #include <jansson.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
+#include <pcap/pcap.h>
+#include <zmq.h>
 
 #include "amanifest.h"
 #include "bus.h"
@@ -1021,6 +1027,23 @@ run_strip_keys(struct run *r, const char *sub)
 	closedir(d);
 }
 
+/* The versions of the libraries this binary runs with, as they report themselves (the
+ * loaded library, not the headers it was built against). libnetfilter_queue reports none. */
+static json_t *
+run_libraries(void)
+{
+	int zmaj, zmin, zpat;
+	char zv[32];
+	const nghttp2_info *h2 = nghttp2_version(0);
+
+	zmq_version(&zmaj, &zmin, &zpat);
+	snprintf(zv, sizeof(zv), "%d.%d.%d", zmaj, zmin, zpat);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "openssl", OpenSSL_version(OPENSSL_VERSION), "libevent", event_get_version(),
+	    "zeromq", zv, "jansson", jansson_version_str(), "libcyaml", cyaml_version_str,
+	    "libpcap", pcap_lib_version(), "nghttp2", h2 != NULL ? h2->version_str : "");
+}
+
 /* Write manifest.json. */
 static void
 run_manifest(struct run *r)
@@ -1035,14 +1058,14 @@ run_manifest(struct run *r)
 	for (i = 0; i < r->n_caps; i++)
 		json_array_append_new(caps, json_string(r->cap_names[i]));
 	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s, s:{s:s, s:s, s:s}, "
-	    "s:{s:s, s:s, s:s}, s:I, s:I, s:f, s:o, s:s}",
+	    "s:o, s:I, s:I, s:f, s:o, s:s}",
 	    "v", 1, "scenario", r->s->name, "scenario_file", r->s->path,
 	    "mitmlab_version", MITMLAB_VERSION, "git", MITMLAB_GIT,
 	    "seed", (json_int_t)r->seed, "scale", r->o->scale, "timeout_scale", r->o->timeout_scale,
 	    "keep_keys", r->o->keep_keys,
 	    "command", r->o->cmdline ? r->o->cmdline : "",
 	    "host", "name", host, "kernel", u.release, "machine", u.machine,
-	    "libraries", "openssl", OPENSSL_VERSION_TEXT, "libevent", "2.1", "zeromq", "4.3",
+	    "libraries", run_libraries(),
 	    "start_ns", (json_int_t)r->wall_start, "end_ns", (json_int_t)r->wall_end,
 	    "duration_s", (double)(r->wall_end - r->wall_start) / 1e9, "captures", caps,
 	    "lab_id", r->lab ? r->lab->id : "");

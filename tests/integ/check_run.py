@@ -299,6 +299,13 @@ check("no PEM private key outside pki/", not leaks, str(leaks))
 check("pki/ holds no private key without --keep-keys",
       manifest.get("keep_keys") or not any(fn.endswith(".key") for _, _, fs in os.walk(os.path.join(run, "pki")) for fn in fs))
 
+# -- the manifest names the libraries as loaded (the versions they report, not constants)
+libs = manifest.get("libraries", {})
+check("manifest.libraries names each library's version",
+      sorted(libs) == ["jansson", "libcyaml", "libevent", "libpcap", "nghttp2", "openssl", "zeromq"]
+      and all(re.search(r"\d+\.\d+", v or "") for v in libs.values())
+      and re.fullmatch(r"\d+\.\d+\.\d+", libs.get("zeromq", "")) is not None, str(libs))
+
 # -- the lab is gone
 ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
 check("the lab's namespaces are gone", f"ml{manifest['lab_id']}-" not in ns)
