@@ -274,6 +274,49 @@ cmd_wrap_resolve(const char *host, char *out, size_t outlen)
 	freeaddrinfo(res);
 }
 
+/* A local end for a connection to ip:port: the route's source address (the name of a
+ * connected UDP socket; nothing is sent) and a port the kernel hands a TCP socket bound to
+ * it, closed again before s_client binds it. 0, or -1: s_client picks its own and the run
+ * has no flow id. */
+static int
+cmd_wrap_local(const char *ip, int port, char *lip, size_t liplen, int *lport)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ps[16];
+	int fd = -1, rc = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_DGRAM;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if (ip[0] == '\0' || getaddrinfo(ip, ps, &hints, &res) != 0 || res == NULL)
+		return -1;
+	if ((fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		goto out;
+	close(fd);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	sl = sizeof(ss);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		goto out;
+	*lport = util_sa_host((struct sockaddr *)&ss, lip, liplen);
+	rc = *lport > 0 ? 0 : -1;
+out:
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(res);
+	return rc;
+}
+
 /* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
 static int
 cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
@@ -282,8 +325,8 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	struct wrap_output o;
 	struct wrap_argv a;
 	struct wrap_job j;
-	char *req = NULL;
-	int rc;
+	char *req = NULL, lip[UTIL_ADDRSTRLEN];
+	int rc, lport = 0;
 
 	cmd_wrap_job(c, u, &j);
 	client_result_init(r);
@@ -292,6 +335,17 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	r->sni = u->tls ? u->host : NULL;
 	r->ua = c->ua;
 	r->hello = wrap_tool_name(c->tool);
+	if (c->tool == WRAP_OPENSSL) {
+		if (j.connect_ip != NULL)
+			snprintf(r->server_ip, sizeof(r->server_ip), "%s", j.connect_ip);
+		else
+			cmd_wrap_resolve(u->host, r->server_ip, sizeof(r->server_ip));
+		r->server_port = j.connect_port != 0 ? j.connect_port : u->port;
+		if (cmd_wrap_local(r->server_ip, r->server_port, lip, sizeof(lip), &lport) == 0) {
+			j.bind_ip = lip;
+			j.bind_port = lport;
+		}
+	}
 	if (wrap_argv_build(&j, &a, cause) == -1)
 		return -1;
 	if (c->tool == WRAP_OPENSSL && (req = wrap_request(&j)) == NULL) {
@@ -307,12 +361,13 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	if (c->tool == WRAP_CURL)
 		wrap_curl_classify(&o, r);
 	else {
-		if (j.connect_ip != NULL)
-			snprintf(r->server_ip, sizeof(r->server_ip), "%s", j.connect_ip);
-		else
-			cmd_wrap_resolve(u->host, r->server_ip, sizeof(r->server_ip));
-		r->server_port = j.connect_port != 0 ? j.connect_port : u->port;
 		wrap_sclient_classify(&o, j.pins, j.npins, r);
+		/* the flow exists once TCP connected, as curl's local_port says for curl */
+		if (j.bind_ip != NULL && o.out != NULL && strstr(o.out, "CONNECTED(") != NULL) {
+			snprintf(r->client_ip, sizeof(r->client_ip), "%s", j.bind_ip);
+			r->client_port = j.bind_port;
+			wrap_set_flow(r);
+		}
 	}
 	*exit_code = o.exit_code;
 	if (c->verbose && o.errlen > 0)

@@ -5,7 +5,7 @@
  * and HTTP response) into a struct client_record, reusing client_result_classify so that the
  * outcome strings mean exactly what they mean for the native client. No processes, sockets
  * or files here, so every function is tested on captured outputs (tests/fixtures/wrap/).
- * See wrap.h for what each tool can and cannot report (openssl runs have no flow id).
+ * See wrap.h for what each tool can and cannot report.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -215,6 +215,13 @@ wrap_argv_openssl(const struct wrap_job *j, struct wrap_argv *a)
 	rc |= wrap_arg(a, "-ign_eof");
 	rc |= wrap_arg(a, "-alpn");
 	rc |= wrap_arg(a, "%s", j->http == WRAP_HTTP_2 ? "h2" : "http/1.1");
+	if (j->bind_ip != NULL) {	/* the local end wrap chose, so the flow id is known */
+		rc |= wrap_arg(a, "-bind");
+		if (wrap_is_ip6(j->bind_ip))
+			rc |= wrap_arg(a, "[%s]:%d", j->bind_ip, j->bind_port);
+		else
+			rc |= wrap_arg(a, "%s:%d", j->bind_ip, j->bind_port);
+	}
 	return rc == 0 ? 0 : -1;
 }
 
@@ -245,6 +252,22 @@ wrap_argv_free(struct wrap_argv *a)
 	for (i = 0; i < a->n; i++)
 		free(a->v[i]);
 	memset(a, 0, sizeof(*a));
+}
+
+/* The flow id from the record's addresses. */
+void
+wrap_set_flow(struct client_record *r)
+{
+	char flow[2 * UTIL_ADDRSTRLEN + 32];
+
+	if (r->client_port <= 0 || r->server_port <= 0)
+		return;
+	snprintf(flow, sizeof(flow), "%s%s%s:%d>%s%s%s:%d",
+	    wrap_is_ip6(r->client_ip) ? "[" : "", r->client_ip,
+	    wrap_is_ip6(r->client_ip) ? "]" : "", r->client_port,
+	    wrap_is_ip6(r->server_ip) ? "[" : "", r->server_ip,
+	    wrap_is_ip6(r->server_ip) ? "]" : "", r->server_port);
+	wrap_copy(r->flow, sizeof(r->flow), flow);
 }
 
 /* The request for s_client's stdin. */
@@ -560,15 +583,7 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	wrap_copy(r->server_ip, sizeof(r->server_ip), wrap_curl_str(j, "remote_ip"));
 	r->client_port = (int)json_integer_value(json_object_get(j, "local_port"));
 	r->server_port = (int)json_integer_value(json_object_get(j, "remote_port"));
-	if (r->client_port > 0 && r->server_port > 0) {
-		char flow[2 * UTIL_ADDRSTRLEN + 32];
-		snprintf(flow, sizeof(flow), "%s%s%s:%d>%s%s%s:%d",
-		    wrap_is_ip6(r->client_ip) ? "[" : "", r->client_ip,
-		    wrap_is_ip6(r->client_ip) ? "]" : "", r->client_port,
-		    wrap_is_ip6(r->server_ip) ? "[" : "", r->server_ip,
-		    wrap_is_ip6(r->server_ip) ? "]" : "", r->server_port);
-		wrap_copy(r->flow, sizeof(r->flow), flow);
-	}
+	wrap_set_flow(r);
 	code = (int)json_integer_value(json_object_get(j, "exitcode"));
 	msg = wrap_curl_str(j, "errormsg");
 	if (msg[0] != '\0')

@@ -18,8 +18,9 @@
  *            "location".
  *   openssl  s_client prints the served chain (-showcerts), the verify result, protocol,
  *            cipher and ALPN, and the HTTP response to the one request written on its stdin.
- *            It never prints its local address, so "flow" and "client" are null for openssl
- *            runs: the runner cannot join them with other vantages by flow id. It speaks
+ *            It never prints its local address, so wrap picks one (the route's source
+ *            address and a free port) and makes s_client -bind to it: "flow" and "client"
+ *            are then the contract flow id, set once s_client says it CONNECTED. It speaks
  *            HTTP/1.1 only: when h2 is negotiated (--http 2) no request is understood and the
  *            outcome is decided by the TLS handshake alone. --pin is checked here against the
  *            served chain (s_client has no pinning); only the time to exit is measured.
@@ -53,6 +54,8 @@ struct wrap_job {
 	int	connect_port;		/* 0: the URL's port */
 	enum wrap_http http;
 	long	timeout_ms;
+	const char *bind_ip;		/* openssl: -bind bind_ip:bind_port, or NULL */
+	int	bind_port;
 };
 
 /* A NULL-terminated argv whose strings it owns. */
@@ -76,6 +79,9 @@ const char *wrap_tool_name(enum wrap_tool t);
 int wrap_tool_parse(const char *s, enum wrap_tool *t, char **cause);
 /* Parse a --http value (1.1, 2, auto). */
 int wrap_http_parse(const char *s, enum wrap_http *h, char **cause);
+/* r->flow from r's client and server addresses ("ip:port>ip:port", IPv6 in brackets); left
+ * empty unless both ports are known. */
+void wrap_set_flow(struct client_record *r);
 /* The argv to run for j (argv[0] is the program, found on PATH). */
 int wrap_argv_build(const struct wrap_job *j, struct wrap_argv *a, char **cause);
 void wrap_argv_free(struct wrap_argv *a);

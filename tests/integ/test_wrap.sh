@@ -162,8 +162,14 @@ if [ "$BUS" = 1 ]; then
 	has_events() {
 		[ "$(jq -s 'map(select(.t == "client.result")) | length' "$ML_TMP/tail.jsonl")" = 8 ] &&
 		jq -s -e 'map(select(.tool == "curl")) | length == 4' "$ML_TMP/tail.jsonl" >/dev/null &&
-		jq -s -e 'map(select(.tool == "openssl" and .flow == null)) | length == 4' \
+		# s_client is bound to a local end wrap chose, so a run that connected has the
+		# contract flow id (three here); the refused connection has none
+		jq -s -e 'map(select(.tool == "openssl" and .outcome != "connect-failed" and
+		    (.flow | test("^127\\.0\\.0\\.1:[0-9]+>127\\.0\\.0\\.1:'"$PORT"'$")) and
+		    .client.port == (.flow | split(">")[0] | split(":")[1] | tonumber))) | length == 3' \
 		    "$ML_TMP/tail.jsonl" >/dev/null &&
+		jq -s -e 'map(select(.tool == "openssl" and .outcome == "connect-failed" and
+		    .flow == null and .client == null)) | length == 1' "$ML_TMP/tail.jsonl" >/dev/null &&
 		jq -s -e 'map(select(.tool == "curl" and .outcome == "ok"))[0].flow |
 		    test("^127\\.0\\.0\\.1:[0-9]+>127\\.0\\.0\\.1:[0-9]+$")' "$ML_TMP/tail.jsonl" >/dev/null &&
 		jq -s -e 'map(select(.tool == "openssl" and .outcome == "ok"))[0] |

@@ -365,12 +365,45 @@ test_argv(void **state)
 	assert_string_equal(a.v[argi(&a, "-alpn") + 1], "http/1.1");
 	for (i = 0; i < a.n; i++)
 		assert_null(strstr(a.v[i], "UA"));	/* the UA goes in the request */
+	assert_int_equal(argi(&a, "-bind"), -1);	/* no local end chosen */
 	wrap_argv_free(&a);
+	j.bind_ip = "10.1.1.2";
+	j.bind_port = 40001;
+	assert_int_equal(wrap_argv_build(&j, &a, NULL), 0);
+	assert_string_equal(a.v[argi(&a, "-bind") + 1], "10.1.1.2:40001");
+	wrap_argv_free(&a);
+	j.bind_ip = "fd00::2";
+	assert_int_equal(wrap_argv_build(&j, &a, NULL), 0);
+	assert_string_equal(a.v[argi(&a, "-bind") + 1], "[fd00::2]:40001");
+	wrap_argv_free(&a);
+	j.bind_ip = NULL;
 	assert_int_equal(wrap_deadline_ms(&j), 2500);
 	assert_non_null(req = wrap_request(&j));
 	assert_string_equal(req, "GET /p?q=1 HTTP/1.1\r\nHost: lab.test:8443\r\nUser-Agent: UA x"
 	    "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
 	free(req);
+}
+
+/* The flow id from the record's addresses: only with both ports; IPv6 in brackets. */
+static void
+test_set_flow(void **state)
+{
+	struct client_record r;
+
+	(void)state;
+	client_result_init(&r);
+	snprintf(r.client_ip, sizeof(r.client_ip), "10.1.1.2");
+	snprintf(r.server_ip, sizeof(r.server_ip), "10.2.2.2");
+	r.server_port = 443;
+	wrap_set_flow(&r);
+	assert_string_equal(r.flow, "");	/* no client port: no flow */
+	r.client_port = 40001;
+	wrap_set_flow(&r);
+	assert_string_equal(r.flow, "10.1.1.2:40001>10.2.2.2:443");
+	snprintf(r.client_ip, sizeof(r.client_ip), "fd00::2");
+	snprintf(r.server_ip, sizeof(r.server_ip), "fd00::1");
+	wrap_set_flow(&r);
+	assert_string_equal(r.flow, "[fd00::2]:40001>[fd00::1]:443");
 }
 
 /* Extra keys and nulls of the event. */
@@ -466,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_sclient_fixtures),
 		cmocka_unit_test(test_sclient_synthetic),
 		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_set_flow),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_exec_dies_with_parent),
 	};
