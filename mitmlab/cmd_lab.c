@@ -382,11 +382,42 @@ cmd_lab_down(int argc, char **argv)
 	return rc;
 }
 
+/* For ls, down, gc and exec (up has its own options): 0 when argv[2..] (for exec, up to its
+ * NODE) holds no option but down's --wait and exec's --lab; 1 after printing the usage for
+ * -h/--help; 2 after naming an unknown option, which would otherwise be taken for a lab id. */
+static int
+cmd_lab_options(int argc, char **argv)
+{
+	int j, exec = strcmp(argv[1], "exec") == 0;
+
+	for (j = 2; j < argc && !(exec && argv[j][0] != '-'); j++) {
+		if (strcmp(argv[j], "-h") == 0 || strcmp(argv[j], "--help") == 0) {
+			cmd_lab_usage(stdout);
+			return 1;
+		}
+		if (argv[j][0] == '-' && !(strcmp(argv[1], "down") == 0 && j == 2 &&
+		    strcmp(argv[j], "--wait") == 0) && !(exec && j == 2 &&
+		    strcmp(argv[j], "--lab") == 0)) {
+			fprintf(stderr, "mitmlab lab %s: unknown option %s\n", argv[1], argv[j]);
+			cmd_lab_usage(stderr);
+			return 2;
+		}
+		if (j == 2 && (strcmp(argv[j], "--wait") == 0 || strcmp(argv[j], "--lab") == 0))
+			j++;	/* its value */
+	}
+	return 0;
+}
+
 /* mitmlab lab up|exec|ls|down|gc */
 int
 cmd_lab(int argc, char **argv)
 {
 	const char *sub = argc >= 2 ? argv[1] : "";
+	int rc;
+
+	if ((strcmp(sub, "exec") == 0 || strcmp(sub, "ls") == 0 || strcmp(sub, "down") == 0 ||
+	    strcmp(sub, "gc") == 0) && (rc = cmd_lab_options(argc, argv)) != 0)
+		return rc == 1 ? 0 : 2;
 
 	if (strcmp(sub, "up") == 0)
 		return cmd_lab_up(argc - 1, argv + 1);

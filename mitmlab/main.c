@@ -19,18 +19,18 @@ struct command {
 static const struct command commands[] = {
 	{ "ca",    cmd_ca,    "ca init --out DIR [--profile kz-2019|kz-2020|isca-2024|plain] [--seed N]" },
 	{ "proxy", cmd_proxy, "proxy [options | -c FILE]   the transparent interception engine" },
-	{ "bus",   cmd_bus,   "bus --in EP --out EP [--record FILE]   event forwarder and recorder" },
+	{ "bus",   cmd_bus,   "bus --in EP --out EP [--record FILE] | bus --tail EP [--topic T]   event forwarder, recorder, tail" },
 	{ "origin", cmd_origin, "origin -c FILE.json | --listen ADDR:PORT --site NAME,CERT,KEY   the lab's web" },
 	{ "client", cmd_client, "client --url URL... [options]   load generator (the client vantage)" },
 	{ "wrap",  cmd_wrap,  "wrap --tool curl|openssl --url URL...   real clients as workload steps" },
 	{ "netq",  cmd_netq,  "netq [options]   the packet plane: NFQUEUE diversion, signals, impairments" },
 	{ "probe", cmd_probe, "probe ttl --host NAME --connect IP[:PORT] [options]   localise an interceptor (TTL-limited hellos)" },
-	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys]" },
+	{ "run",   cmd_run,   "run SCENARIO.yaml [--out DIR] [--seed N] [--scale X] [--keep-keys] [--analyzer NAME[,NAME]]...   (run --help)" },
 	{ "check", cmd_check, "check SCENARIO.yaml...   validate scenarios without running them" },
 	{ "lab",   cmd_lab,   "lab up SCENARIO.yaml | exec NODE -- CMD | ls | down [ID...] | gc   the interactive lab" },
 	{ "report", cmd_report, "report RUN_DIR [--format html|md|json] [--out FILE]   evidence report of a run" },
-	{ "replay", cmd_replay, "replay RUN_DIR --analyzer NAME... [--out DIR]   run analyzers on a recorded run" },
-	{ "compare", cmd_compare, "compare RUN_DIR... [--detector NAME...] [--out DIR]   score detectors against the ground truth" },
+	{ "replay", cmd_replay, "replay RUN_DIR --analyzer NAME[,NAME]... [--out DIR]   run analyzers on a recorded run" },
+	{ "compare", cmd_compare, "compare RUN_DIR... [--detector NAME[,NAME]]... [--out DIR]   score detectors against the ground truth" },
 };
 
 /* Print the list of subcommands. */

@@ -36,6 +36,9 @@ ok "lab up exits 0 within $(( $(date +%s) - t0 )) s and prints the id ($ID)" \
 [ $rc -eq 0 ] || cat "$ML_TMP/up.err"
 "$ML_BIN" lab ls "$ID" >"$ML_TMP/ls.out"
 ok "lab ls lists it as running and interactive" grep -q "^lab $ID .*(running, interactive)" "$ML_TMP/ls.out"
+ok "lab down --help prints the usage and is not taken for a lab id" bash -c \
+    "'$ML_BIN' lab down --help | grep -q '^usage: mitmlab lab' && '$ML_BIN' lab ls '$ID' | grep -q '(running'"
+ok "lab ls with an unknown option is a usage error (2)" bash -c "'$ML_BIN' lab ls -x 2>/dev/null; [ \$? = 2 ]"
 # baseline: 2 inside routers, gw, 3 outside routers, 4 clients, 6 origins
 ok "its 16 namespaces exist ($(ml_ns_count "$ID"))" [ "$(ml_ns_count "$ID")" -eq 16 ]
 GOOGLE=$(awk '$1 == "o-google" {print $3}' "$ML_TMP/ls.out")
