@@ -28,9 +28,8 @@ VM_BUILD=${VM_BUILD:-$VM_DIR/build}
 SUITE=bookworm
 # Build-only / developer-only packages of the top-level DEB_PKGS not put in the image (fuzzing, lint).
 VM_EXCLUDE=${VM_EXCLUDE:-"clang libclang-rt-14-dev cppcheck"}
-# Extra packages the guest needs beyond DEB_PKGS: the kernel and module loading; libyaml-dev
-# because mitmlab/scenario.c includes <yaml.h> and DEB_PKGS does not list it (yet).
-VM_EXTRA=${VM_EXTRA:-"linux-image-cloud-amd64 kmod libyaml-dev"}
+# Extra packages the guest needs beyond DEB_PKGS: the kernel and module loading.
+VM_EXTRA=${VM_EXTRA:-"linux-image-cloud-amd64 kmod"}
 # Free space left in the image for run directories written inside the guest (MiB).
 VM_FREE_MB=${VM_FREE_MB:-1024}
 # Source selection: "tracked" = the files `git ls-files` lists, as they are in the working tree
