@@ -960,16 +960,23 @@ run_publish_truth(struct run *r)
 		    "addr", lab_client(r->lab, (int)i)->addr));
 	}
 	for (i = 0; i < s->origins_count; i++) {
-		json_t *hosts = json_array();
+		json_t *hosts = json_array(), *sites = json_array();
 		for (j = 0; j < s->origins[i].sites_count; j++) {
 			const struct scn_site *st = &s->origins[i].sites[j];
+			json_t *names = json_array();
 			json_array_append_new(hosts, json_string(st->host));
-			for (k = 0; k < st->aliases_count; k++)
+			json_array_append_new(names, json_string(st->host));
+			for (k = 0; k < st->aliases_count; k++) {
 				json_array_append_new(hosts, json_string(st->aliases[k]));
+				json_array_append_new(names, json_string(st->aliases[k]));
+			}
+			/* every name of the site, and how its certificate was issued */
+			json_array_append_new(sites, json_pack("{s:o, s:s}", "names", names, "cert",
+			    st->cert));
 		}
-		json_array_append_new(or, json_pack("{s:s, s:s, s:s, s:o}", "name",
+		json_array_append_new(or, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name",
 		    s->origins[i].name, "addr", lab_origin(r->lab, (int)i)->addr, "side",
-		    s->origins[i].side, "hosts", hosts));
+		    s->origins[i].side, "hosts", hosts, "sites", sites));
 	}
 	json_object_set_new(ev, "scenario", json_string(s->name));
 	{

@@ -45,6 +45,7 @@ static const cyaml_schema_field_t site_fields[] = {
 	CYAML_FIELD_STRING_PTR("host", CYAML_FLAG_POINTER, struct scn_site, host, 1, 253),
 	CYAML_FIELD_SEQUENCE("aliases", OPTP, struct scn_site, aliases, &str_entry, 0, 256),
 	CYAML_FIELD_STRING_PTR("key", OPTP, struct scn_site, key, 1, 16),
+	CYAML_FIELD_STRING_PTR("cert", OPTP, struct scn_site, cert, 1, 16),
 	CYAML_FIELD_STRING_PTR("tls_min", OPTP, struct scn_site, tls_min, 1, 8),
 	CYAML_FIELD_STRING_PTR("tls_max", OPTP, struct scn_site, tls_max, 1, 8),
 	CYAML_FIELD_SEQUENCE("alpn", OPTP, struct scn_site, alpn, &str_entry, 0, 8),
@@ -588,6 +589,7 @@ scenario_defaults(struct scenario *s)
 		for (j = 0; j < o->sites_count; j++) {
 			struct scn_site *st = &o->sites[j];
 			scenario_default(&st->key, s->web_key);
+			scenario_default(&st->cert, "valid");
 			scenario_default(&st->tls_min, "1.2");
 			scenario_default(&st->tls_max, "1.3");
 			scenario_default(&st->hsts, "off");
@@ -887,6 +889,8 @@ scenario_check(struct scenario *s, char **cause)
 				return scenario_err(s, cause, path, "\"%s\" is not a hostname", st->host);
 #define SPATH(f) (snprintf(path, sizeof(path), "origins[%u].sites[%u].%s", i, j, f), path)
 			if (scenario_choice(s, cause, SPATH("key"), st->key, "key type", "ecdsa rsa") == -1 ||
+			    scenario_choice(s, cause, SPATH("cert"), st->cert, "certificate",
+			    "valid self-signed expired untrusted") == -1 ||
 			    scenario_choice(s, cause, SPATH("tls_min"), st->tls_min, "TLS version", "1.2 1.3") == -1 ||
 			    scenario_choice(s, cause, SPATH("tls_max"), st->tls_max, "TLS version", "1.2 1.3") == -1 ||
 			    scenario_choice(s, cause, SPATH("hsts"), st->hsts, "hsts", "off on preload") == -1)

@@ -23,6 +23,8 @@ struct scn_site {
 	char	**aliases;		/* more names on the same certificate (SAN) */
 	unsigned  aliases_count;
 	char	 *key;			/* ecdsa | rsa (default: scenario web_key) */
+	char	 *cert;			/* valid | self-signed | expired | untrusted (default
+					 * valid): how the lab web PKI issues the site's leaf */
 	char	 *tls_min, *tls_max;	/* "1.2" | "1.3" */
 	char	**alpn;			/* default h2, http/1.1 */
 	unsigned  alpn_count;

@@ -103,10 +103,12 @@ webpki_make_ca(struct webpki_ca *ca, const char *cn, const struct webpki_ca *par
 	return ca->cert != NULL ? 0 : -1;
 }
 
-/* Leaf for one site. */
+/* Leaf for one site, as its `cert` says: valid (under the web intermediate), self-signed,
+ * expired (the web intermediate's, ended 30 days ago) or untrusted (under uca, a chain no
+ * lab client or the engine trusts). */
 static int
 webpki_site(const char *dir, const struct scn_site *st, const struct webpki_ca *ica,
-    time_t now, uint64_t seed, char **cause)
+    const struct webpki_ca *uca, time_t now, uint64_t seed, char **cause)
 {
 	static const int nids[] = { NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
 	    NID_subject_alt_name, NID_subject_key_identifier, NID_authority_key_identifier,
@@ -131,17 +133,25 @@ webpki_site(const char *dir, const struct scn_site *st, const struct webpki_ca *
 	vals[4] = "hash";
 	vals[5] = "keyid:always";
 	vals[6] = "OCSP;URI:http://ocsp.lab.invalid/";
+	if (strcmp(st->cert, "untrusted") == 0)
+		ica = uca;
+	else if (strcmp(st->cert, "self-signed") == 0)
+		ica = NULL;
 	if ((key = pki_keygen(rsa ? 2048 : 0, 65537, cause)) == NULL)
 		return -1;
-	x = webpki_issue(st->host, "Lab Origin", key, ica, now - WEBPKI_DAY,
-	    now + 89 * WEBPKI_DAY, nids, vals, seed, cause);
+	if (strcmp(st->cert, "expired") == 0)	/* a 90-day certificate that ended 30 days ago */
+		x = webpki_issue(st->host, "Lab Origin", key, ica, now - 120 * WEBPKI_DAY,
+		    now - 30 * WEBPKI_DAY, nids, vals, seed, cause);
+	else
+		x = webpki_issue(st->host, "Lab Origin", key, ica, now - WEBPKI_DAY,
+		    now + 89 * WEBPKI_DAY, nids, vals, seed, cause);
 	if (x == NULL)
 		goto out;
 	snprintf(path, sizeof(path), "%s/sites/%s.pem", dir, st->host);
 	if (webpki_write(path, x, NULL, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/sites/%s.chain.pem", dir, st->host);
-	if (webpki_write(path, x, ica->cert, NULL, cause) == -1)
+	if (webpki_write(path, x, ica != NULL ? ica->cert : NULL, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/sites/%s.key", dir, st->host);
 	rc = webpki_write(path, NULL, NULL, key, cause);
@@ -155,10 +165,10 @@ out:
 int
 webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now, char **cause)
 {
-	struct webpki_ca root = { 0 }, ica = { 0 }, cca = { 0 };
+	struct webpki_ca root = { 0 }, ica = { 0 }, cca = { 0 }, uroot = { 0 }, uca = { 0 };
 	char path[4096];
 	unsigned i, j;
-	int rc = -1;
+	int rc = -1, untrusted = 0;
 
 	snprintf(path, sizeof(path), "%s/sites", dir);
 	if (util_mkdirs(path, 0700, cause) == -1)
@@ -178,10 +188,26 @@ webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t n
 		goto out;
 	for (i = 0; i < s->origins_count; i++)
 		for (j = 0; j < s->origins[i].sites_count; j++)
-			if (webpki_site(dir, &s->origins[i].sites[j], &ica, now, seed, cause) == -1)
+			untrusted |= strcmp(s->origins[i].sites[j].cert, "untrusted") == 0;
+	/* a root no store holds, for sites with `cert: untrusted`; written for the record only */
+	if (untrusted && (webpki_make_ca(&uroot, "Lab Unknown Root (LAB mock)", NULL, now, seed,
+	    cause) == -1 || webpki_make_ca(&uca, "Lab Unknown CA (LAB mock)", &uroot, now, seed,
+	    cause) == -1))
+		goto out;
+	snprintf(path, sizeof(path), "%s/untrusted-root.pem", dir);
+	if (untrusted && webpki_write(path, uroot.cert, NULL, NULL, cause) == -1)
+		goto out;
+	for (i = 0; i < s->origins_count; i++)
+		for (j = 0; j < s->origins[i].sites_count; j++)
+			if (webpki_site(dir, &s->origins[i].sites[j], &ica, &uca, now, seed,
+			    cause) == -1)
 				goto out;
 	rc = 0;
 out:
+	X509_free(uroot.cert);
+	EVP_PKEY_free(uroot.key);
+	X509_free(uca.cert);
+	EVP_PKEY_free(uca.key);
 	X509_free(root.cert);
 	EVP_PKEY_free(root.key);
 	X509_free(ica.cert);

@@ -7,6 +7,10 @@
  *   int.pem                      the intermediate
  *   sites/HOST.pem .key .chain.pem   leaf, key (0600), leaf + intermediate
  *   client-ca.pem                root that origins requiring client certificates trust
+ *   untrusted-root.pem           the root of sites with `cert: untrusted` (no store has it;
+ *                                only when a site asks for it)
+ * A site's `cert` (scenario.h) says how its leaf is issued: valid, self-signed (its chain file
+ * is the leaf alone), expired (ended 30 days ago) or untrusted.
  * Keys of the CAs are kept only in memory: nothing in the lab needs to issue more later.
  */
 #ifndef MITMLAB_WEBPKI_H

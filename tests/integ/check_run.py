@@ -83,7 +83,29 @@ def in_dst_targets(ip):
     return any(ipaddress.ip_address(ip) in ipaddress.ip_network(c) for c in truth.get("target_dst", []))
 
 
+def site_cert(sni, dst_ip=None):
+    """How the certificate the server answers sni with was issued (a site's `cert`): the
+    origin at dst_ip (else any origin serving sni), its site for sni, else its first site."""
+    origins = [o for o in truth["origins"] if dst_ip is None or o["addr"] == dst_ip]
+    for o in origins:
+        for st in o.get("sites", []):
+            if any(pat_match(n, sni) for n in st["names"]):
+                return st["cert"]
+    if dst_ip is not None and origins and origins[0].get("sites"):
+        return origins[0]["sites"][0]["cert"]
+    return "valid"
+
+
 def expected_action(sni, dst_ip=None):
+    act = policy_action(sni, dst_ip)
+    # KZ-FACTS trigger (3): intercept only when the server's certificate is valid (for any
+    # name); the engine checks the upstream chain and splices the rest
+    if act == "intercept" and truth.get("require_valid_upstream") and site_cert(sni, dst_ip) != "valid":
+        return "splice"
+    return act
+
+
+def policy_action(sni, dst_ip=None):
     if not truth["intercept"]:
         return None
     if truth.get("target_dst") and truth.get("packet_plane"):
@@ -145,15 +167,29 @@ def plain_redirect(host):
     return None
 
 
+def client_action(c, sni, server_ip):
+    """expected_action for client c's connection: none when its path does not cross the
+    gateway (KZ-FACTS trigger 2: client and server on the same side)."""
+    at = [o for o in truth["origins"] if o["addr"] == server_ip]
+    if at and at[0]["side"] == c["side"]:
+        return None
+    return expected_action(sni, server_ip)
+
+
 def expected_outcome(c, sni, server_ip):
-    act = expected_action(sni, server_ip)
+    act = client_action(c, sni, server_ip)
     own = [o for o in truth["origins"] if sni in o["hosts"]]
     mismatch = bool(own) and server_ip is not None and server_ip not in [o["addr"] for o in own]
     if act in ("block-timeout",):
         return {"timeout"}
     if act in ("block-reset",):
         return {"reset"}
+    kind = site_cert(sni, server_ip)
     if act == "intercept":
+        # a profile that checks the upstream itself (mitmproxy, Squid) ends the flow instead
+        if kind != "valid" and truth["forging"] in ("mitmproxy", "squid"):
+            return {"handshake-failure", "reset"}
+        # the rest forge a certificate whatever the origin's was: sslsplit masks its error
         if "national" not in c["trust"]:
             return {"cert-untrusted"}
         if truth["chain"] == "expired":
@@ -161,7 +197,9 @@ def expected_outcome(c, sni, server_ip):
         if c["block_national"]:
             return {"blocked-root"}
         return {"hostname-mismatch"} if mismatch else {"ok"}
-    return {"hostname-mismatch"} if mismatch else {"ok"}
+    if mismatch:
+        return {"hostname-mismatch"}
+    return {"ok"} if kind == "valid" else {"cert-untrusted"}
 
 
 results = by.get("client.result", [])
@@ -195,6 +233,21 @@ if name == "kz-2020":
     check("kz-2020: the install page and its /root.crt are served (ok)",
           page and all(e["outcome"] == "ok" for e in page) and
           any(e["url"].endswith("/root.crt") for e in page))
+if name == "corporate":
+    masked = [e for e in results if e.get("sni") == "legacy.example.com"]
+    check(f"corporate: the origin's expired certificate is masked by the forged one ({len(masked)} "
+          "connections of managed devices, all ok)", masked and all(e["outcome"] == "ok" for e in masked))
+if name == "kz-2019":
+    bad = [e for e in results if e.get("sni") in ("rukoeb.com", "sosalkino.tv")]
+    check(f"kz-2019: targeted names with an invalid own certificate are spliced, so the client "
+          f"sees that certificate's error ({len(bad)} connections)",
+          bad and all(e["outcome"] == "cert-untrusted" for e in bad) and
+          {o["action"] for o in opens if o.get("sni") in ("rukoeb.com", "sosalkino.tv")} == {"splice"})
+    off = [e for e in results if e["src"] == "client.abroad-direct"]
+    check(f"kz-2019: a client abroad reaching a server abroad is off the path, not intercepted "
+          f"({len(off)} connections)", off and all(e["outcome"] == "ok" for e in off) and
+          not [o for o in opens if o.get("sni") == "www.facebook.com" and
+               o["client"]["ip"] in {c["addr"] for c in truth["clients"] if c["name"] == "abroad-direct"}])
 if name == "vendor-block":
     blocked = [e for e in results if expected_action(e.get("sni")) == "intercept"]
     check("vendor-block: every intercepted flow fails as blocked-root",
@@ -272,14 +325,15 @@ for a in truth.get("analyzers", []):
           (res.get("delivery") or {}).get("status") == "ok", str(res.get("delivery")))
 if "truth" in truth.get("analyzers", []) and os.path.exists(os.path.join(run, "results", "truth.json")):
     tv = json.load(open(os.path.join(run, "results", "truth.json"))).get("verdicts", [])
-    client_flows = {e.get("flow") for e in results} - {None}	# s_client runs have no flow id
+    client_flows = {e.get("flow") for e in results} - {None}	# a run that never connected has none
     n_int = len({e["flow"] for e in opens if e["action"] == "intercept"} & client_flows)
     check(f"truth analyzer: {n_int} intercepted client flows, as the engine says",
           sum(1 for v in tv if v.get("intercepted")) == n_int)
 if "detect-chain" in truth.get("analyzers", []):
     dv = {v["flow"]: v for v in json.load(open(os.path.join(run, "results", "detect-chain.json"))).get("verdicts", [])}
     noroot = {c["src"] for c in truth["clients"] if "national" not in c["trust"] and c["tool"] == "mitmlab"}
-    miss = [e["flow"] for e in results if e["src"] in noroot and expected_action(e.get("sni"), (e.get("server") or {}).get("ip")) == "intercept"
+    miss = [e["flow"] for e in results if e["src"] in noroot and
+            client_action(clients[e["src"]], e.get("sni"), (e.get("server") or {}).get("ip")) == "intercept"
             and not (dv.get(e["flow"]) or {}).get("intercepted")]
     check("detect-chain flags every intercepted flow of clients without the national root", not miss, str(miss[:3]))
 

@@ -151,6 +151,9 @@ test_errors(void **state)
 	    ":14: clients[0].count: Invalid");
 	expect_error("  intercept: true", "  intercept: maybe", ":3:");
 	expect_error("[list.txt]", "[nolist.txt]", ":5: target list");
+	expect_error("        aliases: [google.com]\n", "        aliases: [google.com]\n"
+	    "        cert: revoked\n", "unknown certificate \"revoked\" (known: valid self-signed "
+	    "expired untrusted)");
 	expect_error("name: t\n", "name: T!\n", ":1: scenario name \"T!\"");
 	/* names become namespace names, words of `ip` command lines */
 	expect_error("  - name: g\n", "  - name: \"x -n ../../proc/1/ns/net\"\n",
