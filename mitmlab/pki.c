@@ -9,10 +9,15 @@
  * 2040-02-28) and one RSA-2048 intermediate "Information Security CA Intermediate" for 3
  * years from --date; the published observations name only the root, so the intermediate
  * (name included) is a lab assumption.
- * isca-2024: root "C=KZ, O=ISCA, CN=Information Security Certification Authority" (dates are
- * a lab assumption: 2020-02-28..2040-02-28) and 7 consecutive 75-day intermediates placed so
- * that the 7th contains --date (it started 10 days before) and the 6th expired before it; the
- * 7th issues by default, the 6th is written as issuer-expired/chain-expired.
+ * isca-2024: 7 consecutive 75-day intermediates "C=KZ, O=ISCA, CN=Information Security
+ * Certification Authority" (the issuer OONI saw) placed so that the 7th contains --date (it
+ * started 10 days before) and the 6th expired before it; the 7th issues by default, the 6th is
+ * written as issuer-expired/chain-expired. Their root is "C=KZ, O=ISCA, CN=Information
+ * Security Certification Authority CA", 2020-02-28..2040-02-28: name and dates are a lab
+ * assumption (the 2020 root's; OONI names only the issuer). It must not share the
+ * intermediates' name: kz2019 leaves carry no authorityKeyIdentifier, so a verifier finds
+ * their issuer by name alone and, given two candidates, may try the root and fail with
+ * "certificate signature failure".
  * plain: ECDSA P-256 root and intermediate, for benchmarks.
  * Every subject gets " (LAB mock)" after its real CN and an OU naming the lab. Serials come
  * from SHA-256(seed || role), so the same --seed gives the same serials; key material always
@@ -562,8 +567,9 @@ pki_profile_items(const char *profile, time_t now, struct pki_item *it, int *iss
 		return 2;
 	}
 	if (strcmp(profile, "isca-2024") == 0) {
+		/* not the intermediates' name: see the top of the file */
 		it[0] = (struct pki_item){ "root", "KZ", "ISCA",
-		    "Information Security Certification Authority", 4096, 65537,
+		    "Information Security Certification Authority CA", 4096, 65537,
 		    pki_date(2020, 2, 28), pki_date(2040, 2, 28), NULL, NULL };
 		nb7 = now - 10 * PKI_DAY;
 		for (i = 1; i <= 7; i++) {
@@ -726,6 +732,10 @@ pki_write_json(const char *dir, const char *profile, uint64_t seed, time_t now,
 	if (strcmp(profile, "kz-2020") == 0)
 		json_object_set_new(root, "assumption", json_string("the intermediate is a lab "
 		    "assumption; only the root was observed"));
+	if (strcmp(profile, "isca-2024") == 0)
+		json_object_set_new(root, "assumption", json_string("the root's name (the 2020 "
+		    "root's, Information Security Certification Authority CA) and dates are a lab "
+		    "assumption; only the intermediates' issuer name was observed"));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text == NULL)

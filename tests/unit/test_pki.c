@@ -278,10 +278,16 @@ test_isca2024(void **state)
 	(void)state;
 	assert_string_equal(subj(root, NID_organizationName, buf, sizeof(buf)), "ISCA");
 	assert_string_equal(subj(root, NID_commonName, buf, sizeof(buf)),
-	    "Information Security Certification Authority (LAB mock)");
+	    "Information Security Certification Authority CA (LAB mock)");
 	for (i = 1; i <= 7; i++) {
 		snprintf(name, sizeof(name), "int-%d.pem", i);
 		x = cert_at(dir, name);
+		/* the issuer OONI saw, a name the root does not share */
+		assert_string_equal(subj(x, NID_commonName, buf, sizeof(buf)),
+		    "Information Security Certification Authority (LAB mock)");
+		assert_string_equal(subj(x, NID_organizationName, buf, sizeof(buf)), "ISCA");
+		assert_int_not_equal(X509_NAME_cmp(X509_get_subject_name(x),
+		    X509_get_subject_name(root)), 0);
 		assert_int_equal(tt(X509_get0_notAfter(x)) - tt(X509_get0_notBefore(x)),
 		    75 * 86400);
 		if (i > 1)
@@ -310,6 +316,8 @@ test_isca2024(void **state)
 	assert_non_null(j = json_load_file(path, 0, NULL));
 	assert_string_equal(json_string_value(json_object_get(j, "issuer")), "int-7");
 	assert_string_equal(json_string_value(json_object_get(j, "issuer_expired")), "int-6");
+	assert_non_null(strstr(json_string_value(json_object_get(j, "assumption")),
+	    "root's name"));
 	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(j, "certs"), 6),
 	    "expired_at_date")));
 	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(j, "certs"), 7),
