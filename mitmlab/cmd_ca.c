@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_ca — `mitmlab ca init --out DIR [--profile P] [--seed N] [--date YYYY-MM-DD]`: parses
- * the options and calls pki_ca_init. The reference date defaults to now minus one day, so the
- * certificates that start "at the date" are already valid on the lab's clock; --date pins it to
- * 00:00 UTC of that day for reproducible runs. Without --seed a random seed is drawn and
+ * the options and calls pki_ca_init. The reference date defaults to now minus
+ * PKI_DATE_BACKDATE (3 days), so the certificates that start "at the date" are already valid on
+ * the lab's clock and start before any leaf a run forges under them; --date pins it to 00:00
+ * UTC of that day for reproducible runs. Without --seed a random seed is drawn and
  * recorded in ca.json. The CA itself is built by pki.c.
  */
 #include <errno.h>
@@ -28,8 +29,9 @@ cmd_ca_usage(FILE *f)
 	    "  --out DIR        directory to create (mode 0700); keys are written mode 0600\n"
 	    "  --profile NAME   one of: %s (default kz-2019)\n"
 	    "  --seed N         unsigned 64-bit seed for serials (keys always come from the RNG)\n"
-	    "  --date DATE      lab reference date, UTC (default: now minus one day)\n",
-	    pki_profile_names());
+	    "  --date DATE      lab reference date, UTC; intermediates start there (default:\n"
+	    "                   now minus %ld days, before any leaf a run forges)\n",
+	    pki_profile_names(), PKI_DATE_BACKDATE / 86400);
 }
 
 /* Whether name is one of the space-separated pki profile names. */
@@ -79,7 +81,7 @@ cmd_ca(int argc, char **argv)
 	const char *out = NULL, *profile = "kz-2019";
 	unsigned long long seed = 0;
 	int c, have_seed = 0;
-	time_t now = time(NULL) - 86400;
+	time_t now = time(NULL) - PKI_DATE_BACKDATE;
 	char *cause = NULL, *end;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

@@ -4,7 +4,8 @@
  * kz-2019: root "Qaznet Trust Network" (RSA-4096, its real 2016-02-02..2046-02-02 window) and
  * intermediate "Security Certificate" (RSA-2048, e=65537, 3 years). The real intermediate's
  * start date is not reproduced: it starts at the lab's reference date (--date, by default
- * today minus one day) so that the lab's clients accept it at the current clock.
+ * today minus PKI_DATE_BACKDATE, 3 days) so that the lab's clients accept it at the current
+ * clock and no leaf forged under it starts before it.
  * kz-2020: root "Information Security Certification Authority CA" (RSA-4096, 2020-02-28..
  * 2040-02-28) and one RSA-2048 intermediate "Information Security CA Intermediate" for 3
  * years from --date; the published observations name only the root, so the intermediate

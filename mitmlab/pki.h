@@ -26,10 +26,22 @@
 
 struct pki_ca;
 
+/*
+ * How long before now the lab's reference date lies when none is given (`ca init` without
+ * --date, and every run): kz intermediates start at that date, and an issuer must not start
+ * after the leaves it signs (the real intermediates were years old). The newest notBefore a
+ * run forges: the web PKI's origin leaves start WEBPKI_LEAF_BACKDATE (1 day) before the run,
+ * kz2019-late moves a forged leaf 24 h earlier still (kz2019: 6 h), mitmproxy forges from
+ * 2 days before the forging time, sslsplit 1 day, squid copies the origin's; so no forged
+ * leaf starts earlier than 2 days before the run. One more day is margin.
+ */
+#define PKI_DATE_BACKDATE	(3 * 86400L)
+
 /* Space-separated list of known CA profile names, for error messages. */
 const char *pki_profile_names(void);
 /* Create the CA files of profile under outdir (created 0700 if missing). now is the lab's
- * reference time ("--date"): kz intermediates start at now, the isca-2024 current
+ * reference time ("--date"; by default PKI_DATE_BACKDATE before the clock): kz intermediates
+ * start at now, the isca-2024 current
  * intermediate contains now and its predecessor has expired before it. Fixed roots keep
  * their real dates. seed makes serials reproducible. */
 int pki_ca_init(const char *outdir, const char *profile, uint64_t seed, time_t now,

@@ -97,7 +97,7 @@ webpki_make_ca(struct webpki_ca *ca, const char *cn, const struct webpki_ca *par
 
 	if ((ca->key = pki_keygen(0, 0, cause)) == NULL)
 		return -1;
-	ca->cert = webpki_issue(cn, "mitmlab web PKI", ca->key, parent, now - WEBPKI_DAY,
+	ca->cert = webpki_issue(cn, "mitmlab web PKI", ca->key, parent, now - WEBPKI_LEAF_BACKDATE,
 	    now + (parent ? 5 : 10) * 365 * WEBPKI_DAY, nids, parent ? int_vals : root_vals,
 	    seed, cause);
 	return ca->cert != NULL ? 0 : -1;
@@ -143,7 +143,7 @@ webpki_site(const char *dir, const struct scn_site *st, const struct webpki_ca *
 		x = webpki_issue(st->host, "Lab Origin", key, ica, now - 120 * WEBPKI_DAY,
 		    now - 30 * WEBPKI_DAY, nids, vals, seed, cause);
 	else
-		x = webpki_issue(st->host, "Lab Origin", key, ica, now - WEBPKI_DAY,
+		x = webpki_issue(st->host, "Lab Origin", key, ica, now - WEBPKI_LEAF_BACKDATE,
 		    now + 89 * WEBPKI_DAY, nids, vals, seed, cause);
 	if (x == NULL)
 		goto out;

@@ -21,6 +21,9 @@
 
 #include "scenario.h"
 
+/* Origin leaves (and the web CAs) start this long before the time webpki_create is given. */
+#define WEBPKI_LEAF_BACKDATE	86400L
+
 /* Create the web PKI for every site of s under dir. */
 int webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now,
     char **cause);

@@ -4,7 +4,10 @@
  * (SAN, EKU, basicConstraints, AIA, an SCT-list extension, a 20-byte serial): subject, SAN,
  * serial rule, validity, extensions kept or stripped, key strategy, issuer, signature; the
  * iqala.kz case; sslsplit's SNI-on-mismatch; squid's deterministic serial; mitmproxy's CA key;
- * hostile originals (no subject, zero / negative / huge serials).
+ * hostile originals (no subject, zero / negative / huge serials); and, for every CA profile
+ * `ca init` makes and every forging profile, a leaf forged at a run's start that verifies
+ * through the chain the engine serves (isca-2024: the expired variant too) and starts no
+ * earlier than its issuer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,7 @@
 
 #include "forge.h"
 #include "pki.h"
+#include "webpki.h"
 
 static struct pki_ca *ca;
 static EVP_PKEY *leafkey, *origkey;
@@ -117,13 +121,200 @@ setup(void **state)
 	return leafkey != NULL && origkey != NULL ? 0 : -1;
 }
 
+#define EVERY_MAX 8
+static struct every_ca {
+	char		 profile[32];
+	struct pki_ca	*cur, *old;	/* old: the expired variant, or NULL */
+} every[EVERY_MAX];
+static int n_every = -1;
+static time_t every_now;
+
+/* Every CA profile `ca init` knows, made as a run makes it at every_now (lazily, once). */
+static int
+every_ca(void)
+{
+	const char *p = pki_profile_names();
+	char path[128], *cause = NULL;
+	size_t l;
+
+	if (n_every >= 0)
+		return n_every;
+	n_every = 0;
+	every_now = time(NULL);
+	for (; *p != '\0' && n_every < EVERY_MAX; p += l, p += strspn(p, " ")) {
+		struct every_ca *e = &every[n_every];
+		l = strcspn(p, " ");
+		snprintf(e->profile, sizeof(e->profile), "%.*s", (int)l, p);
+		snprintf(path, sizeof(path), "%s/every-%s", cadir, e->profile);
+		if (pki_ca_init(path, e->profile, 3, every_now - PKI_DATE_BACKDATE, &cause) != 0 ||
+		    (e->cur = pki_ca_load(path, &cause)) == NULL)
+			fail_msg("CA profile %s: %s", e->profile, cause);
+		e->old = pki_ca_load_expired(path, NULL);
+		n_every++;
+	}
+	return n_every;
+}
+
+/* X509_verify_cert as a TLS client runs it (purpose ssl_server): leaf with the chain a
+ * server sent under root, at time at; X509_V_OK or the error. */
+static int
+verify_sent(X509 *root, STACK_OF(X509) *chain, X509 *leaf, time_t at)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int rv;
+
+	assert_int_equal(X509_STORE_add_cert(st, root), 1);
+	assert_int_equal(X509_STORE_CTX_init(ctx, st, leaf, chain), 1);
+	assert_int_equal(X509_STORE_CTX_set_default(ctx, "ssl_server"), 1);
+	X509_STORE_CTX_set_time(ctx, 0, at);
+	rv = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	return rv;
+}
+
+/* orig re-dated to nb..na and re-signed. */
+static X509 *
+orig_dated(time_t nb, time_t na)
+{
+	X509 *x = X509_dup(orig);
+
+	assert_non_null(x);
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), nb));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(x), na));
+	assert_true(X509_sign(x, origkey, EVP_sha256()) > 0);
+	return x;
+}
+
+/* The i-th name of forge_profile_names() ("a, b, c") into buf; 0 past the end. */
+static int
+forge_name(int i, char *buf, size_t len)
+{
+	const char *p = forge_profile_names();
+	size_t l;
+
+	for (;;) {
+		l = strcspn(p, ",");
+		if (i-- == 0)
+			break;
+		if (p[l] == '\0')
+			return 0;
+		p += l + 1;
+		p += strspn(p, " ");
+	}
+	snprintf(buf, len, "%.*s", (int)l, p);
+	return l > 0;
+}
+
+/* Forge with profile name under ca at now; fails the test on NULL. */
+static X509 *
+forge_under(const char *name, struct pki_ca *c, X509 *o, time_t now)
+{
+	char *cause = NULL;
+	X509 *x = forge_cert(forge_profile_find(name), o, "www.example.com", leafkey,
+	    pki_ca_issuer(c), pki_ca_issuer_key(c), now, &cause);
+
+	if (x == NULL)
+		fail_msg("forge %s: %s", name, cause);
+	return x;
+}
+
+/*
+ * Every CA profile with every forging profile (which includes the ones the scenarios pair with
+ * it: kz-2019 with kz2019 and kz2019-late, kz-2020 and isca-2024 with kz2019-late, plain
+ * with sslsplit and mitmproxy): a leaf forged at a run's start from an origin leaf as the
+ * lab's web PKI issues it verifies through the chain the engine serves. kz2019 leaves carry
+ * no authorityKeyIdentifier, so the issuer is found by name alone. isca-2024's expired
+ * variant verifies inside the expired intermediate's window and, at the run's time, fails
+ * as "certificate has expired" (not as a signature failure).
+ */
+static void
+test_every_ca_chain(void **state)
+{
+	X509 *web, *o6, *x;
+	char fp[32];
+	time_t t6;
+	int i, j, n = every_ca();
+
+	(void)state;
+	assert_true(n >= 4);
+	web = orig_dated(every_now - WEBPKI_LEAF_BACKDATE, every_now + 89 * 86400);
+	for (i = 0; i < n; i++) {
+		struct every_ca *e = &every[i];
+		X509 *root = pki_ca_root(e->cur);
+		assert_int_equal(e->old != NULL, strcmp(e->profile, "isca-2024") == 0);
+		for (j = 0; forge_name(j, fp, sizeof(fp)); j++) {
+			x = forge_under(fp, e->cur, web, every_now);
+			if (verify_sent(root, pki_ca_chain(e->cur), x, every_now) != X509_V_OK)
+				fail_msg("CA %s, forging %s: %s", e->profile, fp,
+				    X509_verify_cert_error_string(verify_sent(root,
+				    pki_ca_chain(e->cur), x, every_now)));
+			X509_free(x);
+			if (e->old == NULL)
+				continue;
+			/* forged while the expired intermediate was current */
+			t6 = (tt(X509_get0_notBefore(pki_ca_issuer(e->old))) +
+			    tt(X509_get0_notAfter(pki_ca_issuer(e->old)))) / 2;
+			o6 = orig_dated(t6 - 30 * 86400, every_now + 89 * 86400);
+			x = forge_under(fp, e->old, o6, t6);
+			if (verify_sent(root, pki_ca_chain(e->old), x, t6) != X509_V_OK)
+				fail_msg("CA %s expired variant, forging %s, at its time: %s",
+				    e->profile, fp, X509_verify_cert_error_string(verify_sent(root,
+				    pki_ca_chain(e->old), x, t6)));
+			X509_free(x);
+			X509_free(o6);
+			/* forged and checked at the run's time */
+			x = forge_under(fp, e->old, web, every_now);
+			if (verify_sent(root, pki_ca_chain(e->old), x, every_now) !=
+			    X509_V_ERR_CERT_HAS_EXPIRED)
+				fail_msg("CA %s expired variant, forging %s, at the run's time: %s",
+				    e->profile, fp, X509_verify_cert_error_string(verify_sent(root,
+				    pki_ca_chain(e->old), x, every_now)));
+			X509_free(x);
+		}
+	}
+	X509_free(web);
+}
+
+/* A forged leaf never starts before its issuer: the earliest notBefore a run forges (an
+ * origin leaf from now - WEBPKI_LEAF_BACKDATE, kz2019-late 24 h earlier still, mitmproxy from
+ * now - 2 days) is at or after the intermediate's, for every CA and forging profile. */
+static void
+test_leaf_after_issuer(void **state)
+{
+	X509 *web, *x;
+	char fp[32];
+	int i, j, n = every_ca();
+
+	(void)state;
+	web = orig_dated(every_now - WEBPKI_LEAF_BACKDATE, every_now + 89 * 86400);
+	for (i = 0; i < n; i++)
+		for (j = 0; forge_name(j, fp, sizeof(fp)); j++) {
+			struct pki_ca *c = every[i].cur;
+			x = forge_under(fp, c, web, every_now);
+			if (tt(X509_get0_notBefore(x)) < tt(X509_get0_notBefore(pki_ca_issuer(c))))
+				fail_msg("CA %s, forging %s: the leaf starts %ld s before its issuer",
+				    every[i].profile, fp,
+				    (long)(tt(X509_get0_notBefore(pki_ca_issuer(c))) -
+				    tt(X509_get0_notBefore(x))));
+			X509_free(x);
+		}
+	X509_free(web);
+}
+
 /* Group teardown. */
 static int
 teardown(void **state)
 {
 	char cmd[128];
+	int i;
 
 	(void)state;
+	for (i = 0; i < n_every; i++) {
+		pki_ca_free(every[i].cur);
+		pki_ca_free(every[i].old);
+	}
 	pki_ca_free(ca);
 	EVP_PKEY_free(leafkey);
 	EVP_PKEY_free(origkey);
@@ -524,6 +715,8 @@ main(void)
 		cmocka_unit_test(test_mitmproxy_long_cn),
 		cmocka_unit_test(test_squid),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_every_ca_chain),
+		cmocka_unit_test(test_leaf_after_issuer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
