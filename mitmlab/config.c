@@ -29,7 +29,10 @@ static const struct opttab_opt config_opts[] = {
 	{ "ca", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(ca_dir), NULL, "DIR",
 	  "CA directory from `mitmlab ca init` (needed when a rule can intercept)" },
 	{ "chain", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(chain), NULL, "FILE",
-	  "serve this chain after the leaf instead of DIR/chain.pem" },
+	  "serve this chain after the leaf instead of the --ca-issuer's chain" },
+	{ "ca-issuer", 0, OPTTAB_CHOICE, 0, 0, "current", "current|expired", OFF(ca_issuer), NULL,
+	  "WHICH", "CA issuer that signs forged leaves: current (DIR/issuer.*, sends chain.pem) "
+	  "or expired (DIR/issuer-expired.*, sends chain-expired.pem; isca-2024)" },
 	{ "profile", 0, OPTTAB_STR, 0, 0, "kz2019", NULL, OFF(profile), NULL, "NAME",
 	  "forging profile (kz2019, kz2019-late, kz2019-early, sslsplit, mitmproxy, squid)" },
 	{ "upstream-hello", 0, OPTTAB_CHOICE, 0, 0, "openssl", "openssl|mirror|kz2019",

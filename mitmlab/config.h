@@ -20,6 +20,8 @@
 
 enum config_mode { CONFIG_MODE_REDIRECT, CONFIG_MODE_TPROXY };
 enum config_hello { CONFIG_HELLO_OPENSSL, CONFIG_HELLO_MIRROR, CONFIG_HELLO_KZ2019 };
+/* Which issuer of the CA directory signs forged leaves (--ca-issuer). */
+enum config_ca_issuer { CONFIG_CA_CURRENT, CONFIG_CA_EXPIRED };
 
 /* One ordered policy source: a rule text, or a target-list file to expand in place. */
 enum config_rule_kind { CONFIG_RULE, CONFIG_RULE_LIST };
@@ -35,6 +37,7 @@ struct config {
 	int	 workers;		/* 0: number of online CPUs */
 	char	*ca_dir;
 	char	*chain;
+	int	 ca_issuer;		/* enum config_ca_issuer */
 	char	*profile;
 	int	 upstream_hello;	/* enum config_hello */
 	int	 upstream_verify;	/* -1: the profile's default, 0 off, 1 on */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * proxy — process setup and teardown for `mitmlab proxy`: compile the policy, resolve the
- * forging profile and verification, load the national CA and chain when a rule can intercept,
+ * forging profile and verification, load the national CA (its current or, with --ca-issuer
+ * expired, its expired issuer, key and chain) when a rule can intercept,
  * prepare the per-process key or the keypool, open the key log, bind one SO_REUSEPORT listener
  * per worker (IP_TRANSPARENT in tproxy mode), start the workers and wait for SIGTERM/SIGINT,
  * then drain them (bounded by PROXY_DRAIN_MS) and free everything. Only cmd_proxy exits.
@@ -85,7 +86,17 @@ proxy_pki(struct proxy *px, char **cause)
 		return util_cause(cause, "%s needs --upstream-cafile FILE (the lab's web roots)%s",
 		    cfg->require_valid ? "--require-valid-upstream" : "upstream verification",
 		    cfg->require_valid ? "" : "; or give --upstream-verify off");
-	if ((px->ca = pki_ca_load(cfg->ca_dir, cause)) == NULL)
+	/* the expired variant signs with the expired intermediate's key too, not only serves it */
+	if (cfg->ca_issuer == CONFIG_CA_EXPIRED) {
+		char *why = NULL;
+		if ((px->ca = pki_ca_load_expired(cfg->ca_dir, &why)) == NULL) {
+			util_cause(cause, "--ca-issuer expired: %s (only an isca-2024 CA has an "
+			    "expired issuer: `mitmlab ca init --profile isca-2024`)",
+			    why != NULL ? why : "cannot load it");
+			free(why);
+			return -1;
+		}
+	} else if ((px->ca = pki_ca_load(cfg->ca_dir, cause)) == NULL)
 		return -1;
 	if (cfg->chain != NULL) {
 		if ((px->chain = pki_read_certs(cfg->chain, cause)) == NULL)

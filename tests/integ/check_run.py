@@ -12,12 +12,13 @@ logs. Checks:
     targeted SNI set, splice everything else, block what the rules block);
   * every client connection ends with the outcome class its trust store implies;
   * scenario specifics (kz-2019: the iqala.kz forged leaf is named iqala.kz; the interceptor's
-    upstream ClientHello is TLS 1.2 with 13 suites; vendor-block: blocked-root);
+    upstream ClientHello is TLS 1.2 with 13 suites; vendor-block: blocked-root; an expired
+    chain (isca-2024): clients with the national root see "certificate has expired");
   * no PEM private key anywhere in the run directory outside pki/;
   * the lab's namespaces are gone.
 Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
-import json, os, re, subprocess, sys, urllib.parse
+import json, os, re, subprocess, sys, tempfile, urllib.parse
 
 from checklib import check, finish
 
@@ -223,6 +224,38 @@ for e in results:
         wrong.append((e["src"], e.get("sni"), e.get("outcome"), sorted(exp), e.get("error")))
 check(f"every client outcome is the one its trust implies ({len(results)} connections)",
       results and not wrong, "; ".join(map(str, wrong[:6])) + (f" (+{len(wrong) - 6})" if len(wrong) > 6 else ""))
+if truth["chain"] == "expired":
+    # isca-2024: the EXPIRED intermediate signs the forged leaves and is served after them, so
+    # a client that trusts the national root fails on the intermediate's date (OpenSSL's
+    # X509_V_ERR_CERT_HAS_EXPIRED text in client.result's verify_error), not on a signature
+    # or a missing issuer
+    nat = [e for e in results if e.get("tls") is not False and e["src"] in clients
+           and "national" in clients[e["src"]]["trust"]
+           and expected_action(e.get("sni"), (e.get("server") or {}).get("ip")) == "intercept"]
+    bad = [(e["src"], e.get("sni"), e.get("verify_error")) for e in nat
+           if e.get("verify_error") != "certificate has expired"]
+    check(f"expired chain: intercepted connections of clients trusting the national root fail "
+          f"with verify_error \"certificate has expired\" ({len(nat)})", nat and not bad,
+          str(bad[:4]) + (f" (+{len(bad) - 4})" if len(bad) > 4 else ""))
+    # OpenSSL reports the intermediate's date before it checks the leaf's signature, so the
+    # text alone would also pass a leaf signed by another key: every connection's served
+    # intermediate must be ca.json's issuer_expired, and it must have signed the leaf
+    ca = json.load(open(os.path.join(run, "pki", "national", "ca.json")))
+    exp_sha = [c["sha256"] for c in ca["certs"] if c["role"] == ca.get("issuer_expired")]
+
+    def signed_by(leaf, inter):
+        with tempfile.TemporaryDirectory() as d:
+            for fn, pem in (("i.pem", inter), ("l.pem", leaf)):
+                with open(os.path.join(d, fn), "w") as f:
+                    f.write(pem)
+            return subprocess.run(["openssl", "verify", "-partial_chain", "-no_check_time",
+                                   "-CAfile", os.path.join(d, "i.pem"), os.path.join(d, "l.pem")],
+                                  capture_output=True).returncode == 0
+    bad = [(e["src"], e.get("sni")) for e in nat
+           if len(e.get("chain_pem") or []) < 2 or (e.get("chain_sha256") or [None, None])[1] not in exp_sha
+           or not signed_by(e["chain_pem"][0], e["chain_pem"][1])]
+    check(f"expired chain: the served intermediate is the expired one ({ca.get('issuer_expired')}) "
+          f"and signed each forged leaf ({len(nat)})", nat and exp_sha and not bad, str(bad[:4]))
 if name == "baseline":
     check("baseline: zero client failures", results and all(e["outcome"] == "ok" for e in results))
 if name == "kz-2020":

@@ -30,6 +30,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.workers, 0);
 	assert_string_equal(cfg.profile, "kz2019");
 	assert_int_equal(cfg.upstream_hello, CONFIG_HELLO_OPENSSL);
+	assert_int_equal(cfg.ca_issuer, CONFIG_CA_CURRENT);
 	assert_int_equal(cfg.upstream_verify, -1);
 	assert_string_equal(cfg.default_action, "splice");
 	assert_string_equal(cfg.id, "proxy");
@@ -46,7 +47,8 @@ test_argv(void **state)
 	    "--upstream-hello", "mirror", "--upstream-verify", "on", "--require-valid-upstream",
 	    "--rule", "splice sni=a.com", "--target", "*.b.com", "--target-dst", "10.0.0.0/8",
 	    "--target-list", "list.txt", "--allow-upstream", "10.77.2.0/24",
-	    "--allow-upstream", "10.77.3.0/24", "--debug", "--max-conns", "7" };
+	    "--allow-upstream", "10.77.3.0/24", "--debug", "--max-conns", "7",
+	    "--ca-issuer", "expired" };
 	struct config cfg;
 	char *cause = NULL;
 
@@ -61,6 +63,7 @@ test_argv(void **state)
 	assert_int_equal(cfg.require_valid, 1);
 	assert_int_equal(cfg.debug, 1);
 	assert_int_equal(cfg.max_conns, 7);
+	assert_int_equal(cfg.ca_issuer, CONFIG_CA_EXPIRED);
 	assert_int_equal(cfg.nrules, 4);
 	assert_string_equal(cfg.rules[0].text, "splice sni=a.com");
 	assert_string_equal(cfg.rules[1].text, "intercept sni=*.b.com");
@@ -96,6 +99,7 @@ test_argv_errors(void **state)
 	char *a5[] = { "proxy", "--listen" };
 	char *a6[] = { "proxy", "stray" };
 	char *a7[] = { "proxy", "--upstream-verify", "maybe" };
+	char *a8[] = { "proxy", "--ca-issuer", "old" };
 	char *e;
 
 	(void)state;
@@ -117,6 +121,9 @@ test_argv_errors(void **state)
 	free(e);
 	free(argv_error(ARGC(a6), a6));
 	free(argv_error(ARGC(a7), a7));
+	e = argv_error(ARGC(a8), a8);
+	assert_non_null(strstr(e, "current|expired"));
+	free(e);
 }
 
 static void
