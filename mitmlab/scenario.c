@@ -46,6 +46,7 @@ static const cyaml_schema_field_t site_fields[] = {
 	CYAML_FIELD_SEQUENCE("aliases", OPTP, struct scn_site, aliases, &str_entry, 0, 256),
 	CYAML_FIELD_STRING_PTR("key", OPTP, struct scn_site, key, 1, 16),
 	CYAML_FIELD_STRING_PTR("cert", OPTP, struct scn_site, cert, 1, 16),
+	CYAML_FIELD_STRING_PTR("sct", OPTP, struct scn_site, sct, 1, 16),
 	CYAML_FIELD_STRING_PTR("tls_min", OPTP, struct scn_site, tls_min, 1, 8),
 	CYAML_FIELD_STRING_PTR("tls_max", OPTP, struct scn_site, tls_max, 1, 8),
 	CYAML_FIELD_SEQUENCE("alpn", OPTP, struct scn_site, alpn, &str_entry, 0, 8),
@@ -590,6 +591,7 @@ scenario_defaults(struct scenario *s)
 			struct scn_site *st = &o->sites[j];
 			scenario_default(&st->key, s->web_key);
 			scenario_default(&st->cert, "valid");
+			scenario_default(&st->sct, "embedded");
 			scenario_default(&st->tls_min, "1.2");
 			scenario_default(&st->tls_max, "1.3");
 			scenario_default(&st->hsts, "off");
@@ -891,6 +893,8 @@ scenario_check(struct scenario *s, char **cause)
 			if (scenario_choice(s, cause, SPATH("key"), st->key, "key type", "ecdsa rsa") == -1 ||
 			    scenario_choice(s, cause, SPATH("cert"), st->cert, "certificate",
 			    "valid self-signed expired untrusted") == -1 ||
+			    scenario_choice(s, cause, SPATH("sct"), st->sct, "sct",
+			    "embedded none") == -1 ||
 			    scenario_choice(s, cause, SPATH("tls_min"), st->tls_min, "TLS version", "1.2 1.3") == -1 ||
 			    scenario_choice(s, cause, SPATH("tls_max"), st->tls_max, "TLS version", "1.2 1.3") == -1 ||
 			    scenario_choice(s, cause, SPATH("hsts"), st->hsts, "hsts", "off on preload") == -1)

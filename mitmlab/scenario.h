@@ -25,6 +25,9 @@ struct scn_site {
 	char	 *key;			/* ecdsa | rsa (default: scenario web_key) */
 	char	 *cert;			/* valid | self-signed | expired | untrusted (default
 					 * valid): how the lab web PKI issues the site's leaf */
+	char	 *sct;			/* embedded | none (default embedded): the leaf carries
+					 * two mock SCTs, as a publicly trusted one does (only
+					 * when a public CA issued it: valid or expired) */
 	char	 *tls_min, *tls_max;	/* "1.2" | "1.3" */
 	char	**alpn;			/* default h2, http/1.1 */
 	unsigned  alpn_count;

@@ -12,6 +12,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ct.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -72,6 +73,7 @@ chainsig_describe(X509 *x, struct chainsig_leaf *out)
 {
 	EVP_PKEY *k;
 	BIGNUM *e = NULL;
+	STACK_OF(SCT) *scts;
 
 	memset(out, 0, sizeof(*out));
 	if (x == NULL)
@@ -82,6 +84,10 @@ chainsig_describe(X509 *x, struct chainsig_leaf *out)
 	BN_free(e);
 	out->next = X509_get_ext_count(x);
 	out->only_san = out->next == 1 && X509_get_ext_by_NID(x, NID_subject_alt_name, -1) == 0;
+	if ((scts = X509_get_ext_d2i(x, NID_ct_precert_scts, NULL, NULL)) != NULL) {
+		out->scts = sk_SCT_num(scts);
+		SCT_LIST_free(scts);
+	}
 	out->not_before = chainsig_time(X509_get0_notBefore(x));
 	out->not_after = chainsig_time(X509_get0_notAfter(x));
 	pki_name_text(X509_get_subject_name(x), out->subject, sizeof(out->subject));

@@ -26,6 +26,7 @@ struct chainsig_leaf {
 	long	 rsa_exponent;		/* 0 when the key is not RSA (or the exponent is huge) */
 	int	 next;			/* number of X.509 extensions */
 	int	 only_san;		/* the only extension is subjectAltName */
+	int	 scts;			/* SCTs embedded in the leaf (0: none or unreadable) */
 	int64_t	 not_before, not_after;	/* seconds since the epoch */
 	char	 subject[256], issuer[256];	/* RFC 2253 order, as client.result writes them */
 };

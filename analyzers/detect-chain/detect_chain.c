@@ -19,6 +19,10 @@
  *                         spliced flow of this run (notBefore/notAfter) or the baseline run
  *                         (--baseline DIR: the validity period's length, since each run makes
  *                         its own web PKI)
+ *   sct-missing           the leaf carries no embedded SCT while the clean view of the same
+ *                         host (as for validity-shifted) did: publicly trusted certificates
+ *                         are logged, forged ones are not (browsers exempt roots a user
+ *                         installed from Certificate Transparency, so interception passes)
  * Verdicts are held until lab.run.end (shared keys and clean views need the whole run) and
  * published in client.result order with "at" = the client.result's ts. Deterministic. Each
  * distinct chain is parsed and verified once (up to DCHAIN_CACHE_MAX of them): a run repeats a
@@ -70,7 +74,7 @@ struct dchain {
 	json_t	*flows;		/* what dchain_event keeps of each client.result, in order */
 	json_t	*seen;		/* flow -> its index in flows */
 	json_t	*clean;		/* sni -> {nb, na} from spliced flows of this run */
-	json_t	*base;		/* sni -> duration (s) from the baseline run */
+	json_t	*base;		/* sni -> {period (s), scts} from the baseline run */
 	json_t	*spki;		/* leaf spki -> {subjects: {..}, snis: {..}} */
 	json_t	*counts;	/* signal -> flows it fired on */
 	long	 flagged;
@@ -175,8 +179,9 @@ dchain_learn(struct dchain *d, const json_t *cr, const struct dchain_facts *f)
 		dchain_set_add(e, "snis", sni);
 	}
 	if (sni != NULL && json_object_get(d->clean, sni) == NULL && f->leads == 1)
-		json_object_set_new(d->clean, sni, json_pack("{s:I, s:I}", "nb",
-		    (json_int_t)f->lf.not_before, "na", (json_int_t)f->lf.not_after));
+		json_object_set_new(d->clean, sni, json_pack("{s:I, s:I, s:i}", "nb",
+		    (json_int_t)f->lf.not_before, "na", (json_int_t)f->lf.not_after, "scts",
+		    f->lf.scts));
 }
 
 /* Record one signal in sig (dchain_end counts them). */
@@ -324,7 +329,7 @@ dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
 	const char *k0 = json_string_value(json_object_get(kept, "k0"));
 	json_int_t nb = json_integer_value(json_object_get(kept, "nb"));
 	json_int_t na = json_integer_value(json_object_get(kept, "na"));
-	json_t *e, *ref;
+	json_t *e, *ref, *clean;
 
 	if (json_object_get(kept, "nb") == NULL)	/* no leaf */
 		return;
@@ -341,10 +346,18 @@ dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
 		    json_integer_value(json_object_get(ref, "nb")), "not_after_shift_s", na -
 		    json_integer_value(json_object_get(ref, "na"))));
 	else if (ref == NULL && sni != NULL && (ref = json_object_get(d->base, sni)) != NULL &&
-	    json_integer_value(ref) != na - nb)
+	    json_integer_value(json_object_get(ref, "period")) != na - nb)
 		dchain_signal(sig, "validity-shifted", json_pack("{s:s, s:I, s:I}", "against",
 		    "baseline run", "period_s", na - nb, "baseline_period_s",
-		    json_integer_value(ref)));
+		    json_integer_value(json_object_get(ref, "period"))));
+	/* the clean view's leaf was logged (embedded SCTs), this one is not */
+	clean = sni != NULL ? json_object_get(d->clean, sni) : NULL;
+	ref = clean != NULL ? clean : sni != NULL ? json_object_get(d->base, sni) : NULL;
+	if (json_integer_value(json_object_get(kept, "scts")) == 0 && ref != NULL &&
+	    json_integer_value(json_object_get(ref, "scts")) > 0)
+		dchain_signal(sig, "sct-missing", json_pack("{s:s, s:I}", "against", clean != NULL ?
+		    "spliced flow of this run" : "baseline run", "clean_view_scts",
+		    json_integer_value(json_object_get(ref, "scts"))));
 }
 
 /*
@@ -382,6 +395,7 @@ dchain_event(struct analyzer *a, const char *topic, const char *src, json_t *ev,
 	if (kept != NULL && f->leaf) {
 		json_object_set_new(kept, "nb", json_integer((json_int_t)f->lf.not_before));
 		json_object_set_new(kept, "na", json_integer((json_int_t)f->lf.not_after));
+		json_object_set_new(kept, "scts", json_integer(f->lf.scts));
 	}
 	if (kept == NULL)
 		return 0;
@@ -440,7 +454,7 @@ dchain_end(struct analyzer *a, json_t *result, int complete, void *arg)
 	return 0;
 }
 
-/* Baseline: validity period per SNI of leaves that verify to the public store. */
+/* Baseline: validity period and embedded SCTs per SNI of its leaves. */
 static int
 dchain_base(json_t *ev, void *arg)
 {
@@ -453,7 +467,8 @@ dchain_base(json_t *ev, void *arg)
 	    (sk = dchain_chain(ev, NULL)) == NULL)
 		return 0;
 	if (chainsig_describe(sk_X509_value(sk, 0), &lf) == 0)
-		json_object_set_new(d->base, sni, json_integer(lf.not_after - lf.not_before));
+		json_object_set_new(d->base, sni, json_pack("{s:I, s:i}", "period",
+		    (json_int_t)(lf.not_after - lf.not_before), "scts", lf.scts));
 	chainsig_free(sk);
 	return 0;
 }

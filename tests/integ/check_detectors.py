@@ -4,9 +4,11 @@
 run's scenario.yaml, never from logs.
 
   truth RUN                        print intercepted/total client flows (proxy.conn.open action)
-  chain RUNRES RUN [--all]         detect-chain: every intercepted flow of a client that does not
+  chain RUNRES RUN [BASE]          detect-chain: every intercepted flow of a client that does not
                                    trust the national root is flagged; nothing flagged when the
-                                   run has no interception
+                                   run has no interception; with BASE (the baseline replayed
+                                   with it), sct-missing fires exactly on intercepted flows to
+                                   names the baseline reached
   fingerprint RUNRES RUN           detect-fingerprint: every intercepted flow whose upstream hello
                                    reached an origin is flagged; nothing flagged on a clean run
   same DIR1 DIR2 NAME...           two replays gave identical verdicts and results
@@ -70,10 +72,11 @@ def fail(msgs):
     sys.exit(1 if msgs else 0)
 
 
-def chain(res, run):
+def chain(res, run, base=None):
     t, ev = truth(run)
     nat = national_clients(run)
     src = {e["flow"]: e["src"] for e in ev if e["t"] == "client.result" and e.get("flow")}
+    sni = {e["flow"]: e.get("sni") for e in ev if e["t"] == "client.result" and e.get("flow")}
     v, _ = verdicts(os.path.join(res, "detect-chain.json"))
     bad = []
     for f, yes in t.items():
@@ -83,6 +86,17 @@ def chain(res, run):
             bad.append(f"missed intercepted flow {f} of {client} (no national root)")
         if not any(t.values()) and said:
             bad.append(f"flagged {f} on a run without interception: {v[f].get('evidence')}")
+    if base:
+        # every lab site's leaf carries SCTs and no forging profile copies them: with the
+        # baseline as the clean view, sct-missing fires on each intercepted flow to a name
+        # the baseline reached, and never on a flow that was not intercepted
+        seen = {e.get("sni") for e in events(base) if e["t"] == "client.result" and e.get("tls")}
+        for f, yes in t.items():
+            sig = (v.get(f, {}).get("evidence") or {}).get("signals", {})
+            if yes and sni[f] in seen and "sct-missing" not in sig:
+                bad.append(f"sct-missing did not fire on intercepted flow {f} ({sni[f]}): {sorted(sig)}")
+            if not yes and "sct-missing" in sig:
+                bad.append(f"sct-missing on {f} ({sni[f]}), which was not intercepted: {sig['sct-missing']}")
     print(f"detect-chain: {sum(1 for f in t if v.get(f, {}).get('intercepted'))} flagged of "
           f"{len(t)} flows, {sum(t.values())} intercepted; national-root clients: {sorted(nat)}")
     fail(bad)
@@ -238,7 +252,7 @@ def path(res, run):
 if __name__ == "__main__":
     cmd, a = sys.argv[1], sys.argv[2:]
     if cmd == "chain":
-        chain(a[0], a[1])
+        chain(a[0], a[1], a[2] if len(a) > 2 else None)
     elif cmd == "fingerprint":
         fingerprint(a[0], a[1])
     elif cmd == "same":

@@ -36,7 +36,7 @@ for r in "${RUNS[@]}"; do
 	n=$(basename "$r")
 	ok "$n: replay to $ALL" "$ML_BIN" replay "$r" --analyzer "$ALL" --baseline "$BASE" \
 	    --out "$ML_TMP/res-$n" --quiet
-	ok "$n: detect-chain" check_show $CHECK chain "$ML_TMP/res-$n" "$r"
+	ok "$n: detect-chain" check_show $CHECK chain "$ML_TMP/res-$n" "$r" "$BASE"
 	# fingerprint and path are asserted where the scenario has their vantages (a packet plane
 	# with a router before the gateway); elsewhere check_detectors would only say so and pass
 	case $n in baseline | kz-2019)

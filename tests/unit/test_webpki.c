@@ -4,7 +4,8 @@
  * OpenSSL's own verifier, against the lab's public store (root.pem), gives the error a client
  * of that site should see: none for valid, "self-signed certificate" for self-signed, "has
  * expired" for expired, "unable to get local issuer" for untrusted (which does verify under
- * untrusted-root.pem, the store no lab client holds).
+ * untrusted-root.pem, the store no lab client holds). A public CA's leaf (valid, expired)
+ * carries two well-formed mock SCTs unless the site says sct: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <openssl/ct.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -66,6 +68,33 @@ verify(const char *host, const char *store_file)
 	return err;
 }
 
+/* SCTs embedded in DIR/sites/HOST.pem, with their log ids and timestamps checked. */
+static int
+scts(const char *host)
+{
+	char path[256];
+	STACK_OF(X509) *chain;
+	STACK_OF(SCT) *sk;
+	int n = 0, i;
+
+	snprintf(path, sizeof(path), "%s/web/sites/%s.pem", tmpdir, host);
+	chain = load_chain(path);
+	if ((sk = X509_get_ext_d2i(sk_X509_value(chain, 0), NID_ct_precert_scts, NULL,
+	    NULL)) != NULL) {
+		n = sk_SCT_num(sk);
+		for (i = 0; i < n; i++) {
+			unsigned char *id;
+			SCT *sct = sk_SCT_value(sk, i);
+			assert_int_equal(SCT_get_version(sct), SCT_VERSION_V1);
+			assert_int_equal(SCT_get0_log_id(sct, &id), 32);
+			assert_true(SCT_get_timestamp(sct) > 1500000000000ULL);
+		}
+		SCT_LIST_free(sk);
+	}
+	sk_X509_pop_free(chain, X509_free);
+	return n;
+}
+
 static void
 test_cert_kinds(void **state)
 {
@@ -82,6 +111,8 @@ test_cert_kinds(void **state)
 	    "      - host: stranger.lab\n"
 	    "        cert: untrusted\n"
 	    "        key: rsa\n"
+	    "      - host: unlogged.lab\n"
+	    "        sct: none\n"
 	    "clients:\n"
 	    "  - name: u\n"
 	    "    urls: [https://good.lab/]\n";
@@ -110,6 +141,14 @@ test_cert_kinds(void **state)
 	assert_int_equal(verify("stranger.lab", "root.pem"),
 	    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
 	assert_int_equal(verify("stranger.lab", "untrusted-root.pem"), X509_V_OK);
+	/* a public CA's leaves carry two SCTs (still verifying after they were added); the
+	 * others, and a site that says sct: none, carry none */
+	assert_int_equal(scts("good.lab"), 2);
+	assert_int_equal(scts("old.lab"), 2);
+	assert_int_equal(scts("self.lab"), 0);
+	assert_int_equal(scts("stranger.lab"), 0);
+	assert_int_equal(scts("unlogged.lab"), 0);
+	assert_int_equal(verify("unlogged.lab", "root.pem"), X509_V_OK);
 	snprintf(path, sizeof(path), "%s/web/sites/self.lab.key", tmpdir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
