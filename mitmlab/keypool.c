@@ -6,7 +6,9 @@
  * (and every test) must call evthread_use_pthreads() before creating its event bases. The
  * callback then runs in the requester's thread. keypool_cancel takes the lock, so the
  * generator either never sees the request again or has already delivered it; a delivered key
- * whose callback has not run is freed by the cancel. Keys come from pki_keygen.
+ * whose callback has not run is given back by the cancel, as keypool_give does with a key the
+ * caller no longer needs: to the first waiting request, else to the ready stack (freed when
+ * that is full). Keys come from pki_keygen.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ struct keypool {
 	size_t			 nwaiting;	/* length of waiting */
 	int			 stop;
 	uint64_t		 generated, waited;
+	uint64_t		 returned;	/* keys given back (keypool_give, keypool_cancel) */
 };
 
 /* Hand key to req and wake its event base; called with kp->mu held. */
@@ -56,12 +59,29 @@ keypool_deliver(struct keypool_req *req, EVP_PKEY *key)
 	event_active(req->ev, 0, 1);
 }
 
+/* A key nobody needs any more (takes ownership): to the first waiting request, else onto the
+ * ready stack, else freed; called with kp->mu held. */
+static void
+keypool_recycle(struct keypool *kp, EVP_PKEY *key)
+{
+	struct keypool_req *req;
+
+	if ((req = TAILQ_FIRST(&kp->waiting)) != NULL) {
+		TAILQ_REMOVE(&kp->waiting, req, entry);
+		kp->nwaiting--;
+		keypool_deliver(req, key);
+	} else if (kp->nready < kp->target && !kp->stop) {
+		kp->ready[kp->nready++] = key;
+	} else {
+		EVP_PKEY_free(key);
+	}
+}
+
 /* Generator thread: make keys while requests wait or the pool is below target. */
 static void *
 keypool_main(void *arg)
 {
 	struct keypool *kp = arg;
-	struct keypool_req *req;
 	EVP_PKEY *key;
 	char *cause = NULL;
 
@@ -81,15 +101,7 @@ keypool_main(void *arg)
 			continue;
 		}
 		kp->generated++;
-		if ((req = TAILQ_FIRST(&kp->waiting)) != NULL) {
-			TAILQ_REMOVE(&kp->waiting, req, entry);
-			kp->nwaiting--;
-			keypool_deliver(req, key);
-		} else if (kp->nready < kp->target && !kp->stop) {
-			kp->ready[kp->nready++] = key;
-		} else {
-			EVP_PKEY_free(key);
-		}
+		keypool_recycle(kp, key);
 	}
 	pthread_mutex_unlock(&kp->mu);
 	return NULL;
@@ -211,7 +223,19 @@ keypool_request(struct keypool *kp, struct event_base *base, keypool_cb cb, void
 	return req;
 }
 
-/* Withdraw a request; its callback will not run and a delivered key is freed. */
+/* Hand back an unused key (takes ownership): the next waiting request gets it. */
+void
+keypool_give(struct keypool *kp, EVP_PKEY *key)
+{
+	if (key == NULL)
+		return;
+	pthread_mutex_lock(&kp->mu);
+	kp->returned++;
+	keypool_recycle(kp, key);
+	pthread_mutex_unlock(&kp->mu);
+}
+
+/* Withdraw a request; its callback will not run and a delivered key is given back. */
 void
 keypool_cancel(struct keypool_req *req)
 {
@@ -226,11 +250,13 @@ keypool_cancel(struct keypool_req *req)
 		TAILQ_REMOVE(&kp->waiting, req, entry);
 		kp->nwaiting--;
 	}
-	key = req->key;
-	req->key = NULL;
+	if ((key = req->key) != NULL) {
+		req->key = NULL;
+		kp->returned++;
+		keypool_recycle(kp, key);
+	}
 	pthread_mutex_unlock(&kp->mu);
 	event_free(req->ev);	/* removes it from the active queue: in base's thread */
-	EVP_PKEY_free(key);
 	free(req);
 }
 
@@ -258,4 +284,16 @@ keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t 
 	if (waited != NULL)
 		*waited = kp->waited;
 	pthread_mutex_unlock(&kp->mu);
+}
+
+/* Keys given back. */
+uint64_t
+keypool_returned(struct keypool *kp)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&kp->mu);
+	n = kp->returned;
+	pthread_mutex_unlock(&kp->mu);
+	return n;
 }

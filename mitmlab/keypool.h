@@ -29,11 +29,17 @@ EVP_PKEY *keypool_take(struct keypool *kp);
 /* Ask for a key delivered later by cb(key, arg) in base's thread. Returns a handle. */
 struct keypool_req *keypool_request(struct keypool *kp, struct event_base *base,
     keypool_cb cb, void *arg);
-/* Cancel; after return cb will not run. Must be called from base's thread. */
+/* Give back a key the caller does not need after all (takes ownership; NULL is ignored): the
+ * first waiting request gets it, else the ready stack, else it is freed. Any thread. */
+void keypool_give(struct keypool *kp, EVP_PKEY *key);
+/* Cancel; after return cb will not run (a key already delivered is given back). Must be
+ * called from base's thread. */
 void keypool_cancel(struct keypool_req *req);
 /* Requests waiting for a key now (all workers'; a cancelled one has left the queue). */
 size_t keypool_queued(struct keypool *kp);
 /* Keys generated so far, keys ready now, and requests that had to wait. */
 void keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited);
+/* Keys given back so far (keypool_give, and keys delivered to cancelled requests). */
+uint64_t keypool_returned(struct keypool *kp);
 
 #endif

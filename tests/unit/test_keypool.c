@@ -3,8 +3,9 @@
  * test_keypool — the generator fills the pool to target and refills after a take; a request
  * completes on the caller's event base in the caller's thread with a key of the asked size;
  * cancel before delivery and after delivery (callback pending) both stop the callback; a
- * cancelled waiting request leaves the queue at once, so the next key goes to the next; free
- * with keys ready or mid-generation. EC keys where the size does not matter, for speed.
+ * cancelled waiting request leaves the queue at once, so the next key goes to the next; a key
+ * given back (or delivered to a cancelled request) serves the next waiter, else the ready
+ * stack; free with keys ready or mid-generation. EC keys where the size does not matter, for speed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,7 +149,7 @@ test_cancel(void **state)
 
 	wait_ready(kp2, 1);
 	r = keypool_request(kp2, g.base, on_key, &g);	/* delivered: its event is active */
-	keypool_cancel(r);				/* the key is freed here */
+	keypool_cancel(r);				/* the key goes back to the stack */
 	run_for(g.base, 200);
 	assert_int_equal(g.calls, 0);
 	keypool_free(kp);
@@ -187,6 +188,52 @@ test_cancel_frees_place(void **state)
 	event_base_free(g.base);
 }
 
+/* A key given back goes to the first waiting request (that very key, before any new one),
+ * else onto the ready stack; a key delivered to a request cancelled before its callback ran
+ * is given back the same way, not freed. */
+static void
+test_give(void **state)
+{
+	struct keypool *kp = keypool_new(2048, 3, 1, NULL);
+	struct got g = { .base = event_base_new() }, dead = { .base = g.base };
+	struct keypool_req *r;
+	EVP_PKEY *k, *mine;
+	size_t ready = 0;
+
+	(void)state;
+	/* each step runs within microseconds of a take, long before RSA-2048 refills the pool */
+	wait_ready(kp, 1);
+	assert_non_null(mine = keypool_take(kp));
+	assert_non_null(keypool_request(kp, g.base, on_key, &g));
+	assert_int_equal(keypool_queued(kp), 1);
+	keypool_give(kp, mine);				/* to the waiting request */
+	assert_int_equal(keypool_queued(kp), 0);
+	run_for(g.base, 5000);
+	assert_int_equal(g.calls, 1);
+	assert_ptr_equal(g.key, mine);
+
+	wait_ready(kp, 1);
+	assert_non_null(k = keypool_take(kp));
+	keypool_give(kp, k);				/* nobody waits: onto the stack */
+	keypool_counts(kp, NULL, &ready, NULL);
+	assert_int_equal(ready, 1);
+	assert_ptr_equal(keypool_take(kp), k);
+
+	r = keypool_request(kp, g.base, on_key, &dead);
+	keypool_give(kp, k);				/* r gets k: its event is active */
+	keypool_cancel(r);				/* and k goes back to the stack */
+	keypool_counts(kp, NULL, &ready, NULL);
+	assert_int_equal(ready, 1);
+	assert_ptr_equal(keypool_take(kp), k);
+	run_for(g.base, 200);
+	assert_int_equal(dead.calls, 0);
+	assert_int_equal(keypool_returned(kp), 4);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(g.key);
+	keypool_free(kp);
+	event_base_free(g.base);
+}
+
 /* Free with keys ready, and while the generator is busy. */
 static void
 test_free_pending(void **state)
@@ -212,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_request_ready),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_cancel_frees_place),
+		cmocka_unit_test(test_give),
 		cmocka_unit_test(test_free_pending),
 	};
 
