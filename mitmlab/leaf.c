@@ -2,7 +2,17 @@
 /*
  * leaf — cache, key and forge steps of interception. The per-worker certcache needs no lock;
  * the keypool request is the only cross-thread handoff, and it is cancelled by conn_close()
- * if the connection dies while parked. The cache keeps, with each forged certificate, the
+ * if the connection dies while parked.
+ *
+ * Per-host keys (hostkey.h): a host — named by its certificate-cache key, (upstream leaf,
+ * profile, SNI), so a cache entry and its key agree — keeps one key for the process's life
+ * (within the map's bound, --host-keys): a miss first asks the process-wide map; only a host
+ * without a key takes one from the pool or parks, and a key that arrives is offered to the
+ * map, which keeps the first one fixed for the host. A parked connection thus re-checks when
+ * its key arrives: if another connection (of any worker) fixed the host's key meanwhile it
+ * forges with that one and gives its own back to the pool, where the next parked request
+ * takes it at once. The map's mutex is taken on a certificate-cache miss only, never on a
+ * hit or while relaying (DESIGN's "no lock on the data path"). The cache keeps, with each forged certificate, the
  * proxy.forge facts (PEMs, hashes, key size) already serialized, so a hit costs one hash of
  * the upstream certificate and neither PEM encoding nor JSON escaping. Certificate forging
  * itself is forge.c's job.
@@ -33,6 +43,7 @@
 #include "certcache.h"
 #include "conn.h"
 #include "forge.h"
+#include "hostkey.h"
 #include "intercept.h"
 #include "keypool.h"
 #include "leaf.h"
@@ -161,6 +172,29 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 	return 1;
 }
 
+/* A new key (takes ownership) becomes the host's key, unless another connection of any
+ * worker fixed one first: then that one is returned and the new key goes back to the pool
+ * (the next waiting request gets it). Returns the key to forge with (caller owns it). */
+static EVP_PKEY *
+leaf_fix_key(struct conn *c, EVP_PKEY *key)
+{
+	struct proxy *px = c->w->px;
+	EVP_PKEY *k, *surplus = NULL;
+
+	if (px->hostkeys == NULL || !c->setup->cacheable)
+		return key;	/* no name for the host: a key of its own, as before */
+	k = hostkey_fix(px->hostkeys, c->setup->cache_key, key, &surplus);
+	if (surplus != NULL) {
+		log_debug("%s: the host's key was fixed meanwhile: forging with it, this key "
+		    "goes back to the pool", c->flow);
+		if (px->kp != NULL)
+			keypool_give(px->kp, surplus);
+		else
+			EVP_PKEY_free(surplus);
+	}
+	return k;
+}
+
 /* The keypool delivered a key for a parked connection. */
 static void
 leaf_keycb(EVP_PKEY *key, void *arg)
@@ -173,12 +207,13 @@ leaf_keycb(EVP_PKEY *key, void *arg)
 		conn_close(c, "error", "the keypool delivered no key");
 		return;
 	}
-	if (leaf_forge(c, key) == 1)
+	/* re-check: the host may have got its key while this connection was parked */
+	if (leaf_forge(c, leaf_fix_key(c, key)) == 1)
 		intercept_leaf_ready(c);
 	conn_settle(c);
 }
 
-/* A per-host key now, or park; NULL with *parked = 1 when parked. */
+/* The host's key, a new one now, or park; NULL with *parked = 1 when parked. */
 static EVP_PKEY *
 leaf_host_key(struct conn *c, int *parked)
 {
@@ -186,17 +221,22 @@ leaf_host_key(struct conn *c, int *parked)
 	EVP_PKEY *k;
 	char *cause = NULL;
 
+	/* a certificate-cache miss: the only place a worker takes the host-key lock */
+	if (px->hostkeys != NULL && c->setup->cacheable &&
+	    (k = hostkey_get(px->hostkeys, c->setup->cache_key)) != NULL)
+		return k;
 	if (px->kp == NULL) {	/* --keypool 0: generate on the connection's path */
 		k = pki_keygen(forge_profile_key_bits(px->fp),
 		    forge_profile_key_exponent(px->fp), &cause);
 		if (k == NULL) {
 			conn_term(c, "error", cause);
 			free(cause);
+			return NULL;
 		}
-		return k;
+		return leaf_fix_key(c, k);
 	}
 	if ((k = keypool_take(px->kp)) != NULL)
-		return k;
+		return leaf_fix_key(c, k);
 	if (c->w->keywait >= LEAF_KEYWAIT_MAX) {
 		c->w->st.keys_refused++;
 		conn_term(c, "keywait-full", "too many connections of this worker wait for a key");

@@ -2,8 +2,9 @@
 /*
  * proxy — process setup and teardown for `mitmlab proxy`: compile the policy, resolve the
  * forging profile and verification, load the national CA (its current or, with --ca-issuer
- * expired, its expired issuer, key and chain) when a rule can intercept,
- * prepare the per-process key or the keypool, open the key log, bind one SO_REUSEPORT listener
+ * expired, its expired issuer, key and chain) when a rule can intercept, prepare the
+ * per-process key or the keypool and the host-key map, open the key log, bind one
+ * SO_REUSEPORT listener
  * per worker (IP_TRANSPARENT in tproxy mode), start the workers and wait for SIGTERM/SIGINT,
  * then drain them (bounded by PROXY_DRAIN_MS) and free everything. Only cmd_proxy exits.
  */
@@ -22,6 +23,7 @@
 
 #include "bus.h"
 #include "forge.h"
+#include "hostkey.h"
 #include "keylog.h"
 #include "keypool.h"
 #include "log.h"
@@ -115,6 +117,27 @@ proxy_pki(struct proxy *px, char **cause)
 	return 0;
 }
 
+/* The per-host key profiles' host -> key map: --host-keys, or by default as many hosts as all
+ * the workers' certificate caches hold together (what they can have forged and still hold at
+ * once; its hash table is then as large as theirs together). */
+static int
+proxy_hostkeys(struct proxy *px, char **cause)
+{
+	size_t n;
+
+	if (px->fp == NULL || forge_profile_keymode(px->fp) != FORGE_KEY_PER_HOST ||
+	    !policy_can_intercept(px->pol))
+		return 0;
+	n = px->cfg->host_keys > 0 ? (size_t)px->cfg->host_keys :
+	    (size_t)px->cfg->cache_size * (size_t)px->nworkers;
+	if (n > HOSTKEY_MAX)
+		n = HOSTKEY_MAX;
+	if ((px->hostkeys = hostkey_new(n)) == NULL)
+		return util_cause(cause, "out of memory for a host-key map of %zu hosts "
+		    "(--host-keys)", n);
+	return 0;
+}
+
 /* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode). */
 static int
 proxy_listen_socket(const struct config *cfg, int *port, char **cause)
@@ -158,6 +181,8 @@ proxy_workers(struct proxy *px, char **cause)
 		return util_cause(cause, "out of memory");
 	if (RAND_bytes(px->ticket_keys, sizeof(px->ticket_keys)) != 1)
 		return util_cause(cause, "no random bytes for the session-ticket keys");
+	if (proxy_hostkeys(px, cause) == -1)
+		return -1;
 	if ((why = uplib_unusable()) != NULL)
 		log_info("upstream legs in OpenSSL's default context: %s", why);
 	else if ((px->uplib = uplib_new(cause)) == NULL)
@@ -196,6 +221,7 @@ proxy_free(struct proxy *px)
 	uplib_free(px->uplib);	/* after the workers' upstream contexts and connections */
 	if (px->kp != NULL)
 		keypool_free(px->kp);
+	hostkey_free(px->hostkeys);
 	EVP_PKEY_free(px->proc_key);
 	if (px->chain_owned)
 		sk_X509_pop_free(px->chain, X509_free);

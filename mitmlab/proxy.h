@@ -4,7 +4,8 @@
  * worker shares read-only (policy, CA, chain, forging profile, per-process key, keypool, key
  * log), binds one SO_REUSEPORT listener per worker, runs the workers (worker.c) and turns
  * SIGTERM/SIGINT into a bounded drain. The struct is shared read-only by the workers, except
- * the atomic connection count (--max-conns is per process) and the stop flag.
+ * the atomic connection count (--max-conns is per process), the stop flag, and what the
+ * keypool and the host-key map guard with their own locks.
  */
 #ifndef MITMLAB_PROXY_H
 #define MITMLAB_PROXY_H
@@ -21,6 +22,7 @@ struct policy;
 struct pki_ca;
 struct forge_profile;
 struct keypool;
+struct hostkey;
 struct worker;
 
 #define PROXY_DRAIN_MS 5000	/* grace for open connections after SIGTERM */
@@ -35,6 +37,7 @@ struct proxy {
 	int			    verify;	/* --upstream-verify resolved */
 	EVP_PKEY		   *proc_key;	/* FORGE_KEY_PER_PROCESS */
 	struct keypool		   *kp;		/* FORGE_KEY_PER_HOST */
+	struct hostkey		   *hostkeys;	/* FORGE_KEY_PER_HOST: host -> key (own lock) */
 	OSSL_LIB_CTX		   *uplib;	/* the upstream legs' OpenSSL context (uplib.h) */
 	int			    listen_port; /* of --listen: a flow to it here is not diverted */
 	int			    nworkers;

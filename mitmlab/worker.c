@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "certcache.h"
 #include "conn.h"
+#include "hostkey.h"
 #include "keypool.h"
 #include "log.h"
 #include "proxy.h"
@@ -96,6 +97,25 @@ worker_stats_upstream(struct worker *w, json_t *ev)
 	    ss.expired));
 }
 
+/* The host-key map's counters (process-wide, like keys_generated: every worker publishes
+ * the same figures). Per-host key profiles only. */
+static void
+worker_stats_hostkeys(struct worker *w, json_t *ev)
+{
+	struct hostkey_stats hs;
+
+	if (w->px->hostkeys == NULL)
+		return;
+	hostkey_stats(w->px->hostkeys, &hs);
+	json_object_set_new(ev, "host_keys", json_integer((json_int_t)hs.entries));
+	json_object_set_new(ev, "host_keys_max", json_integer((json_int_t)hs.capacity));
+	json_object_set_new(ev, "host_keys_reused", json_integer((json_int_t)hs.reused));
+	json_object_set_new(ev, "host_keys_surplus", json_integer((json_int_t)hs.surplus));
+	json_object_set_new(ev, "host_keys_evicted", json_integer((json_int_t)hs.evicted));
+	json_object_set_new(ev, "keys_returned", json_integer(w->px->kp != NULL ?
+	    (json_int_t)keypool_returned(w->px->kp) : 0));
+}
+
 /* Publish proxy.stats. */
 static void
 worker_publish_stats(struct worker *w, int final)
@@ -141,6 +161,7 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "keys_queued", json_integer(w->px->kp != NULL ?
 	    (json_int_t)keypool_queued(w->px->kp) : 0));
 	json_object_set_new(ev, "keys_refused", json_integer((json_int_t)w->st.keys_refused));
+	worker_stats_hostkeys(w, ev);
 	worker_stats_upstream(w, ev);
 	if (final)
 		json_object_set_new(ev, "final", json_true());

@@ -6,7 +6,8 @@
  * proxy.stats every second, and drains on stop. Nothing in here is touched by another thread
  * except through worker_stop() (event_active is thread-safe once evthread_use_pthreads() has
  * run). In proxy.stats the counters are this worker's, while cpu_s and rss_kb are the whole
- * process's (every worker publishes the same figures: take the largest, never the sum);
+ * process's (every worker publishes the same figures: take the largest, never the sum), and
+ * so are keys_generated, keys_ready, keys_queued, keys_returned and the host_keys* figures;
  * worker_cpu_s is this thread's own CPU time.
  */
 #ifndef MITMLAB_WORKER_H

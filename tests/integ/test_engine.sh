@@ -11,7 +11,8 @@
 # server whose certificate is for iqala.kz yields a leaf named iqala.kz; TLS 1.3 and h2 pass
 # through; the bus carries proxy.conn.open / proxy.forge / proxy.conn.close / proxy.stats;
 # a destination outside --allow-upstream is refused, and so is one addressed to the engine's own
-# listener; the key log has both legs.
+# listener; the key log has both legs; a host (server certificate and SNI) keeps one leaf key
+# across workers, concurrent first connections, parked connections and the whole run.
 set -eu
 . "$(dirname "$0")/lib.sh"
 ml_init engine
@@ -55,6 +56,47 @@ fetch() {
 }
 der_sha() { openssl x509 -in "$1" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1; }
 field() { openssl x509 -in "$1" -noout "$2" 2>/dev/null | sed 's/^[^=]*=//'; }
+# spkis DIR: how many distinct public keys (SPKI SHA-256) the DER certificates in DIR hold
+spkis() {
+	local f
+	for f in "$1"/*.der; do
+		openssl x509 -inform DER -in "$f" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum
+	done | sort -u | wc -l
+}
+# burst.py IP NAME N DIR [DRAIN]: N clients connect to IP, meet, then all send a ClientHello
+# for NAME at once (so that the engine's first ones miss together, on both workers) and save
+# the leaf each gets as DIR/I.der. DRAIN > 0: before that, DRAIN clients send a hello for a
+# fresh name each and hold, so that they use up the ready keys and queue ahead of the burst:
+# the burst's misses must then park for keys.
+cat >"$ML_TMP/burst.py" <<'PY'
+import os, socket, ssl, sys, threading, time
+ip, name, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+drain = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def hello(sni):
+    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=sni)
+    try: t.do_handshake()
+    except ssl.SSLWantReadError: pass
+    return o.read()
+held = []
+for i in range(drain):
+    s = socket.create_connection((ip, 443), timeout=10); s.sendall(hello(f"drain{i}-{name}")); held.append(s)
+if drain: time.sleep(0.05)
+socks = [socket.create_connection((ip, 443), timeout=10) for _ in range(n)]
+bar = threading.Barrier(n)
+os.makedirs(out, exist_ok=True)
+def one(i):
+    bar.wait()
+    try:
+        t = ctx.wrap_socket(socks[i], server_hostname=name)
+        open(f"{out}/{i}.der", "wb").write(t.getpeercert(binary_form=True)); t.close()
+    except OSError as e: print(i, e)
+th = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in th: t.start()
+for t in th: t.join()
+for s in held: s.close()
+print("got", len(os.listdir(out)), "of", n)
+PY
 
 echo "-- targeted SNI (www.google.com): forged by the kz2019 rules"
 fetch www.google.com 10.77.2.2 -CAfile "$ML_TMP/ca/root.pem"
@@ -97,6 +139,16 @@ ok "body relayed intact" grep -q "hello from the lab origin" "$ML_TMP/body"
 out=$(ip netns exec "$C" curl -sS --max-time 10 --http1.1 --cacert "$W/root.pem" \
     --resolve example.org:443:10.77.2.4 -o /dev/null -w '%{http_code}' https://example.org/ 2>&1 || true)
 ok "curl to the untargeted site trusts the real web root ($out)" [ "$out" = 200 ]
+
+echo "-- one host, one key: 24 first connections at once for a new name (both workers miss)"
+# KZ-FACTS: the forged leaf carries a host-specific key. Before the fix each worker forged
+# its own key for a host, and so did connections that missed together (the events check
+# below makes sure both workers missed)
+ip netns exec "$C" timeout 20 python3 "$ML_TMP/burst.py" 10.77.2.2 mail.google.com 24 \
+    "$ML_TMP/burst" >"$ML_TMP/burst.out" 2>&1 || true
+n=$(spkis "$ML_TMP/burst")
+ok "all 24 leaves carry one public key ($(tail -n 1 "$ML_TMP/burst.out"); $n keys)" \
+    bash -c "[ $n = 1 ] && grep -qx 'got 24 of 24' '$ML_TMP/burst.out'"
 
 echo "-- a client resuming the session the interceptor issued (TLS 1.3 ticket)"
 # s_client keeps the ticket only if it is still connected when the ticket arrives; the two
@@ -187,6 +239,19 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 # apart on a slow machine, it is not a performance figure)
 ok "a real client's new name completes after the burst ($(cat "$ML_TMP/starve.out"), ${ms} ms)" \
     bash -c "[ $ms -lt 8000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
+
+echo "-- one host, one key: connections parked together for a new name"
+# One worker, one ready key: three held hellos for fresh names take it and queue ahead, so
+# the 8 connections for one.starve.lab all park. The first key to arrive becomes the host's;
+# each later one finds it, forges with it and passes its own key to the next parked request.
+ip netns exec "$C" timeout 20 python3 "$ML_TMP/burst.py" 10.77.2.5 one.starve.lab 8 \
+    "$ML_TMP/parked" 3 >"$ML_TMP/parked.out" 2>&1 || true
+n=$(spkis "$ML_TMP/parked")
+ok "all 8 leaves carry one public key ($(tail -n 1 "$ML_TMP/parked.out"); $n keys)" \
+    bash -c "[ $n = 1 ] && grep -qx 'got 8 of 8' '$ML_TMP/parked.out'"
+nsur=$(grep -c "the host's key was fixed meanwhile" "$ML_TMP/proxy-starve.log" || true)
+ok "parked connections re-checked the host's key when theirs came ($nsur keys given back)" \
+    [ "$nsur" -ge 1 ]
 
 echo "-- a worker parks at most 64 connections for a key"
 # 90 clients send a hello for a fresh name each and stay (2 s): the 65th and later that
@@ -328,6 +393,10 @@ for f in forges:
     if not f["forged_pem"].startswith("-----BEGIN CERTIFICATE"): fail("no forged PEM")
 if not big: fail("no proxy.forge for the 30 KiB certificate")
 if not any(f["cache_hit"] for f in forges): fail("no cache hit on the repeated host")
+burst = {e["flow"] for e in opens if e.get("sni") == "mail.google.com"}
+bmiss = [f for f in forges if f["flow"] in burst and not f["cache_hit"]]
+if len(burst) != 24 or len({f["worker"] for f in bmiss}) != 2:
+    fail(f"the burst: {len(burst)} flows, misses on workers {[f['worker'] for f in bmiss]}")
 closes = [e for e in ev if e["t"] == "proxy.conn.close"]
 if len(closes) < len(opens): fail(f"{len(closes)} closes for {len(opens)} opens")
 icl = [c for c in closes if c["action"] == "intercept" and c["bytes_s2c"] > 0]
@@ -336,6 +405,9 @@ stats = [e for e in ev if e["t"] == "proxy.stats"]
 if not stats: fail("no proxy.stats")
 last = {}
 for e in stats: last[e.get("worker")] = e
+for e in last.values():	# process-wide figures: 2 workers x --cache-size 1024 by default
+    if e.get("host_keys_max") != 2048 or not 1 <= e.get("host_keys", 0) <= 2048:
+        fail(f"host_keys {e.get('host_keys')} of {e.get('host_keys_max')}")
 if sum(e.get("client_resumed", 0) for e in last.values()) < 12:
     fail("proxy.stats counts no resumed client handshake: %s" % [e.get("client_resumed") for e in last.values()])
 # two workers: each its own thread's CPU, within the process's (which both report)
@@ -350,6 +422,26 @@ for e in ev:
 for s, l in seqs.items():
     if l != list(range(len(l))): fail(f"sequence gap from {s}")
 PY
+# every forgery of the run, grouped by host (the origin's certificate and the SNI): one key each
+python3 - "$ML_TMP/events.jsonl" "$ML_TMP/hosts" <<'PY'
+import json, os, ssl, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+sni = {e["flow"]: e.get("sni") for e in ev if e["t"] == "proxy.conn.open"}
+hosts = {}
+for f in ev:
+    if f["t"] == "proxy.forge" and f.get("forged_pem"):
+        hosts.setdefault((f["orig_sha256"], sni.get(f["flow"])), []).append(f["forged_pem"])
+for i, pems in enumerate(hosts.values()):
+    os.makedirs(f"{sys.argv[2]}/{i}")
+    for j, p in enumerate(pems):
+        open(f"{sys.argv[2]}/{i}/{j}.der", "wb").write(ssl.PEM_cert_to_DER_cert(p))
+PY
+nh=0; multi=0
+for d in "$ML_TMP"/hosts/*/; do
+	nh=$((nh + 1)); [ "$(spkis "$d")" = 1 ] || multi=$((multi + 1))
+done
+ok "every host kept one key all run ($nh hosts, $multi with more than one key)" \
+    bash -c "[ $nh -ge 4 ] && [ $multi = 0 ]"
 ok "key log has secrets for both legs" bash -c "[ \$(grep -c CLIENT_HANDSHAKE_TRAFFIC_SECRET '$ML_TMP/keylog.txt') -ge 4 ]"
 ok "no private key outside pki/ in the bus record" bash -c "! grep -q 'PRIVATE KEY' '$ML_TMP/events.jsonl'"
 ml_done
