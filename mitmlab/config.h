@@ -63,7 +63,7 @@ struct config {
 	int	 block_ms;
 	int	 cache_size;
 	int	 keypool;
-	int	 host_keys;	/* host -> key map bound; 0: cache_size x workers */
+	int	 host_keys;	/* host -> key map bound; 0: 4 x cache_size x workers */
 	char	*pidfile;
 	int	 debug;
 	int	 help;

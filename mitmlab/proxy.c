@@ -117,9 +117,15 @@ proxy_pki(struct proxy *px, char **cause)
 	return 0;
 }
 
-/* The per-host key profiles' host -> key map: --host-keys, or by default as many hosts as all
- * the workers' certificate caches hold together (what they can have forged and still hold at
- * once; its hash table is then as large as theirs together). */
+/* The per-host key profiles' host -> key map: --host-keys, or by default PROXY_HOSTKEYS_PER
+ * times as many hosts as all the workers' certificate caches hold together. More than they
+ * hold, because the map is touched only on misses while a cache keeps its hot hosts by their
+ * hits: a host one cache keeps serving must still be in the map when another worker, or the
+ * same one after an eviction, misses it. A host held by a cache costs the map an entry
+ * (about 100 bytes: the key is shared); one no cache holds any more, its key (an RSA-2048
+ * key measured 2.1 KB before use, more once its signing caches fill). */
+#define PROXY_HOSTKEYS_PER 4
+
 static int
 proxy_hostkeys(struct proxy *px, char **cause)
 {
@@ -128,7 +134,7 @@ proxy_hostkeys(struct proxy *px, char **cause)
 	if (px->fp == NULL || forge_profile_keymode(px->fp) != FORGE_KEY_PER_HOST ||
 	    !policy_can_intercept(px->pol))
 		return 0;
-	n = px->cfg->host_keys > 0 ? (size_t)px->cfg->host_keys :
+	n = px->cfg->host_keys > 0 ? (size_t)px->cfg->host_keys : PROXY_HOSTKEYS_PER *
 	    (size_t)px->cfg->cache_size * (size_t)px->nworkers;
 	if (n > HOSTKEY_MAX)
 		n = HOSTKEY_MAX;

@@ -207,7 +207,7 @@ ml_bg "$O" nghttpd-starve nghttpd --address=10.77.2.5 443 "$W/starve.lab.key" "$
 echo "*.starve.lab" >"$ML_TMP/starve.txt"
 ip netns exec "$G" iptables -t nat -I PREROUTING -i g0 -p tcp -d 10.77.2.5 --dport 443 -j REDIRECT --to-ports 8444
 ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
-    --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 --debug \
+    --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 --cache-size 1 --debug \
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8444; ml_wait_port "$O" 10.77.2.5 443
@@ -252,6 +252,16 @@ ok "all 8 leaves carry one public key ($(tail -n 1 "$ML_TMP/parked.out"); $n key
 nsur=$(grep -c "the host's key was fixed meanwhile" "$ML_TMP/proxy-starve.log" || true)
 ok "parked connections re-checked the host's key when theirs came ($nsur keys given back)" \
     [ "$nsur" -ge 1 ]
+# --cache-size 1: a new name evicts one.starve.lab's forgery; its next forgery (a cache miss)
+# must show the same key, held by the host-key map (by default 4 x cache-size x workers = 4)
+ip netns exec "$C" timeout 20 python3 "$ML_TMP/burst.py" 10.77.2.5 evict.starve.lab 1 \
+    "$ML_TMP/evict" >/dev/null 2>&1 || true
+ip netns exec "$C" timeout 20 python3 "$ML_TMP/burst.py" 10.77.2.5 one.starve.lab 1 \
+    "$ML_TMP/parked-again" >/dev/null 2>&1 || true
+cp "$ML_TMP/parked-again/0.der" "$ML_TMP/parked/again.der" 2>/dev/null || true
+n=$(spkis "$ML_TMP/parked")
+ok "forged again after its eviction from the cache, with the same key ($n keys)" \
+    bash -c "[ $n = 1 ] && [ -s '$ML_TMP/parked/again.der' ]"
 
 echo "-- a worker parks at most 64 connections for a key"
 # 90 clients send a hello for a fresh name each and stay (2 s): the 65th and later that
@@ -405,8 +415,8 @@ stats = [e for e in ev if e["t"] == "proxy.stats"]
 if not stats: fail("no proxy.stats")
 last = {}
 for e in stats: last[e.get("worker")] = e
-for e in last.values():	# process-wide figures: 2 workers x --cache-size 1024 by default
-    if e.get("host_keys_max") != 2048 or not 1 <= e.get("host_keys", 0) <= 2048:
+for e in last.values():	# process-wide figures: 4 x 2 workers x --cache-size 1024 by default
+    if e.get("host_keys_max") != 8192 or not 1 <= e.get("host_keys", 0) <= 8192:
         fail(f"host_keys {e.get('host_keys')} of {e.get('host_keys_max')}")
 if sum(e.get("client_resumed", 0) for e in last.values()) < 12:
     fail("proxy.stats counts no resumed client handshake: %s" % [e.get("client_resumed") for e in last.values()])
