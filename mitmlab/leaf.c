@@ -2,17 +2,7 @@
 /*
  * leaf — cache, key and forge steps of interception. The per-worker certcache needs no lock;
  * the keypool request is the only cross-thread handoff, and it is cancelled by conn_close()
- * if the connection dies while parked.
- *
- * Per-host keys (hostkey.h): a host — named by its certificate-cache key, (upstream leaf,
- * profile, SNI), so a cache entry and its key agree — keeps one key for the process's life
- * (within the map's bound, --host-keys): a miss first asks the process-wide map; only a host
- * without a key takes one from the pool or parks, and a key that arrives is offered to the
- * map, which keeps the first one fixed for the host. A parked connection thus re-checks when
- * its key arrives: if another connection (of any worker) fixed the host's key meanwhile it
- * forges with that one and gives its own back to the pool, where the next parked request
- * takes it at once. The map's mutex is taken on a certificate-cache miss only, never on a
- * hit or while relaying (DESIGN's "no lock on the data path"). The cache keeps, with each forged certificate, the
+ * if the connection dies while parked. The cache keeps, with each forged certificate, the
  * proxy.forge facts (PEMs, hashes, key size) already serialized, so a hit costs one hash of
  * the upstream certificate and neither PEM encoding nor JSON escaping. Certificate forging
  * itself is forge.c's job.
@@ -23,6 +13,16 @@
  * origin's oversized certificate cannot make every connection's event hundreds of KiB (the
  * bus queues up to 100,000 events per worker while its forwarder is away). Events of normal
  * certificates are unchanged, byte for byte.
+ *
+ * Per-host keys (hostkey.h): a host — named by its certificate-cache key, (upstream leaf,
+ * profile, SNI), so that a cache entry and its key agree — keeps one key for the process's
+ * life (within the map's bound, --host-keys): a miss first asks the process-wide map; only a
+ * host without a key takes one from the pool or parks, and a key that arrives is offered to
+ * the map, which keeps the first one offered. A parked connection thus re-checks when its key
+ * arrives: if another connection (of any worker) fixed the host's key meanwhile, it forges
+ * with that one and gives its own back to the pool, where the next parked request takes it at
+ * once. The map's mutex is taken on a certificate-cache miss only (a forgery follows), never
+ * on a hit or while relaying: DESIGN's "no lock on the data path" is kept.
  *
  * Parked key requests: per-host keys come from one generator thread (about 6 RSA-2048 keys a
  * second per core), so a worker parks at most LEAF_KEYWAIT_MAX connections for a key; the next
@@ -221,7 +221,8 @@ leaf_host_key(struct conn *c, int *parked)
 	EVP_PKEY *k;
 	char *cause = NULL;
 
-	/* a certificate-cache miss: the only place a worker takes the host-key lock */
+	/* on a certificate-cache miss only, as in leaf_fix_key: the host-key lock (hostkey.c)
+	 * is never taken on a hit or while relaying */
 	if (px->hostkeys != NULL && c->setup->cacheable &&
 	    (k = hostkey_get(px->hostkeys, c->setup->cache_key)) != NULL)
 		return k;

@@ -4,9 +4,9 @@
  * forging profile and verification, load the national CA (its current or, with --ca-issuer
  * expired, its expired issuer, key and chain) when a rule can intercept, prepare the
  * per-process key or the keypool and the host-key map, open the key log, bind one
- * SO_REUSEPORT listener
- * per worker (IP_TRANSPARENT in tproxy mode), start the workers and wait for SIGTERM/SIGINT,
- * then drain them (bounded by PROXY_DRAIN_MS) and free everything. Only cmd_proxy exits.
+ * SO_REUSEPORT listener per worker (IP_TRANSPARENT in tproxy mode), start the workers and
+ * wait for SIGTERM/SIGINT, then drain them (bounded by PROXY_DRAIN_MS) and free everything.
+ * Only cmd_proxy exits.
  */
 #include <errno.h>
 #include <fcntl.h>
