@@ -413,6 +413,40 @@ report_national_root(const json_t *nat)
 	return NULL;
 }
 
+/* The fingerprint sentence: the interceptor's most frequent upstream hello v against the
+ * clients' (seen by the engine and, on spliced and direct flows, by the origins). */
+static void
+report_fp_sentence(json_t *s, const json_t *fp, const json_t *v, const char *profile)
+{
+	const json_t *mt = json_object_get(fp, "interceptor_matches_a_client"), *n;
+	size_t ng = json_array_size(json_object_get(fp, "interceptor")), i;
+	char others[64] = "", names[512] = "", cmp[768];
+
+	if (ng > 1)
+		snprintf(others, sizeof(others), " and %zu other fingerprint%s", ng - 1,
+		    ng > 2 ? "s" : "");
+	json_array_foreach(json_object_get(fp, "interceptor_matching_clients"), i, n) {
+		size_t l = strlen(names);
+
+		snprintf(names + l, sizeof(names) - l, "%s%s", i ? ", " : "",
+		    json_string_value(n) ?: "?");
+	}
+	if (json_is_true(mt))
+		snprintf(cmp, sizeof(cmp), "its JA3 matches the ClientHello of client %s%s", names,
+		    profile != NULL && strcmp(profile, "mirror") == 0 ?
+		    " (upstream hello profile \"mirror\" copies the client's hello)" : "");
+	else if (json_is_false(mt))
+		snprintf(cmp, sizeof(cmp), "its JA3 matches none of the %lld distinct client JA3 "
+		    "values recorded (at the gateway and, on spliced or direct flows, at the "
+		    "origins)", (long long)json_integer_value(json_object_get(fp,
+		    "client_ja3_distinct")));
+	else
+		snprintf(cmp, sizeof(cmp), "no client ClientHello was recorded to compare it with");
+	report_sentence(s, "Origins saw the interceptor's own ClientHello (JA3 %s, JA4 %s%s) on "
+	    "intercepted flows; %s.", json_string_value(json_object_get(v, "ja3")) ?: "?",
+	    json_string_value(json_object_get(v, "ja4")) ?: "?", others, cmp);
+}
+
 /* The summary: sentences generated from the other sections. */
 static json_t *
 report_summary(const json_t *model)
@@ -466,12 +500,8 @@ report_summary(const json_t *model)
 		    json_string_value(json_object_get(nat, "spki_sha256_b64")) ?: "?");
 	v = json_array_get(json_object_get(fp, "interceptor"), 0);
 	if (v != NULL)
-		report_sentence(s, "Origins saw the interceptor's own ClientHello (JA3 %s, JA4 %s) "
-		    "on intercepted flows; it %s any client's.",
-		    json_string_value(json_object_get(v, "ja3")) ?: "?",
-		    json_string_value(json_object_get(v, "ja4")) ?: "?",
-		    json_is_true(json_object_get(fp, "interceptor_matches_a_client")) ?
-		    "matches" : "matches none of");
+		report_fp_sentence(s, fp, v, json_string_value(json_object_get(hosts,
+		    "upstream_hello")));
 	if (json_is_true(json_object_get(det, "none"))) {
 		report_sentence(s, "Detection: no analyzer was run on this run (results/ holds no "
 		    "result and events.jsonl no analysis.result).");

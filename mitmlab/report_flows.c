@@ -2,8 +2,9 @@
 /*
  * report_flows — report sections computed from a run's events, grouped by topic. Flows are
  * joined across vantages by their "flow" id (client.result and proxy.conn.open carry the same
- * one) and, for the interceptor's own upstream connections, by the upstream address the
- * engine reports (what the origin sees as its client). Ground truth (lab.truth.scenario)
+ * one) and, for the upstream connections the engine opens, by the upstream address it
+ * reports (what the origin sees as its client): the interceptor's own hello on intercepted
+ * flows, the client's relayed hello on spliced ones. Ground truth (lab.truth.scenario)
  * names the targets and the clients. Reading files and rendering belong to report.c and the
  * renderers; this file only counts.
  */
@@ -298,16 +299,57 @@ report_flows_groups(json_t *groups)
 	return arr;
 }
 
-/* Interceptor's upstream hello vs the clients'. */
+/* The proxy.conn.open whose upstream address is key and that opened last at or before ts (an
+ * upstream port is reused over a run), from opens {key: [open, ...]}; NULL if none. */
+static const json_t *
+report_flows_open_of(const json_t *opens, const char *key, double ts)
+{
+	const json_t *e, *best = NULL;
+	double bt = 0, t;
+	size_t i;
+
+	json_array_foreach(json_object_get(opens, key), i, e) {
+		t = json_number_value(json_object_get(e, "ts"));
+		if ((t <= ts || ts <= 0) && (best == NULL || t >= bt)) {
+			best = e;
+			bt = t;
+		}
+	}
+	return best;
+}
+
+/* Names of the client groups of cs whose JA3 is one of the interceptor's (ia) into names. */
+static void
+report_flows_fp_matches(const json_t *ia, const json_t *cs, json_t *names)
+{
+	const json_t *g, *c;
+	size_t i, j;
+
+	json_array_foreach(ia, i, g) {
+		json_array_foreach(cs, j, c) {
+			if (json_is_string(json_object_get(g, "ja3")) &&
+			    json_equal(json_object_get(g, "ja3"), json_object_get(c, "ja3")))
+				report_flows_add_unique(names, report_flows_str(c, "who"));
+		}
+	}
+}
+
+/*
+ * Interceptor's upstream hello vs the clients'. An origin.hello is the interceptor's only
+ * when it came from the upstream address of an intercepted flow: in REDIRECT mode the engine
+ * also opens the upstream connection of a spliced flow, and that hello is the client's own
+ * bytes, so it counts as that client's (named after the conn.open's client). A hello from an
+ * address the engine never reported is a client's that reached the origin directly.
+ */
 json_t *
 report_flows_fingerprints(const json_t *by)
 {
-	const json_t *truth = report_flows_truth(by), *e, *g, *c;
+	const json_t *truth = report_flows_truth(by), *e;
 	json_t *up = json_object(), *inter = json_object(), *atorigin = json_object();
-	json_t *atproxy = json_object(), *out, *ia, *ca;
+	json_t *atproxy = json_object(), *out, *ia, *ca, *pa, *names = json_array(), *a;
+	json_t *ja3s = json_array();
 	char key[128];
-	size_t i, j;
-	int match = 0;
+	size_t i;
 
 	json_array_foreach(report_flows_topic(by, "proxy.conn.open"), i, e) {
 		const json_t *u = json_object_get(e, "upstream");
@@ -315,7 +357,9 @@ report_flows_fingerprints(const json_t *by)
 		if (u != NULL && report_flows_str(u, "ip") != NULL) {
 			snprintf(key, sizeof(key), "%s:%lld", report_flows_str(u, "ip"),
 			    (long long)json_integer_value(json_object_get(u, "port")));
-			json_object_set_new(up, key, json_true());
+			if ((a = json_object_get(up, key)) == NULL)
+				json_object_set_new(up, key, a = json_array());
+			json_array_append(a, (json_t *)(uintptr_t)e);
 		}
 		if (report_flows_str(e, "sni") != NULL || report_flows_str(e, "ja3") != NULL) {
 			const char *who = report_flows_client_by_ip(truth,
@@ -326,30 +370,41 @@ report_flows_fingerprints(const json_t *by)
 		}
 	}
 	json_array_foreach(report_flows_topic(by, "origin.hello"), i, e) {
-		const json_t *cl = json_object_get(e, "client");
-		const char *ip = report_flows_str(cl, "ip"), *who;
+		const json_t *cl = json_object_get(e, "client"), *open;
+		const char *ip = report_flows_str(cl, "ip"), *act, *who;
 
 		snprintf(key, sizeof(key), "%s:%lld", ip ? ip : "",
 		    (long long)json_integer_value(json_object_get(cl, "port")));
-		if (json_object_get(up, key) != NULL) {
+		open = report_flows_open_of(up, key, json_number_value(json_object_get(e, "ts")));
+		act = report_flows_str(open, "action");
+		if (act != NULL && strcmp(act, "intercept") == 0) {
 			report_flows_fp(inter, "interceptor", e);
 			continue;
 		}
+		if (open != NULL)	/* a spliced flow: the client's hello, relayed */
+			ip = report_flows_str(json_object_get(open, "client"), "ip");
 		who = report_flows_client_by_ip(truth, ip);
 		report_flows_fp(atorigin, who ? who : ip ? ip : "?", e);
 	}
 	ia = report_flows_groups(inter);
 	ca = report_flows_groups(atorigin);
-	json_array_foreach(ia, i, g) {
-		json_array_foreach(ca, j, c) {
-			if (json_equal(json_object_get(g, "ja3"), json_object_get(c, "ja3")))
-				match = 1;
-		}
-	}
+	pa = report_flows_groups(atproxy);
+	report_flows_fp_matches(ia, pa, names);
+	report_flows_fp_matches(ia, ca, names);
 	out = json_pack("{s:o,s:o,s:o}", "interceptor", ia, "clients_at_origin", ca,
-	    "clients_at_proxy", report_flows_groups(atproxy));
-	json_object_set_new(out, "interceptor_matches_a_client",
-	    json_array_size(ia) > 0 ? json_boolean(match) : json_null());
+	    "clients_at_proxy", pa);
+	/* unknown (null) when there is nothing on one side to compare */
+	json_object_set_new(out, "interceptor_matches_a_client", json_array_size(ia) > 0 &&
+	    json_array_size(ca) + json_array_size(pa) > 0 ? json_boolean(json_array_size(names) > 0) :
+	    json_null());
+	json_object_set_new(out, "interceptor_matching_clients", names);
+	json_array_foreach(ca, i, e)
+		report_flows_add_unique(ja3s, report_flows_str(e, "ja3"));
+	json_array_foreach(pa, i, e)
+		report_flows_add_unique(ja3s, report_flows_str(e, "ja3"));
+	json_object_set_new(out, "client_ja3_distinct", json_integer((json_int_t)
+	    json_array_size(ja3s)));
+	json_decref(ja3s);
 	json_decref(up);
 	return out;
 }

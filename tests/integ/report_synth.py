@@ -6,7 +6,8 @@ whose SNI is a kz-2019 target, add the proxy.* events the engine would publish (
 action intercept and an upstream address, proxy.forge with the origin's real certificate and
 a forgery made here with the openssl CLI: same subject and SAN, RSA-2048 e=3, validity shifted
 6 hours, no other extension, signed by a throwaway CA), an origin.hello from the upstream
-address with a TLS 1.2 / 13-suite fingerprint, and proxy.stats ticks. The truth event is
+address with a TLS 1.2 / 13-suite fingerprint (the client's own hello on spliced flows, which
+the engine also connects upstream), and proxy.stats ticks. The truth event is
 switched to intercept. Marked "synthetic": true in every added event. Keys stay in a temp dir.
 """
 import json, os, subprocess, sys, tempfile
@@ -87,6 +88,14 @@ for e in ev:
                     "flow": f"10.0.0.1:{port}>{e['server']['ip']}:443", "client": up,
                     "ja3": "6734f37431670b3ab4292b8f60f29984", "ja3_str": "771,49200-49196-49192-49188-49172-49162-159-107-57-52393-52392-52394-65413,0-11-10-13,29-23-24,0",
                     "ja4": "t12d1304h1_aaaaaaaaaaaa_bbbbbbbbbbbb", "hello_version": "TLSv1.2", "synthetic": True})
+    else:
+        # a spliced flow: in REDIRECT mode the engine opens the upstream connection too, and
+        # the origin sees the client's own hello (relayed) from the engine's address
+        out.append({"v": 1, "t": "origin.hello", "ts": e["ts"] - 800, "src": "origin.synthetic",
+                    "flow": f"10.0.0.1:{port}>{e['server']['ip']}:443", "client": up,
+                    "ja3": "d267d03ff23dcf63aad6fbd1c784f166", "ja3_str": "771,4865-4866",
+                    "ja4": "t13d1612h2_1711a4c0508c_e4c29a02ccbf", "hello_version": "TLSv1.3",
+                    "synthetic": True})
     out.append({"v": 1, "t": "proxy.conn.close", "ts": e["ts"] + 1000, "src": "proxy.w0", "flow": e["flow"],
                 "action": act, "bytes_c2s": 300, "bytes_s2c": 3000, "hs_client_us": 900, "hs_upstream_us": 2000,
                 "duration_us": 20000, "reason": "eof", "error": None, "phase": "relay", "synthetic": True})

@@ -180,6 +180,48 @@ ok "the diff shows the forged key's exponent 3" [ "$e3" = True ]
 ok "interceptor's upstream fingerprint found ($nint) on $iflows intercepted flows" [ "$nint" -ge 1 -a "$iflows" -ge 1 ]
 ok "report.html marks differing fields" grep -q 'class="diff"' "$S/report.html"
 
+# -- fingerprints: an origin hello is the interceptor's only on an intercepted flow. In REDIRECT
+# mode the engine also opens a spliced flow's upstream connection, and the origin then sees the
+# client's own hello from the engine's address: that one is the client's.
+python3 - "$S" <<'EOF' >"$ML_TMP/fp.txt"
+import json, sys
+run = sys.argv[1]
+m = json.load(open(run + "/report.json"))
+fp = m["fingerprints"]
+ev = [json.loads(l) for l in open(run + "/events.jsonl")]
+ups = {}
+for e in ev:
+    if e["t"] == "proxy.conn.open" and e.get("upstream"):
+        ups.setdefault((e["upstream"]["ip"], e["upstream"]["port"]), []).append(e)
+n = {"intercept": 0, "splice": 0}
+for h in ev:
+    if h["t"] != "origin.hello":
+        continue
+    c = [o for o in ups.get((h["client"]["ip"], h["client"]["port"]), []) if o["ts"] <= h["ts"]]
+    act = max(c, key=lambda o: o["ts"])["action"] if c else None
+    if act in n:
+        n[act] += 1
+inter = {g["ja3"] for g in fp["interceptor"]}
+proxy = {g["ja3"] for g in fp["clients_at_proxy"]}
+origin = {g["ja3"] for g in fp["clients_at_origin"]}
+mirror = m["hosts"]["upstream_hello"] == "mirror"
+said = [s for s in m["summary"] if "interceptor's own ClientHello" in s]
+match = bool(inter & (proxy | origin))
+print(n["intercept"], sum(g["count"] for g in fp["interceptor"]),
+      n["splice"], sum(g["count"] for g in fp["clients_at_origin"]),
+      mirror or not (inter & proxy), fp["interceptor_matches_a_client"] == match,
+      bool(said) and ("matches none of" in said[0]) == (not match))
+EOF
+read -r hi_n hi_got hs_n hs_got noproxy mflag msent <"$ML_TMP/fp.txt"
+ok "interceptor's fingerprints are exactly the $hi_n origin hellos of intercepted flows ($hi_got)" \
+	[ "$hi_n" -ge 1 -a "$hi_got" = "$hi_n" ]
+ok "no client JA3 seen by the engine is among the interceptor's (upstream hello not mirror)" \
+	[ "$noproxy" = True ]
+ok "clients_at_origin holds the spliced flows' $hs_n origin hellos ($hs_got >= $hs_n)" \
+	[ "$hs_n" -ge 1 -a "$hs_got" -ge "$hs_n" ]
+ok "interceptor_matches_a_client and the summary sentence agree with the groups" \
+	[ "$mflag" = True -a "$msent" = True ]
+
 # -- no PEM private key outside pki/
 ok "no PEM private key in the run directory outside pki/" \
 	bash -c "! grep -rlaE 'PRIVATE KEY-----' --exclude-dir=pki '$RUN' '$S'"

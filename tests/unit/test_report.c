@@ -459,6 +459,65 @@ test_flows_sections(void **state)
 	json_decref(by);
 }
 
+/* A proxy.conn.open (client 10.1.1.2, upstream 10.255.0.1:uport) and, when ja3 is given, the
+ * origin.hello the origin saw from that upstream address. */
+static void
+add_upstream(json_t *by, json_int_t ts, const char *act, int uport, const char *ja3)
+{
+	json_array_append_new(json_object_get(by, "proxy.conn.open"), json_pack(
+	    "{s:I,s:s,s:{s:s,s:i},s:{s:s,s:i},s:s,s:s}", "ts", ts, "action", act, "client", "ip",
+	    "10.1.1.2", "port", 1000 + uport, "upstream", "ip", "10.255.0.1", "port", uport,
+	    "sni", "a.example", "ja3", "client-ja3"));
+	if (ja3 != NULL)
+		json_array_append_new(json_object_get(by, "origin.hello"), json_pack(
+		    "{s:I,s:{s:s,s:i},s:s}", "ts", ts + 10, "client", "ip", "10.255.0.1",
+		    "port", uport, "ja3", ja3));
+}
+
+/* Fingerprints: only intercepted flows' upstream hellos are the interceptor's; a spliced flow's
+ * upstream hello is its client's (named by the conn.open's client), also when the upstream
+ * port was used before by an intercepted flow; the interceptor is compared with the clients
+ * seen by the engine as well as by the origins. */
+static void
+test_fingerprints(void **state)
+{
+	json_t *by = json_pack("{s:[],s:[],s:[{s:[{s:s,s:s},{s:s,s:s}]}]}", "proxy.conn.open",
+	    "origin.hello", "lab.truth.scenario", "clients", "name", "browser", "addr", "10.1.1.2",
+	    "name", "curl", "addr", "10.1.3.2"), *fp, *g;
+
+	(void)state;
+	add_upstream(by, 100, "intercept", 5000, "interceptor-ja3");
+	add_upstream(by, 200, "splice", 5001, "client-ja3");
+	add_upstream(by, 300, "splice", 5000, "client-ja3");	/* port 5000 again, spliced */
+	json_array_append_new(json_object_get(by, "origin.hello"), json_pack(
+	    "{s:I,s:{s:s,s:i},s:s}", "ts", 400, "client", "ip", "10.1.3.2", "port", 7,
+	    "ja3", "curl-ja3"));				/* a client straight to the origin */
+	fp = report_flows_fingerprints(by);
+	assert_int_equal(json_array_size(json_object_get(fp, "interceptor")), 1);
+	g = json_array_get(json_object_get(fp, "interceptor"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "ja3")), "interceptor-ja3");
+	assert_int_equal(json_integer_value(json_object_get(g, "count")), 1);
+	assert_int_equal(json_array_size(json_object_get(fp, "clients_at_origin")), 2);
+	g = json_array_get(json_object_get(fp, "clients_at_origin"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "who")), "browser");
+	assert_string_equal(json_string_value(json_object_get(g, "ja3")), "client-ja3");
+	assert_int_equal(json_integer_value(json_object_get(g, "count")), 2);
+	assert_true(json_is_false(json_object_get(fp, "interceptor_matches_a_client")));
+	assert_int_equal(json_integer_value(json_object_get(fp, "client_ja3_distinct")), 2);
+	json_decref(fp);
+	/* the interceptor sends a client's hello (as the mirror profile does): a match, named; the
+	 * client's JA3 is known only to the engine (no spliced flow reached an origin) */
+	json_array_clear(json_object_get(by, "origin.hello"));
+	add_upstream(by, 500, "intercept", 5002, "client-ja3");
+	fp = report_flows_fingerprints(by);
+	assert_int_equal(json_array_size(json_object_get(fp, "clients_at_origin")), 0);
+	assert_true(json_is_true(json_object_get(fp, "interceptor_matches_a_client")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(fp,
+	    "interceptor_matching_clients"), 0)), "browser");
+	json_decref(fp);
+	json_decref(by);
+}
+
 int
 main(void)
 {
@@ -475,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_blocklist_file),
 		cmocka_unit_test(test_chart_label),
 		cmocka_unit_test(test_flows_sections),
+		cmocka_unit_test(test_fingerprints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
