@@ -25,6 +25,7 @@
 #include "pki.h"
 #include "report.h"
 #include "report_cert.h"
+#include "report_detect.h"
 #include "report_flows.h"
 #include "util.h"
 #include "version.h"
@@ -84,6 +85,26 @@ const struct report_row report_cols_stats[] = {
 	{ "n", "n", "num" }, { "min", "min", "num" }, { "p50", "p50", "num" },
 	{ "p90", "p90", "num" }, { "p99", "p99", "num" }, { "max", "max", "num" },
 	{ "mean", "mean", "num" }, { NULL, NULL, NULL }
+};
+
+const struct report_row report_cols_detect[] = {
+	{ "analyzer", "analyzer", NULL }, { "role", "role", NULL }, { "status", "status", NULL },
+	{ "flows judged", "flows_seen", "num" }, { "flagged intercepted", "flagged", "num" },
+	{ "… of them intercepted", "flagged_intercepted", "num" },
+	{ "… not intercepted", "flagged_not_intercepted", "num" },
+	{ "… flow id unmatched", "flagged_unknown_flow", "num" },
+	{ "signals (flagged flows, last verdict)", "signals_text", NULL },
+	{ "signals the analyzer counted", "analyzer_signals_text", NULL }, { NULL, NULL, NULL }
+};
+const struct report_row report_cols_compare[] = {
+	{ "detector", "detector", NULL }, { "run", "run", NULL }, { "scenario", "scenario", NULL },
+	{ "this run", "this_run", NULL }, { "status", "status", NULL },
+	{ "flows", "flows", "num" }, { "positives", "positives", "num" }, { "TP", "tp", "num" },
+	{ "FP", "fp", "num" }, { "TN", "tn", "num" }, { "FN", "fn", "num" },
+	{ "unmatched", "unmatched", "num" }, { "precision", "precision", "num" },
+	{ "recall", "recall", "num" }, { "F1", "f1", "num" }, { "FPR", "fpr", "num" },
+	{ "time to detect (ms)", "ttd_ms", "num" }, { "trained on run", "trained_on_run", NULL },
+	{ NULL, NULL, NULL }
 };
 
 /* One timing statistic as text. */
@@ -265,16 +286,36 @@ report_national(const char *run_dir)
 	return out;
 }
 
-/* results/<name>.json and analysis.result events, as found. */
+/* results/<name>.json and analysis.result events as found, the detection table made from
+ * them, and the compare scores: compare_path (--compare) when given, else results/compare.json,
+ * else compare.json in the run directory. NULL with *cause when compare_path is unreadable. */
 static json_t *
-report_detection(const char *run_dir, const json_t *by)
+report_detection(const char *run_dir, const json_t *by, const char *compare_path, char **cause)
 {
 	char dir[4200], path[4500], *err;
 	json_t *files = json_array(), *out, *compare = NULL, *j;
 	struct dirent **ents = NULL;
+	const char *cfile = NULL;
 	int n, i;
 	const json_t *ar = json_object_get(by, "analysis.result");
 
+	if (compare_path != NULL) {
+		if ((compare = report_load_json(compare_path, &err)) == NULL) {
+			util_cause(cause, "--compare %s: %s", compare_path, err ? err :
+			    strerror(errno));
+			free(err);
+			json_decref(files);
+			return NULL;
+		}
+		if (!json_is_array(json_object_get(compare, "rows"))) {
+			util_cause(cause, "--compare %s: not a compare.json (no \"rows\" array; "
+			    "`mitmlab compare --out DIR` writes DIR/compare.json)", compare_path);
+			json_decref(compare);
+			json_decref(files);
+			return NULL;
+		}
+		cfile = compare_path;
+	}
 	snprintf(dir, sizeof(dir), "%s/results", run_dir);
 	n = scandir(dir, &ents, NULL, alphasort);
 	for (i = 0; i < n; i++) {
@@ -288,7 +329,12 @@ report_detection(const char *run_dir, const json_t *by)
 				    "error", err ? err : "unreadable"));
 				free(err);
 			} else if (strcmp(nm, "compare.json") == 0) {
-				compare = j;
+				if (compare == NULL) {
+					compare = j;
+					cfile = "results/compare.json";
+				} else {
+					json_decref(j);
+				}
 			} else {
 				json_array_append_new(files, json_pack("{s:s,s:o}", "file", nm,
 				    "data", j));
@@ -299,12 +345,16 @@ report_detection(const char *run_dir, const json_t *by)
 	free(ents);
 	if (compare == NULL) {
 		snprintf(path, sizeof(path), "%s/compare.json", run_dir);
-		compare = report_load_json(path, NULL);
+		if ((compare = report_load_json(path, NULL)) != NULL)
+			cfile = "compare.json";
 	}
 	out = json_object();
+	json_object_set_new(out, "table", report_detect_table(files, by));
 	json_object_set_new(out, "results", files);
 	json_object_set_new(out, "analysis_results", ar ? json_incref((json_t *)(uintptr_t)ar) :
 	    json_array());
+	json_object_set_new(out, "compare_file", cfile ? json_string(cfile) : json_null());
+	json_object_set_new(out, "compare_rows", report_detect_compare_rows(compare, run_dir));
 	json_object_set_new(out, "compare", compare ? compare : json_null());
 	json_object_set_new(out, "none", json_boolean(json_array_size(files) == 0 &&
 	    json_array_size(ar) == 0 && compare == NULL));
@@ -462,7 +512,6 @@ report_summary(const json_t *model)
 	json_t *s = json_array();
 	char buf[2048];
 	const char *k;
-	size_t i;
 	json_int_t iflows = json_integer_value(json_object_get(hosts, "intercepted_flows"));
 
 	if (!json_is_true(json_object_get(hosts, "engine_events"))) {
@@ -502,23 +551,11 @@ report_summary(const json_t *model)
 	if (v != NULL)
 		report_fp_sentence(s, fp, v, json_string_value(json_object_get(hosts,
 		    "upstream_hello")));
-	if (json_is_true(json_object_get(det, "none"))) {
+	if (json_is_true(json_object_get(det, "none")))
 		report_sentence(s, "Detection: no analyzer was run on this run (results/ holds no "
 		    "result and events.jsonl no analysis.result).");
-	} else {
-		buf[0] = '\0';
-		json_array_foreach(json_object_get(det, "results"), i, v) {
-			size_t l = strlen(buf);
-
-			snprintf(buf + l, sizeof(buf) - l, "%s%s", i ? ", " : "",
-			    json_string_value(json_object_get(v, "file")));
-		}
-		report_sentence(s, "Detection: %zu analyzer result file(s)%s%s, %zu analysis.result "
-		    "event(s)%s.", json_array_size(json_object_get(det, "results")),
-		    buf[0] ? " — " : "", buf,
-		    json_array_size(json_object_get(det, "analysis_results")),
-		    json_is_null(json_object_get(det, "compare")) ? "" : ", and a detector comparison");
-	}
+	else
+		report_detect_summary(s, det);
 	json_object_foreach((json_t *)(uintptr_t)json_object_get(brk, "by_client"), k, v) {
 		report_counts_str(v, buf, sizeof(buf));
 		report_sentence(s, "Client %s: %s.", k, buf);
@@ -566,11 +603,18 @@ report_redact(json_t *v)
 	return n;
 }
 
-/* Build the model. */
+/* Build the model with the default options. */
 json_t *
 report_build(const char *run_dir, char **cause)
 {
-	json_t *by, *m;
+	return report_build_opts(run_dir, NULL, cause);
+}
+
+/* Build the model. */
+json_t *
+report_build_opts(const char *run_dir, const struct report_opts *o, char **cause)
+{
+	json_t *by, *m, *det;
 	json_int_t bad;
 	const json_t *truth;
 	const char *rd = strrchr(run_dir, '/');
@@ -583,6 +627,10 @@ report_build(const char *run_dir, char **cause)
 	}
 	if ((by = report_load_events(run_dir, &bad, cause)) == NULL)
 		return NULL;
+	if ((det = report_detection(run_dir, by, o ? o->compare : NULL, cause)) == NULL) {
+		json_decref(by);
+		return NULL;
+	}
 	truth = json_array_get(json_object_get(by, "lab.truth.scenario"), 0);
 	while (rd != NULL && rd[1] == '\0' && rd > run_dir)	/* trailing slash */
 		rd = NULL;
@@ -597,7 +645,7 @@ report_build(const char *run_dir, char **cause)
 	json_object_set_new(m, "forged", report_flows_forged(by, REPORT_FORGED_SAMPLES));
 	json_object_set_new(m, "hosts", report_flows_hosts(by));
 	json_object_set_new(m, "fingerprints", report_flows_fingerprints(by));
-	json_object_set_new(m, "detection", report_detection(run_dir, by));
+	json_object_set_new(m, "detection", det);
 	json_object_set_new(m, "breakage", report_flows_breakage(by));
 	json_object_set_new(m, "performance", report_flows_performance(by));
 	json_object_set_new(m, "reproducibility", report_repro(run_dir, by));
@@ -670,23 +718,29 @@ report_write(const json_t *model, enum report_format fmt, const char *path, char
 	return rv;
 }
 
-/* Evidence, then the three reports, into the run directory. */
+/* Everything into the run directory, with the default options. */
 int
 report_write_all(const char *run_dir, char **cause)
+{
+	return report_write_all_opts(run_dir, NULL, cause);
+}
+
+/* The model (first, so that a bad option writes nothing), the evidence, then the three
+ * reports, into the run directory. */
+int
+report_write_all_opts(const char *run_dir, const struct report_opts *o, char **cause)
 {
 	static const enum report_format fmts[] = { REPORT_JSON, REPORT_MD, REPORT_HTML };
 	char path[4200], *ecause = NULL;
 	json_t *m, *ev = NULL;
 	size_t i;
 
+	if ((m = report_build_opts(run_dir, o, cause)) == NULL)
+		return -1;
 	if (evidence_write(run_dir, &ev, &ecause) != 0) {
 		log_warnx("evidence: %s", ecause);
 		ev = json_pack("{s:n,s:s}", "file", "error", ecause ? ecause : "failed");
 		free(ecause);
-	}
-	if ((m = report_build(run_dir, cause)) == NULL) {
-		json_decref(ev);
-		return -1;
 	}
 	if (ev != NULL)
 		json_object_set_new(m, "evidence", ev);

@@ -2,9 +2,10 @@
 /*
  * report_html — the report model as ONE self-contained HTML page: inline CSS (screen and
  * print), inline SVG charts (report_chart), no script, no external resource of any kind.
- * Every string from the model is HTML-escaped. Sections follow report.h; results of
- * analyzers are rendered generically (objects as key/value tables, arrays of objects as
- * tables), since their shape belongs to the analyzers.
+ * Every string from the model is HTML-escaped. Sections follow report.h; analyzers are
+ * summed up in the detection table, and their raw results, whose shape belongs to them, are
+ * rendered generically (objects as key/value tables, arrays of objects as tables) inside
+ * collapsed <details> blocks.
  */
 #include <math.h>
 #include <stdint.h>
@@ -49,6 +50,7 @@ static const char report_html_css[] =
 "rgba(0,0,0,.07) 6px 12px)}"
 ".chart svg{width:100%;max-width:760px;height:auto;border:1px solid #eaeef2}"
 ".note{color:#57606a;font-style:italic}"
+"details.raw{margin:.3em 0}details.raw summary{cursor:pointer;color:#57606a}"
 ".yes{color:#1a7f37;font-weight:bold}.no{color:#cf222e;font-weight:bold}"
 "@media print{body{max-width:none;padding:0;font-size:10pt}h2{break-after:avoid}"
 "h3{break-after:avoid}table,pre,.chart{break-inside:avoid}pre.pem{font-size:7.5pt}"
@@ -622,40 +624,79 @@ report_html_stats(FILE *f, const char *title, const json_t *groups)
 	fputs("</table>", f);
 }
 
+/* The detection table, the raw results collapsed, and the compare scores. */
+static void
+report_html_detection(FILE *f, const json_t *d)
+{
+	const json_t *tab = json_object_get(d, "table"), *r, *v;
+	const json_t *bf = json_object_get(json_object_get(d, "compare"), "baseline_fpr");
+	const char *k;
+	size_t i;
+
+	fprintf(f, "<p>One row per analyzer result. Intercepted flows: %lld (ground truth: ",
+	    (long long)json_integer_value(json_object_get(tab, "intercepted_flows")));
+	report_html_get(f, tab, "truth_from");
+	fputs("). An analyzer's verdict on a flow is its last one, as <code>mitmlab compare"
+	    "</code> scores it.</p><div id=\"detection-table\">", f);
+	report_html_table(f, json_object_get(tab, "rows"), report_cols_detect);
+	fputs("</div>", f);
+	json_array_foreach(json_object_get(d, "results"), i, r) {
+		if (json_object_get(r, "error") != NULL) {
+			fputs("<p class=\"no\">results/", f);
+			report_html_get(f, r, "file");
+			fputs(" is unreadable: ", f);
+			report_html_get(f, r, "error");
+			fputs("</p>", f);
+			continue;
+		}
+		fputs("<details class=\"raw\"><summary>Raw output: results/", f);
+		report_html_get(f, r, "file");
+		fprintf(f, " (%zu verdicts)</summary>", json_array_size(json_object_get(
+		    json_object_get(r, "data"), "verdicts")));
+		report_html_json(f, json_object_get(r, "data"), 1);
+		fputs("</details>", f);
+	}
+	if (json_array_size(json_object_get(d, "analysis_results")) > 0) {
+		fprintf(f, "<details class=\"raw\"><summary>Raw output: %zu analysis.result "
+		    "event(s)</summary>", json_array_size(json_object_get(d, "analysis_results")));
+		report_html_json(f, json_object_get(d, "analysis_results"), 1);
+		fputs("</details>", f);
+	}
+	if (json_is_null(json_object_get(d, "compare")) || json_object_get(d, "compare") == NULL)
+		return;
+	fputs("<h3>Detector comparison (<code>mitmlab compare</code>, from ", f);
+	report_html_get(f, d, "compare_file");
+	fputs(")</h3><div id=\"compare-table\">", f);
+	report_html_table(f, json_object_get(d, "compare_rows"), report_cols_compare);
+	fputs("</div>", f);
+	if (json_object_size(bf) > 0) {
+		fputs("<p>Baseline false-positive rate (<code>baseline_fpr</code>):", f);
+		i = 0;
+		json_object_foreach((json_t *)(uintptr_t)bf, k, v) {
+			fputs(i++ ? ", " : " ", f);
+			report_html_esc(f, k);
+			fputs(" ", f);
+			report_html_val(f, v);
+		}
+		fputs(".</p>", f);
+	}
+}
+
 /* 5. Detection, breakage, performance. */
 static void
 report_html_results(FILE *f, const json_t *m)
 {
-	const json_t *d = json_object_get(m, "detection"), *r;
+	const json_t *d = json_object_get(m, "detection");
 	const json_t *perf = json_object_get(m, "performance");
 	char added[512];
-	size_t i;
 
 	fputs("<section id=\"results\"><h2>5. Detection, breakage and cost</h2>"
 	    "<h3>Detection</h3>", f);
 	if (json_is_true(json_object_get(d, "none")))
 		fputs("<p class=\"note\">No detector was run on this run: results/ is empty and "
 		    "events.jsonl holds no analysis.result.</p>", f);
-	json_array_foreach(json_object_get(d, "results"), i, r) {
-		fputs("<h3>results/", f);
-		report_html_get(f, r, "file");
-		fputs("</h3>", f);
-		if (json_object_get(r, "error") != NULL) {
-			fputs("<p class=\"no\">unreadable: ", f);
-			report_html_get(f, r, "error");
-			fputs("</p>", f);
-		} else {
-			report_html_json(f, json_object_get(r, "data"), 1);
-		}
-	}
-	if (json_array_size(json_object_get(d, "analysis_results")) > 0) {
-		fputs("<h3>analysis.result events</h3>", f);
-		report_html_json(f, json_object_get(d, "analysis_results"), 1);
-	}
-	if (!json_is_null(json_object_get(d, "compare")) && json_object_get(d, "compare")) {
-		fputs("<h3>Detector comparison (compare.json)</h3>", f);
-		report_html_json(f, json_object_get(d, "compare"), 1);
-	}
+	else
+		report_html_detection(f, d);
 	report_html_breakage(f, m);
 	fputs("<h3>Added latency and throughput</h3>", f);
 	if (report_added_text(perf, added, sizeof(added)) != NULL) {

@@ -2,8 +2,8 @@
 /*
  * report_md — the report model as Markdown (GitHub-flavoured tables). Same sections as the
  * HTML page; charts are replaced by their numbers (timing percentiles), and analyzer results
- * are shown as JSON blocks because their shape belongs to the analyzers. Table cells have '|'
- * and newlines escaped.
+ * are summed up in the detection table (their raw output stays in results/ and report.json).
+ * Table cells have '|' and newlines escaped.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -220,30 +220,64 @@ report_md_stats(FILE *f, const char *title, const json_t *groups)
 	fputs("\n", f);
 }
 
+/* The detection table, where the raw results are, and the compare scores. */
+static void
+report_md_detection(FILE *f, const json_t *d)
+{
+	const json_t *tab = json_object_get(d, "table"), *r, *v;
+	const json_t *bf = json_object_get(json_object_get(d, "compare"), "baseline_fpr");
+	const char *k;
+	size_t i, n = 0;
+
+	fprintf(f, "One row per analyzer result. Intercepted flows: %lld (ground truth: %s). "
+	    "An analyzer's verdict on a flow is its last one, as `mitmlab compare` scores it.\n\n",
+	    (long long)json_integer_value(json_object_get(tab, "intercepted_flows")),
+	    json_string_value(json_object_get(tab, "truth_from")) ?: "?");
+	report_md_table(f, json_object_get(tab, "rows"), report_cols_detect);
+	json_array_foreach(json_object_get(tab, "rows"), i, r) {
+		if (json_object_get(r, "error") != NULL) {
+			fprintf(f, "- results/%s is unreadable: ", json_string_value(
+			    json_object_get(r, "file")) ?: "?");
+			report_md_val(f, json_object_get(r, "error"));
+			fputs("\n", f);
+			n++;
+		}
+	}
+	fprintf(f, "%sThe analyzers' raw output (every verdict with its evidence) is not "
+	    "reproduced here: it is in `results/<analyzer>.json` in the run directory and under "
+	    "`detection.results` in report.json (%zu analysis.result event(s) on the bus: "
+	    "`detection.analysis_results`).\n\n", n ? "\n" : "",
+	    json_array_size(json_object_get(d, "analysis_results")));
+	if (json_is_null(json_object_get(d, "compare")) || json_object_get(d, "compare") == NULL)
+		return;
+	fprintf(f, "### Detector comparison (`mitmlab compare`, from %s)\n\n",
+	    json_string_value(json_object_get(d, "compare_file")) ?: "compare.json");
+	report_md_table(f, json_object_get(d, "compare_rows"), report_cols_compare);
+	if (json_object_size(bf) > 0) {
+		fputs("Baseline false-positive rate (compare's `baseline_fpr`):", f);
+		i = 0;
+		json_object_foreach((json_t *)(uintptr_t)bf, k, v) {
+			fprintf(f, "%s %s ", i++ ? "," : "", k);
+			report_md_val(f, v);
+		}
+		fputs(".\n\n", f);
+	}
+}
+
 /* Section 5. */
 static void
 report_md_results(FILE *f, const json_t *m)
 {
 	const json_t *d = json_object_get(m, "detection"), *b = json_object_get(m, "breakage");
-	const json_t *perf = json_object_get(m, "performance"), *r, *c, *s;
+	const json_t *perf = json_object_get(m, "performance"), *c, *s;
 	char added[512];
 	size_t i, j;
 
 	fputs("## 5. Detection, breakage and cost\n\n### Detection\n\n", f);
 	if (json_is_true(json_object_get(d, "none")))
 		fputs("No detector was run on this run.\n\n", f);
-	json_array_foreach(json_object_get(d, "results"), i, r) {
-		fprintf(f, "**results/%s**\n\n", json_string_value(json_object_get(r, "file")));
-		report_md_json(f, json_object_get(r, "data") ?: json_object_get(r, "error"));
-	}
-	if (json_array_size(json_object_get(d, "analysis_results")) > 0) {
-		fputs("**analysis.result events**\n\n", f);
-		report_md_json(f, json_object_get(d, "analysis_results"));
-	}
-	if (json_object_get(d, "compare") != NULL && !json_is_null(json_object_get(d, "compare"))) {
-		fputs("**Detector comparison**\n\n", f);
-		report_md_json(f, json_object_get(d, "compare"));
-	}
+	else
+		report_md_detection(f, d);
 	fputs("### Breakage matrix\n\n| client \\ site |", f);
 	json_array_foreach(json_object_get(b, "sites"), j, s) {
 		fputs(" ", f);

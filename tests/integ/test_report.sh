@@ -7,7 +7,10 @@
 # back to the root's issuer and serial, the Chromium block-list file name, that tshark shows
 # decrypted HTTP from capture/evidence.pcapng with no key-log option, that headless Chromium
 # renders report.html (non-blank PNG, expected title), that the HTML loads nothing external,
-# --format/--out, the refusal to embed "PRIVATE KEY", and no PEM private key outside pki/.
+# --format/--out, the refusal to embed "PRIVATE KEY", no PEM private key outside pki/, the
+# interceptor's fingerprints against the clients' (spliced flows' upstream hellos are the
+# clients'), the detection table recomputed from results/*.json and events.jsonl, and the
+# compare scores from --compare FILE and RUN_DIR/compare.json.
 set -u
 . "$(dirname "$0")/lib.sh"
 ml_init report
@@ -142,7 +145,13 @@ printf '{"note": "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----
 	>"$RUN/results/evil.json"
 for f in html md json; do
 	"$ML_BIN" report "$RUN" --format $f --out "$ML_TMP/evil.$f" 2>"$ML_TMP/evil.err"
-	ok "a key in an analyzer result is redacted from report.$f (exit $?)" \
+	rc=$?
+	if [ $f = md ]; then	# report.md shows the detection table, not the results' text
+		ok "a key in an analyzer result stays out of report.md (exit $rc)" \
+		    bash -c "[ $rc = 0 ] && ! grep -q 'PRIVATE KEY-----' '$ML_TMP/evil.md' && grep -q '^| evil |' '$ML_TMP/evil.md'"
+		continue
+	fi
+	ok "a key in an analyzer result is redacted from report.$f (exit $rc)" \
 	    bash -c "! grep -q 'PRIVATE KEY-----' '$ML_TMP/evil.$f' && grep -q 'redacted: this text held a PEM private key' '$ML_TMP/evil.$f' && grep -q 'PRIVATE KEY.example' '$ML_TMP/evil.$f'"
 done
 ok "  ... a value and a key, counted (redacted_private_keys 2)" python3 -c "import json,sys; m=json.load(open(sys.argv[1])); sys.exit(m['redacted_private_keys'] != 2)" "$ML_TMP/evil.json"
@@ -150,9 +159,110 @@ rm -f "$RUN/results/evil.json"
 # an analyzer result is rendered generically
 printf '{"analyzer": "demo", "detected": true, "flows": [{"flow": "a", "score": 0.9}]}\n' >"$RUN/results/demo.json"
 "$ML_BIN" report "$RUN" --format html --out "$ML_TMP/demo.html"
-ok "results/<analyzer>.json is rendered (its flows as a table)" \
-	bash -c "grep -q 'results/demo.json' '$ML_TMP/demo.html' && grep -q '<th>score</th>' '$ML_TMP/demo.html'"
+ok "results/<analyzer>.json's raw output is in a collapsed <details> (its flows as a table)" \
+	bash -c "grep -q '<details class=\"raw\"><summary>Raw output: results/demo.json' '$ML_TMP/demo.html' && grep -q '<th>score</th>' '$ML_TMP/demo.html'"
 rm -f "$RUN/results/demo.json"
+
+# -- the detection table: one row per analyzer result, its counts recomputed here from the result
+# files (last verdict per flow, as compare scores) and the engine's decisions in events.jsonl,
+# the same in report.json, report.md and report.html; the summary names each detector with the
+# intercepted flows it flagged; no raw verdicts in report.md
+python3 - "$RUN" <<'EOF' >"$ML_TMP/det.txt"
+import collections, glob, html, json, os, re, sys
+run = sys.argv[1]
+m = json.load(open(run + "/report.json"))
+inter = {}
+for l in open(run + "/events.jsonl"):
+    e = json.loads(l)
+    if e["t"] == "proxy.conn.open" and e.get("flow"):
+        inter[e["flow"]] = e.get("action") == "intercept"
+known = set(inter)
+for l in open(run + "/events.jsonl"):
+    e = json.loads(l)
+    if e["t"] == "client.result" and e.get("flow"):
+        known.add(e["flow"])
+want = {}
+for p in glob.glob(run + "/results/*.json"):
+    if p.endswith("/compare.json"):
+        continue
+    d = json.load(open(p))
+    last = {}
+    for v in d.get("verdicts", []):
+        if isinstance(v.get("flow"), str) and isinstance(v.get("intercepted"), bool):
+            last[v["flow"]] = v
+    fl = [f for f, v in last.items() if v["intercepted"]]
+    fi = [f for f in fl if inter.get(f)]
+    fni = [f for f in fl if f in known and not inter.get(f)]
+    name = d.get("analyzer") or os.path.basename(p)[:-5]
+    want[name] = [name, d.get("role") or "—", d.get("delivery", {}).get("status") or "—",
+                  str(len(last)), str(len(fl)), str(len(fi)), str(len(fni)),
+                  str(len(fl) - len(fi) - len(fni)),
+                  collections.Counter(last[f].get("signal") for f in fl)]
+got = {r["analyzer"]: r for r in m["detection"]["table"]["rows"]}
+ok_json = set(got) == set(want) and all(
+    [str(got[n][k]) for k in ("flows_seen", "flagged", "flagged_intercepted",
+     "flagged_not_intercepted", "flagged_unknown_flow")] == w[3:8] and
+    got[n]["signals"] == dict(w[8]) for n, w in want.items())
+h = open(run + "/report.html").read()
+t = re.search(r'<div id="detection-table">(.*?)</div>', h, re.S)
+cells = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+         for r in re.findall(r"<tr>(.*?)</tr>", t.group(1) if t else "", re.S)]
+hrows = {c[0]: c[:8] for c in cells if c}
+md = open(run + "/report.md").read()
+mrows = {}
+for l in md.splitlines():
+    c = [x.strip() for x in l.strip("|").split("|")]
+    if c and c[0] in want and len(c) >= 8:
+        mrows[c[0]] = c[:8]
+ok_html = all(hrows.get(n) == w[:8] for n, w in want.items())
+ok_md = all(mrows.get(n) == w[:8] for n, w in want.items())
+said = " ".join(m["summary"])
+dets = [w for w in want.values() if w[1] == "detector"]
+need = [f"{w[0]} flagged {w[5]} of them" for w in dets if int(w[5]) > 0]
+ok_sum = bool(dets) and all(x in said for x in need) and "analyzer result file(s)" not in said
+print(len(want), ok_json, ok_html, ok_md, ok_sum, len(need), '"verdicts"' not in md)
+EOF
+read -r ndet djson dhtml dmd dsum nflag noraw <"$ML_TMP/det.txt"
+ok "detection table in report.json: $ndet rows, counts equal the result files' last verdicts" [ "$djson" = True ]
+ok "  ... the same rows in report.html" [ "$dhtml" = True ]
+ok "  ... the same rows in report.md" [ "$dmd" = True ]
+ok "the summary names the $nflag detector(s) that flagged intercepted flows, with the count" [ "$dsum" = True ]
+ok "report.md holds no raw analyzer output" [ "$noraw" = True ]
+
+# -- compare scores: --compare FILE, and RUN_DIR/compare.json found without it
+"$ML_BIN" compare "$RUN" --detector detect-chain --out "$ML_TMP/cmp" --quiet >/dev/null 2>&1
+ok "mitmlab compare wrote compare.json" [ -s "$ML_TMP/cmp/compare.json" ]
+for f in md html json; do
+	"$ML_BIN" report "$RUN" --compare "$ML_TMP/cmp/compare.json" --format $f --out "$ML_TMP/cmp.$f"
+done
+python3 - "$ML_TMP/cmp" <<'EOF' >"$ML_TMP/cmp.txt"
+import html, json, re, sys
+d = sys.argv[1]
+rows = json.load(open(d + "/compare.json"))["rows"]
+m = json.load(open(d + ".json"))
+h = open(d + ".html").read()
+t = re.search(r'<div id="compare-table">(.*?)</div>', h, re.S)
+hr = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+      for r in re.findall(r"<tr>(.*?)</tr>", t.group(1) if t else "", re.S)]
+hr = [r for r in hr if r]
+md = open(d + ".md").read().split("### Detector comparison", 1)
+mr = [l for l in (md[1] if len(md) > 1 else "").split("### Breakage")[0].splitlines() if l.startswith("| ") and "---" not in l][1:]
+key = lambda r: [r["detector"], r["run"], str(r["tp"]), str(r["fp"]), str(r["fn"])]
+ok_h = len(hr) == len(rows) and all([r[0], r[1], r[7], r[8], r[10]] == key(x) for r, x in zip(hr, rows))
+mc = [[c.strip() for c in l.strip("|").split("|")] for l in mr]
+ok_m = len(mc) == len(rows) and all([r[0], r[1], r[7], r[8], r[10]] == key(x) for r, x in zip(mc, rows))
+said = [s for s in m["summary"] if s.startswith("Scored against the ground truth")]
+ok_s = bool(said) and all(f'{x["detector"]} precision' in said[0] for x in rows) and all(r["this_run"] for r in m["detection"]["compare_rows"])
+print(len(rows), ok_h, ok_m, ok_s)
+EOF
+read -r ncmp chtml cmd csum <"$ML_TMP/cmp.txt"
+ok "--compare FILE: report.html has one compare row per compare.json row ($ncmp)" [ "$ncmp" -ge 1 -a "$chtml" = True ]
+ok "  ... and report.md too" [ "$cmd" = True ]
+ok "  ... and the summary gives this run's scores" [ "$csum" = True ]
+cp "$ML_TMP/cmp/compare.json" "$RUN/compare.json"
+ok "RUN_DIR/compare.json is shown without --compare" bash -c "'$ML_BIN' report '$RUN' --format json --out - | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"detection\"]; sys.exit(not (d[\"compare_file\"] == \"compare.json\" and len(d[\"compare_rows\"]) == $ncmp))'"
+rm -f "$RUN/compare.json"
+ok "--compare with a missing file fails (1)" bash -c "'$ML_BIN' report '$RUN' --compare '$ML_TMP/nope.json' --format md --out '$ML_TMP/x.md' 2>/dev/null; [ \$? = 1 ]"
 
 # -- interception sections (on kz-2019, or on a synthetic overlay of the baseline run)
 if [ $KZ = 0 ]; then

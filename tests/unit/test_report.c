@@ -25,6 +25,7 @@
 #include "report.h"
 #include "report_cert.h"
 #include "report_chart.h"
+#include "report_detect.h"
 #include "report_flows.h"
 #include "util.h"
 
@@ -518,6 +519,73 @@ test_fingerprints(void **state)
 	json_decref(by);
 }
 
+/* A verdict of an analyzer on flow "f<n>". */
+static json_t *
+verdict(int n, int intercepted, const char *signal)
+{
+	char flow[32];
+
+	snprintf(flow, sizeof(flow), "f%d", n);
+	return json_pack("{s:s,s:b,s:s}", "flow", flow, "intercepted", intercepted, "signal", signal);
+}
+
+/* The detection table counts each flow by its LAST verdict and splits the flagged ones by what
+ * the engine did (intercepted, not intercepted, flow id unknown); the summary names the detector
+ * with the count and the signal, and leaves the truth analyzer out. */
+static void
+test_detect_table(void **state)
+{
+	json_t *by = json_pack("{s:[],s:[]}", "proxy.conn.open", "client.result"), *res, *t, *r;
+	json_t *vs = json_array(), *sum = json_array();
+	char flow[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {		/* f0..f2 intercepted, f3 spliced */
+		snprintf(flow, sizeof(flow), "f%d", i);
+		json_array_append_new(json_object_get(by, "proxy.conn.open"), json_pack("{s:s,s:s}",
+		    "flow", flow, "action", i < 3 ? "intercept" : "splice"));
+	}
+	json_array_append_new(vs, verdict(0, 0, "clean"));
+	json_array_append_new(vs, verdict(0, 1, "rsa-e3"));	/* the last verdict counts */
+	json_array_append_new(vs, verdict(1, 1, "rsa-e3"));
+	json_array_append_new(vs, verdict(2, 1, "odd-root"));
+	json_array_append_new(vs, verdict(2, 0, "clean"));	/* ... also when it clears */
+	json_array_append_new(vs, verdict(3, 1, "odd-root"));	/* spliced: not intercepted */
+	json_array_append_new(vs, verdict(9, 1, "odd-root"));	/* no such flow */
+	res = json_pack("[{s:s,s:{s:s,s:s,s:o,s:{s:s}}},{s:s,s:{s:s,s:s,s:[o]}},{s:s,s:s}]",
+	    "file", "det.json", "data", "role", "detector", "analyzer", "det", "verdicts", vs,
+	    "delivery", "status", "ok",
+	    "file", "truth.json", "data", "role", "truth", "analyzer", "truth", "verdicts",
+	    verdict(0, 1, "proxy-intercept"), "file", "bad.json", "error", "bad.json:1: junk");
+	t = report_detect_table(res, by);
+	assert_int_equal(json_integer_value(json_object_get(t, "intercepted_flows")), 3);
+	assert_int_equal(json_array_size(json_object_get(t, "rows")), 3);
+	r = json_array_get(json_object_get(t, "rows"), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "analyzer")), "det");
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "ok");
+	assert_int_equal(json_integer_value(json_object_get(r, "flows_seen")), 5);
+	assert_int_equal(json_integer_value(json_object_get(r, "flagged")), 4);
+	assert_int_equal(json_integer_value(json_object_get(r, "flagged_intercepted")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "flagged_not_intercepted")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "flagged_unknown_flow")), 1);
+	assert_string_equal(json_string_value(json_object_get(r, "signals_text")),
+	    "odd-root ×2, rsa-e3 ×2");
+	r = json_array_get(json_object_get(t, "rows"), 2);
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "unreadable");
+	json_object_set_new(by, "table", t);	/* a model's "detection" holds the table */
+	report_detect_summary(sum, by);
+	assert_int_equal(json_array_size(sum), 1);
+	assert_non_null(strstr(json_string_value(json_array_get(sum, 0)),
+	    "of the 3 intercepted flows"));
+	assert_non_null(strstr(json_string_value(json_array_get(sum, 0)),
+	    "det flagged 2 of them (by rsa-e3 ×2), and 1 flow that was not intercepted"));
+	assert_null(strstr(json_string_value(json_array_get(sum, 0)), "truth flagged"));
+	json_decref(sum);
+	json_decref(res);
+	json_decref(by);
+}
+
 int
 main(void)
 {
@@ -535,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_chart_label),
 		cmocka_unit_test(test_flows_sections),
 		cmocka_unit_test(test_fingerprints),
+		cmocka_unit_test(test_detect_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
