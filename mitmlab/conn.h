@@ -72,6 +72,8 @@ struct conn {
 	uint64_t		 trim_ns;	/* last relay_trim pass (conn.c's timer) */
 	uint64_t		 hs_upstream_us, hs_client_us;
 	int			 key_waited;
+	int			 untrusted;	/* upstream failed verification: signed by the
+						 * untrusted CA (a profile that does so, Squid) */
 	int			 up_full;	/* a resumed session was unusable: no resumption */
 	/* termination mark set by nested helpers */
 	const char		*term_reason;

@@ -48,15 +48,17 @@ struct forge_profile {
 	unsigned long		 exponent;
 	int			 verifies;
 	long			 shift;		/* kz2019: validity shift in seconds */
+	int			 untrusted;	/* signs with an untrusted CA when the upstream
+						 * fails verification (Squid) */
 };
 
 static const struct forge_profile forge_profiles[] = {
-	{ "kz2019",       FORGE_KZ2019,    FORGE_KEY_PER_HOST,    2048, 3,     1, -6 * FORGE_HOUR },
-	{ "kz2019-late",  FORGE_KZ2019,    FORGE_KEY_PER_HOST,    2048, 3,     1, -24 * FORGE_HOUR },
-	{ "kz2019-early", FORGE_KZ2019,    FORGE_KEY_PER_HOST,    1024, 3,     1, -6 * FORGE_HOUR },
-	{ "sslsplit",     FORGE_SSLSPLIT,  FORGE_KEY_PER_PROCESS, 2048, 65537, 0, 0 },
-	{ "mitmproxy",    FORGE_MITMPROXY, FORGE_KEY_CA,          0,    0,     1, 0 },
-	{ "squid",        FORGE_SQUID,     FORGE_KEY_PER_HOST,    2048, 65537, 1, 0 },
+	{ "kz2019",       FORGE_KZ2019,    FORGE_KEY_PER_HOST,    2048, 3,     1, -6 * FORGE_HOUR, 0 },
+	{ "kz2019-late",  FORGE_KZ2019,    FORGE_KEY_PER_HOST,    2048, 3,     1, -24 * FORGE_HOUR, 0 },
+	{ "kz2019-early", FORGE_KZ2019,    FORGE_KEY_PER_HOST,    1024, 3,     1, -6 * FORGE_HOUR, 0 },
+	{ "sslsplit",     FORGE_SSLSPLIT,  FORGE_KEY_PER_PROCESS, 2048, 65537, 0, 0, 0 },
+	{ "mitmproxy",    FORGE_MITMPROXY, FORGE_KEY_CA,          0,    0,     1, 0, 0 },
+	{ "squid",        FORGE_SQUID,     FORGE_KEY_PER_HOST,    2048, 65537, 1, 0, 1 },
 };
 #define FORGE_NPROFILES (sizeof(forge_profiles) / sizeof(forge_profiles[0]))
 
@@ -112,6 +114,13 @@ int
 forge_profile_verifies_upstream(const struct forge_profile *p)
 {
 	return p->verifies;
+}
+
+/* Whether a failed upstream check is passed on by signing with an untrusted CA. */
+int
+forge_profile_signs_untrusted(const struct forge_profile *p)
+{
+	return p->untrusted;
 }
 
 /* ASN1_TIME to time_t; -1 when the encoding is unusable. */

@@ -45,6 +45,10 @@ int forge_profile_key_bits(const struct forge_profile *p);
 unsigned long forge_profile_key_exponent(const struct forge_profile *p);
 /* Whether the real interceptor verified the upstream certificate by default. */
 int forge_profile_verifies_upstream(const struct forge_profile *p);
+/* Whether the real interceptor, when that verification fails, still mimics the certificate
+ * but signs it with an "untrusted" CA of its own, so the client sees an error as it would
+ * have directly (Squid's ssl-bump: "Not trusted by ..."), instead of closing. */
+int forge_profile_signs_untrusted(const struct forge_profile *p);
 
 /*
  * Forge a leaf for orig (the upstream leaf) as seen for sni (may be NULL) with public key

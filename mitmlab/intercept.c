@@ -5,8 +5,12 @@
  * publishes proxy.upstream (with "resumed"). With --upstream-resume the upstream leg offers the
  * worker's cached session for its destination, SNI and hello profile (upstream.c); a resumed
  * session without the origin's certificate chain is not forged from: the upstream leg is
- * redialled for a full handshake. Until the relay starts, an event on either leg ends the connection
- * with a reason naming the leg ("upstream-tls", "client-tls", "eof-upstream", ...).
+ * redialled for a full handshake. An origin that fails the upstream check is spliced
+ * (--require-valid-upstream), refused, or, for a profile that does so (Squid), forged under
+ * the proxy's untrusted CA and served with it, so the client sees an error as it would have
+ * directly (proxy.forge "untrusted_issuer", proxy.stats "untrusted_signed"). Until the relay
+ * starts, an event on either leg ends the connection with a reason naming the leg
+ * ("upstream-tls", "client-tls", "eof-upstream", ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,7 +110,11 @@ intercept_upstream_done(struct conn *c)
 		dial_start(c);
 		return;
 	}
-	if (v == UPSTREAM_REFUSE) {
+	if (v == UPSTREAM_REFUSE && px->untrusted != NULL) {	/* Squid passes the error on */
+		conn_why(c, "%s → signed by the untrusted CA", why);
+		c->untrusted = 1;
+		c->w->st.untrusted_signed++;
+	} else if (v == UPSTREAM_REFUSE) {
 		conn_why(c, "%s", why);
 		conn_publish_open(c);
 		conn_term(c, "upstream-verify", why);
@@ -199,7 +207,8 @@ intercept_leaf_ready(struct conn *c)
 
 	/* the upstream leg lives until conn_close frees it after the client leg: the client leg
 	 * answers ALPN with the origin's choice read from it */
-	ssl = tlsserver_ssl_new(w->down_ctx, c->forged, c->leafkey, w->px->chain,
+	ssl = tlsserver_ssl_new(w->down_ctx, c->forged, c->leafkey, c->untrusted ?
+	    w->px->untrusted_chain : w->px->chain,
 	    c->upstream.bev != NULL ? bufferevent_openssl_get_ssl(c->upstream.bev) : NULL, &cause);
 	if (ssl == NULL) {
 		conn_term(c, "forge-failed", cause);

@@ -136,6 +136,7 @@ leaf_publish(struct conn *c, json_t *facts, int hit, uint64_t forge_us)
 	json_object_set_new(ev, "cache_hit", json_boolean(hit));
 	json_object_set_new(ev, "forge_us", json_integer((json_int_t)forge_us));
 	json_object_set_new(ev, "key_waited", json_boolean(c->key_waited));
+	json_object_set_new(ev, "untrusted_issuer", json_boolean(c->untrusted));
 	worker_publish_members(c->w, ev, json_string_value(facts));
 }
 
@@ -151,8 +152,9 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 	json_t *facts;
 	X509 *x;
 
-	x = forge_cert(px->fp, c->orig_leaf, sni, key, pki_ca_issuer(px->ca),
-	    pki_ca_issuer_key(px->ca), time(NULL), &cause);
+	x = forge_cert(px->fp, c->orig_leaf, sni, key, c->untrusted ? px->untrusted :
+	    pki_ca_issuer(px->ca), c->untrusted ? px->untrusted_key : pki_ca_issuer_key(px->ca),
+	    time(NULL), &cause);
 	if (x == NULL) {
 		EVP_PKEY_free(key);
 		conn_term(c, "forge-failed", cause ? cause : "forge_cert failed");
@@ -267,9 +269,13 @@ leaf_get(struct conn *c)
 	EVP_PKEY *key = NULL;
 	json_t *facts = NULL;
 	int parked = 0;
+	char pname[64];
 
-	s->cacheable = certcache_key(c->orig_leaf, forge_profile_name(px->fp), sni,
-	    s->cache_key) == 0;
+	/* an untrusted forgery is another certificate than the trusted one for the same origin
+	 * leaf: its own cache entry (and host key) */
+	snprintf(pname, sizeof(pname), "%s%s", forge_profile_name(px->fp), c->untrusted ?
+	    "+untrusted" : "");
+	s->cacheable = certcache_key(c->orig_leaf, pname, sni, s->cache_key) == 0;
 	if (s->cacheable && certcache_get(w->cache, s->cache_key, &c->forged, &c->leafkey,
 	    &facts)) {
 		w->st.cache_hits++;

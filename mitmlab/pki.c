@@ -847,6 +847,51 @@ pki_ca_free(struct pki_ca *ca)
 	free(ca);
 }
 
+/* Squid's untrusted signing CA (pki.h). */
+int
+pki_untrusted_ca(X509 *trusted, X509 **cert, EVP_PKEY **key, char **cause)
+{
+	X509_NAME *name = X509_NAME_dup(X509_get_subject_name(trusted));
+	X509 *x = X509_new();
+	EVP_PKEY *k = NULL;
+	X509V3_CTX ctx;
+	char cn[256] = "", ncn[300];
+	int i;
+
+	*cert = NULL;
+	*key = NULL;
+	X509_NAME_get_text_by_NID(X509_get_subject_name(trusted), NID_commonName, cn, sizeof(cn));
+	snprintf(ncn, sizeof(ncn), "Not trusted by \"%s\"", cn);
+	while (name != NULL && (i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) >= 0)
+		X509_NAME_ENTRY_free(X509_NAME_delete_entry(name, i));
+	if (name == NULL || x == NULL || (k = pki_keygen(2048, 65537, cause)) == NULL ||
+	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+	    (const unsigned char *)ncn, -1, -1, 0) ||
+	    !X509_set_version(x, X509_VERSION_3) ||
+	    !ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), (uint64_t)time(NULL)) ||
+	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+	    !X509_set1_notBefore(x, X509_get0_notBefore(trusted)) ||
+	    !X509_set1_notAfter(x, X509_get0_notAfter(trusted)) || !X509_set_pubkey(x, k))
+		goto fail;
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	if (pki_add_ext(&ctx, x, NID_basic_constraints, "critical,CA:TRUE") == -1 ||
+	    pki_add_ext(&ctx, x, NID_key_usage, "critical,keyCertSign,cRLSign") == -1 ||
+	    pki_add_ext(&ctx, x, NID_subject_key_identifier, "hash") == -1 ||
+	    X509_sign(x, k, EVP_sha256()) <= 0)
+		goto fail;
+	X509_NAME_free(name);
+	*cert = x;
+	*key = k;
+	return 0;
+fail:
+	if (cause != NULL && *cause == NULL)
+		util_cause(cause, "untrusted CA for \"%s\": %s", cn, log_ssl_reason());
+	X509_NAME_free(name);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return -1;
+}
+
 /* The certificate that signs forged leaves. */
 X509 *
 pki_ca_issuer(const struct pki_ca *ca)

@@ -57,6 +57,10 @@ EVP_PKEY *pki_ca_issuer_key(const struct pki_ca *ca);
 X509 *pki_ca_root(const struct pki_ca *ca);
 /* Certificates to send after a forged leaf (issuer first, root excluded). */
 STACK_OF(X509) *pki_ca_chain(const struct pki_ca *ca);
+/* Squid's "untrusted" signing CA for a trusted one: a self-signed CA certificate with the
+ * trusted certificate's subject and validity but the CN `Not trusted by "<its CN>"`, and a
+ * new RSA-2048 key; no store holds it. 0, or -1 with *cause. */
+int pki_untrusted_ca(X509 *trusted, X509 **cert, EVP_PKEY **key, char **cause);
 
 /* Helpers shared with the web PKI and the report. */
 /* SHA-256 of the certificate's DER. */

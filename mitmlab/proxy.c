@@ -106,6 +106,12 @@ proxy_pki(struct proxy *px, char **cause)
 		px->chain_owned = 1;
 	} else
 		px->chain = pki_ca_chain(px->ca);
+	if (px->verify && forge_profile_signs_untrusted(px->fp)) {
+		if (pki_untrusted_ca(pki_ca_issuer(px->ca), &px->untrusted, &px->untrusted_key,
+		    cause) == -1 || (px->untrusted_chain = sk_X509_new_null()) == NULL ||
+		    !X509_up_ref(px->untrusted) || !sk_X509_push(px->untrusted_chain, px->untrusted))
+			return util_cause(cause, "cannot make the untrusted signing CA");
+	}
 	km = forge_profile_keymode(px->fp);
 	if (km == FORGE_KEY_PER_PROCESS && (px->proc_key = pki_keygen(
 	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp), cause)) == NULL)
@@ -231,6 +237,9 @@ proxy_free(struct proxy *px)
 	EVP_PKEY_free(px->proc_key);
 	if (px->chain_owned)
 		sk_X509_pop_free(px->chain, X509_free);
+	sk_X509_pop_free(px->untrusted_chain, X509_free);
+	X509_free(px->untrusted);
+	EVP_PKEY_free(px->untrusted_key);
 	if (px->ca != NULL)
 		pki_ca_free(px->ca);
 	policy_free(px->pol);

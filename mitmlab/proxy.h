@@ -33,6 +33,11 @@ struct proxy {
 	struct pki_ca		   *ca;
 	STACK_OF(X509)		   *chain;	/* served after the leaf */
 	int			    chain_owned;
+	/* a profile that signs with an untrusted CA when the upstream fails verification
+	 * (Squid): that CA's certificate and key, and the chain served with such a leaf */
+	X509			   *untrusted;
+	EVP_PKEY		   *untrusted_key;
+	STACK_OF(X509)		   *untrusted_chain;
 	const struct forge_profile *fp;
 	int			    verify;	/* --upstream-verify resolved */
 	EVP_PKEY		   *proc_key;	/* FORGE_KEY_PER_PROCESS */

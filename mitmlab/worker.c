@@ -136,6 +136,8 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "handshakes", json_integer((json_int_t)w->st.handshakes));
 	json_object_set_new(ev, "client_resumed", json_integer((json_int_t)w->st.client_resumed));
 	json_object_set_new(ev, "forges", json_integer((json_int_t)w->st.forges));
+	json_object_set_new(ev, "untrusted_signed", json_integer((json_int_t)
+	    w->st.untrusted_signed));
 	json_object_set_new(ev, "cache_hits", json_integer((json_int_t)w->st.cache_hits));
 	json_object_set_new(ev, "cache_misses", json_integer((json_int_t)w->st.cache_misses));
 	certcache_stats(w->cache, &cs);

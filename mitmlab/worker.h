@@ -34,6 +34,7 @@ struct verifycache;
 
 struct worker_stats {
 	uint64_t accepted, handshakes, forges, cache_hits, cache_misses;
+	uint64_t untrusted_signed;	/* upstream failed verification, signed untrusted */
 	uint64_t client_resumed;	/* client-leg handshakes that resumed a session we issued */
 	uint64_t bytes_c2s, bytes_s2c, refused_over_limit, keys_waited;
 	uint64_t keys_refused;		/* not parked: LEAF_KEYWAIT_MAX were waiting (leaf.c) */

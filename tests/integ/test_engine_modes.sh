@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # test_engine_modes.sh — engine checks beyond test_engine.sh:
 # block-reset / block-timeout, --require-valid-upstream falling back to a byte-identical splice,
+# an origin failing verification under Squid (signed by its untrusted CA) and mitmproxy (closed),
 # the kz2019 and mirror upstream ClientHellos as the origin sees them, a 32 MiB download through
 # interception (backpressure), TPROXY mode with the client's source address at the origin,
 # --max-conns, and the SIGTERM drain. Namespaces and processes are this script's own (lib.sh).
@@ -100,6 +101,30 @@ cs = [d[46 + sid + i:48 + sid + i].hex() for i in range(0, n, 2)]
 print("    ciphers", cs)
 sys.exit(0 if cs[:2] == ["c030", "002f"] and d[9:11].hex() == "0303" else 1)
 PY
+stop_proxy
+
+echo "-- an origin that fails verification: Squid signs with its untrusted CA, mitmproxy closes"
+# untrusted.test (10.77.2.3) is self-signed. Without --require-valid-upstream each profile
+# does what the real tool does (KZ-FACTS): Squid mimics it under an "untrusted" CA of its
+# own, so the client still sees a certificate error; mitmproxy refuses the flow.
+sq() {
+	ml_bg "$G" "proxy-$1" "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --ca "$ML_TMP/ca" \
+	    --target www.google.com --target untrusted.test --profile "$1" \
+	    --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
+	PROXYPID=$ML_LASTPID
+	ml_wait_port "$G" 127.0.0.1 8443
+}
+sq squid
+out=$(sclient 10.77.2.3 untrusted.test -CAfile "$ML_TMP/ca/root.pem")
+ok "squid: the leaf is named as the origin's and issued by 'Not trusted by \"Security Certificate (LAB mock)\"'" \
+    has "$out" -E 'issuer=.*Not trusted by .{0,2}Security Certificate \(LAB mock\)'
+ok "squid: the client cannot verify it under the national root" lacks "$out" 'Verify return code: 0 (ok)'
+out=$(sclient 10.77.2.2 www.google.com -CAfile "$ML_TMP/ca/root.pem")
+ok "squid: a valid origin still gets the national issuer (verifies)" has "$out" 'Verify return code: 0 (ok)'
+stop_proxy
+sq mitmproxy
+out=$(sclient 10.77.2.3 untrusted.test -CAfile "$ML_TMP/ca/root.pem")
+ok "mitmproxy: no certificate for an origin that fails verification" lacks "$out" 'BEGIN CERT'
 stop_proxy
 
 echo "-- --max-conns 1"

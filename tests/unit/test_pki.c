@@ -195,6 +195,22 @@ test_kz2019(void **state)
 	check_ca_exts(in, 0);
 	assert_int_equal(verify_at(root, NULL, in, date + 3600), X509_V_OK);
 	assert_int_equal(verify_at(root, NULL, in, date - 3600), X509_V_ERR_CERT_NOT_YET_VALID);
+	{	/* Squid's untrusted CA for the issuer: its name, its own key, self-signed */
+		X509 *u;
+		EVP_PKEY *uk;
+		assert_int_equal(pki_untrusted_ca(in, &u, &uk, &cause), 0);
+		assert_string_equal(subj(u, NID_commonName, buf, sizeof(buf)),
+		    "Not trusted by \"Security Certificate (LAB mock)\"");
+		assert_string_equal(subj(u, NID_countryName, buf, sizeof(buf)), "KZ");
+		assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(u), X509_get_subject_name(u)), 0);
+		assert_int_equal(X509_verify(u, uk), 1);
+		assert_int_equal(X509_check_ca(u), 1);
+		assert_int_equal(EVP_PKEY_eq(uk, X509_get0_pubkey(in)), 0);
+		assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(u), X509_get0_notAfter(in)), 0);
+		assert_int_equal(verify_at(root, NULL, u, date + 3600), X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+		X509_free(u);
+		EVP_PKEY_free(uk);
+	}
 
 	assert_int_equal(mode_of(dir, "."), 0700);
 	assert_int_equal(mode_of(dir, "root.key"), 0600);
