@@ -77,6 +77,7 @@ def chain(res, run, base=None):
     nat = national_clients(run)
     src = {e["flow"]: e["src"] for e in ev if e["t"] == "client.result" and e.get("flow")}
     sni = {e["flow"]: e.get("sni") for e in ev if e["t"] == "client.result" and e.get("flow")}
+    pem = {e["flow"] for e in ev if e["t"] == "client.result" and e.get("flow") and e.get("chain_pem")}
     v, _ = verdicts(os.path.join(res, "detect-chain.json"))
     bad = []
     for f, yes in t.items():
@@ -88,12 +89,13 @@ def chain(res, run, base=None):
             bad.append(f"flagged {f} on a run without interception: {v[f].get('evidence')}")
     if base:
         # every lab site's leaf carries SCTs and no forging profile copies them: with the
-        # baseline as the clean view, sct-missing fires on each intercepted flow to a name
-        # the baseline reached, and never on a flow that was not intercepted
+        # baseline as the clean view, sct-missing fires on each intercepted flow whose client
+        # gave the chain (a wrapped curl does not) to a name the baseline reached, and never on
+        # a flow that was not intercepted
         seen = {e.get("sni") for e in events(base) if e["t"] == "client.result" and e.get("tls")}
         for f, yes in t.items():
             sig = (v.get(f, {}).get("evidence") or {}).get("signals", {})
-            if yes and sni[f] in seen and "sct-missing" not in sig:
+            if yes and f in pem and sni[f] in seen and "sct-missing" not in sig:
                 bad.append(f"sct-missing did not fire on intercepted flow {f} ({sni[f]}): {sorted(sig)}")
             if not yes and "sct-missing" in sig:
                 bad.append(f"sct-missing on {f} ({sni[f]}), which was not intercepted: {sig['sct-missing']}")
