@@ -17,7 +17,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "ca",    cmd_ca,    "ca init --out DIR [--profile kz-2019|kz-2020|isca-2024|plain] [--seed N]" },
+	{ "ca",    cmd_ca,    "ca init --out DIR [--profile kz-2019|kz-2020|isca-2024|plain|mitmproxy] [--seed N]" },
 	{ "proxy", cmd_proxy, "proxy [options | -c FILE]   the transparent interception engine" },
 	{ "bus",   cmd_bus,   "bus --in EP --out EP [--record FILE] | bus --tail EP [--topic T]   event forwarder, recorder, tail" },
 	{ "origin", cmd_origin, "origin -c FILE.json | --listen ADDR:PORT --site NAME,CERT,KEY   the lab's web" },

@@ -20,6 +20,8 @@
  * their issuer by name alone and, given two candidates, may try the root and fail with
  * "certificate signature failure".
  * plain: ECDSA P-256 root and intermediate, for benchmarks.
+ * mitmproxy: the one self-signed CA mitmproxy makes for itself (O=mitmproxy, CN=mitmproxy,
+ * RSA-2048, now-2d..+10 years), which signs the leaves itself and is served after them.
  * Every subject gets " (LAB mock)" after its real CN and an OU naming the lab. Serials come
  * from SHA-256(seed || role), so the same --seed gives the same serials; key material always
  * comes from OpenSSL's RNG and is NOT reproducible. This file does not forge leaves (forge.c).
@@ -71,7 +73,7 @@ struct pki_item {
 const char *
 pki_profile_names(void)
 {
-	return "kz-2019 kz-2020 isca-2024 plain";
+	return "kz-2019 kz-2020 isca-2024 plain mitmproxy";
 }
 
 /* UTC midnight of y-m-d as time_t. */
@@ -433,7 +435,7 @@ pki_name(const struct pki_item *it)
 	snprintf(cn, sizeof(cn), "%s%s", it->cn, PKI_LAB_MARK);
 	if ((n = X509_NAME_new()) == NULL)
 		return NULL;
-	if (!X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
+	if (it->c != NULL && !X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC,
 	    (const unsigned char *)it->c, -1, -1, 0))
 		goto fail;
 	if (it->o != NULL && !X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
@@ -591,6 +593,12 @@ pki_profile_items(const char *profile, time_t now, struct pki_item *it, int *iss
 		    0, 0, now - PKI_DAY, pki_add_years(now, 3), NULL, NULL };
 		*issuer = 1;
 		return 2;
+	}
+	if (strcmp(profile, "mitmproxy") == 0) {	/* mitmproxy's own CA: it signs leaves */
+		it[0] = (struct pki_item){ "root", NULL, "mitmproxy", "mitmproxy", 2048, 65537,
+		    now - 2 * PKI_DAY, now + 3650 * PKI_DAY, NULL, NULL };
+		*issuer = 0;
+		return 1;
 	}
 	return -1;
 }

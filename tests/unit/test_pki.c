@@ -375,6 +375,38 @@ test_plain_and_seed(void **state)
 	rm_ca(a); rm_ca(b); rm_ca(c);
 }
 
+/* mitmproxy: one self-signed RSA-2048 CA, no country, that is itself the issuer and the
+ * whole served chain; ten years from two days before the date. */
+static void
+test_mitmproxy(void **state)
+{
+	time_t now = time(NULL) - 86400;
+	char *dir = make_ca("mitmproxy", 5, now), buf[256], *cause = NULL;
+	X509 *root = cert_at(dir, "root.pem"), *is = cert_at(dir, "issuer.pem");
+	struct pki_ca *ca;
+	unsigned long e;
+	int bits;
+
+	(void)state;
+	assert_string_equal(subj(root, NID_commonName, buf, sizeof(buf)), "mitmproxy (LAB mock)");
+	assert_string_equal(subj(root, NID_organizationName, buf, sizeof(buf)), "mitmproxy");
+	assert_int_equal(X509_NAME_get_index_by_NID(X509_get_subject_name(root), NID_countryName,
+	    -1), -1);
+	assert_int_equal(X509_cmp(root, is), 0);
+	rsa_params(root, &bits, &e);
+	assert_int_equal(bits, 2048);
+	assert_int_equal(tt(X509_get0_notBefore(root)), now - 2 * 86400);
+	assert_int_equal(tt(X509_get0_notAfter(root)), now + 3650 * 86400);
+	assert_non_null(ca = pki_ca_load(dir, &cause));
+	assert_int_equal(sk_X509_num(pki_ca_chain(ca)), 1);
+	assert_int_equal(X509_cmp(sk_X509_value(pki_ca_chain(ca), 0), root), 0);
+	assert_int_equal(X509_cmp(pki_ca_issuer(ca), root), 0);
+	pki_ca_free(ca);
+	X509_free(root);
+	X509_free(is);
+	rm_ca(dir);
+}
+
 /* Unknown profile and missing directory give a cause naming the choices / the path. */
 static void
 test_errors(void **state)
@@ -482,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_kz2019),
 		cmocka_unit_test(test_kz2020),
 		cmocka_unit_test(test_isca2024),
+		cmocka_unit_test(test_mitmproxy),
 		cmocka_unit_test(test_plain_and_seed),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_certpub_twin),
