@@ -712,7 +712,7 @@ lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[], c
 	av[3] = (char *)(uintptr_t)n->ns;
 	for (i = 0; i < na; i++)
 		av[4 + i] = argv[i];
-	if ((pid = fork()) == -1) {
+	if ((pid = proc_fork()) == -1) {
 		free(av);
 		util_cause(cause, "fork: %s", strerror(errno));
 		return -1;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,40 @@ proc_line(const char *const argv[], char *buf, size_t size)
 	}
 }
 
+/* fork with the parent's signal handlers out of the child's way (proc.h). */
+pid_t
+proc_fork(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	struct sigaction sa;
+	sigset_t all, old;
+	size_t i;
+	pid_t pid;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		/* A SIGINT, SIGQUIT or SIGHUP pending now came to the runner's process group
+		 * (a terminal's ^C, ^\ or hang-up) while the child was still in it: the runner
+		 * has it too and ends the run in order; the child drops it (ignoring a pending
+		 * signal discards it). A SIGTERM sent to the child stays pending and acts. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGQUIT, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		sa.sa_handler = SIG_DFL;
+		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			sigaction(sigs[i], &sa, NULL);
+		sigemptyset(&old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 /* Run argv and wait. */
 int
 proc_runv(const char *const argv[], char **cause)
@@ -45,12 +80,15 @@ proc_runv(const char *const argv[], char **cause)
 		return util_cause(cause, "empty command");
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return util_cause(cause, "pipe: %s", strerror(errno));
-	if ((pid = fork()) == -1) {
+	if ((pid = proc_fork()) == -1) {
 		close(pfd[0]);
 		close(pfd[1]);
 		return util_cause(cause, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		/* its own process group: the terminal's ^C is the runner's to handle (it lets
+		 * the lab build finish and then tears it down), not a reason for ip to die */
+		setpgid(0, 0);
 		dup2(pfd[1], STDERR_FILENO);
 		if ((devnull = open("/dev/null", O_RDWR)) >= 0)
 			dup2(devnull, STDOUT_FILENO);
@@ -60,8 +98,9 @@ proc_runv(const char *const argv[], char **cause)
 		_exit(127);
 	}
 	close(pfd[1]);
-	while (got < sizeof(err) - 1 && (r = read(pfd[0], err + got, sizeof(err) - 1 - got)) > 0)
-		got += (size_t)r;
+	while (got < sizeof(err) - 1 && ((r = read(pfd[0], err + got, sizeof(err) - 1 - got)) > 0 ||
+	    (r == -1 && errno == EINTR)))
+		got += r > 0 ? (size_t)r : 0;
 	err[got] = '\0';
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
@@ -71,7 +110,12 @@ proc_runv(const char *const argv[], char **cause)
 	err[strcspn(err, "\n")] = '\0';
 	proc_line(argv, line, sizeof(line));
 	log_debug("failed: %s: %s", line, err);
-	return util_cause(cause, "\"%s\" failed: %s", line, err[0] ? err : "non-zero exit");
+	if (WIFSIGNALED(status))
+		return util_cause(cause, "\"%s\" failed: killed by signal %d%s%s", line,
+		    WTERMSIG(status), err[0] != '\0' ? ": " : "", err);
+	if (err[0] != '\0')
+		return util_cause(cause, "\"%s\" failed: %s", line, err);
+	return util_cause(cause, "\"%s\" failed: exit status %d", line, WEXITSTATUS(status));
 }
 
 /* head's words, then line's split on spaces, and run them. */

@@ -10,8 +10,18 @@
 #ifndef MITMLAB_PROC_H
 #define MITMLAB_PROC_H
 
+#include <sys/types.h>
+
 /* Most words proc_run accepts in one line; a longer line is refused, not cut. */
 #define PROC_MAX_WORDS 64
+
+/* fork() for a child that will exec, in a process group of its own (a terminal's ^C is the
+ * parent's to handle). Signals are blocked across the fork; the child drops a SIGINT, SIGQUIT
+ * or SIGHUP that reached it while it was still in the parent's group, then gets the default
+ * action back for SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (which a runner catches or
+ * ignores) with nothing blocked, so a SIGTERM sent to it right after fork is acted on, not
+ * taken by a copy of the parent's handler. Returns as fork() does. */
+pid_t proc_fork(void);
 
 /* Run argv (NULL-terminated, argv[0] looked up in PATH); 0 when it exits 0, -1 with
  * *cause = "\"WORDS\" failed: STDERR". */

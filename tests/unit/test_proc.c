@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,44 @@ test_word_cap(void **state)
 	free(cause);
 }
 
+/* A helper killed by a signal is reported as such, not as a "non-zero exit" (a Ctrl-C that
+ * reached ip during the lab build looked like an ip error). */
+static void
+test_signal_cause(void **state)
+{
+	const char *argv[] = { "sh", "-c", "kill -KILL $$", NULL };
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(proc_runv(argv, &cause), -1);
+	assert_non_null(strstr(cause, "killed by signal 9"));
+	free(cause);
+}
+
+/* The child is in its own process group (the terminal's ^C is the runner's, not ip's), and
+ * gets the default action back for signals the runner ignores or blocks: an ignored SIGTERM
+ * would survive exec and keep a component from stopping. */
+static void
+test_child_signals(void **state)
+{
+	const char *own[] = { "sh", "-c", "set -- $(cat /proc/$$/stat); [ \"$5\" = \"$$\" ]", NULL };
+	const char *term[] = { "sh", "-c", "kill -TERM $$; exit 0", NULL };
+	sigset_t block, old;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(proc_runv(own, &cause), 0);
+	signal(SIGTERM, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	assert_int_equal(proc_runv(term, &cause), -1);
+	assert_non_null(strstr(cause, "killed by signal 15"));
+	free(cause);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGTERM, SIG_DFL);
+}
+
 int
 main(void)
 {
@@ -107,6 +146,8 @@ main(void)
 		cmocka_unit_test(test_cause),
 		cmocka_unit_test(test_run_after),
 		cmocka_unit_test(test_word_cap),
+		cmocka_unit_test(test_signal_cause),
+		cmocka_unit_test(test_child_signals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
