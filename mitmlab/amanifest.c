@@ -53,6 +53,34 @@ amanifest_names(char *list, const char **names, size_t max, size_t *n)
 	return 0;
 }
 
+/* The program of m's command resolves as the harness will exec it: {bin}/{dir} expanded to
+ * an executable file, or a bare name on PATH. */
+static int
+amanifest_check_program(const struct amanifest *m, char **cause)
+{
+	char **argv, found[PATH_MAX];
+	int rc = 0;
+
+	if (m->argc == 0)
+		return 0;	/* amanifest_parse refuses an empty command */
+	if ((argv = amanifest_argv(m, NULL, NULL, cause)) == NULL)
+		return -1;
+	if (util_which(argv[0], found, sizeof(found)) == -1) {
+		if (strstr(m->argv[0], "{bin}") != NULL)
+			rc = util_cause(cause, "analyzer %s: its program %s is not built (or not "
+			    "executable); build the compiled analyzers with `make analyzers` (or "
+			    "`make`), or point MITMLAB_ANALYZER_BIN at them", m->name, argv[0]);
+		else if (strchr(argv[0], '/') != NULL)
+			rc = util_cause(cause, "analyzer %s: its program %s is missing or not "
+			    "executable (see %s/" AMANIFEST_FILE ")", m->name, argv[0], m->dir);
+		else
+			rc = util_cause(cause, "analyzer %s: its program \"%s\" is not on PATH; "
+			    "install it or put it on PATH", m->name, argv[0]);
+	}
+	amanifest_argv_free(argv);
+	return rc;
+}
+
 /* Load name's manifest only to see that it loads. */
 int
 amanifest_check(const char *name, char **cause)
@@ -61,7 +89,8 @@ amanifest_check(const char *name, char **cause)
 	int rc;
 
 	memset(&m, 0, sizeof(m));
-	rc = amanifest_load(name, &m, cause);
+	if ((rc = amanifest_load(name, &m, cause)) == 0)
+		rc = amanifest_check_program(&m, cause);
 	amanifest_free(&m);
 	return rc;
 }

@@ -50,7 +50,8 @@ int amanifest_parse(const char *text, const char *dir, const char *file, struct 
     char **cause);
 /* Find and parse the manifest of name in the search path; checks name == directory name. */
 int amanifest_load(const char *name, struct amanifest *m, char **cause);
-/* Whether name's manifest can be found and parses (amanifest_load, then freed). */
+/* Whether name's manifest can be found and parses (amanifest_load, then freed), and its
+ * command's program exists: {bin}/{dir} paths executable, a bare name on PATH. */
 int amanifest_check(const char *name, char **cause);
 /* Non-zero when m's command names {baseline}: the analyzer learns from a baseline run. */
 int amanifest_learns(const struct amanifest *m);

@@ -376,3 +376,73 @@ util_sa_is_local(const struct sockaddr *sa)
 	freeifaddrs(ifs);
 	return local;
 }
+
+/* Is path an executable regular file? */
+static int
+util_is_exec(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* execvp's lookup, without executing. */
+int
+util_which(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char buf[PATH_MAX];
+
+	if (name == NULL || *name == '\0')
+		return -1;
+	if (strchr(name, '/') != NULL) {
+		if (!util_is_exec(name))
+			return -1;
+		snprintf(out, len, "%s", name);
+		return 0;
+	}
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path; ; p = end + 1) {
+		size_t dl;
+		end = strchr(p, ':');
+		dl = end != NULL ? (size_t)(end - p) : strlen(p);
+		/* an empty entry is the current directory, as for execvp */
+		if ((size_t)snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dl, p, dl ? "/" : "",
+		    name) < sizeof(buf) && util_is_exec(buf)) {
+			snprintf(out, len, "%s", buf);
+			return 0;
+		}
+		if (end == NULL)
+			return -1;
+	}
+}
+
+/* One argument as the shell reads it back: bare when it is only safe characters, in single
+ * quotes otherwise, and as $'...' with \xHH escapes when it holds control characters (so the
+ * command stays on one line). */
+void
+util_shquote(FILE *f, const char *a)
+{
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_@%+=:,./-";
+	const unsigned char *p;
+	int ctl = 0;
+
+	if (*a != '\0' && strspn(a, safe) == strlen(a)) {
+		fputs(a, f);
+		return;
+	}
+	for (p = (const unsigned char *)a; *p != '\0'; p++)
+		ctl |= *p < 0x20 || *p == 0x7f;
+	fputs(ctl ? "$'" : "'", f);
+	for (p = (const unsigned char *)a; *p != '\0'; p++) {
+		if (ctl && (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\''))
+			fprintf(f, "\\x%02x", *p);
+		else if (!ctl && *p == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*p, f);
+	}
+	fputc('\'', f);
+}

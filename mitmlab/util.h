@@ -7,6 +7,7 @@
 #define MITMLAB_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -51,5 +52,12 @@ size_t util_rank(size_t n, double p);
 int util_ident_ok(const char *s);
 /* Parse a decimal integer within [min, max]; -1 with *cause on error. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out, char **cause);
+/* The program a command word names, as execvp would find it: name itself when it holds a '/',
+ * else the first executable regular file name in $PATH (or the default path when PATH is
+ * unset). 0 with the path in out, -1 when there is none. */
+int util_which(const char *name, char *out, size_t len);
+/* Write one argument to f as the shell reads it back: bare when only safe characters, in
+ * single quotes otherwise, as $'...' with \xHH escapes when it holds control characters. */
+void util_shquote(FILE *f, const char *a);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * test_amanifest — analyzer manifests: a table of good and bad manifests (the error names the
  * problem), the proxy-vantage rule, command expansion, and loading the shipped manifests from
- * the source tree through MITMLAB_ANALYZERS.
+ * the source tree through MITMLAB_ANALYZERS; amanifest_check refuses a manifest whose program
+ * is not there (an unbuilt {bin} analyzer names `make analyzers`).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +11,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "amanifest.h"
 #include "vantage.h"
@@ -143,6 +147,70 @@ test_shipped(void **state)
 	assert_false(has_truth);
 }
 
+/* dir/name/analyzer.json with command [prog]. */
+static void
+write_manifest(const char *dir, const char *name, const char *prog)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/%s/analyzer.json", dir, name);
+	assert_non_null(f = fopen(p, "w"));
+	fprintf(f, "{\"name\": \"%s\", \"role\": \"detector\", \"kind\": \"bus\", "
+	    "\"vantages\": [\"client\"], \"command\": [\"%s\", \"--x\"]}\n", name, prog);
+	fclose(f);
+}
+
+/* The pre-check a run makes for --analyzer: the program must resolve as exec will. */
+static void
+test_check_program(void **state)
+{
+	char dir[] = "/tmp/test_amanifest.XXXXXX", p[512], *cause = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/bin", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/bin/built", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	assert_int_equal(chmod(p, 0755), 0);
+	write_manifest(dir, "built", "{bin}/built");
+	write_manifest(dir, "unbuilt", "{bin}/unbuilt");
+	write_manifest(dir, "onpath", "sh");
+	write_manifest(dir, "notonpath", "mitmlab-no-such-program");
+	write_manifest(dir, "script", "{dir}/run.sh");
+	snprintf(p, sizeof(p), "%s/script/run.sh", dir);	/* there, but not executable */
+	assert_non_null(f = fopen(p, "w"));
+	fclose(f);
+	setenv("MITMLAB_ANALYZERS", dir, 1);
+	snprintf(p, sizeof(p), "%s/bin", dir);
+	setenv("MITMLAB_ANALYZER_BIN", p, 1);
+
+	assert_int_equal(amanifest_check("built", &cause), 0);
+	assert_int_equal(amanifest_check("onpath", &cause), 0);
+	assert_int_equal(amanifest_check("unbuilt", &cause), -1);
+	assert_non_null(strstr(cause, "unbuilt"));
+	assert_non_null(strstr(cause, "make analyzers"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(amanifest_check("notonpath", &cause), -1);
+	assert_non_null(strstr(cause, "not on PATH"));
+	free(cause);
+	cause = NULL;
+	assert_int_equal(amanifest_check("script", &cause), -1);
+	assert_non_null(strstr(cause, "run.sh"));
+	free(cause);
+	unsetenv("MITMLAB_ANALYZER_BIN");
+	unsetenv("MITMLAB_ANALYZERS");
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int
 main(void)
 {
@@ -151,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_good_and_expand),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_check_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
