@@ -22,7 +22,8 @@ struct capture {
 	pcap_t		*pc;
 	pcap_dumper_t	*dump;
 	atomic_int	 stop;
-	uint64_t	 packets, bytes, dropped;
+	uint64_t	 packets, bytes, dropped;	/* dropped: over max_bytes */
+	uint64_t	 write_errors;
 	unsigned long	 tid;
 	char		 err[PCAP_ERRBUF_SIZE + 64];
 	pthread_mutex_t	 mu;
@@ -41,6 +42,11 @@ capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 		return;
 	}
 	pcap_dump((u_char *)c->dump, h, bytes);
+	if (ferror(pcap_dump_file(c->dump))) {	/* pcap_dump reports nothing itself */
+		clearerr(pcap_dump_file(c->dump));
+		c->write_errors++;
+		return;
+	}
 	c->packets++;
 	c->bytes += h->caplen + 16;
 }
@@ -117,14 +123,44 @@ capture_start(const struct lab_node *n, const char *iface, const char *path, uin
 void
 capture_stop(struct capture *c, uint64_t *packets)
 {
-	if (c == NULL)
+	struct capture_stats st;
+
+	capture_stop_stats(c, &st);
+	if (packets != NULL)
+		*packets = st.packets;
+}
+
+/* Stop and close, with the counts. */
+void
+capture_stop_stats(struct capture *c, struct capture_stats *st)
+{
+	struct pcap_stat ps;
+	FILE *f;
+
+	if (c == NULL) {
+		if (st != NULL)
+			memset(st, 0, sizeof(*st));
 		return;
+	}
 	atomic_store(&c->stop, 1);
 	pcap_breakloop(c->pc);
 	pthread_join((pthread_t)c->tid, NULL);
-	if (packets != NULL)
-		*packets = c->packets;
-	pcap_dump_close(c->dump);
+	if (st != NULL) {
+		memset(st, 0, sizeof(*st));
+		if (pcap_stats(c->pc, &ps) == 0)
+			st->dropped = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	}
+	/* pcap_dump_close returns nothing: flush and close the FILE ourselves to see errors */
+	f = pcap_dump_file(c->dump);
+	if (pcap_dump_flush(c->dump) == -1 || ferror(f))
+		c->write_errors++;
+	if (fclose(f) == EOF)
+		c->write_errors++;
+	if (st != NULL) {
+		st->packets = c->packets;
+		st->over_cap = c->dropped;
+		st->write_errors = c->write_errors;
+	}
 	pcap_close(c->pc);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);

@@ -178,7 +178,7 @@ cmd_lab_up(int argc, char **argv)
 			fprintf(stderr, "mitmlab lab up: %s\n", cause ? cause : "failed");
 		fflush(stdout);
 		fflush(stderr);
-		_exit(rc == 0 ? 0 : 1);
+		_exit(rc == -1 ? 1 : rc);
 	}
 	close(p[1]);
 	memset(&sa, 0, sizeof(sa));

@@ -34,7 +34,13 @@ cmd_run_usage(FILE *f)
 	    "  --analyzer NAME[,NAME]  run analyzers live too (repeatable; results/NAME.json)\n"
 	    "  --baseline DIR   baseline run for analyzers that learn from one ({baseline})\n"
 	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
-	    "  --quiet       no progress lines\n");
+	    "  --quiet       no progress lines\n"
+	    "exit status: 0 the run completed; 1 it could not be run (the message says why;\n"
+	    "  nothing is left behind); 2 a usage error; 3 it ran to the end but degraded\n"
+	    "  (a component died or was killed, a capture or events.jsonl could not be\n"
+	    "  written: manifest.json \"status\" and \"problems\"); 130 interrupted by\n"
+	    "  SIGINT, SIGTERM, SIGHUP or SIGQUIT (torn down, the run directory holds what\n"
+	    "  was recorded). The run directory is complete in cases 0, 3 and 130.\n");
 }
 
 /* A plain decimal number (digits and one '.', no sign, blank, exponent, hex, nan or inf) from
@@ -201,7 +207,7 @@ cmd_run(int argc, char **argv)
 	}
 	free(dir);
 	free(cmdline);
-	return rc == 0 ? 0 : 1;
+	return rc == -1 ? 1 : rc;	/* 0, RUN_EXIT_DEGRADED or RUN_EXIT_INTERRUPTED */
 }
 
 /* mitmlab check SCENARIO... */

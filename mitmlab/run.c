@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <stdarg.h>
@@ -65,6 +67,9 @@ struct run_proc {
 	char	 what[64];
 	int	 role;		/* LAB_CLIENT / LAB_ORIGIN / LAB_GATEWAY */
 	int	 status;	/* -1 while running */
+	int	 wstatus;	/* waitpid's, once it has ended */
+	int	 termed;	/* the runner sent it SIGTERM (stop) */
+	int	 killed;	/* ... and SIGKILL after the grace period */
 };
 
 struct run {
@@ -86,10 +91,16 @@ struct run {
 	size_t			 n_procs;
 	struct capture		*caps[RUN_MAX_CAPS];
 	char			 cap_names[RUN_MAX_CAPS][64];
+	struct capture_stats	 cap_stats[RUN_MAX_CAPS];	/* filled as each stops */
 	size_t			 n_caps;
 	uint64_t		 t_start;	/* monotonic, for progress and timings */
 	uint64_t		 wall_start, wall_end;	/* ns since the epoch, for the manifest */
 	json_t			*timings;
+	int			 lock_fd;	/* DIR/runner.lock, flocked for the run (-1: none) */
+	int			 claimed;	/* the run directory is this run's */
+	int			 held;		/* lab up: the lab served and was held */
+	json_t			*problems;	/* [{what, detail}]: what makes the run degraded */
+	char			 fwd_error[512];	/* the forwarder's failure ("": none) */
 };
 
 static volatile sig_atomic_t run_interrupted;
@@ -97,7 +108,7 @@ static volatile sig_atomic_t run_interrupted;
 static int run_reap(struct run *r, int role);
 static int run_alive(struct run *r, const char *what);
 
-/* SIGINT/SIGTERM: end the workload early; the normal stop path still runs. */
+/* SIGINT/SIGTERM/SIGHUP/SIGQUIT: end the run early; the normal stop path still runs. */
 static void
 run_on_signal(int sig)
 {
@@ -120,6 +131,20 @@ run_say(const struct run *r, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+}
+
+/* Record something that makes the run degraded (manifest "problems"; exit status 3). */
+static void __attribute__((format(printf, 3, 4)))
+run_problem(struct run *r, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	char detail[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	json_array_append_new(r->problems, json_pack("{s:s, s:s}", "what", what, "detail",
+	    detail));
 }
 
 /* Path under the run directory. */
@@ -146,12 +171,85 @@ run_forward_main(void *arg)
 	if (bus_forward_live(r->bus_in, r->bus_out, rec, &r->fwd_stop, NULL, &r->fwd_live,
 	    &cause) == -1) {
 		log_warnx("bus forwarder: %s", cause);
+		/* read by the runner after pthread_join */
+		snprintf(r->fwd_error, sizeof(r->fwd_error), "%s", cause != NULL ? cause : "failed");
 		free(cause);
 	}
 	return NULL;
 }
 
-/* Make the run directory and copy the scenario into it. */
+/* Take the run directory for this run alone: an exclusive flock on DIR/runner.lock, held
+ * (the descriptor stays open, close-on-exec) until the runner exits, with the runner's pid in
+ * the file so that a second runner given the same --out can name it. */
+static int
+run_claim(struct run *r, char **cause)
+{
+	char p[PATH_MAX + 64], pid[32];
+	ssize_t n = 0;
+	int fd, e, tries;
+
+	run_path(r, p, sizeof(p), "runner.lock");
+	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) == -1)
+		return util_cause(cause, "%s: %s", p, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		e = errno;
+		/* the holder writes its pid right after it locks: give it a moment */
+		for (tries = 0; tries < 10 && (n = pread(fd, pid, sizeof(pid) - 1, 0)) <= 0;
+		    tries++)
+			usleep(20000);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return util_cause(cause, "%s is in use by another mitmlab run (pid %s); "
+			    "choose another --out", r->dir, pid[0] != '\0' ? pid : "unknown");
+		return util_cause(cause, "%s: lock: %s", p, strerror(e));
+	}
+	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
+		e = errno;
+		close(fd);
+		return util_cause(cause, "%s: %s", p, strerror(e));
+	}
+	r->lock_fd = fd;
+	return 0;
+}
+
+/* The run's Unix sockets (bus.in, bus.out, and per analyzer an-NAME.sock and an-NAME.in.sock)
+ * live in the run directory; refuse a directory whose longest socket path would not fit
+ * sun_path, before anything is built (ZeroMQ would fail only once the lab is up). */
+static int
+run_sockets_fit(const struct run *r, char **cause)
+{
+	struct sockaddr_un sun;
+	size_t longest = strlen("bus.out"), l, i;
+	const char *what = "bus.out";
+	char name[AMANIFEST_NAME_MAX + 32];
+
+	for (i = 0; i < r->s->analyzers_count + r->o->n_analyzers; i++) {
+		const char *an = i < r->s->analyzers_count ? r->s->analyzers[i] :
+		    r->o->analyzers[i - r->s->analyzers_count];
+		snprintf(name, sizeof(name), "an-%s.in.sock", an);
+		if ((l = strlen(name)) > longest) {
+			longest = l;
+			what = an;
+		}
+	}
+	l = strlen(r->dir) + 1 + longest;
+	if (l < sizeof(sun.sun_path))
+		return 0;
+	if (strcmp(what, "bus.out") == 0)
+		return util_cause(cause, "run directory %s: its bus socket %s/bus.out would be %zu "
+		    "bytes, longer than a Unix socket allows (%zu); use a shorter run directory",
+		    r->dir, r->dir, l, sizeof(sun.sun_path) - 1);
+	return util_cause(cause, "run directory %s: analyzer %s's socket %s/an-%s.in.sock would "
+	    "be %zu bytes, longer than a Unix socket allows (%zu); use a shorter run directory",
+	    r->dir, what, r->dir, what, l, sizeof(sun.sun_path) - 1);
+}
+
+/* Make the run directory, claim it (run_claim) and copy the scenario into it. The default
+ * name is taken by mkdir itself (EEXIST: the next suffix), so two runs started in the same
+ * second get two directories; a given --out may exist but must hold no run and no live
+ * runner. */
 static int
 run_mkdir(struct run *r, char **cause)
 {
@@ -159,24 +257,44 @@ run_mkdir(struct run *r, char **cause)
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t len;
+	int i;
 
 	if (r->o->out != NULL) {
 		snprintf(r->dir, sizeof(r->dir), "%s", r->o->out);
+		if (util_mkdirs(r->dir, 0755, cause) == -1)
+			return -1;
 	} else {
 		gmtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		if (util_mkdirs("runs", 0755, cause) == -1)
+			return -1;
 		snprintf(r->dir, sizeof(r->dir), "runs/%s-%s", r->s->name, stamp);
-		for (int i = 2; access(r->dir, F_OK) == 0 && i < 100; i++)
+		for (i = 2; mkdir(r->dir, 0755) == -1; i++) {
+			if (errno != EEXIST || i >= 100)
+				return util_cause(cause, "%s: %s", r->dir, errno == EEXIST ?
+				    "exists (and 98 more with suffixes); use --out" : strerror(errno));
 			snprintf(r->dir, sizeof(r->dir), "runs/%s-%s-%d", r->s->name, stamp, i);
+		}
 	}
-	if (access(r->dir, F_OK) == 0 && r->o->out != NULL) {
-		run_path(r, p, sizeof(p), "events.jsonl");
-		if (access(p, F_OK) == 0)
-			return util_cause(cause, "%s already holds a run (events.jsonl); choose "
-			    "another --out", r->dir);
+	if (run_claim(r, cause) == -1)
+		return -1;
+	{
+		char abs[PATH_MAX];
+		if (realpath(r->dir, abs) != NULL)
+			snprintf(r->dir, sizeof(r->dir), "%s", abs);
 	}
-	if (util_mkdirs(r->dir, 0755, cause) == -1 ||
-	    util_mkdirs(run_path(r, p, sizeof(p), "pki"), 0700, cause) == -1 ||
+	if (run_sockets_fit(r, cause) == -1) {
+		run_path(r, p, sizeof(p), "runner.lock");
+		unlink(p);
+		rmdir(r->dir);		/* only if it is empty: one we just made */
+		return -1;
+	}
+	run_path(r, p, sizeof(p), "events.jsonl");
+	if (access(p, F_OK) == 0)
+		return util_cause(cause, "%s already holds a run (events.jsonl); choose "
+		    "another --out", r->dir);
+	r->claimed = 1;
+	if (util_mkdirs(run_path(r, p, sizeof(p), "pki"), 0700, cause) == -1 ||
 	    util_mkdirs(run_path(r, p, sizeof(p), "capture"), 0755, cause) == -1 ||
 	    util_mkdirs(run_path(r, p, sizeof(p), "results"), 0755, cause) == -1 ||
 	    util_mkdirs(run_path(r, p, sizeof(p), "logs"), 0755, cause) == -1 ||
@@ -203,7 +321,8 @@ run_pki(struct run *r, char **cause)
 	/* the reference date lies PKI_DATE_BACKDATE back, so no forged leaf predates its issuer */
 	if (pki_ca_init(run_path(r, p, sizeof(p), "pki/national"), r->s->national_ca, r->seed,
 	    time(NULL) - PKI_DATE_BACKDATE, cause) == -1 ||
-	    webpki_create(run_path(r, p, sizeof(p), "pki/web"), r->s, r->seed, time(NULL), cause) == -1)
+	    webpki_create(run_path(r, p, sizeof(p), "pki/web"), r->s, r->seed, time(NULL),
+	    r->o->keep_keys, cause) == -1)
 		return -1;
 	if ((root = pki_read_cert(run_path(r, p, sizeof(p), "pki/national/root.pem"), cause)) == NULL)
 		return -1;
@@ -228,6 +347,7 @@ run_track(struct run *r, pid_t pid, int role, const char *what)
 	p->pid = pid;
 	p->role = role;
 	p->status = -1;
+	p->termed = p->killed = 0;
 	snprintf(p->what, sizeof(p->what), "%s", what);
 }
 
@@ -243,35 +363,6 @@ run_ms(const struct run *r, unsigned ms, unsigned max)
 		return ms;
 	v = (double)ms * r->o->timeout_scale;
 	return v > (double)max ? max : (unsigned)(v + 0.5);
-}
-
-/* One argument as the shell reads it back: bare when it is only safe characters, in single
- * quotes otherwise, and as $'...' with \xHH escapes when it holds control characters (so the
- * command stays on one line). */
-static void
-run_shquote(FILE *f, const char *a)
-{
-	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_@%+=:,./-";
-	const unsigned char *p;
-	int ctl = 0;
-
-	if (*a != '\0' && strspn(a, safe) == strlen(a)) {
-		fputs(a, f);
-		return;
-	}
-	for (p = (const unsigned char *)a; *p != '\0'; p++)
-		ctl |= *p < 0x20 || *p == 0x7f;
-	fputs(ctl ? "$'" : "'", f);
-	for (p = (const unsigned char *)a; *p != '\0'; p++) {
-		if (ctl && (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '\''))
-			fprintf(f, "\\x%02x", *p);
-		else if (!ctl && *p == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*p, f);
-	}
-	fputc('\'', f);
 }
 
 /* First line of a component's log: the node and the command line, quoted for the shell, so
@@ -293,7 +384,7 @@ run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 	fprintf(f, "# started in %s:", n->name);
 	for (i = 0; argv[i] != NULL; i++) {
 		fputc(' ', f);
-		run_shquote(f, argv[i]);
+		util_shquote(f, argv[i]);
 	}
 	fputc('\n', f);
 	fclose(f);
@@ -840,10 +931,20 @@ run_reap(struct run *r, int role)
 		struct run_proc *p = &r->procs[i];
 		if (p->status == -1 && waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			if ((p->status != 0 && p->role != LAB_CLIENT) || WIFSIGNALED(st))
+			p->wstatus = st;
+			if (p->status != 0)
 				log_warnx("%s %s %d (see %s/logs/%s.log)", p->what, WIFSIGNALED(st) ?
 				    "was killed by signal" : "exited with status", WIFSIGNALED(st) ?
 				    WTERMSIG(st) : p->status, r->dir, p->what);
+			/* degraded: a failure, a death by any signal but the runner's SIGTERM, or
+			 * a service (not a client) that ended before it was asked to; a SIGKILL
+			 * after the grace period is run_stop_role's to record */
+			if (!p->killed && ((p->status != 0 && !(p->termed && WIFSIGNALED(st) &&
+			    WTERMSIG(st) == SIGTERM)) || (p->role != LAB_CLIENT && !p->termed)))
+				run_problem(r, "component", "%s %s %d before the run stopped it (see "
+				    "logs/%s.log)", p->what, WIFSIGNALED(st) ? "was killed by signal" :
+				    "exited with status", WIFSIGNALED(st) ? WTERMSIG(st) :
+				    p->status, p->what);
 		}
 		if (p->status == -1 && p->role == role)
 			running++;
@@ -859,13 +960,19 @@ run_stop_role(struct run *r, int role, int grace_ms)
 	size_t i;
 
 	for (i = 0; i < r->n_procs; i++)
-		if (r->procs[i].role == role && r->procs[i].status == -1)
+		if (r->procs[i].role == role && r->procs[i].status == -1) {
+			r->procs[i].termed = 1;
 			kill(r->procs[i].pid, SIGTERM);
+		}
 	while (run_reap(r, role) > 0 && util_mono_ns() < end)
 		usleep(20000);
 	for (i = 0; i < r->n_procs; i++)
 		if (r->procs[i].role == role && r->procs[i].status == -1) {
 			log_warnx("%s did not stop within %d ms; killing it", r->procs[i].what, grace_ms);
+			r->procs[i].killed = 1;
+			run_problem(r, "component-killed", "%s did not stop within %d ms of SIGTERM "
+			    "and was killed (see logs/%s.log)", r->procs[i].what, grace_ms,
+			    r->procs[i].what);
 			kill(r->procs[i].pid, SIGKILL);
 		}
 	while (run_reap(r, role) > 0)
@@ -1053,19 +1160,38 @@ run_libraries(void)
 	    "libpcap", pcap_lib_version(), "nghttp2", h2 != NULL ? h2->version_str : "");
 }
 
-/* Write manifest.json. */
+/* Write manifest.json; status is complete, degraded, interrupted or failed. */
 static void
-run_manifest(struct run *r)
+run_manifest(struct run *r, const char *status)
 {
 	struct utsname u;
 	char p[PATH_MAX + 64], host[256] = "";
-	json_t *m, *caps = json_array();
+	json_t *m, *caps = json_array(), *cstats = json_array(), *comps = json_array();
 	size_t i;
 
 	uname(&u);
 	gethostname(host, sizeof(host) - 1);
-	for (i = 0; i < r->n_caps; i++)
+	for (i = 0; i < r->n_caps; i++) {
+		const struct capture_stats *st = &r->cap_stats[i];
 		json_array_append_new(caps, json_string(r->cap_names[i]));
+		json_array_append_new(cstats, json_pack("{s:s, s:I, s:I, s:b, s:I, s:I}", "name",
+		    r->cap_names[i], "packets", (json_int_t)st->packets, "dropped",
+		    (json_int_t)st->dropped, "truncated", st->over_cap > 0, "over_cap",
+		    (json_int_t)st->over_cap, "write_errors", (json_int_t)st->write_errors));
+	}
+	for (i = 0; i < r->n_procs; i++) {
+		const struct run_proc *pr = &r->procs[i];
+		static const char *roles[] = { "router", "gateway", "client", "origin" };
+		json_t *c = json_pack("{s:s, s:s}", "name", pr->what, "role", roles[pr->role]);
+		if (pr->status == -1)
+			json_object_set_new(c, "exit", json_null());	/* not reaped: cannot happen */
+		else if (WIFSIGNALED(pr->wstatus))
+			json_object_set_new(c, "signal", json_integer(WTERMSIG(pr->wstatus)));
+		else
+			json_object_set_new(c, "exit", json_integer(pr->status));
+		json_object_set_new(c, "stopped_by_runner", json_boolean(pr->termed));
+		json_array_append_new(comps, c);
+	}
 	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:b, s:s, s:{s:s, s:s, s:s}, "
 	    "s:o, s:I, s:I, s:f, s:o, s:s}",
 	    "v", 1, "scenario", r->s->name, "scenario_file", r->s->path,
@@ -1081,8 +1207,17 @@ run_manifest(struct run *r)
 	if (m != NULL) {
 		json_object_set(m, "timings", r->timings);
 		json_object_set_new(m, "interactive", json_boolean(r->o->interactive));
-		json_dump_file(m, run_path(r, p, sizeof(p), "manifest.json"), JSON_INDENT(2));
+		json_object_set_new(m, "status", json_string(status));
+		json_object_set(m, "problems", r->problems);
+		json_object_set_new(m, "components", comps);
+		json_object_set_new(m, "capture_stats", cstats);
+		if (json_dump_file(m, run_path(r, p, sizeof(p), "manifest.json"),
+		    JSON_INDENT(2)) != 0)
+			log_warnx("%s: cannot write (disk full?)", p);
 		json_decref(m);
+	} else {
+		json_decref(comps);
+		json_decref(cstats);
 	}
 }
 
@@ -1184,8 +1319,18 @@ run_teardown(struct run *r)
 	run_stop_role(r, LAB_CLIENT, 2000);
 	run_stop_role(r, LAB_GATEWAY, 10000);
 	run_stop_role(r, LAB_ORIGIN, 5000);
-	for (i = 0; i < r->n_caps; i++)
-		capture_stop(r->caps[i], NULL);
+	for (i = 0; i < r->n_caps; i++) {
+		struct capture_stats *st = &r->cap_stats[i];
+		capture_stop_stats(r->caps[i], st);
+		r->caps[i] = NULL;
+		if (st->write_errors > 0) {
+			log_warnx("capture %s: %llu write errors (disk full?); capture/%s.pcap is "
+			    "incomplete", r->cap_names[i], (unsigned long long)st->write_errors,
+			    r->cap_names[i]);
+			run_problem(r, "capture", "capture/%s.pcap: %llu write errors",
+			    r->cap_names[i], (unsigned long long)st->write_errors);
+		}
+	}
 	r->wall_end = util_now_ns();
 	if (r->bus != NULL) {
 		unsigned quiet_ms = run_ms(r, RUN_END_QUIET_MS, RUN_WAIT_MAX);
@@ -1220,6 +1365,8 @@ run_teardown(struct run *r)
 		r->fwd_started = 0;
 		unlink(r->bus_in + 6);		/* the ipc:// socket files */
 		unlink(r->bus_out + 6);
+		if (r->fwd_error[0] != '\0')
+			run_problem(r, "events", "%s", r->fwd_error);
 	}
 	if (r->lab != NULL)
 		lab_down(r->lab);
@@ -1253,6 +1400,7 @@ run_hold(struct run *r)
 	    "`mitmlab lab down %s` ends it", r->lab->id, r->lab->id, r->lab->id);
 	if (r->o->ready != NULL)
 		r->o->ready(r->o->ready_arg, r->dir, r->lab->id);
+	r->held = 1;	/* from now on a signal is how the lab is ended, not an interruption */
 	while (!run_interrupted) {
 		if (r->s->gateway->intercept && !run_alive(r, "gateway")) {
 			log_warnx("the interception engine died; ending the lab");
@@ -1266,6 +1414,18 @@ run_hold(struct run *r)
 	}
 }
 
+/* Asked to stop (a signal) while setting up? Then the set-up ends here and the run goes
+ * straight to teardown; the caller jumps to its out: label. */
+static int
+run_setup_stop(struct run *r, const char *phase)
+{
+	if (!run_interrupted)
+		return 0;
+	log_warnx("interrupted during set-up (after %s); removing what was built", phase);
+	(void)r;
+	return 1;
+}
+
 /* Run a scenario end to end. */
 int
 run_scenario(const struct run_opts *o, char **rundir, char **cause)
@@ -1273,6 +1433,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	struct run *r;
 	struct sigaction sa;
 	char id[16], *err = NULL;
+	const char *status;
 	ssize_t n;
 	int rc = -1, i;
 	uint64_t deadline;
@@ -1280,11 +1441,14 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return util_cause(cause, "out of memory");
 	r->o = o;
+	r->lock_fd = -1;
 	r->t_start = util_mono_ns();
 	r->wall_start = util_now_ns();
 	r->timings = json_object();
+	r->problems = json_array();
 	if ((r->s = scenario_load(o->scenario, cause)) == NULL ||
-	    scenario_check_analyzers(r->s, cause) == -1 || run_check_analyzers(o, cause) == -1)
+	    scenario_check_analyzers(r->s, cause) == -1 || run_check_analyzers(o, cause) == -1 ||
+	    scenario_check_tools(r->s, cause) == -1)
 		goto out;
 	r->seed = o->seed ? o->seed : r->s->seed;
 	if ((n = readlink("/proc/self/exe", r->self, sizeof(r->self) - 1)) < 0) {
@@ -1296,25 +1460,30 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		util_cause(cause, "mitmlab run needs root (it creates network namespaces)");
 		goto out;
 	}
+	/* Ctrl-C, kill, a closing terminal or ssh session (SIGHUP) and Ctrl-\ all end the run
+	 * through teardown; a reader of our output that went away with the terminal must not
+	 * kill us either (SIGPIPE). Children get the defaults back before exec (proc_fork). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = run_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	lab_gc(0, 1);
+	if (run_setup_stop(r, "start"))
+		goto out_ok;
 	if (run_mkdir(r, cause) == -1)
 		goto out;
 	if (rundir != NULL)
 		*rundir = strdup(r->dir);
-	{
-		char abs[PATH_MAX];
-		if (realpath(r->dir, abs) != NULL)
-			snprintf(r->dir, sizeof(r->dir), "%s", abs);
-	}
 	run_say(r, "scenario %s (seed %llu) → %s", r->s->name, (unsigned long long)r->seed, r->dir);
 	if (run_pki(r, cause) == -1)
 		goto out;
 	json_object_set_new(r->timings, "pki_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
 	run_say(r, "PKI ready: national chain (%s) and web PKI", r->s->national_ca);
+	if (run_setup_stop(r, "the PKI"))
+		goto out_ok;
 	snprintf(id, sizeof(id), "%x%03x", (unsigned)getpid() & 0xfffff, (unsigned)(util_now_ns() / 1000) & 0xfff);
 	if ((r->lab = lab_plan(r->s, id, cause)) == NULL)
 		goto out;
@@ -1328,6 +1497,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		goto out;
 	run_say(r, "lab %s up: %zu namespaces, gateway %zu hop(s) from the inside edge", id,
 	    r->lab->n_nodes, r->lab->gw);
+	if (run_setup_stop(r, "the lab's namespaces"))
+		goto out_ok;
 	snprintf(r->bus_in, sizeof(r->bus_in), "ipc://%s/bus.in", r->dir);
 	snprintf(r->bus_out, sizeof(r->bus_out), "ipc://%s/bus.out", r->dir);
 	if (pthread_create(&r->fwd, NULL, run_forward_main, r) != 0) {
@@ -1351,6 +1522,8 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	run_publish_topology(r);
 	run_publish_truth(r);
 	run_captures(r);
+	if (run_setup_stop(r, "the bus and the captures"))
+		goto out_ok;
 	for (i = 0; i < (int)r->s->origins_count; i++)
 		if (run_origin(r, i, cause) == -1)
 			goto out;
@@ -1362,10 +1535,14 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			goto out;
 		}
 	run_say(r, "%u origin(s) serving", r->s->origins_count);
+	if (run_setup_stop(r, "the origins"))
+		goto out_ok;
 	if (r->s->gateway->packet_plane) {
 		if (run_packet_plane(r, cause) == -1 || run_monitor(r, cause) == -1)
 			goto out;
 		run_say(r, "packet plane on (%s)", r->s->gateway->fail_open ? "fail-open" : "fail-closed");
+		if (run_setup_stop(r, "the packet plane"))
+			goto out_ok;
 	}
 	if (r->s->gateway->intercept) {
 		if (run_gateway(r, cause) == -1)
@@ -1378,9 +1555,10 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	json_object_set_new(r->timings, "lab_ready_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
 	if (o->interactive) {
 		run_hold(r);
-		rc = 0;
-		goto out;
+		goto out_ok;
 	}
+	if (run_setup_stop(r, "the gateway"))
+		goto out_ok;
 	for (i = 0; i < (int)r->s->clients_count; i++)
 		if (run_client(r, i, cause) == -1)
 			goto out;
@@ -1406,20 +1584,35 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			    r->s->duration_s, left);
 	}
 	json_object_set_new(r->timings, "workload_done_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
+out_ok:
 	rc = 0;
 out:
-	if (rc == -1 && r->s != NULL && cause != NULL && *cause != NULL)
+	/* the cause is the caller's to print; said here too only when a lab's teardown (and
+	 * its messages) comes between the failure and the caller's message */
+	if (rc == -1 && r->lab != NULL && cause != NULL && *cause != NULL)
 		log_warnx("stopping: %s", *cause);
 	run_teardown(r);
-	if (r->s != NULL && r->dir[0] != '\0' && r->lab != NULL) {
+	if (rc == -1)
+		status = "failed";
+	else if (run_interrupted && !r->held)
+		status = "interrupted";
+	else if (json_array_size(r->problems) > 0)
+		status = "degraded";
+	else
+		status = "complete";
+	if (r->claimed) {
+		/* whatever happened, no private key stays behind unless asked for */
 		if (!o->keep_keys) {
 			run_strip_keys(r, "pki/national");
+			run_strip_keys(r, "pki/web");
 			run_strip_keys(r, "pki/web/sites");
 		}
-		run_manifest(r);
-		if (rc == 0)
+		if (rc == -1 && cause != NULL && *cause != NULL)
+			run_problem(r, "error", "%s", *cause);
+		run_manifest(r, status);
+		if (rc == 0 && r->bus_in[0] != '\0')
 			run_summary(r);
-		if (rc == 0 && !o->no_report) {
+		if (rc == 0 && r->bus_in[0] != '\0' && !o->no_report) {
 			char *rcause = NULL;
 			if (report_write_all(r->dir, &rcause) == -1)
 				log_warnx("report: %s", rcause);
@@ -1428,9 +1621,24 @@ out:
 			free(rcause);
 		}
 	}
-	if (run_interrupted && rc == 0 && !o->interactive)
+	if (rc == 0 && strcmp(status, "interrupted") == 0)
 		log_warnx("interrupted: the run directory holds what was recorded until then");
+	else if (rc == 0 && strcmp(status, "degraded") == 0) {
+		size_t k;
+		json_t *pv;
+		log_warnx("degraded: %zu problem(s), listed in %s/manifest.json:",
+		    json_array_size(r->problems), r->dir);
+		json_array_foreach(r->problems, k, pv)
+			log_warnx("  %s: %s", json_string_value(json_object_get(pv, "what")),
+			    json_string_value(json_object_get(pv, "detail")));
+	}
+	if (rc == 0)
+		rc = strcmp(status, "interrupted") == 0 ? RUN_EXIT_INTERRUPTED :
+		    strcmp(status, "degraded") == 0 ? RUN_EXIT_DEGRADED : 0;
 	free(err);
+	if (r->lock_fd != -1)
+		close(r->lock_fd);	/* the run directory is free for another runner */
+	json_decref(r->problems);
 	json_decref(r->timings);
 	lab_free(r->lab);
 	scenario_free(r->s);

@@ -39,8 +39,18 @@ struct run_opts {
 	void		*ready_arg;
 };
 
-/* Run a scenario; returns 0 when the run completed (whatever the clients saw), -1 with
- * *cause when the lab could not be run. *rundir gets the run directory (caller frees). */
+/* What run_scenario returns besides 0 and -1; `mitmlab run` exits with it. */
+#define RUN_EXIT_DEGRADED	3	/* it ran to the end, but something failed on the way
+					 * (manifest.json "problems") */
+#define RUN_EXIT_INTERRUPTED	130	/* a signal ended it early (SIGINT, SIGTERM, SIGHUP,
+					 * SIGQUIT) */
+
+/* Run a scenario; returns 0 when the run completed (whatever the clients saw),
+ * RUN_EXIT_DEGRADED when it completed with problems (a component died or was killed, a
+ * capture or events.jsonl could not be written), RUN_EXIT_INTERRUPTED when a signal ended it
+ * (the run directory is complete either way: teardown, manifest.json with "status", report),
+ * -1 with *cause when the lab could not be run. *rundir gets the run directory (caller
+ * frees). */
 int run_scenario(const struct run_opts *o, char **rundir, char **cause);
 
 #endif

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1138,6 +1139,29 @@ scenario_check_analyzers(const struct scenario *s, char **cause)
 			free(why);
 			return -1;
 		}
+	return 0;
+}
+
+/* Every wrapped client's program can be found on PATH. */
+int
+scenario_check_tools(const struct scenario *s, char **cause)
+{
+	char path[64], found[PATH_MAX];
+	const char *prog;
+	unsigned i;
+
+	for (i = 0; i < s->clients_count; i++) {
+		prog = s->clients[i].tool;
+		if (strcmp(prog, "curl") != 0 && strcmp(prog, "openssl") != 0)
+			continue;	/* mitmlab and probe-ttl are this binary */
+		if (util_which(prog, found, sizeof(found)) == 0)
+			continue;
+		snprintf(path, sizeof(path), "clients[%u].tool", i);
+		return scenario_err(s, cause, path, "client %s runs %s, which is not on PATH "
+		    "(%s); install it (Debian: apt-get install %s) or put it on PATH",
+		    s->clients[i].name, prog, getenv("PATH") != NULL ? getenv("PATH") : "unset",
+		    prog);
+	}
 	return 0;
 }
 

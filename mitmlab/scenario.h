@@ -128,6 +128,10 @@ void scenario_free(struct scenario *s);
  * MITMLAB_ANALYZERS, then the installed analyzers); -1 with *cause naming the line. Not part
  * of scenario_load, which reads the file alone. */
 int scenario_check_analyzers(const struct scenario *s, char **cause);
+/* Every wrapped client's program (curl for tool curl, openssl for tool openssl) is on PATH,
+ * as `mitmlab wrap` will look it up; -1 with *cause naming the client's line. Not part of
+ * scenario_load, which reads the file alone. */
+int scenario_check_tools(const struct scenario *s, char **cause);
 /* The site serving host (site host or alias), its origin in *o (may be NULL); or NULL. */
 const struct scn_site *scenario_site_of(const struct scenario *s, const char *host,
     const struct scn_origin **o);

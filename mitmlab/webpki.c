@@ -252,7 +252,8 @@ out:
 
 /* Create the whole web PKI. */
 int
-webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now, char **cause)
+webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now,
+    int keep_keys, char **cause)
 {
 	struct webpki_ca root = { 0 }, ica = { 0 }, cca = { 0 }, uroot = { 0 }, uca = { 0 };
 	struct webpki_log logs[WEBPKI_NLOGS] = { { 0 } };
@@ -276,6 +277,15 @@ webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t n
 	snprintf(path, sizeof(path), "%s/client-ca.pem", dir);
 	if (webpki_write(path, cca.cert, NULL, NULL, cause) == -1)
 		goto out;
+	if (keep_keys) {
+		const struct { const char *file; EVP_PKEY *key; } k[] = {
+			{ "root.key", root.key }, { "int.key", ica.key }, { "client-ca.key", cca.key } };
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, k[i].file);
+			if (webpki_write(path, NULL, NULL, k[i].key, cause) == -1)
+				goto out;
+		}
+	}
 	for (i = 0; i < s->origins_count; i++)
 		for (j = 0; j < s->origins[i].sites_count; j++)
 			untrusted |= strcmp(s->origins[i].sites[j].cert, "untrusted") == 0;

@@ -11,7 +11,8 @@
  *                                only when a site asks for it)
  * A site's `cert` (scenario.h) says how its leaf is issued: valid, self-signed (its chain file
  * is the leaf alone), expired (ended 30 days ago) or untrusted.
- * Keys of the CAs are kept only in memory: nothing in the lab needs to issue more later.
+ * Keys of the CAs are kept only in memory (nothing in the lab needs to issue more later),
+ * unless asked for: root.key int.key client-ca.key (0600), as `mitmlab run --keep-keys` does.
  */
 #ifndef MITMLAB_WEBPKI_H
 #define MITMLAB_WEBPKI_H
@@ -24,8 +25,9 @@
 /* Origin leaves (and the web CAs) start this long before the time webpki_create is given. */
 #define WEBPKI_LEAF_BACKDATE	86400L
 
-/* Create the web PKI for every site of s under dir. */
+/* Create the web PKI for every site of s under dir; keep_keys: also write the CAs' keys
+ * (root.key, int.key, client-ca.key, mode 0600) for --keep-keys. */
 int webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t now,
-    char **cause);
+    int keep_keys, char **cause);
 
 #endif

@@ -133,7 +133,7 @@ test_cert_kinds(void **state)
 		fail_msg("%s", cause);
 	assert_string_equal(s->origins[0].sites[0].cert, "valid");	/* the default */
 	snprintf(path, sizeof(path), "%s/web", tmpdir);
-	if (webpki_create(path, s, 7, time(NULL), &cause) == -1)
+	if (webpki_create(path, s, 7, time(NULL), 0, &cause) == -1)
 		fail_msg("%s", cause);
 	assert_int_equal(verify("good.lab", "root.pem"), X509_V_OK);
 	assert_int_equal(verify("self.lab", "root.pem"), X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
@@ -184,7 +184,7 @@ test_no_untrusted_root(void **state)
 	fclose(f);
 	assert_non_null(s = scenario_load(path, &cause));
 	snprintf(path, sizeof(path), "%s/web", tmpdir);
-	assert_int_equal(webpki_create(path, s, 7, time(NULL), &cause), 0);
+	assert_int_equal(webpki_create(path, s, 7, time(NULL), 0, &cause), 0);
 	snprintf(path, sizeof(path), "%s/web/untrusted-root.pem", tmpdir);
 	assert_int_equal(stat(path, &sb), -1);
 	assert_int_equal(verify("good.lab", "root.pem"), X509_V_OK);
