@@ -26,6 +26,7 @@
 #include "busmsg.h"
 #include "harness.h"
 #include "log.h"
+#include "proc.h"
 #include "util.h"
 #include "vantage.h"
 
@@ -392,7 +393,23 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		pid = -1;
 		goto out;
 	}
-	if ((pid = fork()) == -1) {
+	{	/* the log's first line, as the lab's components have: how to rerun it */
+		FILE *f;
+		size_t k;
+		int fd = dup(logfd);
+		if (fd != -1 && (f = fdopen(fd, "a")) != NULL) {
+			fprintf(f, "# started on the host (analyzer %s, %s; its MITMLAB_ANALYZER_* "
+			    "environment is the contract's):", a->m.name, h->mode);
+			for (k = 0; argv[k] != NULL; k++) {
+				fputc(' ', f);
+				util_shquote(f, argv[k]);
+			}
+			fputc('\n', f);
+			fclose(f);
+		} else if (fd != -1)
+			close(fd);
+	}
+	if ((pid = proc_fork()) == -1) {
 		util_cause(cause, "fork: %s", strerror(errno));
 		goto out;
 	}
