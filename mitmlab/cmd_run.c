@@ -40,7 +40,9 @@ cmd_run_usage(FILE *f)
 	    "  (a component died or was killed, a capture or events.jsonl could not be\n"
 	    "  written: manifest.json \"status\" and \"problems\"); 130 interrupted by\n"
 	    "  SIGINT, SIGTERM, SIGHUP or SIGQUIT (torn down, the run directory holds what\n"
-	    "  was recorded). The run directory is complete in cases 0, 3 and 130.\n");
+	    "  was recorded). With 3 and 130 the run directory is as complete as with 0\n"
+	    "  (manifest, summary, report), except that a run interrupted before its bus\n"
+	    "  started has only a manifest.\n");
 }
 
 /* A plain decimal number (digits and one '.', no sign, blank, exponent, hex, nan or inf) from
