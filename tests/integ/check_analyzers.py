@@ -497,8 +497,7 @@ def truth_start(ml, out):
 
 @crafted
 def learned(ml, out):
-    """compare: a detector that learns from {baseline} is not given a false-positive rate
-    measured on that same run (trained_on_run); another baseline run still gives it one"""
+    """compare: a learning detector gets no baseline FP rate from its own training run (trained_on_run)"""
     fx = open(os.path.join(FIXTURES, "reuse", "events.jsonl")).read()
     fx = fx.replace('"scenario":"crafted"', '"scenario":"baseline"')
     runs = {}
