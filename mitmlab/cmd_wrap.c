@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,26 @@ out:
 	return rc;
 }
 
+/* curl's default User-Agent ("curl/VERSION", asked of `curl --version` once), or NULL. */
+static const char *
+cmd_wrap_curl_ua(void)
+{
+	static char ua[48];
+	static int asked;
+	char *const argv[] = { (char *)(uintptr_t)"curl", (char *)(uintptr_t)"--version", NULL };
+	struct wrap_output o;
+
+	if (!asked) {
+		asked = 1;
+		memset(&o, 0, sizeof(o));
+		if (wrap_exec_run(argv, NULL, 0, 5000, &o, NULL) == 0) {
+			wrap_curl_ua(o.out, ua, sizeof(ua));
+			wrap_exec_free(&o);
+		}
+	}
+	return ua[0] != '\0' ? ua : NULL;
+}
+
 /* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
 static int
 cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
@@ -333,7 +354,9 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	r->url = u->text;
 	r->plain = !u->tls;
 	r->sni = u->tls ? u->host : NULL;
-	r->ua = c->ua;
+	/* the User-Agent the origin will see: what the tool sends when none is given */
+	r->ua = c->ua != NULL ? c->ua : c->tool == WRAP_OPENSSL ? WRAP_SCLIENT_UA :
+	    cmd_wrap_curl_ua();
 	r->hello = wrap_tool_name(c->tool);
 	if (c->tool == WRAP_OPENSSL) {
 		if (j.connect_ip != NULL)

@@ -254,6 +254,22 @@ wrap_argv_free(struct wrap_argv *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* curl's default User-Agent from its --version text. */
+void
+wrap_curl_ua(const char *text, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (text == NULL || strncmp(text, "curl ", 5) != 0)
+		return;
+	text += 5;
+	while (text[n] != '\0' && text[n] != ' ' && text[n] != '\n' && n < 32)
+		n++;
+	if (n > 0)
+		snprintf(out, len, "curl/%.*s", (int)n, text);
+}
+
 /* The flow id from the record's addresses. */
 void
 wrap_set_flow(struct client_record *r)
@@ -278,7 +294,7 @@ wrap_request(const struct wrap_job *j)
 
 	if (asprintf(&s, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
 	    "Accept: */*\r\nConnection: close\r\n\r\n", j->u->path, j->u->authority,
-	    j->ua != NULL ? j->ua : "mitmlab-wrap") < 0)
+	    j->ua != NULL ? j->ua : WRAP_SCLIENT_UA) < 0)
 		return NULL;
 	return s;
 }

@@ -37,6 +37,7 @@
 #include "client_url.h"
 
 #define WRAP_ARGV_MAX	48
+#define WRAP_SCLIENT_UA	"mitmlab-wrap"	/* the User-Agent of s_client's request by default */
 #define WRAP_PINS_MAX	8
 
 enum wrap_tool { WRAP_CURL, WRAP_OPENSSL };
@@ -73,6 +74,9 @@ struct wrap_output {
 	uint64_t elapsed_ns;
 };
 
+/* The User-Agent curl sends by default, from its --version output ("curl 7.88.1 (...)"
+ * gives "curl/7.88.1") into out; empty when the text has no version. */
+void wrap_curl_ua(const char *version_text, char *out, size_t len);
 /* "curl" / "openssl". */
 const char *wrap_tool_name(enum wrap_tool t);
 /* Parse a --tool value; -1 with *cause when unknown. */

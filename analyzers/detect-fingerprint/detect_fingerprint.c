@@ -16,7 +16,9 @@
  * Verdicts are about client flows: an origin.hello with the client's own 4-tuple maps
  * directly; one from a middlebox's upstream leg (the engine connects from its own address)
  * maps to a client.result for the same server address and SNI that started before the
- * hello's ts, pairs taken cheapest first by |client end - hello ts| (dfp_map_all; origin.hello
+ * hello's ts and whose request, as far as both ends tell (dfp_same_ua), is the one the origin
+ * saw, pairs taken cheapest
+ * first by |client end - hello ts| (dfp_map_all; origin.hello
  * is published once the request came or the connection ended; the client vantage is read for
  * this mapping only). Hellos no client flow maps to keep their own flow id. Held until
  * lab.run.end; deterministic. A client.result whose t_total_us is not in 0..DFP_US_MAX (11.6
@@ -39,6 +41,9 @@ struct dfp_ref {
 	char		*addr;		/* "IP:PORT" of its server, as dfp_addr writes it */
 	char		*sni;		/* NULL: none */
 	char		*flow;
+	char		*ua;		/* the User-Agent the client sent; NULL: not known */
+	int		 tls_failed;	/* its outcome says the client's TLS failed: no request */
+	int		 completed;	/* its outcome says a request was answered */
 	int64_t		 start, end;	/* ns: end is the client.result's ts */
 	int64_t		 gdur;		/* the longest end - start of its server and SNI */
 	size_t		 r;		/* its place among the client results, in order */
@@ -122,6 +127,8 @@ dfp_ref_add(struct dfp *d, const json_t *cr)
 {
 	const json_t *tt = json_object_get(cr, "t_total_us");
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
+	const char *ua = json_string_value(json_object_get(cr, "ua"));
+	const char *outcome = json_string_value(json_object_get(cr, "outcome"));
 	struct dfp_ref *x;
 	char addr[96];
 
@@ -138,10 +145,18 @@ dfp_ref_add(struct dfp *d, const json_t *cr)
 	x->addr = strdup(addr);
 	x->sni = sni != NULL ? strdup(sni) : NULL;
 	x->flow = strdup(json_string_value(json_object_get(cr, "flow")));
-	if (x->addr == NULL || (sni != NULL && x->sni == NULL) || x->flow == NULL) {
+	x->ua = ua != NULL ? strdup(ua) : NULL;
+	x->tls_failed = outcome != NULL && (strcmp(outcome, "cert-untrusted") == 0 ||
+	    strcmp(outcome, "hostname-mismatch") == 0 || strcmp(outcome, "blocked-root") == 0 ||
+	    strcmp(outcome, "pin-mismatch") == 0 || strcmp(outcome, "handshake-failure") == 0);
+	x->completed = outcome != NULL && (strcmp(outcome, "ok") == 0 ||
+	    strcmp(outcome, "http-error") == 0 || strcmp(outcome, "redirect") == 0);
+	if (x->addr == NULL || (sni != NULL && x->sni == NULL) || x->flow == NULL ||
+	    (ua != NULL && x->ua == NULL)) {
 		free(x->addr);
 		free(x->sni);
 		free(x->flow);
+		free(x->ua);
 		return -1;
 	}
 	x->end = json_integer_value(json_object_get(cr, "ts"));
@@ -289,6 +304,19 @@ dfp_index(struct dfp *d)
 	return byflow;
 }
 
+/* Whether a client flow can be the one a hello served, by what both ends say of the request:
+ * the origin sees the client's User-Agent unchanged (KZ-FACTS: no header is modified), so a
+ * hello with a UA (a request came) is not a flow whose client sent another UA or whose TLS
+ * failed before any request; and a hello without one is not a flow whose client sent a known
+ * UA and got an answer. */
+static int
+dfp_same_ua(const struct dfp_ref *x, const char *ua)
+{
+	if (ua != NULL)
+		return !x->tls_failed && (x->ua == NULL || strcmp(x->ua, ua) == 0);
+	return !(x->ua != NULL && x->completed);
+}
+
 /*
  * One hello's DFP_CANDIDATES cheapest pairs into best (returns how many): the client results
  * with its own flow id (cost -1), then those of its server address and SNI, walked outwards
@@ -303,6 +331,7 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 	const char *flow = json_string_value(json_object_get(h, "flow"));
 	const char *sni = json_string_value(json_object_get(h, "sni"));
 	const char *local = json_string_value(json_object_get(h, "addr"));
+	const char *ua = json_string_value(json_object_get(h, "ua"));
 	int64_t ts = json_integer_value(json_object_get(h, "ts")), lc, rc;
 	size_t nb = 0, lo, up, mid, l, r;
 	struct dfp_pair c;
@@ -343,12 +372,14 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 			l--;
 			c.r = ref[l].r;
 			c.cost = lc;
-			if (ref[l].start > ts || strcmp(ref[l].flow, flow) == 0)
+			if (ref[l].start > ts || strcmp(ref[l].flow, flow) == 0 ||
+			    !dfp_same_ua(&ref[l], ua))
 				continue;
 		} else {
 			c.r = ref[r].r;
 			c.cost = rc;
-			if (ref[r++].start > ts || strcmp(ref[r - 1].flow, flow) == 0)
+			if (ref[r++].start > ts || strcmp(ref[r - 1].flow, flow) == 0 ||
+			    !dfp_same_ua(&ref[r - 1], ua))
 				continue;
 		}
 		dfp_keep(best, &nb, &c);
@@ -526,6 +557,7 @@ main(int argc, char **argv)
 	for (i = 0; i < d.nrefs; i++) {
 		free(d.refs[i].addr);
 		free(d.refs[i].sni);
+		free(d.refs[i].ua);
 		free(d.refs[i].flow);
 	}
 	free(d.refs);

@@ -271,9 +271,14 @@ def dfp_result(ts, flow, sni, tt):
 def dfp_join(evs, cands=16):
     """detect-fingerprint's join of origin hellos to client flows, as its header specifies it,
     by brute force: every admissible pair (the same flow id, cost -1; or the same server
-    address and SNI, the client flow started by the hello's ts, cost |client end - hello ts|),
-    each hello's cands cheapest, then globally cheapest first, each side at most once. The flow
-    each hello's verdict is about, in hello order."""
+    address and SNI, the client flow started by the hello's ts, and the request as both ends
+    tell it: a hello with a UA is not a flow whose TLS failed or whose client sent another UA,
+    a hello without one is not a flow that sent a known UA and got an answer; cost |client
+    end - hello ts|), each hello's cands cheapest, then globally cheapest first, each side at
+    most once. The flow each hello's verdict is about, in hello order."""
+    failed = ("cert-untrusted", "hostname-mismatch", "blocked-root", "pin-mismatch",
+              "handshake-failure")
+    answered = ("ok", "http-error", "redirect")
     addr = lambda o: "%s:%d" % (o["ip"], o["port"])
     hellos = [e for e in evs if e["t"] == "origin.hello"]
     res = [e for e in evs if e["t"] == "client.result"]
@@ -289,6 +294,11 @@ def dfp_join(evs, cands=16):
                 tt = r.get("t_total_us")
                 start = r["ts"] - (tt * 1000 if isinstance(tt, int) else 60 * 10**9)
                 if start > h["ts"]:
+                    continue
+                hua, rua, out = h.get("ua"), r.get("ua"), r.get("outcome")
+                if hua is not None and (out in failed or (rua is not None and rua != hua)):
+                    continue
+                if hua is None and rua is not None and out in answered:
                     continue
                 cost = abs(r["ts"] - h["ts"])
             mine.append((cost, i, j))
@@ -313,11 +323,19 @@ def dfp_join_order(ml, out):
         sni = rnd.choice(["a.test", "b.test", None])
         flow = "10.1.%d.2:%d>%s" % (k % 3, 20000 + k, dst)
         tt = rnd.choice([None, 1.5, rnd.randrange(0, 400000), rnd.randrange(0, 4000000)])
-        evs.append(dfp_result(ts, flow, sni, tt))
+        r = dfp_result(ts, flow, sni, tt)
+        # what the client sent and how it ended, which the join also reads
+        r["outcome"] = rnd.choice(["ok", "ok", "cert-untrusted", "timeout", "http-error"])
+        ua = rnd.choice([None, "curl/8.0", "Mozilla/5.0"])
+        if ua is not None:
+            r["ua"] = ua
+        evs.append(r)
         if rnd.random() < 0.8:	# its upstream hello (one in ten on the client's own 4-tuple)
             own = rnd.random() < 0.1
             hflow = flow if own else "10.255.1.2:%d>%s" % (30000 + k, dst)
-            evs.append(dfp_hello(ts - rnd.randrange(0, 500000000), hflow, sni, dst))
+            h = dfp_hello(ts - rnd.randrange(0, 500000000), hflow, sni, dst)
+            h["ua"] = rnd.choice([None, ua, "curl/8.0"])
+            evs.append(h)
     evs.sort(key=lambda e: e["ts"])
     run = write_run(os.path.join(out, "run"), evs)
     res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
@@ -328,6 +346,29 @@ def dfp_join_order(ml, out):
     expect("hellos judged", len(got), len(want))
     diff = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
     expect("hellos mapped otherwise than the brute-force join (first 3)", diff[:3], [])
+
+
+@crafted
+def dfp_ua_join(ml, out):
+    """detect-fingerprint: a hello goes to the flow whose request it carried, not the nearest"""
+    t0, dst, ms = 1795463001000000000, "10.2.2.2:443", 1000000
+    a = dfp_result(t0 + 10 * ms, "10.1.1.2:40000>" + dst, "a.test", 10000)	# browser, untrusted
+    a.update(outcome="cert-untrusted", ua="Mozilla/5.0")
+    b = dfp_result(t0 + 30 * ms, "10.1.2.2:40001>" + dst, "a.test", 29000)	# curl, answered
+    b.update(ua="curl/8.0")
+    h1 = dfp_hello(t0 + 25 * ms, "10.255.1.2:50000>" + dst, "a.test", dst)	# a's: no request
+    h1["ua"] = None
+    h2 = dfp_hello(t0 + 12 * ms, "10.255.1.2:50001>" + dst, "a.test", dst)	# b's request
+    evs = sorted([a, b, h1, h2], key=lambda e: e["ts"])
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    if summary(res, "detect-fingerprint") is None:
+        return
+    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
+    # by time alone each hello would have gone to the other flow (costs 2 and 5 ms)
+    expect("origin hello per client flow", got, {a["flow"]: h1["flow"], b["flow"]: h2["flow"]})
+    expect("the brute-force join agrees (hellos in time order: h2, h1)", dfp_join(evs),
+           [b["flow"], a["flow"]])
 
 
 @crafted

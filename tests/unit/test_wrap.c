@@ -406,6 +406,22 @@ test_set_flow(void **state)
 	assert_string_equal(r.flow, "[fd00::2]:40001>[fd00::1]:443");
 }
 
+/* curl's default User-Agent from `curl --version`. */
+static void
+test_curl_ua(void **state)
+{
+	char ua[48];
+
+	(void)state;
+	wrap_curl_ua("curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 OpenSSL/3.0.19\n", ua,
+	    sizeof(ua));
+	assert_string_equal(ua, "curl/7.88.1");
+	wrap_curl_ua("something else\n", ua, sizeof(ua));
+	assert_string_equal(ua, "");
+	wrap_curl_ua(NULL, ua, sizeof(ua));
+	assert_string_equal(ua, "");
+}
+
 /* Extra keys and nulls of the event. */
 static void
 test_event(void **state)
@@ -500,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_sclient_synthetic),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_set_flow),
+		cmocka_unit_test(test_curl_ua),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_exec_dies_with_parent),
 	};
