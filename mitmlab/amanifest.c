@@ -345,7 +345,6 @@ out:
 	return rc;
 }
 
-/* Replace every {key} in s by its value into out. */
 /* Whether any word of the command names {baseline}. */
 int
 amanifest_learns(const struct amanifest *m)
@@ -358,6 +357,7 @@ amanifest_learns(const struct amanifest *m)
 	return 0;
 }
 
+/* Replace every {key} in s by its value into out. */
 static int
 amanifest_expand(const char *s, const char *run_dir, const char *baseline, char *out,
     size_t len, char **cause)

@@ -36,13 +36,15 @@ cmd_run_usage(FILE *f)
 	    "  --no-report   do not write report.{json,md,html} and capture/evidence.pcapng\n"
 	    "  --quiet       no progress lines\n"
 	    "exit status: 0 the run completed; 1 it could not be run (the message says why;\n"
-	    "  nothing is left behind); 2 a usage error; 3 it ran to the end but degraded\n"
+	    "  no lab is left; a run directory already made keeps manifest.json with status\n"
+	    "  \"failed\", the certificates and logs); 2 a usage error; 3 it ran to the end but degraded\n"
 	    "  (a component died or was killed, a capture or events.jsonl could not be\n"
 	    "  written: manifest.json \"status\" and \"problems\"); 130 interrupted by\n"
 	    "  SIGINT, SIGTERM, SIGHUP or SIGQUIT (torn down, the run directory holds what\n"
 	    "  was recorded). With 3 and 130 the run directory is as complete as with 0\n"
 	    "  (manifest, summary, report), except that a run interrupted before its bus\n"
-	    "  started has only a manifest.\n");
+	    "  started has only a manifest, and one interrupted before its run directory\n"
+	    "  was made has nothing.\n");
 }
 
 /* A plain decimal number (digits and one '.', no sign, blank, exponent, hex, nan or inf) from

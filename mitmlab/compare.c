@@ -206,7 +206,7 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
     const char *run, json_t *runs, json_t *rows, json_t *base, char **cause)
 {
 	const char *names[COMPARE_MAX + 1];
-	char scen[128], bn[PATH_MAX], dir[PATH_MAX * 2];
+	char scen[128], bn[PATH_MAX], dir[PATH_MAX * 2], abs[PATH_MAX];
 	struct replay_opts ro;
 	json_t *truth, *tv, *empty;
 	struct score s;
@@ -247,7 +247,10 @@ compare_one(const struct compare_opts *o, const char *const *dets, size_t ndet,
 	}
 	if (score_compute(tv, empty, &s, cause) == -1)
 		goto out;
-	json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I, s:I}", "run", bn, "path", run,
+	/* the absolute path, so that a report made from another directory finds this run */
+	if (realpath(run, abs) == NULL)
+		snprintf(abs, sizeof(abs), "%s", run);
+	json_array_append_new(runs, json_pack("{s:s, s:s, s:s, s:I, s:I}", "run", bn, "path", abs,
 	    "scenario", scen, "flows", (json_int_t)s.flows, "intercepted",
 	    (json_int_t)s.positives));
 	for (i = 0; i < ndet; i++) {

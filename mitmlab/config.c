@@ -85,9 +85,9 @@ static const struct opttab_opt config_opts[] = {
 	  "forged certificates cached per worker" },
 	{ "keypool", 0, OPTTAB_INT, 0, 100000, "32", NULL, OFF(keypool), NULL, "N",
 	  "keys generated ahead of need (per-host key profiles)" },
-	{ "host-keys", 0, OPTTAB_INT, 0, 100000000, "0", NULL, OFF(host_keys), NULL, "N",
+	{ "host-keys", 0, OPTTAB_INT, 0, 4000000, "0", NULL, OFF(host_keys), NULL, "N",
 	  "hosts that keep their key for the process's life (per-host key profiles; least "
-	  "recently forged forgotten first; 0: 4 x cache-size x workers)" },
+	  "recently forged forgotten first; 0: 4 x cache-size x workers, at most 1048576)" },
 	{ "pidfile", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(pidfile), NULL, "FILE",
 	  "write the process id here" },
 	{ "debug", 0, OPTTAB_FLAG, 0, 0, NULL, NULL, OFF(debug), NULL, NULL, "debug logging" },

@@ -86,9 +86,9 @@ proc_runv(const char *const argv[], char **cause)
 		return util_cause(cause, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		/* its own process group: the terminal's ^C is the runner's to handle (it lets
-		 * the lab build finish and then tears it down), not a reason for ip to die */
-		setpgid(0, 0);
+		/* proc_fork put it in its own process group: the terminal's ^C is the runner's
+		 * to handle (it lets the lab build finish and then tears it down), not a reason
+		 * for ip to die */
 		dup2(pfd[1], STDERR_FILENO);
 		if ((devnull = open("/dev/null", O_RDWR)) >= 0)
 			dup2(devnull, STDOUT_FILENO);

@@ -108,9 +108,11 @@ proxy_pki(struct proxy *px, char **cause)
 		px->chain = pki_ca_chain(px->ca);
 	if (px->verify && forge_profile_signs_untrusted(px->fp)) {
 		if (pki_untrusted_ca(pki_ca_issuer(px->ca), &px->untrusted, &px->untrusted_key,
-		    cause) == -1 || (px->untrusted_chain = sk_X509_new_null()) == NULL ||
+		    cause) == -1)
+			return -1;
+		if ((px->untrusted_chain = sk_X509_new_null()) == NULL ||
 		    !X509_up_ref(px->untrusted) || !sk_X509_push(px->untrusted_chain, px->untrusted))
-			return util_cause(cause, "cannot make the untrusted signing CA");
+			return util_cause(cause, "the untrusted signing CA's chain: out of memory");
 	}
 	km = forge_profile_keymode(px->fp);
 	if (km == FORGE_KEY_PER_PROCESS && (px->proc_key = pki_keygen(
@@ -131,6 +133,9 @@ proxy_pki(struct proxy *px, char **cause)
  * (about 100 bytes: the key is shared); one no cache holds any more, its key (an RSA-2048
  * key measured 2.1 KB before use, more once its signing caches fill). */
 #define PROXY_HOSTKEYS_PER 4
+/* The default's ceiling: the map's bucket array is allocated whole at start (two pointers a
+ * host), so a large --cache-size must not make it gigabytes; --host-keys can go up to 4 M. */
+#define PROXY_HOSTKEYS_DEFAULT_MAX ((size_t)1 << 20)
 
 static int
 proxy_hostkeys(struct proxy *px, char **cause)
@@ -142,6 +147,8 @@ proxy_hostkeys(struct proxy *px, char **cause)
 		return 0;
 	n = px->cfg->host_keys > 0 ? (size_t)px->cfg->host_keys : PROXY_HOSTKEYS_PER *
 	    (size_t)px->cfg->cache_size * (size_t)px->nworkers;
+	if (px->cfg->host_keys == 0 && n > PROXY_HOSTKEYS_DEFAULT_MAX)
+		n = PROXY_HOSTKEYS_DEFAULT_MAX;
 	if (n > HOSTKEY_MAX)
 		n = HOSTKEY_MAX;
 	if ((px->hostkeys = hostkey_new(n)) == NULL)

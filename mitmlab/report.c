@@ -149,8 +149,8 @@ report_added_text(const json_t *perf, char *buf, size_t len)
 	return buf;
 }
 
-/* Append one formatted sentence to arr. */
-static void __attribute__((format(printf, 2, 3)))
+/* Append one formatted sentence to arr (report.h). */
+void
 report_sentence(json_t *arr, const char *fmt, ...)
 {
 	va_list ap;

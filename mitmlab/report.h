@@ -58,6 +58,8 @@ const json_t *report_national_root(const json_t *nat);
 
 /* Renderers (report_md.c, report_html.c); malloc'd strings or NULL with *cause. */
 char *report_md_render(const json_t *model, char **cause);
+/* Append one printf-formatted sentence to the JSON array arr (the report's summary). */
+void report_sentence(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *report_html_render(const json_t *model, char **cause);
 
 /*

@@ -10,12 +10,12 @@
  * drawing the tables the renderers'.
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "report_detect.h"
 
 /* String member or NULL. */
@@ -278,21 +278,6 @@ report_detect_score(const json_t *row, const char *k, char *buf, size_t len)
 	return buf;
 }
 
-/* Append a formatted sentence to arr. */
-static void __attribute__((format(printf, 2, 3)))
-report_detect_sentence(json_t *arr, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) >= 0) {
-		json_array_append_new(arr, json_string(s));
-		free(s);
-	}
-	va_end(ap);
-}
-
 /* The detection sentences. */
 void
 report_detect_summary(json_t *sentences, const json_t *det)
@@ -348,16 +333,16 @@ report_detect_summary(json_t *sentences, const json_t *det)
 	}
 	fclose(f);
 	if (nd == 0)
-		report_detect_sentence(sentences, "Detection: no detector's result is in this run "
+		report_sentence(sentences, "Detection: no detector's result is in this run "
 		    "(%zu analyzer result(s) of other roles: see the detection table), so nothing "
 		    "here says how the interception could be detected.",
 		    json_array_size(json_object_get(tab, "rows")));
 	else if (ni > 0)
-		report_detect_sentence(sentences, "Detection, of the %lld intercepted flows "
+		report_sentence(sentences, "Detection, of the %lld intercepted flows "
 		    "(ground truth: the engine's decisions; a detector sees only its vantages): "
 		    "%s.", (long long)ni, buf);
 	else
-		report_detect_sentence(sentences, "Detection: no flow was intercepted in this run; "
+		report_sentence(sentences, "Detection: no flow was intercepted in this run; "
 		    "%s.", buf);
 	free(buf);
 	buf = NULL;
@@ -378,10 +363,10 @@ report_detect_summary(json_t *sentences, const json_t *det)
 	}
 	fclose(f);
 	if (nc > 0)
-		report_detect_sentence(sentences, "Scored against the ground truth by mitmlab "
+		report_sentence(sentences, "Scored against the ground truth by mitmlab "
 		    "compare on this run: %s.", buf);
 	else
-		report_detect_sentence(sentences, "A detector comparison of %zu row(s) is attached "
+		report_sentence(sentences, "A detector comparison of %zu row(s) is attached "
 		    "(section 5); none of its runs is this run directory.", json_array_size(cmp));
 	free(buf);
 }

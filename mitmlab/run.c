@@ -179,8 +179,8 @@ run_forward_main(void *arg)
 }
 
 /* Take the run directory for this run alone: an exclusive flock on DIR/runner.lock, held
- * (the descriptor stays open, close-on-exec) until the runner exits, with the runner's pid in
- * the file so that a second runner given the same --out can name it. */
+ * (the descriptor stays open, close-on-exec) until the runner exits; run_own then writes the
+ * runner's pid in the file so that a second runner given the same --out can name it. */
 static int
 run_claim(struct run *r, char **cause)
 {
@@ -205,12 +205,20 @@ run_claim(struct run *r, char **cause)
 			    "choose another --out", r->dir, pid[0] != '\0' ? pid : "unknown");
 		return util_cause(cause, "%s: lock: %s", p, strerror(e));
 	}
-	if (ftruncate(fd, 0) == -1 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
-		e = errno;
-		close(fd);
-		return util_cause(cause, "%s: %s", p, strerror(e));
-	}
-	r->lock_fd = fd;
+	r->lock_fd = fd;	/* the pid is written once the directory is ours (run_own) */
+	return 0;
+}
+
+/* The locked directory is this run's: write the runner's pid into runner.lock (not before:
+ * a run refused for an existing events.jsonl must leave the finished run's pid there). */
+static int
+run_own(struct run *r, char **cause)
+{
+	char p[PATH_MAX + 64];
+
+	run_path(r, p, sizeof(p), "runner.lock");
+	if (ftruncate(r->lock_fd, 0) == -1 || dprintf(r->lock_fd, "%ld\n", (long)getpid()) < 0)
+		return util_cause(cause, "%s: %s", p, strerror(errno));
 	return 0;
 }
 
@@ -293,6 +301,8 @@ run_mkdir(struct run *r, char **cause)
 	if (access(p, F_OK) == 0)
 		return util_cause(cause, "%s already holds a run (events.jsonl); choose "
 		    "another --out", r->dir);
+	if (run_own(r, cause) == -1)
+		return -1;
 	r->claimed = 1;
 	if (util_mkdirs(run_path(r, p, sizeof(p), "pki"), 0700, cause) == -1 ||
 	    util_mkdirs(run_path(r, p, sizeof(p), "capture"), 0755, cause) == -1 ||

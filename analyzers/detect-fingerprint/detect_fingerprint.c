@@ -146,9 +146,10 @@ dfp_ref_add(struct dfp *d, const json_t *cr)
 	x->sni = sni != NULL ? strdup(sni) : NULL;
 	x->flow = strdup(json_string_value(json_object_get(cr, "flow")));
 	x->ua = ua != NULL ? strdup(ua) : NULL;
+	/* not pin-mismatch: a wrapped s_client checks pins after its request went out */
 	x->tls_failed = outcome != NULL && (strcmp(outcome, "cert-untrusted") == 0 ||
 	    strcmp(outcome, "hostname-mismatch") == 0 || strcmp(outcome, "blocked-root") == 0 ||
-	    strcmp(outcome, "pin-mismatch") == 0 || strcmp(outcome, "handshake-failure") == 0);
+	    strcmp(outcome, "handshake-failure") == 0);
 	x->completed = outcome != NULL && (strcmp(outcome, "ok") == 0 ||
 	    strcmp(outcome, "http-error") == 0 || strcmp(outcome, "redirect") == 0);
 	if (x->addr == NULL || (sni != NULL && x->sni == NULL) || x->flow == NULL ||

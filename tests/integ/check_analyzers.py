@@ -276,8 +276,7 @@ def dfp_join(evs, cands=16):
     a hello without one is not a flow that sent a known UA and got an answer; cost |client
     end - hello ts|), each hello's cands cheapest, then globally cheapest first, each side at
     most once. The flow each hello's verdict is about, in hello order."""
-    failed = ("cert-untrusted", "hostname-mismatch", "blocked-root", "pin-mismatch",
-              "handshake-failure")
+    failed = ("cert-untrusted", "hostname-mismatch", "blocked-root", "handshake-failure")
     answered = ("ok", "http-error", "redirect")
     addr = lambda o: "%s:%d" % (o["ip"], o["port"])
     hellos = [e for e in evs if e["t"] == "origin.hello"]
@@ -567,12 +566,13 @@ def learned(ml, out):
         "MITMLAB_ANALYZERS", os.path.join(TOP, "analyzers")))
 
     def cmp(args, d):
-        p = subprocess.run([ml, "compare"] + args + ["--detector", "learner,example-py",
-                           "--out", os.path.join(out, d)], env=env, capture_output=True,
-                           text=True, timeout=120, check=False)
+        # from out, with the runs named relative to it (compare.json must make them absolute)
+        p = subprocess.run([os.path.abspath(ml), "compare"] + args + ["--detector",
+                           "learner,example-py", "--out", os.path.join(out, d)], env=env,
+                           capture_output=True, text=True, timeout=120, check=False, cwd=out)
         f = os.path.join(out, d, "compare.json")
         return (load(f) if os.path.exists(f) else {"rows": [], "baseline_fpr": {}}), p.stdout
-    doc, _ = cmp([runs["base-a"], runs["base-b"], "--baseline", runs["base-a"]], "two")
+    doc, _ = cmp(["base-a", "base-b", "--baseline", "base-a"], "two")
     expect("trained_on_run by (detector, run)", sorted((r["detector"], r["run"], r["trained_on_run"])
            for r in doc["rows"]), [("example-py", "base-a", False), ("example-py", "base-b", False),
                                    ("learner", "base-a", True), ("learner", "base-b", False)])
@@ -580,7 +580,10 @@ def learned(ml, out):
            if r["detector"] == "learner"), [("base-a", 0), ("base-b", 1)])
     expect("baseline_fpr with two baseline runs", doc["baseline_fpr"],
            {"example-py": 0.5, "learner": 1.0})
-    doc, stdout = cmp([runs["base-a"], "--baseline", runs["base-a"]], "one")
+    # absolute, so that `mitmlab report --compare` run from elsewhere still finds the runs
+    expect("runs[].path", [r["path"] for r in doc["runs"]], [os.path.realpath(runs["base-a"]),
+                                                          os.path.realpath(runs["base-b"])])
+    doc, stdout = cmp(["base-a", "--baseline", "base-a"], "one")
     expect("baseline_fpr with the training run only", doc["baseline_fpr"],
            {"example-py": 0.0, "learner": None})
     if "learner: - (its only baseline run is the one it learned from" not in stdout:

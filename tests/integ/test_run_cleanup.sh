@@ -133,6 +133,10 @@ ok "the run directory holds one run: one lab.run.start, a complete manifest" bas
     "[ \$(grep -c '\"t\":\"lab.run.start\"' '$ML_TMP/same/events.jsonl') -eq 1 ] && grep -q '\"status\": \"complete\"' '$ML_TMP/same/manifest.json'"
 ok "and its pcaps are whole (capinfos reads each)" bash -c \
     "for f in '$ML_TMP'/same/capture/*.pcap; do capinfos -c \"\$f\" >/dev/null 2>&1 || exit 1; done"
+OWNER=$(cat "$ML_TMP/same/runner.lock")
+"$ML_BIN" run "$SCN" --out "$ML_TMP/same" --no-report >"$ML_TMP/same3.out" 2>&1; rc=$?
+ok "a run given a finished run's directory is refused (1) and leaves its runner.lock ($OWNER)" \
+    bash -c "[ $rc = 1 ] && grep -q 'already holds a run' '$ML_TMP/same3.out' && [ \"\$(cat '$ML_TMP/same/runner.lock')\" = '$OWNER' ]"
 
 echo "-- refused before anything is built"
 LONG=$ML_TMP/$(printf 'x%.0s' $(seq 110))

@@ -100,6 +100,8 @@ test_argv_errors(void **state)
 	char *a6[] = { "proxy", "stray" };
 	char *a7[] = { "proxy", "--upstream-verify", "maybe" };
 	char *a8[] = { "proxy", "--ca-issuer", "old" };
+	/* the host-key map's buckets are allocated at start: no gigabytes on a typo */
+	char *a9[] = { "proxy", "--host-keys", "4000001" };
 	char *e;
 
 	(void)state;
@@ -123,6 +125,9 @@ test_argv_errors(void **state)
 	free(argv_error(ARGC(a7), a7));
 	e = argv_error(ARGC(a8), a8);
 	assert_non_null(strstr(e, "current|expired"));
+	free(e);
+	e = argv_error(ARGC(a9), a9);
+	assert_non_null(strstr(e, "out of range"));
 	free(e);
 }
 
