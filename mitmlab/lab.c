@@ -541,7 +541,77 @@ lab_divert(struct lab *lab, const char *mode, char **cause)
 	    "-p", "tcp", "--dport", "443", "-j", "REDIRECT", "--to-ports", port);
 }
 
-/* Remove one namespace and its /etc/netns directory. */
+#define LAB_SWEEP_MAX	256	/* PIDs signalled per pass of lab_sweep_ns */
+#define LAB_SWEEP_TERM_MS 1000	/* SIGTERM to SIGKILL */
+#define LAB_SWEEP_KILL_MS 2000	/* SIGKILL to giving up */
+
+/* The live processes whose network namespace is /run/netns/<ns> (what `ip netns pids` finds:
+ * the same device and inode); up to max of them. A zombie has left its namespaces. */
+static size_t
+lab_ns_pids(const char *ns, pid_t *pids, size_t max)
+{
+	struct stat nst, pst;
+	struct dirent *de;
+	char path[320], *end;
+	size_t n = 0;
+	long pid;
+	int zombie;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if (stat(path, &nst) == -1 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while (n < max && (de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		if (stat(path, &pst) == -1 || pst.st_dev != nst.st_dev || pst.st_ino != nst.st_ino)
+			continue;
+		lab_pid_start(pid, &zombie);
+		if (!zombie)
+			pids[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Stop whatever still runs in namespace ns before it is deleted: SIGTERM, then SIGKILL after
+ * LAB_SWEEP_TERM_MS, bounded by LAB_SWEEP_KILL_MS more. The runner has stopped its own
+ * components by then; what is left is a component's child still dying of PR_SET_PDEATHSIG
+ * (curl under a SIGKILLed wrap) or a shell someone started with `lab exec`. Deleting the
+ * namespace would not end them — they would run on in a namespace no one can name — and the
+ * run, `lab down` or `lab gc` must leave nothing of the lab running when it returns. */
+static void
+lab_sweep_ns(const char *ns)
+{
+	pid_t pids[LAB_SWEEP_MAX];
+	size_t n, i, first = 0;
+	int waited = 0, sig = SIGTERM;
+
+	while ((n = lab_ns_pids(ns, pids, LAB_SWEEP_MAX)) > 0) {
+		if (first == 0) {
+			first = n;
+			log_debug("lab: %zu process(es) still in %s (first: %ld); stopping them", n,
+			    ns, (long)pids[0]);
+		}
+		if (waited >= LAB_SWEEP_TERM_MS + LAB_SWEEP_KILL_MS) {
+			log_warnx("lab: %zu process(es) in namespace %s did not end after SIGKILL "
+			    "(first: PID %ld, in uninterruptible sleep?); they keep running after "
+			    "it is deleted", n, ns, (long)pids[0]);
+			return;
+		}
+		if (waited >= LAB_SWEEP_TERM_MS)
+			sig = SIGKILL;
+		if (waited == 0 || sig == SIGKILL)
+			for (i = 0; i < n; i++)
+				kill(pids[i], sig);
+		usleep(20000);
+		waited += 20;
+	}
+}
+
+/* Remove one namespace and its /etc/netns directory, stopping what still runs in it. */
 static void
 lab_remove_ns(const char *ns)
 {
@@ -549,6 +619,7 @@ lab_remove_ns(const char *ns)
 	char path[256];
 	size_t i;
 
+	lab_sweep_ns(ns);
 	lab_cmd(NULL, "ip", "netns", "del", ns);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "/etc/netns/%s/%s", ns, files[i]);

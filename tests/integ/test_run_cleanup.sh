@@ -55,15 +55,32 @@ ok "the run is up with its lab ($LABID, $(ml_ns_count "$LABID") namespaces)" [ -
 LABPROCS=()
 for p in $(ml_lab_pids "$LABID"); do LABPROCS+=("$p:$(ml_starttime "$p")"); done
 left_procs() { local x n=0; for x in "${LABPROCS[@]}"; do [ "$(ml_starttime "${x%%:*}")" = "${x#*:}" ] && n=$((n + 1)); done; echo $n; }
+# left_names: the survivors, as PID:command line (for the failure message)
+left_names() {
+	local x
+	for x in "${LABPROCS[@]}"; do
+		[ "$(ml_starttime "${x%%:*}")" = "${x#*:}" ] &&
+			printf ' %s:%s' "${x%%:*}" "$(tr '\0' ' ' <"/proc/${x%%:*}/cmdline" 2>/dev/null | cut -c1-80)"
+	done
+}
+# a process the runner did not start, in its gateway (a researcher's `lab exec` shell): the
+# teardown stops it too, as deleting the namespace would leave it running in no named one
+"$ML_BIN" lab exec --lab "$LABID" gw -- sleep 300 >/dev/null 2>&1 &
+EXECPID=$!
+ml_track "$EXECPID"
+for _ in $(seq 50); do ip netns pids "ml$LABID-gw" 2>/dev/null | grep -qx "$EXECPID" && break; sleep 0.1; done
+EXECSTART=$(ml_starttime "$EXECPID")
 kill -INT "$RUNPID"
 wait_exit "$RUNPID" 60; rc=$RC
 ok "SIGINT ends the run within 60 s, exit 130 for an interrupted run (status $rc)" [ "$rc" = 130 ]
+ok "a process started in the gateway with lab exec is stopped by the teardown" \
+    [ -n "$EXECSTART" -a "$(ml_starttime "$EXECPID")" != "$EXECSTART" ]
 ok "it says it was interrupted" grep -q "interrupted: the run directory holds" "$ML_TMP/int.out"
 ok "no namespace of the lab is left" [ "$(ml_ns_count "$LABID")" -eq 0 ]
 ok "its registry entry is gone" [ ! -e "/run/mitmlab/$LABID" ]
 ok "manifest.json and events.jsonl were written, the run end recorded" bash -c \
     "[ -s '$ML_TMP/int/manifest.json' ] && grep -q '\"t\":\"lab.run.end\"' '$ML_TMP/int/events.jsonl'"
-ok "no component of the run is left (${#LABPROCS[@]} processes were in its namespaces, $(left_procs) left)" \
+ok "no component of the run is left (${#LABPROCS[@]} processes were in its namespaces, $(left_procs) left$(left_names))" \
     [ ${#LABPROCS[@]} -gt 0 -a "$(left_procs)" -eq 0 ]
 ok "the manifest says interrupted, with every component's exit" python3 -c "
 import json, sys; m = json.load(open(sys.argv[1]))
