@@ -95,6 +95,39 @@ scts(const char *host)
 	return n;
 }
 
+/* A fresh tmpdir holding text as t.yaml, loaded, and its web PKI made in tmpdir/web. */
+static struct scenario *
+make_web(const char *text)
+{
+	char path[256], *cause = NULL;
+	struct scenario *s;
+	FILE *f;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_webpki.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/t.yaml", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	if ((s = scenario_load(path, &cause)) == NULL)
+		fail_msg("%s", cause);
+	snprintf(path, sizeof(path), "%s/web", tmpdir);
+	if (webpki_create(path, s, 7, time(NULL), 0, &cause) == -1)
+		fail_msg("%s", cause);
+	return s;
+}
+
+/* Free s and remove tmpdir. */
+static void
+drop_web(struct scenario *s)
+{
+	char cmd[128];
+
+	scenario_free(s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_cert_kinds(void **state)
 {
@@ -116,25 +149,13 @@ test_cert_kinds(void **state)
 	    "clients:\n"
 	    "  - name: u\n"
 	    "    urls: [https://good.lab/]\n";
-	char path[256], *cause = NULL;
+	char path[256];
 	struct scenario *s;
 	struct stat sb;
-	FILE *f;
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_webpki.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	snprintf(path, sizeof(path), "%s/t.yaml", tmpdir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	s = scenario_load(path, &cause);
-	if (s == NULL)
-		fail_msg("%s", cause);
+	s = make_web(text);
 	assert_string_equal(s->origins[0].sites[0].cert, "valid");	/* the default */
-	snprintf(path, sizeof(path), "%s/web", tmpdir);
-	if (webpki_create(path, s, 7, time(NULL), 0, &cause) == -1)
-		fail_msg("%s", cause);
 	assert_int_equal(verify("good.lab", "root.pem"), X509_V_OK);
 	assert_int_equal(verify("self.lab", "root.pem"), X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
 	assert_int_equal(verify("old.lab", "root.pem"), X509_V_ERR_CERT_HAS_EXPIRED);
@@ -152,9 +173,7 @@ test_cert_kinds(void **state)
 	snprintf(path, sizeof(path), "%s/web/sites/self.lab.key", tmpdir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	scenario_free(s);
-	snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
-	assert_int_equal(system(path), 0);
+	drop_web(s);
 }
 
 /* No site asks for it: no untrusted root is made. */
@@ -170,27 +189,16 @@ test_no_untrusted_root(void **state)
 	    "clients:\n"
 	    "  - name: u\n"
 	    "    urls: [https://good.lab/]\n";
-	char path[256], *cause = NULL;
+	char path[256];
 	struct scenario *s;
 	struct stat sb;
-	FILE *f;
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_webpki.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	snprintf(path, sizeof(path), "%s/t.yaml", tmpdir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_non_null(s = scenario_load(path, &cause));
-	snprintf(path, sizeof(path), "%s/web", tmpdir);
-	assert_int_equal(webpki_create(path, s, 7, time(NULL), 0, &cause), 0);
+	s = make_web(text);
 	snprintf(path, sizeof(path), "%s/web/untrusted-root.pem", tmpdir);
 	assert_int_equal(stat(path, &sb), -1);
 	assert_int_equal(verify("good.lab", "root.pem"), X509_V_OK);
-	scenario_free(s);
-	snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
-	assert_int_equal(system(path), 0);
+	drop_web(s);
 }
 
 int
