@@ -30,3 +30,6 @@ PY
 case $out in /*) ;; *) out=$top/$out ;; esac
 echo "run directory: $out"
 echo "  events: $out/events.jsonl   captures + keylog: $out/capture/   certificates: $out/pki/"
+if [ -e "$out/report.html" ]; then
+	echo "report: $out/report.html   (also report.md, report.json; capture/evidence.pcapng carries the TLS secrets)"
+fi
