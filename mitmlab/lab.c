@@ -586,12 +586,11 @@ static void
 lab_sweep_ns(const char *ns)
 {
 	pid_t pids[LAB_SWEEP_MAX];
-	size_t n, i, first = 0;
+	size_t n, i;
 	int waited = 0, sig = SIGTERM;
 
 	while ((n = lab_ns_pids(ns, pids, LAB_SWEEP_MAX)) > 0) {
-		if (first == 0) {
-			first = n;
+		if (waited == 0) {
 			log_debug("lab: %zu process(es) still in %s (first: %ld); stopping them", n,
 			    ns, (long)pids[0]);
 		}
