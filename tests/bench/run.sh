@@ -683,16 +683,19 @@ cold_row() {
 	# 150 ms of CPU per RSA-2048 key here, with a wide spread, so a fixed wait (3 s until the
 	# fifteenth session) left 19–20 of the 32 keys made and the row's figure depended on how
 	# many more it had to make. Full means the generator stopped: the proxy's CPU time stops
-	# rising (under 20 ms in 0.5 s), bounded at 30 s.
+	# rising (under 20 ms in 0.5 s), bounded at 30 s (fill_s -1: it was still generating).
 	if [ "$kind" = kz ]; then
 		p0=$(procstat "$PSTART" | cut -d' ' -f1)
+		fill=-1
 		for i in $(seq 60); do
 			sleep 0.5
 			p1=$(procstat "$PSTART" | cut -d' ' -f1)
-			awk -v a="$p0" -v b="$p1" 'BEGIN { exit !(b - a < 0.02) }' && break
+			if awk -v a="$p0" -v b="$p1" 'BEGIN { exit !(b - a < 0.02) }'; then
+				fill=$(awk -v i="$i" 'BEGIN { printf "%.1f", i * 0.5 }')
+				break
+			fi
 			p0=$p1
 		done
-		fill=$(awk -v i="$i" 'BEGIN { printf "%.1f", i * 0.5 }')
 	fi
 	c0=$(procstat "$PSTART" | cut -d' ' -f1)
 	st=$(ip netns exec "$C" timeout 120 taskset -c 0 python3 "$HERE/client.py" cold $OIP bench.lab "$n" 4 "$kind" || echo '{}')
