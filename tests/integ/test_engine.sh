@@ -63,21 +63,26 @@ spkis() {
 		openssl x509 -inform DER -in "$f" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum
 	done | sort -u | wc -l
 }
+# hello.py: the bytes of a ClientHello for a name, as Python's ssl would send it
+cat >"$ML_TMP/hello.py" <<'PY'
+import ssl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def hello(name):
+    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
+    try: t.do_handshake()
+    except ssl.SSLWantReadError: pass
+    return o.read()
+PY
 # burst.py IP NAME N DIR [DRAIN]: N clients connect to IP, meet, then all send a ClientHello
 # for NAME at once (so that the engine's first ones miss together, on both workers) and save
 # the leaf each gets as DIR/I.der. DRAIN > 0: before that, DRAIN clients send a hello for a
 # fresh name each and hold, so that they use up the ready keys and queue ahead of the burst:
 # the burst's misses must then park for keys.
 cat >"$ML_TMP/burst.py" <<'PY'
-import os, socket, ssl, sys, threading, time
+import os, socket, sys, threading, time
+from hello import ctx, hello
 ip, name, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 drain = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-def hello(sni):
-    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=sni)
-    try: t.do_handshake()
-    except ssl.SSLWantReadError: pass
-    return o.read()
 held = []
 for i in range(drain):
     s = socket.create_connection((ip, 443), timeout=10); s.sendall(hello(f"drain{i}-{name}")); held.append(s)
@@ -211,16 +216,6 @@ ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8444; ml_wait_port "$O" 10.77.2.5 443
-# hello.py: the bytes of a ClientHello for a name, as Python's ssl would send it
-cat >"$ML_TMP/hello.py" <<'PY'
-import ssl
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-def hello(name):
-    o = ssl.MemoryBIO(); t = ctx.wrap_bio(ssl.MemoryBIO(), o, server_hostname=name)
-    try: t.do_handshake()
-    except ssl.SSLWantReadError: pass
-    return o.read()
-PY
 ip netns exec "$C" env PYTHONPATH="$ML_TMP" timeout 10 python3 - <<'PY' >"$ML_TMP/starve.out" 2>&1 || true
 import socket, time
 from hello import hello
