@@ -217,8 +217,6 @@ report_flows_hosts(const json_t *by)
 		report_flows_count(json_object_get(v, "actions"), act ? act : "?", 1);
 		report_flows_add_unique(json_object_get(v, "why"), report_flows_str(e, "why"));
 		report_flows_add_unique(json_object_get(v, "servers"), report_flows_str(dst, "ip"));
-		if (engine && act != NULL && strcmp(act, "intercept") == 0)
-			iflows++;
 		if (engine) {
 			/* trig[action][why]: counts per pair, whatever the strings hold */
 			const char *why = report_flows_str(e, "why");
@@ -234,6 +232,19 @@ report_flows_hosts(const json_t *by)
 	json_array_foreach(obs, i, v) {
 		if (json_object_get(json_object_get(v, "actions"), "intercept") != NULL)
 			inames++;
+	}
+	/* flows, not events: a flow id the engine saw twice (a client port reused for the same
+	 * destination) counts once, by its last decision, as the detection table and scoring do */
+	if (engine) {
+		json_t *opens = report_flows_opens(by);
+
+		json_object_foreach(opens, key, v) {
+			const char *act = report_flows_str(v, "action");
+
+			if (act != NULL && strcmp(act, "intercept") == 0)
+				iflows++;
+		}
+		json_decref(opens);
 	}
 	json_object_foreach(trig, key, v) {
 		const char *why;

@@ -401,7 +401,8 @@ add_flow(json_t *by, int i, const char *act, const char *outcome, json_int_t tot
 /* The performance and hosts sections from synthetic events: statistics over every sample (not
  * the charts' first 20,000), failed requests left out of the timings, a figure with no
  * samples on one side null rather than 0, process-wide proxy.stats figures not summed over
- * workers, and an action of any length counted (a 600-byte one used to crash the report). */
+ * workers, an action of any length counted (a 600-byte one used to crash the report), and
+ * intercepted flows counted by flow id, by each one's last decision. */
 static void
 test_flows_sections(void **state)
 {
@@ -456,6 +457,14 @@ test_flows_sections(void **state)
 			break;
 	assert_true((size_t)i < json_array_size(trig));
 	assert_string_equal(json_string_value(json_object_get(st, "why")), "w");
+	/* flows, not opens: 30,001 intercepted flow ids; one reopened (a reused client port)
+	 * still counts once, and one reopened as a splice counts by its last decision */
+	assert_int_equal(json_integer_value(json_object_get(hosts, "intercepted_flows")), 30001);
+	json_decref(hosts);
+	add_flow(by, 7, "intercept", "ok", 1000);
+	add_flow(by, 8, "splice", "ok", 700);
+	hosts = report_flows_hosts(by);
+	assert_int_equal(json_integer_value(json_object_get(hosts, "intercepted_flows")), 30000);
 	json_decref(hosts);
 	json_decref(by);
 }
