@@ -322,19 +322,17 @@ report_detection(const char *run_dir, const json_t *by, const char *compare_path
 		const char *nm = ents[i]->d_name;
 		size_t l = strlen(nm);
 
-		if (l > 5 && strcmp(nm + l - 5, ".json") == 0) {
+		/* results/compare.json is not read when --compare named another */
+		if (l > 5 && strcmp(nm + l - 5, ".json") == 0 &&
+		    (compare == NULL || strcmp(nm, "compare.json") != 0)) {
 			snprintf(path, sizeof(path), "%s/%s", dir, nm);
 			if ((j = report_load_json(path, &err)) == NULL) {
 				json_array_append_new(files, json_pack("{s:s,s:s}", "file", nm,
 				    "error", err ? err : "unreadable"));
 				free(err);
 			} else if (strcmp(nm, "compare.json") == 0) {
-				if (compare == NULL) {
-					compare = j;
-					cfile = "results/compare.json";
-				} else {
-					json_decref(j);
-				}
+				compare = j;
+				cfile = "results/compare.json";
 			} else {
 				json_array_append_new(files, json_pack("{s:s,s:o}", "file", nm,
 				    "data", j));
@@ -610,9 +608,21 @@ report_build(const char *run_dir, char **cause)
 	return report_build_opts(run_dir, NULL, cause);
 }
 
+static json_t *report_build_model(const char *run_dir, const struct report_opts *o,
+    int describe_evidence, char **cause);
+
 /* Build the model. */
 json_t *
 report_build_opts(const char *run_dir, const struct report_opts *o, char **cause)
+{
+	return report_build_model(run_dir, o, 1, cause);
+}
+
+/* The model; describe_evidence 0 leaves "evidence" out for a caller that writes the pcapng
+ * next and describes that (hashing the one it replaces would be wasted). */
+static json_t *
+report_build_model(const char *run_dir, const struct report_opts *o, int describe_evidence,
+    char **cause)
 {
 	json_t *by, *m, *det;
 	json_int_t bad;
@@ -649,7 +659,8 @@ report_build_opts(const char *run_dir, const struct report_opts *o, char **cause
 	json_object_set_new(m, "breakage", report_flows_breakage(by));
 	json_object_set_new(m, "performance", report_flows_performance(by));
 	json_object_set_new(m, "reproducibility", report_repro(run_dir, by));
-	json_object_set_new(m, "evidence", evidence_describe(run_dir));
+	if (describe_evidence)
+		json_object_set_new(m, "evidence", evidence_describe(run_dir));
 	json_object_set_new(m, "summary", report_summary(m));
 	json_decref(by);
 	json_object_set_new(m, "redacted_private_keys", json_integer((json_int_t)report_redact(m)));
@@ -735,7 +746,7 @@ report_write_all_opts(const char *run_dir, const struct report_opts *o, char **c
 	json_t *m, *ev = NULL;
 	size_t i;
 
-	if ((m = report_build_opts(run_dir, o, cause)) == NULL)
+	if ((m = report_build_model(run_dir, o, 0, cause)) == NULL)
 		return -1;
 	if (evidence_write(run_dir, &ev, &ecause) != 0) {
 		log_warnx("evidence: %s", ecause);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * report_detect — the detection section of the report as data. Each analyzer result becomes one
- * row counted from its verdicts as `mitmlab compare` counts them (the last verdict per flow id
- * is the analyzer's verdict on that flow), split by what the engine did with the flow
- * (proxy.conn.open: the last action recorded for the flow id), with the signals that fired;
+ * row counted from its verdicts (the last verdict per flow id is the analyzer's verdict on that
+ * flow, as in `mitmlab compare`), split by what the engine did with the flow (proxy.conn.open:
+ * the last action recorded for the flow id), with the signals that fired. That split is not
+ * compare's score: compare judges only the flows truth joined to a client.result, so a flow
+ * the engine saw but no client reported (a probe, a wrapped tool's retry) counts here and not
+ * there, and compare's "unmatched" counts verdicts, not flows;
  * the analyzer's own figures (result.flagged, result.summary.signals) sit beside them. The
  * compare scores are passed through with the rows of this run marked, and the summary's
  * detection sentences are written from these rows only. Loading files is report.c's job and
@@ -214,7 +217,8 @@ report_detect_table(const json_t *results, const json_t *by)
 	}
 	out = json_pack("{s:o,s:I,s:b,s:s}", "rows", rows, "intercepted_flows",
 	    (json_int_t)json_object_size(inter), "engine", engine, "truth_from", engine ?
-	    "the engine's decisions: a flow id whose last proxy.conn.open has action intercept" :
+	    "the engine's decisions: a flow id whose last proxy.conn.open has action intercept, "
+	    "over every flow it saw; compare scores only the flows a client reported" :
 	    "no engine event: no flow was intercepted");
 	json_decref(names);
 	json_decref(known);
@@ -325,9 +329,8 @@ report_detect_summary(json_t *sentences, const json_t *det)
 		else if (ni == 0 && fni > 0)
 			fputs(" (none of them was intercepted)", f);
 		if (unk > 0)
-			fprintf(f, ", and %lld flow id%s that match%s no client or engine flow "
-			    "(compare's \"unmatched\")", (long long)unk, unk == 1 ? "" : "s",
-			    unk == 1 ? "es" : "");
+			fprintf(f, ", and %lld flow id%s that match%s no client or engine flow",
+			    (long long)unk, unk == 1 ? "" : "s", unk == 1 ? "es" : "");
 		if (status != NULL && strcmp(status, "ok") != 0)
 			fprintf(f, " [result status: %s]", status);
 	}

@@ -310,17 +310,20 @@ report_flows_groups(json_t *groups)
 	return arr;
 }
 
-/* The proxy.conn.open whose upstream address is key and that opened last at or before ts (an
- * upstream port is reused over a run), from opens {key: [open, ...]}; NULL if none. */
+/* The proxy.conn.open whose upstream address is key and whose flow began last at or before ts
+ * (an upstream port is reused over a run), from opens {key: [open, ...]}; NULL if none. A flow
+ * begins at its accepted_ts: the open itself is published after the upstream hello and the
+ * origin's certificate, so its ts comes after the hello it should claim. */
 static const json_t *
 report_flows_open_of(const json_t *opens, const char *key, double ts)
 {
-	const json_t *e, *best = NULL;
+	const json_t *e, *best = NULL, *at;
 	double bt = 0, t;
 	size_t i;
 
 	json_array_foreach(json_object_get(opens, key), i, e) {
-		t = json_number_value(json_object_get(e, "ts"));
+		at = json_object_get(e, "accepted_ts");
+		t = json_number_value(json_is_number(at) ? at : json_object_get(e, "ts"));
 		if ((t <= ts || ts <= 0) && (best == NULL || t >= bt)) {
 			best = e;
 			bt = t;

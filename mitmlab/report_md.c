@@ -236,8 +236,9 @@ report_md_detection(FILE *f, const json_t *d)
 	report_md_table(f, json_object_get(tab, "rows"), report_cols_detect);
 	json_array_foreach(json_object_get(tab, "rows"), i, r) {
 		if (json_object_get(r, "error") != NULL) {
-			fprintf(f, "- results/%s is unreadable: ", json_string_value(
-			    json_object_get(r, "file")) ?: "?");
+			fputs("- results/", f);
+			report_md_val(f, json_object_get(r, "file"));
+			fputs(" is unreadable: ", f);
 			report_md_val(f, json_object_get(r, "error"));
 			fputs("\n", f);
 			n++;
@@ -250,14 +251,17 @@ report_md_detection(FILE *f, const json_t *d)
 	    json_array_size(json_object_get(d, "analysis_results")));
 	if (json_is_null(json_object_get(d, "compare")) || json_object_get(d, "compare") == NULL)
 		return;
-	fprintf(f, "### Detector comparison (`mitmlab compare`, from %s)\n\n",
-	    json_string_value(json_object_get(d, "compare_file")) ?: "compare.json");
+	fputs("### Detector comparison (`mitmlab compare`, from ", f);
+	report_md_cell(f, json_string_value(json_object_get(d, "compare_file")) ?: "compare.json");
+	fputs(")\n\n", f);
 	report_md_table(f, json_object_get(d, "compare_rows"), report_cols_compare);
 	if (json_object_size(bf) > 0) {
 		fputs("Baseline false-positive rate (compare's `baseline_fpr`):", f);
 		i = 0;
 		json_object_foreach((json_t *)(uintptr_t)bf, k, v) {
-			fprintf(f, "%s %s ", i++ ? "," : "", k);
+			fprintf(f, "%s ", i++ ? "," : "");
+			report_md_cell(f, k);
+			fputc(' ', f);
 			report_md_val(f, v);
 		}
 		fputs(".\n\n", f);

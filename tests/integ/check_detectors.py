@@ -93,12 +93,18 @@ def chain(res, run, base=None):
         # gave the chain (a wrapped curl does not) to a name the baseline reached, and never on
         # a flow that was not intercepted
         seen = {e.get("sni") for e in events(base) if e["t"] == "client.result" and e.get("tls")}
+        checked = 0
         for f, yes in t.items():
             sig = (v.get(f, {}).get("evidence") or {}).get("signals", {})
-            if yes and f in pem and sni[f] in seen and "sct-missing" not in sig:
-                bad.append(f"sct-missing did not fire on intercepted flow {f} ({sni[f]}): {sorted(sig)}")
+            if yes and f in pem and sni[f] in seen:
+                checked += 1
+                if "sct-missing" not in sig:
+                    bad.append(f"sct-missing did not fire on intercepted flow {f} ({sni[f]}): {sorted(sig)}")
             if not yes and "sct-missing" in sig:
                 bad.append(f"sct-missing on {f} ({sni[f]}), which was not intercepted: {sig['sct-missing']}")
+        # a run with interception must give the positive check something to look at
+        if any(t.values()) and checked == 0:
+            bad.append("sct-missing: no intercepted flow with a chain to a name the baseline reached; nothing was checked")
     print(f"detect-chain: {sum(1 for f in t if v.get(f, {}).get('intercepted'))} flagged of "
           f"{len(t)} flows, {sum(t.values())} intercepted; national-root clients: {sorted(nat)}")
     fail(bad)

@@ -223,7 +223,7 @@ ok_sum = bool(dets) and all(x in said for x in need) and "analyzer result file(s
 print(len(want), ok_json, ok_html, ok_md, ok_sum, len(need), '"verdicts"' not in md)
 EOF
 read -r ndet djson dhtml dmd dsum nflag noraw <"$ML_TMP/det.txt"
-ok "detection table in report.json: $ndet rows, counts equal the result files' last verdicts" [ "$djson" = True ]
+ok "detection table in report.json: $ndet rows, counts equal the result files' last verdicts" [ "${ndet:-0}" -gt 0 -a "$djson" = True ]
 ok "  ... the same rows in report.html" [ "$dhtml" = True ]
 ok "  ... the same rows in report.md" [ "$dmd" = True ]
 ok "the summary names the $nflag detector(s) that flagged intercepted flows, with the count" [ "$dsum" = True ]
