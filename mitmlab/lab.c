@@ -541,106 +541,130 @@ lab_divert(struct lab *lab, const char *mode, char **cause)
 	    "-p", "tcp", "--dport", "443", "-j", "REDIRECT", "--to-ports", port);
 }
 
-#define LAB_SWEEP_MAX	256	/* PIDs signalled per pass of lab_sweep_ns */
 #define LAB_SWEEP_TERM_MS 1000	/* SIGTERM to SIGKILL */
 #define LAB_SWEEP_KILL_MS 2000	/* SIGKILL to giving up */
 
-/* The live processes whose network namespace is /run/netns/<ns> (what `ip netns pids` finds:
- * the same device and inode); up to max of them. A zombie has left its namespaces. */
+/* The namespace files of names (as `ip netns pids` identifies them: device and inode of
+ * /run/netns/NAME); a name without one is left out. Returns how many were found. */
 static size_t
-lab_ns_pids(const char *ns, pid_t *pids, size_t max)
+lab_ns_ids(const char *const *names, size_t n, struct stat *ids)
 {
-	struct stat nst, pst;
+	char path[320];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/run/netns/%s", names[i]);
+		if (stat(path, &ids[k]) == 0)
+			k++;
+	}
+	return k;
+}
+
+/* Signal every live process (not this one) whose network namespace is one of ids; returns
+ * how many there were, and the first in *first. One pass over /proc for the whole lab. A
+ * zombie has left its namespaces. */
+static size_t
+lab_ns_signal(const struct stat *ids, size_t nids, int sig, long *first)
+{
+	struct stat pst;
 	struct dirent *de;
-	char path[320], *end;
-	size_t n = 0;
+	char path[64], *end;
+	size_t n = 0, i;
 	long pid;
 	int zombie;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	if (stat(path, &nst) == -1 || (d = opendir("/proc")) == NULL)
+	if (nids == 0 || (d = opendir("/proc")) == NULL)
 		return 0;
-	while (n < max && (de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL) {
 		pid = strtol(de->d_name, &end, 10);
 		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
-		if (stat(path, &pst) == -1 || pst.st_dev != nst.st_dev || pst.st_ino != nst.st_ino)
+		if (stat(path, &pst) == -1)
+			continue;
+		for (i = 0; i < nids; i++)
+			if (pst.st_dev == ids[i].st_dev && pst.st_ino == ids[i].st_ino)
+				break;
+		if (i == nids)
 			continue;
 		lab_pid_start(pid, &zombie);
-		if (!zombie)
-			pids[n++] = (pid_t)pid;
+		if (zombie)
+			continue;
+		if (n++ == 0)
+			*first = pid;
+		if (sig != 0)
+			kill((pid_t)pid, sig);
 	}
 	closedir(d);
 	return n;
 }
 
-/* Stop whatever still runs in namespace ns before it is deleted: SIGTERM, then SIGKILL after
- * LAB_SWEEP_TERM_MS, bounded by LAB_SWEEP_KILL_MS more. The runner has stopped its own
- * components by then; what is left is a component's child still dying of PR_SET_PDEATHSIG
- * (curl under a SIGKILLed wrap) or a shell someone started with `lab exec`. Deleting the
- * namespace would not end them — they would run on in a namespace no one can name — and the
- * run, `lab down` or `lab gc` must leave nothing of the lab running when it returns. */
+/* Remove namespaces (and their /etc/netns directories), first stopping whatever still runs in
+ * any of them: SIGTERM, SIGKILL to what is left after LAB_SWEEP_TERM_MS (and to anything
+ * started since), giving up LAB_SWEEP_KILL_MS later. The runner has stopped its own components
+ * by then; what is left is a component's child still dying of PR_SET_PDEATHSIG (curl under a
+ * SIGKILLed wrap) or a shell someone started with `lab exec`. Deleting a namespace does not
+ * end them — they would run on in a namespace no one can name — and the run, `lab down` or
+ * `lab gc` must leave nothing of the lab running when it returns. */
 static void
-lab_sweep_ns(const char *ns)
-{
-	pid_t pids[LAB_SWEEP_MAX];
-	size_t n, i;
-	int waited = 0, sig = SIGTERM;
-
-	while ((n = lab_ns_pids(ns, pids, LAB_SWEEP_MAX)) > 0) {
-		if (waited == 0) {
-			log_debug("lab: %zu process(es) still in %s (first: %ld); stopping them", n,
-			    ns, (long)pids[0]);
-		}
-		if (waited >= LAB_SWEEP_TERM_MS + LAB_SWEEP_KILL_MS) {
-			log_warnx("lab: %zu process(es) in namespace %s did not end after SIGKILL "
-			    "(first: PID %ld, in uninterruptible sleep?); they keep running after "
-			    "it is deleted", n, ns, (long)pids[0]);
-			return;
-		}
-		if (waited >= LAB_SWEEP_TERM_MS)
-			sig = SIGKILL;
-		if (waited == 0 || sig == SIGKILL)
-			for (i = 0; i < n; i++)
-				kill(pids[i], sig);
-		usleep(20000);
-		waited += 20;
-	}
-}
-
-/* Remove one namespace and its /etc/netns directory, stopping what still runs in it. */
-static void
-lab_remove_ns(const char *ns)
+lab_remove_all(const char *const *names, size_t n)
 {
 	static const char *files[] = { "hosts", "resolv.conf", "nsswitch.conf" };
+	struct stat *ids = calloc(n ? n : 1, sizeof(*ids));
+	uint64_t t0 = util_mono_ns(), ms;
+	size_t nids = ids != NULL ? lab_ns_ids(names, n, ids) : 0, left, i, j;
 	char path[256];
-	size_t i;
+	long first = 0;
 
-	lab_sweep_ns(ns);
-	lab_cmd(NULL, "ip", "netns", "del", ns);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "/etc/netns/%s/%s", ns, files[i]);
-		unlink(path);
+	if (lab_ns_signal(ids, nids, SIGTERM, &first) > 0) {
+		log_debug("lab: processes still in its namespaces (first: %ld); stopping them", first);
+		while ((left = lab_ns_signal(ids, nids, 0, &first)) > 0) {
+			ms = (util_mono_ns() - t0) / 1000000;
+			if (ms >= LAB_SWEEP_TERM_MS + LAB_SWEEP_KILL_MS) {
+				log_warnx("lab: %zu process(es) in its namespaces did not end after "
+				    "SIGKILL (first: PID %ld, in uninterruptible sleep?); they keep "
+				    "running after the namespaces are deleted", left, first);
+				break;
+			}
+			if (ms >= LAB_SWEEP_TERM_MS)
+				lab_ns_signal(ids, nids, SIGKILL, &first);
+			usleep(20000);
+		}
 	}
-	snprintf(path, sizeof(path), "/etc/netns/%s", ns);
-	rmdir(path);
+	free(ids);
+	for (i = 0; i < n; i++) {
+		lab_cmd(NULL, "ip", "netns", "del", names[i]);
+		for (j = 0; j < sizeof(files) / sizeof(files[0]); j++) {
+			snprintf(path, sizeof(path), "/etc/netns/%s/%s", names[i], files[j]);
+			unlink(path);
+		}
+		snprintf(path, sizeof(path), "/etc/netns/%s", names[i]);
+		rmdir(path);
+	}
 }
 
 /* Tear the lab down. */
 void
 lab_down(struct lab *lab)
 {
-	size_t i;
+	const char **names;
+	size_t i, n = 0;
 
 	if (lab == NULL || !lab->up)
 		return;
+	if ((names = calloc(lab->n_nodes + 1, sizeof(*names))) == NULL) {
+		log_warnx("lab %s: out of memory; its namespaces are left for `mitmlab lab gc`",
+		    lab->id);
+		return;		/* the registry entry stays, so gc finds them */
+	}
 	for (i = 0; i < lab->n_nodes; i++)
-		if (lab->nodes[i].made) {
-			lab_remove_ns(lab->nodes[i].ns);
-			lab->nodes[i].made = 0;
-		}
+		if (lab->nodes[i].made)
+			names[n++] = lab->nodes[i].ns;
+	lab_remove_all(names, n);
+	free(names);
+	for (i = 0; i < lab->n_nodes; i++)
+		lab->nodes[i].made = 0;
 	unlink(lab->state_path);
 	lab->up = 0;
 }
@@ -652,6 +676,8 @@ lab_gc(int all, int verbose)
 	DIR *d;
 	struct dirent *de;
 	char path[512], *buf, *line, *save = NULL;
+	const char **names;
+	size_t n;
 	int removed = 0;
 
 	if ((d = opendir(LAB_STATE_DIR)) == NULL)
@@ -673,10 +699,19 @@ lab_gc(int all, int verbose)
 			free(buf);
 			continue;
 		}
-		for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		/* a namespace a line (no more lines than bytes); out of memory: the entry stays */
+		if ((names = calloc(strlen(buf) + 1, sizeof(*names))) == NULL) {
+			free(buf);
+			continue;
+		}
+		n = 0;
+		for (line = strtok_r(buf, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
 			if (strncmp(line, "ns ", 3) == 0 && strncmp(line + 3, "ml", 2) == 0 &&
 			    strchr(line + 3, ' ') == NULL)
-				lab_remove_ns(line + 3);
+				names[n++] = line + 3;
+		lab_remove_all(names, n);
+		free(names);
 		free(buf);
 		unlink(path);
 		if (verbose)
@@ -695,7 +730,8 @@ int
 lab_stop(const struct lab_entry *e, int timeout_ms)
 {
 	char path[512];
-	size_t i;
+	const char **names;
+	size_t i, n = 0;
 	int waited = 0, clean = 0;
 
 	if (e->alive && kill((pid_t)e->pid, SIGTERM) == 0) {
@@ -713,9 +749,13 @@ lab_stop(const struct lab_entry *e, int timeout_ms)
 	}
 	if (clean)		/* the runner removed its namespaces and registry entry itself */
 		return 0;
+	if ((names = calloc(e->n_nodes + 1, sizeof(*names))) == NULL)
+		return 1;	/* out of memory: the entry stays for `lab gc` */
 	for (i = 0; i < e->n_nodes; i++)
 		if (strncmp(e->nodes[i].ns, "ml", 2) == 0)
-			lab_remove_ns(e->nodes[i].ns);
+			names[n++] = e->nodes[i].ns;
+	lab_remove_all(names, n);
+	free(names);
 	snprintf(path, sizeof(path), "%s/%s", LAB_STATE_DIR, e->id);
 	unlink(path);
 	return 1;
