@@ -119,20 +119,9 @@ capture_start(const struct lab_node *n, const char *iface, const char *path, uin
 	return c;
 }
 
-/* Stop and close. */
-void
-capture_stop(struct capture *c, uint64_t *packets)
-{
-	struct capture_stats st;
-
-	capture_stop_stats(c, &st);
-	if (packets != NULL)
-		*packets = st.packets;
-}
-
 /* Stop and close, with the counts. */
 void
-capture_stop_stats(struct capture *c, struct capture_stats *st)
+capture_stop(struct capture *c, struct capture_stats *st)
 {
 	struct pcap_stat ps;
 	FILE *f;

@@ -25,9 +25,7 @@ struct capture_stats {
 	uint64_t write_errors;	/* failed writes, flushes or the close (a full disk) */
 };
 
-/* Stop, flush, close and free; *packets gets the number written (may be NULL). */
-void capture_stop(struct capture *c, uint64_t *packets);
-/* The same, with everything it counted in *st (may be NULL). */
-void capture_stop_stats(struct capture *c, struct capture_stats *st);
+/* Stop, flush, close and free; everything it counted in *st (may be NULL). */
+void capture_stop(struct capture *c, struct capture_stats *st);
 
 #endif

@@ -120,7 +120,6 @@ cmd_lab_find(struct lab_entry *v, size_t n, const char *id, const char *prog)
 static void
 cmd_lab_print(const struct lab_entry *e, int nodes)
 {
-	static const char *roles[] = { "router", "gateway", "client", "origin" };
 	size_t i;
 
 	printf("lab %s  scenario %s  runner %ld (%s%s)\n  run directory %s\n", e->id,
@@ -128,7 +127,7 @@ cmd_lab_print(const struct lab_entry *e, int nodes)
 	    e->interactive ? ", interactive" : "", e->run_dir);
 	for (i = 0; nodes && i < e->n_nodes; i++)
 		printf("  %-20s %-8s %-16s %s\n", e->nodes[i].name,
-		    roles[e->nodes[i].role], e->nodes[i].addr[0] ? e->nodes[i].addr : "-",
+		    lab_role_name(e->nodes[i].role), e->nodes[i].addr[0] ? e->nodes[i].addr : "-",
 		    e->nodes[i].ns);
 }
 

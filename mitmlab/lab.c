@@ -133,6 +133,14 @@ lab_free(struct lab *lab)
 
 static const char *const lab_role_names[] = { "router", "gateway", "client", "origin" };
 
+/* "router", "gateway", "client" or "origin". */
+const char *
+lab_role_name(enum lab_role role)
+{
+	return (unsigned)role < sizeof(lab_role_names) / sizeof(lab_role_names[0]) ?
+	    lab_role_names[role] : "?";
+}
+
 static unsigned long long lab_pid_start(long pid, int *zombie);
 
 /* Write the registry entry: the runner's PID, what the lab is, and its namespaces, one per

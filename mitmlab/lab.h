@@ -23,6 +23,8 @@
 #define LAB_PROXY_PORT	8443
 
 enum lab_role { LAB_ROUTER, LAB_GATEWAY, LAB_CLIENT, LAB_ORIGIN };
+/* The role's name as the registry, `lab ls` and manifest.json write it. */
+const char *lab_role_name(enum lab_role role);
 
 struct lab_node {
 	enum lab_role	 role;

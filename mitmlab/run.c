@@ -1031,8 +1031,7 @@ run_publish_topology(struct run *r)
 
 	for (i = 0; i < r->lab->n_nodes; i++) {
 		const struct lab_node *n = &r->lab->nodes[i];
-		static const char *roles[] = { "router", "gateway", "client", "origin" };
-		json_t *o = json_pack("{s:s, s:s, s:s}", "name", n->name, "role", roles[n->role],
+		json_t *o = json_pack("{s:s, s:s, s:s}", "name", n->name, "role", lab_role_name(n->role),
 		    "ns", n->ns);
 		if (n->role == LAB_CLIENT || n->role == LAB_ORIGIN) {
 			json_object_set_new(o, "addr", json_string(n->addr));
@@ -1191,8 +1190,7 @@ run_manifest(struct run *r, const char *status)
 	}
 	for (i = 0; i < r->n_procs; i++) {
 		const struct run_proc *pr = &r->procs[i];
-		static const char *roles[] = { "router", "gateway", "client", "origin" };
-		json_t *c = json_pack("{s:s, s:s}", "name", pr->what, "role", roles[pr->role]);
+		json_t *c = json_pack("{s:s, s:s}", "name", pr->what, "role", lab_role_name(pr->role));
 		if (pr->status == -1)
 			json_object_set_new(c, "exit", json_null());	/* not reaped: cannot happen */
 		else if (WIFSIGNALED(pr->wstatus))
@@ -1331,7 +1329,7 @@ run_teardown(struct run *r)
 	run_stop_role(r, LAB_ORIGIN, 5000);
 	for (i = 0; i < r->n_caps; i++) {
 		struct capture_stats *st = &r->cap_stats[i];
-		capture_stop_stats(r->caps[i], st);
+		capture_stop(r->caps[i], st);
 		r->caps[i] = NULL;
 		if (st->write_errors > 0) {
 			log_warnx("capture %s: %llu write errors (disk full?); capture/%s.pcap is "
