@@ -85,7 +85,9 @@ ok "no component of the run is left (${#LABPROCS[@]} processes were in its names
 ok "the manifest says interrupted, with every component's exit" python3 -c "
 import json, sys; m = json.load(open(sys.argv[1]))
 assert m['status'] == 'interrupted', m['status']
-assert m['components'] and all('exit' in c or 'signal' in c for c in m['components'])
+# every component reaped (an exit status or a signal, never null), each stopped by the runner
+assert m['components'] and all(c.get('exit') is not None or 'signal' in c for c in m['components']), m['components']
+assert all(c['stopped_by_runner'] for c in m['components'] if c['role'] != 'client'), m['components']
 assert isinstance(m['captures'][0], str) and m['capture_stats'][0]['name'] == m['captures'][0]" \
     "$ML_TMP/int/manifest.json"
 
