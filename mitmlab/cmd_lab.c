@@ -57,7 +57,9 @@ cmd_lab_usage(FILE *f)
 	    "  up holds the lab (origins and gateway serving, no clients) until `lab down`;\n"
 	    "  --max-s S ends it after S seconds. NODE: gw, ri1.., ro1.., c-CLIENT, o-ORIGIN\n"
 	    "  (or just the client's / origin's name); `mitmlab lab ls` lists them.\n"
-	    "  --quiet: up prints only the lab id.\n");
+	    "  --quiet: up prints only the lab id.\n"
+	    "  up exits 0 when the lab is up, 1 when it did not come up, 130 when a signal\n"
+	    "  ended it while it was being built (the runner removed what it had built).\n");
 }
 
 /* In the runner, once the lab serves: leave the terminal (logs/lab.log from now on), then
@@ -206,7 +208,7 @@ cmd_lab_up(int argc, char **argv)
 			;
 		fprintf(stderr, "mitmlab lab up: %s\n", forwarded ? "interrupted; the runner removed "
 		    "what it had built" : "the lab did not come up (see the messages above)");
-		return 1;
+		return forwarded ? 130 : 1;	/* as `mitmlab run` exits when interrupted */
 	}
 	if (o.quiet) {		/* for scripts: the id alone */
 		printf("%s\n", id);

@@ -951,10 +951,10 @@ run_reap(struct run *r, int role)
 			 * after the grace period is run_stop_role's to record */
 			if (!p->killed && ((p->status != 0 && !(p->termed && WIFSIGNALED(st) &&
 			    WTERMSIG(st) == SIGTERM)) || (p->role != LAB_CLIENT && !p->termed)))
-				run_problem(r, "component", "%s %s %d before the run stopped it (see "
-				    "logs/%s.log)", p->what, WIFSIGNALED(st) ? "was killed by signal" :
-				    "exited with status", WIFSIGNALED(st) ? WTERMSIG(st) :
-				    p->status, p->what);
+				run_problem(r, "component", "%s %s %d %s (see logs/%s.log)", p->what,
+				    WIFSIGNALED(st) ? "was killed by signal" : "exited with status",
+				    WIFSIGNALED(st) ? WTERMSIG(st) : p->status, p->termed ?
+				    "when the run stopped it" : "before the run stopped it", p->what);
 		}
 		if (p->status == -1 && p->role == role)
 			running++;
@@ -1352,7 +1352,9 @@ run_teardown(struct run *r)
 			    "lab.run.end may come before some of them (analyzers miss those)",
 			    quiet_ms);
 		ev = bus_event("lab.run.end");
-		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted));
+		/* a held lab is ended by a signal (`lab down`): that is no interruption, as the
+		 * manifest's status says */
+		json_object_set_new(ev, "interrupted", json_boolean(run_interrupted && !r->held));
 		bus_publish(r->bus, ev);
 		bus_close(r->bus);
 		r->bus = NULL;
@@ -1425,12 +1427,11 @@ run_hold(struct run *r)
 /* Asked to stop (a signal) while setting up? Then the set-up ends here and the run goes
  * straight to teardown; the caller jumps to its out: label. */
 static int
-run_setup_stop(struct run *r, const char *phase)
+run_setup_stop(const char *phase)
 {
 	if (!run_interrupted)
 		return 0;
 	log_warnx("interrupted during set-up (after %s); removing what was built", phase);
-	(void)r;
 	return 1;
 }
 
@@ -1479,7 +1480,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lab_gc(0, 1);
-	if (run_setup_stop(r, "start"))
+	if (run_setup_stop("start"))
 		goto out_ok;
 	if (run_mkdir(r, cause) == -1)
 		goto out;
@@ -1490,7 +1491,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		goto out;
 	json_object_set_new(r->timings, "pki_s", json_real((double)(util_mono_ns() - r->t_start) / 1e9));
 	run_say(r, "PKI ready: national chain (%s) and web PKI", r->s->national_ca);
-	if (run_setup_stop(r, "the PKI"))
+	if (run_setup_stop("the PKI"))
 		goto out_ok;
 	snprintf(id, sizeof(id), "%x%03x", (unsigned)getpid() & 0xfffff, (unsigned)(util_now_ns() / 1000) & 0xfff);
 	if ((r->lab = lab_plan(r->s, id, cause)) == NULL)
@@ -1505,7 +1506,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		goto out;
 	run_say(r, "lab %s up: %zu namespaces, gateway %zu hop(s) from the inside edge", id,
 	    r->lab->n_nodes, r->lab->gw);
-	if (run_setup_stop(r, "the lab's namespaces"))
+	if (run_setup_stop("the lab's namespaces"))
 		goto out_ok;
 	snprintf(r->bus_in, sizeof(r->bus_in), "ipc://%s/bus.in", r->dir);
 	snprintf(r->bus_out, sizeof(r->bus_out), "ipc://%s/bus.out", r->dir);
@@ -1530,7 +1531,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 	run_publish_topology(r);
 	run_publish_truth(r);
 	run_captures(r);
-	if (run_setup_stop(r, "the bus and the captures"))
+	if (run_setup_stop("the bus and the captures"))
 		goto out_ok;
 	for (i = 0; i < (int)r->s->origins_count; i++)
 		if (run_origin(r, i, cause) == -1)
@@ -1543,13 +1544,13 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 			goto out;
 		}
 	run_say(r, "%u origin(s) serving", r->s->origins_count);
-	if (run_setup_stop(r, "the origins"))
+	if (run_setup_stop("the origins"))
 		goto out_ok;
 	if (r->s->gateway->packet_plane) {
 		if (run_packet_plane(r, cause) == -1 || run_monitor(r, cause) == -1)
 			goto out;
 		run_say(r, "packet plane on (%s)", r->s->gateway->fail_open ? "fail-open" : "fail-closed");
-		if (run_setup_stop(r, "the packet plane"))
+		if (run_setup_stop("the packet plane"))
 			goto out_ok;
 	}
 	if (r->s->gateway->intercept) {
@@ -1565,7 +1566,7 @@ run_scenario(const struct run_opts *o, char **rundir, char **cause)
 		run_hold(r);
 		goto out_ok;
 	}
-	if (run_setup_stop(r, "the gateway"))
+	if (run_setup_stop("the gateway"))
 		goto out_ok;
 	for (i = 0; i < (int)r->s->clients_count; i++)
 		if (run_client(r, i, cause) == -1)

@@ -82,12 +82,12 @@ ok "its run directory is complete (manifest.json, report.html)" \
 ok "the first lab is untouched ($(ml_ns_count "$ID") namespaces)" [ "$(ml_ns_count "$ID")" -eq 16 ]
 
 echo "-- ^C while the lab is being built"
-timeout -s INT 1 "$ML_BIN" lab up "$SCN" --out "$ML_TMP/c" --quiet >"$ML_TMP/c.id" 2>"$ML_TMP/c.err"
+timeout --preserve-status -s INT 1 "$ML_BIN" lab up "$SCN" --out "$ML_TMP/c" --quiet >"$ML_TMP/c.id" 2>"$ML_TMP/c.err"
 rc=$?
 [ -s "$ML_TMP/c.id" ] && LABS+=("$(cat "$ML_TMP/c.id")")
 for _ in $(seq 150); do registered "$ML_TMP/c" || break; sleep 0.2; done
-ok "interrupted lab up fails (rc $rc) and leaves no registered lab behind" \
-    bash -c "[ $rc -ne 0 ] && ! grep -lqs '^dir $ML_TMP/c\$' /run/mitmlab/*"
+ok "interrupted lab up exits 130 as an interrupted run does (rc $rc) and leaves no registered lab behind" \
+    bash -c "[ $rc -eq 130 ] && ! grep -lqs '^dir $ML_TMP/c\$' /run/mitmlab/*"
 
 echo "-- lab down"
 pid=$(sed -n 's/^pid //p' "/run/mitmlab/$ID")
@@ -110,6 +110,11 @@ print(len(res) if ok and gaps and all(not g.get("gaps") for g in gaps) else -1)
 EOF
 )
 ok "events.jsonl recorded the lab client's 3 ok vk.com results, no sequence gaps ($n)" [ "$n" = 3 ]
+ok "a held lab ended by lab down is complete, not interrupted (manifest status, lab.run.end)" python3 -c "
+import json, sys
+m = json.load(open('$ML_TMP/a/manifest.json'))
+ends = [e for e in map(json.loads, open('$E')) if e.get('t') == 'lab.run.end']
+sys.exit(0 if m['status'] == 'complete' and len(ends) == 1 and ends[0]['interrupted'] is False else 1)"
 ok "manifest.json: interactive, command as typed; no scenario client ran" python3 -c "
 import json, sys
 m = json.load(open('$ML_TMP/a/manifest.json'))
