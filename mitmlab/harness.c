@@ -394,17 +394,13 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		goto out;
 	}
 	{	/* the log's first line, as the lab's components have: how to rerun it */
+		char head[AMANIFEST_NAME_MAX + 128];
 		FILE *f;
-		size_t k;
 		int fd = dup(logfd);
 		if (fd != -1 && (f = fdopen(fd, "a")) != NULL) {
-			fprintf(f, "# started on the host (analyzer %s, %s; its MITMLAB_ANALYZER_* "
-			    "environment is the contract's):", a->m.name, h->mode);
-			for (k = 0; argv[k] != NULL; k++) {
-				fputc(' ', f);
-				util_shquote(f, argv[k]);
-			}
-			fputc('\n', f);
+			snprintf(head, sizeof(head), "# started on the host (analyzer %s, %s; its "
+			    "MITMLAB_ANALYZER_* environment is the contract's):", a->m.name, h->mode);
+			util_argv_line(f, head, argv);
 			fclose(f);
 		} else if (fd != -1)
 			close(fd);
@@ -414,7 +410,7 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		goto out;
 	}
 	if (pid == 0) {
-		setpgid(0, 0);		/* its own group: helpers it starts are stopped with it */
+		/* proc_fork made it a process group: helpers it starts are stopped with it */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(nullfd, 0);
 		dup2(outfd, 1);

@@ -835,8 +835,7 @@ lab_spawn(const struct lab *lab, const struct lab_node *n, char *const argv[], c
 		util_cause(cause, "fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0) {
-		setpgid(0, 0);
+	if (pid == 0) {		/* its own process group already (proc_fork) */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (log != NULL && (fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) >= 0) {
 			dup2(fd, STDOUT_FILENO);

@@ -381,8 +381,8 @@ run_ms(const struct run *r, unsigned ms, unsigned max)
 static void
 run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 {
+	char head[sizeof(n->name) + 32];
 	FILE *f;
-	size_t i;
 	int fd;
 
 	if ((fd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) == -1)
@@ -391,12 +391,8 @@ run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 		close(fd);
 		return;
 	}
-	fprintf(f, "# started in %s:", n->name);
-	for (i = 0; argv[i] != NULL; i++) {
-		fputc(' ', f);
-		util_shquote(f, argv[i]);
-	}
-	fputc('\n', f);
+	snprintf(head, sizeof(head), "# started in %s:", n->name);
+	util_argv_line(f, head, argv);
 	fclose(f);
 }
 

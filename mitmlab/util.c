@@ -421,7 +421,7 @@ util_which(const char *name, char *out, size_t len)
 /* One argument as the shell reads it back: bare when it is only safe characters, in single
  * quotes otherwise, and as $'...' with \xHH escapes when it holds control characters (so the
  * command stays on one line). */
-void
+static void
 util_shquote(FILE *f, const char *a)
 {
 	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -445,4 +445,18 @@ util_shquote(FILE *f, const char *a)
 			fputc(*p, f);
 	}
 	fputc('\'', f);
+}
+
+/* A log's first line: head, then every argument as the shell reads it back, a newline. */
+void
+util_argv_line(FILE *f, const char *head, char *const *argv)
+{
+	size_t i;
+
+	fputs(head, f);
+	for (i = 0; argv[i] != NULL; i++) {
+		fputc(' ', f);
+		util_shquote(f, argv[i]);
+	}
+	fputc('\n', f);
 }
