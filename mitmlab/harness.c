@@ -35,6 +35,8 @@
 #define HARNESS_TERM_MS		2000
 #define HARNESS_MAX		64
 #define HARNESS_EP_MAX		(PATH_MAX + 32)
+#define HARNESS_SOCK_FMT	"%s/an-%s.sock"		/* an analyzer's private feed */
+#define HARNESS_IN_SOCK_FMT	"%s/an-%s.in.sock"	/* its input: the longer of the two */
 #define HARNESS_IN_HWM		100000	/* messages queued from one analyzer (the SDK's own) */
 /* Verdicts kept per analyzer: a few per event it was offered (a verdict is per flow, and a
  * flow is several events), with room for an analyzer that reads files too. */
@@ -432,6 +434,13 @@ out:
 	return pid;
 }
 
+/* The longest socket path an analyzer's endpoints need (harness.h). */
+size_t
+harness_sock_len(const char *sock_dir, const char *name)
+{
+	return (size_t)snprintf(NULL, 0, HARNESS_IN_SOCK_FMT, sock_dir, name);
+}
+
 /* Bind an analyzer's private feed. */
 static int
 harness_feed(struct harness *h, struct harness_an *a, char **cause)
@@ -440,7 +449,7 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 	int one = 1, zero = 0;
 	int64_t maxsz = (int64_t)BUSMSG_MAX_BODY * 4;
 
-	if ((size_t)snprintf(a->ep, sizeof(a->ep), "ipc://%s/an-%s.sock", h->sock_dir,
+	if ((size_t)snprintf(a->ep, sizeof(a->ep), "ipc://" HARNESS_SOCK_FMT, h->sock_dir,
 	    a->m.name) >= 107 + 6)
 		return util_cause(cause, "analyzer %s: socket path %s is longer than a Unix socket "
 		    "allows (108 bytes); use a shorter run directory", a->m.name, a->ep + 6);
@@ -453,8 +462,8 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 	if (zmq_bind(a->xpub, a->ep) == -1)
 		return util_cause(cause, "bind %s: %s", a->ep, zmq_strerror(zmq_errno()));
 	/* its input: a SUB of everything, whose subscription the SDK's XPUB waits for */
-	if ((size_t)snprintf(a->in_ep, sizeof(a->in_ep), "ipc://%s/an-%s.in.sock", h->sock_dir,
-	    a->m.name) >= 107 + 6)
+	if ((size_t)snprintf(a->in_ep, sizeof(a->in_ep), "ipc://" HARNESS_IN_SOCK_FMT,
+	    h->sock_dir, a->m.name) >= 107 + 6)
 		return util_cause(cause, "analyzer %s: socket path %s is longer than a Unix socket "
 		    "allows (108 bytes); use a shorter run directory", a->m.name, a->in_ep + 6);
 	if ((a->in = zmq_socket(bus_zctx(), ZMQ_SUB)) == NULL)

@@ -47,6 +47,11 @@
 
 struct harness;
 
+/* The longest Unix socket path the harness binds for analyzer name under sock_dir (its
+ * input, sock_dir/an-<name>.in.sock), in bytes without the NUL; binding fails unless it is
+ * below sizeof(sun_path), 108 on Linux. The runner checks it before it builds anything. */
+size_t harness_sock_len(const char *sock_dir, const char *name);
+
 struct harness_opts {
 	const char *run_dir;		/* {run} and MITMLAB_RUN_DIR */
 	const char *bus_in;		/* forwarder input (analyzers publish here) */

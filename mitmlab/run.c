@@ -222,36 +222,28 @@ run_own(struct run *r, char **cause)
 	return 0;
 }
 
-/* The run's Unix sockets (bus.in, bus.out, and per analyzer an-NAME.sock and an-NAME.in.sock)
- * live in the run directory; refuse a directory whose longest socket path would not fit
- * sun_path, before anything is built (ZeroMQ would fail only once the lab is up). */
+/* The run's Unix sockets (bus.in, bus.out, and per analyzer the harness's two) live in the
+ * run directory; refuse a directory whose longest socket path would not fit sun_path, before
+ * anything is built or claimed (ZeroMQ would fail only once the lab is up). */
 static int
 run_sockets_fit(const struct run *r, char **cause)
 {
 	struct sockaddr_un sun;
-	size_t longest = strlen("bus.out"), l, i;
-	const char *what = "bus.out";
-	char name[AMANIFEST_NAME_MAX + 32];
+	size_t l, i;
 
-	for (i = 0; i < r->s->analyzers_count + r->o->n_analyzers; i++) {
-		const char *an = i < r->s->analyzers_count ? r->s->analyzers[i] :
-		    r->o->analyzers[i - r->s->analyzers_count];
-		snprintf(name, sizeof(name), "an-%s.in.sock", an);
-		if ((l = strlen(name)) > longest) {
-			longest = l;
-			what = an;
-		}
-	}
-	l = strlen(r->dir) + 1 + longest;
-	if (l < sizeof(sun.sun_path))
-		return 0;
-	if (strcmp(what, "bus.out") == 0)
+	if ((l = strlen(r->dir) + strlen("/bus.out")) >= sizeof(sun.sun_path))
 		return util_cause(cause, "run directory %s: its bus socket %s/bus.out would be %zu "
 		    "bytes, longer than a Unix socket allows (%zu); use a shorter run directory",
 		    r->dir, r->dir, l, sizeof(sun.sun_path) - 1);
-	return util_cause(cause, "run directory %s: analyzer %s's socket %s/an-%s.in.sock would "
-	    "be %zu bytes, longer than a Unix socket allows (%zu); use a shorter run directory",
-	    r->dir, what, r->dir, what, l, sizeof(sun.sun_path) - 1);
+	for (i = 0; i < r->s->analyzers_count + r->o->n_analyzers; i++) {
+		const char *an = i < r->s->analyzers_count ? r->s->analyzers[i] :
+		    r->o->analyzers[i - r->s->analyzers_count];
+		if ((l = harness_sock_len(r->dir, an)) >= sizeof(sun.sun_path))
+			return util_cause(cause, "run directory %s: analyzer %s's socket would be "
+			    "%zu bytes, longer than a Unix socket allows (%zu); use a shorter run "
+			    "directory", r->dir, an, l, sizeof(sun.sun_path) - 1);
+	}
+	return 0;
 }
 
 /* Make the run directory, claim it (run_claim) and copy the scenario into it. The default
@@ -284,19 +276,18 @@ run_mkdir(struct run *r, char **cause)
 			snprintf(r->dir, sizeof(r->dir), "runs/%s-%s-%d", r->s->name, stamp, i);
 		}
 	}
-	if (run_claim(r, cause) == -1)
-		return -1;
 	{
 		char abs[PATH_MAX];
 		if (realpath(r->dir, abs) != NULL)
 			snprintf(r->dir, sizeof(r->dir), "%s", abs);
 	}
+	/* before the claim, so a refused directory keeps whatever runner.lock it had */
 	if (run_sockets_fit(r, cause) == -1) {
-		run_path(r, p, sizeof(p), "runner.lock");
-		unlink(p);
 		rmdir(r->dir);		/* only if it is empty: one we just made */
 		return -1;
 	}
+	if (run_claim(r, cause) == -1)
+		return -1;
 	run_path(r, p, sizeof(p), "events.jsonl");
 	if (access(p, F_OK) == 0)
 		return util_cause(cause, "%s already holds a run (events.jsonl); choose "

@@ -164,6 +164,14 @@ ok "a run directory too long for the bus sockets is refused (status $rc)" bash -
     "[ $rc = 1 ] && grep -q 'use a shorter run directory' '$ML_TMP/long.out'"
 ok "said once, and nothing is left to refuse a rerun" bash -c \
     "[ \$(grep -c 'use a shorter run directory' '$ML_TMP/long.out') -eq 1 ] && [ ! -e '$LONG/events.jsonl' ] && ! grep -q 'PKI ready' '$ML_TMP/long.out'"
+# a finished run's directory whose path fits bus.out but not an analyzer's input socket
+# (an-detect-fingerprint.in.sock): refused before it is claimed, so its runner.lock stays
+MID=$ML_TMP/mid-
+MID=$MID$(printf 'y%.0s' $(seq $((95 - ${#MID}))))
+mkdir -p "$MID" && echo 4242 >"$MID/runner.lock" && : >"$MID/events.jsonl"
+"$ML_BIN" run "$SCN" --out "$MID" --analyzer detect-fingerprint --no-report >"$ML_TMP/mid.out" 2>&1; rc=$?
+ok "a run directory too long for an analyzer's socket is refused, naming it, and keeps its runner.lock (status $rc)" bash -c \
+    "[ $rc = 1 ] && grep -Eq \"analyzer [a-z-]+'s socket would be\" '$ML_TMP/mid.out' && [ \"\$(cat '$MID/runner.lock')\" = 4242 ]"
 mkdir -p "$ML_TMP/nocurl"
 for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin; do
 	for f in "$d"/*; do b=${f##*/}; [ "$b" = curl ] || [ -e "$ML_TMP/nocurl/$b" ] || ln -s "$f" "$ML_TMP/nocurl/$b"; done
