@@ -54,12 +54,16 @@ ok "the run is up with its lab ($LABID, $(ml_ns_count "$LABID") namespaces)" [ -
 # every process in the lab's namespaces, with its start time (a reused PID is not ours)
 LABPROCS=()
 for p in $(ml_lab_pids "$LABID"); do LABPROCS+=("$p:$(ml_starttime "$p")"); done
-left_procs() { local x n=0; for x in "${LABPROCS[@]}"; do [ "$(ml_starttime "${x%%:*}")" = "${x#*:}" ] && n=$((n + 1)); done; echo $n; }
+# left: the same process (PID and start time) and not past the point of its exit where it
+# leaves its namespaces (its last open files are released after that, so a dying process
+# can show as running, with no command line, for a moment after the teardown saw it end)
+left() { [ "$(ml_starttime "${1%%:*}")" = "${1#*:}" ] && readlink "/proc/${1%%:*}/ns/net" >/dev/null 2>&1; }
+left_procs() { local x n=0; for x in "${LABPROCS[@]}"; do left "$x" && n=$((n + 1)); done; echo $n; }
 # left_names: the survivors, as PID:command line (for the failure message)
 left_names() {
 	local x
 	for x in "${LABPROCS[@]}"; do
-		[ "$(ml_starttime "${x%%:*}")" = "${x#*:}" ] &&
+		left "$x" &&
 			printf ' %s:%s' "${x%%:*}" "$(tr '\0' ' ' <"/proc/${x%%:*}/cmdline" 2>/dev/null | cut -c1-80)"
 	done
 }
