@@ -278,7 +278,10 @@ cmd_wrap_resolve(const char *host, char *out, size_t outlen)
 /* A local end for a connection to ip:port: the route's source address (the name of a
  * connected UDP socket; nothing is sent) and a port the kernel hands a TCP socket bound to
  * it, closed again before s_client binds it. 0, or -1: s_client picks its own and the run
- * has no flow id. */
+ * has no flow id. Between the close and s_client's bind another socket of the client's
+ * namespace could take that port (only its own wraps run there, and the kernel starts each
+ * search for a free port at a random offset); s_client then fails to bind and the result is
+ * an error naming it, never a flow id that is another connection's. */
 static int
 cmd_wrap_local(const char *ip, int port, char *lip, size_t liplen, int *lport)
 {
