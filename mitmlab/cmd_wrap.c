@@ -281,7 +281,7 @@ cmd_wrap_resolve(const char *host, char *out, size_t outlen)
  * has no flow id. Between the close and s_client's bind another socket of the client's
  * namespace could take that port (only its own wraps run there, and the kernel starts each
  * search for a free port at a random offset); s_client then fails to bind and the result is
- * an error naming it, never a flow id that is another connection's. */
+ * an error, never a flow id that is another connection's. */
 static int
 cmd_wrap_local(const char *ip, int port, char *lip, size_t liplen, int *lport)
 {
