@@ -174,13 +174,7 @@ compare_emit(const json_t *row, FILE *csv, int quiet)
 static int
 compare_is_baseline(const struct compare_opts *o, const char *run)
 {
-	char a[PATH_MAX], b[PATH_MAX];
-
-	if (o->baseline == NULL)
-		return 0;
-	if (realpath(run, a) == NULL || realpath(o->baseline, b) == NULL)
-		return strcmp(run, o->baseline) == 0;
-	return strcmp(a, b) == 0;
+	return o->baseline != NULL && util_same_path(run, o->baseline);
 }
 
 /* Whether the detector learns from {baseline} (its manifest names it); 0 when unreadable. */

@@ -20,6 +20,7 @@
 
 #include "report.h"
 #include "report_detect.h"
+#include "util.h"
 
 /* String member or NULL. */
 static const char *
@@ -232,19 +233,14 @@ report_detect_compare_rows(const json_t *compare, const char *run_dir)
 {
 	json_t *out = json_array(), *row, *mine = json_object();
 	const json_t *r;
-	char a[PATH_MAX], b[PATH_MAX];
 	size_t i;
 
-	if (realpath(run_dir, a) == NULL)
-		snprintf(a, sizeof(a), "%s", run_dir);
 	json_array_foreach(json_object_get(compare, "runs"), i, r) {
 		const char *p = report_detect_str(r, "path"), *n = report_detect_str(r, "run");
 
 		if (p == NULL || n == NULL)
 			continue;
-		if (realpath(p, b) == NULL)
-			snprintf(b, sizeof(b), "%s", p);
-		if (strcmp(a, b) == 0)
+		if (util_same_path(p, run_dir))
 			json_object_set_new(mine, n, json_true());
 	}
 	json_array_foreach(json_object_get(compare, "rows"), i, r) {

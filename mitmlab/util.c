@@ -160,6 +160,17 @@ fail:
 	return -1;
 }
 
+/* Same file or directory (util.h). */
+int
+util_same_path(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) == -1 || stat(b, &sb) == -1)
+		return strcmp(a, b) == 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* Create a directory and its parents. */
 int
 util_mkdirs(const char *path, mode_t mode, char **cause)

@@ -31,6 +31,9 @@ char *util_read_file(const char *path, size_t *len, char **cause);
 int util_write_file(const char *path, const void *buf, size_t len, mode_t mode, char **cause);
 /* mkdir -p with mode for each created component. */
 int util_mkdirs(const char *path, mode_t mode, char **cause);
+/* Whether a and b name the same file or directory, however named (device and inode); the
+ * same string when either cannot be looked up. */
+int util_same_path(const char *a, const char *b);
 /* Format an IPv4/IPv6 sockaddr as "ip" into host (UTIL_ADDRSTRLEN) and return the port. */
 int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
 /* The port of an IPv4/IPv6 sockaddr (0 otherwise). */

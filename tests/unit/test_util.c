@@ -15,6 +15,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -82,6 +84,36 @@ test_read_cap(void **state)
 	free(cause);
 }
 
+/* util_same_path: the same directory however named (a trailing ".", a symlink), not a
+ * sibling; paths that do not exist compare as strings. */
+static void
+test_same_path(void **state)
+{
+	char dir[] = "/tmp/mitmlab-same.XXXXXX", a[64], b[64], link[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	assert_int_equal(mkdir(a, 0700), 0);
+	assert_int_equal(mkdir(b, 0700), 0);
+	assert_int_equal(symlink("a", link), 0);
+	assert_true(util_same_path(a, link));
+	assert_true(util_same_path(link, a));
+	snprintf(link, sizeof(link), "%s/a/.", dir);
+	assert_true(util_same_path(a, link));
+	assert_false(util_same_path(a, b));
+	assert_true(util_same_path("/nonexistent/x", "/nonexistent/x"));
+	assert_false(util_same_path("/nonexistent/x", "/nonexistent/./x"));
+	assert_false(util_same_path(a, "/nonexistent/x"));
+	snprintf(link, sizeof(link), "%s/l", dir);
+	unlink(link);
+	rmdir(a);
+	rmdir(b);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -89,6 +121,7 @@ main(void)
 		cmocka_unit_test(test_unmap),
 		cmocka_unit_test(test_unmap_clean),
 		cmocka_unit_test(test_read_cap),
+		cmocka_unit_test(test_same_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
