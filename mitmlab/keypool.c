@@ -10,10 +10,12 @@
  * caller no longer needs: to the first waiting request, else to the ready stack (freed when
  * that is full). Keys come from pki_keygen.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "keypool.h"
 #include "log.h"
@@ -48,7 +50,11 @@ struct keypool {
 	int			 stop;
 	uint64_t		 generated, waited;
 	uint64_t		 returned;	/* keys given back (keypool_give, keypool_cancel) */
+	uint64_t		 failed;	/* generations that failed */
 };
+
+#define KEYPOOL_RETRY_MIN_S	1	/* after a failed generation: pause, doubling */
+#define KEYPOOL_RETRY_MAX_S	60
 
 /* Hand key to req and wake its event base; called with kp->mu held. */
 static void
@@ -77,13 +83,30 @@ keypool_recycle(struct keypool *kp, EVP_PKEY *key)
 	}
 }
 
-/* Generator thread: make keys while requests wait or the pool is below target. */
+/* After a failed generation: wait pause_s (or until stopped); called with kp->mu held. */
+static void
+keypool_pause(struct keypool *kp, unsigned pause_s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += pause_s;
+	while (!kp->stop && pthread_cond_timedwait(&kp->cv, &kp->mu, &until) != ETIMEDOUT)
+		;
+}
+
+/* Generator thread: make keys while requests wait or the pool is below target. A generation
+ * that fails (OpenSSL refusing the profile's key, as a FIPS configuration refuses e=3) is
+ * retried after a pause that doubles up to KEYPOOL_RETRY_MAX_S, and logged once until one
+ * works again: retrying at once would spin a core and fill the log. */
 static void *
 keypool_main(void *arg)
 {
 	struct keypool *kp = arg;
 	EVP_PKEY *key;
 	char *cause = NULL;
+	unsigned pause_s = KEYPOOL_RETRY_MIN_S;
+	uint64_t fails = 0;
 
 	pthread_mutex_lock(&kp->mu);
 	for (;;) {
@@ -95,10 +118,23 @@ keypool_main(void *arg)
 		key = pki_keygen(kp->bits, kp->exponent, &cause);
 		pthread_mutex_lock(&kp->mu);
 		if (key == NULL) {
-			log_warnx("keypool: %s", cause != NULL ? cause : "key generation failed");
+			kp->failed++;
+			if (fails++ == 0)
+				log_warnx("keypool: %s; retrying after %u s, then less often (up to "
+				    "every %u s); waiting connections stay parked until a key is made",
+				    cause != NULL ? cause : "key generation failed", pause_s,
+				    KEYPOOL_RETRY_MAX_S);
 			free(cause);
 			cause = NULL;
+			keypool_pause(kp, pause_s);
+			pause_s = pause_s * 2 < KEYPOOL_RETRY_MAX_S ? pause_s * 2 : KEYPOOL_RETRY_MAX_S;
 			continue;
+		}
+		if (fails > 0) {
+			log_info("keypool: key generation works again after %llu failures",
+			    (unsigned long long)fails);
+			fails = 0;
+			pause_s = KEYPOOL_RETRY_MIN_S;
 		}
 		kp->generated++;
 		keypool_recycle(kp, key);
@@ -125,7 +161,13 @@ keypool_new(int bits, unsigned long exponent, size_t target, char **cause)
 	kp->target = target;
 	TAILQ_INIT(&kp->waiting);
 	pthread_mutex_init(&kp->mu, NULL);
-	pthread_cond_init(&kp->cv, NULL);
+	{	/* keypool_pause's deadline is on the monotonic clock */
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&kp->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if ((err = pthread_create(&kp->thread, NULL, keypool_main, kp)) != 0) {
 		util_cause(cause, "keypool: pthread_create: %s", strerror(err));
 		pthread_cond_destroy(&kp->cv);
@@ -294,6 +336,18 @@ keypool_returned(struct keypool *kp)
 
 	pthread_mutex_lock(&kp->mu);
 	n = kp->returned;
+	pthread_mutex_unlock(&kp->mu);
+	return n;
+}
+
+/* Key generations that failed so far. */
+uint64_t
+keypool_failed(struct keypool *kp)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&kp->mu);
+	n = kp->failed;
 	pthread_mutex_unlock(&kp->mu);
 	return n;
 }

@@ -114,6 +114,8 @@ worker_stats_hostkeys(struct worker *w, json_t *ev)
 	json_object_set_new(ev, "host_keys_evicted", json_integer((json_int_t)hs.evicted));
 	json_object_set_new(ev, "keys_returned", json_integer(w->px->kp != NULL ?
 	    (json_int_t)keypool_returned(w->px->kp) : 0));
+	json_object_set_new(ev, "keygen_failed", json_integer(w->px->kp != NULL ?
+	    (json_int_t)keypool_failed(w->px->kp) : 0));
 }
 
 /* Publish proxy.stats. */

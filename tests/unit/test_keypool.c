@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -250,6 +251,36 @@ test_free_pending(void **state)
 	keypool_free(kp);	/* joins a thread that may be mid-keygen */
 }
 
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Key generation that always fails (RSA with an even exponent, as OpenSSL refuses e=3 under
+ * FIPS): the generator retries after a pause (1 s, then 2 s) instead of at once, which spun a
+ * core and wrote hundreds of thousands of warnings a second; free ends the pause at once. */
+static void
+test_failing_generation_backs_off(void **state)
+{
+	struct keypool *kp = keypool_new(2048, 4, 1, NULL);
+	uint64_t generated = 1;
+	double t0;
+
+	(void)state;
+	assert_non_null(kp);
+	usleep(1500000);
+	keypool_counts(kp, &generated, NULL, NULL);
+	assert_int_equal(generated, 0);
+	assert_in_range(keypool_failed(kp), 1, 3);	/* at 0 s and 1 s */
+	t0 = mono_s();
+	keypool_free(kp);	/* mid-pause: the 2 s wait must not hold it */
+	assert_true(mono_s() - t0 < 0.5);
+}
+
 int
 main(void)
 {
@@ -261,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_cancel_frees_place),
 		cmocka_unit_test(test_give),
 		cmocka_unit_test(test_free_pending),
+		cmocka_unit_test(test_failing_generation_backs_off),
 	};
 
 	evthread_use_pthreads();
