@@ -118,6 +118,21 @@ proxy_pki(struct proxy *px, char **cause)
 	if (km == FORGE_KEY_PER_PROCESS && (px->proc_key = pki_keygen(
 	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp), cause)) == NULL)
 		return -1;
+	if (km == FORGE_KEY_PER_HOST) {
+		/* one key now: a configuration that refuses the profile's keys (a FIPS provider
+		 * refuses e=3) fails here, not as every connection parked in keywait */
+		char *why = NULL;
+		EVP_PKEY *probe = pki_keygen(forge_profile_key_bits(px->fp),
+		    forge_profile_key_exponent(px->fp), &why);
+		if (probe == NULL) {
+			util_cause(cause, "--profile %s: %s (this OpenSSL refuses the profile's "
+			    "keys: check its configuration, OPENSSL_CONF, for a FIPS provider)",
+			    forge_profile_name(px->fp), why != NULL ? why : "key generation failed");
+			free(why);
+			return -1;
+		}
+		EVP_PKEY_free(probe);
+	}
 	if (km == FORGE_KEY_PER_HOST && cfg->keypool > 0 && (px->kp = keypool_new(
 	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp),
 	    (size_t)cfg->keypool, cause)) == NULL)
