@@ -65,7 +65,10 @@ conn_orig_ct(struct conn *c)
 		memcpy(&s->csa, &src, sizeof(src));
 	}
 	memcpy(&s->dsa, &dst, sizeof(dst));
-	s->dsalen = dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	/* unmapped as the other two ways unmap it: an IPv6 allow entry (::/0) must not admit
+	 * ::ffff:a.b.c.d, which an AF_INET6 socket would dial as that IPv4 host */
+	(void)util_sa_unmap(&s->dsa);
+	s->dsalen = s->dsa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 	    sizeof(struct sockaddr_in);
 	return 0;
 }

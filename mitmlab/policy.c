@@ -184,7 +184,9 @@ policy_cidr_match(const struct policy_cidr *c, const struct sockaddr *sa)
 		a = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
 	} else if (family == AF_INET6) {
 		a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
-		if (c->family == AF_INET && IN6_IS_ADDR_V4MAPPED(
+		/* ::ffff:a.b.c.d is the IPv4 host a.b.c.d (an AF_INET6 socket dials it): it is
+		 * matched as that, never by an IPv6 entry such as ::/0 */
+		if (IN6_IS_ADDR_V4MAPPED(
 		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr)) {
 			a += 12;
 			family = AF_INET;

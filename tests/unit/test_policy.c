@@ -95,6 +95,10 @@ test_cidr(void **state)
 		{ "fd00:77::/33", "fd00:77:8000::1", 0 },
 		{ "fd00:77::/33", "fd00:77:7fff::1", 1 },
 		{ "fd00::/8", "10.0.0.1", 0 },
+		/* a v4-mapped address is its IPv4 host: no IPv6 entry admits it */
+		{ "::/0", "::ffff:8.8.8.8", 0 },
+		{ "::/0", "fd00::1", 1 },
+		{ "::ffff:0:0/96", "::ffff:10.1.2.3", 0 },
 	};
 	struct policy_cidr c;
 	struct sockaddr_storage ss;
