@@ -200,6 +200,29 @@ fail:
 	return -1;
 }
 
+/* Refuse an address another process listens on. Every worker's socket sets SO_REUSEPORT,
+ * which would let this engine join another's listening group (a forgotten `mitmlab proxy`
+ * in the same namespace) and silently take part of its connections; a socket without it
+ * cannot bind there. SO_REUSEADDR: a previous engine's TIME_WAIT connections do not count. */
+static int
+proxy_listen_free(const struct config *cfg, char **cause)
+{
+	struct sockaddr_storage ss;
+	int len, fd, one = 1, e;
+
+	if ((len = util_parse_hostport(cfg->listen, &ss, cause)) == -1)
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return util_cause(cause, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	e = bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 ? errno : 0;
+	close(fd);
+	if (e == EADDRINUSE)
+		return util_cause(cause, "--listen %s: another process already listens there (an "
+		    "engine left running? `ss -ltnp` in this namespace names it)", cfg->listen);
+	return 0;	/* any other error is the listener's own to report */
+}
+
 /* Create and start the workers. */
 static int
 proxy_workers(struct proxy *px, char **cause)
@@ -220,6 +243,8 @@ proxy_workers(struct proxy *px, char **cause)
 	if ((why = uplib_unusable()) != NULL)
 		log_info("upstream legs in OpenSSL's default context: %s", why);
 	else if ((px->uplib = uplib_new(cause)) == NULL)
+		return -1;
+	if (proxy_listen_free(px->cfg, cause) == -1)
 		return -1;
 	for (i = 0; i < px->nworkers; i++) {
 		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, cause)) == -1)

@@ -44,6 +44,13 @@ ml_bg "$G" proxy "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 2 --ca "$ML_TMP
     --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt"
 PROXYPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8443
+# a second engine on the same address would join the first's SO_REUSEPORT group and take
+# part of its connections unseen: it is refused, naming the address
+rc=0
+ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --ca "$ML_TMP/ca" \
+    --profile sslsplit --allow-upstream 10.77.2.0/24 --upstream-verify off >"$ML_TMP/second.out" 2>&1 || rc=$?
+ok "a second engine on the first one's address is refused (rc $rc)" bash -c \
+    "[ $rc = 1 ] && grep -q -- '--listen 0.0.0.0:8443: another process already listens there' '$ML_TMP/second.out'"
 for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
 
 # fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
