@@ -98,11 +98,25 @@ proxy_pki(struct proxy *px, char **cause)
 			free(why);
 			return -1;
 		}
-	} else if ((px->ca = pki_ca_load(cfg->ca_dir, cause)) == NULL)
-		return -1;
-	if (cfg->chain != NULL) {
-		if ((px->chain = pki_read_certs(cfg->chain, cause)) == NULL)
+	} else {
+		char *why = NULL;
+		if ((px->ca = pki_ca_load(cfg->ca_dir, &why)) == NULL) {
+			/* a run's pki/national is a CA directory whose keys were removed */
+			util_cause(cause, "--ca %s: %s (a run keeps its CA's keys only with "
+			    "--keep-keys; make a CA with `mitmlab ca init --out DIR`)", cfg->ca_dir,
+			    why != NULL ? why : "cannot load it");
+			free(why);
 			return -1;
+		}
+	}
+	if (cfg->chain != NULL) {
+		char *why = NULL;
+		if ((px->chain = pki_read_certs(cfg->chain, &why)) == NULL) {
+			util_cause(cause, "--chain %s: %s", cfg->chain, why != NULL ? why :
+			    "cannot read it");
+			free(why);
+			return -1;
+		}
 		px->chain_owned = 1;
 	} else
 		px->chain = pki_ca_chain(px->ca);

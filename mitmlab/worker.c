@@ -294,9 +294,11 @@ worker_setup(struct worker *w, char **cause)
 	char src[160];
 
 	if ((w->base = event_base_new()) == NULL)
-		return util_cause(cause, "event_base_new failed");
+		return util_cause(cause, "cannot create worker %s's event loop (out of memory or "
+		    "file descriptors?)", w->name);
 	if ((w->cache = certcache_new((size_t)cfg->cache_size)) == NULL)
-		return util_cause(cause, "certcache_new failed");
+		return util_cause(cause, "out of memory for a certificate cache of %d entries per "
+		    "worker (--cache-size)", cfg->cache_size);
 	snprintf(src, sizeof(src), "%s.%s", cfg->id, w->name);
 	if ((w->bus = bus_open(cfg->bus, src, cfg->bus ? 1000 : 0, cause)) == NULL)
 		return -1;
@@ -307,12 +309,14 @@ worker_setup(struct worker *w, char **cause)
 		w->vcache = verifycache_new((size_t)cfg->upstream_verify_cache,
 		    cfg->upstream_verify_ttl);
 		if (w->vcache == NULL)
-			return util_cause(cause, "verifycache_new failed");
+			return util_cause(cause, "out of memory for a verification cache of %d "
+			    "entries per worker (--upstream-verify-cache)", cfg->upstream_verify_cache);
 		verifycache_attach(w->up_ctx, w->vcache);
 	}
 	if (cfg->upstream_resume) {
 		if ((w->sess = sesscache_new((size_t)cfg->upstream_resume_cache)) == NULL)
-			return util_cause(cause, "sesscache_new failed");
+			return util_cause(cause, "out of memory for a session cache of %d entries "
+			    "per worker (--upstream-resume-cache)", cfg->upstream_resume_cache);
 		if (upstream_ctx_resume(w->up_ctx, cause) == -1)
 			return -1;
 	}
@@ -332,13 +336,15 @@ worker_setup(struct worker *w, char **cause)
 	w->lis = evconnlistener_new(w->base, worker_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, 0,
 	    w->lfd);
 	if (w->lis == NULL)
-		return util_cause(cause, "evconnlistener_new failed");
+		return util_cause(cause, "--listen %s: worker %s cannot take the listening socket "
+		    "(out of memory?)", cfg->listen, w->name);
 	w->lfd = -1;
 	evconnlistener_set_error_cb(w->lis, worker_accept_error_cb);
 	w->ev_stats = event_new(w->base, -1, EV_PERSIST, worker_stats_cb, w);
 	w->ev_stop = event_new(w->base, -1, 0, worker_stop_cb, w);
 	if (w->ev_stats == NULL || w->ev_stop == NULL || event_add(w->ev_stats, &sec) == -1)
-		return util_cause(cause, "cannot create worker events");
+		return util_cause(cause, "cannot create worker %s's timers (out of memory?)",
+		    w->name);
 	return 0;
 }
 

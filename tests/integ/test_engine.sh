@@ -51,6 +51,15 @@ ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 
     --profile sslsplit --allow-upstream 10.77.2.0/24 --upstream-verify off >"$ML_TMP/second.out" 2>&1 || rc=$?
 ok "a second engine on the first one's address is refused (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--listen 0.0.0.0:8443: another process already listens there' '$ML_TMP/second.out'"
+# a CA directory without its keys (a run's pki/national without --keep-keys): the error names
+# the option and the file, and says how to get one that works
+mkdir -p "$ML_TMP/keyless" && cp "$ML_TMP"/ca/*.pem "$ML_TMP/keyless/"
+rc=0
+ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8449 --workers 1 --ca "$ML_TMP/keyless" \
+    --profile sslsplit --default intercept --allow-upstream 10.77.2.0/24 --upstream-verify off \
+    >"$ML_TMP/keyless.out" 2>&1 || rc=$?
+ok "an engine given a CA without its keys says which, and how to get one (rc $rc)" bash -c \
+    "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/keyless: $ML_TMP/keyless/issuer.key: No such file.*--keep-keys.*mitmlab ca init' '$ML_TMP/keyless.out'"
 for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
 
 # fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
