@@ -603,16 +603,17 @@ pki_profile_items(const char *profile, time_t now, struct pki_item *it, int *iss
 	return -1;
 }
 
-/* ISO 8601 UTC text of an ASN1_TIME. */
-static void
+/* ISO 8601 UTC text of an ASN1_TIME (pki.h). */
+const char *
 pki_time_str(const ASN1_TIME *t, char *out, size_t len)
 {
 	struct tm tm;
 
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		snprintf(out, len, "?");
 	else
 		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
 }
 
 /* RFC 2253 text of a name (UTF-8 kept). */

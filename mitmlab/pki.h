@@ -87,6 +87,9 @@ EVP_PKEY *pki_read_key(const char *path, char **cause);
 int pki_serial(uint64_t seed, const char *label, ASN1_INTEGER *out);
 /* RFC 2253 text of a name (the form every vantage publishes), malloc'd / into a buffer. */
 char *pki_name_str(const X509_NAME *n);
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of a certificate time into out (21 bytes or more), "?" when
+ * it cannot be read; returns out. */
+const char *pki_time_str(const ASN1_TIME *t, char *out, size_t len);
 void pki_name_text(const X509_NAME *n, char *out, size_t outlen);
 /* Add one extension to x from its OpenSSL config text ("critical,CA:TRUE"); 0 or -1. */
 int pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value);

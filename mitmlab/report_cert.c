@@ -161,18 +161,6 @@ report_cert_bio_str(BIO *b)
 	return s;
 }
 
-/* ASN1_TIME as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
-static const char *
-report_cert_time(const ASN1_TIME *t, char out[32])
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return "?";
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return out;
-}
-
 /* Append {"name","value"} to the fields array (value copied; NULL -> null). */
 static void
 report_cert_field(json_t *fields, const char *name, const char *value)
@@ -327,8 +315,8 @@ report_cert_fields(X509 *x)
 	report_cert_field_own(f, "subject", pki_name_str(X509_get_subject_name(x)));
 	report_cert_field_own(f, "issuer", pki_name_str(X509_get_issuer_name(x)));
 	report_cert_field_own(f, "serial", report_cert_serial_hex(x));
-	report_cert_field(f, "notBefore", report_cert_time(X509_get0_notBefore(x), tb));
-	report_cert_field(f, "notAfter", report_cert_time(X509_get0_notAfter(x), tb));
+	report_cert_field(f, "notBefore", pki_time_str(X509_get0_notBefore(x), tb, sizeof(tb)));
+	report_cert_field(f, "notAfter", pki_time_str(X509_get0_notAfter(x), tb, sizeof(tb)));
 	report_cert_field(f, "version", X509_get_version(x) == 2 ? "3" :
 	    X509_get_version(x) == 1 ? "2" : "1");
 	nid = X509_get_signature_nid(x);
