@@ -180,16 +180,21 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, socklen_t salen
 		conn_settle(c);
 }
 
+/* The client's SNI or NULL (conn.h). */
+const char *
+conn_sni(const struct conn *c)
+{
+	return c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+}
+
 /* Decide by policy and start the action. */
 void
 conn_decide(struct conn *c)
 {
 	struct proxy *px = c->w->px;
 	struct conn_setup *s = c->setup;
-	const char *sni = NULL;
+	const char *sni = conn_sni(c);
 
-	if (c->hello != NULL && c->hello->has_sni)
-		sni = c->hello->sni;
 	c->action = policy_decide(px->pol, sni, (struct sockaddr *)&s->dsa, s->why,
 	    sizeof(s->why));
 	c->decided = 1;
@@ -276,7 +281,7 @@ void
 conn_publish_open(struct conn *c)
 {
 	json_t *ev;
-	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	const char *sni = conn_sni(c);
 	int utf8 = 1;
 
 	if (c->opened)

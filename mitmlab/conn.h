@@ -101,5 +101,7 @@ void conn_timer(struct conn *c, int ms);
 void conn_relay(struct conn *c);
 /* "peek", "dial", ... for logs. */
 const char *conn_phase_name(enum conn_phase p);
+/* The client's SNI, or NULL when its hello is not parsed yet or named no server. */
+const char *conn_sni(const struct conn *c);
 
 #endif

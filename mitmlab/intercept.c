@@ -77,7 +77,7 @@ intercept_upstream_done(struct conn *c)
 {
 	struct proxy *px = c->w->px;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->upstream.bev);
-	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	const char *sni = conn_sni(c);
 	enum upstream_verdict v;
 	char why[256] = "";
 

@@ -146,7 +146,7 @@ leaf_forge(struct conn *c, EVP_PKEY *key)
 {
 	struct worker *w = c->w;
 	struct proxy *px = w->px;
-	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	const char *sni = conn_sni(c);
 	uint64_t t0 = util_mono_ns();
 	char *cause = NULL;
 	json_t *facts;
@@ -265,7 +265,7 @@ leaf_get(struct conn *c)
 	struct worker *w = c->w;
 	struct proxy *px = w->px;
 	struct conn_setup *s = c->setup;
-	const char *sni = c->hello != NULL && c->hello->has_sni ? c->hello->sni : NULL;
+	const char *sni = conn_sni(c);
 	EVP_PKEY *key = NULL;
 	json_t *facts = NULL;
 	int parked = 0;
