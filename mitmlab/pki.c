@@ -676,40 +676,54 @@ pki_cert_json(const struct pki_item *it, time_t now)
 	return o;
 }
 
-/* Write one certificate (0644) and, when key != NULL, its key (0600) as dir/stem.{pem,key}. */
-static int
-pki_write_pair(const char *dir, const char *stem, X509 *const *certs, int ncerts,
-    EVP_PKEY *key, char **cause)
+/* Write PEM (pki.h): certificates 0644, or a key alone 0600 with its text wiped after. */
+int
+pki_write_pem(const char *path, X509 *const *certs, int ncerts, EVP_PKEY *key, char **cause)
 {
-	char path[PATH_MAX], *pem, *all = NULL;
+	char *pem, *all = NULL;
 	size_t len = 0;
 	int i, rv;
 
+	if (key != NULL) {
+		if ((pem = pki_key_pem(key)) == NULL)
+			return util_cause(cause, "%s: cannot encode the key", path);
+		rv = util_write_file(path, pem, strlen(pem), 0600, cause);
+		OPENSSL_cleanse(pem, strlen(pem));
+		free(pem);
+		return rv;
+	}
 	for (i = 0; i < ncerts; i++) {
 		char *nall;
 		if ((pem = pki_cert_pem(certs[i])) == NULL ||
 		    (nall = realloc(all, len + strlen(pem) + 1)) == NULL) {
 			free(pem);
 			free(all);
-			return util_cause(cause, "%s: out of memory", stem);
+			return util_cause(cause, "%s: out of memory", path);
 		}
 		all = nall;
 		memcpy(all + len, pem, strlen(pem) + 1);
 		len += strlen(pem);
 		free(pem);
 	}
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, stem);
-	rv = util_write_file(path, all, len, 0644, cause);
+	rv = util_write_file(path, all != NULL ? all : "", len, 0644, cause);
 	free(all);
-	if (rv == -1 || key == NULL)
-		return rv;
-	if ((pem = pki_key_pem(key)) == NULL)
-		return util_cause(cause, "%s: cannot encode the key", stem);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
-	rv = util_write_file(path, pem, strlen(pem), 0600, cause);
-	OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
 	return rv;
+}
+
+/* Write one certificate (0644) and, when key != NULL, its key (0600) as dir/stem.{pem,key}. */
+static int
+pki_write_pair(const char *dir, const char *stem, X509 *const *certs, int ncerts,
+    EVP_PKEY *key, char **cause)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, stem);
+	if (pki_write_pem(path, certs, ncerts, NULL, cause) == -1)
+		return -1;
+	if (key == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.key", dir, stem);
+	return pki_write_pem(path, NULL, 0, key, cause);
 }
 
 /* Write ca.json. */

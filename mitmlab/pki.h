@@ -78,6 +78,11 @@ int pki_spki_sha256(X509 *x, unsigned char out[32]);
 int pki_file_sha256(const char *path, char hex[65]);
 /* The certificate as a malloc'd PEM string. */
 char *pki_cert_pem(X509 *x);
+/* Write a PEM file: the ncerts certificates (mode 0644) when key is NULL, else the key alone
+ * (mode 0600, its PEM text wiped from memory after). Every private key the lab writes goes
+ * through here. */
+int pki_write_pem(const char *path, X509 *const *certs, int ncerts, EVP_PKEY *key,
+    char **cause);
 /* Read the first certificate of a PEM file / a whole PEM bundle. */
 X509 *pki_read_cert(const char *path, char **cause);
 STACK_OF(X509) *pki_read_certs(const char *path, char **cause);

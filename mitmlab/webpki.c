@@ -74,28 +74,6 @@ fail:
 	return NULL;
 }
 
-/* Write certificates (and optionally a key, 0600) as PEM. */
-static int
-webpki_write(const char *path, X509 *a, X509 *b, EVP_PKEY *key, char **cause)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	int rc;
-
-	if (bio == NULL)
-		return util_cause(cause, "out of memory");
-	if ((a != NULL && !PEM_write_bio_X509(bio, a)) || (b != NULL && !PEM_write_bio_X509(bio, b)) ||
-	    (key != NULL && !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL))) {
-		BIO_free(bio);
-		return util_cause(cause, "%s: PEM encoding failed", path);
-	}
-	len = BIO_get_mem_data(bio, &data);
-	rc = util_write_file(path, data, (size_t)len, key != NULL ? 0600 : 0644, cause);
-	BIO_free(bio);
-	return rc;
-}
-
 /* A self-signed or intermediate CA. */
 static int
 webpki_make_ca(struct webpki_ca *ca, const char *cn, const struct webpki_ca *parent, time_t now,
@@ -196,7 +174,7 @@ webpki_site(const char *dir, const struct scn_site *st, const struct webpki_ca *
 	char san[8192], path[4096];
 	const char *vals[7];
 	EVP_PKEY *key;
-	X509 *x;
+	X509 *x, *chain[2];
 	size_t n;
 	unsigned i;
 	int rsa = strcmp(st->key, "rsa") == 0, rc = -1;
@@ -237,13 +215,15 @@ webpki_site(const char *dir, const struct scn_site *st, const struct webpki_ca *
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/sites/%s.pem", dir, st->host);
-	if (webpki_write(path, x, NULL, NULL, cause) == -1)
+	if (pki_write_pem(path, &x, 1, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/sites/%s.chain.pem", dir, st->host);
-	if (webpki_write(path, x, ica != NULL ? ica->cert : NULL, NULL, cause) == -1)
+	chain[0] = x;
+	chain[1] = ica != NULL ? ica->cert : NULL;
+	if (pki_write_pem(path, chain, chain[1] != NULL ? 2 : 1, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/sites/%s.key", dir, st->host);
-	rc = webpki_write(path, NULL, NULL, key, cause);
+	rc = pki_write_pem(path, NULL, 0, key, cause);
 out:
 	X509_free(x);
 	EVP_PKEY_free(key);
@@ -269,20 +249,20 @@ webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t n
 	    webpki_make_ca(&cca, "Lab Client CA (LAB mock)", NULL, now, seed, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/root.pem", dir);
-	if (webpki_write(path, root.cert, NULL, NULL, cause) == -1)
+	if (pki_write_pem(path, &root.cert, 1, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/int.pem", dir);
-	if (webpki_write(path, ica.cert, NULL, NULL, cause) == -1)
+	if (pki_write_pem(path, &ica.cert, 1, NULL, cause) == -1)
 		goto out;
 	snprintf(path, sizeof(path), "%s/client-ca.pem", dir);
-	if (webpki_write(path, cca.cert, NULL, NULL, cause) == -1)
+	if (pki_write_pem(path, &cca.cert, 1, NULL, cause) == -1)
 		goto out;
 	if (keep_keys) {
 		const struct { const char *file; EVP_PKEY *key; } k[] = {
 			{ "root.key", root.key }, { "int.key", ica.key }, { "client-ca.key", cca.key } };
 		for (i = 0; i < 3; i++) {
 			snprintf(path, sizeof(path), "%s/%s", dir, k[i].file);
-			if (webpki_write(path, NULL, NULL, k[i].key, cause) == -1)
+			if (pki_write_pem(path, NULL, 0, k[i].key, cause) == -1)
 				goto out;
 		}
 	}
@@ -298,7 +278,7 @@ webpki_create(const char *dir, const struct scenario *s, uint64_t seed, time_t n
 	    cause) == -1))
 		goto out;
 	snprintf(path, sizeof(path), "%s/untrusted-root.pem", dir);
-	if (untrusted && webpki_write(path, uroot.cert, NULL, NULL, cause) == -1)
+	if (untrusted && pki_write_pem(path, &uroot.cert, 1, NULL, cause) == -1)
 		goto out;
 	for (i = 0; i < s->origins_count; i++)
 		for (j = 0; j < s->origins[i].sites_count; j++)
