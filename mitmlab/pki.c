@@ -497,11 +497,28 @@ pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
+/* Add extensions and sign (pki.h). */
+int
+pki_extend_sign(X509 *x, X509 *issuer, EVP_PKEY *signkey, const int *nids,
+    const char *const *vals)
+{
+	X509V3_CTX ctx;
+	int i;
+
+	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	for (i = 0; nids[i] != NID_undef; i++)
+		if (pki_add_ext(&ctx, x, nids[i], vals[i]) == -1)
+			return -1;
+	return X509_sign(x, signkey, EVP_sha256()) > 0 ? 0 : -1;
+}
+
 /* Make it->key and it->cert, signed by parent (NULL: self-signed root). */
 static int
 pki_issue(struct pki_item *it, const struct pki_item *parent, uint64_t seed, char **cause)
 {
-	X509V3_CTX ctx;
+	static const int nids[] = { NID_basic_constraints, NID_key_usage,
+	    NID_subject_key_identifier, NID_authority_key_identifier, NID_undef };
+	const char *vals[] = { NULL, "critical,keyCertSign,cRLSign", "hash", "keyid:always" };
 	X509_NAME *name;
 	X509 *x;
 
@@ -525,13 +542,9 @@ pki_issue(struct pki_item *it, const struct pki_item *parent, uint64_t seed, cha
 		    log_ssl_reason());
 	}
 	X509_NAME_free(name);
-	X509V3_set_ctx(&ctx, parent != NULL ? parent->cert : x, x, NULL, NULL, 0);
-	if (pki_add_ext(&ctx, x, NID_basic_constraints,
-	    parent != NULL ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE") == -1 ||
-	    pki_add_ext(&ctx, x, NID_key_usage, "critical,keyCertSign,cRLSign") == -1 ||
-	    pki_add_ext(&ctx, x, NID_subject_key_identifier, "hash") == -1 ||
-	    pki_add_ext(&ctx, x, NID_authority_key_identifier, "keyid:always") == -1 ||
-	    X509_sign(x, parent != NULL ? parent->key : it->key, EVP_sha256()) <= 0) {
+	vals[0] = parent != NULL ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE";
+	if (pki_extend_sign(x, parent != NULL ? parent->cert : NULL, parent != NULL ?
+	    parent->key : it->key, nids, vals) == -1) {
 		X509_free(x);
 		return util_cause(cause, "%s: extensions or signature: %s", it->role,
 		    log_ssl_reason());
@@ -875,9 +888,12 @@ int
 pki_untrusted_ca(X509 *trusted, X509 **cert, EVP_PKEY **key, char **cause)
 {
 	X509_NAME *name = X509_NAME_dup(X509_get_subject_name(trusted));
+	static const int nids[] = { NID_basic_constraints, NID_key_usage,
+	    NID_subject_key_identifier, NID_undef };
+	static const char *const vals[] = { "critical,CA:TRUE", "critical,keyCertSign,cRLSign",
+	    "hash" };
 	X509 *x = X509_new();
 	EVP_PKEY *k = NULL;
-	X509V3_CTX ctx;
 	char cn[256] = "", ncn[300];
 	int i;
 
@@ -896,11 +912,7 @@ pki_untrusted_ca(X509 *trusted, X509 **cert, EVP_PKEY **key, char **cause)
 	    !X509_set1_notBefore(x, X509_get0_notBefore(trusted)) ||
 	    !X509_set1_notAfter(x, X509_get0_notAfter(trusted)) || !X509_set_pubkey(x, k))
 		goto fail;
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	if (pki_add_ext(&ctx, x, NID_basic_constraints, "critical,CA:TRUE") == -1 ||
-	    pki_add_ext(&ctx, x, NID_key_usage, "critical,keyCertSign,cRLSign") == -1 ||
-	    pki_add_ext(&ctx, x, NID_subject_key_identifier, "hash") == -1 ||
-	    X509_sign(x, k, EVP_sha256()) <= 0)
+	if (pki_extend_sign(x, NULL, k, nids, vals) == -1)
 		goto fail;
 	X509_NAME_free(name);
 	*cert = x;

@@ -98,6 +98,10 @@ const char *pki_time_str(const ASN1_TIME *t, char *out, size_t len);
 void pki_name_text(const X509_NAME *n, char *out, size_t outlen);
 /* Add one extension to x from its OpenSSL config text ("critical,CA:TRUE"); 0 or -1. */
 int pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value);
+/* Add the extensions nids[i] = vals[i] (up to NID_undef) to x, issued by issuer (NULL:
+ * self-issued), and sign it with signkey (SHA-256); 0 or -1 (OpenSSL's error queued). */
+int pki_extend_sign(X509 *x, X509 *issuer, EVP_PKEY *signkey, const int *nids,
+    const char *const *vals);
 /* Generate an RSA key of bits with public exponent e, or an EC P-256 key when bits == 0. */
 EVP_PKEY *pki_keygen(int bits, unsigned long e, char **cause);
 /*

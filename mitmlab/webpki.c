@@ -44,10 +44,8 @@ webpki_issue(const char *cn, const char *org, EVP_PKEY *key, const struct webpki
     time_t nb, time_t na, const int *nids, const char *const *vals, uint64_t seed,
     char **cause)
 {
-	X509V3_CTX ctx;
 	X509_NAME *name = X509_NAME_new();
 	X509 *x = X509_new();
-	int i;
 
 	if (name == NULL || x == NULL ||
 	    !X509_NAME_add_entry_by_txt(name, "C", MBSTRING_UTF8, (const unsigned char *)"XX", -1, -1, 0) ||
@@ -59,11 +57,8 @@ webpki_issue(const char *cn, const char *org, EVP_PKEY *key, const struct webpki
 	    ASN1_TIME_set(X509_getm_notBefore(x), nb) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x), na) == NULL || !X509_set_pubkey(x, key))
 		goto fail;
-	X509V3_set_ctx(&ctx, ca != NULL ? ca->cert : x, x, NULL, NULL, 0);
-	for (i = 0; nids[i] != NID_undef; i++)
-		if (pki_add_ext(&ctx, x, nids[i], vals[i]) == -1)
-			goto fail;
-	if (X509_sign(x, ca != NULL ? ca->key : key, EVP_sha256()) <= 0)
+	if (pki_extend_sign(x, ca != NULL ? ca->cert : NULL, ca != NULL ? ca->key : key, nids,
+	    vals) == -1)
 		goto fail;
 	X509_NAME_free(name);
 	return x;
