@@ -520,18 +520,6 @@ netq_kstat_read(int num, struct netq_kstat *k)
 	fclose(f);
 }
 
-/* CPU seconds (user + system) of this process. */
-static double
-netq_cpu_s(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* The verdict counters as JSON. */
 static json_t *
 netq_verdicts_json(const struct netq_counts *n)
@@ -593,7 +581,7 @@ netq_stats(struct netq *q, uint64_t now, int final)
 	json_int_t pps = dt == 0 ? 0 :
 	    (json_int_t)((double)(q->n.pkts - q->last.pkts) * 1e9 / (double)dt);
 	struct netq_kstat k;
-	double cpu = netq_cpu_s();
+	double cpu = util_cpu_s(RUSAGE_SELF);
 	uint64_t joined, lost, rjoined, rlost;
 	json_t *ev;
 

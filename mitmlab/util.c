@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,6 +159,18 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return -1;
+}
+
+/* CPU seconds of the process or thread (util.h). */
+double
+util_cpu_s(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru) == -1)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Same file or directory (util.h). */

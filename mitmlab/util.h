@@ -34,6 +34,8 @@ int util_mkdirs(const char *path, mode_t mode, char **cause);
 /* Whether a and b name the same file or directory, however named (device and inode); the
  * same string when either cannot be looked up. */
 int util_same_path(const char *a, const char *b);
+/* CPU seconds (user + system) of getrusage(who): RUSAGE_SELF or RUSAGE_THREAD; 0 on error. */
+double util_cpu_s(int who);
 /* Format an IPv4/IPv6 sockaddr as "ip" into host (UTIL_ADDRSTRLEN) and return the port. */
 int util_sa_host(const struct sockaddr *sa, char *host, size_t hostlen);
 /* The port of an IPv4/IPv6 sockaddr (0 otherwise). */

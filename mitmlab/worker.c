@@ -122,7 +122,6 @@ worker_stats_hostkeys(struct worker *w, json_t *ev)
 static void
 worker_publish_stats(struct worker *w, int final)
 {
-	struct rusage ru;
 	struct certcache_stats cs;
 	uint64_t gen = 0, waited = 0;
 	size_t ready = 0;
@@ -130,7 +129,6 @@ worker_publish_stats(struct worker *w, int final)
 
 	if (ev == NULL)
 		return;
-	getrusage(RUSAGE_SELF, &ru);
 	if (w->px->kp != NULL)
 		keypool_counts(w->px->kp, &gen, &ready, &waited);
 	json_object_set_new(ev, "active", json_integer(w->active));
@@ -147,12 +145,9 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "cache_too_big", json_integer((json_int_t)cs.too_big));
 	json_object_set_new(ev, "bytes_c2s", json_integer((json_int_t)w->st.bytes_c2s));
 	json_object_set_new(ev, "bytes_s2c", json_integer((json_int_t)w->st.bytes_s2c));
-	json_object_set_new(ev, "cpu_s", json_real((double)ru.ru_utime.tv_sec +
-	    (double)ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
+	json_object_set_new(ev, "cpu_s", json_real(util_cpu_s(RUSAGE_SELF)));
 	json_object_set_new(ev, "rss_kb", json_integer(worker_rss_kb()));
-	if (getrusage(RUSAGE_THREAD, &ru) == 0)
-		json_object_set_new(ev, "worker_cpu_s", json_real((double)ru.ru_utime.tv_sec +
-		    (double)ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6));
+	json_object_set_new(ev, "worker_cpu_s", json_real(util_cpu_s(RUSAGE_THREAD)));
 	json_object_set_new(ev, "bus_dropped", json_integer((json_int_t)bus_dropped(w->bus)));
 	json_object_set_new(ev, "bus_sent", json_integer((json_int_t)bus_sent(w->bus)));
 	json_object_set_new(ev, "refused_over_limit",
