@@ -329,7 +329,10 @@ dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
 	const char *k0 = json_string_value(json_object_get(kept, "k0"));
 	json_int_t nb = json_integer_value(json_object_get(kept, "nb"));
 	json_int_t na = json_integer_value(json_object_get(kept, "na"));
-	json_t *e, *ref, *clean;
+	/* the clean view of the host: a spliced flow of this run, else the baseline run's */
+	json_t *clean = sni != NULL ? json_object_get(d->clean, sni) : NULL;
+	json_t *base = sni != NULL ? json_object_get(d->base, sni) : NULL;
+	json_t *e, *ref = clean != NULL ? clean : base;
 
 	if (json_object_get(kept, "nb") == NULL)	/* no leaf */
 		return;
@@ -338,21 +341,18 @@ dchain_judge_run(struct dchain *d, const json_t *kept, json_t *sig)
 		dchain_signal(sig, "shared-leaf-key", json_pack("{s:s, s:I, s:I}", "spki", k0,
 		    "subjects", (json_int_t)json_object_size(json_object_get(e, "subjects")),
 		    "snis", (json_int_t)json_object_size(json_object_get(e, "snis"))));
-	ref = sni != NULL ? json_object_get(d->clean, sni) : NULL;
-	if (ref != NULL && (json_integer_value(json_object_get(ref, "nb")) != nb ||
-	    json_integer_value(json_object_get(ref, "na")) != na))
+	if (clean != NULL && (json_integer_value(json_object_get(clean, "nb")) != nb ||
+	    json_integer_value(json_object_get(clean, "na")) != na))
 		dchain_signal(sig, "validity-shifted", json_pack("{s:s, s:I, s:I}", "against",
 		    "spliced flow of this run", "not_before_shift_s", nb -
-		    json_integer_value(json_object_get(ref, "nb")), "not_after_shift_s", na -
-		    json_integer_value(json_object_get(ref, "na"))));
-	else if (ref == NULL && sni != NULL && (ref = json_object_get(d->base, sni)) != NULL &&
-	    json_integer_value(json_object_get(ref, "period")) != na - nb)
+		    json_integer_value(json_object_get(clean, "nb")), "not_after_shift_s", na -
+		    json_integer_value(json_object_get(clean, "na"))));
+	else if (clean == NULL && base != NULL &&
+	    json_integer_value(json_object_get(base, "period")) != na - nb)
 		dchain_signal(sig, "validity-shifted", json_pack("{s:s, s:I, s:I}", "against",
 		    "baseline run", "period_s", na - nb, "baseline_period_s",
-		    json_integer_value(json_object_get(ref, "period"))));
+		    json_integer_value(json_object_get(base, "period"))));
 	/* the clean view's leaf was logged (embedded SCTs), this one is not */
-	clean = sni != NULL ? json_object_get(d->clean, sni) : NULL;
-	ref = clean != NULL ? clean : sni != NULL ? json_object_get(d->base, sni) : NULL;
 	if (json_integer_value(json_object_get(kept, "scts")) == 0 && ref != NULL &&
 	    json_integer_value(json_object_get(ref, "scts")) > 0)
 		dchain_signal(sig, "sct-missing", json_pack("{s:s, s:I}", "against", clean != NULL ?
