@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@
 #define HARNESS_TERM_MS		2000
 #define HARNESS_MAX		64
 #define HARNESS_EP_MAX		(PATH_MAX + 32)
+#define HARNESS_SUN_PATH	sizeof(((struct sockaddr_un *)0)->sun_path)	/* with its NUL */
 #define HARNESS_SOCK_FMT	"%s/an-%s.sock"		/* an analyzer's private feed */
 #define HARNESS_IN_SOCK_FMT	"%s/an-%s.in.sock"	/* its input: the longer of the two */
 #define HARNESS_IN_HWM		100000	/* messages queued from one analyzer (the SDK's own) */
@@ -450,9 +452,9 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 	int64_t maxsz = (int64_t)BUSMSG_MAX_BODY * 4;
 
 	if ((size_t)snprintf(a->ep, sizeof(a->ep), "ipc://" HARNESS_SOCK_FMT, h->sock_dir,
-	    a->m.name) >= 107 + 6)
+	    a->m.name) >= HARNESS_SUN_PATH + 6)
 		return util_cause(cause, "analyzer %s: socket path %s is longer than a Unix socket "
-		    "allows (108 bytes); use a shorter run directory", a->m.name, a->ep + 6);
+		    "allows (107 bytes); use a shorter run directory", a->m.name, a->ep + 6);
 	if ((a->xpub = zmq_socket(bus_zctx(), ZMQ_XPUB)) == NULL)
 		return util_cause(cause, "zmq_socket: %s", zmq_strerror(zmq_errno()));
 	zmq_setsockopt(a->xpub, ZMQ_XPUB_NODROP, &one, sizeof(one));
@@ -463,9 +465,9 @@ harness_feed(struct harness *h, struct harness_an *a, char **cause)
 		return util_cause(cause, "bind %s: %s", a->ep, zmq_strerror(zmq_errno()));
 	/* its input: a SUB of everything, whose subscription the SDK's XPUB waits for */
 	if ((size_t)snprintf(a->in_ep, sizeof(a->in_ep), "ipc://" HARNESS_IN_SOCK_FMT,
-	    h->sock_dir, a->m.name) >= 107 + 6)
+	    h->sock_dir, a->m.name) >= HARNESS_SUN_PATH + 6)
 		return util_cause(cause, "analyzer %s: socket path %s is longer than a Unix socket "
-		    "allows (108 bytes); use a shorter run directory", a->m.name, a->in_ep + 6);
+		    "allows (107 bytes); use a shorter run directory", a->m.name, a->in_ep + 6);
 	if ((a->in = zmq_socket(bus_zctx(), ZMQ_SUB)) == NULL)
 		return util_cause(cause, "zmq_socket: %s", zmq_strerror(zmq_errno()));
 	/* bounded like the bus's own input: no message over 4 bodies' worth is read (the peer
