@@ -204,10 +204,16 @@ cmd_lab_up(int argc, char **argv)
 	free(cmdline);
 	buf[len] = '\0';
 	if (forwarded || sscanf(buf, "ok %31s", id) != 1) {	/* interrupted: not up, whatever came */
+		int up = sscanf(buf, "ok %31s", id) == 1;
 		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
-		fprintf(stderr, "mitmlab lab up: %s\n", forwarded ? "interrupted; the runner removed "
-		    "what it had built" : "the lab did not come up (see the messages above)");
+		if (forwarded && up)	/* the signal came as the lab came up: it served, then ended */
+			fprintf(stderr, "mitmlab lab up: interrupted as lab %s came up; its runner "
+			    "ended it (the run directory is complete)\n", id);
+		else
+			fprintf(stderr, "mitmlab lab up: %s\n", forwarded ? "interrupted; the runner "
+			    "removed what it had built" : "the lab did not come up (see the messages "
+			    "above)");
 		return forwarded ? 130 : 1;	/* as `mitmlab run` exits when interrupted */
 	}
 	if (o.quiet) {		/* for scripts: the id alone */

@@ -86,8 +86,8 @@ timeout --preserve-status -s INT 1 "$ML_BIN" lab up "$SCN" --out "$ML_TMP/c" --q
 rc=$?
 [ -s "$ML_TMP/c.id" ] && LABS+=("$(cat "$ML_TMP/c.id")")
 for _ in $(seq 150); do registered "$ML_TMP/c" || break; sleep 0.2; done
-ok "interrupted lab up exits 130 as an interrupted run does (rc $rc) and leaves no registered lab behind" \
-    bash -c "[ $rc -eq 130 ] && ! grep -lqs '^dir $ML_TMP/c\$' /run/mitmlab/*"
+ok "interrupted lab up exits 130 as an interrupted run does (rc $rc), says so, and leaves no registered lab behind" \
+    bash -c "[ $rc -eq 130 ] && grep -Eq 'lab up: interrupted(; the runner removed| as lab .* came up)' '$ML_TMP/c.err' && ! grep -lqs '^dir $ML_TMP/c\$' /run/mitmlab/*"
 
 echo "-- lab down"
 pid=$(sed -n 's/^pid //p' "/run/mitmlab/$ID")
