@@ -625,19 +625,25 @@ lab_remove_all(const char *const *names, size_t n)
 	char path[256];
 	long first = 0;
 
+	if (ids == NULL && n > 0)
+		log_warnx("lab: out of memory; what still runs in its namespaces is not stopped "
+		    "before they are deleted");
 	if (lab_ns_signal(ids, nids, SIGTERM, &first) > 0) {
 		log_debug("lab: processes still in its namespaces (first: %ld); stopping them", first);
-		while ((left = lab_ns_signal(ids, nids, 0, &first)) > 0) {
+		for (;;) {
+			usleep(20000);
 			ms = (util_mono_ns() - t0) / 1000000;
+			/* one pass a step: count what is left, and SIGKILL it once TERM has had
+			 * its time */
+			if ((left = lab_ns_signal(ids, nids, ms >= LAB_SWEEP_TERM_MS ? SIGKILL : 0,
+			    &first)) == 0)
+				break;
 			if (ms >= LAB_SWEEP_TERM_MS + LAB_SWEEP_KILL_MS) {
 				log_warnx("lab: %zu process(es) in its namespaces did not end after "
 				    "SIGKILL (first: PID %ld, in uninterruptible sleep?); they keep "
 				    "running after the namespaces are deleted", left, first);
 				break;
 			}
-			if (ms >= LAB_SWEEP_TERM_MS)
-				lab_ns_signal(ids, nids, SIGKILL, &first);
-			usleep(20000);
 		}
 	}
 	free(ids);
