@@ -98,7 +98,6 @@ test_cidr(void **state)
 		/* a v4-mapped address is its IPv4 host: no IPv6 entry admits it */
 		{ "::/0", "::ffff:8.8.8.8", 0 },
 		{ "::/0", "fd00::1", 1 },
-		{ "::ffff:0:0/96", "::ffff:10.1.2.3", 0 },
 	};
 	struct policy_cidr c;
 	struct sockaddr_storage ss;
@@ -113,6 +112,14 @@ test_cidr(void **state)
 	assert_int_equal(policy_cidr_parse("fd00::/129", &c, NULL), -1);
 	assert_int_equal(policy_cidr_parse("example.com", &c, NULL), -1);
 	assert_int_equal(policy_cidr_parse("10.0.0.0/x", &c, NULL), -1);
+	/* a prefix that could only hold v4-mapped addresses: refused, with the IPv4 to write */
+	{
+		char *cause = NULL;
+		assert_int_equal(policy_cidr_parse("::ffff:10.77.2.0/120", &c, &cause), -1);
+		assert_non_null(strstr(cause, "write it as IPv4 (a.b.c.d/24)"));
+		free(cause);
+	}
+	assert_int_equal(policy_cidr_parse("::/0", &c, NULL), 0);
 }
 
 static void
