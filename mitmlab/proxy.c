@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,12 +100,16 @@ proxy_pki(struct proxy *px, char **cause)
 			return -1;
 		}
 	} else {
-		char *why = NULL;
+		char *why = NULL, key[PATH_MAX], cert[PATH_MAX];
 		if ((px->ca = pki_ca_load(cfg->ca_dir, &why)) == NULL) {
-			/* a run's pki/national is a CA directory whose keys were removed */
-			util_cause(cause, "--ca %s: %s (a run keeps its CA's keys only with "
-			    "--keep-keys; make a CA with `mitmlab ca init --out DIR`)", cfg->ca_dir,
-			    why != NULL ? why : "cannot load it");
+			/* a CA whose certificates are there but not its issuer's key: a run's
+			 * pki/national, whose keys the runner removes */
+			snprintf(cert, sizeof(cert), "%s/issuer.pem", cfg->ca_dir);
+			snprintf(key, sizeof(key), "%s/issuer.key", cfg->ca_dir);
+			util_cause(cause, "--ca %s: %s%s", cfg->ca_dir, why != NULL ? why :
+			    "cannot load it", access(cert, F_OK) == 0 && access(key, F_OK) == -1 ?
+			    " (a run keeps its CA's keys only with --keep-keys; make a CA with "
+			    "`mitmlab ca init --out DIR`)" : "");
 			free(why);
 			return -1;
 		}

@@ -60,6 +60,12 @@ ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8449 --workers 1 
     >"$ML_TMP/keyless.out" 2>&1 || rc=$?
 ok "an engine given a CA without its keys says which, and how to get one (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/keyless: $ML_TMP/keyless/issuer.key: No such file.*--keep-keys.*mitmlab ca init' '$ML_TMP/keyless.out'"
+rc=0
+ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8449 --workers 1 --ca "$ML_TMP/noca" \
+    --profile sslsplit --default intercept --allow-upstream 10.77.2.0/24 --upstream-verify off \
+    >"$ML_TMP/noca.out" 2>&1 || rc=$?
+ok "a CA directory that is not there is named, without the hint about a run's keys (rc $rc)" bash -c \
+    "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/noca: $ML_TMP/noca/root.pem' '$ML_TMP/noca.out' && ! grep -q keep-keys '$ML_TMP/noca.out'"
 for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
 
 # fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
