@@ -340,6 +340,18 @@ keypool_returned(struct keypool *kp)
 	return n;
 }
 
+/* A key made elsewhere with the pool's parameters, counted as generated (keypool.h). */
+void
+keypool_seed(struct keypool *kp, EVP_PKEY *key)
+{
+	if (key == NULL)
+		return;
+	pthread_mutex_lock(&kp->mu);
+	kp->generated++;
+	keypool_recycle(kp, key);
+	pthread_mutex_unlock(&kp->mu);
+}
+
 /* Key generations that failed so far. */
 uint64_t
 keypool_failed(struct keypool *kp)

@@ -41,6 +41,9 @@ size_t keypool_queued(struct keypool *kp);
 void keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited);
 /* Keys given back so far (keypool_give, and keys delivered to cancelled requests). */
 uint64_t keypool_returned(struct keypool *kp);
+/* Add a key made elsewhere with the pool's bits and exponent (takes ownership), counted as
+ * generated: to the first waiting request, else the ready stack, else freed. */
+void keypool_seed(struct keypool *kp, EVP_PKEY *key);
 /* Key generations that failed so far (each is retried after a pause: 1 s, doubling to 60 s). */
 uint64_t keypool_failed(struct keypool *kp);
 

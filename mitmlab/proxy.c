@@ -150,12 +150,16 @@ proxy_pki(struct proxy *px, char **cause)
 			free(why);
 			return -1;
 		}
-		EVP_PKEY_free(probe);
+		if (cfg->keypool > 0 && (px->kp = keypool_new(forge_profile_key_bits(px->fp),
+		    forge_profile_key_exponent(px->fp), (size_t)cfg->keypool, cause)) == NULL) {
+			EVP_PKEY_free(probe);
+			return -1;
+		}
+		if (px->kp != NULL)
+			keypool_seed(px->kp, probe);	/* the pool's first key */
+		else
+			EVP_PKEY_free(probe);
 	}
-	if (km == FORGE_KEY_PER_HOST && cfg->keypool > 0 && (px->kp = keypool_new(
-	    forge_profile_key_bits(px->fp), forge_profile_key_exponent(px->fp),
-	    (size_t)cfg->keypool, cause)) == NULL)
-		return -1;
 	return 0;
 }
 

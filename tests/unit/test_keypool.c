@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 
 #include "keypool.h"
 
@@ -281,6 +282,28 @@ test_failing_generation_backs_off(void **state)
 	assert_true(mono_s() - t0 < 0.5);
 }
 
+/* keypool_seed: a key made elsewhere (the engine's start-up probe) is the pool's first
+ * ready key and counts as generated; here the generator itself can make none. */
+static void
+test_seed(void **state)
+{
+	struct keypool *kp = keypool_new(2048, 4, 2, NULL);
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *got;
+	uint64_t generated = 0;
+	size_t ready = 0;
+
+	(void)state;
+	assert_non_null(kp);
+	assert_non_null(k);
+	keypool_seed(kp, k);
+	keypool_counts(kp, &generated, &ready, NULL);
+	assert_int_equal(generated, 1);
+	assert_int_equal(ready, 1);
+	assert_ptr_equal(got = keypool_take(kp), k);
+	EVP_PKEY_free(got);
+	keypool_free(kp);
+}
+
 int
 main(void)
 {
@@ -293,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_give),
 		cmocka_unit_test(test_free_pending),
 		cmocka_unit_test(test_failing_generation_backs_off),
+		cmocka_unit_test(test_seed),
 	};
 
 	evthread_use_pthreads();
