@@ -280,8 +280,8 @@ cmd_wrap_resolve(const char *host, char *out, size_t outlen)
  * it, closed again before s_client binds it. 0, or -1: s_client picks its own and the run
  * has no flow id. Between the close and s_client's bind another socket of the client's
  * namespace could take that port (only its own wraps run there, and the kernel starts each
- * search for a free port at a random offset); s_client then fails to bind and the result is
- * an error, never a flow id that is another connection's. */
+ * search for a free port at a random offset): a rare race this does not close, in which two
+ * connections of the client could share a local port. */
 static int
 cmd_wrap_local(const char *ip, int port, char *lip, size_t liplen, int *lport)
 {
