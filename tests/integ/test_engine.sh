@@ -44,26 +44,26 @@ ml_bg "$G" proxy "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 2 --ca "$ML_TMP
     --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt"
 PROXYPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8443
+# refused NAME ARGS...: an engine started with ARGS (sslsplit profile, upstream verification
+# off) that must exit at start; its status in $rc, its output in $ML_TMP/NAME.out
+refused() {
+	local name=$1; shift
+	rc=0
+	ip netns exec "$G" timeout 10 "$ML_BIN" proxy --workers 1 --profile sslsplit \
+	    --allow-upstream 10.77.2.0/24 --upstream-verify off "$@" >"$ML_TMP/$name.out" 2>&1 || rc=$?
+}
 # a second engine on the same address would join the first's SO_REUSEPORT group and take
 # part of its connections unseen: it is refused, naming the address
-rc=0
-ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 1 --ca "$ML_TMP/ca" \
-    --profile sslsplit --allow-upstream 10.77.2.0/24 --upstream-verify off >"$ML_TMP/second.out" 2>&1 || rc=$?
+refused second --listen 0.0.0.0:8443 --ca "$ML_TMP/ca"
 ok "a second engine on the first one's address is refused (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--listen 0.0.0.0:8443: another process already listens there' '$ML_TMP/second.out'"
 # a CA directory without its keys (a run's pki/national without --keep-keys): the error names
-# the option and the file, and says how to get one that works
+# the option and the file, and says how to get one that works; a missing one gets no such hint
 mkdir -p "$ML_TMP/keyless" && cp "$ML_TMP"/ca/*.pem "$ML_TMP/keyless/"
-rc=0
-ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8449 --workers 1 --ca "$ML_TMP/keyless" \
-    --profile sslsplit --default intercept --allow-upstream 10.77.2.0/24 --upstream-verify off \
-    >"$ML_TMP/keyless.out" 2>&1 || rc=$?
+refused keyless --listen 0.0.0.0:8449 --ca "$ML_TMP/keyless" --default intercept
 ok "an engine given a CA without its keys says which, and how to get one (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/keyless: $ML_TMP/keyless/issuer.key: No such file.*--keep-keys.*mitmlab ca init' '$ML_TMP/keyless.out'"
-rc=0
-ip netns exec "$G" timeout 10 "$ML_BIN" proxy --listen 0.0.0.0:8449 --workers 1 --ca "$ML_TMP/noca" \
-    --profile sslsplit --default intercept --allow-upstream 10.77.2.0/24 --upstream-verify off \
-    >"$ML_TMP/noca.out" 2>&1 || rc=$?
+refused noca --listen 0.0.0.0:8449 --ca "$ML_TMP/noca" --default intercept
 ok "a CA directory that is not there is named, without the hint about a run's keys (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/noca: $ML_TMP/noca/root.pem' '$ML_TMP/noca.out' && ! grep -q keep-keys '$ML_TMP/noca.out'"
 for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
