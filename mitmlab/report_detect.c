@@ -20,6 +20,7 @@
 
 #include "report.h"
 #include "report_detect.h"
+#include "report_flows.h"
 #include "util.h"
 
 /* String member or NULL. */
@@ -91,25 +92,22 @@ report_detect_counts_text(const json_t *counts)
 static int
 report_detect_truth(const json_t *by, json_t *known, json_t *inter)
 {
-	const json_t *e;
+	json_t *opens = report_flows_opens(by), *e;
+	const char *f, *a;
 	size_t i;
+	int engine = json_object_size(opens) > 0;
 
 	json_array_foreach(json_object_get(by, "client.result"), i, e) {
 		if (report_detect_str(e, "flow") != NULL)
 			json_object_set_new(known, report_detect_str(e, "flow"), json_true());
 	}
-	json_array_foreach(json_object_get(by, "proxy.conn.open"), i, e) {
-		const char *f = report_detect_str(e, "flow"), *a = report_detect_str(e, "action");
-
-		if (f == NULL)
-			continue;
+	json_object_foreach(opens, f, e) {
 		json_object_set_new(known, f, json_true());
-		if (a != NULL && strcmp(a, "intercept") == 0)
+		if ((a = report_detect_str(e, "action")) != NULL && strcmp(a, "intercept") == 0)
 			json_object_set_new(inter, f, json_true());
-		else
-			json_object_del(inter, f);
 	}
-	return json_array_size(json_object_get(by, "proxy.conn.open")) > 0;
+	json_decref(opens);
+	return engine;
 }
 
 /* One row from an analyzer's document (a results file, or NULL), its verdicts and result. */

@@ -132,8 +132,8 @@ report_flows_client_name(const char *src)
 	return strncmp(src, "client.", 7) == 0 ? src + 7 : src;
 }
 
-/* flow id -> proxy.conn.open event (borrowed values in a new object). */
-static json_t *
+/* flow id -> its last proxy.conn.open (report_flows.h). */
+json_t *
 report_flows_opens(const json_t *by)
 {
 	json_t *m = json_object();

@@ -14,6 +14,9 @@
 int report_flows_match(const char *pattern, const char *sni);
 /* Targets, rules, observed names with actions and trigger reasons. */
 json_t *report_flows_hosts(const json_t *by);
+/* flow id -> the flow's last proxy.conn.open (the engine's decision on it; a reused flow id
+ * counts by its last), as a new object holding references to the events. */
+json_t *report_flows_opens(const json_t *by);
 /* Interceptor's upstream hello (origin view) vs clients' (origin and proxy views). */
 json_t *report_flows_fingerprints(const json_t *by);
 /* Up to max distinct hosts: original vs forged leaf, field by field. */
