@@ -608,16 +608,6 @@ report_build(const char *run_dir, char **cause)
 	return report_build_opts(run_dir, NULL, cause);
 }
 
-static json_t *report_build_model(const char *run_dir, const struct report_opts *o,
-    int describe_evidence, char **cause);
-
-/* Build the model. */
-json_t *
-report_build_opts(const char *run_dir, const struct report_opts *o, char **cause)
-{
-	return report_build_model(run_dir, o, 1, cause);
-}
-
 /* The model; describe_evidence 0 leaves "evidence" out for a caller that writes the pcapng
  * next and describes that (hashing the one it replaces would be wasted). */
 static json_t *
@@ -665,6 +655,13 @@ report_build_model(const char *run_dir, const struct report_opts *o, int describ
 	json_decref(by);
 	json_object_set_new(m, "redacted_private_keys", json_integer((json_int_t)report_redact(m)));
 	return m;
+}
+
+/* Build the model. */
+json_t *
+report_build_opts(const char *run_dir, const struct report_opts *o, char **cause)
+{
+	return report_build_model(run_dir, o, 1, cause);
 }
 
 /* Parse a --format value. */
