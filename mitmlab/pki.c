@@ -341,21 +341,6 @@ pki_cert_pem(X509 *x)
 	return s;
 }
 
-/* PEM text of a private key (unencrypted PKCS#8). */
-static char *
-pki_key_pem(EVP_PKEY *k)
-{
-	BIO *b;
-	char *s = NULL;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1)
-		s = pki_bio_str(b);
-	BIO_free(b);
-	return s;
-}
-
 /* Every certificate of a PEM file. */
 STACK_OF(X509) *
 pki_read_certs(const char *path, char **cause)
@@ -689,37 +674,27 @@ pki_cert_json(const struct pki_item *it, time_t now)
 	return o;
 }
 
-/* Write PEM (pki.h): certificates 0644, or a key alone 0600 with its text wiped after. */
+/* Write PEM (pki.h): certificates 0644, or a key alone (unencrypted PKCS#8) 0600. The text
+ * is built in a memory BIO, which OpenSSL clears when it grows and when it is freed. */
 int
 pki_write_pem(const char *path, X509 *const *certs, int ncerts, EVP_PKEY *key, char **cause)
 {
-	char *pem, *all = NULL;
-	size_t len = 0;
-	int i, rv;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	int i, ok = b != NULL, rv;
 
-	if (key != NULL) {
-		if ((pem = pki_key_pem(key)) == NULL)
-			return util_cause(cause, "%s: cannot encode the key", path);
-		rv = util_write_file(path, pem, strlen(pem), 0600, cause);
-		OPENSSL_cleanse(pem, strlen(pem));
-		free(pem);
-		return rv;
+	if (ok && key != NULL)
+		ok = PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1;
+	for (i = 0; ok && key == NULL && i < ncerts; i++)
+		ok = PEM_write_bio_X509(b, certs[i]) == 1;
+	if (!ok) {
+		BIO_free(b);
+		return util_cause(cause, "%s: cannot encode it as PEM: %s", path, log_ssl_reason());
 	}
-	for (i = 0; i < ncerts; i++) {
-		char *nall;
-		if ((pem = pki_cert_pem(certs[i])) == NULL ||
-		    (nall = realloc(all, len + strlen(pem) + 1)) == NULL) {
-			free(pem);
-			free(all);
-			return util_cause(cause, "%s: out of memory", path);
-		}
-		all = nall;
-		memcpy(all + len, pem, strlen(pem) + 1);
-		len += strlen(pem);
-		free(pem);
-	}
-	rv = util_write_file(path, all != NULL ? all : "", len, 0644, cause);
-	free(all);
+	len = BIO_get_mem_data(b, &data);
+	rv = util_write_file(path, data, (size_t)len, key != NULL ? 0600 : 0644, cause);
+	BIO_free(b);
 	return rv;
 }
 
