@@ -302,42 +302,18 @@ keypool_cancel(struct keypool_req *req)
 	free(req);
 }
 
-/* Queue length. */
-size_t
-keypool_queued(struct keypool *kp)
-{
-	size_t n;
-
-	pthread_mutex_lock(&kp->mu);
-	n = kp->nwaiting;
-	pthread_mutex_unlock(&kp->mu);
-	return n;
-}
-
-/* Counters. */
+/* Everything counted, under one lock (keypool.h). */
 void
-keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited)
+keypool_stats(struct keypool *kp, struct keypool_stats *st)
 {
 	pthread_mutex_lock(&kp->mu);
-	if (generated != NULL)
-		*generated = kp->generated;
-	if (ready != NULL)
-		*ready = kp->nready;
-	if (waited != NULL)
-		*waited = kp->waited;
+	st->generated = kp->generated;
+	st->ready = kp->nready;
+	st->waited = kp->waited;
+	st->queued = kp->nwaiting;
+	st->returned = kp->returned;
+	st->failed = kp->failed;
 	pthread_mutex_unlock(&kp->mu);
-}
-
-/* Keys given back. */
-uint64_t
-keypool_returned(struct keypool *kp)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&kp->mu);
-	n = kp->returned;
-	pthread_mutex_unlock(&kp->mu);
-	return n;
 }
 
 /* A key made elsewhere with the pool's parameters, counted as generated (keypool.h). */
@@ -350,16 +326,4 @@ keypool_seed(struct keypool *kp, EVP_PKEY *key)
 	kp->generated++;
 	keypool_recycle(kp, key);
 	pthread_mutex_unlock(&kp->mu);
-}
-
-/* Key generations that failed so far. */
-uint64_t
-keypool_failed(struct keypool *kp)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&kp->mu);
-	n = kp->failed;
-	pthread_mutex_unlock(&kp->mu);
-	return n;
 }

@@ -18,6 +18,15 @@
 struct keypool;
 struct keypool_req;
 
+struct keypool_stats {
+	uint64_t generated;	/* keys made (and seeded) so far */
+	size_t	 ready;		/* keys ready now */
+	uint64_t waited;	/* requests that had to wait */
+	size_t	 queued;	/* requests waiting now (all workers'; cancelled ones have left) */
+	uint64_t returned;	/* keys given back (keypool_give, keys delivered to cancelled requests) */
+	uint64_t failed;	/* generations that failed (each retried after 1 s, doubling to 60 s) */
+};
+
 typedef void (*keypool_cb)(EVP_PKEY *key, void *arg);	/* key: caller owns it */
 
 /* Start a generator keeping up to target keys of bits/exponent ready. */
@@ -35,16 +44,10 @@ void keypool_give(struct keypool *kp, EVP_PKEY *key);
 /* Cancel; after return cb will not run (a key already delivered is given back). Must be
  * called from base's thread. */
 void keypool_cancel(struct keypool_req *req);
-/* Requests waiting for a key now (all workers'; a cancelled one has left the queue). */
-size_t keypool_queued(struct keypool *kp);
-/* Keys generated so far, keys ready now, and requests that had to wait. */
-void keypool_counts(struct keypool *kp, uint64_t *generated, size_t *ready, uint64_t *waited);
-/* Keys given back so far (keypool_give, and keys delivered to cancelled requests). */
-uint64_t keypool_returned(struct keypool *kp);
 /* Add a key made elsewhere with the pool's bits and exponent (takes ownership), counted as
  * generated: to the first waiting request, else the ready stack, else freed. */
 void keypool_seed(struct keypool *kp, EVP_PKEY *key);
-/* Key generations that failed so far (each is retried after a pause: 1 s, doubling to 60 s). */
-uint64_t keypool_failed(struct keypool *kp);
+/* The counters, read together. */
+void keypool_stats(struct keypool *kp, struct keypool_stats *st);
 
 #endif

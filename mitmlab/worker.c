@@ -100,7 +100,7 @@ worker_stats_upstream(struct worker *w, json_t *ev)
 /* The host-key map's counters (process-wide, like keys_generated: every worker publishes
  * the same figures). Per-host key profiles only. */
 static void
-worker_stats_hostkeys(struct worker *w, json_t *ev)
+worker_stats_hostkeys(struct worker *w, json_t *ev, const struct keypool_stats *ks)
 {
 	struct hostkey_stats hs;
 
@@ -112,10 +112,8 @@ worker_stats_hostkeys(struct worker *w, json_t *ev)
 	json_object_set_new(ev, "host_keys_reused", json_integer((json_int_t)hs.reused));
 	json_object_set_new(ev, "host_keys_surplus", json_integer((json_int_t)hs.surplus));
 	json_object_set_new(ev, "host_keys_evicted", json_integer((json_int_t)hs.evicted));
-	json_object_set_new(ev, "keys_returned", json_integer(w->px->kp != NULL ?
-	    (json_int_t)keypool_returned(w->px->kp) : 0));
-	json_object_set_new(ev, "keygen_failed", json_integer(w->px->kp != NULL ?
-	    (json_int_t)keypool_failed(w->px->kp) : 0));
+	json_object_set_new(ev, "keys_returned", json_integer((json_int_t)ks->returned));
+	json_object_set_new(ev, "keygen_failed", json_integer((json_int_t)ks->failed));
 }
 
 /* Publish proxy.stats. */
@@ -123,14 +121,13 @@ static void
 worker_publish_stats(struct worker *w, int final)
 {
 	struct certcache_stats cs;
-	uint64_t gen = 0, waited = 0;
-	size_t ready = 0;
+	struct keypool_stats ks = { 0 };
 	json_t *ev = bus_prepare(w->bus, "proxy.stats");
 
 	if (ev == NULL)
 		return;
 	if (w->px->kp != NULL)
-		keypool_counts(w->px->kp, &gen, &ready, &waited);
+		keypool_stats(w->px->kp, &ks);
 	json_object_set_new(ev, "active", json_integer(w->active));
 	json_object_set_new(ev, "accepted", json_integer((json_int_t)w->st.accepted));
 	json_object_set_new(ev, "handshakes", json_integer((json_int_t)w->st.handshakes));
@@ -153,14 +150,13 @@ worker_publish_stats(struct worker *w, int final)
 	json_object_set_new(ev, "refused_over_limit",
 	    json_integer((json_int_t)w->st.refused_over_limit));
 	json_object_set_new(ev, "accept_errors", json_integer((json_int_t)w->st.accept_errors));
-	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)gen));
-	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ready));
+	json_object_set_new(ev, "keys_generated", json_integer((json_int_t)ks.generated));
+	json_object_set_new(ev, "keys_ready", json_integer((json_int_t)ks.ready));
 	json_object_set_new(ev, "keys_waited", json_integer((json_int_t)w->st.keys_waited));
 	json_object_set_new(ev, "keys_parked", json_integer(w->keywait));
-	json_object_set_new(ev, "keys_queued", json_integer(w->px->kp != NULL ?
-	    (json_int_t)keypool_queued(w->px->kp) : 0));
+	json_object_set_new(ev, "keys_queued", json_integer((json_int_t)ks.queued));
 	json_object_set_new(ev, "keys_refused", json_integer((json_int_t)w->st.keys_refused));
-	worker_stats_hostkeys(w, ev);
+	worker_stats_hostkeys(w, ev, &ks);
 	worker_stats_upstream(w, ev);
 	if (final)
 		json_object_set_new(ev, "final", json_true());

@@ -30,6 +30,16 @@ struct got {
 	struct event_base *base;
 };
 
+/* The pool's counters, read together. */
+static struct keypool_stats
+stats(struct keypool *kp)
+{
+	struct keypool_stats st;
+
+	keypool_stats(kp, &st);
+	return st;
+}
+
 /* Request callback: remember the key and the thread, stop the loop. */
 static void
 on_key(EVP_PKEY *key, void *arg)
@@ -50,7 +60,7 @@ wait_ready(struct keypool *kp, size_t n)
 	int i;
 
 	for (i = 0; i < 1000; i++) {
-		keypool_counts(kp, NULL, &ready, NULL);
+		ready = stats(kp).ready;
 		if (ready >= n)
 			return;
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
@@ -73,6 +83,7 @@ static void
 test_take_refill(void **state)
 {
 	struct keypool *kp = keypool_new(0, 0, 3, NULL);
+	struct keypool_stats st;
 	uint64_t generated = 0, waited = 1;
 	EVP_PKEY *k;
 
@@ -83,7 +94,9 @@ test_take_refill(void **state)
 	assert_int_equal(EVP_PKEY_base_id(k), EVP_PKEY_EC);
 	EVP_PKEY_free(k);
 	wait_ready(kp, 3);
-	keypool_counts(kp, &generated, NULL, &waited);
+	st = stats(kp);
+	generated = st.generated;
+	waited = st.waited;
 	assert_int_equal(generated, 4);
 	assert_int_equal(waited, 0);
 	keypool_free(kp);
@@ -108,7 +121,7 @@ test_request(void **state)
 	assert_int_equal(EVP_PKEY_get_bits(g.key), 1024);
 	assert_int_equal(EVP_PKEY_get_bn_param(g.key, "e", &e), 1);
 	assert_int_equal(BN_get_word(e), 3);
-	keypool_counts(kp, NULL, NULL, &waited);
+	waited = stats(kp).waited;
 	assert_int_equal(waited, 1);
 	BN_free(e);
 	EVP_PKEY_free(g.key);
@@ -174,16 +187,16 @@ test_cancel_frees_place(void **state)
 	a = keypool_request(kp, g.base, on_key, &dead);
 	b = keypool_request(kp, g.base, on_key, &dead);
 	assert_non_null(keypool_request(kp, g.base, on_key, &g));
-	assert_int_equal(keypool_queued(kp), 3);	/* RSA-2048: the first key is far off */
+	assert_int_equal(stats(kp).queued, 3);	/* RSA-2048: the first key is far off */
 	keypool_cancel(b);
 	keypool_cancel(a);
-	assert_int_equal(keypool_queued(kp), 1);
+	assert_int_equal(stats(kp).queued, 1);
 	run_for(g.base, 20000);
 	assert_int_equal(g.calls, 1);
 	assert_non_null(g.key);
 	assert_int_equal(dead.calls, 0);
-	assert_int_equal(keypool_queued(kp), 0);
-	keypool_counts(kp, &generated, NULL, NULL);
+	assert_int_equal(stats(kp).queued, 0);
+	generated = stats(kp).generated;
 	assert_int_equal(generated, 1);	/* the cancelled two took none */
 	EVP_PKEY_free(g.key);
 	keypool_free(kp);
@@ -207,9 +220,9 @@ test_give(void **state)
 	wait_ready(kp, 1);
 	assert_non_null(mine = keypool_take(kp));
 	assert_non_null(keypool_request(kp, g.base, on_key, &g));
-	assert_int_equal(keypool_queued(kp), 1);
+	assert_int_equal(stats(kp).queued, 1);
 	keypool_give(kp, mine);				/* to the waiting request */
-	assert_int_equal(keypool_queued(kp), 0);
+	assert_int_equal(stats(kp).queued, 0);
 	run_for(g.base, 5000);
 	assert_int_equal(g.calls, 1);
 	assert_ptr_equal(g.key, mine);
@@ -217,19 +230,19 @@ test_give(void **state)
 	wait_ready(kp, 1);
 	assert_non_null(k = keypool_take(kp));
 	keypool_give(kp, k);				/* nobody waits: onto the stack */
-	keypool_counts(kp, NULL, &ready, NULL);
+	ready = stats(kp).ready;
 	assert_int_equal(ready, 1);
 	assert_ptr_equal(keypool_take(kp), k);
 
 	r = keypool_request(kp, g.base, on_key, &dead);
 	keypool_give(kp, k);				/* r gets k: its event is active */
 	keypool_cancel(r);				/* and k goes back to the stack */
-	keypool_counts(kp, NULL, &ready, NULL);
+	ready = stats(kp).ready;
 	assert_int_equal(ready, 1);
 	assert_ptr_equal(keypool_take(kp), k);
 	run_for(g.base, 200);
 	assert_int_equal(dead.calls, 0);
-	assert_int_equal(keypool_returned(kp), 4);
+	assert_int_equal(stats(kp).returned, 4);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(g.key);
 	keypool_free(kp);
@@ -245,7 +258,7 @@ test_free_pending(void **state)
 
 	(void)state;
 	wait_ready(kp, 4);
-	keypool_counts(kp, NULL, &ready, NULL);
+	ready = stats(kp).ready;
 	assert_int_equal(ready, 4);
 	keypool_free(kp);
 	kp = keypool_new(1024, 65537, 8, NULL);
@@ -274,9 +287,9 @@ test_failing_generation_backs_off(void **state)
 	(void)state;
 	assert_non_null(kp);
 	usleep(1500000);
-	keypool_counts(kp, &generated, NULL, NULL);
+	generated = stats(kp).generated;
 	assert_int_equal(generated, 0);
-	assert_in_range(keypool_failed(kp), 1, 3);	/* at 0 s and 1 s */
+	assert_in_range(stats(kp).failed, 1, 3);	/* at 0 s and 1 s */
 	t0 = mono_s();
 	keypool_free(kp);	/* mid-pause: the 2 s wait must not hold it */
 	assert_true(mono_s() - t0 < 0.5);
@@ -289,6 +302,7 @@ test_seed(void **state)
 {
 	struct keypool *kp = keypool_new(2048, 4, 2, NULL);
 	EVP_PKEY *k = EVP_EC_gen("P-256"), *got;
+	struct keypool_stats st;
 	uint64_t generated = 0;
 	size_t ready = 0;
 
@@ -296,7 +310,9 @@ test_seed(void **state)
 	assert_non_null(kp);
 	assert_non_null(k);
 	keypool_seed(kp, k);
-	keypool_counts(kp, &generated, &ready, NULL);
+	st = stats(kp);
+	generated = st.generated;
+	ready = st.ready;
 	assert_int_equal(generated, 1);
 	assert_int_equal(ready, 1);
 	assert_ptr_equal(got = keypool_take(kp), k);
