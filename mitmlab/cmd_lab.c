@@ -59,7 +59,7 @@ cmd_lab_usage(FILE *f)
 	    "  (or just the client's / origin's name); `mitmlab lab ls` lists them.\n"
 	    "  --quiet: up prints only the lab id.\n"
 	    "  up exits 0 when the lab is up, 1 when it did not come up, 130 when a signal\n"
-	    "  ended it while it was being built (the runner removed what it had built).\n");
+	    "  ended it while it was being built or coming up (the runner removed it).\n");
 }
 
 /* In the runner, once the lab serves: leave the terminal (logs/lab.log from now on), then
@@ -144,7 +144,7 @@ cmd_lab_up(int argc, char **argv)
 	char buf[4400], id[32], *cause = NULL, *dir = NULL, *cmdline;
 	size_t len = 0, n, i;
 	ssize_t got;
-	int p[2], rc, st, forwarded = 0;
+	int p[2], rc, st, forwarded = 0, up;
 	pid_t pid;
 
 	cmdline = cmd_run_cmdline(argc + 1, argv - 1);	/* "lab up …" as typed */
@@ -203,8 +203,8 @@ cmd_lab_up(int argc, char **argv)
 	close(p[0]);
 	free(cmdline);
 	buf[len] = '\0';
-	if (forwarded || sscanf(buf, "ok %31s", id) != 1) {	/* interrupted: not up, whatever came */
-		int up = sscanf(buf, "ok %31s", id) == 1;
+	up = sscanf(buf, "ok %31s", id) == 1;
+	if (forwarded || !up) {
 		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
 		if (forwarded && up)	/* the signal came as the lab came up: it served, then ended */
