@@ -398,13 +398,11 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		goto out;
 	}
 	{	/* the log's first line, as the lab's components have: how to rerun it */
-		char head[AMANIFEST_NAME_MAX + 128];
 		FILE *f;
 		int fd = dup(logfd);
 		if (fd != -1 && (f = fdopen(fd, "a")) != NULL) {
-			snprintf(head, sizeof(head), "# started on the host (analyzer %s, %s; its "
+			util_argv_line(f, argv, "# started on the host (analyzer %s, %s; its "
 			    "MITMLAB_ANALYZER_* environment is the contract's):", a->m.name, h->mode);
-			util_argv_line(f, head, argv);
 			fclose(f);
 		} else if (fd != -1)
 			close(fd);

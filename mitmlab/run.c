@@ -372,7 +372,6 @@ run_ms(const struct run *r, unsigned ms, unsigned max)
 static void
 run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 {
-	char head[sizeof(n->name) + 32];
 	FILE *f;
 	int fd;
 
@@ -382,8 +381,7 @@ run_log_argv(const char *logp, const struct lab_node *n, char *const *argv)
 		close(fd);
 		return;
 	}
-	snprintf(head, sizeof(head), "# started in %s:", n->name);
-	util_argv_line(f, head, argv);
+	util_argv_line(f, argv, "# started in %s:", n->name);
 	fclose(f);
 }
 

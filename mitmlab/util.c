@@ -471,13 +471,16 @@ util_shquote(FILE *f, const char *a)
 	fputc('\'', f);
 }
 
-/* A log's first line: head, then every argument as the shell reads it back, a newline. */
+/* A log's first line: the head, then every argument as the shell reads it back, a newline. */
 void
-util_argv_line(FILE *f, const char *head, char *const *argv)
+util_argv_line(FILE *f, char *const *argv, const char *fmt, ...)
 {
+	va_list ap;
 	size_t i;
 
-	fputs(head, f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
 	for (i = 0; argv[i] != NULL; i++) {
 		fputc(' ', f);
 		util_shquote(f, argv[i]);

@@ -61,9 +61,10 @@ int util_parse_ll(const char *s, long long min, long long max, long long *out, c
  * else the first executable regular file name in $PATH (or the default path when PATH is
  * unset). 0 with the path in out, -1 when there is none. */
 int util_which(const char *name, char *out, size_t len);
-/* Write head and then argv to f as one line the shell reads back (how a component's log says
- * what was started): each argument bare when only safe characters, in single quotes
- * otherwise, as $'...' with \xHH escapes when it holds control characters. */
-void util_argv_line(FILE *f, const char *head, char *const *argv);
+/* Write a head (printf fmt) and then argv to f as one line the shell reads back (how a
+ * component's log says what was started): each argument bare when only safe characters, in
+ * single quotes otherwise, as $'...' with \xHH escapes when it holds control characters. */
+void util_argv_line(FILE *f, char *const *argv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
