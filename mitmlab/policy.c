@@ -173,9 +173,12 @@ policy_cidr_parse(const char *s, struct policy_cidr *c, char **cause)
 	/* a v4-mapped address is matched as its IPv4 host (policy_cidr_match), so a prefix
 	 * inside ::ffff:0:0/96 would never match: say how to write it */
 	if (c->family == AF_INET6 && c->bits >= 96 &&
-	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)c->addr))
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)c->addr)) {
+		char v4[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, c->addr + 12, v4, sizeof(v4));
 		return util_cause(cause, "bad CIDR \"%s\": a v4-mapped prefix; write it as IPv4 "
-		    "(a.b.c.d/%d)", s, c->bits - 96);
+		    "(%s/%d)", s, v4, c->bits - 96);
+	}
 	return 0;
 }
 

@@ -112,14 +112,17 @@ test_cidr(void **state)
 	assert_int_equal(policy_cidr_parse("fd00::/129", &c, NULL), -1);
 	assert_int_equal(policy_cidr_parse("example.com", &c, NULL), -1);
 	assert_int_equal(policy_cidr_parse("10.0.0.0/x", &c, NULL), -1);
-	/* a prefix that could only hold v4-mapped addresses: refused, with the IPv4 to write */
+	/* a prefix that could only hold v4-mapped addresses: refused, with the IPv4 to write;
+	 * /96 is the shortest such prefix, and other IPv6 host prefixes are kept */
 	{
 		char *cause = NULL;
 		assert_int_equal(policy_cidr_parse("::ffff:10.77.2.0/120", &c, &cause), -1);
-		assert_non_null(strstr(cause, "write it as IPv4 (a.b.c.d/24)"));
+		assert_non_null(strstr(cause, "write it as IPv4 (10.77.2.0/24)"));
 		free(cause);
 	}
-	assert_int_equal(policy_cidr_parse("::/0", &c, NULL), 0);
+	assert_int_equal(policy_cidr_parse("::ffff:0:0/96", &c, NULL), -1);
+	assert_int_equal(policy_cidr_parse("::ffff:0:0/95", &c, NULL), 0);
+	assert_int_equal(policy_cidr_parse("::1/128", &c, NULL), 0);
 }
 
 static void
