@@ -226,7 +226,7 @@ read -r ndet djson dhtml dmd dsum nflag noraw <"$ML_TMP/det.txt"
 ok "detection table in report.json: $ndet rows, counts equal the result files' last verdicts" [ "${ndet:-0}" -gt 0 -a "$djson" = True ]
 ok "  ... the same rows in report.html" [ "$dhtml" = True ]
 ok "  ... the same rows in report.md" [ "$dmd" = True ]
-ok "the summary names the $nflag detector(s) that flagged intercepted flows, with the count" [ "$dsum" = True ]
+ok "the summary names the $nflag detector(s) that flagged intercepted flows, with the count" [ "${nflag:-0}" -gt 0 -a "$dsum" = True ]
 ok "report.md holds no raw analyzer output" [ "$noraw" = True ]
 
 # -- compare scores: --compare FILE, and RUN_DIR/compare.json found without it
