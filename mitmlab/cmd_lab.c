@@ -58,8 +58,8 @@ cmd_lab_usage(FILE *f)
 	    "  --max-s S ends it after S seconds. NODE: gw, ri1.., ro1.., c-CLIENT, o-ORIGIN\n"
 	    "  (or just the client's / origin's name); `mitmlab lab ls` lists them.\n"
 	    "  --quiet: up prints only the lab id.\n"
-	    "  up exits 0 when the lab is up, 1 when it did not come up, 130 when a signal\n"
-	    "  ended it while it was being built or coming up (the runner removed it).\n");
+	    "  up exits 0 when the lab is up, 1 when it did not come up, 2 on a usage error,\n"
+	    "  130 when a signal ended it while it was being built or coming up.\n");
 }
 
 /* In the runner, once the lab serves: leave the terminal (logs/lab.log from now on), then
