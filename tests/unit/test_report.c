@@ -269,6 +269,27 @@ test_render_rows(void **state)
 	X509_free(x);
 }
 
+/* Names the report quotes from files (a results file, the compare file, a baseline analyzer)
+ * cannot break a Markdown table: '|' is escaped. */
+static void
+test_md_escapes_names(void **state)
+{
+	json_t *m = json_pack("{s:i,s:{s:{s:[{s:s,s:s}]},s:{s:{s:f}},s:s,s:[]}}", "schema", 1,
+	    "detection", "table", "rows", "file", "a|b.json", "error", "bad|json", "compare",
+	    "baseline_fpr", "x|y", 0.5, "compare_file", "c|d.json", "compare_rows");
+	char *md;
+
+	(void)state;
+	md = report_md_render(m, NULL);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "results/a\\|b.json is unreadable: bad\\|json"));
+	assert_non_null(strstr(md, "from c\\|d.json)"));
+	assert_non_null(strstr(md, "x\\|y 0.5"));
+	assert_null(strstr(md, "a|b"));
+	free(md);
+	json_decref(m);
+}
+
 /* The root is the certificate whose role is root, wherever it stands; both renderers say so,
  * and Markdown carries the lab's block list as HTML does. */
 static void
@@ -606,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_match_stats),
 		cmocka_unit_test(test_refuse_private_key),
 		cmocka_unit_test(test_render_rows),
+		cmocka_unit_test(test_md_escapes_names),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_root_by_role),
 		cmocka_unit_test(test_blocklist_file),
