@@ -549,6 +549,47 @@ test_fingerprints(void **state)
 	json_decref(by);
 }
 
+/* An origin hello is claimed by the flow that had BEGUN (accepted_ts) on its upstream port by
+ * then: the engine publishes proxy.conn.open after the upstream handshake, so the open's ts
+ * comes after its own hello, and by ts alone the hello would go to an earlier spliced flow
+ * that used the same upstream port (and count as that client's). */
+static void
+test_fingerprints_accepted_ts(void **state)
+{
+	json_t *by = json_pack("{s:[],s:[],s:[{s:[{s:s,s:s}]}]}", "proxy.conn.open",
+	    "origin.hello", "lab.truth.scenario", "clients", "name", "browser", "addr", "10.1.1.2");
+	json_t *opens = json_object_get(by, "proxy.conn.open"), *fp, *g;
+
+	(void)state;
+	/* a spliced flow on upstream port 6000, then an intercepted one on the same port that was
+	 * accepted at 700, sent its upstream hello at 750 and was published at 800 */
+	json_array_append_new(opens, json_pack("{s:I,s:I,s:s,s:{s:s,s:i},s:{s:s,s:i}}", "ts",
+	    (json_int_t)600, "accepted_ts", (json_int_t)590, "action", "splice", "client", "ip",
+	    "10.1.1.2", "port", 1500, "upstream", "ip", "10.255.0.1", "port", 6000));
+	json_array_append_new(opens, json_pack("{s:I,s:I,s:s,s:{s:s,s:i},s:{s:s,s:i}}", "ts",
+	    (json_int_t)800, "accepted_ts", (json_int_t)700, "action", "intercept", "client", "ip",
+	    "10.1.1.2", "port", 1501, "upstream", "ip", "10.255.0.1", "port", 6000));
+	json_array_append_new(json_object_get(by, "origin.hello"), json_pack(
+	    "{s:I,s:{s:s,s:i},s:s}", "ts", (json_int_t)750, "client", "ip", "10.255.0.1", "port",
+	    6000, "ja3", "interceptor-ja3"));
+	fp = report_flows_fingerprints(by);
+	assert_int_equal(json_array_size(json_object_get(fp, "interceptor")), 1);
+	g = json_array_get(json_object_get(fp, "interceptor"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "ja3")), "interceptor-ja3");
+	assert_int_equal(json_array_size(json_object_get(fp, "clients_at_origin")), 0);
+	json_decref(fp);
+	/* a hello before the intercepted flow began is still the spliced flow's (its client's) */
+	json_object_set_new(json_array_get(json_object_get(by, "origin.hello"), 0), "ts",
+	    json_integer(650));
+	fp = report_flows_fingerprints(by);
+	assert_int_equal(json_array_size(json_object_get(fp, "interceptor")), 0);
+	assert_int_equal(json_array_size(json_object_get(fp, "clients_at_origin")), 1);
+	g = json_array_get(json_object_get(fp, "clients_at_origin"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "who")), "browser");
+	json_decref(fp);
+	json_decref(by);
+}
+
 /* A verdict of an analyzer on flow "f<n>". */
 static json_t *
 verdict(int n, int intercepted, const char *signal)
@@ -634,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_chart_label),
 		cmocka_unit_test(test_flows_sections),
 		cmocka_unit_test(test_fingerprints),
+		cmocka_unit_test(test_fingerprints_accepted_ts),
 		cmocka_unit_test(test_detect_table),
 	};
 
