@@ -262,6 +262,16 @@ ok "  ... and the summary gives this run's scores" [ "$csum" = True ]
 cp "$ML_TMP/cmp/compare.json" "$RUN/compare.json"
 ok "RUN_DIR/compare.json is shown without --compare" bash -c "'$ML_BIN' report '$RUN' --format json --out - | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"detection\"]; sys.exit(not (d[\"compare_file\"] == \"compare.json\" and len(d[\"compare_rows\"]) == $ncmp))'"
 rm -f "$RUN/compare.json"
+# results/compare.json (where a run's own compare goes) is shown without --compare, is not an
+# analyzer's result, and gives way to --compare FILE: its rows name a detector only it holds
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [r.update(detector="only-in-results") for r in d["rows"]]; json.dump(d, open(sys.argv[2], "w"))' \
+    "$ML_TMP/cmp/compare.json" "$RUN/results/compare.json"
+# cmpsrc ARGS: the report's "compare_file, the compare rows' detectors, compare.json among the
+# analyzers' results"
+cmpsrc() { "$ML_BIN" report "$RUN" "$@" --format json --out - | python3 -c 'import json,sys; d=json.load(sys.stdin)["detection"]; print(d["compare_file"], ",".join(sorted({r["detector"] for r in d["compare_rows"]})), any(f["file"] == "compare.json" for f in d["results"]))'; }
+ok "results/compare.json is shown without --compare, and not as an analyzer's result" [ "$(cmpsrc)" = "results/compare.json only-in-results False" ]
+ok "--compare FILE replaces results/compare.json" [ "$(cmpsrc --compare "$ML_TMP/cmp/compare.json")" = "$ML_TMP/cmp/compare.json detect-chain False" ]
+rm -f "$RUN/results/compare.json"
 ok "--compare with a missing file fails (1)" bash -c "'$ML_BIN' report '$RUN' --compare '$ML_TMP/nope.json' --format md --out '$ML_TMP/x.md' 2>/dev/null; [ \$? = 1 ]"
 
 # -- interception sections (on kz-2019, or on a synthetic overlay of the baseline run)
