@@ -7,7 +7,8 @@
 # directory. Also (fix-runner): a closing terminal (SIGHUP) tears down like Ctrl-C; a ^C to the
 # runner's process group during the lab build ends the run as interrupted (exit 130), not as an
 # ip error; two runs given one --out cannot share it; a run directory too long for the bus
-# sockets, or a wrapped client whose program is missing, is refused before anything is built;
+# sockets, or a wrapped client whose program is missing, is refused before anything is built
+# (one whose longest socket path is exactly 107 bytes, what sun_path holds, runs);
 # a wrapped client that dies or a capture that cannot be written makes the run degraded
 # (exit 3, manifest "status" and "problems"); --keep-keys keeps the web PKI's CA keys.
 set -u
@@ -178,6 +179,21 @@ mkdir -p "$MID" && echo 4242 >"$MID/runner.lock" && : >"$MID/events.jsonl"
 "$ML_BIN" run "$SCN" --out "$MID" --no-report >"$ML_TMP/mid.out" 2>&1; rc=$?
 ok "a run directory too long for an analyzer's socket is refused, naming it, and keeps its runner.lock (status $rc)" bash -c \
     "[ $rc = 1 ] && grep -q \"analyzer truth's socket would be 112 bytes\" '$ML_TMP/mid.out' && [ \"\$(cat '$MID/runner.lock')\" = 4242 ]"
+# the boundary: an analyzer's input socket (DIR/an-detect-chain.in.sock, 24 bytes after DIR)
+# of exactly 107 bytes, the most sun_path holds, is bound: the analyzer is fed and delivers
+# its result; one byte more is refused
+EXACT=$ML_TMP/exact-
+EXACT=$EXACT$(printf 'z%.0s' $(seq $((107 - 24 - ${#EXACT}))))
+"$ML_BIN" run "$ML_TOP/scenarios/baseline.yaml" --out "$EXACT" --analyzer detect-chain --no-report --quiet \
+    >"$ML_TMP/exact.out" 2>&1; rc=$?
+ok "an analyzer's socket of exactly 107 bytes ($((${#EXACT} + 24))) is bound: the run completes and the analyzer's result is filed (status $rc)" \
+    python3 -c "
+import json, sys; d = json.load(open(sys.argv[1] + '/results/detect-chain.json'))
+assert $rc == 0 and d['delivery']['status'] == 'ok' and d['delivery']['events'] > 0, d['delivery']" "$EXACT"
+"$ML_BIN" run "$ML_TOP/scenarios/baseline.yaml" --out "${EXACT}z" --analyzer detect-chain --no-report --quiet \
+    >"$ML_TMP/exact1.out" 2>&1; rc=$?
+ok "  ... and one of 108 bytes is refused (status $rc)" bash -c \
+    "[ $rc = 1 ] && grep -q \"analyzer detect-chain's socket would be 108 bytes\" '$ML_TMP/exact1.out' && [ ! -e '${EXACT}z' ]"
 mkdir -p "$ML_TMP/nocurl"
 for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin; do
 	for f in "$d"/*; do b=${f##*/}; [ "$b" = curl ] || [ -e "$ML_TMP/nocurl/$b" ] || ln -s "$f" "$ML_TMP/nocurl/$b"; done
