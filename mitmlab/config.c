@@ -85,6 +85,9 @@ static const struct opttab_opt config_opts[] = {
 	  "forged certificates cached per worker" },
 	{ "keypool", 0, OPTTAB_INT, 0, 100000, "32", NULL, OFF(keypool), NULL, "N",
 	  "keys generated ahead of need (per-host key profiles)" },
+	{ "keygen-threads", 0, OPTTAB_INT, 0, 64, "0", NULL, OFF(keygen_threads), NULL, "N",
+	  "threads generating the key pool's keys (0: one per CPU the engine may run on, at "
+	  "most 4)" },
 	{ "host-keys", 0, OPTTAB_INT, 0, 4000000, "0", NULL, OFF(host_keys), NULL, "N",
 	  "hosts that keep their key for the process's life (per-host key profiles; least "
 	  "recently forged forgotten first; 0: 4 x cache-size x workers, at most 1048576)" },

@@ -63,6 +63,7 @@ struct config {
 	int	 block_ms;
 	int	 cache_size;
 	int	 keypool;
+	int	 keygen_threads;	/* 0: one per CPU the engine may run on, at most 4 */
 	int	 host_keys;	/* host -> key map bound; 0: 4 x cache_size x workers */
 	char	*pidfile;
 	int	 debug;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * keypool — one generator thread keeps `target` keys ready and serves waiting requests first.
- * A request is an event created in the requester's base; the generator hands it a key under
+ * keypool — generator threads keep `target` keys ready and serve waiting requests first. A
+ * thread starts a key only while the keys being made (inflight) are fewer than the requests
+ * waiting plus the places empty in the stack, so N threads never start more than are needed.
+ * A request is an event created in the requester's base; a generator hands it a key under
  * the pool lock and calls event_active(), which needs a thread-enabled libevent: the engine
  * (and every test) must call evthread_use_pthreads() before creating its event bases. The
- * callback then runs in the requester's thread. keypool_cancel takes the lock, so the
- * generator either never sees the request again or has already delivered it; a delivered key
+ * callback then runs in the requester's thread. keypool_cancel takes the lock, so either no
+ * generator sees the request again or one has already delivered it; a delivered key
  * whose callback has not run is given back by the cancel, as keypool_give does with a key the
  * caller no longer needs: to the first waiting request, else to the ready stack (freed when
  * that is full). Keys come from pki_keygen.
@@ -40,13 +42,17 @@ struct keypool {
 	int			 bits;
 	unsigned long		 exponent;
 	size_t			 target;
-	pthread_t		 thread;
+	pthread_t		*threads;
+	int			 nthreads;	/* started (keypool_free joins them) */
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	pthread_cond_t		 cv;		/* work for a generator, or stop */
+	pthread_cond_t		 pause_cv;	/* stop (a pause after a failure waits on it) */
 	EVP_PKEY		**ready;	/* stack of target slots */
 	size_t			 nready;
 	struct keypool_reqs	 waiting;
 	size_t			 nwaiting;	/* length of waiting */
+	size_t			 inflight;	/* keys being generated now */
+	uint64_t		 fail_streak;	/* failures since the last key made (any thread) */
 	int			 stop;
 	uint64_t		 generated, waited;
 	uint64_t		 returned;	/* keys given back (keypool_give, keypool_cancel) */
@@ -91,14 +97,24 @@ keypool_pause(struct keypool *kp, unsigned pause_s)
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += pause_s;
-	while (!kp->stop && pthread_cond_timedwait(&kp->cv, &kp->mu, &until) != ETIMEDOUT)
+	while (!kp->stop && pthread_cond_timedwait(&kp->pause_cv, &kp->mu, &until) != ETIMEDOUT)
 		;
 }
 
-/* Generator thread: make keys while requests wait or the pool is below target. A generation
- * that fails (OpenSSL refusing the profile's key, as a FIPS configuration refuses e=3) is
- * retried after a pause that doubles up to KEYPOOL_RETRY_MAX_S, and logged once until one
- * works again: retrying at once would spin a core and fill the log. */
+/* Whether one more key should be started: fewer are being made than the waiting requests
+ * and the stack's empty places need. Called with kp->mu held. */
+static int
+keypool_short(const struct keypool *kp)
+{
+	size_t need = kp->nwaiting + (kp->nready < kp->target ? kp->target - kp->nready : 0);
+
+	return kp->inflight < need;
+}
+
+/* Generator thread: make keys while keypool_short. A generation that fails (OpenSSL refusing
+ * the profile's key, as a FIPS configuration refuses e=3) is retried by this thread after a
+ * pause that doubles up to KEYPOOL_RETRY_MAX_S, and logged once (by whichever thread fails
+ * first) until a key is made again: retrying at once would spin a core and fill the log. */
 static void *
 keypool_main(void *arg)
 {
@@ -106,20 +122,21 @@ keypool_main(void *arg)
 	EVP_PKEY *key;
 	char *cause = NULL;
 	unsigned pause_s = KEYPOOL_RETRY_MIN_S;
-	uint64_t fails = 0;
 
 	pthread_mutex_lock(&kp->mu);
 	for (;;) {
-		while (!kp->stop && kp->nready >= kp->target && TAILQ_EMPTY(&kp->waiting))
+		while (!kp->stop && !keypool_short(kp))
 			pthread_cond_wait(&kp->cv, &kp->mu);
 		if (kp->stop)
 			break;
+		kp->inflight++;
 		pthread_mutex_unlock(&kp->mu);
 		key = pki_keygen(kp->bits, kp->exponent, &cause);
 		pthread_mutex_lock(&kp->mu);
+		kp->inflight--;
 		if (key == NULL) {
 			kp->failed++;
-			if (fails++ == 0)
+			if (kp->fail_streak++ == 0)
 				log_warnx("keypool: %s; retrying after %u s, then less often (up to "
 				    "every %u s); waiting connections stay parked until a key is made",
 				    cause != NULL ? cause : "key generation failed", pause_s,
@@ -130,12 +147,12 @@ keypool_main(void *arg)
 			pause_s = pause_s * 2 < KEYPOOL_RETRY_MAX_S ? pause_s * 2 : KEYPOOL_RETRY_MAX_S;
 			continue;
 		}
-		if (fails > 0) {
+		if (kp->fail_streak > 0) {
 			log_info("keypool: key generation works again after %llu failures",
-			    (unsigned long long)fails);
-			fails = 0;
-			pause_s = KEYPOOL_RETRY_MIN_S;
+			    (unsigned long long)kp->fail_streak);
+			kp->fail_streak = 0;
 		}
+		pause_s = KEYPOOL_RETRY_MIN_S;
 		kp->generated++;
 		keypool_recycle(kp, key);
 	}
@@ -143,15 +160,21 @@ keypool_main(void *arg)
 	return NULL;
 }
 
-/* Start a pool and its generator thread. */
+/* Start a pool and its generator threads. */
 struct keypool *
-keypool_new(int bits, unsigned long exponent, size_t target, char **cause)
+keypool_new(int bits, unsigned long exponent, size_t target, int threads, char **cause)
 {
 	struct keypool *kp;
+	pthread_condattr_t ca;
 	int err;
 
+	if (threads < 1)
+		threads = 1;
 	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
-	    (kp->ready = calloc(target > 0 ? target : 1, sizeof(*kp->ready))) == NULL) {
+	    (kp->ready = calloc(target > 0 ? target : 1, sizeof(*kp->ready))) == NULL ||
+	    (kp->threads = calloc((size_t)threads, sizeof(*kp->threads))) == NULL) {
+		if (kp != NULL)
+			free(kp->ready);
 		free(kp);
 		util_cause(cause, "keypool: out of memory");
 		return NULL;
@@ -161,46 +184,49 @@ keypool_new(int bits, unsigned long exponent, size_t target, char **cause)
 	kp->target = target;
 	TAILQ_INIT(&kp->waiting);
 	pthread_mutex_init(&kp->mu, NULL);
-	{	/* keypool_pause's deadline is on the monotonic clock */
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&kp->cv, &ca);
-		pthread_condattr_destroy(&ca);
-	}
-	if ((err = pthread_create(&kp->thread, NULL, keypool_main, kp)) != 0) {
-		util_cause(cause, "keypool: pthread_create: %s", strerror(err));
-		pthread_cond_destroy(&kp->cv);
-		pthread_mutex_destroy(&kp->mu);
-		free(kp->ready);
-		free(kp);
-		return NULL;
+	pthread_cond_init(&kp->cv, NULL);
+	pthread_condattr_init(&ca);	/* keypool_pause's deadline is on the monotonic clock */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&kp->pause_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	for (; kp->nthreads < threads; kp->nthreads++) {
+		if ((err = pthread_create(&kp->threads[kp->nthreads], NULL, keypool_main,
+		    kp)) != 0) {
+			util_cause(cause, "keypool: pthread_create: %s", strerror(err));
+			keypool_free(kp);	/* joins those started */
+			return NULL;
+		}
 	}
 	return kp;
 }
 
-/* Stop and join the generator, free the ready keys. */
+/* Stop and join the generators, free the ready keys. */
 void
 keypool_free(struct keypool *kp)
 {
 	size_t i;
+	int t;
 
 	if (kp == NULL)
 		return;
 	pthread_mutex_lock(&kp->mu);
 	kp->stop = 1;
 	pthread_cond_broadcast(&kp->cv);
+	pthread_cond_broadcast(&kp->pause_cv);
 	pthread_mutex_unlock(&kp->mu);
-	pthread_join(kp->thread, NULL);
+	for (t = 0; t < kp->nthreads; t++)
+		pthread_join(kp->threads[t], NULL);
 	for (i = 0; i < kp->nready; i++)
 		EVP_PKEY_free(kp->ready[i]);
 	free(kp->ready);
+	free(kp->threads);
+	pthread_cond_destroy(&kp->pause_cv);
 	pthread_cond_destroy(&kp->cv);
 	pthread_mutex_destroy(&kp->mu);
 	free(kp);
 }
 
-/* A ready key or NULL; wakes the generator to refill. */
+/* A ready key or NULL; wakes a generator to refill. */
 EVP_PKEY *
 keypool_take(struct keypool *kp)
 {
@@ -309,6 +335,8 @@ keypool_stats(struct keypool *kp, struct keypool_stats *st)
 	pthread_mutex_lock(&kp->mu);
 	st->generated = kp->generated;
 	st->ready = kp->nready;
+	st->generating = kp->inflight;
+	st->threads = kp->nthreads;
 	st->waited = kp->waited;
 	st->queued = kp->nwaiting;
 	st->returned = kp->returned;

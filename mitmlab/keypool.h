@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * keypool — RSA keys generated ahead of need on a background thread, so that key generation
+ * keypool — RSA keys generated ahead of need on background threads, so that key generation
  * never runs on a connection's path. A worker takes a ready key at once, or registers a
  * request that completes on its own event base (the callback runs in the worker's thread)
- * when the generator thread has made one. Requests can be cancelled when a connection dies.
+ * when a generator thread has made one. Requests can be cancelled when a connection dies.
  * Requires evthread_use_pthreads() before the event bases are created.
  */
 #ifndef MITMLAB_KEYPOOL_H
@@ -21,6 +21,8 @@ struct keypool_req;
 struct keypool_stats {
 	uint64_t generated;	/* keys made (and seeded) so far */
 	size_t	 ready;		/* keys ready now */
+	size_t	 generating;	/* keys being generated now (at most one per thread) */
+	int	 threads;	/* generator threads */
 	uint64_t waited;	/* requests that had to wait */
 	size_t	 queued;	/* requests waiting now (all workers'; cancelled ones have left) */
 	uint64_t returned;	/* keys given back (keypool_give, keys delivered to cancelled requests) */
@@ -29,9 +31,11 @@ struct keypool_stats {
 
 typedef void (*keypool_cb)(EVP_PKEY *key, void *arg);	/* key: caller owns it */
 
-/* Start a generator keeping up to target keys of bits/exponent ready. */
-struct keypool *keypool_new(int bits, unsigned long exponent, size_t target, char **cause);
-/* Stop the generator thread and free every key; outstanding requests must be cancelled. */
+/* Start threads generator threads (at least one) keeping up to target keys of bits/exponent
+ * ready; together they never start more keys than waiting requests and empty places need. */
+struct keypool *keypool_new(int bits, unsigned long exponent, size_t target, int threads,
+    char **cause);
+/* Stop the generator threads and free every key; outstanding requests must be cancelled. */
 void keypool_free(struct keypool *kp);
 /* A ready key (caller owns it) or NULL when the pool is empty right now. Never blocks. */
 EVP_PKEY *keypool_take(struct keypool *kp);

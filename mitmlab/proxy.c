@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,25 @@ proxy_policy(struct proxy *px, char **cause)
 		return util_cause(cause, "--allow-upstream CIDR is required: the lab's own origin "
 		    "subnets (the engine never connects anywhere else)");
 	return 0;
+}
+
+/* The key pool's generator threads: --keygen-threads, or one per CPU this process may run on
+ * (a proxy pinned to one core gets one: a second would only take turns with it), at most
+ * PROXY_KEYGEN_THREADS_AUTO. Per-host keys are made on these threads only, so once a run has
+ * met more new hosts than the pool held, they set how fast it forges (kz2019: RSA-2048 e=3
+ * keys, 6-8 a second per thread on the bench machine). */
+#define PROXY_KEYGEN_THREADS_AUTO 4
+
+static int
+proxy_keygen_threads(const struct config *cfg)
+{
+	cpu_set_t set;
+	int n;
+
+	if (cfg->keygen_threads > 0)
+		return cfg->keygen_threads;
+	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > PROXY_KEYGEN_THREADS_AUTO ? PROXY_KEYGEN_THREADS_AUTO : n;
 }
 
 /* Profile, CA, chain and keys: everything interception needs. */
@@ -151,13 +171,19 @@ proxy_pki(struct proxy *px, char **cause)
 			return -1;
 		}
 		if (cfg->keypool > 0 && (px->kp = keypool_new(forge_profile_key_bits(px->fp),
-		    forge_profile_key_exponent(px->fp), (size_t)cfg->keypool, cause)) == NULL) {
+		    forge_profile_key_exponent(px->fp), (size_t)cfg->keypool,
+		    proxy_keygen_threads(cfg), cause)) == NULL) {
 			EVP_PKEY_free(probe);
 			return -1;
 		}
-		if (px->kp != NULL)
+		if (px->kp != NULL) {
+			struct keypool_stats ks;
+
 			keypool_seed(px->kp, probe);	/* the pool's first key */
-		else
+			keypool_stats(px->kp, &ks);
+			log_info("keypool: %d keys ahead, %d generator thread(s)", cfg->keypool,
+			    ks.threads);
+		} else
 			EVP_PKEY_free(probe);
 	}
 	return 0;

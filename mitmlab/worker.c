@@ -114,6 +114,7 @@ worker_stats_hostkeys(struct worker *w, json_t *ev, const struct keypool_stats *
 	json_object_set_new(ev, "host_keys_evicted", json_integer((json_int_t)hs.evicted));
 	json_object_set_new(ev, "keys_returned", json_integer((json_int_t)ks->returned));
 	json_object_set_new(ev, "keygen_failed", json_integer((json_int_t)ks->failed));
+	json_object_set_new(ev, "keygen_threads", json_integer(ks->threads));
 }
 
 /* Publish proxy.stats. */

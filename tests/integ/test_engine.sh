@@ -41,7 +41,8 @@ BUSPID=$ML_LASTPID
 ml_bg "$G" proxy "$ML_BIN" proxy --listen 0.0.0.0:8443 --workers 2 --ca "$ML_TMP/ca" \
     --profile kz2019 --target-list "$ML_TOP/scenarios/lists/kz-2019-domains.txt" \
     --require-valid-upstream --upstream-cafile "$W/root.pem" --upstream-hello openssl \
-    --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt"
+    --allow-upstream 10.77.2.0/24 --bus "ipc://$ML_TMP/bus.in" --keylog "$ML_TMP/keylog.txt" \
+    --keygen-threads 2
 PROXYPID=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8443
 # refused NAME ARGS...: an engine started with ARGS (sslsplit profile, upstream verification
@@ -233,7 +234,8 @@ echo "-- hello-and-close clients do not starve key generation for a new name"
 ml_bg "$O" nghttpd-starve nghttpd --address=10.77.2.5 443 "$W/starve.lab.key" "$W/starve.lab.chain.pem"
 echo "*.starve.lab" >"$ML_TMP/starve.txt"
 ip netns exec "$G" iptables -t nat -I PREROUTING -i g0 -p tcp -d 10.77.2.5 --dport 443 -j REDIRECT --to-ports 8444
-ml_bg "$G" proxy-starve "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
+# (pinned to one core: by default one key-generator thread per CPU it may run on, so one)
+ml_bg "$G" proxy-starve taskset -c 1 "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
     --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 --cache-size 1 --debug \
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID
@@ -256,6 +258,7 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 # apart on a slow machine, it is not a performance figure)
 ok "a real client's new name completes after the burst ($(cat "$ML_TMP/starve.out"), ${ms} ms)" \
     bash -c "[ $ms -lt 8000 ] && grep -q 'Verify return code: 0' '$ML_TMP/starve.sclient'"
+ok "an engine pinned to one core generates its keys on one thread" grep -q 'keypool: 1 keys ahead, 1 generator thread(s)' "$ML_TMP/proxy-starve.log"
 
 echo "-- one host, one key: connections parked together for a new name"
 # One worker, one ready key: three held hellos for fresh names take it and queue ahead, so
@@ -435,6 +438,8 @@ for e in stats: last[e.get("worker")] = e
 for e in last.values():	# process-wide figures: 4 x 2 workers x --cache-size 1024 by default
     if e.get("host_keys_max") != 8192 or not 1 <= e.get("host_keys", 0) <= 8192:
         fail(f"host_keys {e.get('host_keys')} of {e.get('host_keys_max')}")
+    if e.get("keygen_threads") != 2 or e.get("keygen_failed") != 0:	# --keygen-threads 2
+        fail(f"keygen_threads {e.get('keygen_threads')}, keygen_failed {e.get('keygen_failed')}")
 if sum(e.get("client_resumed", 0) for e in last.values()) < 12:
     fail("proxy.stats counts no resumed client handshake: %s" % [e.get("client_resumed") for e in last.values()])
 # two workers: each its own thread's CPU, within the process's (which both report)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,7 +84,7 @@ run_for(struct event_base *base, long ms)
 static void
 test_take_refill(void **state)
 {
-	struct keypool *kp = keypool_new(0, 0, 3, NULL);
+	struct keypool *kp = keypool_new(0, 0, 3, 1, NULL);
 	struct keypool_stats st;
 	uint64_t generated = 0, waited = 1;
 	EVP_PKEY *k;
@@ -107,7 +108,7 @@ test_take_refill(void **state)
 static void
 test_request(void **state)
 {
-	struct keypool *kp = keypool_new(1024, 3, 0, NULL);
+	struct keypool *kp = keypool_new(1024, 3, 0, 1, NULL);
 	struct got g = { .base = event_base_new() };
 	BIGNUM *e = NULL;
 	uint64_t waited = 0;
@@ -134,7 +135,7 @@ test_request(void **state)
 static void
 test_request_ready(void **state)
 {
-	struct keypool *kp = keypool_new(0, 0, 1, NULL);
+	struct keypool *kp = keypool_new(0, 0, 1, 1, NULL);
 	struct got g = { .base = event_base_new() };
 
 	(void)state;
@@ -153,7 +154,7 @@ test_request_ready(void **state)
 static void
 test_cancel(void **state)
 {
-	struct keypool *kp = keypool_new(0, 0, 0, NULL), *kp2 = keypool_new(0, 0, 1, NULL);
+	struct keypool *kp = keypool_new(0, 0, 0, 1, NULL), *kp2 = keypool_new(0, 0, 1, 1, NULL);
 	struct got g = { .base = event_base_new() };
 	struct keypool_req *r;
 
@@ -179,7 +180,7 @@ test_cancel(void **state)
 static void
 test_cancel_frees_place(void **state)
 {
-	struct keypool *kp = keypool_new(2048, 3, 0, NULL);
+	struct keypool *kp = keypool_new(2048, 3, 0, 1, NULL);
 	struct got g = { .base = event_base_new() }, dead = { .base = g.base };
 	struct keypool_req *a, *b;
 	uint64_t generated = 0;
@@ -210,7 +211,7 @@ test_cancel_frees_place(void **state)
 static void
 test_give(void **state)
 {
-	struct keypool *kp = keypool_new(2048, 3, 1, NULL);
+	struct keypool *kp = keypool_new(2048, 3, 1, 1, NULL);
 	struct got g = { .base = event_base_new() }, dead = { .base = g.base };
 	struct keypool_req *r;
 	EVP_PKEY *k, *mine;
@@ -254,7 +255,7 @@ test_give(void **state)
 static void
 test_free_pending(void **state)
 {
-	struct keypool *kp = keypool_new(0, 0, 4, NULL);
+	struct keypool *kp = keypool_new(0, 0, 4, 1, NULL);
 	size_t ready = 0;
 
 	(void)state;
@@ -262,7 +263,7 @@ test_free_pending(void **state)
 	ready = stats(kp).ready;
 	assert_int_equal(ready, 4);
 	keypool_free(kp);
-	kp = keypool_new(1024, 65537, 8, NULL);
+	kp = keypool_new(1024, 65537, 8, 1, NULL);
 	keypool_free(kp);	/* joins a thread that may be mid-keygen */
 }
 
@@ -273,7 +274,7 @@ test_free_pending(void **state)
 static void
 test_failing_generation_backs_off(void **state)
 {
-	struct keypool *kp = keypool_new(2048, 4, 1, NULL);
+	struct keypool *kp = keypool_new(2048, 4, 1, 1, NULL);
 	uint64_t t0;
 
 	(void)state;
@@ -291,7 +292,7 @@ test_failing_generation_backs_off(void **state)
 static void
 test_seed(void **state)
 {
-	struct keypool *kp = keypool_new(2048, 4, 2, NULL);
+	struct keypool *kp = keypool_new(2048, 4, 2, 1, NULL);
 	EVP_PKEY *k = EVP_EC_gen("P-256"), *got;
 	struct keypool_stats st;
 	uint64_t generated = 0;
@@ -311,6 +312,52 @@ test_seed(void **state)
 	keypool_free(kp);
 }
 
+/* Several generator threads: together they start no more keys than the empty places need
+ * (two threads' worth of RSA-1024 for a pool of one: one key, not two), and waiting requests
+ * are served by keys generated side by side (three requests, three threads: three in flight at
+ * once; one thread has one at a time). */
+static void
+test_threads(void **state)
+{
+	struct keypool *kp = keypool_new(1024, 65537, 1, 2, NULL);
+	struct got g[3];
+	size_t most = 0, i;
+	int n;
+
+	(void)state;
+	assert_non_null(kp);
+	wait_ready(kp, 1);
+	usleep(300000);		/* a second key, had it been started, would be made by now */
+	assert_int_equal(stats(kp).generated, 1);
+	assert_int_equal(stats(kp).generating, 0);
+	keypool_free(kp);
+
+	kp = keypool_new(3072, 65537, 0, 3, NULL);
+	assert_non_null(kp);
+	memset(g, 0, sizeof(g));
+	g[0].base = event_base_new();
+	for (i = 0; i < 3; i++) {
+		g[i].base = g[0].base;
+		assert_non_null(keypool_request(kp, g[0].base, on_key, &g[i]));
+	}
+	for (n = 0; n < 200 && most < 3; n++) {	/* RSA-3072 takes far longer than 2 s / 200 */
+		if (stats(kp).generating > most)
+			most = stats(kp).generating;
+		usleep(10000);
+	}
+	assert_int_equal(most, 3);
+	for (n = 0; n < 3000 && (g[0].calls + g[1].calls + g[2].calls) < 3; n++)
+		run_for(g[0].base, 10);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(EVP_PKEY_get_bits(g[i].key), 3072);
+		EVP_PKEY_free(g[i].key);
+	}
+	assert_int_equal(stats(kp).generated, 3);
+	keypool_free(kp);
+	event_base_free(g[0].base);
+}
+
 int
 main(void)
 {
@@ -324,6 +371,7 @@ main(void)
 		cmocka_unit_test(test_free_pending),
 		cmocka_unit_test(test_failing_generation_backs_off),
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_threads),
 	};
 
 	evthread_use_pthreads();
