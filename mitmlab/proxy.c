@@ -4,7 +4,8 @@
  * forging profile and verification, load the national CA (its current or, with --ca-issuer
  * expired, its expired issuer, key and chain) when a rule can intercept, prepare the
  * per-process key or the keypool and the host-key map, open the key log, bind one
- * SO_REUSEPORT listener per worker (IP_TRANSPARENT in tproxy mode), start the workers and
+ * SO_REUSEPORT listener per worker (IP_TRANSPARENT in tproxy mode; refused where another
+ * process listens, checked before binding and again after), start the workers and
  * wait for SIGTERM/SIGINT, then drain them (bounded by PROXY_DRAIN_MS) and free everything.
  * Only cmd_proxy exits.
  */
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
@@ -28,6 +30,7 @@
 #include "hostkey.h"
 #include "keylog.h"
 #include "keypool.h"
+#include "listeners.h"
 #include "log.h"
 #include "pki.h"
 #include "policy.h"
@@ -221,27 +224,45 @@ proxy_hostkeys(struct proxy *px, char **cause)
 	return 0;
 }
 
-/* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode). */
+/* A TCP socket for --listen with SO_REUSEADDR (a previous engine's TIME_WAIT connections do
+ * not count), its address in ss; -1 with *cause. */
 static int
-proxy_listen_socket(const struct config *cfg, int *port, char **cause)
+proxy_listen_new(const struct config *cfg, int flags, struct sockaddr_storage *ss,
+    socklen_t *len, char **cause)
 {
-	struct sockaddr_storage ss;
-	int len, fd, one = 1;
+	int l, fd, one = 1;
 
-	if ((len = util_parse_hostport(cfg->listen, &ss, cause)) == -1)
+	if ((l = util_parse_hostport(cfg->listen, ss, cause)) == -1)
 		return -1;
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+	*len = (socklen_t)l;
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0)) == -1)
 		return util_cause(cause, "socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	return fd;
+}
+
+/* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode); its inode in *ino. */
+static int
+proxy_listen_socket(const struct config *cfg, int *port, unsigned long *ino, char **cause)
+{
+	struct sockaddr_storage ss;
+	struct stat st;
+	socklen_t len;
+	int fd, one = 1;
+
+	if ((fd = proxy_listen_new(cfg, SOCK_NONBLOCK, &ss, &len, cause)) == -1)
+		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1)
 		goto fail;
 	if (cfg->mode == CONFIG_MODE_TPROXY && (ss.ss_family == AF_INET6 ?
 	    setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) :
 	    setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))) == -1)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 || listen(fd, 1024) == -1)
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, 1024) == -1 ||
+	    fstat(fd, &st) == -1)
 		goto fail;
 	*port = util_sa_port((struct sockaddr *)&ss);
+	*ino = (unsigned long)st.st_ino;
 	return fd;
 fail:
 	util_cause(cause, "--listen %s: %s", cfg->listen, strerror(errno));
@@ -249,27 +270,52 @@ fail:
 	return -1;
 }
 
+#define PROXY_LISTEN_BUSY "another process already listens there (an engine left running, " \
+	"or started at the same moment? `ss -ltnp` in this namespace names it)"
+
 /* Refuse an address another process listens on. Every worker's socket sets SO_REUSEPORT,
  * which would let this engine join another's listening group (a forgotten `mitmlab proxy`
  * in the same namespace) and silently take part of its connections; a socket without it
- * cannot bind there. SO_REUSEADDR: a previous engine's TIME_WAIT connections do not count. */
+ * cannot bind there. Checked before binding, so that a running engine loses no connection
+ * to this one; proxy_listen_alone checks again once this engine listens. */
 static int
 proxy_listen_free(const struct config *cfg, char **cause)
 {
 	struct sockaddr_storage ss;
-	int len, fd, one = 1, e;
+	socklen_t len;
+	int fd, e;
 
-	if ((len = util_parse_hostport(cfg->listen, &ss, cause)) == -1)
+	if ((fd = proxy_listen_new(cfg, 0, &ss, &len, cause)) == -1)
 		return -1;
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return util_cause(cause, "socket: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	e = bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 ? errno : 0;
+	e = bind(fd, (struct sockaddr *)&ss, len) == -1 ? errno : 0;
 	close(fd);
 	if (e == EADDRINUSE)
-		return util_cause(cause, "--listen %s: another process already listens there (an "
-		    "engine left running? `ss -ltnp` in this namespace names it)", cfg->listen);
+		return util_cause(cause, "--listen %s: %s", cfg->listen, PROXY_LISTEN_BUSY);
 	return 0;	/* any other error is the listener's own to report */
+}
+
+/* After binding: refuse if a listening socket that is not one of ours[0..n) takes
+ * connections for --listen. Two engines started together can both pass proxy_listen_free
+ * before either binds; each binds before it looks here, so the later look sees the other's
+ * sockets and at most one engine goes on. */
+static int
+proxy_listen_alone(const struct config *cfg, const unsigned long *ours, size_t n,
+    char **cause)
+{
+	struct sockaddr_storage ss, other;
+	char o[UTIL_ADDRSTRLEN];
+	int found;
+
+	if (util_parse_hostport(cfg->listen, &ss, cause) == -1)
+		return -1;
+	if ((found = listeners_foreign_here((struct sockaddr *)&ss, ours, n, &other,
+	    cause)) == -1)
+		return -1;
+	if (found == 0)
+		return 0;
+	util_sa_str((struct sockaddr *)&other, o, sizeof(o));
+	return util_cause(cause, "--listen %s: %s (%d socket(s) not this engine's, %s first)",
+	    cfg->listen, PROXY_LISTEN_BUSY, found, o);
 }
 
 /* Create and start the workers. */
@@ -277,7 +323,8 @@ static int
 proxy_workers(struct proxy *px, char **cause)
 {
 	const char *why;
-	int i, fd;
+	unsigned long *inos;
+	int i, fd, rc;
 
 	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -295,12 +342,19 @@ proxy_workers(struct proxy *px, char **cause)
 		return -1;
 	if (proxy_listen_free(px->cfg, cause) == -1)
 		return -1;
+	if ((inos = calloc((size_t)px->nworkers, sizeof(*inos))) == NULL)
+		return util_cause(cause, "out of memory");
 	for (i = 0; i < px->nworkers; i++) {
-		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, cause)) == -1)
+		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, &inos[i], cause)) == -1 ||
+		    (px->workers[i] = worker_new(px, i, fd, cause)) == NULL) {
+			free(inos);
 			return -1;
-		if ((px->workers[i] = worker_new(px, i, fd, cause)) == NULL)
-			return -1;
+		}
 	}
+	rc = proxy_listen_alone(px->cfg, inos, (size_t)px->nworkers, cause);
+	free(inos);
+	if (rc == -1)
+		return -1;
 	for (i = 0; i < px->nworkers; i++)
 		if (worker_start(px->workers[i], cause) == -1)
 			return -1;

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_listeners — which listening sockets take connections for an address (same address,
+ * a wildcard of the family, the dual-stack IPv6 wildcard, an IPv4-mapped address, never
+ * another port or another specific address); foreign LISTEN lines found in tables written the
+ * way the kernel writes /proc/net/tcp and tcp6 (only LISTEN lines, not ours by inode, the first
+ * one's address); and on this machine's own table, two SO_REUSEPORT listeners on loopback:
+ * the one not named as ours is found, and closed it is not.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "listeners.h"
+#include "util.h"
+
+/* A sockaddr for ip (v4 or v6) and port in storage ss. */
+static const struct sockaddr *
+sa(struct sockaddr_storage *ss, const char *ip, unsigned port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET, ip, &in->sin_addr), 1);
+	}
+	return (const struct sockaddr *)ss;
+}
+
+static void
+test_overlap(void **state)
+{
+	static const struct { const char *a; unsigned ap; const char *b; unsigned bp; int want; } t[] = {
+		{ "10.0.0.1", 8443, "10.0.0.1", 8443, 1 },
+		{ "10.0.0.1", 8443, "10.0.0.1", 8444, 0 },	/* another port */
+		{ "10.0.0.1", 8443, "10.0.0.2", 8443, 0 },	/* another address */
+		{ "0.0.0.0", 8443, "10.0.0.2", 8443, 1 },	/* a wildcard on either side */
+		{ "10.0.0.2", 8443, "0.0.0.0", 8443, 1 },
+		{ "10.0.0.1", 8443, "::", 8443, 1 },		/* the dual-stack wildcard */
+		{ "::", 8443, "10.0.0.1", 8443, 1 },
+		{ "0.0.0.0", 8443, "::1", 8443, 0 },		/* IPv4's wildcard takes no IPv6 */
+		{ "::1", 8443, "0.0.0.0", 8443, 0 },
+		{ "fd00::1", 8443, "fd00::1", 8443, 1 },
+		{ "fd00::1", 8443, "fd00::2", 8443, 0 },
+		{ "::ffff:10.0.0.1", 8443, "10.0.0.1", 8443, 1 },	/* mapped: its IPv4 */
+		{ "::ffff:10.0.0.1", 8443, "10.0.0.2", 8443, 0 },
+	};
+	struct sockaddr_storage a, b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int got = listeners_overlap(sa(&a, t[i].a, t[i].ap), sa(&b, t[i].b, t[i].bp));
+		if (got != t[i].want)
+			fail_msg("%s:%u vs %s:%u: %d, want %d", t[i].a, t[i].ap, t[i].b, t[i].bp,
+			    got, t[i].want);
+	}
+}
+
+/* The table's hex for ip's address: its 32-bit words as host-order integers. */
+static void
+table_hex(const char *ip, char *out)
+{
+	struct sockaddr_storage ss;
+	const unsigned char *p;
+	size_t n, i;
+	uint32_t w;
+
+	sa(&ss, ip, 0);
+	if (ss.ss_family == AF_INET) {
+		p = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
+		n = 1;
+	} else {
+		p = (const unsigned char *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+		n = 4;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&w, p + 4 * i, 4);
+		sprintf(out + 8 * i, "%08X", w);
+	}
+}
+
+/* Append a table line: local ip:port, state st, inode ino. */
+static void
+line(char *t, const char *ip, unsigned port, unsigned st, unsigned long ino)
+{
+	char hex[33], zero[33];
+
+	table_hex(ip, hex);
+	table_hex(strchr(ip, ':') != NULL ? "::" : "0.0.0.0", zero);
+	sprintf(t + strlen(t), "   0: %s:%04X %s:0000 %02X 00000000:00000000 00:00000000 "
+	    "00000000     0        0 %lu 1 0000000000000000 100 0 0 10 0\n", hex, port, zero, st,
+	    ino);
+}
+
+static void
+test_foreign_table(void **state)
+{
+	static const unsigned long ours[] = { 100, 101 };
+	char t4[2048] = "  sl  local_address rem_address   st tx_queue rx_queue tr ...\n";
+	char t6[2048] = "  sl  local_address                         remote_address ...\n";
+	struct sockaddr_storage a, first;
+	char o[UTIL_ADDRSTRLEN];
+
+	(void)state;
+	line(t4, "0.0.0.0", 8443, 0x0A, 100);		/* ours */
+	line(t4, "0.0.0.0", 8443, 0x0A, 101);		/* ours */
+	line(t4, "10.0.0.1", 8443, 0x01, 200);		/* established: not a listener */
+	line(t4, "0.0.0.0", 8444, 0x0A, 201);		/* another port */
+	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), ours, 2, NULL), 0);
+	line(t4, "10.0.0.2", 8443, 0x0A, 202);		/* foreign, within the wildcard */
+	line(t4, "10.0.0.3", 8443, 0x0A, 203);
+	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), ours, 2, &first), 2);
+	util_sa_str((struct sockaddr *)&first, o, sizeof(o));
+	assert_string_equal(o, "10.0.0.2:8443");
+	/* a specific address: only the foreign listener on it */
+	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "10.0.0.3", 8443), ours, 2, NULL), 1);
+	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "10.0.0.9", 8443), ours, 2, NULL), 0);
+	/* none of them ours: all four listeners on 8443 */
+	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), NULL, 0, NULL), 4);
+
+	line(t6, "::", 8443, 0x0A, 300);		/* a dual-stack listener */
+	line(t6, "fd00::1", 8443, 0x0A, 301);
+	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "10.0.0.9", 8443), ours, 2, &first), 1);
+	util_sa_str((struct sockaddr *)&first, o, sizeof(o));
+	assert_string_equal(o, "[::]:8443");
+	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "fd00::1", 8443), ours, 2, NULL), 2);
+	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "fd00::2", 8443), ours, 2, NULL), 1);
+	/* lines cut short or not hex are skipped */
+	assert_int_equal(listeners_foreign("   0: 00000000:20FB 00000000:0000 0A\n"
+	    "   1: 0000000G:20FB 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9 1\n",
+	    AF_INET, sa(&a, "0.0.0.0", 8443), NULL, 0, NULL), 0);
+}
+
+/* A SO_REUSEPORT listener on 127.0.0.1:port (0: any); its inode in *ino, its port in *port. */
+static int
+listener(unsigned *port, unsigned long *ino)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	socklen_t len = sizeof(*in);
+	struct stat st;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	sa(&ss, "127.0.0.1", *port);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	*port = ntohs(in->sin_port);
+	assert_int_equal(fstat(fd, &st), 0);
+	*ino = (unsigned long)st.st_ino;
+	return fd;
+}
+
+static void
+test_foreign_here(void **state)
+{
+	struct sockaddr_storage a, first;
+	unsigned long inos[2];
+	unsigned port = 0;
+	char o[UTIL_ADDRSTRLEN], want[UTIL_ADDRSTRLEN];
+	int fd1, fd2;
+
+	(void)state;
+	fd1 = listener(&port, &inos[0]);
+	fd2 = listener(&port, &inos[1]);		/* joins fd1's group */
+	sa(&a, "127.0.0.1", port);
+	assert_int_equal(listeners_foreign_here((struct sockaddr *)&a, inos, 1, &first, NULL), 1);
+	util_sa_str((struct sockaddr *)&first, o, sizeof(o));
+	snprintf(want, sizeof(want), "127.0.0.1:%u", port);
+	assert_string_equal(o, want);
+	assert_int_equal(listeners_foreign_here((struct sockaddr *)&a, inos, 2, NULL, NULL), 0);
+	sa(&a, "0.0.0.0", port);
+	assert_int_equal(listeners_foreign_here((struct sockaddr *)&a, inos, 2, NULL, NULL), 0);
+	close(fd2);
+	assert_int_equal(listeners_foreign_here((struct sockaddr *)&a, inos, 1, NULL, NULL), 0);
+	close(fd1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_overlap),
+		cmocka_unit_test(test_foreign_table),
+		cmocka_unit_test(test_foreign_here),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
