@@ -27,7 +27,7 @@ PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
 DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
        libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev libpcap-dev \
        libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
-       iproute2 nftables iptables conntrack curl jq clang libclang-rt-14-dev cppcheck procps \
+       iproute2 nftables iptables conntrack curl jq clang libclang-rt-14-dev cppcheck procps strace \
        chromium
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
