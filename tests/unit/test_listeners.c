@@ -110,13 +110,25 @@ line(char *t, const char *ip, unsigned port, unsigned st, unsigned long ino)
 	    ino);
 }
 
+/* listeners_foreign over table t for ip:8443, the first nours of inodes 100 and 101 ours;
+ * the first foreign listener's address into first (if the count is not 0). */
+static size_t
+foreign(const char *t, int family, const char *ip, size_t nours, char *first)
+{
+	static const unsigned long ours[] = { 100, 101 };
+	struct sockaddr_storage a, f;
+	size_t n = listeners_foreign(t, family, sa(&a, ip, 8443), ours, nours, &f);
+
+	if (n > 0 && first != NULL)
+		util_sa_str((struct sockaddr *)&f, first, UTIL_ADDRSTRLEN);
+	return n;
+}
+
 static void
 test_foreign_table(void **state)
 {
-	static const unsigned long ours[] = { 100, 101 };
 	char t4[2048] = "  sl  local_address rem_address   st tx_queue rx_queue tr ...\n";
 	char t6[2048] = "  sl  local_address                         remote_address ...\n";
-	struct sockaddr_storage a, first;
 	char o[UTIL_ADDRSTRLEN];
 
 	(void)state;
@@ -124,29 +136,27 @@ test_foreign_table(void **state)
 	line(t4, "0.0.0.0", 8443, 0x0A, 101);		/* ours */
 	line(t4, "10.0.0.1", 8443, 0x01, 200);		/* established: not a listener */
 	line(t4, "0.0.0.0", 8444, 0x0A, 201);		/* another port */
-	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), ours, 2, NULL), 0);
+	assert_int_equal(foreign(t4, AF_INET, "0.0.0.0", 2, NULL), 0);
 	line(t4, "10.0.0.2", 8443, 0x0A, 202);		/* foreign, within the wildcard */
 	line(t4, "10.0.0.3", 8443, 0x0A, 203);
-	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), ours, 2, &first), 2);
-	util_sa_str((struct sockaddr *)&first, o, sizeof(o));
+	assert_int_equal(foreign(t4, AF_INET, "0.0.0.0", 2, o), 2);
 	assert_string_equal(o, "10.0.0.2:8443");
 	/* a specific address: only the foreign listener on it */
-	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "10.0.0.3", 8443), ours, 2, NULL), 1);
-	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "10.0.0.9", 8443), ours, 2, NULL), 0);
+	assert_int_equal(foreign(t4, AF_INET, "10.0.0.3", 2, NULL), 1);
+	assert_int_equal(foreign(t4, AF_INET, "10.0.0.9", 2, NULL), 0);
 	/* none of them ours: all four listeners on 8443 */
-	assert_int_equal(listeners_foreign(t4, AF_INET, sa(&a, "0.0.0.0", 8443), NULL, 0, NULL), 4);
+	assert_int_equal(foreign(t4, AF_INET, "0.0.0.0", 0, NULL), 4);
 
 	line(t6, "::", 8443, 0x0A, 300);		/* a dual-stack listener */
 	line(t6, "fd00::1", 8443, 0x0A, 301);
-	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "10.0.0.9", 8443), ours, 2, &first), 1);
-	util_sa_str((struct sockaddr *)&first, o, sizeof(o));
+	assert_int_equal(foreign(t6, AF_INET6, "10.0.0.9", 2, o), 1);
 	assert_string_equal(o, "[::]:8443");
-	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "fd00::1", 8443), ours, 2, NULL), 2);
-	assert_int_equal(listeners_foreign(t6, AF_INET6, sa(&a, "fd00::2", 8443), ours, 2, NULL), 1);
+	assert_int_equal(foreign(t6, AF_INET6, "fd00::1", 2, NULL), 2);
+	assert_int_equal(foreign(t6, AF_INET6, "fd00::2", 2, NULL), 1);
 	/* lines cut short or not hex are skipped */
-	assert_int_equal(listeners_foreign("   0: 00000000:20FB 00000000:0000 0A\n"
+	assert_int_equal(foreign("   0: 00000000:20FB 00000000:0000 0A\n"
 	    "   1: 0000000G:20FB 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 9 1\n",
-	    AF_INET, sa(&a, "0.0.0.0", 8443), NULL, 0, NULL), 0);
+	    AF_INET, "0.0.0.0", 0, NULL), 0);
 }
 
 /* A SO_REUSEPORT listener on 127.0.0.1:port (0: any); its inode in *ino, its port in *port. */
