@@ -108,21 +108,23 @@ config_add_rule(void *base, const struct opttab_opt *o, const char *value, const
 {
 	struct config *cfg = base;
 	struct config_rule *nr, *r;
-	char *text;
+	char *text, *orig = NULL;
 
 	if (*o->words == '\0')
 		text = strdup(value);
 	else if (asprintf(&text, o->words, value) < 0)
 		text = NULL;
-	if (text == NULL || (nr = realloc(cfg->rules, (cfg->nrules + 1) * sizeof(*nr))) == NULL) {
+	if (text == NULL || (orig = strdup(origin)) == NULL ||
+	    (nr = realloc(cfg->rules, (cfg->nrules + 1) * sizeof(*nr))) == NULL) {
 		free(text);
+		free(orig);
 		return util_cause(cause, "%s: out of memory", origin);
 	}
 	cfg->rules = nr;
 	r = &cfg->rules[cfg->nrules++];
 	r->kind = *o->words == '\0' ? CONFIG_RULE_LIST : CONFIG_RULE;
 	r->text = text;
-	r->origin = strdup(origin);
+	r->origin = orig;
 	return 0;
 }
 

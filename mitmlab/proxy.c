@@ -153,8 +153,12 @@ proxy_pki(struct proxy *px, char **cause)
 		    cause) == -1)
 			return -1;
 		if ((px->untrusted_chain = sk_X509_new_null()) == NULL ||
-		    !X509_up_ref(px->untrusted) || !sk_X509_push(px->untrusted_chain, px->untrusted))
+		    !X509_up_ref(px->untrusted))
 			return util_cause(cause, "the untrusted signing CA's chain: out of memory");
+		if (!sk_X509_push(px->untrusted_chain, px->untrusted)) {
+			X509_free(px->untrusted);	/* the reference the stack did not take */
+			return util_cause(cause, "the untrusted signing CA's chain: out of memory");
+		}
 	}
 	km = forge_profile_keymode(px->fp);
 	if (km == FORGE_KEY_PER_PROCESS && (px->proc_key = pki_keygen(
