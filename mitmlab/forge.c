@@ -123,20 +123,6 @@ forge_profile_signs_untrusted(const struct forge_profile *p)
 	return p->untrusted;
 }
 
-/* ASN1_TIME to time_t; -1 when the encoding is unusable. */
-static int
-forge_time(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-		ERR_clear_error();
-		return -1;
-	}
-	*out = timegm(&tm);
-	return 0;
-}
-
 /* Set a validity bound to base + off seconds (UTCTime up to 2049, GeneralizedTime after). */
 static int
 forge_set_time(ASN1_TIME *t, time_t base, long off)
@@ -521,8 +507,8 @@ forge_body_kz(const struct forge_profile *p, X509 *x, X509 *orig, char **cause)
 {
 	time_t nb, na;
 
-	if (forge_time(X509_get0_notBefore(orig), &nb) == -1 ||
-	    forge_time(X509_get0_notAfter(orig), &na) == -1)
+	if (pki_time_t(X509_get0_notBefore(orig), &nb) == -1 ||
+	    pki_time_t(X509_get0_notAfter(orig), &na) == -1)
 		return util_cause(cause, "upstream validity is not a valid time");
 	if (forge_set_time(X509_getm_notBefore(x), nb, p->shift) == -1 ||
 	    forge_set_time(X509_getm_notAfter(x), na, p->shift) == -1)
@@ -592,8 +578,8 @@ forge_body_squid(X509 *x, X509 *orig, X509 *issuer, EVP_PKEY *issuer_key, char *
 {
 	time_t t;
 
-	if (forge_time(X509_get0_notBefore(orig), &t) == -1 ||
-	    forge_time(X509_get0_notAfter(orig), &t) == -1)
+	if (pki_time_t(X509_get0_notBefore(orig), &t) == -1 ||
+	    pki_time_t(X509_get0_notAfter(orig), &t) == -1)
 		return util_cause(cause, "upstream validity is not a valid time");
 	if (!X509_set_subject_name(x, X509_get_subject_name(orig)) ||
 	    !X509_set1_notBefore(x, X509_get0_notBefore(orig)) ||

@@ -614,6 +614,21 @@ pki_time_str(const ASN1_TIME *t, char *out, size_t len)
 	return out;
 }
 
+/* ASN1_TIME to time_t (pki.h). */
+int
+pki_time_t(const ASN1_TIME *t, time_t *out)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	*out = timegm(&tm);
+	return 0;
+}
+
 /* RFC 2253 text of a name (UTF-8 kept). */
 char *
 pki_name_str(const X509_NAME *n)

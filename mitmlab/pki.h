@@ -95,6 +95,9 @@ char *pki_name_str(const X509_NAME *n);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of a certificate time into out (21 bytes or more), "?" when
  * it cannot be read; returns out. */
 const char *pki_time_str(const ASN1_TIME *t, char *out, size_t len);
+/* An ASN1_TIME as seconds since the epoch into *out; -1 (OpenSSL's error queue cleared) when
+ * t is NULL or its encoding unusable. */
+int pki_time_t(const ASN1_TIME *t, time_t *out);
 void pki_name_text(const X509_NAME *n, char *out, size_t outlen);
 /* Add one extension to x from its OpenSSL config text ("critical,CA:TRUE"); 0 or -1. */
 int pki_add_ext(X509V3_CTX *ctx, X509 *x, int nid, const char *value);

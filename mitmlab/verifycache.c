@@ -191,15 +191,12 @@ static int
 verifycache_bound(X509 *x, time_t now, time_t *until)
 {
 	const ASN1_TIME *t[2] = { X509_get0_notBefore(x), X509_get0_notAfter(x) };
-	struct tm tm;
 	time_t s;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		memset(&tm, 0, sizeof(tm));
-		if (t[i] == NULL || ASN1_TIME_to_tm(t[i], &tm) != 1)
+		if (pki_time_t(t[i], &s) == -1)
 			return 0;
-		s = timegm(&tm);
 		if (s >= now && s < *until)
 			*until = s;
 	}

@@ -507,6 +507,29 @@ test_certpub_twin(void **state)
 	EVP_PKEY_free(rsa);
 }
 
+/* pki_time_t: both encodings read as UTC seconds; NULL and an unusable encoding give -1
+ * with OpenSSL's error queue left empty. */
+static void
+test_time_t(void **state)
+{
+	ASN1_TIME *t = ASN1_TIME_new();
+	time_t v = 0;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(ASN1_TIME_set_string(t, "250101000000Z"), 1);		/* UTCTime */
+	assert_int_equal(pki_time_t(t, &v), 0);
+	assert_int_equal((long long)v, 1735689600LL);
+	assert_int_equal(ASN1_TIME_set_string(t, "20500101000000Z"), 1);	/* GeneralizedTime */
+	assert_int_equal(pki_time_t(t, &v), 0);
+	assert_int_equal((long long)v, 2524608000LL);
+	assert_int_equal(pki_time_t(NULL, &v), -1);
+	assert_int_equal(ASN1_STRING_set(t, "2501", 4), 1);			/* cut short */
+	assert_int_equal(pki_time_t(t, &v), -1);
+	assert_int_equal(ERR_peek_error(), 0);
+	ASN1_TIME_free(t);
+}
+
 int
 main(void)
 {
@@ -518,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_plain_and_seed),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_certpub_twin),
+		cmocka_unit_test(test_time_t),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
