@@ -53,6 +53,8 @@ struct keypool {
 	size_t			 nwaiting;	/* length of waiting */
 	size_t			 inflight;	/* keys being generated now */
 	uint64_t		 fail_streak;	/* failures since the last key made (any thread) */
+	unsigned		 pause_s;	/* the next failure's pause (doubling, pool-wide) */
+	struct timespec		 retry_at;	/* with fail_streak: no key is started before */
 	int			 stop;
 	uint64_t		 generated, waited;
 	uint64_t		 returned;	/* keys given back (keypool_give, keypool_cancel) */
@@ -89,39 +91,50 @@ keypool_recycle(struct keypool *kp, EVP_PKEY *key)
 	}
 }
 
-/* After a failed generation: wait pause_s (or until stopped); called with kp->mu held. */
-static void
-keypool_pause(struct keypool *kp, unsigned pause_s)
+/* Whether the monotonic clock has reached t. */
+static int
+keypool_reached(const struct timespec *t)
 {
-	struct timespec until;
+	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += pause_s;
-	while (!kp->stop && pthread_cond_timedwait(&kp->pause_cv, &kp->mu, &until) != ETIMEDOUT)
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* After a failed generation: wait until the pool's retry_at (or until stopped); called with
+ * kp->mu held. */
+static void
+keypool_pause(struct keypool *kp)
+{
+	while (!kp->stop && pthread_cond_timedwait(&kp->pause_cv, &kp->mu, &kp->retry_at) !=
+	    ETIMEDOUT)
 		;
 }
 
 /* Whether one more key should be started: fewer are being made than the waiting requests
- * and the stack's empty places need. Called with kp->mu held. */
+ * and the stack's empty places need, and no failure's pause is running. Called with kp->mu
+ * held. */
 static int
 keypool_short(const struct keypool *kp)
 {
 	size_t need = kp->nwaiting + (kp->nready < kp->target ? kp->target - kp->nready : 0);
 
+	if (kp->fail_streak > 0 && !keypool_reached(&kp->retry_at))
+		return 0;
 	return kp->inflight < need;
 }
 
 /* Generator thread: make keys while keypool_short. A generation that fails (OpenSSL refusing
- * the profile's key, as a FIPS configuration refuses e=3) is retried by this thread after a
- * pause that doubles up to KEYPOOL_RETRY_MAX_S, and logged once (by whichever thread fails
- * first) until a key is made again: retrying at once would spin a core and fill the log. */
+ * the profile's key, as a FIPS configuration refuses e=3) stops the whole pool for a pause
+ * that doubles up to KEYPOOL_RETRY_MAX_S, after which the thread that failed tries again; it
+ * is logged once until a key is made again. Retrying at once would spin a core and fill the
+ * log, and a pause per thread would let the other threads fail in between. */
 static void *
 keypool_main(void *arg)
 {
 	struct keypool *kp = arg;
 	EVP_PKEY *key;
 	char *cause = NULL;
-	unsigned pause_s = KEYPOOL_RETRY_MIN_S;
 
 	pthread_mutex_lock(&kp->mu);
 	for (;;) {
@@ -136,23 +149,28 @@ keypool_main(void *arg)
 		kp->inflight--;
 		if (key == NULL) {
 			kp->failed++;
-			if (kp->fail_streak++ == 0)
+			if (kp->fail_streak++ == 0) {
+				kp->pause_s = KEYPOOL_RETRY_MIN_S;
 				log_warnx("keypool: %s; retrying after %u s, then less often (up to "
 				    "every %u s); waiting connections stay parked until a key is made",
-				    cause != NULL ? cause : "key generation failed", pause_s,
+				    cause != NULL ? cause : "key generation failed", kp->pause_s,
 				    KEYPOOL_RETRY_MAX_S);
+			}
 			free(cause);
 			cause = NULL;
-			keypool_pause(kp, pause_s);
-			pause_s = pause_s * 2 < KEYPOOL_RETRY_MAX_S ? pause_s * 2 : KEYPOOL_RETRY_MAX_S;
+			clock_gettime(CLOCK_MONOTONIC, &kp->retry_at);
+			kp->retry_at.tv_sec += kp->pause_s;
+			kp->pause_s = kp->pause_s * 2 < KEYPOOL_RETRY_MAX_S ? kp->pause_s * 2 :
+			    KEYPOOL_RETRY_MAX_S;
+			keypool_pause(kp);
 			continue;
 		}
 		if (kp->fail_streak > 0) {
 			log_info("keypool: key generation works again after %llu failures",
 			    (unsigned long long)kp->fail_streak);
 			kp->fail_streak = 0;
+			pthread_cond_broadcast(&kp->cv);	/* the threads held by the pause */
 		}
-		pause_s = KEYPOOL_RETRY_MIN_S;
 		kp->generated++;
 		keypool_recycle(kp, key);
 	}

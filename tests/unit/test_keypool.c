@@ -287,6 +287,34 @@ test_failing_generation_backs_off(void **state)
 	assert_true(util_mono_ns() - t0 < 500000000ull);
 }
 
+/* The pause after a failure holds the whole pool, not only the thread that failed: with three
+ * threads, requests that arrive during the pause (each waking an idle thread) start no
+ * generation before it ends, so the attempts are still at 0, 1 and 3 s. */
+static void
+test_failing_generation_pauses_every_thread(void **state)
+{
+	struct keypool *kp = keypool_new(2048, 4, 1, 3, NULL);
+	struct event_base *base = event_base_new();
+	struct keypool_req *r[3];
+	struct got g = { .base = base };
+	int i;
+
+	(void)state;
+	assert_non_null(kp);
+	usleep(200000);			/* the first attempt has failed */
+	assert_int_equal(stats(kp).failed, 1);
+	for (i = 0; i < 3; i++)
+		assert_non_null(r[i] = keypool_request(kp, base, on_key, &g));
+	usleep(2300000);
+	assert_int_equal(stats(kp).failed, 2);
+	assert_int_equal(stats(kp).queued, 3);
+	for (i = 0; i < 3; i++)
+		keypool_cancel(r[i]);
+	keypool_free(kp);
+	event_base_free(base);
+	assert_int_equal(g.calls, 0);
+}
+
 /* keypool_seed: a key made elsewhere (the engine's start-up probe) is the pool's first
  * ready key and counts as generated; here the generator itself can make none. */
 static void
@@ -370,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_give),
 		cmocka_unit_test(test_free_pending),
 		cmocka_unit_test(test_failing_generation_backs_off),
+		cmocka_unit_test(test_failing_generation_pauses_every_thread),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_threads),
 	};
