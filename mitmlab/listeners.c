@@ -6,7 +6,6 @@
  * four for IPv6) each printed as a host-order integer, so each word is parsed and stored
  * back in host order to give the address's bytes.
  */
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,25 +63,18 @@ listeners_wild(const struct lsaddr *a)
 	return memcmp(a->addr, zero, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-static int
-listeners_overlap_ls(const struct lsaddr *a, const struct lsaddr *b)
-{
-	if (a->port != b->port)
-		return 0;
-	if ((a->family == AF_INET6 && listeners_wild(a)) ||
-	    (b->family == AF_INET6 && listeners_wild(b)))
-		return 1;
-	return a->family == b->family && (listeners_wild(a) || listeners_wild(b) ||
-	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0);
-}
-
 /* (listeners.h) */
 int
-listeners_overlap(const struct sockaddr *a, const struct sockaddr *b)
+listeners_overlap(const struct sockaddr *ours, int v6only, const struct sockaddr *theirs)
 {
-	struct lsaddr x, y;
+	struct lsaddr a, b;
 
-	return listeners_norm(a, &x) && listeners_norm(b, &y) && listeners_overlap_ls(&x, &y);
+	if (!listeners_norm(ours, &a) || !listeners_norm(theirs, &b) || a.port != b.port)
+		return 0;
+	if (a.family == AF_INET6 && listeners_wild(&a) && !v6only)
+		return 1;
+	return a.family == b.family && (listeners_wild(&a) || listeners_wild(&b) ||
+	    memcmp(a.addr, b.addr, a.family == AF_INET ? 4 : 16) == 0);
 }
 
 /* hex (8 or 32 digits) as the table's words into a sockaddr of family with port. */
@@ -126,7 +118,7 @@ listeners_sockaddr(const char *hex, int family, unsigned port, struct sockaddr_s
 /* (listeners.h) */
 size_t
 listeners_foreign(const char *table, int family, const struct sockaddr *addr,
-    const unsigned long *ours, size_t nours, struct sockaddr_storage *first)
+    int v6only, const unsigned long *ours, size_t nours, struct sockaddr_storage *first)
 {
 	const char *line = table, *nl;
 	struct sockaddr_storage ss;
@@ -147,7 +139,7 @@ listeners_foreign(const char *table, int family, const struct sockaddr *addr,
 		if (sscanf(buf, " %*u: %39[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x "
 		    "%*x %*u %*u %lu", hex, &port, &st, &ino) != 4 || st != LISTENERS_TCP_LISTEN ||
 		    port > 65535 || !listeners_sockaddr(hex, family, port, &ss) ||
-		    !listeners_overlap(addr, (struct sockaddr *)&ss))
+		    !listeners_overlap(addr, v6only, (struct sockaddr *)&ss))
 			continue;
 		for (i = 0; i < nours && ours[i] != ino; i++)
 			;
@@ -161,31 +153,32 @@ listeners_foreign(const char *table, int family, const struct sockaddr *addr,
 
 /* (listeners.h) */
 int
-listeners_foreign_here(const struct sockaddr *addr, const unsigned long *ours, size_t nours,
-    struct sockaddr_storage *first, char **cause)
+listeners_foreign_here(const struct sockaddr *addr, int v6only, const unsigned long *ours,
+    size_t nours, struct sockaddr_storage *first, char **cause)
 {
 	static const struct { const char *path; int family; } tabs[] = {
 		{ "/proc/self/net/tcp", AF_INET }, { "/proc/self/net/tcp6", AF_INET6 },
 	};
 	size_t found = 0, t;
-	int read = 0;
 
 	for (t = 0; t < sizeof(tabs) / sizeof(tabs[0]); t++) {
-		char *text = util_read_file(tabs[t].path, NULL, NULL);
+		char *why = NULL, *text = util_read_file(tabs[t].path, NULL, &why);
 		struct sockaddr_storage one;
 		size_t n;
 
-		if (text == NULL)	/* tcp6 is absent when IPv6 is disabled */
+		if (text == NULL && tabs[t].family == AF_INET) {
+			util_cause(cause, "%s", why != NULL ? why : tabs[t].path);
+			free(why);
+			return -1;
+		}
+		free(why);
+		if (text == NULL)	/* tcp6 is absent when IPv6 is off */
 			continue;
-		read++;
-		n = listeners_foreign(text, tabs[t].family, addr, ours, nours, &one);
+		n = listeners_foreign(text, tabs[t].family, addr, v6only, ours, nours, &one);
 		if (n > 0 && found == 0 && first != NULL)
 			*first = one;
 		found += n;
 		free(text);
 	}
-	if (read == 0)
-		return util_cause(cause, "cannot read /proc/self/net/tcp or tcp6: %s",
-		    strerror(errno));
 	return (int)found;
 }

@@ -245,13 +245,15 @@ proxy_listen_new(const struct config *cfg, int flags, struct sockaddr_storage *s
 	return fd;
 }
 
-/* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode); its inode in *ino. */
+/* One listening socket (SO_REUSEPORT; IP_TRANSPARENT in tproxy mode); its inode in *ino and
+ * whether it is IPv6-only in *v6only. */
 static int
-proxy_listen_socket(const struct config *cfg, int *port, unsigned long *ino, char **cause)
+proxy_listen_socket(const struct config *cfg, int *port, unsigned long *ino, int *v6only,
+    char **cause)
 {
 	struct sockaddr_storage ss;
 	struct stat st;
-	socklen_t len;
+	socklen_t len, olen = sizeof(*v6only);
 	int fd, one = 1;
 
 	if ((fd = proxy_listen_new(cfg, SOCK_NONBLOCK, &ss, &len, cause)) == -1)
@@ -267,6 +269,9 @@ proxy_listen_socket(const struct config *cfg, int *port, unsigned long *ino, cha
 		goto fail;
 	*port = util_sa_port((struct sockaddr *)&ss);
 	*ino = (unsigned long)st.st_ino;
+	if (ss.ss_family != AF_INET6 || getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only,
+	    &olen) == -1)
+		*v6only = 0;
 	return fd;
 fail:
 	util_cause(cause, "--listen %s: %s", cfg->listen, strerror(errno));
@@ -301,20 +306,25 @@ proxy_listen_free(const struct config *cfg, char **cause)
 /* After binding: refuse if a listening socket that is not one of ours[0..n) takes
  * connections for --listen. Two engines started together can both pass proxy_listen_free
  * before either binds; each binds before it looks here, so the later look sees the other's
- * sockets and at most one engine goes on. */
+ * sockets and at most one engine goes on. Without /proc it warns and goes on: the check
+ * before binding covers all but that race. */
 static int
-proxy_listen_alone(const struct config *cfg, const unsigned long *ours, size_t n,
+proxy_listen_alone(const struct config *cfg, int v6only, const unsigned long *ours, size_t n,
     char **cause)
 {
 	struct sockaddr_storage ss, other;
-	char o[UTIL_ADDRSTRLEN];
+	char o[UTIL_ADDRSTRLEN], *why = NULL;
 	int found;
 
 	if (util_parse_hostport(cfg->listen, &ss, cause) == -1)
 		return -1;
-	if ((found = listeners_foreign_here((struct sockaddr *)&ss, ours, n, &other,
-	    cause)) == -1)
-		return -1;
+	if ((found = listeners_foreign_here((struct sockaddr *)&ss, v6only, ours, n, &other,
+	    &why)) == -1) {
+		log_warnx("--listen %s: not checked for other listeners once bound (%s)",
+		    cfg->listen, why != NULL ? why : "?");
+		free(why);
+		return 0;
+	}
 	if (found == 0)
 		return 0;
 	util_sa_str((struct sockaddr *)&other, o, sizeof(o));
@@ -328,7 +338,7 @@ proxy_workers(struct proxy *px, char **cause)
 {
 	const char *why;
 	unsigned long *inos;
-	int i, fd, rc;
+	int i, fd, rc, v6only = 0;
 
 	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -349,13 +359,14 @@ proxy_workers(struct proxy *px, char **cause)
 	if ((inos = calloc((size_t)px->nworkers, sizeof(*inos))) == NULL)
 		return util_cause(cause, "out of memory");
 	for (i = 0; i < px->nworkers; i++) {
-		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, &inos[i], cause)) == -1 ||
+		if ((fd = proxy_listen_socket(px->cfg, &px->listen_port, &inos[i], &v6only,
+		    cause)) == -1 ||
 		    (px->workers[i] = worker_new(px, i, fd, cause)) == NULL) {
 			free(inos);
 			return -1;
 		}
 	}
-	rc = proxy_listen_alone(px->cfg, inos, (size_t)px->nworkers, cause);
+	rc = proxy_listen_alone(px->cfg, v6only, inos, (size_t)px->nworkers, cause);
 	free(inos);
 	if (rc == -1)
 		return -1;
