@@ -719,8 +719,8 @@ if want kz; then
 fi
 # kz2: the kz row with the engine allowed on both cores, as a lab runs it (not pinned), so it
 # starts a key-generator thread per core (--keygen-threads' default): what a second thread
-# adds once the pool is empty. Core 0 also runs the client and origin, so this is not the
-# engine's cost on its own core, and its CPU-s/1000 includes both threads.
+# adds once the pool is empty. Core 0 also runs the client and origin, so the engine's CPU
+# here is not one core's: summarize.py reports this row's rate and latency, not its CPU.
 if want kz2; then
 	log "mitmlab kz2019 forging, the engine on cores 0 and 1"
 	PCPU=0,1 cold_row "mitmlab-kz2019-2cores" "$KZ_N" kz "$ML_BIN" proxy "${MLARGS[@]}" \

@@ -60,12 +60,12 @@ refused() {
 refused second --listen 0.0.0.0:8443 --ca "$ML_TMP/ca"
 ok "a second engine on the first one's address is refused (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--listen 0.0.0.0:8443: another process already listens there' '$ML_TMP/second.out'"
-# two engines started together: engine B's check before binding (its first bind) is held 2 s
-# by strace, and engine A starts and listens meanwhile, so B's check saw a free address and B
-# then binds into A's SO_REUSEPORT group; only the check after binding refuses B (without it
-# both run, sharing A's connections)
+# two engines started together: engine B's check before binding (its first bind) is held 8 s
+# by strace, and engine A starts and listens meanwhile (well within that, also on a loaded
+# machine), so B's check saw a free address and B then binds into A's SO_REUSEPORT group;
+# only the check after binding refuses B (without it both run, sharing A's connections)
 RACE=(--listen 0.0.0.0:8447 --workers 1 --profile sslsplit --ca "$ML_TMP/ca" --allow-upstream 10.77.2.0/24 --upstream-verify off)
-ml_bg "$G" race-b strace -f -qq -o /dev/null -e trace=bind -e inject=bind:delay_exit=2000000:when=1 \
+ml_bg "$G" race-b strace -f -qq -o /dev/null -e trace=bind -e inject=bind:delay_exit=8000000:when=1 \
     "$ML_BIN" proxy "${RACE[@]}"
 RACEB=$ML_LASTPID
 # until B is held in that bind: its engine stopped by the tracer for 0.3 s (at most 10 s)
@@ -74,21 +74,21 @@ for _ in $(seq 100); do
 	kid=$(pgrep -P "$RACEB" | head -n 1 || true)
 	if [ -n "$kid" ] && grep -q '^State:.*tracing stop' "/proc/$kid/status" 2>/dev/null; then
 		sleep 0.3
-		grep -q '^State:.*tracing stop' "/proc/$kid/status" 2>/dev/null && { held=1; break; }
+		grep -q '^State:.*tracing stop' "/proc/$kid/status" 2>/dev/null && { held=1; ml_track "$kid"; break; }
 	fi
 	sleep 0.1
 done
 ml_bg "$G" race-a "$ML_BIN" proxy "${RACE[@]}"
 RACEA=$ML_LASTPID
 ml_wait_port "$G" 127.0.0.1 8447
-for _ in $(seq 100); do kill -0 "$RACEB" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 150); do kill -0 "$RACEB" 2>/dev/null || break; sleep 0.1; done
 rc=0; kill -0 "$RACEB" 2>/dev/null && rc=124 || wait "$RACEB" || rc=$?
 ok "two engines started together: the one whose check came first is refused once it has bound (held $held, rc $rc), the other runs on" bash -c \
     "[ $held = 1 ] && [ $rc = 1 ] && grep -q -- \"--listen 0.0.0.0:8447: another process already listens there .*1 socket(s) not this engine's, 0.0.0.0:8447 first\" '$ML_TMP/race-b.log' && kill -0 $RACEA"
 ml_term "$RACEA" || true
 # B still running (without the check): its engine is strace's child, which SIGTERM to strace
-# would only detach, so it is stopped by its own PID
-[ "$rc" != 124 ] || { [ -z "$kid" ] || kill "$kid" 2>/dev/null; ml_term "$RACEB" || true; }
+# would only detach, so it is stopped by its own PID (tracked, for the cleanup too)
+[ "$rc" != 124 ] || { [ "$held" = 0 ] || ml_term "$kid" || true; ml_term "$RACEB" || true; }
 # a CA directory without its keys (a run's pki/national without --keep-keys): the error names
 # the option and the file, and says how to get one that works; a missing one gets no such hint
 mkdir -p "$ML_TMP/keyless" && cp "$ML_TMP"/ca/*.pem "$ML_TMP/keyless/"
@@ -265,8 +265,9 @@ echo "-- hello-and-close clients do not starve key generation for a new name"
 ml_bg "$O" nghttpd-starve nghttpd --address=10.77.2.5 443 "$W/starve.lab.key" "$W/starve.lab.chain.pem"
 echo "*.starve.lab" >"$ML_TMP/starve.txt"
 ip netns exec "$G" iptables -t nat -I PREROUTING -i g0 -p tcp -d 10.77.2.5 --dport 443 -j REDIRECT --to-ports 8444
-# (pinned to one core: by default one key-generator thread per CPU it may run on, so one)
-ml_bg "$G" proxy-starve taskset -c 1 "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
+# (pinned to one core, the first this test may use: by default one key-generator thread per
+# CPU it may run on, so one)
+ml_bg "$G" proxy-starve taskset -c "$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')" "$ML_BIN" proxy --listen 0.0.0.0:8444 --workers 1 --ca "$ML_TMP/ca" \
     --profile kz2019 --target-list "$ML_TMP/starve.txt" --keypool 1 --cache-size 1 --debug \
     --require-valid-upstream --upstream-cafile "$W/root.pem" --allow-upstream 10.77.2.0/24
 STARVEPID=$ML_LASTPID

@@ -183,6 +183,7 @@ ok "a run directory too long for an analyzer's socket is refused, naming it, and
 # of exactly 107 bytes, the most sun_path holds, is bound: the analyzer is fed and delivers
 # its result; one byte more is refused
 EXACT=$ML_TMP/exact-
+[ $((107 - 24 - ${#EXACT})) -ge 1 ] || { echo "ML_TMP is too long for the 107-byte case: ${#ML_TMP} bytes" >&2; exit 1; }
 EXACT=$EXACT$(printf 'z%.0s' $(seq $((107 - 24 - ${#EXACT}))))
 "$ML_BIN" run "$ML_TOP/scenarios/baseline.yaml" --out "$EXACT" --analyzer detect-chain --no-report --quiet \
     >"$ML_TMP/exact.out" 2>&1; rc=$?
