@@ -20,12 +20,12 @@ OPT     ?= -O2
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 60
 
-PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson \
+PKGS = openssl libevent libevent_openssl libevent_pthreads libzmq jansson yajl \
        libcyaml libpcap libnghttp2 libnetfilter_queue libnetfilter_conntrack libmnl
 
 # Debian packages the build, the tests and the demo need (make deps installs the missing ones).
 DEB_PKGS = build-essential pkg-config libssl-dev openssl libevent-dev libzmq3-dev \
-       libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev libcmocka-dev libjansson-dev libcyaml-dev libyaml-dev libpcap-dev \
+       libnetfilter-queue-dev libnetfilter-conntrack-dev libmnl-dev libcmocka-dev libjansson-dev libyajl-dev libcyaml-dev libyaml-dev libpcap-dev \
        libnghttp2-dev nghttp2-client nghttp2-server tshark gnuplot-nox python3 python3-zmq \
        iproute2 nftables iptables conntrack curl jq clang libclang-rt-14-dev cppcheck procps strace \
        chromium
@@ -168,13 +168,14 @@ clean:
 # of analyzer manifests). Script analyzers need no build.
 AN_LIB_SRCS = $(wildcard analyzers/lib/*.c)
 AN_LIB_OBJS = $(AN_LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/mitmlab/busmsg.o \
+              $(BUILD)/obj/mitmlab/jsonload.o \
               $(BUILD)/obj/mitmlab/util.o $(BUILD)/obj/mitmlab/vantage.o \
               $(BUILD)/obj/mitmlab/pki.o $(BUILD)/obj/mitmlab/log.o
 AN_LIB  = $(BUILD)/analyzers/lib/libmitmlab-analyzer.a
 AN_PC   = $(BUILD)/analyzers/mitmlab-analyzer.pc
 AN_C    = $(sort $(patsubst analyzers/%/,%,$(dir $(filter-out analyzers/lib/%,$(wildcard analyzers/*/*.c)))))
 AN_BINS = $(AN_C:%=$(BUILD)/analyzers/%)
-AN_LIBS = $(shell pkg-config --libs jansson libzmq libcrypto 2>/dev/null)
+AN_LIBS = $(shell pkg-config --libs jansson yajl libzmq libcrypto 2>/dev/null)
 AN_VERSION = $(shell sed -n 's/^\#define MITMLAB_VERSION "\(.*\)"/\1/p' mitmlab/version.h)
 
 .PHONY: analyzers install-analyzers
@@ -192,7 +193,7 @@ $(AN_PC): Makefile mitmlab/version.h
 	@mkdir -p $(dir $@)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
 	  'Name: mitmlab-analyzer' 'Description: mitmlab analyzer SDK (event bus client, verdicts)' \
-	  'Version: $(AN_VERSION)' 'Requires: jansson libzmq' 'Cflags: -I$${includedir}' \
+	  'Version: $(AN_VERSION)' 'Requires: jansson yajl libzmq' 'Cflags: -I$${includedir}' \
 	  'Libs: -L$${libdir} -lmitmlab-analyzer' >$@
 
 # One link rule per C analyzer: its own objects plus the SDK library.
