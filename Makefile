@@ -193,7 +193,7 @@ $(AN_PC): Makefile mitmlab/version.h
 	@mkdir -p $(dir $@)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
 	  'Name: mitmlab-analyzer' 'Description: mitmlab analyzer SDK (event bus client, verdicts)' \
-	  'Version: $(AN_VERSION)' 'Requires: jansson yajl libzmq' 'Cflags: -I$${includedir}' \
+	  'Version: $(AN_VERSION)' 'Requires: jansson yajl libzmq libcrypto' 'Cflags: -I$${includedir}' \
 	  'Libs: -L$${libdir} -lmitmlab-analyzer' >$@
 
 # One link rule per C analyzer: its own objects plus the SDK library.

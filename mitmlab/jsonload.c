@@ -304,8 +304,12 @@ jsonload(const void *buf, size_t len, json_error_t *err)
 	json_t *v = jsonload_fast(buf, len);
 
 	if (v != NULL) {
-		if (err != NULL)
+		if (err != NULL) {	/* as json_loadb leaves it on success */
 			memset(err, 0, sizeof(*err));
+			err->line = err->column = -1;
+			err->position = (int)len;	/* the bytes it read: all */
+			strcpy(err->source, "<buffer>");
+		}
 		return v;
 	}
 	return json_loadb(buf, len, JSON_REJECT_DUPLICATES, err);

@@ -14,13 +14,16 @@
  * jsonload_fast builds the jansson tree from yajl's callbacks and gives up (NULL) on anything
  * where the two parsers could read the input differently: the form feed and vertical tab,
  * which yajl takes for whitespace and jansson does not; any \u escape of a surrogate (yajl
- * turns a lone one into '?', jansson refuses it); a NUL in a string or key; a string or key
- * that is not UTF-8 (jansson's own check, json_stringn and json_object_setn); a duplicate key;
- * a top level that is not an object or array; a number that is out of range or does not
- * convert exactly as jansson's would; nesting deeper than JSONLOAD_MAX_DEPTH; and any input
- * yajl refuses. jsonload then runs json_loadb itself, so its result and error text are
- * always jansson's. tests/unit/test_jsonload.c and the fuzz_busmsg harness compare the two
- * parsers on every input they try.
+ * turns a lone high one into '?', a lone low one into its 3-byte form, and joins a high one
+ * with whatever \u escape follows, "\ud800\u0041" into U+10041; jansson refuses all three); a
+ * NUL in a string or key; a string or key that is not UTF-8 (jansson's own check, json_stringn
+ * and json_object_setn); a duplicate key; a top level that is not an object or array; text
+ * after it other than whitespace (yajl keeps an unterminated string there as a token it has
+ * not finished, so the text must end with the top level's closing bracket); a number that is
+ * out of range or does not convert exactly as jansson's would; nesting deeper than
+ * JSONLOAD_MAX_DEPTH; and any input yajl refuses. jsonload then runs json_loadb itself, so its
+ * result and error are always jansson's. tests/unit/test_jsonload.c and the fuzz_jsonload
+ * harness compare the two parsers on every input they try.
  */
 #ifndef MITMLAB_JSONLOAD_H
 #define MITMLAB_JSONLOAD_H

@@ -47,10 +47,12 @@ agree(const char *s, size_t n)
 		    j ? "accepts" : "refuses", (int)n, s);
 	if (j != NULL && (dj == NULL || dl == NULL || strcmp(dj, dl) != 0))
 		fail_msg("jsonload's tree differs on %.*s", (int)n, s);
-	if (j == NULL) {
-		assert_string_equal(el.text, ej.text);
-		assert_int_equal(el.position, ej.position);
-	}
+	/* the error as json_loadb leaves it, on success too */
+	assert_string_equal(el.text, ej.text);
+	assert_string_equal(el.source, ej.source);
+	assert_int_equal(el.position, ej.position);
+	assert_int_equal(el.line, ej.line);
+	assert_int_equal(el.column, ej.column);
 	free(dj);
 	free(df);
 	free(dl);
@@ -103,7 +105,7 @@ test_gives_up(void **state)
 		{ "{\f}", 0 }, { "{\v}", 0 }, { "{\"a\":1}\f", 0 },	/* yajl's whitespace only */
 		{ "{\"a\":\"\\ud800\"}", 0 }, { "{\"a\":\"\\uDC00x\"}", 0 },	/* lone surrogates */
 		{ "{\"a\":\"\\ud83d\\ude00\"}", 0 },			/* a pair: jansson takes it */
-		{ "{\"\\udbff\\udfff\":1}", 0 },
+		{ "{\"\\udbff\\udfff\":1}", 0 }, { "{\"a\":\"\\ud800\\u0041\"}", 0 },
 		{ "{\"a\":\"x\\u0000y\"}", 0 }, { "{\"x\\u0000\":1}", 0 },	/* NUL */
 		{ "{\"a\":\"x\0y\"}", 11 },
 		{ "{\"a\":\"\xc0\xaf\"}", 0 }, { "{\"a\":\"\xed\xa0\x80\"}", 0 },	/* not UTF-8 */
