@@ -56,7 +56,7 @@ BIN       = $(BUILD)/bin/mitmlab
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Helpers shared by the unit tests (not test programs: no test_ prefix), linked into each one.
-UNIT_HELPER_OBJS = $(BUILD)/obj/tests/unit/testpki.o
+UNIT_HELPER_OBJS = $(BUILD)/obj/tests/unit/testpki.o $(BUILD)/obj/tests/unit/testjson.o
 TESTS    ?= $(UNIT_SRCS:tests/unit/%.c=%)
 
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "jsonload.h"
+#include "testjson.h"
 
 /* Compact text of v (NULL: NULL), for comparing trees with their order and number kinds. */
 static char *
@@ -148,70 +149,6 @@ test_gives_up(void **state)
 	assert_true(agree_s("[\"\\\\u0041\"]"));
 }
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x9e3779b97f4a7c15ull;
-}
-
-static json_t *
-rnd_string(void)
-{
-	static const char *const pool[] = { "a", "Z", "0", ".", "-", " ", "\"", "\\", "/", "\n",
-	    "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x92", "u",
-	    "\xef\xbf\xbf" };
-	char s[80];
-	size_t n = rnd() % 12, i, len = 0;
-
-	for (i = 0; i < n; i++) {
-		const char *p = pool[rnd() % (sizeof(pool) / sizeof(pool[0]))];
-
-		memcpy(s + len, p, strlen(p));
-		len += strlen(p);
-	}
-	return json_stringn(s, len);
-}
-
-static json_t *
-rnd_value(int depth)
-{
-	static const json_int_t edge[] = { 0, -1, 1, 9223372036854775807LL,
-	    -9223372036854775807LL - 1, 4294967296LL };
-	json_t *v;
-	size_t i, n;
-
-	switch (rnd() % (depth < 5 ? 10 : 8)) {
-	case 0: return json_null();
-	case 1: return json_true();
-	case 2: return json_false();
-	case 3: return json_integer((json_int_t)rnd());
-	case 4: return json_integer(edge[rnd() % (sizeof(edge) / sizeof(edge[0]))]);
-	case 5: return json_real((double)(int64_t)rnd() / (double)(1 + rnd() % 100000));
-	case 6: return json_real(rnd() % 2 ? 1e-300 * (double)(rnd() % 1000) : 1e300);
-	case 7: return rnd_string();
-	case 8:
-		v = json_array();
-		for (i = 0, n = rnd() % 5; i < n; i++)
-			json_array_append_new(v, rnd_value(depth + 1));
-		return v;
-	default:
-		v = json_object();
-		for (i = 0, n = rnd() % 6; i < n; i++) {
-			json_t *k = rnd_string();
-
-			json_object_setn_new(v, json_string_value(k), json_string_length(k),
-			    rnd_value(depth + 1));
-			json_decref(k);
-		}
-		return v;
-	}
-}
-
 /* A byte that changes how a text parses: structure, escapes, whitespace, bytes of UTF-8. */
 static char
 rnd_byte(void)
@@ -219,7 +156,8 @@ rnd_byte(void)
 	static const char pick[] = "{}[]:,\"\\u0123456789abcdefABCDEF.eE+-tfnrl \t\r\n\f\v\x01\x7f"
 	    "\x80\xbf\xc0\xc3\xed\xf0\xf4\xff";
 
-	return rnd() % 8 == 0 ? (char)rnd() : pick[rnd() % (sizeof(pick) - 1)];
+	return testjson_rnd() % 8 == 0 ? (char)testjson_rnd() :
+	    pick[testjson_rnd() % (sizeof(pick) - 1)];
 }
 
 static void
@@ -232,16 +170,11 @@ test_random(void **state)
 
 	(void)state;
 	for (i = 0; i < 20000; i++) {
-		json_t *t = rnd() % 2 ? json_object() : json_array();
-		json_t *v = rnd_value(0);
+		json_t *t = testjson_tree(20);
 		char *s, *mut;
 		size_t n, at;
 
-		if (json_is_object(t))
-			json_object_set_new(t, "k", v);
-		else
-			json_array_append_new(t, v);
-		s = json_dumps(t, flags[rnd() % 4]);
+		s = json_dumps(t, flags[testjson_rnd() % 4]);
 		assert_non_null(s);
 		n = strlen(s);
 		took += agree(s, n);
@@ -250,8 +183,8 @@ test_random(void **state)
 		assert_non_null(mut);
 		for (m = 0; m < 3; m++) {
 			memcpy(mut, s, n + 1);
-			at = rnd() % (n + 1);
-			switch (rnd() % 3) {
+			at = testjson_rnd() % (n + 1);
+			switch (testjson_rnd() % 3) {
 			case 0:				/* replace */
 				if (at < n)
 					mut[at] = rnd_byte();

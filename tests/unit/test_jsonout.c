@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "jsonout.h"
+#include "testjson.h"
 
 /* Both writers agree on the length and, where the text fits, on every byte; jsonout leaves
  * the byte after the buffer alone. */
@@ -138,68 +139,6 @@ test_fallbacks(void **state)
 }
 
 /* A small deterministic generator (xorshift64*), so a failure replays. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
-}
-
-static json_t *
-rnd_string(void)
-{
-	/* mostly ASCII with escapes and control bytes; now and then UTF-8 (the fallback) */
-	static const char *const pool[] = { "a", "Z", "0", ".", "-", " ", "\"", "\\", "/", "\n",
-	    "\t", "\x01", "\x1f", "\x7f", "é", "ü" };
-	char s[48];
-	size_t n = rnd() % 12, i, len = 0;
-
-	for (i = 0; i < n; i++) {
-		size_t k = rnd() % 100 < 97 ? rnd() % 14 : 14 + rnd() % 2;
-		size_t l = strlen(pool[k]);
-
-		memcpy(s + len, pool[k], l);
-		len += l;
-	}
-	return json_stringn(s, len);
-}
-
-static json_t *
-rnd_value(int depth)
-{
-	json_t *v;
-	size_t i, n;
-
-	switch (rnd() % (depth < 4 ? 9 : 7)) {
-	case 0: return json_null();
-	case 1: return json_true();
-	case 2: return json_false();
-	case 3: return json_integer((json_int_t)rnd());
-	case 4: return json_integer((json_int_t)(rnd() % 2000) - 1000);
-	case 5: return rnd() % 50 == 0 ? json_real((double)(rnd() % 1000) / 7) : rnd_string();
-	case 6: return rnd_string();
-	case 7:
-		v = json_array();
-		for (i = 0, n = rnd() % 5; i < n; i++)
-			json_array_append_new(v, rnd_value(depth + 1));
-		return v;
-	default:
-		v = json_object();
-		for (i = 0, n = rnd() % 6; i < n; i++) {
-			json_t *k = rnd_string();
-
-			json_object_setn_new(v, json_string_value(k), json_string_length(k),
-			    rnd_value(depth + 1));
-			json_decref(k);
-		}
-		return v;
-	}
-}
-
 static void
 test_random_trees(void **state)
 {
@@ -207,14 +146,10 @@ test_random_trees(void **state)
 
 	(void)state;
 	for (i = 0; i < 20000; i++) {
-		json_t *t = rnd() % 2 ? json_object() : json_array();
-		json_t *v = rnd_value(0);
+		/* mostly ASCII (jsonout's own path); now and then UTF-8 or a real (the fallback) */
+		json_t *t = testjson_tree(3);
 		size_t n, s;
 
-		if (json_is_object(t))
-			json_object_set_new(t, "k", v);
-		else
-			json_array_append_new(t, v);
 		n = json_dumpb(t, NULL, 0, JSON_COMPACT);
 		/* the exact size, one less and one more, and a large buffer */
 		for (s = n > 0 ? n - 1 : 0; s <= n + 1; s++)
