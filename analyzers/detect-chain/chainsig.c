@@ -56,15 +56,13 @@ chainsig_free(STACK_OF(X509) *sk)
 		sk_X509_pop_free(sk, X509_free);
 }
 
-/* ASN1_TIME to seconds since the epoch. */
+/* ASN1_TIME to seconds since the epoch (pki_time_t), 0 when unusable. */
 static int64_t
 chainsig_time(const ASN1_TIME *t)
 {
-	struct tm tm;
+	time_t v;
 
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return (int64_t)timegm(&tm);
+	return pki_time_t(t, &v) == 0 ? (int64_t)v : 0;
 }
 
 /* Facts of one certificate. */
