@@ -100,9 +100,9 @@ jsonload_bool(void *ctx, int b)
 	return jsonload_add(ctx, json_boolean(b));
 }
 
-/* Length of the JSON number grammar's match at s (jansson's lexer's): -?(0|[1-9]d*)(.d+)?
- * ([eE][+-]?d+)?; 0 when s[0..len) is not exactly one number. *real says whether it has a
- * fraction or an exponent (jansson makes those reals, the others integers). */
+/* Whether s[0..len) is exactly one number of jansson's grammar, -?(0|[1-9]d*)(.d+)?
+ * ([eE][+-]?d+)? (yajl's lexer has the same, but the fast path does not rely on that); *real
+ * says whether it has a fraction or an exponent (jansson makes those reals, others integers). */
 static int
 jsonload_number_ok(const char *s, size_t len, int *real)
 {
@@ -288,7 +288,7 @@ jsonload_fast(const void *buf, size_t len)
 	yajl_config(h, yajl_dont_validate_strings, 1);
 	ok = yajl_parse(h, buf, len - 1) == yajl_status_ok && !jsonload_done(&j) &&
 	    yajl_parse(h, (const unsigned char *)s + len - 1, 1) == yajl_status_ok &&
-	    jsonload_done(&j) && yajl_complete_parse(h) == yajl_status_ok && !j.has_key;
+	    jsonload_done(&j) && yajl_complete_parse(h) == yajl_status_ok;
 	yajl_free(h);
 	free(j.key);
 	if (!ok) {
