@@ -309,6 +309,15 @@ if a:
                  f"{a['recorder_us']:.1f}, the analyzers {a['analyzers_total_us']:.1f} ({per})")
     else:
         L.append(f"- anfeed: no complete rep of {a['reps']} (events lost or an analyzer died; see raw.jsonl)")
+def kz_fill(k):
+    """Whether a kz2019 row's key pool was full when its clock started."""
+    if k['fill_s'] is None:
+        return 'fill not recorded (a result from before the fill wait)'
+    if k['fill_s'] < 0:
+        return 'NOT full at the start: still generating after 30 s'
+    return f"full at the start: it filled in {k['fill_s']:.1f} s"
+
+
 for r in ("", "-ref"):
     ref = " (REF_BIN)" if r else ""
     c = extra.get("mitmlab-cold" + r)
@@ -316,13 +325,13 @@ for r in ("", "-ref"):
         L.append(f"- mitmlab distinct SNI, cold cache{ref} ({c['conns']}/{c['of']} conns, 4 client threads): {c['cpu_per_1000']:.2f} CPU-s/1000 (target ≤ 2.0)")
     k = extra.get("mitmlab-kz2019" + r)
     if k:
-        L.append(f"- kz2019{ref} (RSA-2048 e=3 per host, key pool 32, {'fill not recorded (a result from before the fill wait)' if k['fill_s'] is None else 'full at the start: it filled in ' + format(k['fill_s'], '.1f') + ' s' if k['fill_s'] >= 0 else 'NOT full at the start: still generating after 30 s'}): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
+        L.append(f"- kz2019{ref} (RSA-2048 e=3 per host, key pool 32, {kz_fill(k)}): {k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s (one per new host, 4 client threads), "
                  f"{k['cpu_per_1000']:.0f} CPU-s/1000; first-connection latency for a new host p50 {f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms "
                  f"(median of the first 8 new hosts: {f(k['first_ms'],'{:.1f}')} ms)")
 k = extra.get("mitmlab-kz2019-2cores")
 if k:
     L.append(f"- kz2019 with the engine on both cores (a key-generator thread per core; the client and origin share core 0), "
-             f"{'fill not recorded' if k['fill_s'] is None else 'full at the start: it filled in ' + format(k['fill_s'], '.1f') + ' s' if k['fill_s'] >= 0 else 'NOT full at the start'}: "
+             f"{kz_fill(k)}: "
              f"{k['conns']}/{k['of']} new hosts, {k['per_s']:.1f} forged certs/s, first-connection latency for a new host p50 "
              f"{f(k['p50_ms'],'{:.1f}')} ms, p99 {f(k['p99_ms'],'{:.1f}')} ms")
 for k in ("latpair", "latpair-ref"):
