@@ -18,6 +18,7 @@
 
 #include <zmq.h>
 
+#include "bgsched.h"
 #include "bus.h"
 #include "busmsg.h"
 #include "jsonout.h"
@@ -70,6 +71,7 @@ struct bus_fwd {
 	uint64_t last_warn_ns;
 	uint64_t suppressed;
 	uint64_t lab_events;		/* valid events from sources other than analyzer.* */
+	struct bgsched bg;		/* background scheduling of the forwarder's thread */
 	struct bus_fwd_stats st;
 };
 
@@ -543,6 +545,7 @@ bus_fwd_message(struct bus_fwd *f)
 	if (strncmp(src, BUSMSG_ANALYZER_SRC, strlen(BUSMSG_ANALYZER_SRC)) != 0)
 		f->lab_events++;
 	bus_fwd_seq(f, src, (uint64_t)json_integer_value(json_object_get(ev, "seq")));
+	bgsched_event(&f->bg, (int64_t)json_integer_value(json_object_get(ev, "ts")));
 	bus_fwd_record(f, zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), ev);
 	json_decref(ev);
 	if (zmq_msg_send(&part[0], f->xpub, ZMQ_DONTWAIT | ZMQ_SNDMORE) != -1 &&
@@ -606,6 +609,11 @@ bus_fwd_statsev(struct bus_fwd *f)
 	json_object_set_new(ev, "missing", json_integer((json_int_t)f->st.missing));
 	json_object_set_new(ev, "untracked", json_integer((json_int_t)f->untracked));
 	json_object_set_new(ev, "sources", srcs);
+	/* the forwarder thread's background scheduling (bgsched.h): whether it ran in the idle
+	 * class, and how often and how long it fell behind */
+	json_object_set_new(ev, "background", json_pack("{s:b, s:I, s:f}", "enabled",
+	    f->st.background, "boosts", (json_int_t)f->st.boosts, "boosted_s",
+	    (double)f->bg.boosted_ns / 1e9));
 	return ev;
 }
 
@@ -702,6 +710,7 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 	}
 	if (bus_fwd_open(&f, in_ep, out_ep, cause) == -1)
 		goto out;
+	f.st.background = bgsched_start(&f.bg, "bus forwarder");
 	while (stop == NULL || !*stop) {
 		zmq_pollitem_t it[2] = {
 			{ f.xsub, 0, ZMQ_POLLIN, 0 },
@@ -729,10 +738,13 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 			last_flush = util_mono_ns();
 		}
 	}
+	bgsched_stop(&f.bg);	/* the drain is bounded in time: not in the idle class */
+	f.st.boosts = f.bg.boosts;
 	bus_fwd_drain(&f);
 	bus_fwd_finish(&f);
 	rc = 0;
 out:
+	bgsched_stop(&f.bg);
 	if (f.rec != NULL && fclose(f.rec) == EOF && rc == 0 && f.rec_errors++ == 0)
 		log_warn("%s: close", record_path);
 	if (rc == 0 && f.rec_errors > 0)

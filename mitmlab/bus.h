@@ -88,11 +88,15 @@ struct bus_fwd_stats {
 	uint64_t sources;	/* distinct src values tracked */
 	uint64_t gaps;		/* seq discontinuities, all sources */
 	uint64_t missing;	/* events the gaps say were lost */
+	uint64_t boosts;	/* times the forwarder fell behind and left the idle class */
+	int background;		/* its thread ran in the idle class while it kept up (bgsched.h;
+				 * MITMLAB_BUS_BACKGROUND=0 turns it off) */
 };
 
 /* Run the forwarder (XSUB bind in_ep, XPUB bind out_ep) until *stop becomes non-zero (checked
  * at least every 100 ms and after every signal); when record_path is non-NULL, append every
- * valid event as one line to it, then the final "bus.stats" event. */
+ * valid event as one line to it, then the final "bus.stats" event. The calling thread runs in
+ * the background (bgsched.h) until *stop, then drains the input in the normal class. */
 int bus_forward(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, char **cause);
 

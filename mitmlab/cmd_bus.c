@@ -81,11 +81,12 @@ cmd_bus_forward(const char *in, const char *out, const char *record, const char 
 		free(cause);
 	}
 	fprintf(stderr, "mitmlab bus: received %llu, forwarded %llu, recorded %llu, invalid %llu, "
-	    "sources %llu, seq gaps %llu (missing %llu)\n",
+	    "sources %llu, seq gaps %llu (missing %llu), %s\n",
 	    (unsigned long long)st.received, (unsigned long long)st.forwarded,
 	    (unsigned long long)st.recorded, (unsigned long long)st.invalid,
 	    (unsigned long long)st.sources, (unsigned long long)st.gaps,
-	    (unsigned long long)st.missing);
+	    (unsigned long long)st.missing, !st.background ? "normal scheduling" :
+	    st.boosts == 0 ? "in the background, never behind" : "in the background, behind at times");
 	if (pidfile != NULL)
 		unlink(pidfile);
 	bus_zctx_term();
