@@ -68,6 +68,15 @@
  *   the message and counts it in analyzer_dropped (so a stalled reader costs at most 2 s
  *   per message, never the message silently). Symbols with the prefixes analyzer_, busmsg_,
  *   util_ and vantage_ are reserved by the library.
+ *
+ * SCHEDULING
+ *   analyzer_run puts its thread in Linux's SCHED_IDLE class while it keeps up with the feed,
+ *   so that the lab's own processes keep their cores and the feed is read in batches when a
+ *   core is idle. An event more than 2 s old (it fell behind) returns it to the normal class
+ *   until it is within 50 ms again; on_end always runs in the normal class. This needs
+ *   CAP_SYS_NICE (root, as the harness runs analyzers), without which the idle class could
+ *   not be left again: then, and with MITMLAB_BUS_BACKGROUND=0, the class never changes.
+ *   ZeroMQ's I/O thread is SCHED_BATCH: it gets its fair share but does not preempt.
  */
 #ifndef MITMLAB_ANALYZER_H
 #define MITMLAB_ANALYZER_H

@@ -6,6 +6,7 @@
  * analyzer_pub.c's; which topics belong to which vantage is vantage.c's (linked in).
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -160,6 +161,10 @@ analyzer_open(const struct analyzer_def *def, int argc, char **argv, char **caus
 		util_cause(cause, "out of memory");
 		goto fail;
 	}
+	/* ZeroMQ's I/O thread in SCHED_BATCH, as bus_zctx's: it reads the feed while the event
+	 * loop may be in the idle class (analyzer_run), and must keep its fair share to do so */
+	if (zmq_ctx_set(a->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH) == -1)
+		analyzer_log(a, 1, "SCHED_BATCH for the I/O thread: %s", zmq_strerror(zmq_errno()));
 	/* Publisher first: once the harness sees our feed subscription, verdicts can flow. */
 	if (analyzer_pub_open(a, cause) == -1)
 		goto fail;
@@ -247,6 +252,7 @@ analyzer_one(struct analyzer *a)
 		free(why);
 		goto out;
 	}
+	bgsched_event(&a->bg, (int64_t)json_integer_value(json_object_get(ev, "ts")));
 	topic = json_string_value(json_object_get(ev, "t"));
 	if (!analyzer_wants(a, topic)) {
 		a->filtered++;
@@ -272,6 +278,9 @@ analyzer_run(struct analyzer *a)
 {
 	int rc = 0, k;
 
+	/* in the background while it keeps up with the feed (bgsched.h); on_end and the result
+	 * are computed in the normal class */
+	bgsched_start(&a->bg, a->name);
 	while (!analyzer_signalled) {
 		zmq_pollitem_t it = { a->sub, 0, ZMQ_POLLIN, 0 };
 		if (zmq_poll(&it, 1, ANALYZER_POLL_MS) == -1) {
@@ -293,6 +302,10 @@ analyzer_run(struct analyzer *a)
 		else if (rc != 0)
 			break;
 	}
+	bgsched_stop(&a->bg);
+	/* said only when it happened: the analyzer's log then shows it competed with the lab */
+	analyzer_log(a, a->bg.boosts == 0, "fell behind the feed %llu times (%.1f s in the normal "
+	    "class)", (unsigned long long)a->bg.boosts, (double)a->bg.boosted_ns / 1e9);
 	if (rc == 1)
 		return analyzer_finish(a, 1);
 	analyzer_finish(a, 0);

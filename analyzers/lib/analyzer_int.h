@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "bgsched.h"
 #include "mitmlab-analyzer.h"
 
 struct analyzer {
@@ -22,6 +23,7 @@ struct analyzer {
 	int	 argc;
 	char	**argv;		/* unconsumed arguments */
 	int	 finished;
+	struct bgsched bg;	/* the event loop's background scheduling (bgsched.h) */
 };
 
 /* Connect the publisher to a->pub_ep (NULL: stdout) and wait for the bus's subscription. */

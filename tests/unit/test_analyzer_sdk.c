@@ -4,8 +4,10 @@
  * lab.run.* only (the others are not even sent; a topic that merely starts like a declared
  * one is sent, by ZeroMQ's prefix match, and dropped by the SDK), one
  * without declared topics gets every topic of its vantages, and a declared topic outside the
- * vantages is refused at open, naming it. The SDK's sources are compiled in; the bus side is
- * an XPUB on a private ipc socket, as the harness binds one per analyzer.
+ * vantages is refused at open, naming it. The event loop runs in the idle scheduling class
+ * (as root) and on_end in the normal one, with ZeroMQ's I/O thread SCHED_BATCH. The SDK's
+ * sources are compiled in; the bus side is an XPUB on a private ipc socket, as the harness
+ * binds one per analyzer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +15,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,7 +35,60 @@ struct seen {
 	char	topics[16][40];
 	int	n;
 	long	filtered;	/* delivered by ZeroMQ but dropped by the SDK */
+	int	policy_event;	/* the event loop's scheduling class at the first event */
+	int	policy_end;	/* and at on_end */
+	int	batch_io;	/* SCHED_BATCH ZeroMQ I/O threads while the analyzer was open */
 };
+
+/* The calling thread's scheduling policy. */
+static int
+sdk_policy(void)
+{
+	struct sched_param p;
+	int pol = -1;
+
+	pthread_getschedparam(pthread_self(), &pol, &p);
+	return pol;
+}
+
+/* How many of this process's ZeroMQ I/O threads are SCHED_BATCH (/proc: policy is the 41st
+ * field of a task's stat, after the parenthesised command, which has no spaces here). */
+static int
+sdk_batch_io(void)
+{
+	char path[64], comm[64], stat[1024], *f;
+	struct dirent *d;
+	DIR *dp = opendir("/proc/self/task");
+	int n = 0, i;
+	FILE *fp;
+
+	assert_non_null(dp);
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/comm", d->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		comm[0] = '\0';
+		if (fgets(comm, sizeof(comm), fp) == NULL)
+			comm[0] = '\0';
+		fclose(fp);
+		if (strncmp(comm, "ZMQbg/IO/", 9) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/stat", d->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(stat, sizeof(stat), fp) != NULL && (f = strrchr(stat, ')')) != NULL) {
+			for (i = 3; i <= 41 && f != NULL; i++)	/* field 3 follows ") " */
+				f = strchr(f + 1, ' ');
+			if (f != NULL && atoi(f + 1) == 3)	/* SCHED_BATCH */
+				n++;
+		}
+		fclose(fp);
+	}
+	closedir(dp);
+	return n;
+}
 
 /* Remember each topic delivered. */
 static int
@@ -40,8 +99,23 @@ sdk_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 	(void)a;
 	(void)src;
 	(void)ev;
+	if (s->n == 0)
+		s->policy_event = sdk_policy();
 	if (s->n < 16)
 		snprintf(s->topics[s->n++], sizeof(s->topics[0]), "%s", topic);
+	return 0;
+}
+
+/* Note the class on_end runs in. */
+static int
+sdk_end(struct analyzer *a, json_t *result, int complete, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)a;
+	(void)result;
+	(void)complete;
+	s->policy_end = sdk_policy();
 	return 0;
 }
 
@@ -71,7 +145,7 @@ sdk_run(const char *const *topics, int nsubs, struct seen *s)
 	    "lab.truth.topology", "lab.run.start", "client.result", "lab.run.end" };
 	char ep[96], *cause = NULL;
 	char *argv[] = { "sdk", "--sub", ep, NULL };
-	struct analyzer_def def = { "sdk", ANALYZER_CLIENT, sdk_event, NULL, s, topics };
+	struct analyzer_def def = { "sdk", ANALYZER_CLIENT, sdk_event, sdk_end, s, topics };
 	struct analyzer *a;
 	void *ctx = zmq_ctx_new(), *xpub = zmq_socket(ctx, ZMQ_XPUB);
 	unsigned char buf[64];
@@ -90,6 +164,7 @@ sdk_run(const char *const *topics, int nsubs, struct seen *s)
 			subs++;
 	}
 	assert_int_equal(subs, nsubs);
+	s->batch_io = sdk_batch_io();
 	for (i = 0; i < (int)(sizeof(send) / sizeof(send[0])); i++)
 		sdk_send(xpub, send[i], i);
 	/* the result goes to stdout when there is no --pub: keep the test's output readable */
@@ -128,6 +203,13 @@ test_declared_topics(void **state)
 	/* client.summary and lab.truth.topology were never sent (the subscriptions filter at the
 	 * sender); client.resultx matches the prefix "client.result" and is dropped by the SDK */
 	assert_int_equal(s.filtered, 1);
+	/* the loop ran in the idle class (bgsched.h; as root, as make test runs), its results
+	 * in the normal one, and its ZeroMQ I/O thread is SCHED_BATCH (the test's own is not) */
+	if (geteuid() == 0)
+		assert_int_equal(s.policy_event, SCHED_IDLE);
+	assert_int_equal(s.policy_end, SCHED_OTHER);
+	assert_int_equal(s.batch_io, 1);
+	assert_int_equal(sdk_policy(), SCHED_OTHER);
 }
 
 /* No declared topics: every topic of the client vantage (client.*, probe.*) and lab.run.*;
