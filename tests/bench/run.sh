@@ -417,18 +417,24 @@ start_analyzers() {
 # the gateway on core 0, as a scenario runs them; sets CIN (the bus input, for --bus), RECPID
 # and ANPIDS
 consumers_start() {
-	CIN=ipc://$ML_TMP/$1.in
+	CNAME=$1; CIN=ipc://$ML_TMP/$1.in
 	ml_bg "$G" "$1-rec" taskset -c 0 "$ML_BIN" bus --in "$CIN" --out "ipc://$ML_TMP/$1.out" \
 	    --record "$ML_TMP/$1-events.jsonl"
 	RECPID=$ML_LASTPID
 	ANPIDS=(); start_analyzers "$CIN" "ipc://$ML_TMP/$1.out"
 	sleep 1
 }
-# consumers_stop: ALIVE = how many of the analyzers were still running; then stop them all
+# consumers_stop: ALIVE = how many of the analyzers were still running; then stop them all;
+# BEHIND = how many times the recorder and the analyzers fell 2 s behind and left the idle
+# scheduling class (bgsched.h: from the recorder's bus.stats and the analyzers' logs): their
+# work was then no longer only in the time the lab left idle
 consumers_stop() {
 	local p
 	ALIVE=0; for p in "${ANPIDS[@]}"; do ml_ours "$p" && ALIVE=$((ALIVE + 1)); done
 	for p in "${ANPIDS[@]}" "$RECPID"; do stop "$p"; done
+	BEHIND=$({ grep -o '"background":{"enabled":[a-z]*,"boosts":[0-9]*' "$ML_TMP/$CNAME-events.jsonl" \
+	    2>/dev/null | tail -1 | sed 's/.*"boosts"://'; grep -ho 'fell behind the feed [0-9]*' \
+	    "$ML_TMP"/an-*.log 2>/dev/null | sed 's/.* //'; } | awk '{ n += $1 } END { print n + 0 }')
 }
 # ticks PID...: CPU clock ticks (utime + stime) used so far by these processes
 ticks() { local p t=0 s; for p in "$@"; do s=$(ml_stat "$p"); [ -n "$s" ] || continue; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
@@ -490,7 +496,7 @@ if want pubpair; then
 		done
 	done
 	consumers_stop
-	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE}" >>"$RES"
+	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"behind\":$BEHIND}" >>"$RES"
 fi
 # pubinstr: pubpair's two halves again, counting the engine's instructions instead of its CPU
 # time, which on this shared VM drifts ±10% between pairs (it has no hardware counters):

@@ -252,6 +252,14 @@ def pair_ratios(d, reps, num, den):
     return [(d["rec"][r][num] / d["rec"][r][den]) / (d["none"][r][num] / d["none"][r][den]) for r in reps]
 
 
+def behind_text(info):
+    """How often the consumers fell behind and left the idle scheduling class (bgsched.h)."""
+    if info.get("behind") is None:
+        return ""
+    return (f"; the recorder and analyzers run in the idle scheduling class and fell 2 s behind "
+            f"{info['behind']} times in all (each time they ran in the normal class until caught up)")
+
+
 pub, reps_both = pub_pairs("pub", "ok", "secs", "cpu")
 if reps_both:
     cr = pair_ratios(pub, reps_both, "cpu", "ok")
@@ -290,7 +298,8 @@ if reps_both:
         rs_cost = ""
     L.append(f"- every analyzer attached (pubpair: the engine alone and the engine with the bus recorder and "
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
-             f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost} (target: within 5%)")
+             f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost}"
+             f"{behind_text(pi)} (target: within 5%)")
 e = extra.get("pubinstr")
 if e:
     if e.get("ratio"):
