@@ -10,43 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bgsched.h"
 #include "log.h"
 #include "util.h"
 
-/* CAP_SYS_NICE's bit in the capability sets (linux/capability.h). */
-#define BGSCHED_CAP_SYS_NICE	23
-
-/* May this thread leave SCHED_IDLE again? The kernel lets it with CAP_SYS_NICE, or when
- * RLIMIT_NICE allows its nice value (sched(7)). */
-static int
-bgsched_may_return(void)
-{
-	char line[256];
-	unsigned long long eff = 0;
-	struct rlimit rl;
-	FILE *f;
-	int nice_now, ok = 0;
-
-	if ((f = fopen("/proc/thread-self/status", "re")) != NULL) {
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (sscanf(line, "CapEff: %llx", &eff) == 1)
-				break;
-		fclose(f);
-	}
-	if (eff & (1ull << BGSCHED_CAP_SYS_NICE))
-		return 1;
-	errno = 0;
-	nice_now = getpriority(PRIO_PROCESS, 0);
-	if (errno == 0 && getrlimit(RLIMIT_NICE, &rl) == 0)
-		ok = rl.rlim_cur == RLIM_INFINITY || (rlim_t)(20 - nice_now) <= rl.rlim_cur;
-	return ok;
-}
-
-/* Put the calling thread in policy (priority 0, the only one these classes have). */
+/* Put the calling thread in policy (priority 0, the only one these classes have). Returns
+ * 0 or an errno value. */
 static int
 bgsched_set(int policy)
 {
@@ -56,13 +27,41 @@ bgsched_set(int policy)
 	return pthread_setschedparam(pthread_self(), policy, &p);
 }
 
+/* bgsched_capable's trial thread: idle, then normal; NULL when both switches held. */
+static void *
+bgsched_trial(void *arg)
+{
+	(void)arg;
+	if (bgsched_set(SCHED_IDLE) != 0)
+		return "no idle class";
+	if (bgsched_set(SCHED_OTHER) != 0 || sched_getscheduler(0) != SCHED_OTHER)
+		return "no way back";
+	return NULL;
+}
+
+/* Capable (bgsched.h). The kernel decides (CAP_SYS_NICE in the initial user namespace, or
+ * RLIMIT_NICE; an LSM or seccomp may refuse too): a thread of our own asks it. */
+int
+bgsched_capable(void)
+{
+	pthread_t th;
+	void *why = "no thread";
+
+	if (pthread_create(&th, NULL, bgsched_trial, NULL) != 0 ||
+	    pthread_join(th, &why) != 0)
+		return 0;
+	return why == NULL;
+}
+
 /* Hysteresis (bgsched.h). */
 int
-bgsched_next(int boosted, int64_t age_ns)
+bgsched_next(int boosted, int64_t oldest_ns, int drained)
 {
+	if (oldest_ns > BGSCHED_BOOST_NS)
+		return 1;
 	if (boosted)
-		return age_ns >= BGSCHED_CALM_NS;
-	return age_ns > BGSCHED_BOOST_NS;
+		return !(drained && oldest_ns < BGSCHED_CALM_NS);
+	return 0;
 }
 
 /* Start (bgsched.h). */
@@ -74,41 +73,38 @@ bgsched_start(struct bgsched *b, const char *who)
 
 	memset(b, 0, sizeof(*b));
 	b->who = who;
+	b->pass_oldest = INT64_MIN;
 	if (env != NULL && strcmp(env, "0") == 0) {
 		log_debug("%s: normal scheduling (MITMLAB_BUS_BACKGROUND=0)", who);
 		return 0;
 	}
-	if (!bgsched_may_return()) {
-		log_debug("%s: normal scheduling: without CAP_SYS_NICE it could not leave the idle "
-		    "class when it falls behind", who);
+	if (sched_getscheduler(0) != SCHED_OTHER) {
+		log_debug("%s: keeps the scheduling class it was started in", who);
+		return 0;
+	}
+	if (!bgsched_capable()) {
+		log_debug("%s: normal scheduling: it could not leave the idle class again when it "
+		    "falls behind (that needs CAP_SYS_NICE or RLIMIT_NICE)", who);
 		return 0;
 	}
 	if ((e = bgsched_set(SCHED_IDLE)) != 0) {
 		log_debug("%s: SCHED_IDLE: %s; normal scheduling", who, strerror(e));
 		return 0;
 	}
-	b->enabled = 1;
+	b->enabled = b->changed = 1;
 	return 1;
 }
 
-/* One event (bgsched.h). */
-void
-bgsched_event(struct bgsched *b, int64_t ts_ns)
+/* Switch to next (1 boosted, 0 idle); a refusal ends background scheduling. */
+static void
+bgsched_switch(struct bgsched *b, int next, int64_t oldest_ns)
 {
-	int64_t age;
-	uint64_t now;
-	int next, e;
+	uint64_t now = util_mono_ns();
+	int e;
 
-	if (!b->enabled)
-		return;
-	age = (int64_t)util_now_ns() - ts_ns;
-	if ((next = bgsched_next(b->boosted, age)) == b->boosted)
-		return;
-	now = util_mono_ns();
 	if ((e = bgsched_set(next ? SCHED_OTHER : SCHED_IDLE)) != 0) {
-		/* unexpected after bgsched_may_return; stop switching */
-		log_warnx("%s: cannot switch scheduling class: %s; it stays where it is", b->who,
-		    strerror(e));
+		/* unexpected after bgsched_capable; stop switching (bgsched_stop tries again) */
+		log_warnx("%s: cannot switch scheduling class: %s", b->who, strerror(e));
 		if (b->boosted)
 			b->boosted_ns += now - b->since_ns;
 		b->boosted = 0;
@@ -119,22 +115,49 @@ bgsched_event(struct bgsched *b, int64_t ts_ns)
 		b->boosts++;
 		b->since_ns = now;
 		log_debug("%s: %lld ms behind: normal scheduling until it catches up", b->who,
-		    (long long)(age / 1000000));
+		    (long long)(oldest_ns / 1000000));
 	} else
 		b->boosted_ns += now - b->since_ns;
 	b->boosted = next;
+}
+
+/* One event (bgsched.h). */
+void
+bgsched_event(struct bgsched *b, int64_t ts_ns)
+{
+	int64_t age;
+
+	if (!b->enabled)
+		return;
+	age = (int64_t)util_now_ns() - ts_ns;
+	if (age > b->pass_oldest)
+		b->pass_oldest = age;
+	if (!b->boosted && bgsched_next(0, age, 0))
+		bgsched_switch(b, 1, age);
+}
+
+/* The end of a pass (bgsched.h). */
+void
+bgsched_pass(struct bgsched *b, int drained)
+{
+	if (!b->enabled)
+		return;
+	if (b->boosted && !bgsched_next(1, b->pass_oldest, drained))
+		bgsched_switch(b, 0, b->pass_oldest);
+	b->pass_oldest = INT64_MIN;
 }
 
 /* Stop (bgsched.h). */
 void
 bgsched_stop(struct bgsched *b)
 {
-	if (!b->enabled)
-		return;
-	if (b->boosted)
+	int e;
+
+	if (b->enabled && b->boosted)
 		b->boosted_ns += util_mono_ns() - b->since_ns;
 	b->boosted = 0;
 	b->enabled = 0;
-	if (bgsched_set(SCHED_OTHER) != 0)
-		log_warnx("%s: cannot return to normal scheduling", b->who);
+	if (b->changed && sched_getscheduler(0) != SCHED_OTHER &&
+	    (e = bgsched_set(SCHED_OTHER)) != 0)
+		log_warnx("%s: cannot return to normal scheduling: %s", b->who, strerror(e));
 }

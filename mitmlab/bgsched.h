@@ -6,45 +6,59 @@
  * processes (clients, origins, routers, the engine) leave it idle, and reads what queued
  * meanwhile in one pass instead of waking for each event. It watches how far behind it is —
  * the age of each event it handles, now minus the event's "ts" — and returns to the normal
- * class (SCHED_OTHER, its nice value unchanged) once that exceeds BGSCHED_BOOST_NS, so that on
- * a machine the lab keeps busy it gets its fair share again and its queues cannot fill; it
- * goes back to the idle class when it has caught up (age under BGSCHED_CALM_NS).
+ * class (SCHED_OTHER, its nice value unchanged) as soon as an event is older than
+ * BGSCHED_BOOST_NS, so that on a machine the lab keeps busy it gets its fair share of a core
+ * again; it goes back to the idle class only after a pass over its input that emptied the
+ * input and in which every event was younger than BGSCHED_CALM_NS. (Per pass, not per event:
+ * the input interleaves publishers, and a fresh event of a quiet one — an analyzer's verdict —
+ * does not mean the busy ones' backlog is gone.)
  *
- * It applies to the calling thread only (the I/O threads of a ZeroMQ context are SCHED_BATCH,
- * bus_zctx), and only where the thread may leave the idle class again: root, CAP_SYS_NICE, or
- * an RLIMIT_NICE that allows its nice value. Elsewhere, or with MITMLAB_BUS_BACKGROUND=0, the
- * thread keeps its class and these calls only count.
+ * It applies to the calling thread only; threads and processes that thread starts inherit
+ * its class. The I/O threads of a ZeroMQ context are SCHED_BATCH (bus_zctx). It is used only
+ * where the thread can be seen to leave the idle class again (bgsched_capable: CAP_SYS_NICE in
+ * the initial user namespace, or an RLIMIT_NICE that allows its nice value); elsewhere, or
+ * with MITMLAB_BUS_BACKGROUND=0, the thread keeps its class and these calls do nothing.
  */
 #ifndef MITMLAB_BGSCHED_H
 #define MITMLAB_BGSCHED_H
 
 #include <stdint.h>
 
-/* Back to the normal class when the event being handled is this old (2 s). */
+/* Back to the normal class when an event being handled is this old (2 s). */
 #define BGSCHED_BOOST_NS	2000000000LL
-/* Back to the idle class when it is younger than this (50 ms). */
+/* Back to the idle class after a pass that emptied the input with events younger than this
+ * (50 ms). */
 #define BGSCHED_CALM_NS		50000000LL
+_Static_assert(BGSCHED_CALM_NS < BGSCHED_BOOST_NS, "hysteresis: calm below boost");
 
 struct bgsched {
 	int		 enabled;	/* this thread switches classes */
 	int		 boosted;	/* in the normal class because it fell behind */
+	int		 changed;	/* it has left its original class at some point */
+	int64_t		 pass_oldest;	/* age of the oldest event of this pass, ns */
 	uint64_t	 boosts;	/* times it fell behind */
 	uint64_t	 boosted_ns;	/* time spent boosted, up to the last switch back */
 	uint64_t	 since_ns;	/* monotonic time of the last boost */
 	const char	*who;		/* for log lines; not copied */
 };
 
-/* The next state for an event of age age_ns: 1 boosted, 0 idle (hysteresis between
- * BGSCHED_CALM_NS and BGSCHED_BOOST_NS). */
-int bgsched_next(int boosted, int64_t age_ns);
+/* The next state: 1 boosted, 0 idle. oldest_ns is the age of the oldest event seen (of the
+ * pass, or of the one event being handled); drained says the input was emptied. */
+int bgsched_next(int boosted, int64_t oldest_ns, int drained);
+/* Can this thread leave SCHED_IDLE again? Tried in a short-lived thread of its own: idle,
+ * then normal. */
+int bgsched_capable(void);
 /* Start background scheduling for the calling thread (see above); who names it in log lines
  * and must outlive b. Returns b->enabled. */
 int bgsched_start(struct bgsched *b, const char *who);
-/* Account an event stamped ts_ns (ns since the Unix epoch): switch class when bgsched_next
- * says so. Cheap: one clock read. */
+/* An event stamped ts_ns (ns since the Unix epoch): the normal class at once when it is too
+ * old. Cheap: one clock read. */
 void bgsched_event(struct bgsched *b, int64_t ts_ns);
-/* Leave background scheduling: the thread is back in the normal class (for a drain or the
- * final results, which should not wait for an idle core); boosted_ns is brought up to date. */
+/* The end of a pass over the input (drained: it was emptied): back to the idle class when
+ * bgsched_next says so; the next pass starts. */
+void bgsched_pass(struct bgsched *b, int drained);
+/* Leave background scheduling: the thread is put back in the normal class (for a drain or
+ * the final results, which should not wait for an idle core) if it ever left it. */
 void bgsched_stop(struct bgsched *b);
 
 #endif
