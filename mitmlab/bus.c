@@ -92,7 +92,10 @@ bus_zctx(void)
 	void *c;
 
 	pthread_mutex_lock(&bus_ctx_lock);
+	/* only from the normal class: libzmq aborts when its I/O thread cannot take the policy,
+	 * and a thread started in the idle class may not leave it */
 	if (bus_ctx == NULL && (bus_ctx = zmq_ctx_new()) != NULL &&
+	    sched_getscheduler(0) == SCHED_OTHER &&
 	    zmq_ctx_set(bus_ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH) == -1)
 		log_debug("bus: SCHED_BATCH for the I/O thread: %s", zmq_strerror(zmq_errno()));
 	c = bus_ctx;
@@ -711,6 +714,10 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 	if (bus_fwd_open(&f, in_ep, out_ep, cause) == -1)
 		goto out;
 	f.st.background = bgsched_start(&f.bg, "bus forwarder");
+	if (live != NULL) {
+		live->thread = pthread_self();
+		atomic_store(&live->has_thread, 1);
+	}
 	while (stop == NULL || !*stop) {
 		zmq_pollitem_t it[2] = {
 			{ f.xsub, 0, ZMQ_POLLIN, 0 },
@@ -726,6 +733,9 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 		for (i = 0; i < BUS_FWD_BATCH && (it[0].revents & ZMQ_POLLIN); i++)
 			if (bus_fwd_message(&f) == -1)
 				break;
+		bgsched_pass(&f.bg, i < BUS_FWD_BATCH);	/* fewer: the input was emptied */
+		if (live != NULL && atomic_load(&live->final))
+			bgsched_stop(&f.bg);
 		for (i = 0; i < BUS_FWD_BATCH && (it[1].revents & ZMQ_POLLIN); i++)
 			if (bus_fwd_subscription(&f) == -1)
 				break;
@@ -745,6 +755,7 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 	rc = 0;
 out:
 	bgsched_stop(&f.bg);
+	f.st.boosts = f.bg.boosts;
 	if (f.rec != NULL && fclose(f.rec) == EOF && rc == 0 && f.rec_errors++ == 0)
 		log_warn("%s: close", record_path);
 	if (rc == 0 && f.rec_errors > 0)
@@ -766,11 +777,17 @@ bus_fwd_wait_quiet(struct bus_fwd_live *live, int max_ms)
 {
 	uint64_t deadline = util_mono_ns() + (uint64_t)(max_ms > 0 ? max_ms : 0) * 1000000ull;
 	uint64_t lab = atomic_load(&live->lab_events), pass = atomic_load(&live->passes);
+	struct sched_param sp;
 
+	memset(&sp, 0, sizeof(sp));
+	atomic_store(&live->final, 1);
 	for (;;) {
 		uint64_t l, p;
 
-		/* the loop turns at least every BUS_FWD_POLL_MS while it runs */
+		/* the normal class (again: it may have switched to idle before it saw final); the
+		 * loop then turns at least every BUS_FWD_POLL_MS while it runs */
+		if (atomic_load(&live->has_thread))
+			(void)pthread_setschedparam(live->thread, SCHED_OTHER, &sp);
 		usleep(20000);
 		l = atomic_load(&live->lab_events);
 		p = atomic_load(&live->passes);

@@ -18,6 +18,7 @@
 #define MITMLAB_BUS_H
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -105,13 +106,19 @@ struct bus_fwd_live {
 	_Atomic uint64_t lab_events;	/* valid events read from sources other than analyzer.* */
 	_Atomic uint64_t passes;	/* turns of its loop (each reads its input until empty or
 					 * BUS_FWD_BATCH messages, or found it empty) */
+	/* set by the forwarder: the thread it runs on (for bus_fwd_wait_quiet) */
+	pthread_t	 thread;
+	_Atomic int	 has_thread;
+	_Atomic int	 final;		/* set by bus_fwd_wait_quiet: stay in the normal class */
 };
 /* bus_forward that also returns the counts in *stats and keeps *live up to date (either may
  * be NULL). */
 int bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
     volatile int *stop, struct bus_fwd_stats *stats, struct bus_fwd_live *live, char **cause);
 /*
- * The end-of-run barrier. The forwarder's input queues each publisher's messages apart and
+ * The end-of-run barrier. It first puts the forwarder's thread in the normal scheduling class
+ * for the rest of its run (it may be in the idle class, bgsched.h, which a busy machine would
+ * not give a turn). The forwarder's input queues each publisher's messages apart and
  * takes them in turn, so an event published now can be read before events that publishers
  * which have already closed left queued. Call this once every lab component whose events must
  * come first has closed its bus (bus_close flushed them): it returns 1 when the forwarder has
