@@ -163,7 +163,8 @@ clean:
 # ---- analyzers (issue #4) ------------------------------------------------------------------
 # The analyzer SDK (analyzers/mitmlab-analyzer.h + analyzers/lib/*.c, plus the pure bus-message,
 # util and vantage objects it needs, bgsched for its event loop's background scheduling, and
-# pki + log so C analyzers name certificates exactly as client.result does) as $(BUILD)/analyzers/lib/libmitmlab-analyzer.a with a pkg-config file,
+# pki + log so C analyzers name certificates exactly as client.result does) as
+# $(BUILD)/analyzers/lib/libmitmlab-analyzer.a with a pkg-config file,
 # and every C analyzer analyzers/<name>/*.c as $(BUILD)/analyzers/<name> (the {bin} directory
 # of analyzer manifests). Script analyzers need no build.
 AN_LIB_SRCS = $(wildcard analyzers/lib/*.c)

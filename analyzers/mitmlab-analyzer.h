@@ -73,10 +73,14 @@
  *   analyzer_run puts its thread in Linux's SCHED_IDLE class while it keeps up with the feed,
  *   so that the lab's own processes keep their cores and the feed is read in batches when a
  *   core is idle. An event more than 2 s old (it fell behind) returns it to the normal class
- *   until it is within 50 ms again; on_end always runs in the normal class. This needs
- *   CAP_SYS_NICE (root, as the harness runs analyzers), without which the idle class could
- *   not be left again: then, and with MITMLAB_BUS_BACKGROUND=0, the class never changes.
- *   ZeroMQ's I/O thread is SCHED_BATCH: it gets its fair share but does not preempt.
+ *   at once; it goes back to idle after a pass that emptied the feed with every event under
+ *   50 ms old. on_end runs in the normal class. This is done only where the thread can leave
+ *   the idle class again (CAP_SYS_NICE, as the harness runs analyzers as root, or an
+ *   RLIMIT_NICE that allows nice 0; tried at start), not with MITMLAB_BUS_BACKGROUND=0, and
+ *   not when the process was started in another class than SCHED_OTHER. Threads and
+ *   processes started from a callback inherit the idle class. ZeroMQ's I/O thread is
+ *   SCHED_BATCH: it gets its fair share but does not preempt. A replay's events are old, so
+ *   an analyzer replaying a run stays in the normal class.
  */
 #ifndef MITMLAB_ANALYZER_H
 #define MITMLAB_ANALYZER_H
