@@ -25,7 +25,7 @@ static const struct opttab_opt config_opts[] = {
 	{ "mode", 0, OPTTAB_CHOICE, 0, 0, "redirect", "redirect|tproxy", OFF(mode), NULL, "MODE",
 	  "how flows arrive: iptables REDIRECT (SO_ORIGINAL_DST) or TPROXY (IP_TRANSPARENT)" },
 	{ "workers", 0, OPTTAB_INT, 0, 256, "0", NULL, OFF(workers), NULL, "N",
-	  "worker threads (0: number of online CPUs)" },
+	  "worker threads (0: one per CPU the engine may run on)" },
 	{ "ca", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(ca_dir), NULL, "DIR",
 	  "CA directory from `mitmlab ca init` (needed when a rule can intercept)" },
 	{ "chain", 0, OPTTAB_STR, 0, 0, NULL, NULL, OFF(chain), NULL, "FILE",

@@ -67,6 +67,18 @@ proxy_policy(struct proxy *px, char **cause)
 	return 0;
 }
 
+/* CPUs the engine may run on (its affinity mask), at least 1: what --workers 0 and
+ * --keygen-threads 0 count, so that an engine pinned with taskset starts no more threads than
+ * it has CPUs. */
+static int
+proxy_cpus(void)
+{
+	cpu_set_t set;
+	int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+
+	return n < 1 ? 1 : n;
+}
+
 /* The key pool's generator threads: --keygen-threads, or one per CPU this process may run on
  * (a proxy pinned to one core gets one: a second would only take turns with it), at most
  * PROXY_KEYGEN_THREADS_AUTO. Per-host keys are made on these threads only, so once a run has
@@ -77,13 +89,12 @@ proxy_policy(struct proxy *px, char **cause)
 static int
 proxy_keygen_threads(const struct config *cfg)
 {
-	cpu_set_t set;
 	int n;
 
 	if (cfg->keygen_threads > 0)
 		return cfg->keygen_threads;
-	n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-	return n < 1 ? 1 : n > PROXY_KEYGEN_THREADS_AUTO ? PROXY_KEYGEN_THREADS_AUTO : n;
+	n = proxy_cpus();
+	return n > PROXY_KEYGEN_THREADS_AUTO ? PROXY_KEYGEN_THREADS_AUTO : n;
 }
 
 /* Profile, CA, chain and keys: everything interception needs. */
@@ -340,10 +351,7 @@ proxy_workers(struct proxy *px, char **cause)
 	unsigned long *inos;
 	int i, fd, rc, v6only = 0;
 
-	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers :
-	    (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (px->nworkers < 1)
-		px->nworkers = 1;
+	px->nworkers = px->cfg->workers > 0 ? px->cfg->workers : proxy_cpus();
 	if ((px->workers = calloc((size_t)px->nworkers, sizeof(*px->workers))) == NULL)
 		return util_cause(cause, "out of memory");
 	if (RAND_bytes(px->ticket_keys, sizeof(px->ticket_keys)) != 1)

@@ -98,6 +98,18 @@ ok "an engine given a CA without its keys says which, and how to get one (rc $rc
 refused noca --listen 0.0.0.0:8449 --ca "$ML_TMP/noca" --default intercept
 ok "a CA directory that is not there is named, without the hint about a run's keys (rc $rc)" bash -c \
     "[ $rc = 1 ] && grep -q -- '--ca $ML_TMP/noca: $ML_TMP/noca/root.pem' '$ML_TMP/noca.out' && ! grep -q keep-keys '$ML_TMP/noca.out'"
+# --workers 0: one worker per CPU the engine may run on (its affinity), not per online CPU,
+# so that a pinned engine does not start workers that only take turns; what it started is in
+# its "listening on" line (it runs 2 s, then SIGINT drains it)
+workers0() {
+	ip netns exec "$G" timeout -s INT -k 5 2 taskset -c "$1" "$ML_BIN" proxy --listen 0.0.0.0:8451 \
+	    --workers 0 --default splice --allow-upstream 10.77.2.0/24 >"$ML_TMP/w0-$1.out" 2>&1 || true
+}
+workers0 0
+ok "--workers 0 pinned to one CPU starts one worker" grep -q "mode, 1 workers" "$ML_TMP/w0-0.out"
+NCPU=$(nproc)
+workers0 "0-$((NCPU - 1))"
+ok "--workers 0 on all $NCPU CPUs starts $NCPU workers" grep -q "mode, $NCPU workers" "$ML_TMP/w0-0-$((NCPU - 1)).out"
 for ip in 10.77.2.2 10.77.2.3 10.77.2.4 10.77.2.6; do ml_wait_port "$O" $ip 443; done
 
 # fetch NAME IP [s_client args]: the server's chain as PEM into $ML_TMP/NAME.chain
