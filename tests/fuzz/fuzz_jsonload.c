@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsonload.h"
+#include "../unit/testjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,8 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((j == NULL) != (l == NULL) || (j != NULL && strcmp(dj, dl) != 0))
 		abort();
 	/* the error as json_loadb leaves it, on success too */
-	if (strcmp(ej.text, el.text) != 0 || strcmp(ej.source, el.source) != 0 ||
-	    ej.position != el.position || ej.line != el.line || ej.column != el.column)
+	if (!testjson_same_error(&ej, &el))
 		abort();
 	free(dj);
 	free(df);

@@ -49,11 +49,10 @@ agree(const char *s, size_t n)
 	if (j != NULL && (dj == NULL || dl == NULL || strcmp(dj, dl) != 0))
 		fail_msg("jsonload's tree differs on %.*s", (int)n, s);
 	/* the error as json_loadb leaves it, on success too */
-	assert_string_equal(el.text, ej.text);
-	assert_string_equal(el.source, ej.source);
-	assert_int_equal(el.position, ej.position);
-	assert_int_equal(el.line, ej.line);
-	assert_int_equal(el.column, ej.column);
+	if (!testjson_same_error(&el, &ej))
+		fail_msg("jsonload's error differs on %.*s: \"%s\" %s %d:%d@%d, json_loadb's \"%s\" "
+		    "%s %d:%d@%d", (int)n, s, el.text, el.source, el.line, el.column, el.position,
+		    ej.text, ej.source, ej.line, ej.column, ej.position);
 	free(dj);
 	free(df);
 	free(dl);
