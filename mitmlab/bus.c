@@ -615,7 +615,7 @@ bus_fwd_statsev(struct bus_fwd *f)
 	/* the forwarder thread's background scheduling (bgsched.h): whether it ran in the idle
 	 * class, and how often and how long it fell behind */
 	json_object_set_new(ev, "background", json_pack("{s:b, s:I, s:f}", "enabled",
-	    f->st.background, "boosts", (json_int_t)f->st.boosts, "boosted_s",
+	    f->st.background, "boosts", (json_int_t)f->bg.boosts, "boosted_s",
 	    (double)f->bg.boosted_ns / 1e9));
 	return ev;
 }
@@ -749,7 +749,6 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 		}
 	}
 	bgsched_stop(&f.bg);	/* the drain is bounded in time: not in the idle class */
-	f.st.boosts = f.bg.boosts;
 	bus_fwd_drain(&f);
 	bus_fwd_finish(&f);
 	rc = 0;

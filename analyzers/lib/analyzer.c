@@ -254,13 +254,13 @@ analyzer_one(struct analyzer *a)
 		free(why);
 		goto out;
 	}
-	bgsched_event(&a->bg, (int64_t)json_integer_value(json_object_get(ev, "ts")));
+	a->now = (int64_t)json_integer_value(json_object_get(ev, "ts"));
+	bgsched_event(&a->bg, a->now);
 	topic = json_string_value(json_object_get(ev, "t"));
 	if (!analyzer_wants(a, topic)) {
 		a->filtered++;
 		goto out;
 	}
-	a->now = (int64_t)json_integer_value(json_object_get(ev, "ts"));
 	a->events++;
 	if (a->def.on_event(a, topic, json_string_value(json_object_get(ev, "src")), ev,
 	    a->def.arg) == -1)
