@@ -10,9 +10,11 @@
 #   pair IP SNI N                N pairs of sequential new connections, one direct (port 4443, not
 #                                diverted) and one intercepted (port 443), in alternating order,
 #                                so both see the same machine load; prints {"n","direct":{ok,p50_ms,
-#                                p99_ms},"proxy":{...}}
+#                                p99_ms},"proxy":{...}}; with PAIR_DUMP=FILE also appends one JSON
+#                                line per connection to FILE: [start (perf_counter s), port,
+#                                connect ms, TLS handshake ms, request to full response ms]
 # Every loop is bounded by its count and by a deadline.
-import asyncio, json, socket, ssl, sys, threading, time
+import asyncio, json, os, socket, ssl, sys, threading, time
 
 def ctx():
     c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -21,11 +23,13 @@ def ctx():
     c.minimum_version = ssl.TLSVersion.TLSv1_3
     return c
 
-def one(c, ip, sni, timeout=10.0, port=443):
+def one(c, ip, sni, timeout=10.0, port=443, phases=None):
     t0 = time.perf_counter()
     s = socket.create_connection((ip, port), timeout=timeout)
     try:
+        t1 = time.perf_counter()
         t = c.wrap_socket(s, server_hostname=sni)
+        t2 = time.perf_counter()
         t.sendall(f"GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
         got = b""
         while True:
@@ -34,6 +38,9 @@ def one(c, ip, sni, timeout=10.0, port=443):
                 break
             got += b
         ok = got.startswith(b"HTTP/1.1 200")
+        if phases is not None:
+            t3 = time.perf_counter()
+            phases.append((t0, port, (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000))
         try:
             t.close()
         except OSError:
@@ -93,16 +100,22 @@ def cold(ip, domain, n, threads, tag, deadline=120):
 def pair(ip, sni, n, deadline=100):
     c, end = ctx(), time.time() + deadline
     ms = {4443: [], 443: []}
+    dump = os.environ.get("PAIR_DUMP")
+    ph = [] if dump else None
     for i in range(n):
         if time.time() > end:
             break
         for port in ((4443, 443) if i % 2 == 0 else (443, 4443)):
             try:
-                g, t = one(c, ip, sni, port=port)
+                g, t = one(c, ip, sni, port=port, phases=ph)
                 if g:
                     ms[port].append(t)
             except OSError:
                 pass
+    if dump:
+        with open(dump, "a") as f:
+            for r in ph:
+                f.write(json.dumps(r) + "\n")
     side = lambda v: {"ok": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99)}
     print(json.dumps({"n": n, "direct": side(ms[4443]), "proxy": side(ms[443])}))
 
