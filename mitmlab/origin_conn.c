@@ -81,6 +81,9 @@ origin_conn_hello_event(struct origin_conn *c, const char *error)
 	json_object_set_new(ev, "ja3", origin_conn_jstr(c->hello_parsed ? c->ja3 : NULL));
 	json_object_set_new(ev, "ja3_str", origin_conn_jstr(c->hello_parsed ? c->ja3_str : NULL));
 	json_object_set_new(ev, "ja4", origin_conn_jstr(c->hello_parsed ? c->ja4 : NULL));
+	/* joins a hello that arrived unchanged (a spliced flow's) to client.result's */
+	json_object_set_new(ev, "client_random", origin_conn_jstr(c->hello_parsed ?
+	    c->random : NULL));
 	json_object_set_new(ev, "hello_version", c->hello_parsed ?
 	    json_string(origin_conf_tls_name(c->hello_version, vb)) : json_null());
 	json_object_set_new(ev, "record_version", c->hello_parsed ?
@@ -439,6 +442,7 @@ origin_conn_hello_parsed(struct origin_conn *c, const struct tlspeek_hello *h)
 	tlspeek_ja3(h, ja3s, sizeof(ja3s), c->ja3);
 	c->ja3_str = strdup(ja3s);
 	tlspeek_ja4(h, c->ja4);
+	util_hex(h->random, sizeof(h->random), c->random);
 }
 
 /* Peek callback: read what has arrived without consuming it and try to parse a hello. */

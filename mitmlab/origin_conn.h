@@ -72,6 +72,7 @@ struct origin_conn {
 	char			 ja3[33];
 	char			*ja3_str;
 	char			 ja4[TLSPEEK_JA4_LEN];
+	char			 random[65];	/* ClientHello.random, lower-case hex */
 	int			 hello_version, record_version;
 
 	/* TLS. */

@@ -389,7 +389,7 @@ tlspeek_body(struct tlspeek_rd *r, size_t end, struct tlspeek_hello *h)
 	if (r->pos + 32 > end)
 		return tlspeek_fail(r, TLSPEEK_MALFORMED, "random: 32 bytes needed, %zu left",
 		    end - r->pos);
-	if (tlspeek_rd_bytes(r, NULL, 32) == -1)
+	if (tlspeek_rd_bytes(r, h->random, 32) == -1)
 		return -1;
 	if (tlspeek_rd_len(r, 1, end, "legacy_session_id", &len) == -1)
 		return -1;

@@ -35,6 +35,8 @@ enum tlspeek_status {
 struct tlspeek_hello {
 	uint16_t record_version;	/* version in the first record header (0x0301 = TLS 1.0) */
 	uint16_t legacy_version;	/* ClientHello.legacy_version */
+	uint8_t	 random[32];		/* ClientHello.random: names this hello on every vantage
+					 * that sees it unchanged (a spliced flow's origin) */
 	uint16_t max_version;		/* highest non-GREASE of supported_versions, else legacy */
 	size_t	 consumed;		/* bytes of records that carried the hello */
 	int	 has_sni;

@@ -429,13 +429,16 @@ hello = [e for e in ev if e["t"] == "origin.hello"]
 req = [e for e in ev if e["t"] == "origin.request"]
 flow = re.compile(r"^127\.0\.0\.1:\d+>127\.0\.0\.[12]:\d+$")
 keys = {"flow", "client", "local", "sni", "site", "ja3", "ja3_str", "ja4", "hello_version",
-        "version", "cipher", "alpn", "ua", "client_cert", "error"}
+        "version", "cipher", "alpn", "ua", "client_cert", "error", "client_random"}
 assert hello and req, "no origin events"
 for e in hello:
     assert keys <= set(e), keys - set(e)
     assert e["src"] == "origin-test" and flow.match(e["flow"]), e
 g = [e for e in hello if e["sni"] == "www.google.com" and e["ua"] == "mitmlab-test/1"]
 assert g and all(len(e["ja3"]) == 32 and e["version"] and e["cipher"] for e in g), g[:1]
+# the hello's random: 64 hex digits wherever the hello parsed, a new one per connection
+rs = [e["client_random"] for e in hello if e["ja3"] is not None]
+assert rs and all(re.fullmatch("[0-9a-f]{64}", x) for x in rs) and len(set(rs)) == len(rs), rs[:3]
 assert any(e["alpn"] == "h2" for e in g) and any(e["alpn"] == "http/1.1" for e in g)
 assert any(e["sni"] == "tls13.lab" and e["error"] for e in hello), "no failed handshake"
 assert any(e["sni"] == "mtls.lab" and e["client_cert"] for e in hello)
@@ -449,7 +452,7 @@ assert any(e["t"] == "origin.stop" for e in ev)
 # Plain HTTP: the same keys, tls false, every TLS key null, site by Host.
 plain = [e for e in hello if e.get("tls") is False]
 tlsk = ("sni", "ja3", "ja3_str", "ja4", "hello_version", "record_version", "version", "cipher", "alpn",
-        "client_cert")
+        "client_cert", "client_random")
 assert plain and all(e.get("tls") is True for e in hello if e not in plain), "tls key missing"
 for e in plain:
     assert keys <= set(e) and all(e[k] is None for k in tlsk), e

@@ -149,6 +149,10 @@ test_fixtures(void **state)
 		assert_int_equal(numlist(t->f[V_RECVER], v, 64) >= 1, 1);
 		assert_int_equal(h.record_version, v[0]);
 		assert_int_equal(h.legacy_version, strtoul(t->f[V_LEGACY], NULL, 0));
+		/* the random follows the record header, the handshake header and legacy_version
+		 * when the first record holds it (a hello split smaller is not checked here) */
+		if (((size_t)buf[3] << 8 | buf[4]) >= 4 + 2 + 32)
+			assert_memory_equal(h.random, buf + 5 + 4 + 2, 32);
 		assert_list16(h.versions, h.n_versions, t->f[V_VERSIONS]);
 		n = numlist(t->f[V_VERSIONS], v, 64);
 		for (j = 0, maxv = 0; j < n; j++)
