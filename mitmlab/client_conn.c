@@ -107,6 +107,7 @@ client_conn_finish(struct client_conn *c)
 	client_conn_addrs(c);
 	c->r.f.stage = c->stage;
 	c->r.t_total_us = client_conn_us(c->t0, util_mono_ns());
+	c->r.end_ns = util_now_ns();	/* the event's ts: close_notify below may yield the CPU */
 	if (c->h2) {
 		c->r.f.http_status = c->s2.status;
 		c->r.body_bytes = c->s2.body_bytes;
@@ -376,6 +377,8 @@ client_conn_handshake(struct client_conn *c)
 	errno = 0;
 	rc = SSL_connect(c->ssl);
 	sys = errno;
+	if (c->r.client_random[0] == '\0')
+		client_tls_random(c->ssl, &c->r);
 	if (rc == 1) {
 		client_conn_progress(c);
 		client_conn_request(c);

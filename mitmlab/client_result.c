@@ -151,6 +151,9 @@ client_result_event(const struct client_record *r)
 	json_t *chain = json_array(), *spki = json_array(), *pem = json_array();
 	size_t i;
 
+	if (r->end_ns != 0)
+		json_object_set_new(ev, "ts", json_integer((json_int_t)r->end_ns));
+
 	for (i = 0; i < r->nchain; i++) {
 		json_array_append_new(chain, json_string(r->chain_sha256[i]));
 		json_array_append_new(spki, json_string(r->chain_spki_sha256[i]));
@@ -184,6 +187,9 @@ client_result_event(const struct client_record *r)
 	json_object_set_new(ev, "version", client_result_tls(r, client_result_str(r->version)));
 	json_object_set_new(ev, "cipher", client_result_tls(r, client_result_str(r->cipher)));
 	json_object_set_new(ev, "alpn", client_result_tls(r, client_result_str(r->alpn)));
+	/* the hello's random, which an origin reached without interception sees too */
+	json_object_set_new(ev, "client_random", client_result_tls(r,
+	    client_result_str(r->client_random)));
 	json_object_set_new(ev, "http_status",
 	    r->f.http_status > 0 ? json_integer(r->f.http_status) : json_null());
 	json_object_set_new(ev, "location", client_result_str(r->location));

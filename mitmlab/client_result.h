@@ -93,9 +93,12 @@ struct client_record {
 	char	*chain_pem[CLIENT_CHAIN_MAX];	/* owned PEM of what the server sent, or NULL */
 	char	leaf_subject[256], leaf_issuer[256], root_subject[256];
 	char	version[16], cipher[64], alpn[32];
+	char	client_random[65];	/* its ClientHello.random in hex; "" = no hello was sent */
 	char	location[512];
 	uint64_t body_bytes;
 	int64_t	t_connect_us, t_handshake_us, t_first_byte_us, t_total_us;	/* -1: not reached */
+	uint64_t end_ns;	/* wall clock when t_total_us was taken: the event's ts (so that
+				 * ts - t_total_us is when it started); 0: when the event is made */
 };
 
 /* The contract string of an outcome ("ok", "cert-untrusted", ...). */
@@ -114,7 +117,7 @@ void client_result_error(struct client_record *r, const char *fmt, ...)
 /* The client.result event (new reference). A plain record (http://) has "tls": false and
  * null for every TLS field: sni, verify_error, chain_sha256, chain_spki_sha256, chain_pem,
  * leaf_spki_sha256, leaf_subject, leaf_issuer, root_subject, version, cipher, alpn,
- * t_handshake_us. */
+ * client_random, t_handshake_us. */
 json_t *client_result_event(const struct client_record *r);
 
 #endif

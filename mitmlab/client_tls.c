@@ -293,6 +293,21 @@ client_tls_ssl(struct client_tls *t, int fd, const char *host, struct client_rec
 	return ssl;
 }
 
+/* The ClientHello's random into the record once the hello is built (all zero before). */
+void
+client_tls_random(const SSL *ssl, struct client_record *r)
+{
+	unsigned char rnd[32];
+	size_t i;
+
+	if (SSL_get_client_random(ssl, rnd, sizeof(rnd)) != sizeof(rnd))
+		return;
+	for (i = 0; i < sizeof(rnd) && rnd[i] == 0; i++)
+		;
+	if (i < sizeof(rnd))
+		util_hex(rnd, sizeof(rnd), r->client_random);
+}
+
 /* Negotiated parameters into the record. */
 void
 client_tls_describe(SSL *ssl, struct client_record *r)

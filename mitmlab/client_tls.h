@@ -40,5 +40,7 @@ SSL *client_tls_ssl(struct client_tls *t, int fd, const char *host, struct clien
     char **cause);
 /* Copy version, cipher and ALPN of a finished handshake into r. */
 void client_tls_describe(SSL *ssl, struct client_record *r);
+/* Its ClientHello.random into r->client_random, once the hello is built; nothing before. */
+void client_tls_random(const SSL *ssl, struct client_record *r);
 
 #endif

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "bus.h"
 #include "client_stats.h"
@@ -341,6 +344,54 @@ cmd_wrap_curl_ua(void)
 	return ua[0] != '\0' ? ua : NULL;
 }
 
+/*
+ * Where the tool logs its TLS secrets, for the hello's random (wrap_keylog_random): the
+ * user's SSLKEYLOGFILE when set (the tool appends; *from is its size before the run), else a
+ * new file of our own (mode 0600, *own = 1; the caller unlinks it). NULL when neither can be
+ * had: the record then has no random.
+ */
+static char *
+cmd_wrap_keylog(off_t *from, int *own)
+{
+	const char *env = getenv("SSLKEYLOGFILE");
+	const char *dir = getenv("TMPDIR");
+	struct stat st;
+	char *path;
+	int fd;
+
+	*from = 0;
+	*own = 0;
+	if (env != NULL && env[0] != '\0') {
+		if (stat(env, &st) == 0)
+			*from = st.st_size;
+		return strdup(env);
+	}
+	if (asprintf(&path, "%s/mitmlab-wrap-keylog-XXXXXX", dir != NULL && dir[0] != '\0' ?
+	    dir : "/tmp") == -1)
+		return NULL;
+	if ((fd = mkstemp(path)) == -1) {
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	*own = 1;
+	return path;
+}
+
+/* The random from what the tool appended to its key log after from. */
+static void
+cmd_wrap_keylog_read(const char *path, off_t from, struct client_record *r)
+{
+	size_t len;
+	char *text = util_read_file(path, &len, NULL);
+
+	if (text != NULL && (size_t)from <= len)
+		wrap_keylog_random(text + from, r);
+	if (text != NULL)
+		OPENSSL_cleanse(text, len);
+	free(text);
+}
+
 /* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
 static int
 cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
@@ -349,8 +400,9 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	struct wrap_output o;
 	struct wrap_argv a;
 	struct wrap_job j;
-	char *req = NULL, lip[UTIL_ADDRSTRLEN];
-	int rc, lport = 0;
+	char *req = NULL, *keylog = NULL, lip[UTIL_ADDRSTRLEN];
+	int rc, lport = 0, own_keylog = 0, env_set = 0;
+	off_t keylog_from = 0;
 
 	cmd_wrap_job(c, u, &j);
 	client_result_init(r);
@@ -372,18 +424,28 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 			j.bind_port = lport;
 		}
 	}
-	if (wrap_argv_build(&j, &a, cause) == -1)
-		return -1;
+	if (u->tls && (keylog = cmd_wrap_keylog(&keylog_from, &own_keylog)) != NULL) {
+		if (c->tool == WRAP_OPENSSL)
+			j.keylog = keylog;
+		else if (own_keylog)	/* curl takes it from its environment only */
+			env_set = setenv("SSLKEYLOGFILE", keylog, 1) == 0;
+	}
+	if (wrap_argv_build(&j, &a, cause) == -1) {
+		rc = -1;
+		goto out;
+	}
 	if (c->tool == WRAP_OPENSSL && (req = wrap_request(&j)) == NULL) {
 		wrap_argv_free(&a);
-		return util_cause(cause, "out of memory");
+		rc = util_cause(cause, "out of memory");
+		goto out;
 	}
 	rc = wrap_exec_run(a.v, req, req != NULL ? strlen(req) : 0, wrap_deadline_ms(&j), &o,
 	    cause);
+	r->end_ns = util_now_ns();	/* the tool has ended: the event's ts */
 	free(req);
 	wrap_argv_free(&a);
 	if (rc == -1)
-		return -1;
+		goto out;
 	if (c->tool == WRAP_CURL)
 		wrap_curl_classify(&o, r);
 	else {
@@ -395,12 +457,21 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 			wrap_set_flow(r);
 		}
 	}
+	if (keylog != NULL)
+		cmd_wrap_keylog_read(keylog, keylog_from, r);
 	*exit_code = o.exit_code;
 	if (c->verbose && o.errlen > 0)
 		log_debug("%s stderr: %.*s", wrap_tool_name(c->tool), (int)(o.errlen > 2000 ?
 		    2000 : o.errlen), o.err);
 	wrap_exec_free(&o);
-	return 0;
+	rc = 0;
+out:
+	if (env_set)
+		unsetenv("SSLKEYLOGFILE");
+	if (own_keylog)
+		unlink(keylog);
+	free(keylog);
+	return rc;
 }
 
 /* Print ev as one JSON line on stdout. */

@@ -215,6 +215,10 @@ wrap_argv_openssl(const struct wrap_job *j, struct wrap_argv *a)
 	rc |= wrap_arg(a, "-ign_eof");
 	rc |= wrap_arg(a, "-alpn");
 	rc |= wrap_arg(a, "%s", j->http == WRAP_HTTP_2 ? "h2" : "http/1.1");
+	if (j->keylog != NULL) {	/* for the hello's random (wrap_keylog_random) */
+		rc |= wrap_arg(a, "-keylogfile");
+		rc |= wrap_arg(a, "%s", j->keylog);
+	}
 	if (j->bind_ip != NULL) {	/* the local end wrap chose, so the flow id is known */
 		rc |= wrap_arg(a, "-bind");
 		if (wrap_is_ip6(j->bind_ip))
@@ -268,6 +272,34 @@ wrap_curl_ua(const char *text, char *out, size_t len)
 		n++;
 	if (n > 0)
 		snprintf(out, len, "curl/%.*s", (int)n, text);
+}
+
+/* See wrap.h. A line is "LABEL <64 hex: client random> <hex: secret>". */
+void
+wrap_keylog_random(const char *text, struct client_record *r)
+{
+	static const char *const labels[] = { "CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
+	    "CLIENT_RANDOM ", NULL };
+	const char *line, *p;
+	size_t i, n;
+
+	for (line = text; line != NULL && *line != '\0'; line = strchr(line, '\n') ?
+	    strchr(line, '\n') + 1 : NULL) {
+		for (i = 0; labels[i] != NULL; i++)
+			if (strncmp(line, labels[i], strlen(labels[i])) == 0)
+				break;
+		if (labels[i] == NULL)
+			continue;
+		p = line + strlen(labels[i]);
+		n = strspn(p, "0123456789abcdefABCDEF");
+		if (n != 64 || p[n] != ' ')
+			continue;
+		for (i = 0; i < n; i++)
+			r->client_random[i] = (char)(p[i] >= 'A' && p[i] <= 'F' ?
+			    p[i] - 'A' + 'a' : p[i]);
+		r->client_random[n] = '\0';
+		return;
+	}
 }
 
 /* The flow id from the record's addresses. */

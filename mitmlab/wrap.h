@@ -57,6 +57,8 @@ struct wrap_job {
 	long	timeout_ms;
 	const char *bind_ip;		/* openssl: -bind bind_ip:bind_port, or NULL */
 	int	bind_port;
+	const char *keylog;		/* openssl: -keylogfile keylog, or NULL (curl reads
+					 * SSLKEYLOGFILE from its environment) */
 };
 
 /* A NULL-terminated argv whose strings it owns. */
@@ -99,6 +101,10 @@ long wrap_deadline_ms(const struct wrap_job *j);
 size_t wrap_chain_pem(const char *text, size_t len, struct client_record *r);
 /* Classify a curl run (its `-w '%{json}'` on stdout) into r (r->plain: an http:// run). */
 void wrap_curl_classify(const struct wrap_output *o, struct client_record *r);
+/* The client random of the first handshake an SSLKEYLOGFILE text names (its
+ * CLIENT_HANDSHAKE_TRAFFIC_SECRET or CLIENT_RANDOM line) into r->client_random; nothing when
+ * none does. Only the random is kept: the secrets stay in the file. */
+void wrap_keylog_random(const char *text, struct client_record *r);
 /* Classify an s_client run into r; pins (may be empty) are checked against the served chain. */
 void wrap_sclient_classify(const struct wrap_output *o, const char *const *pins,
     size_t npins, struct client_record *r);

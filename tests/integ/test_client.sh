@@ -177,6 +177,7 @@ assert e["flow"] == "%s:%d>%s:%d" % (c["ip"], c["port"], s["ip"], s["port"]), e[
 assert len(e["chain_sha256"]) == 2 and e["leaf_spki_sha256"] == e["chain_spki_sha256"][0]
 assert "Qaznet" in e["root_subject"] and e["sni"] == "site.lab" and e["http_status"] == 200
 assert e["body_bytes"] > 0 and e["t_total_us"] >= e["t_handshake_us"] > 0
+assert len(e["client_random"]) == 64 and int(e["client_random"], 16) > 0, e["client_random"]
 '; then ok "client.result fields"; else bad "client.result fields: $line"; fi
 
 # ---- plain http:// against a real origin (mitmlab origin --http-port) ----------------------
@@ -225,7 +226,8 @@ port = int(sys.argv[2])
 assert len(ev) == 2, ev
 r, o = ev
 tls = ("sni", "verify_error", "chain_sha256", "chain_spki_sha256", "chain_pem", "leaf_spki_sha256",
-       "leaf_subject", "leaf_issuer", "root_subject", "version", "cipher", "alpn", "t_handshake_us")
+       "leaf_subject", "leaf_issuer", "root_subject", "version", "cipher", "alpn", "client_random",
+       "t_handshake_us")
 for e in ev:
     assert e["tls"] is False and all(k in e and e[k] is None for k in tls), e
     c, s = e["client"], e["server"]

@@ -27,7 +27,7 @@
 static const char *const tls_keys[] = {
 	"sni", "verify_error", "chain_sha256", "chain_spki_sha256", "chain_pem",
 	"leaf_spki_sha256", "leaf_subject", "leaf_issuer", "root_subject", "version", "cipher",
-	"alpn", "t_handshake_us",
+	"alpn", "client_random", "t_handshake_us",
 };
 
 /* A plain record's event: tls false, TLS keys present and null, HTTP facts kept. */
@@ -46,6 +46,7 @@ test_plain_event(void **state)
 	/* Stray values a TLS path could leave must not leak into a plain event. */
 	snprintf(r.version, sizeof(r.version), "TLSv1.3");
 	snprintf(r.alpn, sizeof(r.alpn), "http/1.1");
+	snprintf(r.client_random, sizeof(r.client_random), "%064d", 7);
 	r.t_handshake_us = 5;
 	r.t_connect_us = 100;
 	r.f.stage = CLIENT_STAGE_DONE;
@@ -69,14 +70,23 @@ test_plain_event(void **state)
 	    "10.1.0.2:40000>10.2.0.10:80");
 	json_decref(ev);
 
-	/* The same record over TLS keeps its TLS keys and says tls: true. */
+	/* The same record over TLS keeps its TLS keys and says tls: true; its ts is the end the
+	 * record names (ts - t_total_us is when the connection started), else the event's. */
 	r.plain = 0;
 	r.sni = "www.google.com";
+	r.end_ns = 1795463001000000000ull;
 	ev = client_result_event(&r);
 	assert_true(json_is_true(json_object_get(ev, "tls")));
 	assert_string_equal(json_string_value(json_object_get(ev, "sni")), "www.google.com");
 	assert_string_equal(json_string_value(json_object_get(ev, "version")), "TLSv1.3");
 	assert_true(json_is_array(json_object_get(ev, "chain_sha256")));
+	assert_string_equal(json_string_value(json_object_get(ev, "client_random")),
+	    r.client_random);
+	assert_int_equal(json_integer_value(json_object_get(ev, "ts")), 1795463001000000000ll);
+	json_decref(ev);
+	r.end_ns = 0;
+	ev = client_result_event(&r);
+	assert_true(json_integer_value(json_object_get(ev, "ts")) > 1795463001000000000ll);
 	json_decref(ev);
 	client_result_free(&r);
 }

@@ -377,6 +377,12 @@ test_argv(void **state)
 	assert_string_equal(a.v[argi(&a, "-bind") + 1], "[fd00::2]:40001");
 	wrap_argv_free(&a);
 	j.bind_ip = NULL;
+	assert_int_equal(argi(&a, "-keylogfile"), -1);
+	j.keylog = "/tmp/kl";
+	assert_int_equal(wrap_argv_build(&j, &a, NULL), 0);
+	assert_string_equal(a.v[argi(&a, "-keylogfile") + 1], "/tmp/kl");
+	wrap_argv_free(&a);
+	j.keylog = NULL;
 	assert_int_equal(wrap_deadline_ms(&j), 2500);
 	assert_non_null(req = wrap_request(&j));
 	assert_string_equal(req, "GET /p?q=1 HTTP/1.1\r\nHost: lab.test:8443\r\nUser-Agent: UA x"
@@ -404,6 +410,36 @@ test_set_flow(void **state)
 	snprintf(r.server_ip, sizeof(r.server_ip), "fd00::1");
 	wrap_set_flow(&r);
 	assert_string_equal(r.flow, "[fd00::2]:40001>[fd00::1]:443");
+}
+
+/* The hello's random from a key log: the first handshake's, TLS 1.3 or 1.2, lower-cased; the
+ * secrets are not kept; lines of other labels and malformed ones are skipped. */
+static void
+test_keylog_random(void **state)
+{
+	static const char r1[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char r2[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+	struct client_record r;
+	char text[1024];
+
+	(void)state;
+	client_result_init(&r);
+	wrap_keylog_random("", &r);
+	assert_string_equal(r.client_random, "");
+	wrap_keylog_random("# comment\nSERVER_HANDSHAKE_TRAFFIC_SECRET 00 11\n"
+	    "CLIENT_RANDOM 0011 22\nCLIENT_HANDSHAKE_TRAFFIC_SECRET zz\n", &r);
+	assert_string_equal(r.client_random, "");	/* no line with a 64-digit random */
+	snprintf(text, sizeof(text), "SERVER_HANDSHAKE_TRAFFIC_SECRET %s 99\n"
+	    "CLIENT_HANDSHAKE_TRAFFIC_SECRET %s 77\nCLIENT_HANDSHAKE_TRAFFIC_SECRET %s 66\n",
+	    r2, r1, r2);
+	wrap_keylog_random(text, &r);
+	assert_string_equal(r.client_random, r1);
+	client_result_init(&r);
+	snprintf(text, sizeof(text), "CLIENT_RANDOM FFEEDDCCBBAA99887766554433221100"
+	    "FFEEDDCCBBAA99887766554433221100 aabb");
+	wrap_keylog_random(text, &r);
+	assert_string_equal(r.client_random, r2);	/* TLS 1.2, no newline at the end */
+	assert_null(strstr(r.client_random, "aabb"));
 }
 
 /* curl's default User-Agent from `curl --version`. */
@@ -517,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_set_flow),
 		cmocka_unit_test(test_curl_ua),
+		cmocka_unit_test(test_keylog_random),
 		cmocka_unit_test(test_event),
 		cmocka_unit_test(test_exec_dies_with_parent),
 	};
