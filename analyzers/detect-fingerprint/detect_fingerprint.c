@@ -13,14 +13,19 @@
  *                       baseline hellos offered
  * Any of the first three means intercepted. The cipher-list grade (A/B/C/F, MITMEngine's) is
  * in every verdict's evidence.
- * Verdicts are about client flows: an origin.hello with the client's own 4-tuple maps
- * directly; one from a middlebox's upstream leg (the engine connects from its own address)
+ * Verdicts are about client flows: an origin.hello whose client_random is a client.result's
+ * is that flow's own hello, arrived unchanged (a spliced flow's, whatever address it came
+ * from; cost -2); one with the client's own 4-tuple maps directly (cost -1); one from a
+ * middlebox's upstream leg (the engine connects from its own address, with its own random)
  * maps to a client.result for the same server address and SNI that started before the
  * hello's ts and whose request, as far as both ends tell (dfp_same_ua), is the one the origin
- * saw, pairs taken cheapest
- * first by |client end - hello ts| (dfp_map_all; origin.hello
- * is published once the request came or the connection ended; the client vantage is read for
- * this mapping only). Hellos no client flow maps to keep their own flow id. Held until
+ * saw, pairs taken cheapest first by their distance in time (dfp_map_all): origin.hello is
+ * published once the request came, then against the client's first response byte (ts -
+ * t_total_us + t_first_byte_us), or when the connection ended without one, then against the
+ * client's end (client.result's ts, taken when t_total_us was). The client vantage is read
+ * for this mapping only. A client.result without client_random (a tool that logged no secrets,
+ * a hello never sent) joins by the other two. Hellos no client flow maps to keep their own
+ * flow id. Held until
  * lab.run.end; deterministic. A client.result whose t_total_us is not in 0..DFP_US_MAX (11.6
  * days) is absurd: ignored, and counted in summary.ignored_events.
  */
@@ -42,10 +47,14 @@ struct dfp_ref {
 	char		*sni;		/* NULL: none */
 	char		*flow;
 	char		*ua;		/* the User-Agent the client sent; NULL: not known */
+	char		*rnd;		/* its ClientHello.random (64 hex); NULL: not known */
 	int		 tls_failed;	/* its outcome says the client's TLS failed: no request */
 	int		 completed;	/* its outcome says a request was answered */
 	int64_t		 start, end;	/* ns: end is the client.result's ts */
+	int64_t		 fb;		/* ns: its first response byte (start + t_first_byte_us),
+					 * else end */
 	int64_t		 gdur;		/* the longest end - start of its server and SNI */
+	int64_t		 gtail;		/* the longest end - fb of its server and SNI */
 	size_t		 r;		/* its place among the client results, in order */
 };
 
@@ -114,10 +123,11 @@ dfp_hello(const json_t *ev)
 	char local[96];
 
 	dfp_addr(json_object_get(ev, "local"), local, sizeof(local));
-	return json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:s, s:i}", "flow",
+	return json_pack("{s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:O*, s:s, s:i}", "flow",
 	    json_object_get(ev, "flow"), "sni", json_object_get(ev, "sni"), "ts",
 	    json_object_get(ev, "ts"), "ua", json_object_get(ev, "ua"), "ja3",
-	    json_object_get(ev, "ja3"), "ja4", json_object_get(ev, "ja4"), "addr", local, "grade",
+	    json_object_get(ev, "ja3"), "ja4", json_object_get(ev, "ja4"), "rnd",
+	    json_object_get(ev, "client_random"), "addr", local, "grade",
 	    (int)fpgrade_ja3(json_string_value(json_object_get(ev, "ja3_str"))));
 }
 
@@ -126,9 +136,11 @@ static int
 dfp_ref_add(struct dfp *d, const json_t *cr)
 {
 	const json_t *tt = json_object_get(cr, "t_total_us");
+	const json_t *fbt = json_object_get(cr, "t_first_byte_us");
 	const char *sni = json_string_value(json_object_get(cr, "sni"));
 	const char *ua = json_string_value(json_object_get(cr, "ua"));
 	const char *outcome = json_string_value(json_object_get(cr, "outcome"));
+	const char *rnd = json_string_value(json_object_get(cr, "client_random"));
 	struct dfp_ref *x;
 	char addr[96];
 
@@ -146,6 +158,9 @@ dfp_ref_add(struct dfp *d, const json_t *cr)
 	x->sni = sni != NULL ? strdup(sni) : NULL;
 	x->flow = strdup(json_string_value(json_object_get(cr, "flow")));
 	x->ua = ua != NULL ? strdup(ua) : NULL;
+	if (rnd != NULL && strlen(rnd) != 64)
+		rnd = NULL;	/* not a random: no exact join */
+	x->rnd = rnd != NULL ? strdup(rnd) : NULL;
 	/* not pin-mismatch: a wrapped s_client checks pins after its request went out */
 	x->tls_failed = outcome != NULL && (strcmp(outcome, "cert-untrusted") == 0 ||
 	    strcmp(outcome, "hostname-mismatch") == 0 || strcmp(outcome, "blocked-root") == 0 ||
@@ -153,16 +168,21 @@ dfp_ref_add(struct dfp *d, const json_t *cr)
 	x->completed = outcome != NULL && (strcmp(outcome, "ok") == 0 ||
 	    strcmp(outcome, "http-error") == 0 || strcmp(outcome, "redirect") == 0);
 	if (x->addr == NULL || (sni != NULL && x->sni == NULL) || x->flow == NULL ||
-	    (ua != NULL && x->ua == NULL)) {
+	    (ua != NULL && x->ua == NULL) || (rnd != NULL && x->rnd == NULL)) {
 		free(x->addr);
 		free(x->sni);
 		free(x->flow);
 		free(x->ua);
+		free(x->rnd);
 		return -1;
 	}
 	x->end = json_integer_value(json_object_get(cr, "ts"));
 	x->start = x->end - (json_is_integer(tt) ? json_integer_value(tt) * 1000 :
 	    DFP_UNTIMED_NS);
+	x->fb = x->end;
+	if (json_is_integer(tt) && json_is_integer(fbt) && json_integer_value(fbt) >= 0 &&
+	    json_integer_value(fbt) <= json_integer_value(tt))
+		x->fb = x->start + json_integer_value(fbt) * 1000;
 	x->r = d->nrefs++;
 	return 0;
 }
@@ -197,7 +217,9 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 
 struct dfp_pair {
 	size_t	 h, r;		/* hello index, client.result index */
-	int64_t	 cost;		/* |client end - hello ts| in ns; -1: same 4-tuple */
+	int64_t	 cost;		/* |client fb or end - hello ts| in ns (dfp_candidates); -1:
+				 * same 4-tuple; -2: same
+				 * ClientHello.random */
 };
 
 static int
@@ -241,6 +263,17 @@ dfp_ref_flow_cmp(const void *a, const void *b)
 	return c != 0 ? c : x->r < y->r ? -1 : (x->r > y->r);
 }
 
+/* Order of the random index: random, index (only results with one are in it). */
+static int
+dfp_ref_rnd_cmp(const void *a, const void *b)
+{
+	const struct dfp_ref *x = *(const struct dfp_ref *const *)a;
+	const struct dfp_ref *y = *(const struct dfp_ref *const *)b;
+	int c = strcmp(x->rnd, y->rnd);
+
+	return c != 0 ? c : x->r < y->r ? -1 : (x->r > y->r);
+}
+
 /* Same server address and SNI? */
 static int
 dfp_ref_group(const struct dfp_ref *x, const char *addr, const char *sni)
@@ -279,29 +312,43 @@ dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
 }
 
 /* Sort the client results by dfp_ref_cmp (noting each group's longest duration) and return
- * pointers to them sorted by flow id, or NULL when out of memory. */
+ * pointers to them sorted by flow id, and in *byrnd (*nrnd of them) pointers to those with a
+ * random sorted by it; NULL when out of memory. */
 static struct dfp_ref **
-dfp_index(struct dfp *d)
+dfp_index(struct dfp *d, struct dfp_ref ***byrnd, size_t *nrnd)
 {
 	struct dfp_ref *ref = d->refs, **byflow = calloc(d->nrefs + 1, sizeof(*byflow));
 	size_t nr = d->nrefs, i, j;
 
-	if (byflow == NULL)
+	*nrnd = 0;
+	if (byflow == NULL || (*byrnd = calloc(d->nrefs + 1, sizeof(**byrnd))) == NULL) {
+		free(byflow);
 		return NULL;
+	}
 	if (nr > 1)
 		qsort(ref, nr, sizeof(*ref), dfp_ref_cmp);
-	for (i = 0; i < nr; i = j) {	/* per group: the longest duration */
-		int64_t g = 0;
-		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++)
+	for (i = 0; i < nr; i = j) {	/* per group: the longest duration and tail */
+		int64_t g = 0, gt = 0;
+		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++) {
 			if (ref[j].end - ref[j].start > g)
 				g = ref[j].end - ref[j].start;
-		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++)
+			if (ref[j].end - ref[j].fb > gt)
+				gt = ref[j].end - ref[j].fb;
+		}
+		for (j = i; j < nr && dfp_ref_group(&ref[j], ref[i].addr, ref[i].sni); j++) {
 			ref[j].gdur = g;
+			ref[j].gtail = gt;
+		}
 	}
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		byflow[i] = &ref[i];
+		if (ref[i].rnd != NULL)
+			(*byrnd)[(*nrnd)++] = &ref[i];
+	}
 	if (nr > 1)
 		qsort(byflow, nr, sizeof(*byflow), dfp_ref_flow_cmp);
+	if (*nrnd > 1)
+		qsort(*byrnd, *nrnd, sizeof(**byrnd), dfp_ref_rnd_cmp);
 	return byflow;
 }
 
@@ -320,25 +367,40 @@ dfp_same_ua(const struct dfp_ref *x, const char *ua)
 
 /*
  * One hello's DFP_CANDIDATES cheapest pairs into best (returns how many): the client results
- * with its own flow id (cost -1), then those of its server address and SNI, walked outwards
+ * with its ClientHello.random (cost -2), those with its own flow id (cost -1), then those of its server address and SNI, walked outwards
  * from its ts in the index (cost |end - ts|, rising on both sides) while a pair could still be
  * kept; results that end after ts are admissible only when they started by ts, which none
  * ending more than the group's longest duration after ts can have.
  */
 static size_t
 dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t nr,
-    const json_t *h, size_t hi, struct dfp_pair *best)
+    struct dfp_ref *const *byrnd, size_t nrnd, const json_t *h, size_t hi,
+    struct dfp_pair *best)
 {
 	const char *flow = json_string_value(json_object_get(h, "flow"));
+	const char *rnd = json_string_value(json_object_get(h, "rnd"));
 	const char *sni = json_string_value(json_object_get(h, "sni"));
 	const char *local = json_string_value(json_object_get(h, "addr"));
 	const char *ua = json_string_value(json_object_get(h, "ua"));
-	int64_t ts = json_integer_value(json_object_get(h, "ts")), lc, rc;
+	int64_t ts = json_integer_value(json_object_get(h, "ts")), lc, rc, rb;
 	size_t nb = 0, lo, up, mid, l, r;
+	const struct dfp_ref *x;
 	struct dfp_pair c;
 	int lok, rok;
 
 	c.h = hi;
+	for (lo = 0, up = nrnd; rnd != NULL && lo < up; ) {	/* first with this random */
+		mid = lo + (up - lo) / 2;
+		if (strcmp(byrnd[mid]->rnd, rnd) < 0)
+			lo = mid + 1;
+		else
+			up = mid;
+	}
+	for (; rnd != NULL && lo < nrnd && strcmp(byrnd[lo]->rnd, rnd) == 0; lo++) {
+		c.r = byrnd[lo]->r;
+		c.cost = -2;
+		dfp_keep(best, &nb, &c);
+	}
 	for (lo = 0, up = nr; lo < up; ) {	/* first result with this flow id */
 		mid = lo + (up - lo) / 2;
 		if (strcmp(byflow[mid]->flow, flow) < 0)
@@ -359,30 +421,28 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 			up = mid;
 	}
 	for (l = r = lo; ; ) {
+		/* Lower bounds of the cost on each side, rising outwards: lc, as fb <= end <= ts
+		 * on the left; on the right rc, or for a hello with a UA rc less the group's
+		 * longest tail (fb >= end - gtail). */
 		lok = l > 0 && dfp_ref_group(&ref[l - 1], local, sni);
 		rok = r < nr && dfp_ref_group(&ref[r], local, sni);
 		lc = lok ? ts - ref[l - 1].end : 0;
 		rc = rok ? ref[r].end - ts : 0;
+		rb = rok && ua != NULL ? (rc > ref[r].gtail ? rc - ref[r].gtail : 0) : rc;
 		if (lok && nb == DFP_CANDIDATES && lc > best[nb - 1].cost)
 			lok = 0;
-		if (rok && ((nb == DFP_CANDIDATES && rc > best[nb - 1].cost) || rc > ref[r].gdur))
+		if (rok && ((nb == DFP_CANDIDATES && rb > best[nb - 1].cost) || rc > ref[r].gdur))
 			rok = 0;
 		if (!lok && !rok)
 			break;
-		if (lok && (!rok || lc <= rc)) {
-			l--;
-			c.r = ref[l].r;
-			c.cost = lc;
-			if (ref[l].start > ts || strcmp(ref[l].flow, flow) == 0 ||
-			    !dfp_same_ua(&ref[l], ua))
-				continue;
-		} else {
-			c.r = ref[r].r;
-			c.cost = rc;
-			if (ref[r++].start > ts || strcmp(ref[r - 1].flow, flow) == 0 ||
-			    !dfp_same_ua(&ref[r - 1], ua))
-				continue;
-		}
+		x = lok && (!rok || lc <= rb) ? &ref[--l] : &ref[r++];
+		if (x->start > ts || strcmp(x->flow, flow) == 0 || !dfp_same_ua(x, ua))
+			continue;
+		c.r = x->r;
+		/* a hello with a UA was published when the request came: against the flow's
+		 * first response byte; one without when the connection ended: against its end */
+		c.cost = ua != NULL ? (x->fb > ts ? x->fb - ts : ts - x->fb) :
+		    (x->end > ts ? x->end - ts : ts - x->end);
 		dfp_keep(best, &nb, &c);
 	}
 	return nb;
@@ -408,10 +468,11 @@ dfp_map_all(struct dfp *d)
 	const char **map = calloc(nh + 1, sizeof(*map));
 	const char **rflow = calloc(nr + 1, sizeof(*rflow));
 	unsigned char *rused = calloc(nr + 1, 1);
-	struct dfp_ref **byflow = NULL;
+	struct dfp_ref **byflow = NULL, **byrnd = NULL;
+	size_t nrnd = 0;
 
 	if (p == NULL || map == NULL || rflow == NULL || rused == NULL ||
-	    (byflow = dfp_index(d)) == NULL) {
+	    (byflow = dfp_index(d, &byrnd, &nrnd)) == NULL) {
 		free(map);
 		map = NULL;
 		goto out;
@@ -419,7 +480,8 @@ dfp_map_all(struct dfp *d)
 	for (i = 0; i < nr; i++)
 		rflow[d->refs[i].r] = d->refs[i].flow;
 	for (i = 0; i < nh; i++)
-		np += dfp_candidates(d->refs, byflow, nr, json_array_get(d->hellos, i), i, &p[np]);
+		np += dfp_candidates(d->refs, byflow, nr, byrnd, nrnd, json_array_get(d->hellos, i),
+		    i, &p[np]);
 	if (np > 1)
 		qsort(p, np, sizeof(*p), dfp_pair_cmp);
 	for (i = 0; i < np; i++) {
@@ -430,6 +492,7 @@ dfp_map_all(struct dfp *d)
 	}
 out:
 	free(byflow);
+	free(byrnd);
 	free(p);
 	free(rflow);
 	free(rused);
@@ -560,6 +623,7 @@ main(int argc, char **argv)
 		free(d.refs[i].sni);
 		free(d.refs[i].ua);
 		free(d.refs[i].flow);
+		free(d.refs[i].rnd);
 	}
 	free(d.refs);
 	json_decref(d.counts);

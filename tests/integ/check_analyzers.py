@@ -270,12 +270,14 @@ def dfp_result(ts, flow, sni, tt):
 
 def dfp_join(evs, cands=16):
     """detect-fingerprint's join of origin hellos to client flows, as its header specifies it,
-    by brute force: every admissible pair (the same flow id, cost -1; or the same server
+    by brute force: every admissible pair (the same ClientHello random, cost -2; the same flow
+    id, cost -1; or the same server
     address and SNI, the client flow started by the hello's ts, and the request as both ends
     tell it: a hello with a UA is not a flow whose TLS failed or whose client sent another UA,
     a hello without one is not a flow that sent a known UA and got an answer; cost |client
-    end - hello ts|), each hello's cands cheapest, then globally cheapest first, each side at
-    most once. The flow each hello's verdict is about, in hello order."""
+    first response byte - hello ts| for a hello with a UA, |client end - hello ts| for one
+    without), each hello's cands cheapest, then globally cheapest first, each side at most
+    once. The flow each hello's verdict is about, in hello order."""
     failed = ("cert-untrusted", "hostname-mismatch", "blocked-root", "handshake-failure")
     answered = ("ok", "http-error", "redirect")
     addr = lambda o: "%s:%d" % (o["ip"], o["port"])
@@ -285,12 +287,15 @@ def dfp_join(evs, cands=16):
     for i, h in enumerate(hellos):
         mine = []
         for j, r in enumerate(res):
-            if r["flow"] == h["flow"]:
+            rnd = r.get("client_random")
+            if rnd is not None and len(rnd) == 64 and rnd == h.get("client_random"):
+                cost = -2
+            elif r["flow"] == h["flow"]:
                 cost = -1
             elif r.get("sni") != h.get("sni") or addr(r["server"]) != addr(h["local"]):
                 continue
             else:
-                tt = r.get("t_total_us")
+                tt, fb = r.get("t_total_us"), r.get("t_first_byte_us")
                 start = r["ts"] - (tt * 1000 if isinstance(tt, int) else 60 * 10**9)
                 if start > h["ts"]:
                     continue
@@ -299,7 +304,10 @@ def dfp_join(evs, cands=16):
                     continue
                 if hua is None and rua is not None and out in answered:
                     continue
-                cost = abs(r["ts"] - h["ts"])
+                at = r["ts"]
+                if hua is not None and isinstance(tt, int) and isinstance(fb, int) and 0 <= fb <= tt:
+                    at = start + fb * 1000
+                cost = abs(at - h["ts"])
             mine.append((cost, i, j))
         pairs += sorted(mine)[:cands]
     got, used = {}, set()
@@ -323,17 +331,32 @@ def dfp_join_order(ml, out):
         flow = "10.1.%d.2:%d>%s" % (k % 3, 20000 + k, dst)
         tt = rnd.choice([None, 1.5, rnd.randrange(0, 400000), rnd.randrange(0, 4000000)])
         r = dfp_result(ts, flow, sni, tt)
+        if isinstance(tt, int) and rnd.random() < 0.8:	# its first byte, now and then absurd
+            r["t_first_byte_us"] = rnd.choice([rnd.randrange(0, tt + 1), tt + 5, -3])
         # what the client sent and how it ended, which the join also reads
         r["outcome"] = rnd.choice(["ok", "ok", "cert-untrusted", "timeout", "http-error"])
         ua = rnd.choice([None, "curl/8.0", "Mozilla/5.0"])
         if ua is not None:
             r["ua"] = ua
         evs.append(r)
+        if rnd.random() < 0.7:	# the client's hello random, as the client vantage records it
+            r["client_random"] = "%064x" % rnd.getrandbits(256)
         if rnd.random() < 0.8:	# its upstream hello (one in ten on the client's own 4-tuple)
             own = rnd.random() < 0.1
             hflow = flow if own else "10.255.1.2:%d>%s" % (30000 + k, dst)
             h = dfp_hello(ts - rnd.randrange(0, 500000000), hflow, sni, dst)
             h["ua"] = rnd.choice([None, ua, "curl/8.0"])
+            # spliced: the client's own hello (its random) reached the origin, sometimes after
+            # the middlebox's own check hello (another random, nearer in time)
+            if "client_random" in r and rnd.random() < 0.3:
+                h["client_random"] = r["client_random"]
+                if rnd.random() < 0.5:
+                    c = dfp_hello(h["ts"] + rnd.randrange(0, 3000000), "10.255.1.2:%d>%s" %
+                                  (40000 + k, dst), sni, dst)
+                    c["ua"], c["client_random"] = None, "%064x" % rnd.getrandbits(256)
+                    evs.append(c)
+            elif rnd.random() < 0.5:
+                h["client_random"] = "%064x" % rnd.getrandbits(256)
             evs.append(h)
     evs.sort(key=lambda e: e["ts"])
     run = write_run(os.path.join(out, "run"), evs)
@@ -368,6 +391,61 @@ def dfp_ua_join(ml, out):
     expect("origin hello per client flow", got, {a["flow"]: h1["flow"], b["flow"]: h2["flow"]})
     expect("the brute-force join agrees (hellos in time order: h2, h1)", dfp_join(evs),
            [b["flow"], a["flow"]])
+
+
+@crafted
+def dfp_first_byte_join(ml, out):
+    """detect-fingerprint: a hello with a UA (published when the request came) goes to the flow
+    whose first response byte is nearest, not whose end is (kz-2019: a long flow's end fell
+    nearer a short flow's hello, and that flow's own hello had come before the short one began)"""
+    t0, dst, ms = 1795463001000000000, "10.2.5.2:443", 1000000
+    a = dfp_result(t0 + 486 * ms, "10.1.2.2:40000>" + dst, "vk.test", 430000)	# long
+    a.update(ua="Mozilla/5.0", t_first_byte_us=418000)	# its first byte at 474 ms
+    f = dfp_result(t0 + 500 * ms, "10.1.2.2:40001>" + dst, "vk.test", 25600)	# short
+    f.update(ua="Mozilla/5.0", t_first_byte_us=15000)	# first byte at 489.4 ms
+    ha = dfp_hello(t0 + 474 * ms, "10.255.2.1:50000>" + dst, "vk.test", dst)
+    hf = dfp_hello(t0 + 492 * ms, "10.255.2.1:50001>" + dst, "vk.test", dst)
+    ha["ua"] = hf["ua"] = "Mozilla/5.0"
+    evs = sorted([a, f, ha, hf], key=lambda e: e["ts"])
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    if summary(res, "detect-fingerprint") is None:
+        return
+    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
+    # by end, hf (6 ms from a's end, 8 from f's) went to a, and ha (474 ms) could not go to f,
+    # which began at 474.4 ms: f had no hello at all
+    expect("origin hello per client flow", got, {a["flow"]: ha["flow"], f["flow"]: hf["flow"]})
+    expect("the brute-force join agrees (hellos in time order: ha, hf)", dfp_join(evs),
+           [a["flow"], f["flow"]])
+
+
+@crafted
+def dfp_random_join(ml, out):
+    """detect-fingerprint: a spliced flow's own hello (its ClientHello random) is its hello, not
+    the middlebox's check hello nearer in time (kz-2019's dubious sites: the engine's probe of
+    the origin's certificate, then the client's own hello spliced)"""
+    t0, dst, ms = 1795463001000000000, "10.2.7.2:443", 1000000
+    rnd_c = "ab" * 32
+    a = dfp_result(t0 + 20 * ms, "10.1.2.2:40000>" + dst, "dubious.test", 19000)
+    a.update(outcome="cert-untrusted", ua="Mozilla/5.0", client_random=rnd_c)
+    probe = dfp_hello(t0 + 19 * ms, "10.255.2.1:50000>" + dst, "dubious.test", dst)
+    probe.update(ua=None, client_random="cd" * 32, ja3="f" * 32,
+                 ja4="t12d1308h2_cccccccccccc_dddddddddddd")
+    own = dfp_hello(t0 + 5 * ms, "10.255.2.1:50001>" + dst, "dubious.test", dst)
+    own.update(ua=None, client_random=rnd_c)
+    evs = sorted([a, probe, own], key=lambda e: e["ts"])
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    if summary(res, "detect-fingerprint") is None:
+        return
+    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
+    # by time the probe (1 ms from a's end, against own's 15 ms) would have gone to a; now it
+    # keeps its own flow id (no client flow is left for it)
+    expect("origin hello per flow", got, {a["flow"]: own["flow"], probe["flow"]: None})
+    expect("the brute-force join agrees (hellos in time order: own, probe)", dfp_join(evs),
+           [a["flow"], probe["flow"]])
+    expect("a (spliced) not flagged", [v["intercepted"] for v in
+           res["detect-fingerprint"]["verdicts"] if v["flow"] == a["flow"]], [False])
 
 
 @crafted

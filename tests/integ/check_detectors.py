@@ -114,6 +114,12 @@ def fingerprint(res, run):
     t, ev = truth(run)
     v, r = verdicts(os.path.join(res, "detect-fingerprint.json"))
     up = {e["flow"] for e in ev if e["t"] == "proxy.upstream"}
+    # a flow whose own hello reached an origin unchanged (spliced, or off the gateway's path):
+    # that hello, found by its ClientHello random, is the one judged
+    at_origin = {e["client_random"]: e["flow"] for e in ev
+                 if e["t"] == "origin.hello" and e.get("client_random")}
+    own = {e["flow"]: at_origin[e["client_random"]] for e in ev if e["t"] == "client.result"
+           and e.get("flow") and e.get("client_random") in at_origin}
     bad = []
     for f, yes in t.items():
         said = v.get(f, {}).get("intercepted", False)
@@ -121,10 +127,19 @@ def fingerprint(res, run):
             bad.append(f"missed intercepted flow {f} (its upstream hello reached the origin)")
         if not any(t.values()) and said:
             bad.append(f"flagged {f} on a run without interception: {v[f].get('evidence')}")
+        if not yes and f in own:
+            judged = v.get(f, {}).get("evidence", {}).get("origin_flow") or f
+            if judged != own[f] or said:
+                bad.append(f"not intercepted flow {f}: judged by hello {judged}, flagged {said}; "
+                           f"its own hello (same random) is {own[f]}")
     if r["result"]["summary"]["baseline_hellos"] == 0:
         bad.append("no baseline fingerprints were learned")
+    if any(not y for y in t.values()) and not any(not t[f] and f in own for f in t):
+        bad.append("no flow that was not intercepted has its own hello at an origin (by "
+                   "client_random): the random join went unchecked")
     print(f"detect-fingerprint: {sum(1 for f in t if v.get(f, {}).get('intercepted'))} flagged "
-          f"of {len(t)} flows, {sum(1 for f in t if t[f] and f in up)} intercepted upstream")
+          f"of {len(t)} flows, {sum(1 for f in t if t[f] and f in up)} intercepted upstream, "
+          f"{sum(1 for f in t if not t[f] and f in own)} not intercepted judged by their own hello")
     fail(bad)
 
 
