@@ -370,6 +370,23 @@ def dfp_join_order(ml, out):
     expect("hellos mapped otherwise than the brute-force join (first 3)", diff[:3], [])
 
 
+def dfp_check_map(ml, out, evs, want):
+    """Replay evs (their own baseline) to detect-fingerprint and expect, per verdict's flow, the
+    origin hello it was judged by (want: flow -> hello flow, None for a hello judged under its
+    own flow), and the brute-force join to say the same. Its result, or None when the replay
+    failed (already reported)."""
+    run = write_run(os.path.join(out, "run"), evs)
+    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
+    if summary(res, "detect-fingerprint") is None:
+        return None
+    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
+    expect("origin hello per flow", got, want)
+    of = {h: f for f, h in want.items() if h is not None}
+    expect("the brute-force join agrees", dfp_join(evs),
+           [of.get(e["flow"], e["flow"]) for e in evs if e["t"] == "origin.hello"])
+    return res
+
+
 @crafted
 def dfp_ua_join(ml, out):
     """detect-fingerprint: a hello goes to the flow whose request it carried, not the nearest"""
@@ -382,15 +399,8 @@ def dfp_ua_join(ml, out):
     h1["ua"] = None
     h2 = dfp_hello(t0 + 12 * ms, "10.255.1.2:50001>" + dst, "a.test", dst)	# b's request
     evs = sorted([a, b, h1, h2], key=lambda e: e["ts"])
-    run = write_run(os.path.join(out, "run"), evs)
-    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
-    if summary(res, "detect-fingerprint") is None:
-        return
-    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
     # by time alone each hello would have gone to the other flow (costs 2 and 5 ms)
-    expect("origin hello per client flow", got, {a["flow"]: h1["flow"], b["flow"]: h2["flow"]})
-    expect("the brute-force join agrees (hellos in time order: h2, h1)", dfp_join(evs),
-           [b["flow"], a["flow"]])
+    dfp_check_map(ml, out, evs, {a["flow"]: h1["flow"], b["flow"]: h2["flow"]})
 
 
 @crafted
@@ -407,16 +417,9 @@ def dfp_first_byte_join(ml, out):
     hf = dfp_hello(t0 + 492 * ms, "10.255.2.1:50001>" + dst, "vk.test", dst)
     ha["ua"] = hf["ua"] = "Mozilla/5.0"
     evs = sorted([a, f, ha, hf], key=lambda e: e["ts"])
-    run = write_run(os.path.join(out, "run"), evs)
-    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
-    if summary(res, "detect-fingerprint") is None:
-        return
-    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
     # by end, hf (6 ms from a's end, 8 from f's) went to a, and ha (474 ms) could not go to f,
     # which began at 474.4 ms: f had no hello at all
-    expect("origin hello per client flow", got, {a["flow"]: ha["flow"], f["flow"]: hf["flow"]})
-    expect("the brute-force join agrees (hellos in time order: ha, hf)", dfp_join(evs),
-           [a["flow"], f["flow"]])
+    dfp_check_map(ml, out, evs, {a["flow"]: ha["flow"], f["flow"]: hf["flow"]})
 
 
 @crafted
@@ -434,16 +437,11 @@ def dfp_random_join(ml, out):
     own = dfp_hello(t0 + 5 * ms, "10.255.2.1:50001>" + dst, "dubious.test", dst)
     own.update(ua=None, client_random=rnd_c)
     evs = sorted([a, probe, own], key=lambda e: e["ts"])
-    run = write_run(os.path.join(out, "run"), evs)
-    res = replay(ml, run, os.path.join(out, "res"), ["detect-fingerprint"], baseline=run)
-    if summary(res, "detect-fingerprint") is None:
-        return
-    got = {v["flow"]: v["evidence"].get("origin_flow") for v in res["detect-fingerprint"]["verdicts"]}
     # by time the probe (1 ms from a's end, against own's 15 ms) would have gone to a; now it
     # keeps its own flow id (no client flow is left for it)
-    expect("origin hello per flow", got, {a["flow"]: own["flow"], probe["flow"]: None})
-    expect("the brute-force join agrees (hellos in time order: own, probe)", dfp_join(evs),
-           [a["flow"], probe["flow"]])
+    res = dfp_check_map(ml, out, evs, {a["flow"]: own["flow"], probe["flow"]: None})
+    if res is None:
+        return
     expect("a (spliced) not flagged", [v["intercepted"] for v in
            res["detect-fingerprint"]["verdicts"] if v["flow"] == a["flow"]], [False])
 
