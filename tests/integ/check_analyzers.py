@@ -405,9 +405,9 @@ def dfp_ua_join(ml, out):
 
 @crafted
 def dfp_first_byte_join(ml, out):
-    """detect-fingerprint: a hello with a UA (published when the request came) goes to the flow
-    whose first response byte is nearest, not whose end is (kz-2019: a long flow's end fell
-    nearer a short flow's hello, and that flow's own hello had come before the short one began)"""
+    """detect-fingerprint: a hello with a UA goes to the flow whose first byte is nearest, not end"""
+    # published when the request came. kz-2019: a long flow's end fell nearer a short flow's
+    # hello, and the long flow's own hello had come before the short one began
     t0, dst, ms = 1795463001000000000, "10.2.5.2:443", 1000000
     a = dfp_result(t0 + 486 * ms, "10.1.2.2:40000>" + dst, "vk.test", 430000)	# long
     a.update(ua="Mozilla/5.0", t_first_byte_us=418000)	# its first byte at 474 ms
@@ -424,9 +424,9 @@ def dfp_first_byte_join(ml, out):
 
 @crafted
 def dfp_random_join(ml, out):
-    """detect-fingerprint: a spliced flow's own hello (its ClientHello random) is its hello, not
-    the middlebox's check hello nearer in time (kz-2019's dubious sites: the engine's probe of
-    the origin's certificate, then the client's own hello spliced)"""
+    """detect-fingerprint: a spliced flow is judged by its own hello (same random), not a probe"""
+    # kz-2019's dubious sites: the engine's probe of the origin's certificate, nearer in time,
+    # then the client's own hello spliced
     t0, dst, ms = 1795463001000000000, "10.2.7.2:443", 1000000
     rnd_c = "ab" * 32
     a = dfp_result(t0 + 20 * ms, "10.1.2.2:40000>" + dst, "dubious.test", 19000)
@@ -822,7 +822,7 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "crafted-list":
         for k, fn in CRAFTED.items():
-            print(f"{k}\t{fn.__doc__}")
+            print(f"{k}\t{' '.join(fn.__doc__.split())}")	# one line, however it wraps
         sys.exit(0)
     if cmd == "crafted":
         for c in sys.argv[4:]:

@@ -436,7 +436,7 @@ for e in hello:
     assert e["src"] == "origin-test" and flow.match(e["flow"]), e
 g = [e for e in hello if e["sni"] == "www.google.com" and e["ua"] == "mitmlab-test/1"]
 assert g and all(len(e["ja3"]) == 32 and e["version"] and e["cipher"] for e in g), g[:1]
-# the hello's random: 64 hex digits wherever the hello parsed, a new one per connection
+# the random of each hello: 64 hex digits wherever it parsed, a new one per connection
 rs = [e["client_random"] for e in hello if e["ja3"] is not None]
 assert rs and all(re.fullmatch("[0-9a-f]{64}", x) for x in rs) and len(set(rs)) == len(rs), rs[:3]
 assert any(e["alpn"] == "h2" for e in g) and any(e["alpn"] == "http/1.1" for e in g)
