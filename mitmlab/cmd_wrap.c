@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -324,6 +325,59 @@ out:
 	return rc;
 }
 
+/*
+ * The tool's key log, for its hello's random (wrap_keylog_random): an anonymous memory file
+ * of our own for each run (never on disk; it dies with us), which the tool reaches as
+ * /proc/self/fd/N, inherited across fork and exec. -1 when there is none (then no random).
+ */
+static int
+cmd_wrap_keylog_open(char *path, size_t len)
+{
+	int fd = memfd_create("mitmlab-wrap-keylog", 0);	/* not close-on-exec */
+
+	if (fd != -1)
+		snprintf(path, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+/* curl's environment: ours, with SSLKEYLOGFILE set to path, or without it when path is NULL
+ * (built before the fork: setenv is not safe beside libzmq's threads). NULL when out of
+ * memory. */
+static char **
+cmd_wrap_keylog_env(const char *path)
+{
+	size_t n = 0, i, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "SSLKEYLOGFILE=", 14) != 0)
+			env[k++] = environ[i];
+	if (path != NULL && asprintf(&env[k], "SSLKEYLOGFILE=%s", path) == -1) {
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* Free what cmd_wrap_keylog_env made (the strings of our environment are borrowed). */
+static void
+cmd_wrap_keylog_env_free(char **env)
+{
+	size_t k;
+
+	if (env == NULL)
+		return;
+	for (k = 0; env[k] != NULL; k++)
+		;
+	if (k > 0 && strncmp(env[k - 1], "SSLKEYLOGFILE=", 14) == 0)
+		free(env[k - 1]);	/* ours: the last */
+	free(env);
+}
+
 /* curl's default User-Agent ("curl/VERSION", asked of `curl --version` once), or NULL. */
 static const char *
 cmd_wrap_curl_ua(void)
@@ -332,64 +386,51 @@ cmd_wrap_curl_ua(void)
 	static int asked;
 	char *const argv[] = { (char *)(uintptr_t)"curl", (char *)(uintptr_t)"--version", NULL };
 	struct wrap_output o;
+	char **env;
 
 	if (!asked) {
 		asked = 1;
 		memset(&o, 0, sizeof(o));
-		if (wrap_exec_run(argv, NULL, 0, 5000, &o, NULL) == 0) {
+		/* without SSLKEYLOGFILE: curl would create the user's file just to print this */
+		env = cmd_wrap_keylog_env(NULL);
+		if (wrap_exec_run_env(argv, env, NULL, 0, 5000, &o, NULL) == 0) {
 			wrap_curl_ua(o.out, ua, sizeof(ua));
 			wrap_exec_free(&o);
 		}
+		cmd_wrap_keylog_env_free(env);
 	}
 	return ua[0] != '\0' ? ua : NULL;
 }
 
 /*
- * Where the tool logs its TLS secrets, for the hello's random (wrap_keylog_random): the
- * user's SSLKEYLOGFILE when set (the tool appends; *from is its size before the run), else a
- * new file of our own (mode 0600, *own = 1; the caller unlinks it). NULL when neither can be
- * had: the record then has no random.
+ * After the run: the random from the first line the tool logged, then the lines appended to
+ * the user's SSLKEYLOGFILE when one is set (created mode 0600), as curl would have written
+ * them itself (and s_client too, which does not read the variable). Closes fd.
  */
-static char *
-cmd_wrap_keylog(off_t *from, int *own)
-{
-	const char *env = getenv("SSLKEYLOGFILE");
-	const char *dir = getenv("TMPDIR");
-	struct stat st;
-	char *path;
-	int fd;
-
-	*from = 0;
-	*own = 0;
-	if (env != NULL && env[0] != '\0') {
-		if (stat(env, &st) == 0)
-			*from = st.st_size;
-		return strdup(env);
-	}
-	if (asprintf(&path, "%s/mitmlab-wrap-keylog-XXXXXX", dir != NULL && dir[0] != '\0' ?
-	    dir : "/tmp") == -1)
-		return NULL;
-	if ((fd = mkstemp(path)) == -1) {
-		free(path);
-		return NULL;
-	}
-	close(fd);
-	*own = 1;
-	return path;
-}
-
-/* The random from what the tool appended to its key log after from. */
 static void
-cmd_wrap_keylog_read(const char *path, off_t from, struct client_record *r)
+cmd_wrap_keylog_done(int fd, struct client_record *r)
 {
-	size_t len;
-	char *text = util_read_file(path, &len, NULL);
+	const char *user = getenv("SSLKEYLOGFILE");
+	char buf[16384];
+	ssize_t n;
+	off_t off = 0;
+	int ufd = -1;
 
-	if (text != NULL && (size_t)from <= len)
-		wrap_keylog_random(text + from, r);
-	if (text != NULL)
-		OPENSSL_cleanse(text, len);
-	free(text);
+	while ((n = pread(fd, buf, sizeof(buf) - 1, off)) > 0) {
+		buf[n] = '\0';
+		if (off == 0)	/* one handshake's lines: a few hundred bytes */
+			wrap_keylog_random(buf, r);
+		if (ufd == -1 && user != NULL && user[0] != '\0')
+			ufd = open(user, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
+		if (ufd != -1 && write(ufd, buf, (size_t)n) != n)
+			log_warnx("SSLKEYLOGFILE %s: cannot append the key log: %s", user,
+			    strerror(errno));
+		off += n;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (ufd != -1)
+		close(ufd);
+	close(fd);
 }
 
 /* One run of the tool against u into *r; -1 with *cause when the tool could not be run. */
@@ -400,9 +441,9 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	struct wrap_output o;
 	struct wrap_argv a;
 	struct wrap_job j;
-	char *req = NULL, *keylog = NULL, lip[UTIL_ADDRSTRLEN];
-	int rc, lport = 0, own_keylog = 0, env_set = 0;
-	off_t keylog_from = 0;
+	char *req = NULL, **envp = NULL, keylog[64], lip[UTIL_ADDRSTRLEN];
+	int rc, lport = 0, klfd = -1;
+	uint64_t t_start;
 
 	cmd_wrap_job(c, u, &j);
 	client_result_init(r);
@@ -424,11 +465,13 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 			j.bind_port = lport;
 		}
 	}
-	if (u->tls && (keylog = cmd_wrap_keylog(&keylog_from, &own_keylog)) != NULL) {
+	if (u->tls && (klfd = cmd_wrap_keylog_open(keylog, sizeof(keylog))) != -1) {
 		if (c->tool == WRAP_OPENSSL)
 			j.keylog = keylog;
-		else if (own_keylog)	/* curl takes it from its environment only */
-			env_set = setenv("SSLKEYLOGFILE", keylog, 1) == 0;
+		else if ((envp = cmd_wrap_keylog_env(keylog)) == NULL) {	/* curl: env only */
+			close(klfd);
+			klfd = -1;
+		}
 	}
 	if (wrap_argv_build(&j, &a, cause) == -1) {
 		rc = -1;
@@ -439,13 +482,16 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 		rc = util_cause(cause, "out of memory");
 		goto out;
 	}
-	rc = wrap_exec_run(a.v, req, req != NULL ? strlen(req) : 0, wrap_deadline_ms(&j), &o,
-	    cause);
-	r->end_ns = util_now_ns();	/* the tool has ended: the event's ts */
+	t_start = util_now_ns();
+	rc = wrap_exec_run_env(a.v, envp, req, req != NULL ? strlen(req) : 0,
+	    wrap_deadline_ms(&j), &o, cause);
+	r->end_ns = util_now_ns();	/* the tool has ended (curl's own end: below) */
 	free(req);
 	wrap_argv_free(&a);
-	if (rc == -1)
+	if (rc == -1) {
+		wrap_exec_free(&o);
 		goto out;
+	}
 	if (c->tool == WRAP_CURL)
 		wrap_curl_classify(&o, r);
 	else {
@@ -457,8 +503,13 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 			wrap_set_flow(r);
 		}
 	}
-	if (keylog != NULL)
-		cmd_wrap_keylog_read(keylog, keylog_from, r);
+	/* curl's time_total ends before it tears down, exits and is reaped: ts from its start */
+	if (c->tool == WRAP_CURL && r->t_total_us >= 0)
+		r->end_ns = t_start + (uint64_t)r->t_total_us * 1000;
+	if (klfd != -1) {
+		cmd_wrap_keylog_done(klfd, r);
+		klfd = -1;
+	}
 	*exit_code = o.exit_code;
 	if (c->verbose && o.errlen > 0)
 		log_debug("%s stderr: %.*s", wrap_tool_name(c->tool), (int)(o.errlen > 2000 ?
@@ -466,11 +517,9 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	wrap_exec_free(&o);
 	rc = 0;
 out:
-	if (env_set)
-		unsetenv("SSLKEYLOGFILE");
-	if (own_keylog)
-		unlink(keylog);
-	free(keylog);
+	if (klfd != -1)
+		close(klfd);
+	cmd_wrap_keylog_env_free(envp);
 	return rc;
 }
 

@@ -274,23 +274,21 @@ wrap_curl_ua(const char *text, char *out, size_t len)
 		snprintf(out, len, "curl/%.*s", (int)n, text);
 }
 
-/* See wrap.h. A line is "LABEL <64 hex: client random> <hex: secret>". */
+/* See wrap.h. A line is "LABEL <64 hex: client random> <hex: secret>" whatever its label
+ * (a TLS 1.3 client logs SERVER_HANDSHAKE_TRAFFIC_SECRET at the ServerHello, its
+ * CLIENT_HANDSHAKE_TRAFFIC_SECRET only once the server's certificate passed). */
 void
 wrap_keylog_random(const char *text, struct client_record *r)
 {
-	static const char *const labels[] = { "CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
-	    "CLIENT_RANDOM ", NULL };
 	const char *line, *p;
 	size_t i, n;
 
 	for (line = text; line != NULL && *line != '\0'; line = strchr(line, '\n') ?
 	    strchr(line, '\n') + 1 : NULL) {
-		for (i = 0; labels[i] != NULL; i++)
-			if (strncmp(line, labels[i], strlen(labels[i])) == 0)
-				break;
-		if (labels[i] == NULL)
-			continue;
-		p = line + strlen(labels[i]);
+		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+		if (n == 0 || line[n] != ' ')
+			continue;	/* a comment or not a key-log line */
+		p = line + n + 1;
 		n = strspn(p, "0123456789abcdefABCDEF");
 		if (n != 64 || p[n] != ' ')
 			continue;

@@ -67,7 +67,8 @@ wrap_exec_close(int *fd)
 /* In the child: wire the pipes and exec; never returns. The tool dies with its parent: a wrap
  * SIGKILLed by the runner at the end of a run must not leave curl or s_client behind. */
 static void
-wrap_exec_child(char *const argv[], int in, int out, int err, int ex, pid_t parent)
+wrap_exec_child(char *const argv[], char *const envp[], int in, int out, int err, int ex,
+    pid_t parent)
 {
 	int e;
 
@@ -79,7 +80,10 @@ wrap_exec_child(char *const argv[], int in, int out, int err, int ex, pid_t pare
 		(void)!write(ex, &e, sizeof(e));
 		_exit(127);
 	}
-	execvp(argv[0], argv);
+	if (envp != NULL)
+		execvpe(argv[0], argv, envp);
+	else
+		execvp(argv[0], argv);
 	e = errno;
 	(void)!write(ex, &e, sizeof(e));
 	_exit(127);
@@ -148,10 +152,18 @@ wrap_exec_pump(pid_t pid, int *in, int *out, int *err, const char *input, size_t
 	return 0;
 }
 
-/* Run one program to completion or the deadline. */
+/* Run one program to completion or the deadline, in our environment. */
 int
 wrap_exec_run(char *const argv[], const char *input, size_t inlen, long deadline_ms,
     struct wrap_output *o, char **cause)
+{
+	return wrap_exec_run_env(argv, NULL, input, inlen, deadline_ms, o, cause);
+}
+
+/* Run one program to completion or the deadline. */
+int
+wrap_exec_run_env(char *const argv[], char *const envp[], const char *input, size_t inlen,
+    long deadline_ms, struct wrap_output *o, char **cause)
 {
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, pex[2] = { -1, -1 };
 	struct wrap_buf bo = { 0 }, be = { 0 };
@@ -173,7 +185,7 @@ wrap_exec_run(char *const argv[], const char *input, size_t inlen, long deadline
 		goto out;
 	}
 	if (pid == 0)
-		wrap_exec_child(argv, pin[0], pout[1], perr[1], pex[1], parent);
+		wrap_exec_child(argv, envp, pin[0], pout[1], perr[1], pex[1], parent);
 	wrap_exec_close(&pin[0]);
 	wrap_exec_close(&pout[1]);
 	wrap_exec_close(&perr[1]);

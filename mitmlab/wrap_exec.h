@@ -21,6 +21,9 @@
  */
 int wrap_exec_run(char *const argv[], const char *input, size_t inlen, long deadline_ms,
     struct wrap_output *o, char **cause);
+/* The same with envp as the program's whole environment (built before the fork; NULL: ours). */
+int wrap_exec_run_env(char *const argv[], char *const envp[], const char *input, size_t inlen,
+    long deadline_ms, struct wrap_output *o, char **cause);
 /* Free the captures. */
 void wrap_exec_free(struct wrap_output *o);
 

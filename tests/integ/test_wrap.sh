@@ -103,6 +103,22 @@ for tool in curl openssl; do
 	    pin_is $tool "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" pin-mismatch
 done
 
+# The user's SSLKEYLOGFILE still gets the tool's secrets (wrap logs to a file of its own for
+# the random, then appends), created mode 0600, and the random wrap reports is in it.
+keylog_user() {	# TOOL
+	local kl=$ML_TMP/user-$1.keylog s r
+	s=$(SSLKEYLOGFILE=$kl "$BIN" wrap --tool "$1" --results --cafile "$ML_TMP/pki/root.pem" \
+	    --url "https://lab.test:$PORT/" --connect "lab.test=127.0.0.1" --timeout-ms 5000 \
+	    2>>"$ML_TMP/wrap.log") || return 1
+	r=$(echo "$s" | jq -r 'select(.t == "client.result") | .client_random')
+	[ "$(stat -c %a "$kl")" = 600 ] && [ "${#r}" = 64 ] && grep -q " $r " "$kl" ||
+	    { echo "    got: $s; $(stat -c %a "$kl" 2>&1)" >&2; return 1; }
+}
+for tool in curl openssl; do
+	ok "$tool: the user's SSLKEYLOGFILE gets the secrets, mode 0600, with the reported random" \
+	    keylog_user $tool
+done
+
 # Plain http:// (curl only) against a `mitmlab origin` with --http-port: a 200 is ok, a 302 is
 # redirect with curl's redirect_url as location, TLS keys null; s_client refuses http://.
 OPORT=$((PORT + 2))
@@ -177,6 +193,17 @@ if [ "$BUS" = 1 ]; then
 		    "$ML_TMP/tail.jsonl" >/dev/null
 	}
 	ok "client.result events have tool, flow and chain" has_events
+	# the hello's random from the tool's key log: every run that reached the server has one
+	# (a failed certificate check too: TLS 1.3 logs the server's handshake secret first), a
+	# distinct one; the refused connections have none
+	has_randoms() {
+		jq -s -e 'map(select(.t == "client.result" and .outcome != "connect-failed") |
+		    .client_random) | (length == 6) and all(test("^[0-9a-f]{64}$")) and
+		    (unique | length == 6)' "$ML_TMP/tail.jsonl" >/dev/null &&
+		jq -s -e 'map(select(.outcome == "connect-failed") | .client_random) |
+		    length == 2 and all(. == null)' "$ML_TMP/tail.jsonl" >/dev/null
+	}
+	ok "client.result has the hello's client_random, read from the tool's key log" has_randoms
 else
 	echo "  skip bus checks (no 'mitmlab bus')"
 fi
