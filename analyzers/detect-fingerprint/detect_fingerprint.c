@@ -217,9 +217,8 @@ dfp_event(struct analyzer *a, const char *topic, const char *src, json_t *ev, vo
 
 struct dfp_pair {
 	size_t	 h, r;		/* hello index, client.result index */
-	int64_t	 cost;		/* |client fb or end - hello ts| in ns (dfp_candidates); -1:
-				 * same 4-tuple; -2: same
-				 * ClientHello.random */
+	int64_t	 cost;		/* ns between the hello and the client's first byte or end
+				 * (dfp_candidates); -1: same 4-tuple; -2: same random */
 };
 
 static int
@@ -311,7 +310,8 @@ dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
 	best[k] = *c;
 }
 
-/* Sort the client results by dfp_ref_cmp (noting each group's longest duration) and return
+/* Sort the client results by dfp_ref_cmp (noting each group's longest duration and longest
+ * end - first byte) and return
  * pointers to them sorted by flow id, and in *byrnd (*nrnd of them) pointers to those with a
  * random sorted by it; NULL when out of memory. */
 static struct dfp_ref **
@@ -367,10 +367,12 @@ dfp_same_ua(const struct dfp_ref *x, const char *ua)
 
 /*
  * One hello's DFP_CANDIDATES cheapest pairs into best (returns how many): the client results
- * with its ClientHello.random (cost -2), those with its own flow id (cost -1), then those of its server address and SNI, walked outwards
- * from its ts in the index (cost |end - ts|, rising on both sides) while a pair could still be
- * kept; results that end after ts are admissible only when they started by ts, which none
- * ending more than the group's longest duration after ts can have.
+ * with its ClientHello.random (cost -2), those with its own flow id (cost -1), then those of
+ * its server address and SNI, walked outwards from its ts in the index (cost |fb - ts| for a
+ * hello with a UA, |end - ts| for one without; the walk stops on a side once a lower bound of
+ * the cost there, rising outwards, exceeds the worst pair kept); results that end after ts
+ * are admissible only when they started by ts, which none ending more than the group's
+ * longest duration after ts can have.
  */
 static size_t
 dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t nr,
@@ -451,7 +453,8 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 /*
  * Map origin hellos to client flows (see the header comment): every admissible pair (same
  * 4-tuple; or same server address and SNI, the client flow started before the hello) costs
- * the distance between the client flow's end and the hello; pairs are taken cheapest first,
+ * the distance in time between the hello and the client flow's first response byte (a hello
+ * with a UA) or end (one without); pairs are taken cheapest first,
  * each hello and each client flow at most once. A global order, unlike taking the hellos one
  * by one, cannot let an early hello take the flow a later one fits better and leave that
  * later hello's own flow unmapped. Each hello keeps only its DFP_CANDIDATES cheapest pairs, so
