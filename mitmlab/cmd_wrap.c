@@ -340,43 +340,8 @@ cmd_wrap_keylog_open(char *path, size_t len)
 	return fd;
 }
 
-/* curl's environment: ours, with SSLKEYLOGFILE set to path, or without it when path is NULL
- * (built before the fork: setenv is not safe beside libzmq's threads). NULL when out of
- * memory. */
-static char **
-cmd_wrap_keylog_env(const char *path)
-{
-	size_t n = 0, i, k = 0;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "SSLKEYLOGFILE=", 14) != 0)
-			env[k++] = environ[i];
-	if (path != NULL && asprintf(&env[k], "SSLKEYLOGFILE=%s", path) == -1) {
-		free(env);
-		return NULL;
-	}
-	return env;
-}
-
-/* Free what cmd_wrap_keylog_env made (the strings of our environment are borrowed). */
-static void
-cmd_wrap_keylog_env_free(char **env)
-{
-	size_t k;
-
-	if (env == NULL)
-		return;
-	for (k = 0; env[k] != NULL; k++)
-		;
-	if (k > 0 && strncmp(env[k - 1], "SSLKEYLOGFILE=", 14) == 0)
-		free(env[k - 1]);	/* ours: the last */
-	free(env);
-}
+/* What a tool inherits of our environment: not SSLKEYLOGFILE (wrap gives curl its own). */
+static const char *const cmd_wrap_env_drop[] = { "SSLKEYLOGFILE=", NULL };
 
 /* curl's default User-Agent ("curl/VERSION", asked of `curl --version` once), or NULL. */
 static const char *
@@ -386,18 +351,19 @@ cmd_wrap_curl_ua(void)
 	static int asked;
 	char *const argv[] = { (char *)(uintptr_t)"curl", (char *)(uintptr_t)"--version", NULL };
 	struct wrap_output o;
-	char **env;
+	struct util_env env;
 
 	if (!asked) {
 		asked = 1;
 		memset(&o, 0, sizeof(o));
-		/* without SSLKEYLOGFILE: curl would create the user's file just to print this */
-		env = cmd_wrap_keylog_env(NULL);
-		if (wrap_exec_run_env(argv, env, NULL, 0, 5000, &o, NULL) == 0) {
+		/* without SSLKEYLOGFILE: curl would create the user's file just to print this (when
+		 * building fails, env.v is NULL: our environment) */
+		(void)util_env_init(&env, cmd_wrap_env_drop, 0);
+		if (wrap_exec_run_env(argv, env.v, NULL, 0, 5000, &o, NULL) == 0) {
 			wrap_curl_ua(o.out, ua, sizeof(ua));
 			wrap_exec_free(&o);
 		}
-		cmd_wrap_keylog_env_free(env);
+		util_env_free(&env);
 	}
 	return ua[0] != '\0' ? ua : NULL;
 }
@@ -441,7 +407,8 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	struct wrap_output o;
 	struct wrap_argv a;
 	struct wrap_job j;
-	char *req = NULL, **envp = NULL, keylog[64], lip[UTIL_ADDRSTRLEN];
+	struct util_env env = { 0 };
+	char *req = NULL, keylog[64], lip[UTIL_ADDRSTRLEN];
 	int rc, lport = 0, klfd = -1;
 	uint64_t t_start;
 
@@ -468,7 +435,9 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 	if (u->tls && (klfd = cmd_wrap_keylog_open(keylog, sizeof(keylog))) != -1) {
 		if (c->tool == WRAP_OPENSSL)
 			j.keylog = keylog;
-		else if ((envp = cmd_wrap_keylog_env(keylog)) == NULL) {	/* curl: env only */
+		else if (util_env_init(&env, cmd_wrap_env_drop, 1) == -1 ||	/* curl: env only */
+		    util_env_add(&env, "SSLKEYLOGFILE=%s", keylog) == -1) {
+			util_env_free(&env);
 			close(klfd);
 			klfd = -1;
 		}
@@ -483,7 +452,7 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 		goto out;
 	}
 	t_start = util_now_ns();
-	rc = wrap_exec_run_env(a.v, envp, req, req != NULL ? strlen(req) : 0,
+	rc = wrap_exec_run_env(a.v, env.v, req, req != NULL ? strlen(req) : 0,
 	    wrap_deadline_ms(&j), &o, cause);
 	r->end_ns = util_now_ns();	/* the tool has ended (curl's own end: below) */
 	free(req);
@@ -519,7 +488,7 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 out:
 	if (klfd != -1)
 		close(klfd);
-	cmd_wrap_keylog_env_free(envp);
+	util_env_free(&env);
 	return rc;
 }
 

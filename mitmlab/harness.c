@@ -44,8 +44,6 @@
  * flow is several events), with room for an analyzer that reads files too. */
 #define HARNESS_VERDICTS(a)	(4 * (size_t)(a)->events + 10000)
 
-extern char **environ;
-
 struct harness_an {
 	struct amanifest m;
 	char	 ep[HARNESS_EP_MAX];	/* private feed */
@@ -329,62 +327,41 @@ harness_reap(struct harness_an *a)
 	return a->status != -1;
 }
 
-/* The environment for an analyzer: ours plus the contract variables (built before fork). */
-static char **
-harness_envp(struct harness *h, struct harness_an *a)
+/* The environment for an analyzer: ours plus the contract variables (util_env); -1 when out
+ * of memory. */
+static int
+harness_envp(struct harness *h, struct harness_an *a, struct util_env *e)
 {
-	size_t n = 0, i, k = 0;
-	char **env, vs[64];
+	static const char *const drop[] = { "MITMLAB_ANALYZER_", "MITMLAB_RUN_DIR=", NULL };
+	char vs[64];
 
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + 8, sizeof(*env))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "MITMLAB_ANALYZER_", 17) != 0 &&
-		    strncmp(environ[i], "MITMLAB_RUN_DIR=", 16) != 0)
-			env[k++] = environ[i];
 	vantage_format(a->m.vantages, vs, sizeof(vs));
-	if (asprintf(&env[k++], "MITMLAB_ANALYZER_NAME=%s", a->m.name) < 0 ||
-	    asprintf(&env[k++], "MITMLAB_ANALYZER_SUB=%s", a->ep) < 0 ||
-	    asprintf(&env[k++], "MITMLAB_ANALYZER_PUB=%s", a->in_ep) < 0 ||
-	    asprintf(&env[k++], "MITMLAB_ANALYZER_VANTAGES=%s", vs) < 0 ||
-	    asprintf(&env[k++], "MITMLAB_RUN_DIR=%s", h->run_dir) < 0 ||
-	    (env[k++] = strdup("PYTHONUNBUFFERED=1")) == NULL) {
-		free(env);
-		return NULL;
+	if (util_env_init(e, drop, 6) == -1 ||
+	    util_env_add(e, "MITMLAB_ANALYZER_NAME=%s", a->m.name) == -1 ||
+	    util_env_add(e, "MITMLAB_ANALYZER_SUB=%s", a->ep) == -1 ||
+	    util_env_add(e, "MITMLAB_ANALYZER_PUB=%s", a->in_ep) == -1 ||
+	    util_env_add(e, "MITMLAB_ANALYZER_VANTAGES=%s", vs) == -1 ||
+	    util_env_add(e, "MITMLAB_RUN_DIR=%s", h->run_dir) == -1 ||
+	    util_env_add(e, "PYTHONUNBUFFERED=1") == -1) {
+		util_env_free(e);
+		return -1;
 	}
-	env[k] = NULL;
-	return env;
-}
-
-/* Free the variables harness_envp added: the six after the inherited ones. */
-static void
-harness_envp_free(char **env)
-{
-	size_t n = 0, i;
-
-	if (env == NULL)
-		return;
-	while (env[n] != NULL)
-		n++;
-	for (i = n >= 6 ? n - 6 : 0; i < n; i++)
-		free(env[i]);
-	free(env);
+	return 0;
 }
 
 /* Fork and exec an analyzer's command; stdout to out_path (NULL: the log), stderr to the log. */
 static pid_t
 harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, char **cause)
 {
-	char **argv, **env;
+	struct util_env env;
+	char **argv;
 	int logfd, outfd, nullfd;
 	pid_t pid;
 
 	if ((argv = amanifest_argv(&a->m, h->run_dir, h->baseline[0] != '\0' ? h->baseline :
 	    NULL, cause)) == NULL)
 		return -1;
-	if ((env = harness_envp(h, a)) == NULL) {
+	if (harness_envp(h, a, &env) == -1) {
 		amanifest_argv_free(argv);
 		return util_cause(cause, "out of memory");
 	}
@@ -417,7 +394,7 @@ harness_spawn(struct harness *h, struct harness_an *a, const char *out_path, cha
 		dup2(nullfd, 0);
 		dup2(outfd, 1);
 		dup2(logfd, 2);
-		execvpe(argv[0], argv, env);
+		execvpe(argv[0], argv, env.v);
 		dprintf(2, "mitmlab harness: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -430,7 +407,7 @@ out:
 	if (nullfd != -1)
 		close(nullfd);
 	amanifest_argv_free(argv);
-	harness_envp_free(env);
+	util_env_free(&env);
 	return pid;
 }
 

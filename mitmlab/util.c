@@ -487,3 +487,59 @@ util_argv_line(FILE *f, char *const *argv, const char *fmt, ...)
 	}
 	fputc('\n', f);
 }
+
+/* Environment (util.h). */
+int
+util_env_init(struct util_env *e, const char *const drop[], size_t extra)
+{
+	size_t n = 0, i, d;
+
+	memset(e, 0, sizeof(*e));
+	while (environ[n] != NULL)
+		n++;
+	if ((e->v = calloc(n + extra + 1, sizeof(*e->v))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (d = 0; drop[d] != NULL; d++)
+			if (strncmp(environ[i], drop[d], strlen(drop[d])) == 0)
+				break;
+		if (drop[d] == NULL)
+			e->v[e->n++] = environ[i];
+	}
+	e->inherited = e->n;
+	e->cap = e->n + extra;	/* the dropped ones' entries are not room */
+	return 0;
+}
+
+/* Add one (util.h). */
+int
+util_env_add(struct util_env *e, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (e->v == NULL || e->n >= e->cap)
+		return -1;
+	va_start(ap, fmt);
+	rc = vasprintf(&e->v[e->n], fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		e->v[e->n] = NULL;
+		return -1;
+	}
+	e->n++;
+	return 0;
+}
+
+/* Free (util.h). */
+void
+util_env_free(struct util_env *e)
+{
+	size_t i;
+
+	if (e->v != NULL)
+		for (i = e->inherited; i < e->n; i++)
+			free(e->v[i]);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}

@@ -67,4 +67,19 @@ int util_which(const char *name, char *out, size_t len);
 void util_argv_line(FILE *f, char *const *argv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A child's environment, built before the fork (setenv is not safe beside other threads,
+ * libzmq's included): ours without some variables, plus some of its own. */
+struct util_env {
+	char	**v;		/* NULL-terminated, for execve/execvpe; NULL: none built */
+	size_t	 n, cap;	/* entries in v; entries it has room for */
+	size_t	 inherited;	/* v[0..inherited) are environ's strings (borrowed) */
+};
+/* Ours without every variable whose "NAME=VALUE" starts with one of drop's prefixes (a
+ * NULL-terminated list), with room for extra more; -1 when out of memory (e->v NULL). */
+int util_env_init(struct util_env *e, const char *const drop[], size_t extra);
+/* Add "NAME=VALUE" (printf-style) in one of the extra entries; -1 when out of memory or room. */
+int util_env_add(struct util_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Free what was added and the array (a zeroed or failed e too). */
+void util_env_free(struct util_env *e);
+
 #endif

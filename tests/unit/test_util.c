@@ -114,6 +114,45 @@ test_same_path(void **state)
 	rmdir(dir);
 }
 
+/* A child's environment: ours without the dropped prefixes, the added ones after it, no room
+ * beyond what was asked for; free leaves ours alone. */
+static void
+test_env(void **state)
+{
+	static const char *const drop[] = { "MLTEST_DROP", NULL };
+	static const char *const none[] = { NULL };
+	struct util_env e, z;
+	size_t i, keep = 0, ours = 0;
+
+	(void)state;
+	assert_int_equal(setenv("MLTEST_DROP_A", "1", 1), 0);
+	assert_int_equal(setenv("MLTEST_KEEP", "2", 1), 0);
+	assert_int_equal(util_env_init(&e, drop, 2), 0);
+	assert_int_equal(util_env_add(&e, "MLTEST_NEW=%d", 3), 0);
+	assert_int_equal(util_env_add(&e, "MLTEST_DROP_A=%s", "mine"), 0);
+	assert_int_equal(util_env_add(&e, "MLTEST_MORE=4"), -1);	/* room for 2 only */
+	assert_null(e.v[e.n]);
+	for (i = 0; i < e.n; i++) {
+		assert_true(strcmp(e.v[i], "MLTEST_DROP_A=1") != 0);
+		keep += strcmp(e.v[i], "MLTEST_KEEP=2") == 0;
+		ours += strcmp(e.v[i], "MLTEST_NEW=3") == 0 ||
+		    strcmp(e.v[i], "MLTEST_DROP_A=mine") == 0;
+	}
+	assert_int_equal(keep, 1);
+	assert_int_equal(ours, 2);
+	assert_int_equal(e.n, e.inherited + 2);
+	util_env_free(&e);
+	assert_null(e.v);
+	assert_string_equal(getenv("MLTEST_KEEP"), "2");	/* borrowed, not freed */
+	assert_int_equal(util_env_init(&e, none, 0), 0);
+	assert_int_equal(util_env_add(&e, "X=1"), -1);
+	util_env_free(&e);
+	memset(&z, 0, sizeof(z));
+	util_env_free(&z);	/* a zeroed one */
+	unsetenv("MLTEST_DROP_A");
+	unsetenv("MLTEST_KEEP");
+}
+
 int
 main(void)
 {
@@ -122,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_unmap_clean),
 		cmocka_unit_test(test_read_cap),
 		cmocka_unit_test(test_same_path),
+		cmocka_unit_test(test_env),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
