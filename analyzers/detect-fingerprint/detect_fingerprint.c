@@ -251,26 +251,31 @@ dfp_ref_cmp(const void *a, const void *b)
 	return x->r < y->r ? -1 : (x->r > y->r);
 }
 
-/* Order of the flow index: flow id, index. */
-static int
-dfp_ref_flow_cmp(const void *a, const void *b)
-{
-	const struct dfp_ref *x = *(const struct dfp_ref *const *)a;
-	const struct dfp_ref *y = *(const struct dfp_ref *const *)b;
-	int c = strcmp(x->flow, y->flow);
+/* An exact-key index of the client results (by flow id, or by ClientHello random): entries
+ * sorted by key, then by the results' order. */
+struct dfp_exact {
+	const char		*key;
+	const struct dfp_ref	*ref;
+};
+struct dfp_idx {
+	struct dfp_exact	*v;
+	size_t			 n;
+};
 
-	return c != 0 ? c : x->r < y->r ? -1 : (x->r > y->r);
+static int
+dfp_exact_cmp(const void *a, const void *b)
+{
+	const struct dfp_exact *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : x->ref->r < y->ref->r ? -1 : (x->ref->r > y->ref->r);
 }
 
-/* Order of the random index: random, index (only results with one are in it). */
+/* Does x carry this ClientHello random (NULL: none)? */
 static int
-dfp_ref_rnd_cmp(const void *a, const void *b)
+dfp_same_rnd(const struct dfp_ref *x, const char *rnd)
 {
-	const struct dfp_ref *x = *(const struct dfp_ref *const *)a;
-	const struct dfp_ref *y = *(const struct dfp_ref *const *)b;
-	int c = strcmp(x->rnd, y->rnd);
-
-	return c != 0 ? c : x->r < y->r ? -1 : (x->r > y->r);
+	return rnd != NULL && x->rnd != NULL && strcmp(x->rnd, rnd) == 0;
 }
 
 /* Same server address and SNI? */
@@ -311,20 +316,18 @@ dfp_keep(struct dfp_pair *best, size_t *nb, const struct dfp_pair *c)
 }
 
 /* Sort the client results by dfp_ref_cmp (noting each group's longest duration and longest
- * end - first byte) and return
- * pointers to them sorted by flow id, and in *byrnd (*nrnd of them) pointers to those with a
- * random sorted by it; NULL when out of memory. */
-static struct dfp_ref **
-dfp_index(struct dfp *d, struct dfp_ref ***byrnd, size_t *nrnd)
+ * end - first byte) and index them by flow id and, those with one, by random; -1 when out of
+ * memory (the caller frees both indexes either way). */
+static int
+dfp_index(struct dfp *d, struct dfp_idx *byflow, struct dfp_idx *byrnd)
 {
-	struct dfp_ref *ref = d->refs, **byflow = calloc(d->nrefs + 1, sizeof(*byflow));
+	struct dfp_ref *ref = d->refs;
 	size_t nr = d->nrefs, i, j;
 
-	*nrnd = 0;
-	if (byflow == NULL || (*byrnd = calloc(d->nrefs + 1, sizeof(**byrnd))) == NULL) {
-		free(byflow);
-		return NULL;
-	}
+	byflow->v = calloc(nr + 1, sizeof(*byflow->v));
+	byrnd->v = calloc(nr + 1, sizeof(*byrnd->v));
+	if (byflow->v == NULL || byrnd->v == NULL)
+		return -1;
 	if (nr > 1)
 		qsort(ref, nr, sizeof(*ref), dfp_ref_cmp);
 	for (i = 0; i < nr; i = j) {	/* per group: the longest duration and tail */
@@ -341,15 +344,13 @@ dfp_index(struct dfp *d, struct dfp_ref ***byrnd, size_t *nrnd)
 		}
 	}
 	for (i = 0; i < nr; i++) {
-		byflow[i] = &ref[i];
+		byflow->v[byflow->n++] = (struct dfp_exact){ ref[i].flow, &ref[i] };
 		if (ref[i].rnd != NULL)
-			(*byrnd)[(*nrnd)++] = &ref[i];
+			byrnd->v[byrnd->n++] = (struct dfp_exact){ ref[i].rnd, &ref[i] };
 	}
-	if (nr > 1)
-		qsort(byflow, nr, sizeof(*byflow), dfp_ref_flow_cmp);
-	if (*nrnd > 1)
-		qsort(*byrnd, *nrnd, sizeof(**byrnd), dfp_ref_rnd_cmp);
-	return byflow;
+	qsort(byflow->v, byflow->n, sizeof(*byflow->v), dfp_exact_cmp);
+	qsort(byrnd->v, byrnd->n, sizeof(*byrnd->v), dfp_exact_cmp);
+	return 0;
 }
 
 /* Whether a client flow can be the one a hello served, by what both ends say of the request:
@@ -365,6 +366,33 @@ dfp_same_ua(const struct dfp_ref *x, const char *ua)
 	return !(x->ua != NULL && x->completed);
 }
 
+/* Pairs of hello c->h with every result whose key in ix is key (none for a NULL key), at
+ * cost, into best (dfp_keep) — except those with the ClientHello random skip, already paired
+ * by it (one pair per hello and result). */
+static void
+dfp_exact_add(const struct dfp_idx *ix, const char *key, int64_t cost, const char *skip,
+    struct dfp_pair *c, struct dfp_pair *best, size_t *nb)
+{
+	size_t lo = 0, up = ix->n, mid;
+
+	if (key == NULL)
+		return;
+	while (lo < up) {	/* the first entry with this key */
+		mid = lo + (up - lo) / 2;
+		if (strcmp(ix->v[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			up = mid;
+	}
+	for (; lo < ix->n && strcmp(ix->v[lo].key, key) == 0; lo++) {
+		if (dfp_same_rnd(ix->v[lo].ref, skip))
+			continue;
+		c->r = ix->v[lo].ref->r;
+		c->cost = cost;
+		dfp_keep(best, nb, c);
+	}
+}
+
 /*
  * One hello's DFP_CANDIDATES cheapest pairs into best (returns how many): the client results
  * with its ClientHello.random (cost -2), those with its own flow id (cost -1), then those of
@@ -375,9 +403,8 @@ dfp_same_ua(const struct dfp_ref *x, const char *ua)
  * longest duration after ts can have.
  */
 static size_t
-dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t nr,
-    struct dfp_ref *const *byrnd, size_t nrnd, const json_t *h, size_t hi,
-    struct dfp_pair *best)
+dfp_candidates(const struct dfp_ref *ref, size_t nr, const struct dfp_idx *byflow,
+    const struct dfp_idx *byrnd, const json_t *h, size_t hi, struct dfp_pair *best)
 {
 	const char *flow = json_string_value(json_object_get(h, "flow"));
 	const char *rnd = json_string_value(json_object_get(h, "rnd"));
@@ -391,30 +418,8 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 	int lok, rok;
 
 	c.h = hi;
-	for (lo = 0, up = nrnd; rnd != NULL && lo < up; ) {	/* first with this random */
-		mid = lo + (up - lo) / 2;
-		if (strcmp(byrnd[mid]->rnd, rnd) < 0)
-			lo = mid + 1;
-		else
-			up = mid;
-	}
-	for (; rnd != NULL && lo < nrnd && strcmp(byrnd[lo]->rnd, rnd) == 0; lo++) {
-		c.r = byrnd[lo]->r;
-		c.cost = -2;
-		dfp_keep(best, &nb, &c);
-	}
-	for (lo = 0, up = nr; lo < up; ) {	/* first result with this flow id */
-		mid = lo + (up - lo) / 2;
-		if (strcmp(byflow[mid]->flow, flow) < 0)
-			lo = mid + 1;
-		else
-			up = mid;
-	}
-	for (; lo < nr && strcmp(byflow[lo]->flow, flow) == 0; lo++) {
-		c.r = byflow[lo]->r;
-		c.cost = -1;
-		dfp_keep(best, &nb, &c);
-	}
+	dfp_exact_add(byrnd, rnd, -2, NULL, &c, best, &nb);
+	dfp_exact_add(byflow, flow, -1, rnd, &c, best, &nb);
 	for (lo = 0, up = nr; lo < up; ) {	/* first of the group ending after ts */
 		mid = lo + (up - lo) / 2;
 		if (dfp_key_cmp(&ref[mid], local, sni, ts) <= 0)
@@ -438,8 +443,9 @@ dfp_candidates(const struct dfp_ref *ref, struct dfp_ref *const *byflow, size_t 
 		if (!lok && !rok)
 			break;
 		x = lok && (!rok || lc <= rb) ? &ref[--l] : &ref[r++];
-		if (x->start > ts || strcmp(x->flow, flow) == 0 || !dfp_same_ua(x, ua))
-			continue;
+		if (x->start > ts || strcmp(x->flow, flow) == 0 || dfp_same_rnd(x, rnd) ||
+		    !dfp_same_ua(x, ua))
+			continue;	/* inadmissible, or paired above */
 		c.r = x->r;
 		/* a hello with a UA was published when the request came: against the flow's
 		 * first response byte; one without when the connection ended: against its end */
@@ -471,11 +477,10 @@ dfp_map_all(struct dfp *d)
 	const char **map = calloc(nh + 1, sizeof(*map));
 	const char **rflow = calloc(nr + 1, sizeof(*rflow));
 	unsigned char *rused = calloc(nr + 1, 1);
-	struct dfp_ref **byflow = NULL, **byrnd = NULL;
-	size_t nrnd = 0;
+	struct dfp_idx byflow = { NULL, 0 }, byrnd = { NULL, 0 };
 
 	if (p == NULL || map == NULL || rflow == NULL || rused == NULL ||
-	    (byflow = dfp_index(d, &byrnd, &nrnd)) == NULL) {
+	    dfp_index(d, &byflow, &byrnd) == -1) {
 		free(map);
 		map = NULL;
 		goto out;
@@ -483,8 +488,8 @@ dfp_map_all(struct dfp *d)
 	for (i = 0; i < nr; i++)
 		rflow[d->refs[i].r] = d->refs[i].flow;
 	for (i = 0; i < nh; i++)
-		np += dfp_candidates(d->refs, byflow, nr, byrnd, nrnd, json_array_get(d->hellos, i),
-		    i, &p[np]);
+		np += dfp_candidates(d->refs, nr, &byflow, &byrnd, json_array_get(d->hellos, i), i,
+		    &p[np]);
 	if (np > 1)
 		qsort(p, np, sizeof(*p), dfp_pair_cmp);
 	for (i = 0; i < np; i++) {
@@ -494,8 +499,8 @@ dfp_map_all(struct dfp *d)
 		map[p[i].h] = rflow[p[i].r];
 	}
 out:
-	free(byflow);
-	free(byrnd);
+	free(byflow.v);
+	free(byrnd.v);
 	free(p);
 	free(rflow);
 	free(rused);
