@@ -293,8 +293,7 @@ wrap_keylog_random(const char *text, struct client_record *r)
 		if (n != 64 || p[n] != ' ')
 			continue;
 		for (i = 0; i < n; i++)
-			r->client_random[i] = (char)(p[i] >= 'A' && p[i] <= 'F' ?
-			    p[i] - 'A' + 'a' : p[i]);
+			r->client_random[i] = (char)tolower((unsigned char)p[i]);
 		r->client_random[n] = '\0';
 		return;
 	}
