@@ -453,6 +453,20 @@ wrap_curl_us(json_t *o, const char *key)
 	return s > 0 ? (int64_t)(s * 1e6 + 0.5) : -1;
 }
 
+/* Microseconds from curl's time `from` to its time `to` (both counted from its start; a
+ * `from` not reached counts as curl's start); -1 when `to` was not reached. */
+static int64_t
+wrap_curl_span(json_t *o, const char *from, const char *to)
+{
+	int64_t a = wrap_curl_us(o, from), b = wrap_curl_us(o, to);
+
+	if (b < 0)
+		return -1;
+	if (a < 0)
+		return b;
+	return b >= a ? b - a : 0;
+}
+
 /* A string member, or "". */
 static const char *
 wrap_curl_str(json_t *o, const char *key)
@@ -650,8 +664,10 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	}
 	wrap_copy(r->location, sizeof(r->location), wrap_curl_str(j, "redirect_url"));
 	r->body_bytes = (uint64_t)json_integer_value(json_object_get(j, "size_download"));
-	r->t_connect_us = wrap_curl_us(j, "time_connect");
-	r->t_handshake_us = r->plain ? -1 : wrap_curl_us(j, "time_appconnect");
+	/* as `mitmlab client` reports them (client_conn.c): connect and handshake as the
+	 * durations of their phases; curl's times all count from its start */
+	r->t_connect_us = wrap_curl_span(j, "time_namelookup", "time_connect");
+	r->t_handshake_us = r->plain ? -1 : wrap_curl_span(j, "time_connect", "time_appconnect");
 	r->t_first_byte_us = wrap_curl_us(j, "time_starttransfer");
 	if (wrap_curl_us(j, "time_total") >= 0)
 		r->t_total_us = wrap_curl_us(j, "time_total");
