@@ -19,7 +19,7 @@
 # proxy's closing "upstream sessions" log line, warm-up included).
 # Environment: QUICK=1 (about 2½ min, without pubinstr; the full run 10–14 min, with the machine's load), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
-#   ROWS="direct relay mitmlab resume pubpair pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq":
+#   ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
 #        mitmlab-rec and mitmlab-bus (the recorder alone, then with the analyzers; about 1.5
 #        min) split the publishing cost from the analyzers' but drift ±10%, so pubpair is the
@@ -43,6 +43,13 @@
 #        halves (PUB_RATE, default half the engine's first burst), and reports the median
 #        per-pair ratios. The burst's hs/s includes the analyzers slowing the load generator
 #        they share core 0 with; the equal-load CPU per connection is the engine's own cost.
+#        "pubsus" holds the load that pubpair's burst only starts: the same two halves, SUS_REPS
+#        pairs (2 QUICK, 4 full) of closed-loop handshakes (h2load, -c 16), as many as the
+#        engine alone serves in SUS_SECS seconds (4 QUICK, 10 full) in a first burst. That is
+#        long enough for the consumers' deferral (at most 2 s behind, then the normal
+#        scheduling class) to be a small part of the window, and what they still spend on core
+#        0 after it is counted against it too ("held" hs/s: connections over the window plus
+#        that CPU time, as the load generator's core is what limits the burst).
 #        "anfeed" splits pubpair's analyzers' figure: the engine's four events of ANFEED_N
 #        connections (3000 QUICK, 10000 full; tests/bench/anfeed.py, 2,000/s from core 1) go to
 #        a recorder with every analyzer attached on core 0, and each one's CPU per connection
@@ -69,17 +76,19 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ML_TOP/bench/results/$STAMP}
 case $OUT in /*) ;; *) OUT=$ML_TOP/$OUT ;; esac
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
+	SUS_REPS=${SUS_REPS:-2}; SUS_SECS=${SUS_SECS:-4}
 	REPS=3; HS_N=600; HS_SECS=1.5; BULK_N=100; LAT_N=${LAT_N:-60}; COLD_N=300; KZ_N=64; IDLE_N=${IDLE_N:-2000}; T=25
 	CHURN_N=${CHURN_N:-5000}; PAIR_N=${PAIR_N:-200}; LL_SEGS=3; LL_CAP_N=600
 	ANFEED_N=${ANFEED_N:-2000}; PI_N1=50; PI_N2=250; PI_REPS=1
 else
+	SUS_REPS=${SUS_REPS:-4}; SUS_SECS=${SUS_SECS:-10}
 	QUICK=; REPS=5; HS_N=3000; HS_SECS=6; BULK_N=600; LAT_N=${LAT_N:-300}; COLD_N=1000; KZ_N=200; IDLE_N=${IDLE_N:-10000}; T=60
 	CHURN_N=${CHURN_N:-100000}; PAIR_N=${PAIR_N:-500}; LL_SEGS=5; LL_CAP_N=1500
 	ANFEED_N=${ANFEED_N:-10000}; PI_N1=50; PI_N2=250; PI_REPS=2
 fi
 # QUICK leaves out pubinstr (about 25 s under valgrind for one rep; its figure has moved by
 # less than 0.5% between full runs): ROWS naming it runs it in QUICK too
-ALL_ROWS="direct relay mitmlab resume pubpair pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq"
+ALL_ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq"
 QUICK_SKIPS=
 if [ -n "$QUICK" ] && [ -z "${ROWS:-}" ]; then ROWS=${ALL_ROWS/ pubinstr/}; QUICK_SKIPS=pubinstr; fi
 ROWS=" ${ROWS:-$ALL_ROWS} "
@@ -90,6 +99,7 @@ PARTS=" ${PARTS:-hs bulk lat} "
 part() { [[ $PARTS == *" $1 "* ]]; }
 REF_BIN=${REF_BIN:-}
 [ -z "${LL_RATE:-}" ] || [[ $LL_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: LL_RATE must be a whole number of connections per second" >&2; exit 1; }
+[[ $SUS_REPS =~ ^[1-9][0-9]*$ && $SUS_SECS =~ ^[1-9][0-9]?$ ]] || { echo "bench: SUS_REPS must be a whole number and SUS_SECS one of 1 to 99 seconds" >&2; exit 1; }
 [ -z "${PUB_RATE:-}" ] || [[ $PUB_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: PUB_RATE must be a whole number of connections per second" >&2; exit 1; }
 if [ -n "$REF_BIN" ]; then case $REF_BIN in /*) ;; *) REF_BIN=$ML_TOP/$REF_BIN ;; esac; [ -x "$REF_BIN" ] || { echo "bench: REF_BIN $REF_BIN is not executable" >&2; exit 1; }; fi
 HS_C=16       # concurrent h2load clients for the handshake rate
@@ -497,6 +507,47 @@ if want pubpair; then
 	done
 	consumers_stop
 	echo "{\"row\":\"pub-rec\",\"kind\":\"pubinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"behind\":$BEHIND}" >>"$RES"
+fi
+# pubsus: pubpair's two halves under a held closed-loop load (see the header). Per half: the
+# window's connections and seconds, the engine's CPU, what the analyzers and the
+# recorder spent on core 0 during the window and after it until they are quiet (the work they
+# deferred), and how long that catch-up took. The "none" half's consumers receive nothing,
+# so both halves wait for them alike.
+if want pubsus; then
+	log "pubsus ($SUS_REPS pairs of about $SUS_SECS s of closed-loop handshakes: the engine alone and with the bus recorder and every analyzer)"
+	consumers_start sus
+	# one count for every window, about SUS_SECS s at the engine alone's rate (Debian 12's
+	# h2load 1.52 does not end a -D run of connections that close: nghttp2 issue 2250)
+	SUS_N=
+	if start_proxy sus-cal "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
+		warm sus-cal || true
+		h2 sus-cal -n 600 -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+		stop "$PSTART"
+		SUS_N=$(h2parse "$ML_TMP/sus-cal.h2" | awk -v t="$SUS_SECS" \
+		    '{ n = ($1 > 0) ? int($3 / $1 * t) : 0; if (n > 30000) n = 30000; print n }')
+	fi
+	[ "${SUS_N:-0}" -ge 100 ] || { na pubsus "the engine alone did not serve a calibration burst"; SUS_REPS=0; }
+	for ((r = 1; r <= SUS_REPS; r++)); do
+		halves="none rec"; ((r % 2)) || halves="rec none"	# alternate which half goes first
+		for half in $halves; do
+			row=sus-$half
+			extra=(); [ $half = rec ] && extra=(--bus "$CIN")
+			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
+			warm "$row" || true
+			quiet "${ANPIDS[@]}" "$RECPID"
+			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID"); c0=$(cpu_of "$PSTART")
+			h2 "$row-hs$r" -n "$SUS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
+			c1=$(cpu_of "$PSTART"); a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$RECPID")
+			t0=$(date +%s%N)
+			quiet "${ANPIDS[@]}" "$RECPID"
+			t1=$(date +%s%N); a2=$(schedns "${ANPIDS[@]}"); q2=$(schedns "$RECPID")
+			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
+			echo "{\"row\":\"$row\",\"kind\":\"sus\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0)),\"after_ns\":$((a2 - a1 + q2 - q1)),\"quiet_ns\":$((t1 - t0))}" >>"$RES"
+			stop "$PSTART"
+		done
+	done
+	consumers_stop
+	echo "{\"row\":\"sus-rec\",\"kind\":\"susinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"behind\":$BEHIND,\"secs\":$SUS_SECS,\"n\":${SUS_N:-0}}" >>"$RES"
 fi
 # pubinstr: pubpair's two halves again, counting the engine's instructions instead of its CPU
 # time, which on this shared VM drifts ±10% between pairs (it has no hardware counters):

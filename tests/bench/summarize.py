@@ -154,6 +154,35 @@ if pinst:
         e["ratio"] = med(e["ratios"])
     extra["pubinstr"] = e
 
+# pubsus: pubpair's halves under a held closed-loop load. Per pair, the window's hs/s with the
+# consumers over without, and "held": each half's connections over its window plus the CPU
+# time its consumers still spent on core 0 after the window (the work they had deferred,
+# which a longer load would have paid within it, from the load generator's core)
+sus = {h: {x["rep"]: x for x in recs if x["row"] == "sus-" + h and x["kind"] == "sus"
+           and x["ok"] > 0 and x["secs"] > 0} for h in ("none", "rec")}
+sus_reps = sorted(set(sus["none"]) & set(sus["rec"]))
+if sus_reps or any(x["kind"] == "susinfo" for x in recs):
+    info = next((x for x in recs if x["kind"] == "susinfo"), {})
+    def held(x):
+        return x["ok"] / (x["secs"] + x["after_ns"] / 1e9)
+    e = {"pairs": len(sus_reps), "secs": info.get("secs"), "n": info.get("n"), "analyzers": info.get("analyzers"),
+         "alive": info.get("alive"), "behind": info.get("behind")}
+    if sus_reps:
+        R, N = sus["rec"], sus["none"]
+        e["window_ratios"] = [(R[r]["ok"] / R[r]["secs"]) / (N[r]["ok"] / N[r]["secs"]) for r in sus_reps]
+        e["held_ratios"] = [held(R[r]) / held(N[r]) for r in sus_reps]
+        e["cpu_ratios"] = [(R[r]["cpu"] / R[r]["ok"]) / (N[r]["cpu"] / N[r]["ok"]) for r in sus_reps]
+        e["window_ratio"], e["held_ratio"], e["cpu_ratio"] = (med(e["window_ratios"]), med(e["held_ratios"]),
+                                                              med(e["cpu_ratios"]))
+        e["hs_per_s_alone"] = med([N[r]["ok"] / N[r]["secs"] for r in sus_reps])
+        e["hs_per_s_attached"] = med([R[r]["ok"] / R[r]["secs"] for r in sus_reps])
+        # the consumers' core-0 time per connection, in the window and in all (window + after)
+        e["consumers_us_window"] = med([(R[r]["an_ns"] + R[r]["rec_ns"]) / 1e3 / R[r]["ok"] for r in sus_reps])
+        e["consumers_us_all"] = med([(R[r]["an_ns"] + R[r]["rec_ns"] + R[r]["after_ns"]) / 1e3 / R[r]["ok"]
+                                     for r in sus_reps])
+        e["catchup_s"] = med([R[r]["quiet_ns"] / 1e9 for r in sus_reps])
+    extra["pubsus"] = e
+
 for k, e in extra.items():
     if not k.startswith("latpair"):
         continue
@@ -300,6 +329,19 @@ if reps_both:
              f"{pi.get('analyzers', '?')} analyzers ({pi.get('alive', '?')} alive at the end) alternating, {len(reps_both)} pairs): "
              f"burst hs/s ×{med(hr):.3f}, CPU per connection ×{med(cr):.3f} (pairs {min(cr):.3f}–{max(cr):.3f}){bs}{rs}{rs_cost}"
              f"{behind_text(pi)} (target: within 5%)")
+e = extra.get("pubsus")
+if e:
+    if e["pairs"]:
+        L.append(f"- every analyzer attached, load held (pubsus: {e['pairs']} pairs of {e['n']} closed-loop handshakes, "
+                 f"about {e['secs']} s of the engine alone and with the bus recorder and {e['analyzers']} analyzers ({e['alive']} alive "
+                 f"at the end)): {e['hs_per_s_alone']:.0f} and {e['hs_per_s_attached']:.0f} hs/s, ×{e['window_ratio']:.3f} over the "
+                 f"window (pairs {', '.join(f'{x:.3f}' for x in e['window_ratios'])}); held, with what the consumers still "
+                 f"spent after it counted in, ×{e['held_ratio']:.3f} (pairs {', '.join(f'{x:.3f}' for x in e['held_ratios'])}); "
+                 f"the engine's CPU per connection ×{e['cpu_ratio']:.3f}; the consumers on core 0 {e['consumers_us_window']:.0f} µs "
+                 f"per connection in the window, {e['consumers_us_all']:.0f} µs with their catch-up "
+                 f"({e['catchup_s']:.1f} s to quiet){behind_text(e)} (target: within 5%)")
+    else:
+        L.append("- pubsus: no complete pair of runs (see raw.jsonl)")
 e = extra.get("pubinstr")
 if e:
     if e.get("ratio"):
