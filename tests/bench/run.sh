@@ -87,10 +87,11 @@ else
 	ANFEED_N=${ANFEED_N:-10000}; PI_N1=50; PI_N2=250; PI_REPS=2
 fi
 # QUICK leaves out pubinstr (about 25 s under valgrind for one rep; its figure has moved by
-# less than 0.5% between full runs): ROWS naming it runs it in QUICK too
+# less than 0.5% between full runs) and pubsus (about 40 s; QUICK's two 4 s pairs are within
+# its noise): ROWS naming them runs them in QUICK too
 ALL_ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq"
 QUICK_SKIPS=
-if [ -n "$QUICK" ] && [ -z "${ROWS:-}" ]; then ROWS=${ALL_ROWS/ pubinstr/}; QUICK_SKIPS=pubinstr; fi
+if [ -n "$QUICK" ] && [ -z "${ROWS:-}" ]; then ROWS=${ALL_ROWS/ pubsus pubinstr/}; QUICK_SKIPS="pubsus pubinstr"; fi
 ROWS=" ${ROWS:-$ALL_ROWS} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
@@ -559,7 +560,7 @@ fi
 # is not the native one; the ratio of the halves is the engine's added work with the bus and
 # every analyzer attached, which CPU time cannot resolve to within a few percent here. The
 # cachegrind files go to OUT (pi-HALF-N-REP.cg; `cg_diff` of two shows where the difference is).
-[ -n "$QUICK_SKIPS" ] && na pubinstr "left out of QUICK runs (ROWS=\"... pubinstr\" runs it; full runs always do)"
+for q in $QUICK_SKIPS; do na "$q" "left out of QUICK runs (ROWS=\"... $q\" runs it; full runs always do)"; done
 if want pubinstr; then
 	if ! command -v valgrind >/dev/null; then
 		na pubinstr "valgrind is not installed (the bench installs it from Debian; see above)"
