@@ -17,7 +17,7 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 2½ min, without pubinstr; the full run 10–14 min, with the machine's load), OUT=DIR (default
+# Environment: QUICK=1 (about 2½ min, without pubsus and pubinstr; the full run 12–16 min, with the machine's load), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
 #   ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
@@ -91,7 +91,10 @@ fi
 # its noise): ROWS naming them runs them in QUICK too
 ALL_ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq"
 QUICK_SKIPS=
-if [ -n "$QUICK" ] && [ -z "${ROWS:-}" ]; then ROWS=${ALL_ROWS/ pubsus pubinstr/}; QUICK_SKIPS="pubsus pubinstr"; fi
+if [ -n "$QUICK" ] && [ -z "${ROWS:-}" ]; then
+	QUICK_SKIPS="pubsus pubinstr"; ROWS=" $ALL_ROWS "
+	for q in $QUICK_SKIPS; do ROWS=${ROWS/ $q / }; done
+fi
 ROWS=" ${ROWS:-$ALL_ROWS} "
 ROWS=${ROWS//,/ }
 want() { [[ $ROWS == *" $1 "* ]]; }
@@ -100,7 +103,8 @@ PARTS=" ${PARTS:-hs bulk lat} "
 part() { [[ $PARTS == *" $1 "* ]]; }
 REF_BIN=${REF_BIN:-}
 [ -z "${LL_RATE:-}" ] || [[ $LL_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: LL_RATE must be a whole number of connections per second" >&2; exit 1; }
-[[ $SUS_REPS =~ ^[1-9][0-9]*$ && $SUS_SECS =~ ^[1-9][0-9]?$ ]] || { echo "bench: SUS_REPS must be a whole number and SUS_SECS one of 1 to 99 seconds" >&2; exit 1; }
+[[ $SUS_REPS =~ ^[1-9][0-9]*$ && $SUS_SECS =~ ^[1-9][0-9]?$ ]] && [ "$SUS_SECS" -le 60 ] ||
+	{ echo "bench: SUS_REPS must be a whole number and SUS_SECS one of 1 to 60 seconds" >&2; exit 1; }
 [ -z "${PUB_RATE:-}" ] || [[ $PUB_RATE =~ ^[1-9][0-9]*$ ]] || { echo "bench: PUB_RATE must be a whole number of connections per second" >&2; exit 1; }
 if [ -n "$REF_BIN" ]; then case $REF_BIN in /*) ;; *) REF_BIN=$ML_TOP/$REF_BIN ;; esac; [ -x "$REF_BIN" ] || { echo "bench: REF_BIN $REF_BIN is not executable" >&2; exit 1; }; fi
 HS_C=16       # concurrent h2load clients for the handshake rate
@@ -451,11 +455,15 @@ consumers_stop() {
 ticks() { local p t=0 s; for p in "$@"; do s=$(ml_stat "$p"); [ -n "$s" ] || continue; set -- $s; t=$((t + ${12} + ${13})); done; echo $t; }
 # quiet PID...: wait (at most 10 s) until these processes use less than 2 ticks in 0.3 s: the
 # analyzers and recorder work through a handshake burst's events after the burst, on core 0
-# with the client and origin, which would slow the next part's load generator, not the engine
-quiet() { local a b i; a=$(ticks "$@"); for ((i = 0; i < 33; i++)); do sleep 0.3; b=$(ticks "$@"); [ $((b - a)) -lt 2 ] && return 0; a=$b; done; return 0; }
-# schedns PID...: nanoseconds on CPU so far of these processes (/proc/PID/schedstat; ticks
-# are too coarse for a burst's share of the analyzers' time)
-schedns() { local p t=0 v; for p in "$@"; do read -r v _ 2>/dev/null <"/proc/$p/schedstat" || continue; t=$((t + v)); done; echo $t; }
+# with the client and origin, which would slow the next part's load generator, not the engine.
+# QUIET_CAPPED=1 when it stopped at 10 s with them still busy.
+QUIET_CAPPED=0
+quiet() { local a b i; QUIET_CAPPED=0; a=$(ticks "$@"); for ((i = 0; i < 33; i++)); do sleep 0.3; b=$(ticks "$@"); [ $((b - a)) -lt 2 ] && return 0; a=$b; done; QUIET_CAPPED=1; return 0; }
+# schedns PID...: nanoseconds on CPU so far of these processes, every thread of each (ZeroMQ's
+# I/O threads too): the sum of /proc/PID/task/*/schedstat (/proc/PID/schedstat is the main
+# thread's alone; ticks are too coarse for a burst's share of the analyzers' time). A thread
+# that has exited is no longer counted, so it is for long-lived threads, as the consumers' are.
+schedns() { local p t=0 v f; for p in "$@"; do for f in /proc/"$p"/task/*/schedstat; do read -r v _ 2>/dev/null <"$f" || continue; t=$((t + v)); done; done; echo $t; }
 # zmqns PID: nanoseconds on CPU so far of PID's ZeroMQ background threads (ZMQbg/IO/N, which
 # send the events, and ZMQbg/Reaper; user and kernel time): what publishing costs beyond the
 # user-space instructions pubinstr counts
@@ -524,6 +532,7 @@ if want pubsus; then
 		warm sus-cal || true
 		h2 sus-cal -n 600 -c "$HS_C" -H 'Connection: close' "https://$HOST/"
 		stop "$PSTART"
+		# at most 30,000 (the proxy's 100,000 connections and the h2load deadline's margin)
 		SUS_N=$(h2parse "$ML_TMP/sus-cal.h2" | awk -v t="$SUS_SECS" \
 		    '{ n = ($1 > 0) ? int($3 / $1 * t) : 0; if (n > 30000) n = 30000; print n }')
 	fi
@@ -536,14 +545,17 @@ if want pubsus; then
 			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
 			warm "$row" || true
 			quiet "${ANPIDS[@]}" "$RECPID"
-			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID"); c0=$(cpu_of "$PSTART")
-			h2 "$row-hs$r" -n "$SUS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
-			c1=$(cpu_of "$PSTART"); a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$RECPID")
-			t0=$(date +%s%N)
+			c0=$(cpu_of "$PSTART"); a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID")
+			# its own deadline: the attached half may run well past SUS_SECS
+			ip netns exec "$C" timeout $((3 * SUS_SECS + 10)) taskset -c 0 $H2LOAD --h1 -n "$SUS_N" \
+			    -c "$HS_C" -H 'Connection: close' "https://$HOST/" >"$ML_TMP/$row-hs$r.h2" 2>&1 || true
+			# the consumers first: what they spend from here on is their catch-up
+			a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$RECPID"); t0=$(date +%s%N)
+			c1=$(cpu_of "$PSTART")
 			quiet "${ANPIDS[@]}" "$RECPID"
 			t1=$(date +%s%N); a2=$(schedns "${ANPIDS[@]}"); q2=$(schedns "$RECPID")
 			read -r s b ok <<<"$(h2parse "$ML_TMP/$row-hs$r.h2")"
-			echo "{\"row\":\"$row\",\"kind\":\"sus\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0)),\"after_ns\":$((a2 - a1 + q2 - q1)),\"quiet_ns\":$((t1 - t0))}" >>"$RES"
+			echo "{\"row\":\"$row\",\"kind\":\"sus\",\"rep\":$r,\"secs\":$s,\"ok\":$ok,\"cpu\":$(sub "$c1" "$c0"),\"an_ns\":$((a1 - a0)),\"rec_ns\":$((q1 - q0)),\"after_ns\":$((a2 - a1 + q2 - q1)),\"quiet_ns\":$((t1 - t0)),\"quiet_capped\":$QUIET_CAPPED}" >>"$RES"
 			stop "$PSTART"
 		done
 	done

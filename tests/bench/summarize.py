@@ -158,15 +158,18 @@ if pinst:
 # consumers over without, and "held": each half's connections over its window plus the CPU
 # time its consumers still spent on core 0 after the window (the work they had deferred,
 # which a longer load would have paid within it, from the load generator's core)
+# (a half whose proxy died has no CPU; one whose consumer died, a negative catch-up)
 sus = {h: {x["rep"]: x for x in recs if x["row"] == "sus-" + h and x["kind"] == "sus"
-           and x["ok"] > 0 and x["secs"] > 0} for h in ("none", "rec")}
+           and x["ok"] > 0 and x["secs"] > 0 and x["cpu"] > 0 and x["after_ns"] >= 0}
+       for h in ("none", "rec")}
 sus_reps = sorted(set(sus["none"]) & set(sus["rec"]))
-if sus_reps or any(x["kind"] == "susinfo" for x in recs):
+sus_na = any(x["row"] == "pubsus" and x["kind"] == "na" for x in recs)
+if sus_reps or (any(x["kind"] == "susinfo" for x in recs) and not sus_na):
     info = next((x for x in recs if x["kind"] == "susinfo"), {})
     def held(x):
         return x["ok"] / (x["secs"] + x["after_ns"] / 1e9)
-    e = {"pairs": len(sus_reps), "secs": info.get("secs"), "n": info.get("n"), "analyzers": info.get("analyzers"),
-         "alive": info.get("alive"), "behind": info.get("behind")}
+    e = {"pairs": len(sus_reps), "secs": info.get("secs", "?"), "n": info.get("n", "?"),
+         "analyzers": info.get("analyzers", "?"), "alive": info.get("alive", "?"), "behind": info.get("behind")}
     if sus_reps:
         R, N = sus["rec"], sus["none"]
         e["window_ratios"] = [(R[r]["ok"] / R[r]["secs"]) / (N[r]["ok"] / N[r]["secs"]) for r in sus_reps]
@@ -181,6 +184,8 @@ if sus_reps or any(x["kind"] == "susinfo" for x in recs):
         e["consumers_us_all"] = med([(R[r]["an_ns"] + R[r]["rec_ns"] + R[r]["after_ns"]) / 1e3 / R[r]["ok"]
                                      for r in sus_reps])
         e["catchup_s"] = med([R[r]["quiet_ns"] / 1e9 for r in sus_reps])
+        # quiet() gave up at 10 s with the consumers still busy: their catch-up is undercounted
+        e["catchup_capped"] = sum(1 for r in sus_reps if R[r].get("quiet_capped"))
     extra["pubsus"] = e
 
 for k, e in extra.items():
@@ -339,7 +344,9 @@ if e:
                  f"spent after it counted in, ×{e['held_ratio']:.3f} (pairs {', '.join(f'{x:.3f}' for x in e['held_ratios'])}); "
                  f"the engine's CPU per connection ×{e['cpu_ratio']:.3f}; the consumers on core 0 {e['consumers_us_window']:.0f} µs "
                  f"per connection in the window, {e['consumers_us_all']:.0f} µs with their catch-up "
-                 f"({e['catchup_s']:.1f} s to quiet){behind_text(e)} (target: within 5%)")
+                 f"({e['catchup_s']:.1f} s to quiet, measured in 0.3 s steps"
+                 f"{'; NOT quiet after 10 s in ' + str(e['catchup_capped']) + ' pair(s), so the catch-up is undercounted' if e['catchup_capped'] else ''})"
+                 f"{behind_text(e)} (target: within 5%)")
     else:
         L.append("- pubsus: no complete pair of runs (see raw.jsonl)")
 e = extra.get("pubinstr")

@@ -133,6 +133,13 @@ test_curl_fixtures(void **state)
 	assert_int_equal(r.t_first_byte_us, 9214);
 	assert_int_equal(r.t_total_us, 9282);
 
+	/* the handshake failed after the certificates: its phase still has a duration */
+	load(&o, FIX "curl_alert_after_certs.json", NULL, 1, 0, 0);
+	classify(WRAP_CURL, &o, &r);
+	assert_int_equal(r.t_connect_us, 123 - 12);
+	assert_int_equal(r.t_handshake_us, 3618 - 123);
+	assert_int_equal(r.t_first_byte_us, -1);
+
 	load(&o, FIX "curl_untrusted.json", NULL, 1, 60, 0);
 	classify(WRAP_CURL, &o, &r);
 	assert_string_equal(r.verify_error, "unable to get local issuer certificate");
@@ -194,6 +201,24 @@ test_curl_synthetic(void **state)
 	assert_string_equal(r.cipher, "ECDHE-RSA-AES128-GCM-SHA256");
 	assert_string_equal(r.alpn, "h2");
 	assert_string_equal(r.flow, "");
+	/* phases: a connect without a name lookup counts from curl's start; a handshake that
+	 * was not reached is -1, and so is a connect that was not */
+	load(&o, "{\"exitcode\":0,\"response_code\":200,\"time_connect\":0.000200,"
+	    "\"time_appconnect\":0.001000,\"time_starttransfer\":0.001500}", NULL, 0, 0, 0);
+	classify(WRAP_CURL, &o, &r);
+	assert_int_equal(r.t_connect_us, 200);
+	assert_int_equal(r.t_handshake_us, 800);
+	assert_int_equal(r.t_first_byte_us, 1500);
+	load(&o, "{\"exitcode\":35,\"time_namelookup\":0.000010,\"time_connect\":0.000200,"
+	    "\"time_appconnect\":0}", NULL, 0, 35, 0);
+	classify(WRAP_CURL, &o, &r);
+	assert_int_equal(r.t_connect_us, 190);
+	assert_int_equal(r.t_handshake_us, -1);
+	load(&o, "{\"exitcode\":7,\"time_namelookup\":0.000010,\"time_connect\":0}", NULL, 0,
+	    7, 0);
+	classify(WRAP_CURL, &o, &r);
+	assert_int_equal(r.t_connect_us, -1);
+	assert_int_equal(r.t_handshake_us, -1);
 }
 
 /* Captured s_client runs. */
