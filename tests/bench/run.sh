@@ -17,7 +17,7 @@
 # that issues TLS 1.3 session tickets (the main one has ssl_session_tickets off, as the issue's
 # peers were measured); besides the row's figures, the share of upstream legs resumed (from the
 # proxy's closing "upstream sessions" log line, warm-up included).
-# Environment: QUICK=1 (about 2½ min, without pubsus and pubinstr; the full run 12–16 min, with the machine's load), OUT=DIR (default
+# Environment: QUICK=1 (about 2½ min, without pubsus and pubinstr; the full run 11–15 min, with the machine's load), OUT=DIR (default
 #   bench/results/<UTC stamp>), BUILD.
 #   ROWS="direct relay mitmlab resume pubpair pubsus pubinstr anfeed sslsplit squid mitmproxy latpair latload cold kz kz2 idle churn netq":
 #        run only these rows (default: these). Row "bus" is not among them: the sequential rows
