@@ -468,18 +468,25 @@ schedns() { local p t=0 v f; for p in "$@"; do for f in /proc/"$p"/task/*/scheds
 # send the events, and ZMQbg/Reaper; user and kernel time): what publishing costs beyond the
 # user-space instructions pubinstr counts
 zmqns() { local t c v n=0; for t in /proc/"$1"/task/*; do read -r c 2>/dev/null <"$t/comm" || continue; [[ $c == ZMQbg* ]] || continue; read -r v _ 2>/dev/null <"$t/schedstat" && n=$((n + v)); done; echo $n; }
+# halves R: the order of pair R's halves, "none" (the engine alone) and "rec" (publishing to
+# the consumers), alternating which goes first so that drift in the machine cancels
+halves() { if (($1 % 2)); then echo "none rec"; else echo "rec none"; fi; }
+# half_start ROW HALF: the engine for one half of a pair, warmed ("rec": with --bus $CIN);
+# 1 (and an "na" line) when it did not start
+half_start() {
+	local extra=(); [ "$2" = rec ] && extra=(--bus "$CIN")
+	start_proxy "$1" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$1" "did not start"; return 1; }
+	warm "$1" || true
+}
 # pubpair: the engine alone against the engine with the bus recorder and every analyzer
 # attached, in alternation (REPS pairs) so that both halves see the same machine load
 if want pubpair; then
 	log "pubpair ($REPS pairs: the engine alone and with the bus recorder and every analyzer)"
 	consumers_start pub
 	for ((r = 1; r <= REPS; r++)); do
-		halves="none rec"; ((r % 2)) || halves="rec none"	# alternate which half goes first
-		for half in $halves; do
+		for half in $(halves $r); do
 			row=pub-$half
-			extra=(); [ $half = rec ] && extra=(--bus "$CIN")
-			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
-			warm "$row" || true
+			half_start "$row" $half || continue
 			a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID"); z0=$(zmqns "$PSTART")
 			c0=$(cpu_of "$PSTART")
 			h2 "$row-hs$r" -n "$HS_N" -c "$HS_C" -H 'Connection: close' "https://$HOST/"
@@ -538,12 +545,9 @@ if want pubsus; then
 	fi
 	[ "${SUS_N:-0}" -ge 100 ] || { na pubsus "the engine alone did not serve a calibration burst"; SUS_REPS=0; }
 	for ((r = 1; r <= SUS_REPS; r++)); do
-		halves="none rec"; ((r % 2)) || halves="rec none"	# alternate which half goes first
-		for half in $halves; do
+		for half in $(halves $r); do
 			row=sus-$half
-			extra=(); [ $half = rec ] && extra=(--bus "$CIN")
-			start_proxy "$row" "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}" "${extra[@]}" || { na "$row" "did not start"; continue; }
-			warm "$row" || true
+			half_start "$row" $half || continue
 			quiet "${ANPIDS[@]}" "$RECPID"
 			c0=$(cpu_of "$PSTART"); a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID")
 			# its own deadline: the attached half may run well past SUS_SECS
