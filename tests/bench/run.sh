@@ -244,10 +244,13 @@ ml_wait_port "$O" $RIP 443
 cc -shared -fPIC -O2 -Wall -o "$ML_TMP/noresume.so" "$HERE/noresume.c" -lssl -ldl ||
 	{ echo "bench: cannot build tests/bench/noresume.c" >&2; exit 1; }
 H2LOAD="env LD_PRELOAD=$ML_TMP/noresume.so h2load"
-H2="ip netns exec $C timeout $T taskset -c 0 $H2LOAD --h1"
 procstat() { python3 "$HERE/procstat.py" "$1"; }
-# h2 NAME ARGS...: run h2load, keep its output in $ML_TMP/NAME.h2
-h2() { local n=$1; shift; $H2 "$@" >"$ML_TMP/$n.h2" 2>&1 || true; }
+# h2 NAME ARGS...: run h2load in the client (core 0) for at most H2_DEADLINE seconds (default
+# T), keep its output in $ML_TMP/NAME.h2
+h2() {
+	local n=$1; shift
+	ip netns exec "$C" timeout "${H2_DEADLINE:-$T}" taskset -c 0 $H2LOAD --h1 "$@" >"$ML_TMP/$n.h2" 2>&1 || true
+}
 # h2parse FILE: "seconds bytes succeeded"
 h2parse() {
 	local f=$1 s b ok
@@ -256,6 +259,12 @@ h2parse() {
 	ok=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$f")
 	echo "${s:-0} ${b:-0} ${ok:-0}"
 }
+# h2count FILE SECS MAX: how many handshakes take about SECS seconds at the rate of the h2load
+# run in FILE, within [100, MAX] (MAX when it has no rate)
+h2count() {
+	h2parse "$1" | awk -v t="$2" -v max="$3" \
+	    '{ n = ($1 > 0) ? int($3 / $1 * t) : max; if (n < 100) n = 100; if (n > max) n = max; print n }'
+}
 RES=$ML_TMP/rows.jsonl; : >"$RES"
 # measure ROW PID: handshakes, bulk and latency, REPS times; appends JSON lines to $RES
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
@@ -263,8 +272,7 @@ cpu_of() { if [ "$1" = 0 ]; then echo 0; else procstat "$1" | cut -d' ' -f1; fi;
 measure() {
 	local row=$1 pid=$2 r c0 c1 st s b ok n
 	# handshakes per repetition: about HS_SECS seconds at the warm-up's rate, within [100, HS_N]
-	read -r s b ok <<<"$(h2parse "$ML_TMP/$row-warm.h2")"
-	n=$(awk -v s="$s" -v ok="$ok" -v t="$HS_SECS" -v max="$HS_N" 'BEGIN { n = (s > 0) ? int(ok / s * t) : max; if (n < 100) n = 100; if (n > max) n = max; print n }')
+	n=$(h2count "$ML_TMP/$row-warm.h2" "$HS_SECS" "$HS_N")
 	for ((r = 1; r <= REPS; r++)); do
 		# one request per connection: every connection is a new full TLS 1.3 handshake on both legs
 		if part hs; then
@@ -534,16 +542,15 @@ if want pubsus; then
 	consumers_start sus
 	# one count for every window, about SUS_SECS s at the engine alone's rate (Debian 12's
 	# h2load 1.52 does not end a -D run of connections that close: nghttp2 issue 2250)
-	SUS_N=
-	if start_proxy sus-cal "$ML_BIN" proxy "${MLARGS[@]}" "${MLICPT[@]}"; then
-		warm sus-cal || true
+	SUS_N=0
+	if half_start sus-cal none; then
 		h2 sus-cal -n 600 -c "$HS_C" -H 'Connection: close' "https://$HOST/"
 		stop "$PSTART"
+		read -r s b ok <<<"$(h2parse "$ML_TMP/sus-cal.h2")"
 		# at most 30,000 (the proxy's 100,000 connections and the h2load deadline's margin)
-		SUS_N=$(h2parse "$ML_TMP/sus-cal.h2" | awk -v t="$SUS_SECS" \
-		    '{ n = ($1 > 0) ? int($3 / $1 * t) : 0; if (n > 30000) n = 30000; print n }')
+		[ "$ok" -lt 100 ] || SUS_N=$(h2count "$ML_TMP/sus-cal.h2" "$SUS_SECS" 30000)
 	fi
-	[ "${SUS_N:-0}" -ge 100 ] || { na pubsus "the engine alone did not serve a calibration burst"; SUS_REPS=0; }
+	[ "$SUS_N" -ge 100 ] || { na pubsus "the engine alone did not serve a calibration burst"; SUS_REPS=0; }
 	for ((r = 1; r <= SUS_REPS; r++)); do
 		for half in $(halves $r); do
 			row=sus-$half
@@ -551,8 +558,8 @@ if want pubsus; then
 			quiet "${ANPIDS[@]}" "$RECPID"
 			c0=$(cpu_of "$PSTART"); a0=$(schedns "${ANPIDS[@]}"); q0=$(schedns "$RECPID")
 			# its own deadline: the attached half may run well past SUS_SECS
-			ip netns exec "$C" timeout $((3 * SUS_SECS + 10)) taskset -c 0 $H2LOAD --h1 -n "$SUS_N" \
-			    -c "$HS_C" -H 'Connection: close' "https://$HOST/" >"$ML_TMP/$row-hs$r.h2" 2>&1 || true
+			H2_DEADLINE=$((3 * SUS_SECS + 10)) h2 "$row-hs$r" -n "$SUS_N" -c "$HS_C" \
+			    -H 'Connection: close' "https://$HOST/"
 			# the consumers first: what they spend from here on is their catch-up
 			a1=$(schedns "${ANPIDS[@]}"); q1=$(schedns "$RECPID"); t0=$(date +%s%N)
 			c1=$(cpu_of "$PSTART")
@@ -564,7 +571,7 @@ if want pubsus; then
 		done
 	done
 	consumers_stop
-	echo "{\"row\":\"sus-rec\",\"kind\":\"susinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"behind\":$BEHIND,\"secs\":$SUS_SECS,\"n\":${SUS_N:-0}}" >>"$RES"
+	echo "{\"row\":\"sus-rec\",\"kind\":\"susinfo\",\"analyzers\":${#ANPIDS[@]},\"alive\":$ALIVE,\"behind\":$BEHIND,\"secs\":$SUS_SECS,\"n\":$SUS_N}" >>"$RES"
 fi
 # pubinstr: pubpair's two halves again, counting the engine's instructions instead of its CPU
 # time, which on this shared VM drifts ±10% between pairs (it has no hardware counters):
