@@ -95,6 +95,16 @@ bgsched_start(struct bgsched *b, const char *who)
 	return 1;
 }
 
+/* No more switching: a boost still running is counted up to now. */
+static void
+bgsched_disable(struct bgsched *b, uint64_t now)
+{
+	if (b->enabled && b->boosted)
+		b->boosted_ns += now - b->since_ns;
+	b->boosted = 0;
+	b->enabled = 0;
+}
+
 /* Switch to next (1 boosted, 0 idle); a refusal ends background scheduling. */
 static void
 bgsched_switch(struct bgsched *b, int next, int64_t oldest_ns)
@@ -105,10 +115,7 @@ bgsched_switch(struct bgsched *b, int next, int64_t oldest_ns)
 	if ((e = bgsched_set(next ? SCHED_OTHER : SCHED_IDLE)) != 0) {
 		/* unexpected after bgsched_capable; stop switching (bgsched_stop tries again) */
 		log_warnx("%s: cannot switch scheduling class: %s", b->who, strerror(e));
-		if (b->boosted)
-			b->boosted_ns += now - b->since_ns;
-		b->boosted = 0;
-		b->enabled = 0;
+		bgsched_disable(b, now);
 		return;
 	}
 	if (next) {
@@ -153,10 +160,7 @@ bgsched_stop(struct bgsched *b)
 {
 	int e;
 
-	if (b->enabled && b->boosted)
-		b->boosted_ns += util_mono_ns() - b->since_ns;
-	b->boosted = 0;
-	b->enabled = 0;
+	bgsched_disable(b, util_mono_ns());
 	if (b->changed && sched_getscheduler(0) != SCHED_OTHER &&
 	    (e = bgsched_set(SCHED_OTHER)) != 0)
 		log_warnx("%s: cannot return to normal scheduling: %s", b->who, strerror(e));

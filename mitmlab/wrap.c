@@ -280,11 +280,11 @@ wrap_curl_ua(const char *text, char *out, size_t len)
 void
 wrap_keylog_random(const char *text, struct client_record *r)
 {
-	const char *line, *p;
+	const char *line, *p, *nl;
 	size_t i, n;
 
-	for (line = text; line != NULL && *line != '\0'; line = strchr(line, '\n') ?
-	    strchr(line, '\n') + 1 : NULL) {
+	for (line = text; line != NULL && *line != '\0'; line = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
 		n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
 		if (n == 0 || line[n] != ' ')
 			continue;	/* a comment or not a key-log line */
@@ -618,6 +618,7 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	json_t *j = o->out != NULL ? json_loadb(o->out, o->outlen, 0, NULL) : NULL;
 	const char *msg, *certs;
 	char line[200];
+	int64_t total;
 	int code;
 
 	r->t_total_us = (int64_t)(o->elapsed_ns / 1000);
@@ -669,8 +670,8 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	r->t_connect_us = wrap_curl_span(j, "time_namelookup", "time_connect");
 	r->t_handshake_us = r->plain ? -1 : wrap_curl_span(j, "time_connect", "time_appconnect");
 	r->t_first_byte_us = wrap_curl_us(j, "time_starttransfer");
-	if (wrap_curl_us(j, "time_total") >= 0)
-		r->t_total_us = wrap_curl_us(j, "time_total");
+	if ((total = wrap_curl_us(j, "time_total")) >= 0)
+		r->t_total_us = total;	/* else the tool's run, as measured */
 	json_decref(j);
 	r->outcome = client_result_classify(&r->f);
 }

@@ -271,6 +271,13 @@ dfp_exact_cmp(const void *a, const void *b)
 	return c != 0 ? c : x->ref->r < y->ref->r ? -1 : (x->ref->r > y->ref->r);
 }
 
+/* |a - b| in ns. */
+static int64_t
+dfp_dist(int64_t a, int64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
 /* Does x carry this ClientHello random (NULL: none)? */
 static int
 dfp_same_rnd(const struct dfp_ref *x, const char *rnd)
@@ -449,8 +456,7 @@ dfp_candidates(const struct dfp_ref *ref, size_t nr, const struct dfp_idx *byflo
 		c.r = x->r;
 		/* a hello with a UA was published when the request came: against the flow's
 		 * first response byte; one without when the connection ended: against its end */
-		c.cost = ua != NULL ? (x->fb > ts ? x->fb - ts : ts - x->fb) :
-		    (x->end > ts ? x->end - ts : ts - x->end);
+		c.cost = ua != NULL ? dfp_dist(x->fb, ts) : dfp_dist(x->end, ts);
 		dfp_keep(best, &nb, &c);
 	}
 	return nb;
