@@ -22,12 +22,14 @@
 #include "client_trust.h"
 #include "client_url.h"
 #include "log.h"
+#include "uplib.h"
 #include "util.h"
 
 struct client_run {
 	const struct client_config *cfg;
 	struct event_base *base;
 	struct client_tls *tls;
+	OSSL_LIB_CTX *lib;	/* the TLS context's library context (uplib.h) or NULL */
 	struct bus *bus;
 	struct client_url *urls;
 	size_t	nurls, next_url;
@@ -197,6 +199,7 @@ client_setup(struct client_run *run, char **cause)
 {
 	const struct client_config *cfg = run->cfg;
 	struct client_tls_opts to;
+	const char *why;
 	size_t i;
 
 	for (i = 0; i < cfg->blocklist.n; i++)
@@ -225,6 +228,14 @@ client_setup(struct client_run *run, char **cause)
 	to.keylog = cfg->keylog;
 	to.blocklist = &run->bl;
 	to.pins = &run->pins;
+	/* OpenSSL 3.0 builds a decoder context for every certificate's key, walking its library
+	 * context's tables: in uplib's trimmed one that costs the client about a tenth less CPU
+	 * per connection, with the same ClientHello (test_uplib) */
+	if ((why = uplib_unusable()) != NULL)
+		log_info("TLS in OpenSSL's default library context: %s", why);
+	else if ((run->lib = uplib_new(cause)) == NULL)
+		return -1;
+	to.lib = run->lib;
 	if ((run->tls = client_tls_new(&to, cause)) == NULL)
 		return -1;
 	if ((run->active = calloc((size_t)cfg->concurrency, sizeof(*run->active))) == NULL)
@@ -260,6 +271,7 @@ client_teardown(struct client_run *run)
 	if (run->bus != NULL)
 		bus_close(run->bus);
 	client_tls_free(run->tls);
+	uplib_free(run->lib);	/* after the last SSL of the run and its context */
 	client_trust_blocklist_free(&run->bl);
 	client_trust_pins_free(&run->pins);
 	client_stats_free(&run->st);

@@ -205,7 +205,7 @@ client_tls_new(const struct client_tls_opts *o, char **cause)
 	}
 	t->blocklist = o->blocklist;
 	t->pins = o->pins;
-	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+	if ((t->ctx = SSL_CTX_new_ex(o->lib, NULL, TLS_client_method())) == NULL)
 		goto ssl_fail;
 	SSL_CTX_set_app_data(t->ctx, t);
 	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | p->options);

@@ -25,6 +25,7 @@ struct client_tls_opts {
 	const char *keylog;		/* SSLKEYLOGFILE-format file to append to, or NULL */
 	const struct client_blocklist *blocklist;	/* borrowed for the context's lifetime */
 	const struct client_pins *pins;			/* borrowed for the context's lifetime */
+	OSSL_LIB_CTX *lib;	/* the library context (uplib.h); NULL: OpenSSL's default */
 };
 
 struct client_tls;

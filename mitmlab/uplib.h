@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * uplib — the OpenSSL library context of the engine's upstream leg. OpenSSL 3.0 decodes every
- * certificate the origin sends on every full handshake, and for each public key it builds a
- * decoder context anew: it walks every algorithm its library context has fetched (copying each
- * one's implementation list) and every decoder it has, twice (openssl/openssl#17950; 3.2
+ * uplib — the OpenSSL library context of the lab's TLS clients: the engine's upstream leg and
+ * `mitmlab client` (client.c). OpenSSL 3.0 decodes every certificate the server sends on every
+ * full handshake, and for each public key it builds a decoder context anew: it walks every
+ * algorithm its library context has fetched (copying each one's implementation list) and every
+ * decoder it has, twice (openssl/openssl#17950; 3.2
  * caches these contexts, 3.0 does not). In the default context every cipher mode of the
  * default provider (124) has been fetched and all 40 decoders are listed; NOTES.md "Eleventh
  * session" has what cutting them saved.
@@ -25,8 +26,8 @@
  * context's); a peer cannot tell.
  * The default context reads openssl.cnf, this one does not: where the configuration
  * activates another provider (legacy, FIPS) or asks for FIPS properties, uplib_unusable says
- * so and the caller keeps the default context, so that the upstream legs offer what the
- * configuration gives them.
+ * so and the caller keeps the default context, so that the upstream legs and the client offer
+ * what the configuration gives them.
  * One per process (the filter's state is static); not thread-safe to make or free, safe to use
  * from any thread once made.
  */

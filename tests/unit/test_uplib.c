@@ -10,6 +10,8 @@
  * encrypt-then-MAC, ChaCha20, CCM, RSA and DHE key exchange; TLS 1.1 and 1.0; the kz2019
  * hello; trust from a CA file) verify the origin's chain and carry data both ways; a
  * configuration with another provider keeps the default context; one context per process.
+ * `mitmlab client` builds its context here too: every client hello profile, with each ALPN
+ * offer and version cap, sends the same ClientHello as in the default context.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -29,6 +32,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "client_tls.h"
 #include "config.h"
 #include "testpki.h"
 #include "tlspeek.h"
@@ -199,6 +203,30 @@ hello_of(SSL *ssl, struct tlspeek_hello *h)
 	assert_int_equal(tlspeek_parse((const uint8_t *)data, (size_t)n, h, NULL), TLSPEEK_OK);
 }
 
+/* Two parsed hellos offer the same: versions, SNI, suites, extensions (in order), groups,
+ * point formats, signature algorithms, supported versions and ALPN. */
+static void
+same_hello(const struct tlspeek_hello *a, const struct tlspeek_hello *b)
+{
+	assert_true(a->n_ciphers > 0);
+	assert_int_equal(a->record_version, b->record_version);
+	assert_int_equal(a->legacy_version, b->legacy_version);
+	assert_int_equal(a->max_version, b->max_version);
+	assert_string_equal(a->sni, b->sni);
+#define SAME_LIST(f, n) do {						\
+	assert_int_equal(a->n, b->n);					\
+	assert_memory_equal(a->f, b->f, a->n * sizeof(a->f[0]));	\
+} while (0)
+	SAME_LIST(ciphers, n_ciphers);
+	SAME_LIST(exts, n_exts);
+	SAME_LIST(groups, n_groups);
+	SAME_LIST(pf, n_pf);
+	SAME_LIST(sigalgs, n_sigalgs);
+	SAME_LIST(versions, n_versions);
+	SAME_LIST(alpn, alpn_len);
+#undef SAME_LIST
+}
+
 /* A browser-like hello for the mirror profile: every suite, groups, sigalgs, h2 and http/1.1. */
 static void
 rich_hello(struct tlspeek_hello *h)
@@ -249,28 +277,59 @@ test_same_hello(void **state)
 			SSL_free(ssl);
 			SSL_CTX_free(ctx[k]);
 		}
-		assert_true(h[0].n_ciphers > 0);
-		assert_int_equal(h[0].record_version, h[1].record_version);
-		assert_int_equal(h[0].legacy_version, h[1].legacy_version);
-		assert_int_equal(h[0].max_version, h[1].max_version);
-		assert_string_equal(h[0].sni, h[1].sni);
-#define SAME_LIST(f, n) do {							\
-		assert_int_equal(h[0].n, h[1].n);					\
-		assert_memory_equal(h[0].f, h[1].f, h[0].n * sizeof(h[0].f[0]));	\
-	} while (0)
-		SAME_LIST(ciphers, n_ciphers);
-		SAME_LIST(exts, n_exts);
-		SAME_LIST(groups, n_groups);
-		SAME_LIST(pf, n_pf);
-		SAME_LIST(sigalgs, n_sigalgs);
-		SAME_LIST(versions, n_versions);
-		SAME_LIST(alpn, alpn_len);
-#undef SAME_LIST
+		same_hello(&h[0], &h[1]);
 		if (profiles[p] == CONFIG_HELLO_MIRROR)
 			mirrored = h[1].n_ciphers;
 	}
 	/* mirror followed the client: the comparison covered its long suite list */
 	assert_true(mirrored > 40);
+}
+
+/* `mitmlab client`'s hello is the same in both contexts for every profile it has, with each
+ * ALPN offer and with TLS 1.2 as the highest version. */
+static void
+test_client_same_hello(void **state)
+{
+	static const char *const https[] = { "1.1", "2", "auto" };
+	static const char *const maxes[] = { NULL, "1.2" };
+	char profiles[64], *name, *save = NULL;
+	struct client_tls_opts o;
+	struct client_record rec;
+	struct client_tls *t[2];
+	struct tlspeek_hello h[2];
+	size_t i, j, compared = 0;
+	int k, fds[2];
+	SSL *ssl;
+
+	(void)state;
+	snprintf(profiles, sizeof(profiles), "%s", client_tls_profiles());
+	for (name = strtok_r(profiles, " ", &save); name != NULL;
+	    name = strtok_r(NULL, " ", &save)) {
+		for (i = 0; i < sizeof(https) / sizeof(https[0]); i++) {
+			for (j = 0; j < sizeof(maxes) / sizeof(maxes[0]); j++) {
+				for (k = 0; k < 2; k++) {
+					memset(&o, 0, sizeof(o));
+					o.hello = name;
+					o.http = https[i];
+					o.tls_max = maxes[j];
+					o.lib = k == 0 ? NULL : lib;
+					assert_non_null(t[k] = client_tls_new(&o, NULL));
+					assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+					memset(&rec, 0, sizeof(rec));
+					ssl = client_tls_ssl(t[k], fds[0], "a.test", &rec, NULL);
+					assert_non_null(ssl);
+					hello_of(ssl, &h[k]);
+					SSL_free(ssl);
+					close(fds[0]);
+					close(fds[1]);
+					client_tls_free(t[k]);
+				}
+				same_hello(&h[0], &h[1]);
+				compared++;
+			}
+		}
+	}
+	assert_int_equal(compared, 2 * 3 * 2);	/* both profiles were compared */
 }
 
 /* 1 if k was made in the upstream context (its key manager is the filter's). */
@@ -556,6 +615,7 @@ main(void)
 		cmocka_unit_test(test_tables_cut),
 		cmocka_unit_test(test_same_suites),
 		cmocka_unit_test(test_same_hello),
+		cmocka_unit_test(test_client_same_hello),
 		cmocka_unit_test(test_decode_keys),
 		cmocka_unit_test(test_handshakes),
 		cmocka_unit_test(test_cert_list_bound),
