@@ -4,15 +4,20 @@
 # connection at moderate load, issue #7) to one JSON record:
 #   latload.py MANIFEST SAMPLES_OUT ROW R CAP_HS_PER_S CAP_N CAP_OK CAP_SECS
 # MANIFEST has one JSON line per segment, in the order they ran: {"seg","side" ("direct" |
-# "proxy"),"file" (the `mitmlab client --results` output),"count","rc","wall_s","cpu","runq_ms",
-# "slices"} (cpu/runq_ms/slices: the proxy's process tree over that segment, from procstat.py).
+# "proxy"),"file" (the `mitmlab client --results --summary` output),"count","rc","wall_s","cpu",
+# "runq_ms","slices","core0_idle_ticks"} (cpu/runq_ms/slices: the proxy's process tree over that
+# segment, from procstat.py; core0_idle_ticks: /proc/stat's idle and iowait clock ticks of core
+# 0, where the client and the origin run, over the segment).
 # A sample is the t_total_us of a client.result whose outcome is "ok": from the connect() call
 # to the end of the response (new TCP connection + TLS 1.3 handshake + GET / + full response).
 # Anything else, and every connection of the count that printed no result, is a failure and
 # not a sample. Per side: the pooled samples' p50/p99 (p999 from 1000 samples on), and the
 # median over that side's segments of each segment's p50 and p99. Added p50 and the p99
 # ratio come from the pooled figures. Every segment's samples (µs) go to SAMPLES_OUT. Each side
-# also counts the roots its chains ended at (direct: the web root; intercepted: the proxy's CA).
+# also counts the roots its chains ended at (direct: the web root; intercepted: the proxy's CA)
+# and reports what the load generator cost: the client's CPU per connection (client.summary's
+# cpu_us over the results it printed) and core 0's busy share. The client checks a longer chain
+# through the proxy (its CA's issuer as well as the leaf), so core 0 is busier on that side.
 import json, os, statistics, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,8 +27,15 @@ def med(v):
     v = [x for x in v if x is not None]
     return round(statistics.median(v), 3) if v else None
 
+def busy(idle_ticks, wall_s):
+    """Core 0's busy share over a segment: 1 - its idle time over the wall time, or None."""
+    if not isinstance(idle_ticks, int) or not wall_s:
+        return None
+    return round(min(1.0, max(0.0, 1 - idle_ticks / os.sysconf("SC_CLK_TCK") / wall_s)), 3)
+
 def read_results(path):
     ok, phases, fails, roots = [], {"connect": [], "handshake": [], "first_byte": []}, {}, {}
+    cpu_us = None
     try:
         lines = open(path, errors="replace").read().splitlines()
     except OSError:
@@ -34,6 +46,8 @@ def read_results(path):
             ev = json.loads(line)
         except ValueError:
             continue
+        if ev.get("t") == "client.summary" and isinstance(ev.get("cpu_us"), int):
+            cpu_us = ev["cpu_us"]
         if ev.get("t") != "client.result":
             continue
         n += 1
@@ -48,7 +62,7 @@ def read_results(path):
                     phases[k].append(v)
         else:
             fails[out or "?"] = fails.get(out or "?", 0) + 1
-    return n, ok, phases, fails, roots
+    return n, ok, phases, fails, roots, cpu_us
 
 def main():
     man, samples_out, row, rate, cap, cap_n, cap_ok, cap_secs = sys.argv[1:9]
@@ -57,7 +71,7 @@ def main():
         if not line.strip():
             continue
         m = json.loads(line)
-        n, ok, phases, fails, roots = read_results(m["file"])
+        n, ok, phases, fails, roots, cpu_us = read_results(m["file"])
         missing = max(0, m["count"] - n)
         if missing:
             fails["no result"] = missing
@@ -66,6 +80,10 @@ def main():
                      "fail": sum(fails.values()), "fail_by": fails, "rc": m["rc"], "wall_s": m["wall_s"],
                      "p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99),
                      "cpu": m["cpu"], "runq_ms": m["runq_ms"], "slices": m["slices"],
+                     # the load generator: the client's own CPU (client.summary cpu_us) and
+                     # the share of core 0 busy (client, origin and their kernel work)
+                     "client_cpu_us": cpu_us, "results": n,
+                     "core0_busy": busy(m.get("core0_idle_ticks"), m["wall_s"]),
                      "_ms": ms, "_ph": phases, "_roots": roots})
         samples.append({"seg": m["seg"], "side": m["side"], "t_total_us": ok})
     sides = {}
@@ -95,6 +113,14 @@ def main():
              "proxy_runq_ms": round(sum(s["runq_ms"] for s in ss), 3),
              "proxy_slices": sum(s["slices"] for s in ss),
              "wall_s": round(sum(s["wall_s"] for s in ss), 3)}
+        # the load generator's cost on this side: the client's CPU per connection it reported,
+        # and the median of its segments' core 0 busy shares (None where one lacks a figure)
+        cc = [s for s in ss if s["client_cpu_us"] is not None and s["results"] > 0]
+        d["client_cpu_us_per_conn"] = (round(sum(s["client_cpu_us"] for s in cc) /
+                                              sum(s["results"] for s in cc), 1)
+                                       if cc and len(cc) == len(ss) else None)
+        d["core0_busy_share"] = (med([s["core0_busy"] for s in ss])
+                                 if ss and all(s["core0_busy"] is not None for s in ss) else None)
         sides[side] = d
     dd, pp = sides["direct"], sides["proxy"]
     def sub(a, b):

@@ -404,6 +404,8 @@ for k in ("latpair", "latpair-ref"):
 def cn(dn):
     m = re.search(r"CN=([^,/]+)", dn)
     return m.group(1) if m else dn
+def pctf(x):
+    return f"{x * 100:.0f}%" if x is not None else "—"
 for k in ("latload", "latload-ref"):
     e = extra.get(k)
     why = next((x["why"] for x in recs if x["row"] == k and x["kind"] == "na"), None)
@@ -429,7 +431,9 @@ for k in ("latload", "latload-ref"):
                  f"{f(e['proxy_runq_ms_per_conn'],'{:.2f}')} ms for a CPU (over the intercepted segments it used "
                  f"{f(e['proxy_cpu_share'] * 100 if e['proxy_cpu_share'] is not None else None)}% of its core and waited "
                  f"{f(e['proxy_runq_share'] * 100 if e['proxy_runq_share'] is not None else None)}% of the time"
-                 f"{': other load on its core, so these figures are the machine’s as much as the proxy’s' if (e['proxy_runq_share'] or 0) > 0.1 else ''})")
+                 f"{': other load on its core, so these figures are the machine’s as much as the proxy’s' if (e['proxy_runq_share'] or 0) > 0.1 else ''}); "
+                 f"core 0 (client and origin) busy {pctf(d.get('core0_busy_share'))} / {pctf(p.get('core0_busy_share'))} direct / intercepted, "
+                 f"the client's own CPU {f(d.get('client_cpu_us_per_conn'),'{:.0f}')} / {f(p.get('client_cpu_us_per_conn'),'{:.0f}')} µs per connection")
 for k in ("idle", "idle-ref"):
     i = extra.get(k)
     if i:
