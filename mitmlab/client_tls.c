@@ -232,7 +232,7 @@ client_tls_new(const struct client_tls_opts *o, char **cause)
 		goto ssl_fail;
 	store = SSL_CTX_get_cert_store(t->ctx);
 	for (i = 0; i < o->ntrust; i++) {
-		if (!X509_STORE_load_file(store, o->trust[i])) {
+		if (!X509_STORE_load_file_ex(store, o->trust[i], o->lib, NULL)) {
 			util_cause(cause, "--trust %s: %s", o->trust[i], log_ssl_reason());
 			goto fail;
 		}

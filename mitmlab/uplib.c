@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * uplib — a library context for the upstream leg whose one provider is OpenSSL's default
+ * uplib — a library context for TLS clients whose one provider is OpenSSL's default
  * provider with two tables cut down (see uplib.h for what and why). The filter is a built-in
  * provider: its provider context is the inner default provider's own, so the algorithms it
  * passes on run exactly as they would in the default context; it answers the core's queries
  * from the inner provider and hands out filtered copies of the cipher and decoder tables, made
  * once when the context is made. What it leaves to others: which context each SSL_CTX uses
- * (upstream.c), and OpenSSL's own behaviour for everything it passes through.
+ * (upstream.c, client.c), and OpenSSL's own behaviour for everything it passes through.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -185,12 +185,12 @@ uplib_unusable(void)
 	return NULL;
 }
 
-/* The upstream library context (see uplib.h). */
+/* The trimmed library context (see uplib.h). */
 OSSL_LIB_CTX *
 uplib_new(char **cause)
 {
 	if (uplib.outer != NULL || uplib.inner != NULL) {
-		util_cause(cause, "the upstream library context exists already");
+		util_cause(cause, "the trimmed library context (uplib) exists already");
 		return NULL;
 	}
 	if ((uplib.inner = OSSL_LIB_CTX_new()) == NULL ||
@@ -207,7 +207,7 @@ uplib_new(char **cause)
 	if ((uplib.outer = OSSL_LIB_CTX_new()) == NULL ||
 	    OSSL_PROVIDER_add_builtin(uplib.outer, UPLIB_PROVIDER, uplib_provider_init) != 1 ||
 	    (uplib.filter = OSSL_PROVIDER_load(uplib.outer, UPLIB_PROVIDER)) == NULL) {
-		util_cause(cause, "cannot load the upstream provider: %s", log_ssl_reason());
+		util_cause(cause, "cannot load the trimmed library context's provider: %s", log_ssl_reason());
 		goto fail;
 	}
 	return uplib.outer;
@@ -216,7 +216,7 @@ fail:
 	return NULL;
 }
 
-/* Free the upstream library context. */
+/* Free the trimmed library context. */
 void
 uplib_free(OSSL_LIB_CTX *lib)
 {

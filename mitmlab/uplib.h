@@ -39,7 +39,7 @@
 /* NULL if uplib_new's context can stand in for the default one; else why not (static text). */
 const char *uplib_unusable(void);
 
-/* The upstream library context; NULL with *cause set on failure or when one already exists. */
+/* The trimmed library context; NULL with *cause set on failure or when one already exists. */
 OSSL_LIB_CTX *uplib_new(char **cause);
 
 /* Free the context uplib_new made (NULL is a no-op); objects made in it must be gone first. */

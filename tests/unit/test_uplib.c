@@ -11,7 +11,8 @@
  * hello; trust from a CA file) verify the origin's chain and carry data both ways; a
  * configuration with another provider keeps the default context; one context per process.
  * `mitmlab client` builds its context here too: every client hello profile, with each ALPN
- * offer and version cap, sends the same ClientHello as in the default context.
+ * offer and version cap, sends the same ClientHello as in the default context, and its
+ * handshakes decode the server's key in the context it was given.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -550,6 +551,49 @@ test_unusable(void **state)
 	assert_null(uplib_unusable());
 }
 
+/* `mitmlab client`'s context is the one it was given: through it a handshake with a
+ * default-context server verifies (roots from a --trust file) and the server's key was
+ * decoded in uplib; with no context given, in the default one. */
+static void
+test_client_handshake(void **state)
+{
+	SSL_CTX *sctx;
+	struct client_tls_opts o;
+	struct client_record rec;
+	struct client_tls *t;
+	char path[64], *trust[1] = { path };
+	SSL *c, *s;
+	int k;
+
+	(void)state;
+	root_file(path, sizeof(path));
+	for (k = 0; k < 2; k++) {
+		memset(&o, 0, sizeof(o));
+		o.hello = "browser";
+		o.http = "1.1";
+		o.trust = trust;
+		o.ntrust = 1;
+		o.lib = k == 0 ? NULL : lib;
+		assert_non_null(t = client_tls_new(&o, NULL));
+		assert_non_null(sctx = SSL_CTX_new(TLS_server_method()));
+		assert_int_equal(SSL_CTX_use_certificate(sctx, ecleaf), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey(sctx, eckey), 1);
+		memset(&rec, 0, sizeof(rec));
+		assert_non_null(c = client_tls_ssl(t, -1, "a.test", &rec, NULL));
+		assert_non_null(s = SSL_new(sctx));
+		testpki_handshake(c, s);
+		assert_int_equal(SSL_get_verify_result(c), X509_V_OK);
+		assert_non_null(strstr(rec.root_subject, "Uplib Test Root"));
+		assert_int_equal(from_uplib(X509_get0_pubkey(SSL_get0_peer_certificate(c))), k);
+		SSL_free(c);
+		SSL_free(s);
+		client_result_free(&rec);
+		SSL_CTX_free(sctx);
+		client_tls_free(t);
+	}
+	unlink(path);
+}
+
 /* One context per process: a second one is refused with a cause until the first is freed. */
 static void
 test_one_per_process(void **state)
@@ -616,6 +660,7 @@ main(void)
 		cmocka_unit_test(test_same_suites),
 		cmocka_unit_test(test_same_hello),
 		cmocka_unit_test(test_client_same_hello),
+		cmocka_unit_test(test_client_handshake),
 		cmocka_unit_test(test_decode_keys),
 		cmocka_unit_test(test_handshakes),
 		cmocka_unit_test(test_cert_list_bound),
