@@ -249,11 +249,12 @@ cc -shared -fPIC -O2 -Wall -o "$ML_TMP/noresume.so" "$HERE/noresume.c" -lssl -ld
 H2LOAD="env LD_PRELOAD=$ML_TMP/noresume.so h2load"
 procstat() { python3 "$HERE/procstat.py" "$1"; }
 # core0_idle: clock ticks core 0 (the client's and the origin's) has been idle so far, idle and
-# iowait from /proc/stat. Its busy ticks are not used: they are sampled at the tick, and a load
-# of bursts shorter than a tick, which an idle core's stopped tick never sees, comes out at a
-# third of what it is (a 30% direct segment against 65% from its idle time); idle time is kept
-# exactly on a tickless kernel.
-core0_idle() { awk '$1 == "cpu0" { print $5 + $6 }' /proc/stat; }
+# iowait from /proc/stat, or nothing if unreadable. Its busy ticks are not used: they are
+# sampled at the tick, and a load of bursts shorter than a tick, which an idle core's stopped
+# tick never sees, comes out at about half of what it is (26-36% in direct segments that were
+# 59-65% busy by idle time); idle time is kept exactly on a tickless kernel. The sum is bash's:
+# mawk prints 2^31 and more in %g.
+core0_idle() { local i w; read -r i w < <(awk '$1 == "cpu0" { print $5, $6 }' /proc/stat) && [[ $i =~ ^[0-9]+$ && $w =~ ^[0-9]+$ ]] && echo $((i + w)); }
 # h2 NAME ARGS...: run h2load in the client (core 0) for at most H2_DEADLINE seconds (default
 # T), keep its output in $ML_TMP/NAME.h2
 h2() {
@@ -747,16 +748,16 @@ if want latload; then
 			case $((i % 4)) in 0|3) side=direct port=4443 ;; *) side=proxy port=443 ;; esac
 			f=$ML_TMP/$row-seg$i-$side.jsonl
 			read -r c0 _ _ _ w0 n0 <<<"$(procstat "$PSTART")"
-			i0=$(core0_idle)
+			i0=$(core0_idle || true)
 			t0=$(date +%s.%N); rc=0
 			ip netns exec "$C" timeout -k 5 15 taskset -c 0 "$ML_BIN" client --url "https://$HOST:$port/" \
 			    --connect "$HOST=$OIP:$port" --rate "$rate" --count $((2 * rate)) --concurrency 256 --http 1.1 \
 			    --trust "$W/root.pem" --trust "$ML_TMP/ca/root.pem" --results --summary --timeout-ms 5000 \
 			    --duration-ms 8000 >"$f" 2>"$f.err" || rc=$?
 			t1=$(date +%s.%N)
-			i1=$(core0_idle)
+			i1=$(core0_idle || true)
 			read -r c1 _ _ _ w1 n1 <<<"$(procstat "$PSTART")"
-			echo "{\"seg\":$i,\"side\":\"$side\",\"file\":\"$f\",\"count\":$((2 * rate)),\"rc\":$rc,\"wall_s\":$(sub "$t1" "$t0"),\"cpu\":$(sub "$c1" "$c0"),\"runq_ms\":$(sub "$w1" "$w0"),\"slices\":$((n1 - n0)),\"core0_idle_ticks\":$((i1 - i0))}" >>"$man"
+			echo "{\"seg\":$i,\"side\":\"$side\",\"file\":\"$f\",\"count\":$((2 * rate)),\"rc\":$rc,\"wall_s\":$(sub "$t1" "$t0"),\"cpu\":$(sub "$c1" "$c0"),\"runq_ms\":$(sub "$w1" "$w0"),\"slices\":$((n1 - n0)),\"core0_idle_ticks\":$([ -n "$i0" ] && [ -n "$i1" ] && echo $((i1 - i0)) || echo null)}" >>"$man"
 		done
 		stop "$PSTART"
 		python3 "$HERE/latload.py" "$man" "$OUT/$row-samples.json" "$row" "$rate" "$cap" "$LL_CAP_N" "$ok" "$s" >>"$RES" ||

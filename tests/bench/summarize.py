@@ -432,7 +432,7 @@ for k in ("latload", "latload-ref"):
                  f"{f(e['proxy_cpu_share'] * 100 if e['proxy_cpu_share'] is not None else None)}% of its core and waited "
                  f"{f(e['proxy_runq_share'] * 100 if e['proxy_runq_share'] is not None else None)}% of the time"
                  f"{': other load on its core, so these figures are the machine’s as much as the proxy’s' if (e['proxy_runq_share'] or 0) > 0.1 else ''}); "
-                 f"core 0 (client and origin) busy {pctf(d.get('core0_busy_share'))} / {pctf(p.get('core0_busy_share'))} direct / intercepted, "
+                 f"core 0 (client, origin and their kernel work) busy {pctf(d.get('core0_busy_share'))} / {pctf(p.get('core0_busy_share'))} direct / intercepted, "
                  f"the client's own CPU {f(d.get('client_cpu_us_per_conn'),'{:.0f}')} / {f(p.get('client_cpu_us_per_conn'),'{:.0f}')} µs per connection")
 for k in ("idle", "idle-ref"):
     i = extra.get(k)

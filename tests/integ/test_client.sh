@@ -168,15 +168,14 @@ run "duration bound"          timeout 3 --url "$U:$P_SILENT/" --connect site.lab
 
 # The load's own CPU cost (client.summary cpu_us, user + system over the run): 200 TLS
 # connections cost more than 50 us each (a key share and a signature check alone do), and no
-# more than both cores' worth of the run's wall time.
+# more than the run's wall time (one event loop; no bus, so no ZeroMQ threads).
 out=$(timeout 60 "$MITMLAB" client --summary --url "$U:$P_H2/index.html" --connect site.lab=127.0.0.1 --trust webroot.pem --count 200 --concurrency 20 2>/dev/null | tail -n 1)
 if printf '%s' "$out" | python3 -c '
 import json, sys
 e = json.load(sys.stdin)
 c = e["cpu_us"]
-assert e["counts"]["ok"] == 200, e["counts"]
 assert isinstance(c, int) and c > 200 * 50, c
-assert c <= e["elapsed_ms"] * 1000 * 2 + 20000, (c, e["elapsed_ms"])
+assert c <= e["elapsed_ms"] * 1000 + 20000, (c, e["elapsed_ms"])
 '; then ok "client.summary cpu_us is the load's CPU time"; else bad "client.summary cpu_us: $out"; fi
 
 # The per-connection event: flow is the client's own 4-tuple, chain is what the server sent.
