@@ -511,6 +511,19 @@ util_env_init(struct util_env *e, const char *const drop[], size_t extra)
 	return 0;
 }
 
+/* Append to a string vector (util.h). */
+int
+util_strv_vaddf(char **v, size_t *n, size_t cap, const char *fmt, va_list ap)
+{
+	if (*n >= cap || vasprintf(&v[*n], fmt, ap) < 0) {
+		if (*n < cap)
+			v[*n] = NULL;
+		return -1;
+	}
+	v[++*n] = NULL;
+	return 0;
+}
+
 /* Add one (util.h). */
 int
 util_env_add(struct util_env *e, const char *fmt, ...)
@@ -518,17 +531,12 @@ util_env_add(struct util_env *e, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	if (e->v == NULL || e->n >= e->cap)
+	if (e->v == NULL)
 		return -1;
 	va_start(ap, fmt);
-	rc = vasprintf(&e->v[e->n], fmt, ap);
+	rc = util_strv_vaddf(e->v, &e->n, e->cap, fmt, ap);
 	va_end(ap);
-	if (rc < 0) {
-		e->v[e->n] = NULL;
-		return -1;
-	}
-	e->n++;
-	return 0;
+	return rc;
 }
 
 /* Free (util.h). */

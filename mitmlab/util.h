@@ -6,6 +6,7 @@
 #ifndef MITMLAB_UTIL_H
 #define MITMLAB_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -66,6 +67,12 @@ int util_which(const char *name, char *out, size_t len);
  * single quotes otherwise, as $'...' with \xHH escapes when it holds control characters. */
 void util_argv_line(FILE *f, char *const *argv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Append vasprintf(fmt, ap) to the NULL-terminated vector v of *n entries, which has room for
+ * cap entries and the NULL after them; -1 when full or out of memory (v unchanged). For argv
+ * and environment vectors built before a fork (util_env_add, wrap.c's argv). */
+int util_strv_vaddf(char **v, size_t *n, size_t cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* A child's environment, built before the fork (setenv is not safe beside other threads,
  * libzmq's included): ours without some variables, plus some of its own. */

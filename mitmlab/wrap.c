@@ -87,18 +87,10 @@ wrap_arg(struct wrap_argv *a, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	if (a->n >= WRAP_ARGV_MAX)
-		return -1;
 	va_start(ap, fmt);
-	rc = vasprintf(&a->v[a->n], fmt, ap);
+	rc = util_strv_vaddf(a->v, &a->n, WRAP_ARGV_MAX, fmt, ap);
 	va_end(ap);
-	if (rc < 0) {
-		a->v[a->n] = NULL;
-		return -1;
-	}
-	a->n++;
-	a->v[a->n] = NULL;
-	return 0;
+	return rc;
 }
 
 /* Non-zero if s is an IPv6 literal (needs brackets next to a port). */
@@ -251,7 +243,7 @@ wrap_argv_build(const struct wrap_job *j, struct wrap_argv *a, char **cause)
 void
 wrap_argv_free(struct wrap_argv *a)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < a->n; i++)
 		free(a->v[i]);

@@ -64,7 +64,7 @@ struct wrap_job {
 /* A NULL-terminated argv whose strings it owns. */
 struct wrap_argv {
 	char	*v[WRAP_ARGV_MAX + 1];
-	int	n;
+	size_t	n;
 };
 
 /* What a finished run left behind (filled by wrap_exec_run). */

@@ -3,7 +3,9 @@
  * test_util — address helpers the engine's accept path uses: util_sa_unmap turns what a [::]
  * listener sees of an IPv4 peer (::ffff:a.b.c.d) into that IPv4 address with its port, and
  * leaves real IPv6 addresses (including the IPv4-compatible and NAT64 forms) and IPv4 ones as
- * they were; util_sa_str and util_parse_hostport agree on both families.
+ * they were; util_sa_str and util_parse_hostport agree on both families. Also the bounded
+ * file read, path comparison, a child's environment (util_env) and the string vector that it
+ * and wrap's argv append to (util_strv_vaddf).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +155,38 @@ test_env(void **state)
 	unsetenv("MLTEST_KEEP");
 }
 
+static int
+addf(char **v, size_t *n, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = util_strv_vaddf(v, n, cap, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A bounded vector: entries appended formatted and NULL-terminated; full is refused and
+ * leaves it as it was. */
+static void
+test_strv(void **state)
+{
+	char *v[3] = { NULL, NULL, NULL };
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(addf(v, &n, 2, "a=%d", 1), 0);
+	assert_int_equal(addf(v, &n, 2, "%s", "b"), 0);
+	assert_int_equal(addf(v, &n, 2, "c"), -1);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0], "a=1");
+	assert_string_equal(v[1], "b");
+	assert_null(v[2]);
+	free(v[0]);
+	free(v[1]);
+}
+
 int
 main(void)
 {
@@ -162,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_read_cap),
 		cmocka_unit_test(test_same_path),
 		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_strv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,11 +331,11 @@ test_sclient_synthetic(void **state)
 static int
 argi(const struct wrap_argv *a, const char *arg)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < a->n; i++)
 		if (strcmp(a->v[i], arg) == 0)
-			return i;
+			return (int)i;
 	return -1;
 }
 
@@ -347,7 +347,7 @@ test_argv(void **state)
 	struct wrap_job j;
 	struct wrap_argv a;
 	char *req;
-	int i;
+	size_t i;
 
 	(void)state;
 	assert_int_equal(client_url_parse("https://lab.test:8443/p?q=1", &u, NULL), 0);
