@@ -347,7 +347,6 @@ proxy_listen_alone(const struct config *cfg, int v6only, const unsigned long *ou
 static int
 proxy_workers(struct proxy *px, char **cause)
 {
-	const char *why;
 	unsigned long *inos;
 	int i, fd, rc, v6only = 0;
 
@@ -358,9 +357,7 @@ proxy_workers(struct proxy *px, char **cause)
 		return util_cause(cause, "no random bytes for the session-ticket keys");
 	if (proxy_hostkeys(px, cause) == -1)
 		return -1;
-	if ((why = uplib_unusable()) != NULL)
-		log_info("upstream legs in OpenSSL's default context: %s", why);
-	else if ((px->uplib = uplib_new(cause)) == NULL)
+	if (uplib_open("upstream legs", &px->uplib, cause) == -1)
 		return -1;
 	if (proxy_listen_free(px->cfg, cause) == -1)
 		return -1;

@@ -216,6 +216,20 @@ fail:
 	return NULL;
 }
 
+/* The trimmed context, or the default one where it cannot stand in (uplib.h). */
+int
+uplib_open(const char *who, OSSL_LIB_CTX **lib, char **cause)
+{
+	const char *why;
+
+	*lib = NULL;
+	if ((why = uplib_unusable()) != NULL) {
+		log_info("%s in OpenSSL's default library context: %s", who, why);
+		return 0;
+	}
+	return (*lib = uplib_new(cause)) == NULL ? -1 : 0;
+}
+
 /* Free the trimmed library context. */
 void
 uplib_free(OSSL_LIB_CTX *lib)

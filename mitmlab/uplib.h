@@ -42,6 +42,11 @@ const char *uplib_unusable(void);
 /* The trimmed library context; NULL with *cause set on failure or when one already exists. */
 OSSL_LIB_CTX *uplib_new(char **cause);
 
+/* For a caller that makes one: *lib = uplib_new's context, or NULL (OpenSSL's default, with
+ * a log line naming who and why) where uplib_unusable says so; -1 with *cause when it cannot
+ * be made. */
+int uplib_open(const char *who, OSSL_LIB_CTX **lib, char **cause);
+
 /* Free the context uplib_new made (NULL is a no-op); objects made in it must be gone first. */
 void uplib_free(OSSL_LIB_CTX *lib);
 

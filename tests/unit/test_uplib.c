@@ -535,11 +535,14 @@ test_handshakes(void **state)
 }
 
 /* The stock configuration (only the default provider) lets the upstream context stand in;
- * another provider in the default context (legacy here) keeps the default one. */
+ * another provider in the default context (legacy here) keeps the default one: uplib_open
+ * then gives NULL without trying, and otherwise makes one (refused here: the test's exists). */
 static void
 test_unusable(void **state)
 {
 	OSSL_PROVIDER *legacy;
+	OSSL_LIB_CTX *other = lib;
+	char *cause = NULL;
 	const char *why;
 
 	(void)state;
@@ -547,8 +550,16 @@ test_unusable(void **state)
 	assert_non_null(legacy = OSSL_PROVIDER_load(NULL, "legacy"));
 	assert_non_null(why = uplib_unusable());
 	assert_non_null(strstr(why, "other than"));
+	assert_int_equal(uplib_open("test", &other, &cause), 0);
+	assert_null(other);
+	assert_null(cause);
 	assert_int_equal(OSSL_PROVIDER_unload(legacy), 1);
 	assert_null(uplib_unusable());
+	assert_int_equal(uplib_open("test", &other, &cause), -1);
+	assert_null(other);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "exists already"));
+	free(cause);
 }
 
 /* `mitmlab client`'s context is the one it was given: through it a handshake with a
