@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "bgsched.h"
 #include "log.h"
 #include "util.h"
@@ -164,4 +166,14 @@ bgsched_stop(struct bgsched *b)
 	if (b->changed && sched_getscheduler(0) != SCHED_OTHER &&
 	    (e = bgsched_set(SCHED_OTHER)) != 0)
 		log_warnx("%s: cannot return to normal scheduling: %s", b->who, strerror(e));
+	b->changed = 0;
+}
+
+/* I/O threads in SCHED_BATCH (bgsched.h). */
+int
+bgsched_zctx_batch(void *zctx)
+{
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		return 0;
+	return zmq_ctx_set(zctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH);
 }

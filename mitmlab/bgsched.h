@@ -34,7 +34,8 @@ _Static_assert(BGSCHED_CALM_NS < BGSCHED_BOOST_NS, "hysteresis: calm below boost
 struct bgsched {
 	int		 enabled;	/* this thread switches classes */
 	int		 boosted;	/* in the normal class because it fell behind */
-	int		 changed;	/* it has left its original class at some point */
+	int		 changed;	/* it has left its original class, and bgsched_stop has not
+					 * put it back yet */
 	int64_t		 pass_oldest;	/* age of the oldest event of this pass, ns */
 	uint64_t	 boosts;	/* times it fell behind */
 	uint64_t	 boosted_ns;	/* time spent boosted, up to the last switch back */
@@ -58,7 +59,13 @@ void bgsched_event(struct bgsched *b, int64_t ts_ns);
  * bgsched_next says so; the next pass starts. */
 void bgsched_pass(struct bgsched *b, int drained);
 /* Leave background scheduling: the thread is put back in the normal class (for a drain or
- * the final results, which should not wait for an idle core) if it ever left it. */
+ * the final results, which should not wait for an idle core) if it ever left it. Once: a
+ * second call does nothing. */
 void bgsched_stop(struct bgsched *b);
+/* ZeroMQ context zctx's I/O threads in SCHED_BATCH (they read while their consumer may be in
+ * the idle class, and must keep a fair share to do so), set only from the normal class:
+ * libzmq aborts when its thread cannot take the policy, and a thread started in the idle
+ * class may not leave it. 0 when set or not tried; -1 when libzmq refused (zmq_errno). */
+int bgsched_zctx_batch(void *zctx);
 
 #endif

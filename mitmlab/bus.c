@@ -92,11 +92,8 @@ bus_zctx(void)
 	void *c;
 
 	pthread_mutex_lock(&bus_ctx_lock);
-	/* only from the normal class: libzmq aborts when its I/O thread cannot take the policy,
-	 * and a thread started in the idle class may not leave it */
 	if (bus_ctx == NULL && (bus_ctx = zmq_ctx_new()) != NULL &&
-	    sched_getscheduler(0) == SCHED_OTHER &&
-	    zmq_ctx_set(bus_ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH) == -1)
+	    bgsched_zctx_batch(bus_ctx) == -1)
 		log_debug("bus: SCHED_BATCH for the I/O thread: %s", zmq_strerror(zmq_errno()));
 	c = bus_ctx;
 	pthread_mutex_unlock(&bus_ctx_lock);
@@ -714,7 +711,7 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 	if (bus_fwd_open(&f, in_ep, out_ep, cause) == -1)
 		goto out;
 	f.st.background = bgsched_start(&f.bg, "bus forwarder");
-	if (live != NULL) {
+	if (live != NULL && f.st.background) {	/* a class it kept is not the barrier's to change */
 		live->thread = pthread_self();
 		atomic_store(&live->has_thread, 1);
 	}
@@ -733,9 +730,10 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 		for (i = 0; i < BUS_FWD_BATCH && (it[0].revents & ZMQ_POLLIN); i++)
 			if (bus_fwd_message(&f) == -1)
 				break;
-		bgsched_pass(&f.bg, i < BUS_FWD_BATCH);	/* fewer: the input was emptied */
 		if (live != NULL && atomic_load(&live->final))
-			bgsched_stop(&f.bg);
+			bgsched_stop(&f.bg);	/* the barrier waits: normal class for good */
+		else
+			bgsched_pass(&f.bg, i < BUS_FWD_BATCH);	/* fewer: the input was emptied */
 		for (i = 0; i < BUS_FWD_BATCH && (it[1].revents & ZMQ_POLLIN); i++)
 			if (bus_fwd_subscription(&f) == -1)
 				break;
@@ -753,6 +751,8 @@ bus_forward_live(const char *in_ep, const char *out_ep, const char *record_path,
 	bus_fwd_finish(&f);
 	rc = 0;
 out:
+	if (live != NULL)
+		atomic_store(&live->has_thread, 0);	/* the thread may end once this returns */
 	bgsched_stop(&f.bg);
 	f.st.boosts = f.bg.boosts;
 	if (f.rec != NULL && fclose(f.rec) == EOF && rc == 0 && f.rec_errors++ == 0)

@@ -162,10 +162,8 @@ analyzer_open(const struct analyzer_def *def, int argc, char **argv, char **caus
 		goto fail;
 	}
 	/* ZeroMQ's I/O thread in SCHED_BATCH, as bus_zctx's: it reads the feed while the event
-	 * loop may be in the idle class (analyzer_run), and must keep its fair share to do so.
-	 * Only from the normal class (libzmq aborts when the thread cannot take the policy). */
-	if (sched_getscheduler(0) == SCHED_OTHER &&
-	    zmq_ctx_set(a->ctx, ZMQ_THREAD_SCHED_POLICY, SCHED_BATCH) == -1)
+	 * loop may be in the idle class (analyzer_run) */
+	if (bgsched_zctx_batch(a->ctx) == -1)
 		analyzer_log(a, 1, "SCHED_BATCH for the I/O thread: %s", zmq_strerror(zmq_errno()));
 	/* Publisher first: once the harness sees our feed subscription, verdicts can flow. */
 	if (analyzer_pub_open(a, cause) == -1)
@@ -228,6 +226,7 @@ analyzer_one(struct analyzer *a)
 	char *why = NULL;
 	json_t *ev = NULL;
 	const char *topic;
+	int64_t ts;
 	int rc = 0;
 
 	zmq_msg_init(&part[0]);
@@ -254,13 +253,14 @@ analyzer_one(struct analyzer *a)
 		free(why);
 		goto out;
 	}
-	a->now = (int64_t)json_integer_value(json_object_get(ev, "ts"));
-	bgsched_event(&a->bg, a->now);
+	ts = (int64_t)json_integer_value(json_object_get(ev, "ts"));
+	bgsched_event(&a->bg, ts);	/* lag is the age of anything in the feed */
 	topic = json_string_value(json_object_get(ev, "t"));
 	if (!analyzer_wants(a, topic)) {
 		a->filtered++;
 		goto out;
 	}
+	a->now = ts;	/* analyzer_now(): the ts of the event being handled */
 	a->events++;
 	if (a->def.on_event(a, topic, json_string_value(json_object_get(ev, "src")), ev,
 	    a->def.arg) == -1)

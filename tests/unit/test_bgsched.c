@@ -81,7 +81,7 @@ test_capable_as_root(void **state)
 			n = 0;
 		fclose(f);
 	}
-	if (geteuid() != 0 || !(eff & (1ull << 23)) || a != 0 || b != 0 || n != 4294967295u)
+	if (geteuid() != 0 || !(eff & (1ull << CAP_SYS_NICE)) || a != 0 || b != 0 || n != 4294967295u)
 		skip();
 	assert_int_equal(bgsched_capable(), 1);
 }
@@ -194,9 +194,10 @@ refused(struct bgsched *b)
 }
 
 /* As nobody with RLIMIT_NICE rl (set while still root); the child's exit status says what
- * happened: 10 + enabled, or 2 when it could not become nobody. With rl 20 it also loses the
- * way back (RLIMIT_NICE lowered to 0) while idle: the next old event's switch is refused,
- * which must end background scheduling without harm (exit 20 when so). */
+ * happened: 10 when background scheduling was not enabled, 2 when it could not become
+ * nobody, 3-7 for a step that went wrong. Enabled, it also loses the way back (RLIMIT_NICE
+ * lowered to 0) while idle: the next old event's switch is refused, which must end background
+ * scheduling without harm (exit 20 when so). */
 static int
 run_as_nobody(rlim_t rl)
 {

@@ -647,8 +647,8 @@ test_stats_gaps(void **state)
 	g = json_object_get(json_object_get(last, "sources"), "late");
 	assert_int_equal(jint(g, "missing"), 2);
 	/* the forwarder ran in the idle class where it can (bgsched_capable; make test runs as
-	 * root), and these events, stamped at the epoch, put it behind once: it stayed in the
-	 * normal class after the first */
+	 * root), and these events, stamped at the epoch, put it behind: once, since it had not
+	 * calmed down between them */
 	g = json_object_get(last, "background");
 	assert_true(json_is_boolean(json_object_get(g, "enabled")));
 	assert_int_equal(json_is_true(json_object_get(g, "enabled")), bgsched_capable());
