@@ -369,28 +369,34 @@ cmd_wrap_curl_ua(void)
 }
 
 /*
- * After the run: the random from the first line the tool logged, then the lines appended to
- * the user's SSLKEYLOGFILE when one is set (created mode 0600), as curl would have written
- * them itself (and s_client too, which does not read the variable). Closes fd.
+ * After the run: the random from the first well-formed line the tool logged, then the lines
+ * appended to the user's SSLKEYLOGFILE when one is set (created mode 0600), as curl would
+ * have written them itself (and s_client too, which does not read the variable). Closes fd.
  */
 static void
 cmd_wrap_keylog_done(int fd, struct client_record *r)
 {
 	const char *user = getenv("SSLKEYLOGFILE");
 	char buf[16384];
-	ssize_t n;
+	ssize_t n, w;
 	off_t off = 0;
 	int ufd = -1;
 
+	if (user != NULL && user[0] != '\0' &&
+	    (ufd = open(user, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600)) == -1)
+		log_warn("SSLKEYLOGFILE %s: cannot open to append the key log", user);
 	while ((n = pread(fd, buf, sizeof(buf) - 1, off)) > 0) {
 		buf[n] = '\0';
 		if (off == 0)	/* one handshake's lines: a few hundred bytes */
 			wrap_keylog_random(buf, r);
-		if (ufd == -1 && user != NULL && user[0] != '\0')
-			ufd = open(user, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
-		if (ufd != -1 && write(ufd, buf, (size_t)n) != n)
-			log_warnx("SSLKEYLOGFILE %s: cannot append the key log: %s", user,
-			    strerror(errno));
+		if (ufd != -1 && (w = write(ufd, buf, (size_t)n)) != n) {
+			if (w == -1)
+				log_warn("SSLKEYLOGFILE %s: cannot append the key log", user);
+			else
+				log_warnx("SSLKEYLOGFILE %s: key log cut short", user);
+			close(ufd);
+			ufd = -1;
+		}
 		off += n;
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -461,9 +467,12 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 		wrap_exec_free(&o);
 		goto out;
 	}
-	if (c->tool == WRAP_CURL)
+	if (c->tool == WRAP_CURL) {
 		wrap_curl_classify(&o, r);
-	else {
+		/* curl's time_total ends before it tears down, exits and is reaped: ts from its
+		 * start (t_total_us is curl's time_total, or the run as measured) */
+		r->end_ns = t_start + (uint64_t)r->t_total_us * 1000;
+	} else {
 		wrap_sclient_classify(&o, j.pins, j.npins, r);
 		/* the flow exists once TCP connected, as curl's local_port says for curl */
 		if (j.bind_ip != NULL && o.out != NULL && strstr(o.out, "CONNECTED(") != NULL) {
@@ -472,9 +481,6 @@ cmd_wrap_once(const struct cmd_wrap_cfg *c, const struct client_url *u,
 			wrap_set_flow(r);
 		}
 	}
-	/* curl's time_total ends before it tears down, exits and is reaped: ts from its start */
-	if (c->tool == WRAP_CURL && r->t_total_us >= 0)
-		r->end_ns = t_start + (uint64_t)r->t_total_us * 1000;
 	if (klfd != -1) {
 		cmd_wrap_keylog_done(klfd, r);
 		klfd = -1;

@@ -657,8 +657,9 @@ wrap_curl_classify(const struct wrap_output *o, struct client_record *r)
 	}
 	wrap_copy(r->location, sizeof(r->location), wrap_curl_str(j, "redirect_url"));
 	r->body_bytes = (uint64_t)json_integer_value(json_object_get(j, "size_download"));
-	/* as `mitmlab client` reports them (client_conn.c): connect and handshake as the
-	 * durations of their phases; curl's times all count from its start */
+	/* connect and handshake as `mitmlab client` reports them (client_conn.c), the durations
+	 * of their phases; first byte and total stay curl's, counted from its start (name
+	 * lookup included, microseconds in the lab) */
 	r->t_connect_us = wrap_curl_span(j, "time_namelookup", "time_connect");
 	r->t_handshake_us = r->plain ? -1 : wrap_curl_span(j, "time_connect", "time_appconnect");
 	r->t_first_byte_us = wrap_curl_us(j, "time_starttransfer");

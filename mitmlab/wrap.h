@@ -101,9 +101,10 @@ long wrap_deadline_ms(const struct wrap_job *j);
 size_t wrap_chain_pem(const char *text, size_t len, struct client_record *r);
 /* Classify a curl run (its `-w '%{json}'` on stdout) into r (r->plain: an http:// run). */
 void wrap_curl_classify(const struct wrap_output *o, struct client_record *r);
-/* The client random that the first line of an SSLKEYLOGFILE text names (every label's second
- * field) into r->client_random, lower-cased; nothing when no line does. Only the random is
- * kept: the secrets stay in the text. */
+/* The client random that the first well-formed line of an SSLKEYLOGFILE text names (every
+ * label's second field; comments and malformed lines are skipped) into r->client_random,
+ * lower-cased; nothing when no line does. Only the random is kept: the secrets stay in the
+ * text. */
 void wrap_keylog_random(const char *text, struct client_record *r);
 /* Classify an s_client run into r; pins (may be empty) are checked against the served chain. */
 void wrap_sclient_classify(const struct wrap_output *o, const char *const *pins,
