@@ -84,6 +84,7 @@ def main():
                      # the share of core 0 busy (client, origin and their kernel work)
                      "client_cpu_us": cpu_us, "results": n,
                      "core0_busy": busy(m.get("core0_idle_ticks"), m["wall_s"]),
+                     "_idle": m.get("core0_idle_ticks"),
                      "_ms": ms, "_ph": phases, "_roots": roots})
         samples.append({"seg": m["seg"], "side": m["side"], "t_total_us": ok})
     sides = {}
@@ -114,13 +115,14 @@ def main():
              "proxy_slices": sum(s["slices"] for s in ss),
              "wall_s": round(sum(s["wall_s"] for s in ss), 3)}
         # the load generator's cost on this side: the client's CPU per connection it reported,
-        # and the median of its segments' core 0 busy shares (None where one lacks a figure)
+        # and core 0's busy share over its segments, pooled as the proxy's share is (None
+        # where a segment lacks a figure)
         cc = [s for s in ss if s["client_cpu_us"] is not None and s["results"] > 0]
         d["client_cpu_us_per_conn"] = (round(sum(s["client_cpu_us"] for s in cc) /
                                               sum(s["results"] for s in cc), 1)
                                        if cc and len(cc) == len(ss) else None)
-        d["core0_busy_share"] = (med([s["core0_busy"] for s in ss])
-                                 if ss and all(s["core0_busy"] is not None for s in ss) else None)
+        d["core0_busy_share"] = (busy(sum(s["_idle"] for s in ss), d["wall_s"])
+                                 if ss and all(isinstance(s["_idle"], int) for s in ss) else None)
         sides[side] = d
     dd, pp = sides["direct"], sides["proxy"]
     def sub(a, b):

@@ -154,27 +154,40 @@ if pinst:
         e["ratio"] = med(e["ratios"])
     extra["pubinstr"] = e
 
+def pub_pairs(kind, *need, prefix="pub", keep=lambda x: True):
+    """pubpair's (or pubsus's, prefix "sus") records of kind per half ("none", "rec"), by rep,
+    keeping those whose fields need are all > 0 and that keep accepts; and the reps both
+    halves have."""
+    d = {h: {x["rep"]: x for x in recs if x["row"] == prefix + "-" + h and x["kind"] == kind
+             and all(x[k] > 0 for k in need) and keep(x)} for h in ("none", "rec")}
+    return d, sorted(set(d["none"]) & set(d["rec"]))
+
+
+def pair_ratios(d, reps, num, den):
+    """Per pair: num/den of the half with the bus over the same of the engine alone."""
+    return [(d["rec"][r][num] / d["rec"][r][den]) / (d["none"][r][num] / d["none"][r][den]) for r in reps]
+
+
 # pubsus: pubpair's halves under a held closed-loop load. Per pair, the window's hs/s with the
 # consumers over without, and "held": each half's connections over its window plus the CPU
 # time its consumers still spent on core 0 after the window (the work they had deferred,
 # which a longer load would have paid within it, from the load generator's core)
 # (a half whose proxy died has no CPU; one whose consumer died, a negative catch-up)
-sus = {h: {x["rep"]: x for x in recs if x["row"] == "sus-" + h and x["kind"] == "sus"
-           and x["ok"] > 0 and x["secs"] > 0 and x["cpu"] > 0 and x["after_ns"] >= 0}
-       for h in ("none", "rec")}
-sus_reps = sorted(set(sus["none"]) & set(sus["rec"]))
+sus, sus_reps = pub_pairs("sus", "ok", "secs", "cpu", prefix="sus", keep=lambda x: x["after_ns"] >= 0)
 sus_na = any(x["row"] == "pubsus" and x["kind"] == "na" for x in recs)
 if sus_reps or (any(x["kind"] == "susinfo" for x in recs) and not sus_na):
     info = next((x for x in recs if x["kind"] == "susinfo"), {})
     def held(x):
         return x["ok"] / (x["secs"] + x["after_ns"] / 1e9)
-    e = {"pairs": len(sus_reps), "secs": info.get("secs", "?"), "n": info.get("n", "?"),
+    # the windows' own length (SUS_SECS unless the count was capped)
+    e = {"pairs": len(sus_reps), "secs": round(med([sus["none"][r]["secs"] for r in sus_reps]), 1)
+         if sus_reps else info.get("secs", "?"), "n": info.get("n", "?"),
          "analyzers": info.get("analyzers", "?"), "alive": info.get("alive", "?"), "behind": info.get("behind")}
     if sus_reps:
         R, N = sus["rec"], sus["none"]
-        e["window_ratios"] = [(R[r]["ok"] / R[r]["secs"]) / (N[r]["ok"] / N[r]["secs"]) for r in sus_reps]
+        e["window_ratios"] = pair_ratios(sus, sus_reps, "ok", "secs")
         e["held_ratios"] = [held(R[r]) / held(N[r]) for r in sus_reps]
-        e["cpu_ratios"] = [(R[r]["cpu"] / R[r]["ok"]) / (N[r]["cpu"] / N[r]["ok"]) for r in sus_reps]
+        e["cpu_ratios"] = pair_ratios(sus, sus_reps, "cpu", "ok")
         e["window_ratio"], e["held_ratio"], e["cpu_ratio"] = (med(e["window_ratios"]), med(e["held_ratios"]),
                                                               med(e["cpu_ratios"]))
         e["hs_per_s_alone"] = med([N[r]["ok"] / N[r]["secs"] for r in sus_reps])
@@ -273,19 +286,6 @@ if m["measured"] and mb["measured"] and m["hs_per_s"] and m["cpu_per_1000_hs"]:
         L.append(f"  - split: publishing to the recorder alone hs/s {mr['hs_per_s'] / m['hs_per_s']:.3f}×, CPU/1000 "
                  f"{mr['cpu_per_1000_hs'] / m['cpu_per_1000_hs']:.3f}× the engine without a bus; the 6 analyzers on top "
                  f"hs/s {mb['hs_per_s'] / mr['hs_per_s']:.3f}×, CPU/1000 {mb['cpu_per_1000_hs'] / mr['cpu_per_1000_hs']:.3f}× the recorder alone")
-def pub_pairs(kind, *need):
-    """pubpair's records of kind per half ("none", "rec"), by rep, keeping those whose fields
-    need are all > 0; and the reps both halves have."""
-    d = {h: {x["rep"]: x for x in recs if x["row"] == "pub-" + h and x["kind"] == kind
-             and all(x[k] > 0 for k in need)} for h in ("none", "rec")}
-    return d, sorted(set(d["none"]) & set(d["rec"]))
-
-
-def pair_ratios(d, reps, num, den):
-    """Per pair: num/den of the half with the bus over the same of the engine alone."""
-    return [(d["rec"][r][num] / d["rec"][r][den]) / (d["none"][r][num] / d["none"][r][den]) for r in reps]
-
-
 def behind_text(info):
     """How often the consumers fell behind and left the idle scheduling class (bgsched.h)."""
     if info.get("behind") is None:
@@ -429,8 +429,7 @@ for k in ("latload", "latload-ref"):
                  f"(direct / intercepted); per intercepted connection the proxy ran "
                  f"{f(e['proxy_slices_per_conn'],'{:.1f}')} times, {f(e['proxy_cpu_ms_per_conn'],'{:.2f}')} ms CPU, and waited "
                  f"{f(e['proxy_runq_ms_per_conn'],'{:.2f}')} ms for a CPU (over the intercepted segments it used "
-                 f"{f(e['proxy_cpu_share'] * 100 if e['proxy_cpu_share'] is not None else None)}% of its core and waited "
-                 f"{f(e['proxy_runq_share'] * 100 if e['proxy_runq_share'] is not None else None)}% of the time"
+                 f"{pctf(e['proxy_cpu_share'])} of its core and waited {pctf(e['proxy_runq_share'])} of the time"
                  f"{': other load on its core, so these figures are the machine’s as much as the proxy’s' if (e['proxy_runq_share'] or 0) > 0.1 else ''}); "
                  f"core 0 (client, origin and their kernel work) busy {pctf(d.get('core0_busy_share'))} / {pctf(p.get('core0_busy_share'))} direct / intercepted, "
                  f"the client's own CPU {f(d.get('client_cpu_us_per_conn'),'{:.0f}')} / {f(p.get('client_cpu_us_per_conn'),'{:.0f}')} µs per connection")
