@@ -230,7 +230,7 @@ client_setup(struct client_run *run, char **cause)
 	to.blocklist = &run->bl;
 	to.pins = &run->pins;
 	/* OpenSSL 3.0 builds a decoder context for every certificate's key, walking its library
-	 * context's tables: in uplib's trimmed one the client spends about 13% less CPU per
+	 * context's tables: in uplib's trimmed one the client spends about 10% less CPU per
 	 * connection (NOTES "Twenty-second session"), with the same ClientHello (test_uplib) */
 	if (uplib_open("the client's TLS", &run->lib, cause) == -1)
 		return -1;
